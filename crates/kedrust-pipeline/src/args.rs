@@ -1,0 +1,164 @@
+//! Node arguments: how a type-erased input becomes the typed argument a function declares.
+
+use crate::types::TypeTag;
+use crate::value::Value;
+use serde::de::DeserializeOwned;
+use std::any::Any;
+use std::fmt;
+use std::ops::Deref;
+
+/// What a node argument expects to find in its input dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArgType {
+    /// The type the dataset must hold.
+    pub held: TypeTag,
+    /// The argument's own type as the function declares it (`Param<f64>`, `DataFrame`).
+    pub declared: TypeTag,
+    /// Whether the argument reads a parameter rather than data.
+    pub kind: ArgKind,
+}
+
+/// Data or parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgKind {
+    /// A dataset value, moved or cloned out of the dataset.
+    Data,
+    /// A parameter, deserialised from the configured value.
+    Parameter,
+}
+
+/// Why an input could not become the argument.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ArgError {
+    /// The dataset holds another type.
+    #[error("expected {expected} but the dataset holds {found}")]
+    WrongType {
+        /// What the argument wants.
+        expected: String,
+        /// What the dataset holds.
+        found: String,
+    },
+    /// The parameter does not deserialise into the declared type.
+    #[error("parameter does not fit {declared}: {message}")]
+    Parameter {
+        /// The declared `Param<T>`.
+        declared: String,
+        /// What serde said.
+        message: String,
+    },
+}
+
+/// A type a node function can take as an argument.
+///
+/// Implemented for every `Clone + Send + Sync + 'static` type (the value is moved out of its
+/// dataset when the node is its last consumer, cloned otherwise) and for [`Param`].
+pub trait NodeArg: Sized + Send + 'static {
+    /// What the argument expects.
+    fn arg_type() -> ArgType;
+    /// Converts the input value.
+    fn from_value(value: Value) -> Result<Self, ArgError>;
+}
+
+impl<T: Any + Clone + Send + Sync> NodeArg for T {
+    fn arg_type() -> ArgType {
+        ArgType {
+            held: TypeTag::of::<T>(),
+            declared: TypeTag::of::<T>(),
+            kind: ArgKind::Data,
+        }
+    }
+
+    fn from_value(value: Value) -> Result<Self, ArgError> {
+        value.take::<T>().map_err(|v| ArgError::WrongType {
+            expected: TypeTag::of::<T>().short_name(),
+            found: v.type_tag().short_name(),
+        })
+    }
+}
+
+/// A parameter (`params:a.b` or `parameters`) deserialised into `T`.
+///
+/// Parameters are configured as YAML and held as [`serde_json::Value`]; any
+/// `T: DeserializeOwned` can be asked for.
+pub struct Param<T>(pub T);
+
+impl<T> Param<T> {
+    /// The parameter.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for Param<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Param<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Param").field(&self.0).finish()
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> NodeArg for Param<T> {
+    fn arg_type() -> ArgType {
+        ArgType {
+            held: TypeTag::of::<serde_json::Value>(),
+            declared: TypeTag::of::<Param<T>>(),
+            kind: ArgKind::Parameter,
+        }
+    }
+
+    fn from_value(value: Value) -> Result<Self, ArgError> {
+        let declared = TypeTag::of::<Param<T>>().short_name();
+        let Some(json) = value.downcast_ref::<serde_json::Value>() else {
+            return Err(ArgError::WrongType {
+                expected: "a parameter (serde_json::Value)".into(),
+                found: value.type_tag().short_name(),
+            });
+        };
+        T::deserialize(json)
+            .map(Param)
+            .map_err(|e| ArgError::Parameter {
+                declared,
+                message: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Split {
+        test_size: f64,
+    }
+
+    #[test]
+    fn params_deserialise_into_any_type() {
+        let v = Value::new(serde_json::json!({"test_size": 0.2}));
+        let p = Param::<Split>::from_value(v).unwrap();
+        assert_eq!(p.test_size, 0.2);
+    }
+
+    #[test]
+    fn a_bad_parameter_names_the_declared_type() {
+        let v = Value::new(serde_json::json!({"test_size": "big"}));
+        let err = Param::<Split>::from_value(v).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("parameter does not fit Param<Split>"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn data_args_report_both_types() {
+        let err = String::from_value(Value::new(3u32)).unwrap_err();
+        assert_eq!(err.to_string(), "expected String but the dataset holds u32");
+    }
+}

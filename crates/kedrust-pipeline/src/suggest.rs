@@ -1,0 +1,87 @@
+//! "Did you mean" suggestions, ranked as Python's `difflib.get_close_matches` ranks them
+//! (Kedro's choice): the ratio of matching characters, at most `n`, at least `cutoff`.
+
+/// Up to `n` candidates whose similarity to `word` is at least `cutoff`, best first.
+pub fn close_matches<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+    cutoff: f64,
+) -> Vec<&'a str> {
+    let w: Vec<char> = word.chars().collect();
+    let mut scored: Vec<(f64, &str)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let cs: Vec<char> = c.chars().collect();
+            let r = ratio(&w, &cs);
+            (r >= cutoff).then_some((r, c))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(a.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+/// The single best match with Kedro's defaults (cutoff 0.6), for "did you mean" hints.
+pub fn best_match<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    close_matches(word, candidates, 1, 0.6).into_iter().next()
+}
+
+/// `2 * matches / (len(a) + len(b))`, where matches are found as difflib finds them: the
+/// longest common block, then recursively left and right of it.
+fn ratio(a: &[char], b: &[char]) -> f64 {
+    let total = a.len() + b.len();
+    if total == 0 {
+        return 1.0;
+    }
+    2.0 * matching_chars(a, b) as f64 / total as f64
+}
+
+fn matching_chars(a: &[char], b: &[char]) -> usize {
+    let (i, j, k) = longest_block(a, b);
+    if k == 0 {
+        return 0;
+    }
+    k + matching_chars(&a[..i], &b[..j]) + matching_chars(&a[i + k..], &b[j + k..])
+}
+
+/// The earliest longest common substring as (start in a, start in b, length).
+fn longest_block(a: &[char], b: &[char]) -> (usize, usize, usize) {
+    let mut best = (0, 0, 0);
+    let mut prev = vec![0usize; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![0usize; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            if ca == cb {
+                cur[j + 1] = prev[j] + 1;
+                if cur[j + 1] > best.2 {
+                    best = (i + 1 - cur[j + 1], j + 1 - cur[j + 1], cur[j + 1]);
+                }
+            }
+        }
+        prev = cur;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranks_like_difflib() {
+        // difflib.get_close_matches("appel", ["ape", "apple", "peach", "puppy"]) == ["apple", "ape"]
+        assert_eq!(
+            close_matches("appel", ["ape", "apple", "peach", "puppy"], 3, 0.6),
+            vec!["apple", "ape"]
+        );
+        assert_eq!(
+            best_match("companys", ["companies", "shuttles"]),
+            Some("companies")
+        );
+        assert_eq!(best_match("zzz", ["companies"]), None);
+    }
+}
