@@ -1,0 +1,65 @@
+//! kedrust's benchmark binary. Shapes are built at run time; figures are written by the run
+//! itself, never typed by hand.
+//!
+//! `cargo run --release -p kedrust-bench -- pipeline-model --out bench/results/pipeline-model.md`
+
+mod pipeline_model;
+mod report;
+mod shapes;
+
+use std::process::ExitCode;
+
+const USAGE: &str =
+    "usage: kedrust-bench pipeline-model [--sizes 10,100,1000,10000] [--repeat N] [--out FILE]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let Some((case, rest)) = args.split_first() else {
+        return Err("name a benchmark".into());
+    };
+    let mut sizes = vec![10, 100, 1_000, 10_000];
+    let mut repeat = 9;
+    let mut out = None;
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--sizes" => {
+                sizes = value
+                    .split(',')
+                    .map(|s| s.trim().parse().map_err(|_| format!("bad size '{s}'")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--repeat" => repeat = value.parse().map_err(|_| format!("bad count '{value}'"))?,
+            "--out" => out = Some(value.clone()),
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    let (title, table) = match case.as_str() {
+        "pipeline-model" => ("Pipeline model", pipeline_model::run(&sizes, repeat)),
+        other => return Err(format!("unknown benchmark '{other}'")),
+    };
+    let command = std::iter::once("kedrust-bench")
+        .chain(args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = format!(
+        "# {title}\n\n{}- median of {repeat} runs\n\n{table}",
+        report::stamp(&command)
+    );
+    print!("{text}");
+    if let Some(path) = out {
+        std::fs::write(&path, &text).map_err(|e| format!("cannot write {path}: {e}"))?;
+    }
+    Ok(())
+}
