@@ -2,6 +2,7 @@
 //! applies every given filter to the original pipeline and intersects the results.
 
 use crate::naming::base_name;
+use crate::node::Node;
 use crate::pipeline::Pipeline;
 use crate::problem::quoted;
 use crate::suggest::close_matches;
@@ -326,27 +327,31 @@ impl Pipeline {
         .into())
     }
 
-    /// A bare name matches every transcoded variant; `name@fmt` only itself.
+    /// Nodes reading any of the datasets. A bare name matches every transcoded variant;
+    /// `name@fmt` only itself.
     fn select_consumers<S: AsRef<str>>(&self, datasets: &[S]) -> Result<Selection, FilterError> {
-        self.check_datasets(datasets)?;
-        Ok(self
-            .nodes()
-            .map(|n| {
-                datasets
-                    .iter()
-                    .any(|d| n.inputs().iter().any(|i| dataset_matches(d.as_ref(), i)))
-            })
-            .collect())
+        self.select_using(datasets, Node::inputs)
     }
 
+    /// Nodes writing any of the datasets, matched as in [`Self::select_consumers`].
     fn select_producers<S: AsRef<str>>(&self, datasets: &[S]) -> Result<Selection, FilterError> {
+        self.select_using(datasets, Node::outputs)
+    }
+
+    fn select_using<S: AsRef<str>>(
+        &self,
+        datasets: &[S],
+        names: fn(&Node) -> &[String],
+    ) -> Result<Selection, FilterError> {
         self.check_datasets(datasets)?;
         Ok(self
             .nodes()
             .map(|n| {
-                datasets
-                    .iter()
-                    .any(|d| n.outputs().iter().any(|o| dataset_matches(d.as_ref(), o)))
+                datasets.iter().any(|d| {
+                    names(n)
+                        .iter()
+                        .any(|used| dataset_matches(d.as_ref(), used))
+                })
             })
             .collect())
     }

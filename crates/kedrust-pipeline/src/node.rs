@@ -3,7 +3,7 @@
 use crate::args::{ArgKind, ArgType};
 use crate::handler::{CallError, Handler};
 use crate::naming::{self, default_node_name, function_name};
-use crate::outputs::{OutputError, OutputSpec};
+use crate::outputs::{OutputBinding, OutputError, OutputSpec};
 use crate::problem::Problem;
 use crate::types::TypeTag;
 use crate::value::Value;
@@ -99,25 +99,9 @@ where
     O: OutputSpec<R>,
     R: 'static,
 {
-    let binding = outputs.bind();
-    let split = binding.split;
-    let keys = binding.keys.clone();
-    let call = move |values: Vec<Value>| {
-        let result = func.call(values).map_err(Failure::Call)?;
-        split(result, keys.as_deref()).map_err(Failure::Output)
-    };
-    Node::from_logic(
-        Logic {
-            function_path: std::any::type_name::<F>(),
-            arg_types: F::arg_types(),
-            output_types: binding.types,
-            output_keys: binding.keys,
-            static_keys: binding.static_keys,
-            call: Box::new(call),
-        },
-        inputs.into_names(),
-        binding.datasets,
-    )
+    assemble::<F, Args, R, R>(inputs, outputs.bind(), move |values| {
+        func.call(values).map_err(Failure::Call)
+    })
 }
 
 /// A node of a fallible function: `Ok` values become the outputs, an `Err` fails the node.
@@ -135,13 +119,27 @@ where
     T: 'static,
     E: Into<BoxError> + 'static,
 {
-    let binding = outputs.bind();
+    assemble::<F, Args, Result<T, E>, T>(inputs, outputs.bind(), move |values| {
+        let result = func.call(values).map_err(Failure::Call)?;
+        result.map_err(|e| Failure::Function(e.into()))
+    })
+}
+
+/// The node of a function `F` whose call (`call`) yields the value `T` the outputs split.
+fn assemble<F, Args, R, T>(
+    inputs: impl IntoNames,
+    binding: OutputBinding<T>,
+    call: impl Fn(Vec<Value>) -> Result<T, Failure> + Send + Sync + 'static,
+) -> Node
+where
+    F: Handler<Args, R>,
+    T: 'static,
+{
     let split = binding.split;
     let keys = binding.keys.clone();
-    let call = move |values: Vec<Value>| {
-        let result = func.call(values).map_err(Failure::Call)?;
-        let ok = result.map_err(|e| Failure::Function(e.into()))?;
-        split(ok, keys.as_deref()).map_err(Failure::Output)
+    let run = move |values: Vec<Value>| {
+        let result = call(values)?;
+        split(result, keys.as_deref()).map_err(Failure::Output)
     };
     Node::from_logic(
         Logic {
@@ -150,7 +148,7 @@ where
             output_types: binding.types,
             output_keys: binding.keys,
             static_keys: binding.static_keys,
-            call: Box::new(call),
+            call: Box::new(run),
         },
         inputs.into_names(),
         binding.datasets,

@@ -125,29 +125,23 @@ pub trait NamedOutputs: Send + 'static {
     fn into_parts(self) -> Vec<(String, Value)>;
 }
 
-impl<T: Any + Send + Sync> NamedOutputs for BTreeMap<String, T> {
-    fn static_keys() -> Option<Vec<&'static str>> {
-        None
-    }
-    fn key_type(_: &str) -> Option<TypeTag> {
-        Some(TypeTag::of::<T>())
-    }
-    fn into_parts(self) -> Vec<(String, Value)> {
-        self.into_iter().map(|(k, v)| (k, Value::new(v))).collect()
-    }
+macro_rules! map_outputs {
+    ($($map:ident),+) => {$(
+        impl<T: Any + Send + Sync> NamedOutputs for $map<String, T> {
+            fn static_keys() -> Option<Vec<&'static str>> {
+                None
+            }
+            fn key_type(_: &str) -> Option<TypeTag> {
+                Some(TypeTag::of::<T>())
+            }
+            fn into_parts(self) -> Vec<(String, Value)> {
+                self.into_iter().map(|(k, v)| (k, Value::new(v))).collect()
+            }
+        }
+    )+};
 }
 
-impl<T: Any + Send + Sync> NamedOutputs for HashMap<String, T> {
-    fn static_keys() -> Option<Vec<&'static str>> {
-        None
-    }
-    fn key_type(_: &str) -> Option<TypeTag> {
-        Some(TypeTag::of::<T>())
-    }
-    fn into_parts(self) -> Vec<(String, Value)> {
-        self.into_iter().map(|(k, v)| (k, Value::new(v))).collect()
-    }
-}
+map_outputs!(BTreeMap, HashMap);
 
 /// A named declaration of outputs: result key → dataset name, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

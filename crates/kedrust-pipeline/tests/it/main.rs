@@ -35,3 +35,17 @@ pub fn run_one<T: Clone + Send + Sync + 'static>(n: &Node, inputs: Vec<Value>) -
     assert_eq!(out.len(), 1);
     out.into_iter().next().unwrap().take::<T>().unwrap()
 }
+
+/// The variant names of problems, in order: `["Cycle", "TypeMismatch"]`.
+pub fn kinds<T: std::fmt::Debug>(problems: &[T]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|p| {
+            format!("{p:?}")
+                .split([' ', '('])
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}

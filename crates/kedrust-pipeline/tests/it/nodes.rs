@@ -1,6 +1,6 @@
 //! Nodes: typed arguments, outputs of every shape, fallible functions, names and identity.
 
-use crate::run_one;
+use crate::{kinds, run_one};
 use kedrust_pipeline::{
     NodeOutputs, NodeRunError, Param, Problem, TypeTag, Value, named, node, try_node,
 };
@@ -256,13 +256,8 @@ fn construction_problems_are_all_reported() {
     let n = node(add, ["a", "b", "c"], "c")
         .name("bad name")
         .tags(["ok", "not ok"]);
-    let kinds: Vec<String> = n
-        .problems()
-        .iter()
-        .map(|p| format!("{p:?}").split(' ').next().unwrap().to_owned())
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(&n.problems()),
         [
             "InvalidNodeName",
             "InvalidTag",

@@ -1,6 +1,6 @@
 //! Layers, views and validation of whole pipelines.
 
-use crate::{link, names, valid};
+use crate::{kinds, link, names, valid};
 use kedrust_pipeline::{GroupBy, GroupKind, Pipeline, Problem, node};
 
 fn layer_names(p: &Pipeline) -> Vec<Vec<String>> {
@@ -92,13 +92,8 @@ fn every_problem_is_reported_at_once() {
         link("bad name", "s", "t"),
     ])
     .unwrap_err();
-    let kinds: Vec<String> = err
-        .problems
-        .iter()
-        .map(|p| format!("{p:?}").split(' ').next().unwrap().to_owned())
-        .collect();
     assert_eq!(
-        kinds,
+        kinds(&err.problems),
         [
             "InvalidNodeName",
             "TranscodingWithoutSeparator",
