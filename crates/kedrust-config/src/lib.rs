@@ -1,7 +1,25 @@
-//! Configuration environments (issue #3, not built yet).
+//! Configuration environments.
 //!
-//! Will own: finding config files by group pattern in `conf/base` and the run environment,
-//! YAML with anchors and merge keys, merging, `${...}` interpolation, runtime parameters and
-//! errors that name the file, line, column and key.
+//! Owns: finding the files of a config group (`catalog*`, `parameters*`, ...) in `conf/base`
+//! and the run environment, YAML with anchors, aliases and merge keys, the key-in-two-files
+//! check, merging environments (destructive or soft), runtime parameters, and locations (file,
+//! line, column) for every key so that every message can point at it.
 //!
-//! Must never: know about nodes, datasets or runs; it turns files into typed values only.
+//! Must never: know about nodes, datasets or runs; it turns files into values only.
+//! Not yet built (issue #3): `${...}` interpolation, resolvers and `oc.env`.
+
+mod discover;
+mod error;
+mod loader;
+mod location;
+mod merge;
+mod params;
+mod yaml;
+
+pub use discover::{Group, default_groups};
+pub use error::{ConfigError, ConfigErrors};
+pub use loader::{BASE_ENV, Config, ConfigLoader, DEFAULT_RUN_ENV, ENV_VAR, run_env};
+pub use location::Loc;
+pub use merge::{MergeStrategy, deep_merge, merge};
+pub use params::{parse_runtime_params, set_path};
+pub use yaml::{Document, KeyPath, parse};

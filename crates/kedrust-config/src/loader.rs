@@ -1,0 +1,218 @@
+//! The config loader: one group, read from the base and the run environment, merged.
+
+use crate::discover::{self, Group};
+use crate::error::{ConfigError, ConfigErrors};
+use crate::location::Loc;
+use crate::merge::{MergeStrategy, deep_merge, merge};
+use crate::yaml::{self, KeyPath};
+use kedrust_pipeline::suggest::best_match;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The variable that chooses the run environment when `--env` is not given.
+pub const ENV_VAR: &str = "KEDRUST_ENV";
+/// The run environment when neither `--env` nor [`ENV_VAR`] chooses one.
+pub const DEFAULT_RUN_ENV: &str = "local";
+/// The environment every run reads first.
+pub const BASE_ENV: &str = "base";
+
+/// The run environment: `--env`, else `KEDRUST_ENV`, else `local`.
+pub fn run_env(cli: Option<&str>) -> String {
+    cli.map(str::to_owned)
+        .or_else(|| std::env::var(ENV_VAR).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| DEFAULT_RUN_ENV.to_owned())
+}
+
+/// A loaded group: the merged value and where each key path was last defined.
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    /// The merged mapping.
+    pub value: Value,
+    /// Where each key path is written (the run environment's place when it overrides).
+    pub locations: BTreeMap<KeyPath, Loc>,
+}
+
+impl Config {
+    /// Where `path` is defined.
+    pub fn location(&self, path: &[&str]) -> Option<&Loc> {
+        let key: KeyPath = path.iter().map(|s| (*s).to_owned()).collect();
+        self.locations.get(&key)
+    }
+}
+
+/// Reads config groups from `conf/<base>` and `conf/<run env>`.
+#[derive(Clone, Debug)]
+pub struct ConfigLoader {
+    conf_source: PathBuf,
+    base_env: String,
+    run_env: String,
+    groups: Vec<Group>,
+    strategies: HashMap<String, MergeStrategy>,
+    runtime_params: Value,
+}
+
+impl ConfigLoader {
+    /// A loader of `conf_source` with the default groups, `base` and the run environment.
+    pub fn new(conf_source: impl Into<PathBuf>, run_env: impl Into<String>) -> Self {
+        Self {
+            conf_source: conf_source.into(),
+            base_env: BASE_ENV.to_owned(),
+            run_env: run_env.into(),
+            groups: discover::default_groups(),
+            strategies: HashMap::new(),
+            runtime_params: Value::Object(Map::new()),
+        }
+    }
+
+    /// Adds or replaces a group.
+    pub fn group(mut self, group: Group) -> Self {
+        self.groups.retain(|g| g.name != group.name);
+        self.groups.push(group);
+        self
+    }
+
+    /// Chooses how the run environment overrides the base for one group.
+    pub fn merge_strategy(mut self, group: &str, strategy: MergeStrategy) -> Self {
+        self.strategies.insert(group.to_owned(), strategy);
+        self
+    }
+
+    /// Runtime parameters, applied leaf by leaf over the `parameters` group.
+    pub fn runtime_params(mut self, params: Value) -> Self {
+        self.runtime_params = params;
+        self
+    }
+
+    /// The run environment's name.
+    pub fn run_env(&self) -> &str {
+        &self.run_env
+    }
+
+    /// Loads one group, reporting every problem of every file together.
+    pub fn load(&self, group_name: &str) -> Result<Config, ConfigErrors> {
+        let group = self
+            .groups
+            .iter()
+            .find(|g| g.name == group_name)
+            .cloned()
+            .unwrap_or_else(|| Group::named(group_name));
+        let mut errors = Vec::new();
+        let base = self.load_env(&self.base_env, &group, true, &mut errors);
+        let run = if self.run_env == self.base_env {
+            None
+        } else {
+            self.load_env(
+                &self.run_env,
+                &group,
+                self.run_env != DEFAULT_RUN_ENV,
+                &mut errors,
+            )
+        };
+        if !errors.is_empty() {
+            return Err(ConfigErrors { errors });
+        }
+        let mut config = base.unwrap_or_default();
+        if let Some(run) = run {
+            let strategy = self.strategies.get(group_name).copied().unwrap_or_default();
+            merge(&mut config.value, run.value, strategy);
+            config.locations.extend(run.locations);
+        }
+        if group_name == "parameters" {
+            deep_merge(&mut config.value, self.runtime_params.clone());
+        } else if let Value::Object(map) = &mut config.value {
+            // Keys starting with `_` hold YAML anchors for reuse, not entries.
+            map.retain(|k, _| !k.starts_with('_'));
+        }
+        Ok(config)
+    }
+
+    /// One environment's files of the group, merged; an error for a key in two files.
+    fn load_env(
+        &self,
+        env: &str,
+        group: &Group,
+        required: bool,
+        errors: &mut Vec<ConfigError>,
+    ) -> Option<Config> {
+        let dir = self.conf_source.join(env);
+        if !dir.is_dir() {
+            if required {
+                errors.push(self.missing_env(env, &dir));
+            }
+            return None;
+        }
+        let files = match discover::files(&dir, group) {
+            Ok(files) => files,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        };
+        let mut merged = Config {
+            value: Value::Object(Map::new()),
+            locations: BTreeMap::new(),
+        };
+        for file in files {
+            let Some(doc) = read(&file, errors) else {
+                continue;
+            };
+            let Value::Object(map) = doc.value else {
+                errors.push(ConfigError::NotAMapping {
+                    at: Loc::new(&Arc::new(file), 1, 1),
+                });
+                continue;
+            };
+            for (key, value) in map {
+                let path = vec![key.clone()];
+                let here = doc.locations.get(&path).cloned();
+                if let (Some(first), Some(second)) = (merged.locations.get(&path), &here) {
+                    errors.push(ConfigError::DuplicateKey {
+                        key,
+                        first: first.clone(),
+                        second: second.clone(),
+                    });
+                    continue;
+                }
+                merged.value[&key] = value;
+            }
+            for (path, loc) in doc.locations {
+                merged.locations.entry(path).or_insert(loc);
+            }
+        }
+        Some(merged)
+    }
+
+    fn missing_env(&self, env: &str, dir: &Path) -> ConfigError {
+        let existing: Vec<String> = std::fs::read_dir(&self.conf_source)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ConfigError::MissingEnvironment {
+            env: env.to_owned(),
+            path: dir.to_owned(),
+            suggestion: best_match(env, existing.iter().map(String::as_str)).map(str::to_owned),
+        }
+    }
+}
+
+fn read(file: &Path, errors: &mut Vec<ConfigError>) -> Option<yaml::Document> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            errors.push(ConfigError::Io {
+                path: file.to_owned(),
+                message: e.to_string(),
+            });
+            return None;
+        }
+    };
+    yaml::parse(&Arc::new(file.to_owned()), &text)
+        .map_err(|e| errors.push(e))
+        .ok()
+}

@@ -1,0 +1,156 @@
+//! Reading one YAML file into a value with the location of every key.
+//!
+//! Anchors, aliases and merge keys (`<<: *base`) are applied by the parser; a merged key is
+//! located at its `<<` line, which is where a user looks for it.
+
+use crate::error::ConfigError;
+use crate::location::Loc;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A key path inside a config group: `["companies", "load_args", "sep"]`.
+pub type KeyPath = Vec<String>;
+
+/// One parsed file: its top-level value and where each key path is defined.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// The content.
+    pub value: Value,
+    /// Where every key (at every depth) is written.
+    pub locations: BTreeMap<KeyPath, Loc>,
+}
+
+enum Tree {
+    Scalar(Value),
+    Seq(Vec<Spanned<Tree>>),
+    Map(Vec<(Spanned<String>, Spanned<Tree>)>),
+}
+
+impl<'de> Deserialize<'de> for Tree {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TreeVisitor)
+    }
+}
+
+struct TreeVisitor;
+
+impl<'de> Visitor<'de> for TreeVisitor {
+    type Value = Tree;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<Tree, E> {
+        Ok(Tree::Scalar(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Tree, E> {
+        Ok(Tree::Scalar(Value::Null))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Tree, E> {
+        Ok(Tree::Scalar(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Tree, E> {
+        Ok(Tree::Scalar(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Tree, E> {
+        Ok(Tree::Scalar(Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Tree, E> {
+        // Non-finite floats (.inf, .nan) have no JSON form; they are kept as text.
+        Ok(Tree::Scalar(Number::from_f64(v).map_or_else(
+            || Value::String(v.to_string()),
+            Value::Number,
+        )))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Tree, E> {
+        Ok(Tree::Scalar(Value::String(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Tree, E> {
+        Ok(Tree::Scalar(Value::String(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Tree, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Tree::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Tree, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Spanned<String>>()? {
+            entries.push((key, map.next_value()?));
+        }
+        Ok(Tree::Map(entries))
+    }
+}
+
+/// Parses `text`, read from `file`. An empty file is an empty mapping.
+pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Document, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(Document {
+            value: Value::Object(Map::new()),
+            locations: BTreeMap::new(),
+        });
+    }
+    let tree: Spanned<Tree> = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, &e))?;
+    let mut locations = BTreeMap::new();
+    let value = to_value(tree.value, &mut Vec::new(), file, &mut locations);
+    Ok(Document { value, locations })
+}
+
+fn to_value(
+    tree: Tree,
+    path: &mut KeyPath,
+    file: &Arc<PathBuf>,
+    locations: &mut BTreeMap<KeyPath, Loc>,
+) -> Value {
+    match tree {
+        Tree::Scalar(v) => v,
+        Tree::Seq(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|i| to_value(i.value, path, file, locations))
+                .collect(),
+        ),
+        Tree::Map(entries) => {
+            let mut map = Map::with_capacity(entries.len());
+            for (key, value) in entries {
+                path.push(key.value.clone());
+                let at = key.referenced;
+                locations.insert(path.clone(), Loc::new(file, at.line(), at.column()));
+                let v = to_value(value.value, path, file, locations);
+                path.pop();
+                map.insert(key.value, v);
+            }
+            Value::Object(map)
+        }
+    }
+}
+
+/// The parser's message without its own snippet or position, located in our terms.
+fn yaml_error(file: &Arc<PathBuf>, e: &serde_saphyr::Error) -> ConfigError {
+    let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+    ConfigError::Yaml {
+        at: Loc::new(file, line, column),
+        message: bare_message(&e.without_snippet().to_string()),
+    }
+}
+
+/// Drops the parser's own `error: line 2 column 6: ` prefix and ` at line 2, column 6` suffix.
+fn bare_message(text: &str) -> String {
+    let mut body = text.trim().trim_start_matches("error: ");
+    if let Some(rest) = body.strip_prefix("line ")
+        && let Some((_, message)) = rest.split_once(": ")
+    {
+        body = message;
+    }
+    if let Some(at) = body.rfind(" at line ") {
+        body = &body[..at];
+    }
+    body.trim().to_owned()
+}

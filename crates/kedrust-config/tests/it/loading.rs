@@ -1,0 +1,129 @@
+//! Loading groups from layered environments.
+
+use kedrust_config::{ConfigLoader, MergeStrategy, parse_runtime_params};
+use serde_json::json;
+
+const LAYERED: &str = "tests/fixtures/layered/conf";
+const BROKEN: &str = "tests/fixtures/broken/conf";
+
+#[test]
+fn anchors_merge_keys_and_subfolders_make_one_catalog() {
+    let c = ConfigLoader::new(LAYERED, "local").load("catalog").unwrap();
+    assert_eq!(
+        c.value,
+        json!({
+            "companies": {"type": "polars.CSVDataset", "load_args": {"separator": ","}, "filepath": "data/01_raw/companies.csv"},
+            "shuttles": {"type": "polars.CSVDataset", "load_args": {"separator": ";"}, "filepath": "data/01_raw/shuttles.csv"},
+            "reviews": {"type": "polars.CSVDataset", "filepath": "data/01_raw/reviews.csv"},
+        })
+    );
+    let at = c.location(&["reviews", "filepath"]).unwrap();
+    assert_eq!(
+        at.to_string(),
+        "tests/fixtures/layered/conf/base/catalog/reviews.yml:3:3"
+    );
+}
+
+#[test]
+fn the_run_environment_overrides_whole_keys_by_default() {
+    let loader = ConfigLoader::new(LAYERED, "prod");
+    let c = loader.load("catalog").unwrap();
+    assert_eq!(
+        c.value["shuttles"],
+        json!({"type": "polars.ParquetDataset", "filepath": "s3://bucket/shuttles.parquet"})
+    );
+    assert_eq!(c.location(&["shuttles", "type"]).unwrap().line, 2);
+    let p = loader.load("parameters").unwrap();
+    assert_eq!(p.value["model"], json!({"alpha": 0.5}));
+}
+
+#[test]
+fn soft_merge_keeps_siblings() {
+    let p = ConfigLoader::new(LAYERED, "prod")
+        .merge_strategy("parameters", MergeStrategy::Soft)
+        .load("parameters")
+        .unwrap();
+    assert_eq!(p.value["model"], json!({"kind": "linear", "alpha": 0.5}));
+}
+
+#[test]
+fn underscore_keys_are_dropped_except_in_parameters() {
+    let loader = ConfigLoader::new(LAYERED, "local");
+    assert!(loader.load("catalog").unwrap().value.get("_csv").is_none());
+    assert_eq!(
+        loader.load("parameters").unwrap().value["_private_but_kept"],
+        json!(1)
+    );
+}
+
+#[test]
+fn runtime_parameters_override_only_named_leaves() {
+    let params =
+        parse_runtime_params("model.kind=ridge,split.test_size=0.3,extra.list=[1,2]").unwrap();
+    let p = ConfigLoader::new(LAYERED, "local")
+        .runtime_params(params)
+        .load("parameters")
+        .unwrap();
+    assert_eq!(p.value["model"], json!({"kind": "ridge", "alpha": 1.0}));
+    assert_eq!(
+        p.value["split"],
+        json!({"test_size": 0.3, "random_state": 3})
+    );
+    assert_eq!(p.value["extra"], json!({"list": [1, 2]}));
+}
+
+#[test]
+fn groups_only_read_their_own_files() {
+    let c = ConfigLoader::new(LAYERED, "local")
+        .load("credentials")
+        .unwrap();
+    assert_eq!(c.value, json!({"db": {"user": "me"}}));
+    assert_eq!(
+        ConfigLoader::new(LAYERED, "local")
+            .load("dagster")
+            .unwrap()
+            .value,
+        json!({})
+    );
+}
+
+#[test]
+fn a_key_in_two_files_names_both() {
+    let err = ConfigLoader::new(BROKEN, "local")
+        .load("catalog")
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @"tests/fixtures/broken/conf/base/catalog_more.yml:4:1: key 'companies' is already defined in tests/fixtures/broken/conf/base/catalog.yml:1:1; a key may be defined once per environment");
+}
+
+#[test]
+fn yaml_errors_name_the_file_line_and_column() {
+    let err = ConfigLoader::new(BROKEN, "local")
+        .load("parameters")
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @"tests/fixtures/broken/conf/base/parameters.yml:3:10: alias references unknown anchor");
+    let err = ConfigLoader::new(BROKEN, "local")
+        .load("globals")
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @"tests/fixtures/broken/conf/base/globals.yml:1:1: the top level of a config file must be a mapping of keys to values");
+}
+
+#[test]
+fn a_missing_environment_suggests_the_nearest() {
+    let err = ConfigLoader::new(LAYERED, "prd")
+        .load("catalog")
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @"environment 'prd' not found: tests/fixtures/layered/conf/prd is not a folder; did you mean 'prod'?");
+}
+
+#[test]
+fn a_missing_default_local_environment_is_empty() {
+    let c = ConfigLoader::new(BROKEN, "local").merge_strategy("catalog", MergeStrategy::Soft);
+    assert!(
+        c.load("credentials")
+            .unwrap()
+            .value
+            .as_object()
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -1,0 +1,4 @@
+//! Integration tests of the config loader over fixture projects in `tests/fixtures`.
+
+mod loading;
+mod runtime_params;
