@@ -29,16 +29,16 @@ impl Shape {
     /// About `n` nodes of this shape (at least two), tagged `even` or `odd` by position.
     pub fn nodes(self, n: usize) -> Vec<Node> {
         let n = n.max(2);
-        let mut nodes = match self {
+        let nodes = match self {
             Shape::Chain => chain(n),
             Shape::FanOutIn => fan_out_in(n),
             Shape::Diamond => diamond(n),
         };
-        for (i, nd) in nodes.iter_mut().enumerate() {
-            let tag = if i % 2 == 0 { "even" } else { "odd" };
-            *nd = nd.clone().tags([tag]);
-        }
         nodes
+            .into_iter()
+            .enumerate()
+            .map(|(i, nd)| nd.tags([if i % 2 == 0 { "even" } else { "odd" }]))
+            .collect()
     }
 }
 

@@ -52,15 +52,15 @@ pub fn files(env_dir: &Path, group: &Group) -> Result<Vec<PathBuf>, ConfigError>
         .into_iter()
         .filter(|f| {
             let rel = f.strip_prefix(env_dir).unwrap_or(f);
-            rel.iter().enumerate().any(|(i, part)| {
-                let part = part.to_string_lossy();
-                let is_file = i + 1 == rel.iter().count();
-                let name = if is_file { stem(&part) } else { &part };
-                group
-                    .patterns
-                    .iter()
-                    .any(|p| glob(p, name) || glob(p, &part))
-            })
+            let parts: Vec<String> = rel
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            let Some((file, folders)) = parts.split_last() else {
+                return false;
+            };
+            let matches = |name: &str| group.patterns.iter().any(|p| glob(p, name));
+            folders.iter().any(|d| matches(d)) || matches(stem(file)) || matches(file)
         })
         .collect();
     out.sort();

@@ -125,6 +125,10 @@ impl ConfigLoader {
             // Keys starting with `_` hold YAML anchors for reuse, not entries.
             map.retain(|k, _| !k.starts_with('_'));
         }
+        // Overriding and dropping keys leave locations of keys that are gone; a location is
+        // only kept for a key the merged value still has.
+        let value = &config.value;
+        config.locations.retain(|path, _| has_path(value, path));
         Ok(config)
     }
 
@@ -166,8 +170,9 @@ impl ConfigLoader {
             };
             for (key, value) in map {
                 let path = vec![key.clone()];
-                let here = doc.locations.get(&path).cloned();
-                if let (Some(first), Some(second)) = (merged.locations.get(&path), &here) {
+                if let (Some(first), Some(second)) =
+                    (merged.locations.get(&path), doc.locations.get(&path))
+                {
                     errors.push(ConfigError::DuplicateKey {
                         key,
                         first: first.clone(),
@@ -199,6 +204,10 @@ impl ConfigLoader {
             suggestion: best_match(env, existing.iter().map(String::as_str)).map(str::to_owned),
         }
     }
+}
+
+fn has_path(value: &Value, path: &[String]) -> bool {
+    path.iter().try_fold(value, |v, key| v.get(key)).is_some()
 }
 
 fn read(file: &Path, errors: &mut Vec<ConfigError>) -> Option<yaml::Document> {

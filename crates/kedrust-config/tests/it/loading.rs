@@ -33,6 +33,10 @@ fn the_run_environment_overrides_whole_keys_by_default() {
         json!({"type": "polars.ParquetDataset", "filepath": "s3://bucket/shuttles.parquet"})
     );
     assert_eq!(c.location(&["shuttles", "type"]).unwrap().line, 2);
+    assert!(
+        c.location(&["shuttles", "load_args"]).is_none(),
+        "replaced by prod"
+    );
     let p = loader.load("parameters").unwrap();
     assert_eq!(p.value["model"], json!({"alpha": 0.5}));
 }
@@ -49,7 +53,9 @@ fn soft_merge_keeps_siblings() {
 #[test]
 fn underscore_keys_are_dropped_except_in_parameters() {
     let loader = ConfigLoader::new(LAYERED, "local");
-    assert!(loader.load("catalog").unwrap().value.get("_csv").is_none());
+    let catalog = loader.load("catalog").unwrap();
+    assert!(catalog.value.get("_csv").is_none());
+    assert!(catalog.location(&["_csv"]).is_none());
     assert_eq!(
         loader.load("parameters").unwrap().value["_private_but_kept"],
         json!(1)
