@@ -52,6 +52,16 @@ pub enum ConfigError {
         /// The nearest existing environment.
         suggestion: Option<String>,
     },
+    /// A `${...}` that cannot be resolved.
+    #[error("{}key '{key}': {message}", located(at))]
+    Interpolation {
+        /// Where the string is written.
+        at: Option<Loc>,
+        /// The dotted key path of the string.
+        key: String,
+        /// Why it cannot be resolved.
+        message: String,
+    },
     /// A runtime parameter that cannot be read.
     #[error("--params: cannot read '{item}': {reason}")]
     RuntimeParameter {
@@ -60,6 +70,10 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
+}
+
+fn located(at: &Option<Loc>) -> String {
+    at.as_ref().map(|l| format!("{l}: ")).unwrap_or_default()
 }
 
 fn hint(suggestion: &Option<String>) -> String {

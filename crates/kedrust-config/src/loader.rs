@@ -2,6 +2,7 @@
 
 use crate::discover::{self, Group};
 use crate::error::{ConfigError, ConfigErrors};
+use crate::interpolate::{self, Resolver, Scope};
 use crate::location::Loc;
 use crate::merge::{MergeStrategy, deep_merge, merge};
 use crate::yaml::{self, KeyPath};
@@ -43,7 +44,7 @@ impl Config {
 }
 
 /// Reads config groups from `conf/<base>` and `conf/<run env>`.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ConfigLoader {
     conf_source: PathBuf,
     base_env: String,
@@ -51,7 +52,27 @@ pub struct ConfigLoader {
     groups: Vec<Group>,
     strategies: HashMap<String, MergeStrategy>,
     runtime_params: Value,
+    resolvers: BTreeMap<String, Resolver>,
+    env_vars_everywhere: bool,
 }
+
+impl std::fmt::Debug for ConfigLoader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigLoader")
+            .field("conf_source", &self.conf_source)
+            .field("base_env", &self.base_env)
+            .field("run_env", &self.run_env)
+            .field("groups", &self.groups)
+            .field("resolvers", &self.resolvers.keys().collect::<Vec<_>>())
+            .field("env_vars_everywhere", &self.env_vars_everywhere)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The group that holds the values `${globals:...}` reads.
+const GLOBALS: &str = "globals";
+/// The only group where `${oc.env:...}` works unless the project allows it everywhere.
+const CREDENTIALS: &str = "credentials";
 
 impl ConfigLoader {
     /// A loader of `conf_source` with the default groups, `base` and the run environment.
@@ -63,7 +84,25 @@ impl ConfigLoader {
             groups: discover::default_groups(),
             strategies: HashMap::new(),
             runtime_params: Value::Object(Map::new()),
+            resolvers: BTreeMap::new(),
+            env_vars_everywhere: false,
         }
+    }
+
+    /// Registers `${name:args}`. A project resolver named `oc.env` replaces the built-in one.
+    pub fn resolver(
+        mut self,
+        name: impl Into<String>,
+        f: impl Fn(&[Value]) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.resolvers.insert(name.into(), Arc::new(f));
+        self
+    }
+
+    /// Lets `${oc.env:VAR}` read environment variables in every group, not only credentials.
+    pub fn env_vars_everywhere(mut self, allow: bool) -> Self {
+        self.env_vars_everywhere = allow;
+        self
     }
 
     /// Adds or replaces a group.
@@ -99,16 +138,27 @@ impl ConfigLoader {
             .cloned()
             .unwrap_or_else(|| Group::named(group_name));
         let mut errors = Vec::new();
-        let base = self.load_env(&self.base_env, &group, true, &mut errors);
+        let globals = if group_name == GLOBALS {
+            None
+        } else {
+            match self.load(GLOBALS) {
+                Ok(g) => Some(g.value),
+                Err(e) => return Err(e),
+            }
+        };
+        let scope = Scope {
+            group: group_name,
+            globals: globals.as_ref(),
+            runtime_params: (group_name != GLOBALS).then_some(&self.runtime_params),
+            env_vars: self.env_vars_everywhere || group_name == CREDENTIALS,
+            resolvers: &self.resolvers,
+        };
+        let base = self.load_env(&self.base_env, &group, true, &scope, &mut errors);
         let run = if self.run_env == self.base_env {
             None
         } else {
-            self.load_env(
-                &self.run_env,
-                &group,
-                self.run_env != DEFAULT_RUN_ENV,
-                &mut errors,
-            )
+            let required = self.run_env != DEFAULT_RUN_ENV;
+            self.load_env(&self.run_env, &group, required, &scope, &mut errors)
         };
         if !errors.is_empty() {
             return Err(ConfigErrors { errors });
@@ -132,12 +182,14 @@ impl ConfigLoader {
         Ok(config)
     }
 
-    /// One environment's files of the group, merged; an error for a key in two files.
+    /// One environment's files of the group, merged and resolved; an error for a key in two
+    /// files.
     fn load_env(
         &self,
         env: &str,
         group: &Group,
         required: bool,
+        scope: &Scope<'_>,
         errors: &mut Vec<ConfigError>,
     ) -> Option<Config> {
         let dir = self.conf_source.join(env);
@@ -186,6 +238,11 @@ impl ConfigLoader {
                 merged.locations.entry(path).or_insert(loc);
             }
         }
+        errors.extend(interpolate::resolve(
+            &mut merged.value,
+            &merged.locations,
+            scope,
+        ));
         Some(merged)
     }
 

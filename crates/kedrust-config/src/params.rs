@@ -54,7 +54,7 @@ fn parse_item(item: &str) -> Result<(Vec<String>, Value), String> {
 }
 
 /// A value as YAML types it; an empty value is an empty string.
-fn yaml_value(text: &str) -> Result<Value, String> {
+pub(crate) fn yaml_value(text: &str) -> Result<Value, String> {
     if text.is_empty() {
         return Ok(Value::String(String::new()));
     }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 const LAYERED: &str = "tests/fixtures/layered/conf";
 const BROKEN: &str = "tests/fixtures/broken/conf";
+const BROKEN_GLOBALS: &str = "tests/fixtures/broken_globals/conf";
 
 #[test]
 fn anchors_merge_keys_and_subfolders_make_one_catalog() {
@@ -107,10 +108,20 @@ fn yaml_errors_name_the_file_line_and_column() {
         .load("parameters")
         .unwrap_err();
     insta::assert_snapshot!(err.to_string(), @"tests/fixtures/broken/conf/base/parameters.yml:3:10: alias references unknown anchor");
-    let err = ConfigLoader::new(BROKEN, "local")
-        .load("globals")
-        .unwrap_err();
-    insta::assert_snapshot!(err.to_string(), @"tests/fixtures/broken/conf/base/globals.yml:1:1: the top level of a config file must be a mapping of keys to values");
+}
+
+#[test]
+fn broken_globals_are_reported_by_every_group_that_could_read_them() {
+    for group in ["globals", "catalog", "parameters"] {
+        let err = ConfigLoader::new(BROKEN_GLOBALS, "local")
+            .load(group)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "tests/fixtures/broken_globals/conf/base/globals.yml:1:1: the top level of a config file must be a mapping of keys to values",
+            "{group}"
+        );
+    }
 }
 
 #[test]

@@ -1,4 +1,5 @@
 //! Integration tests of the config loader over fixture projects in `tests/fixtures`.
 
+mod interpolation;
 mod loading;
 mod runtime_params;

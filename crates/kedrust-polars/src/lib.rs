@@ -1,0 +1,1 @@
+//! Polars DataFrame datasets of the catalog (issue #3).
