@@ -1,7 +1,34 @@
-//! The data catalog (issue #3, not built yet).
+//! The data catalog.
 //!
-//! Will own: dataset types and their registry, dataset factories, versioning, atomic saves and
-//! the catalog-level type check (a dataset declares the Rust type it loads and saves).
+//! Owns: the dataset contract ([`Dataset`]) and the registry of dataset types, the built-in
+//! types (memory, nothing, text, bytes, JSON and YAML documents, serde JSON and CBOR files,
+//! partitioned folders), reading the `catalog` config group (entries and factory patterns
+//! ranked as Kedro ranks them), parameters as `params:` datasets, credentials, versioning
+//! (`<filepath>/<version>/<basename>`), atomic saves, and binding a catalog to a pipeline:
+//! the check, before the run, that each dataset stores the Rust type its nodes use.
 //!
-//! Must never: depend on Polars (DataFrame datasets live in their own crate), schedule nodes
-//! or fire hooks.
+//! Must never: depend on Polars (DataFrame datasets live in `kedrust-polars`), schedule
+//! nodes or fire hooks. Datasets never write in place: a save goes to a temporary file that
+//! is renamed over the target.
+
+mod atomic;
+mod bind;
+mod builtin;
+mod catalog;
+mod dataset;
+mod entries;
+mod error;
+mod file;
+mod pattern;
+mod registry;
+mod version;
+
+pub use atomic::{WriteError, write_bytes, write_file};
+pub use builtin::{MemoryDataset, NothingDataset, Partition, PartitionMap, PartitionedDataset};
+pub use catalog::{Catalog, CatalogBuilder, Resolution, Source, parse_load_versions};
+pub use dataset::{Dataset, expect_arc, expect_ref};
+pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};
+pub use file::FileTarget;
+pub use pattern::{Captures, Pattern};
+pub use registry::{Codec, DatasetSpec, DatasetType, Holds, Registry};
+pub use version::{Versioning, check_version, new_version, timestamp};

@@ -62,6 +62,11 @@ impl Value {
             .map(|arc| Arc::try_unwrap(arc).unwrap_or_else(|shared| (*shared).clone()))
     }
 
+    /// The payload, for code that dispatches on the type itself (codecs).
+    pub fn as_any(&self) -> &(dyn Any + Send + Sync) {
+        &*self.data
+    }
+
     /// How many handles share this value (1 means [`Value::take`] will not copy).
     pub fn share_count(&self) -> usize {
         Arc::strong_count(&self.data)

@@ -1,0 +1,345 @@
+//! `partitions.PartitionedDataset`: a folder of files of one underlying type.
+//!
+//! Loading lists the folder and gives a [`PartitionMap`] of partition id to a lazy loader;
+//! nothing is read until a node asks for a partition. Saving takes a map of id to value or to
+//! a lazy producer, called at save time, one partition at a time. With `overwrite: true` the
+//! new partitions are written to a fresh folder that replaces the old one only when every
+//! partition is written, so a failed save leaves the old folder as it was.
+
+use crate::atomic::is_hidden;
+use crate::dataset::{Dataset, expect_ref};
+use crate::error::DatasetError;
+use crate::registry::{DatasetSpec, DatasetType, Holds, Registry};
+use kedrust_pipeline::{TypeTag, Value};
+use serde_json::{Map, Value as Json};
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// Produces a partition's value when called.
+pub type LazyValue = Arc<dyn Fn() -> Result<Value, DatasetError> + Send + Sync>;
+
+/// One partition: a value, or a function that loads or produces it.
+#[derive(Clone)]
+pub enum Partition {
+    /// The value itself.
+    Value(Value),
+    /// Called when the value is needed.
+    Lazy(LazyValue),
+}
+
+impl Partition {
+    /// The value, loading or producing it when lazy.
+    pub fn value(&self) -> Result<Value, DatasetError> {
+        match self {
+            Self::Value(v) => Ok(v.clone()),
+            Self::Lazy(f) => f(),
+        }
+    }
+}
+
+/// Partition id to partition: what a partitioned dataset loads and saves.
+#[derive(Clone, Default)]
+pub struct PartitionMap {
+    parts: BTreeMap<String, Partition>,
+}
+
+impl PartitionMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a partition holding `value`.
+    pub fn insert<T: Any + Send + Sync>(&mut self, id: impl Into<String>, value: T) -> &mut Self {
+        self.parts
+            .insert(id.into(), Partition::Value(Value::new(value)));
+        self
+    }
+
+    /// Adds a partition produced by `f` at save time (one partition in memory at a time).
+    pub fn insert_lazy<T: Any + Send + Sync>(
+        &mut self,
+        id: impl Into<String>,
+        f: impl Fn() -> Result<T, DatasetError> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.parts.insert(
+            id.into(),
+            Partition::Lazy(Arc::new(move || f().map(Value::new))),
+        );
+        self
+    }
+
+    /// The ids, sorted.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.parts.keys().map(String::as_str)
+    }
+
+    /// The partitions, sorted by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Partition)> {
+        self.parts.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// How many partitions.
+    pub fn len(&self) -> usize {
+        self.parts.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Loads partition `id` as `T`.
+    pub fn load<T: Any + Send + Sync + Clone>(&self, id: &str) -> Result<T, DatasetError> {
+        let part = self
+            .parts
+            .get(id)
+            .ok_or_else(|| DatasetError::Other(format!("no partition '{id}'")))?;
+        part.value()?
+            .take::<T>()
+            .map_err(|v| DatasetError::WrongType {
+                expected: TypeTag::of::<T>().short_name(),
+                found: v.type_tag().short_name(),
+            })
+    }
+}
+
+impl fmt::Debug for PartitionMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.parts.keys()).finish()
+    }
+}
+
+/// A folder of partitions.
+#[derive(Debug)]
+pub struct PartitionedDataset {
+    path: PathBuf,
+    inner: Underlying,
+    suffix: String,
+    overwrite: bool,
+}
+
+/// How to build the dataset of one partition.
+#[derive(Debug, Clone)]
+struct Underlying {
+    name: String,
+    kind: DatasetType,
+    args: Map<String, Json>,
+    filepath_arg: String,
+    value_type: Option<TypeTag>,
+    registry: Arc<Registry>,
+}
+
+impl Underlying {
+    fn at(&self, file: &Path) -> Result<Arc<dyn Dataset>, DatasetError> {
+        let mut args = self.args.clone();
+        args.insert(
+            self.filepath_arg.clone(),
+            Json::String(file.to_string_lossy().into_owned()),
+        );
+        let spec = DatasetSpec {
+            name: &self.name,
+            args: &args,
+            versioning: None,
+            value_type: self.value_type,
+            registry: &self.registry,
+        };
+        self.kind.create(&spec).map_err(DatasetError::Other)
+    }
+}
+
+impl PartitionedDataset {
+    fn partition_files(&self) -> Result<Vec<(String, PathBuf)>, DatasetError> {
+        let mut found = Vec::new();
+        let mut stack = vec![self.path.clone()];
+        while let Some(dir) = stack.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(DatasetError::io("list", &dir, e)),
+            };
+            for entry in entries.filter_map(Result::ok) {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = entry.path();
+                if is_hidden(&name) {
+                    continue;
+                }
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Some(id) = self.id_of(&path) {
+                    found.push((id, path));
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    fn id_of(&self, file: &Path) -> Option<String> {
+        let rel = file.strip_prefix(&self.path).ok()?;
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        rel.strip_suffix(self.suffix.as_str()).map(str::to_owned)
+    }
+
+    fn write_all(&self, folder: &Path, parts: &PartitionMap) -> Result<(), DatasetError> {
+        for (id, part) in parts.iter() {
+            check_id(id)?;
+            let file = folder.join(format!("{id}{}", self.suffix));
+            self.inner.at(&file)?.save(part.value()?)?;
+        }
+        Ok(())
+    }
+}
+
+/// A partition id must stay inside the dataset's folder.
+fn check_id(id: &str) -> Result<(), DatasetError> {
+    let escapes = id.is_empty()
+        || Path::new(id)
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)));
+    if escapes {
+        return Err(DatasetError::Other(format!(
+            "partition id '{id}' must be a relative path inside the dataset's folder"
+        )));
+    }
+    Ok(())
+}
+
+impl Dataset for PartitionedDataset {
+    fn load(&self) -> Result<Value, DatasetError> {
+        let files = self.partition_files()?;
+        if files.is_empty() {
+            return Err(DatasetError::Other(format!(
+                "no partitions found in {}{}",
+                self.path.display(),
+                if self.suffix.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ending with '{}'", self.suffix)
+                }
+            )));
+        }
+        let mut map = PartitionMap::new();
+        for (id, file) in files {
+            let inner = self.inner.clone();
+            map.parts.insert(
+                id,
+                Partition::Lazy(Arc::new(move || inner.at(&file)?.load())),
+            );
+        }
+        Ok(Value::new(map))
+    }
+
+    fn save(&self, value: Value) -> Result<(), DatasetError> {
+        let parts = expect_ref::<PartitionMap>(&value)?;
+        if !self.overwrite {
+            return self.write_all(&self.path, parts);
+        }
+        let name = self
+            .path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let fresh = self
+            .path
+            .with_file_name(format!(".{name}.new.{}", std::process::id()));
+        let old = self
+            .path
+            .with_file_name(format!(".{name}.old.{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&fresh);
+        std::fs::create_dir_all(&fresh).map_err(|e| DatasetError::io("create", &fresh, e))?;
+        if let Err(e) = self.write_all(&fresh, parts) {
+            let _ = std::fs::remove_dir_all(&fresh);
+            return Err(e);
+        }
+        let had_old = self.path.exists();
+        if had_old {
+            std::fs::rename(&self.path, &old)
+                .map_err(|e| DatasetError::io("move", &self.path, e))?;
+        }
+        std::fs::rename(&fresh, &self.path)
+            .map_err(|e| DatasetError::io("replace", &self.path, e))?;
+        if had_old {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        Ok(())
+    }
+
+    fn exists(&self) -> Result<bool, DatasetError> {
+        Ok(!self.partition_files()?.is_empty())
+    }
+
+    fn path(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+}
+
+pub(super) fn dataset_type() -> DatasetType {
+    DatasetType::new(
+        "partitions.PartitionedDataset",
+        Holds::Fixed(TypeTag::of::<PartitionMap>()),
+        &[
+            "path",
+            "dataset",
+            "filename_suffix",
+            "overwrite",
+            "filepath_arg",
+        ],
+        |spec| {
+            if spec.versioning.is_some() {
+                return Err("a partitioned dataset cannot be versioned".into());
+            }
+            let (kind, args) = match spec.args.get("dataset") {
+                Some(Json::String(t)) => (t.clone(), Map::new()),
+                Some(Json::Object(m)) => {
+                    let mut m = m.clone();
+                    let Some(Json::String(t)) = m.remove("type") else {
+                        return Err("'dataset' needs a 'type'".into());
+                    };
+                    if m.contains_key("versioned") {
+                        return Err("the dataset of a partition cannot be versioned".into());
+                    }
+                    (t, m)
+                }
+                _ => {
+                    return Err(
+                        "'dataset' is required: a type name or a mapping with 'type'".into(),
+                    );
+                }
+            };
+            let found = spec.registry.get(&kind).ok_or_else(|| {
+                let hint = kedrust_pipeline::suggest::best_match(&kind, spec.registry.names())
+                    .map(|s| format!("; did you mean '{s}'?"))
+                    .unwrap_or_default();
+                format!("unknown partition dataset type '{kind}'{hint}")
+            })?;
+            let value_type = match found.holds() {
+                Holds::Fixed(t) => Some(t),
+                _ => None,
+            };
+            Ok(Arc::new(PartitionedDataset {
+                path: spec.path("path")?,
+                inner: Underlying {
+                    name: spec.name.to_owned(),
+                    kind: found.clone(),
+                    args,
+                    filepath_arg: spec
+                        .arg("filepath_arg")?
+                        .unwrap_or_else(|| "filepath".into()),
+                    value_type,
+                    registry: Arc::clone(spec.registry),
+                },
+                suffix: spec.arg("filename_suffix")?.unwrap_or_default(),
+                overwrite: spec.arg("overwrite")?.unwrap_or(false),
+            }))
+        },
+    )
+}

@@ -1,0 +1,613 @@
+//! The catalog: every dataset of a run by name, created from its entry or pattern on first
+//! use and shared by every thread of the run.
+
+use crate::builtin::MemoryDataset;
+use crate::dataset::Dataset;
+use crate::entries::{self, Entry};
+use crate::error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};
+use crate::pattern::{self, Pattern};
+use crate::registry::{DatasetSpec, Registry};
+use crate::version::{Versioning, check_version, new_version};
+use kedrust_config::{Config, Loc};
+use kedrust_pipeline::suggest::best_match;
+use kedrust_pipeline::{TypeTag, Value};
+use serde_json::{Map, Value as Json};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+/// Where a dataset's definition comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Its own catalog entry.
+    Entry,
+    /// A factory pattern.
+    Pattern(String),
+    /// A parameter (`parameters`, `params:a.b`).
+    Parameter,
+    /// Not declared: a memory dataset created when first saved.
+    Default,
+    /// Added from code.
+    Added,
+}
+
+/// How a name resolves: its source and its configuration with placeholders filled.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    /// The dataset's name.
+    pub name: String,
+    /// Where its definition comes from.
+    pub source: Source,
+    /// Its type name.
+    pub type_name: String,
+    /// Its configuration (`type` included), for entries and patterns.
+    pub config: Option<Json>,
+    /// Where the entry or pattern is written.
+    pub at: Option<Loc>,
+}
+
+#[derive(Clone, Debug)]
+struct Live {
+    dataset: Arc<dyn Dataset>,
+    type_name: Arc<str>,
+    source: Source,
+}
+
+/// The datasets of a run.
+#[derive(Debug)]
+pub struct Catalog {
+    registry: Arc<Registry>,
+    entries: Vec<Entry>,
+    by_name: HashMap<String, usize>,
+    patterns: Vec<Entry>,
+    catch_all: Option<Entry>,
+    credentials: Json,
+    root: Option<PathBuf>,
+    save_version: String,
+    load_versions: BTreeMap<String, String>,
+    value_types: RwLock<HashMap<String, TypeTag>>,
+    live: RwLock<HashMap<String, Live>>,
+}
+
+/// Builds a [`Catalog`] from the config groups of a run.
+#[derive(Debug)]
+pub struct CatalogBuilder {
+    registry: Registry,
+    catalog: Config,
+    credentials: Json,
+    parameters: Option<Json>,
+    root: Option<PathBuf>,
+    save_version: Option<String>,
+    load_versions: BTreeMap<String, String>,
+}
+
+impl CatalogBuilder {
+    /// A builder over the dataset types of `registry`.
+    pub fn new(registry: Registry) -> Self {
+        Self {
+            registry,
+            catalog: Config::default(),
+            credentials: Json::Object(Map::new()),
+            parameters: None,
+            root: None,
+            save_version: None,
+            load_versions: BTreeMap::new(),
+        }
+    }
+
+    /// The catalog group.
+    pub fn config(mut self, catalog: Config) -> Self {
+        self.catalog = catalog;
+        self
+    }
+
+    /// The credentials group, which `credentials: name` entries refer to.
+    pub fn credentials(mut self, credentials: Json) -> Self {
+        self.credentials = credentials;
+        self
+    }
+
+    /// The parameters group, exposed as `parameters` and `params:a.b.c`.
+    pub fn parameters(mut self, parameters: Json) -> Self {
+        self.parameters = Some(parameters);
+        self
+    }
+
+    /// The project folder relative paths are read from (default: the working directory).
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.root = Some(root.into());
+        self
+    }
+
+    /// The version every versioned dataset saves to in this run (default: now).
+    pub fn save_version(mut self, version: impl Into<String>) -> Self {
+        self.save_version = Some(version.into());
+        self
+    }
+
+    /// Pinned versions to load, by dataset (`--load-versions`).
+    pub fn load_versions(mut self, versions: BTreeMap<String, String>) -> Self {
+        self.load_versions = versions;
+        self
+    }
+
+    /// Checks every entry and builds the catalog, or reports every problem at once.
+    pub fn build(self) -> Result<Catalog, ConfigProblems> {
+        let mut problems = Vec::new();
+        let all = entries::read(
+            &self.catalog,
+            &self.credentials,
+            &self.registry,
+            &mut problems,
+        );
+        let mut entries = Vec::new();
+        let mut patterns = Vec::new();
+        let mut catch_all = None;
+        for entry in all.all {
+            match &entry.pattern {
+                None => entries.push(entry),
+                Some(p) if p.is_catch_all() => catch_all = Some(entry),
+                Some(_) => patterns.push(entry),
+            }
+        }
+        patterns.sort_by(|a, b| pattern_of(a).priority().cmp(&pattern_of(b).priority()));
+        let by_name = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.clone(), i))
+            .collect();
+        let save_version = self.save_version.unwrap_or_else(new_version);
+        if let Err(e) = check_version(&save_version) {
+            problems.push(ConfigProblem {
+                at: None,
+                dataset: "*".into(),
+                message: e,
+            });
+        }
+        let catalog = Catalog {
+            registry: Arc::new(self.registry),
+            entries,
+            by_name,
+            patterns,
+            catch_all,
+            credentials: self.credentials,
+            root: self.root,
+            save_version,
+            load_versions: self.load_versions,
+            value_types: RwLock::default(),
+            live: RwLock::default(),
+        };
+        for (name, version) in &catalog.load_versions {
+            if let Err(e) = check_version(version) {
+                problems.push(ConfigProblem {
+                    at: None,
+                    dataset: name.clone(),
+                    message: format!("--load-versions: {e}"),
+                });
+            } else if !catalog.by_name.contains_key(name)
+                && !catalog
+                    .patterns
+                    .iter()
+                    .any(|p| pattern_of(p).matches(name).is_some())
+            {
+                problems.push(ConfigProblem {
+                    at: None,
+                    dataset: name.clone(),
+                    message: format!(
+                        "--load-versions names a dataset the catalog does not declare{}",
+                        catalog.hint(name)
+                    ),
+                });
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ConfigProblems { problems });
+        }
+        if let Some(params) = self.parameters {
+            catalog.add_parameters(params);
+        }
+        Ok(catalog)
+    }
+}
+
+fn pattern_of(entry: &Entry) -> &Pattern {
+    entry
+        .pattern
+        .as_ref()
+        .expect("pattern entries have a pattern")
+}
+
+impl Catalog {
+    /// A catalog with the built-in types and no entries: every dataset lives in memory.
+    pub fn in_memory() -> Self {
+        CatalogBuilder::new(Registry::with_builtins())
+            .build()
+            .expect("an empty catalog has no problems")
+    }
+
+    /// The version versioned datasets save to in this run.
+    pub fn save_version(&self) -> &str {
+        &self.save_version
+    }
+
+    /// The dataset types this catalog knows.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Adds (or replaces) a dataset under `name`.
+    pub fn add(&self, name: impl Into<String>, type_name: &str, dataset: Arc<dyn Dataset>) {
+        self.write_live().insert(
+            name.into(),
+            Live {
+                dataset,
+                type_name: type_name.into(),
+                source: Source::Added,
+            },
+        );
+    }
+
+    fn add_parameters(&self, params: Json) {
+        let mut live = self.write_live();
+        let mut add = |name: String, value: Json| {
+            live.insert(
+                name,
+                Live {
+                    dataset: Arc::new(MemoryDataset::with_value(Value::new(value))),
+                    type_name: "MemoryDataset".into(),
+                    source: Source::Parameter,
+                },
+            );
+        };
+        fn nested(prefix: &str, value: &Json, add: &mut dyn FnMut(String, Json)) {
+            if let Json::Object(map) = value {
+                for (k, v) in map {
+                    let name = format!("{prefix}.{k}");
+                    nested(&name, v, add);
+                    add(name, v.clone());
+                }
+            }
+        }
+        if let Json::Object(map) = &params {
+            for (k, v) in map {
+                let name = format!("params:{k}");
+                nested(&name, v, &mut add);
+                add(name, v.clone());
+            }
+        }
+        add("parameters".into(), params);
+    }
+
+    /// Whether `name` is declared, matched by a pattern, or already holds data.
+    pub fn contains(&self, name: &str) -> bool {
+        self.read_live().contains_key(name) || self.resolve_config(name).is_some()
+    }
+
+    /// How `name` resolves, without creating the dataset.
+    pub fn resolve(&self, name: &str) -> Option<Resolution> {
+        if let Some(live) = self.read_live().get(name)
+            && !matches!(live.source, Source::Entry | Source::Pattern(_))
+        {
+            return Some(Resolution {
+                name: name.to_owned(),
+                source: live.source.clone(),
+                type_name: live.type_name.to_string(),
+                config: None,
+                at: None,
+            });
+        }
+        self.resolve_config(name)
+    }
+
+    fn resolve_config(&self, name: &str) -> Option<Resolution> {
+        let resolution = |entry: &Entry, source: Source, config: Json| {
+            let type_name = config
+                .get("type")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            Resolution {
+                name: name.to_owned(),
+                source,
+                type_name,
+                config: Some(config),
+                at: entry.at.clone(),
+            }
+        };
+        if let Some(i) = self.by_name.get(name) {
+            let entry = &self.entries[*i];
+            return Some(resolution(
+                entry,
+                Source::Entry,
+                Json::Object(entry.config.clone()),
+            ));
+        }
+        self.patterns
+            .iter()
+            .chain(&self.catch_all)
+            .find_map(|entry| {
+                let captures = pattern_of(entry).matches(name)?;
+                let config = pattern::fill(&Json::Object(entry.config.clone()), &captures).ok()?;
+                Some(resolution(
+                    entry,
+                    Source::Pattern(entry.key.clone()),
+                    config,
+                ))
+            })
+    }
+
+    /// Every dataset: declared entries, then parameters and datasets created during the run,
+    /// each with its type and source, sorted by name within each group.
+    pub fn list(&self) -> Vec<Resolution> {
+        let mut out: Vec<Resolution> = self
+            .entries
+            .iter()
+            .filter_map(|e| self.resolve_config(&e.key))
+            .collect();
+        let mut extra: Vec<Resolution> = self
+            .read_live()
+            .keys()
+            .filter(|k| !self.by_name.contains_key(*k))
+            .filter_map(|k| self.resolve(k))
+            .collect();
+        extra.sort_by(|a, b| a.name.cmp(&b.name));
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.extend(extra);
+        out
+    }
+
+    /// Factory patterns in the order names are matched against them, the catch-all last.
+    pub fn patterns(&self) -> Vec<&str> {
+        self.patterns
+            .iter()
+            .chain(&self.catch_all)
+            .map(|e| e.key.as_str())
+            .collect()
+    }
+
+    /// Loads `name`.
+    pub fn load(&self, name: &str) -> Result<Value, CatalogError> {
+        let live = self.dataset(name, false)?;
+        live.dataset
+            .load()
+            .map_err(|e| self.failure(Operation::Load, name, &live, e))
+    }
+
+    /// Saves `value` to `name`; an undeclared name becomes a memory dataset.
+    pub fn save(&self, name: &str, value: Value) -> Result<(), CatalogError> {
+        let live = self.dataset(name, true)?;
+        live.dataset
+            .save(value)
+            .map_err(|e| self.failure(Operation::Save, name, &live, e))
+    }
+
+    /// Whether `name` has data to load (false when the name resolves to nothing).
+    pub fn exists(&self, name: &str) -> Result<bool, CatalogError> {
+        match self.dataset(name, false) {
+            Ok(live) => live
+                .dataset
+                .exists()
+                .map_err(|e| self.failure(Operation::Exists, name, &live, e)),
+            Err(CatalogError::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drops what `name` holds in memory.
+    pub fn release(&self, name: &str) {
+        if let Some(live) = self.read_live().get(name) {
+            live.dataset.release();
+        }
+    }
+
+    /// Whether `name` lives only in this process (memory or nothing, declared or not).
+    pub fn is_ephemeral(&self, name: &str) -> bool {
+        if let Some(live) = self.read_live().get(name) {
+            return live.dataset.is_ephemeral();
+        }
+        self.resolve_config(name).is_none_or(|r| {
+            matches!(r.type_name.as_str(), "MemoryDataset" | "NothingDataset")
+                || r.type_name.ends_with(".MemoryDataset")
+        })
+    }
+
+    /// The dataset's type name, when it resolves.
+    pub fn type_name(&self, name: &str) -> Option<String> {
+        self.resolve(name).map(|r| r.type_name)
+    }
+
+    /// Records the Rust type a pipeline reads or writes under `name` (serde datasets use it).
+    pub(crate) fn set_value_type(&self, name: &str, tag: TypeTag) {
+        self.value_types
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), tag);
+    }
+
+    /// The dataset behind `name`, created on first use.
+    fn dataset(&self, name: &str, create_default: bool) -> Result<Live, CatalogError> {
+        if let Some(live) = self.read_live().get(name) {
+            return Ok(live.clone());
+        }
+        let live = match self.resolve_config(name) {
+            Some(resolution) => self.create(&resolution)?,
+            None if create_default => Live {
+                dataset: Arc::new(MemoryDataset::new()),
+                type_name: "MemoryDataset".into(),
+                source: Source::Default,
+            },
+            None => {
+                return Err(CatalogError::NotFound {
+                    name: name.to_owned(),
+                    suggestion: self.suggestion(name),
+                });
+            }
+        };
+        // Two threads may race to create one dataset; the first one stored wins.
+        Ok(self
+            .write_live()
+            .entry(name.to_owned())
+            .or_insert(live)
+            .clone())
+    }
+
+    /// Creates a dataset from its resolved configuration.
+    pub(crate) fn create_from(&self, resolution: &Resolution) -> Result<(), CatalogError> {
+        if self.read_live().contains_key(&resolution.name) {
+            return Ok(());
+        }
+        let live = self.create(resolution)?;
+        self.write_live()
+            .entry(resolution.name.clone())
+            .or_insert(live);
+        Ok(())
+    }
+
+    fn create(&self, resolution: &Resolution) -> Result<Live, CatalogError> {
+        let problem = |message: String| {
+            CatalogError::Config(ConfigProblems {
+                problems: vec![ConfigProblem {
+                    at: resolution.at.clone(),
+                    dataset: resolution.name.clone(),
+                    message,
+                }],
+            })
+        };
+        let Some(Json::Object(config)) = &resolution.config else {
+            return Err(problem("has no configuration".into()));
+        };
+        let mut args = config.clone();
+        args.remove("type");
+        args.remove("metadata");
+        let versioned = args
+            .remove("versioned")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        self.resolve_credentials(&mut args).map_err(problem)?;
+        if let Some(root) = &self.root {
+            absolutise(&mut args, root);
+        }
+        let kind = self.registry.get(&resolution.type_name).ok_or_else(|| {
+            let hint = best_match(&resolution.type_name, self.registry.names())
+                .map(|s| format!("; did you mean '{s}'?"))
+                .unwrap_or_default();
+            problem(format!(
+                "unknown dataset type '{}'{hint}",
+                resolution.type_name
+            ))
+        })?;
+        let versioning = versioned.then(|| Versioning {
+            load: self.load_versions.get(&resolution.name).cloned(),
+            save: self.save_version.clone(),
+        });
+        let value_type = self
+            .value_types
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&resolution.name)
+            .copied();
+        let spec = DatasetSpec {
+            name: &resolution.name,
+            args: &args,
+            versioning,
+            value_type,
+            registry: &self.registry,
+        };
+        let dataset = kind
+            .create(&spec)
+            .map_err(|e| problem(format!("{}: {e}", resolution.type_name)))?;
+        Ok(Live {
+            dataset,
+            type_name: resolution.type_name.as_str().into(),
+            source: resolution.source.clone(),
+        })
+    }
+
+    /// Replaces every `credentials: <name>` (at any depth outside lists) by its values.
+    fn resolve_credentials(&self, map: &mut Map<String, Json>) -> Result<(), String> {
+        for (key, value) in map.iter_mut() {
+            match value {
+                Json::String(reference) if key == "credentials" => {
+                    let found = self.credentials.get(reference.as_str()).ok_or_else(|| {
+                        format!("credentials '{reference}' not found in the credentials config")
+                    })?;
+                    *value = found.clone();
+                }
+                Json::Object(inner) => self.resolve_credentials(inner)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn failure(
+        &self,
+        op: Operation,
+        name: &str,
+        live: &Live,
+        source: DatasetError,
+    ) -> CatalogError {
+        CatalogError::Dataset {
+            op,
+            name: name.to_owned(),
+            type_name: live.type_name.to_string(),
+            source,
+        }
+    }
+
+    fn suggestion(&self, name: &str) -> Option<String> {
+        let live = self.read_live();
+        let names = self
+            .entries
+            .iter()
+            .map(|e| e.key.as_str())
+            .chain(live.keys().map(String::as_str));
+        best_match(name, names).map(str::to_owned)
+    }
+
+    fn hint(&self, name: &str) -> String {
+        self.suggestion(name)
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default()
+    }
+
+    fn read_live(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Live>> {
+        self.live.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_live(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Live>> {
+        self.live.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Keys whose string values are paths, made absolute against the project folder.
+const PATH_KEYS: [&str; 3] = ["filepath", "path", "filename"];
+
+fn absolutise(map: &mut Map<String, Json>, root: &Path) {
+    for (key, value) in map.iter_mut() {
+        match value {
+            Json::String(s) if PATH_KEYS.contains(&key.as_str()) && is_relative_local(s) => {
+                *s = root.join(&*s).to_string_lossy().into_owned();
+            }
+            Json::Object(inner) => absolutise(inner, root),
+            _ => {}
+        }
+    }
+}
+
+fn is_relative_local(path: &str) -> bool {
+    !path.contains("://") && Path::new(path).is_relative()
+}
+
+/// Parses `--load-versions ds:version,ds2:version`.
+pub fn parse_load_versions(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (name, version) = item
+            .rsplit_once(':')
+            .ok_or_else(|| format!("--load-versions: '{item}' must be <dataset>:<version>"))?;
+        check_version(version.trim()).map_err(|e| format!("--load-versions: {e}"))?;
+        out.insert(name.trim().to_owned(), version.trim().to_owned());
+    }
+    Ok(out)
+}

@@ -1,0 +1,249 @@
+//! Dataset types by name: the built-ins, the project's own, and the serde codecs that let the
+//! serde datasets store a project's types.
+
+use crate::dataset::Dataset;
+use crate::version::Versioning;
+use kedrust_pipeline::TypeTag;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value as Json};
+use std::any::{Any, TypeId};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Builds a dataset from its configuration; the error is said in words and located by the
+/// catalog.
+pub type Constructor =
+    Arc<dyn Fn(&DatasetSpec<'_>) -> Result<Arc<dyn Dataset>, String> + Send + Sync>;
+
+/// The Rust type a dataset type loads and saves, for the check before the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// Any type (memory datasets).
+    Any,
+    /// Always this type (text: `String`, CSV: `DataFrame`).
+    Fixed(TypeTag),
+    /// A type with a registered serde codec, chosen by the pipeline or `data_type:`.
+    Serde,
+    /// No data at all (nothing datasets); any type may be declared.
+    Nothing,
+}
+
+/// A named dataset type.
+#[derive(Clone)]
+pub struct DatasetType {
+    name: String,
+    holds: Holds,
+    args: Vec<&'static str>,
+    constructor: Constructor,
+}
+
+impl DatasetType {
+    /// A type called `name` (e.g. `polars.CSVDataset`) that accepts the keys `args`.
+    pub fn new(
+        name: impl Into<String>,
+        holds: Holds,
+        args: &[&'static str],
+        constructor: impl Fn(&DatasetSpec<'_>) -> Result<Arc<dyn Dataset>, String>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            holds,
+            args: args.to_vec(),
+            constructor: Arc::new(constructor),
+        }
+    }
+
+    /// The name used in `type:`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What it loads and saves.
+    pub fn holds(&self) -> Holds {
+        self.holds
+    }
+
+    /// The configuration keys it accepts besides the catalog's own.
+    pub fn args(&self) -> &[&'static str] {
+        &self.args
+    }
+
+    /// Builds one dataset.
+    pub fn create(&self, spec: &DatasetSpec<'_>) -> Result<Arc<dyn Dataset>, String> {
+        (self.constructor)(spec)
+    }
+}
+
+impl std::fmt::Debug for DatasetType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasetType")
+            .field("name", &self.name)
+            .field("holds", &self.holds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a constructor receives: the entry's arguments with credentials resolved and paths
+/// made absolute, the versions, and the Rust type the pipeline reads or writes.
+#[derive(Debug)]
+pub struct DatasetSpec<'a> {
+    /// The dataset's name.
+    pub name: &'a str,
+    /// The arguments (everything except `type`, `versioned`, `metadata`, `data_type`).
+    pub args: &'a Map<String, Json>,
+    /// Versions to load and save, when the entry is versioned.
+    pub versioning: Option<Versioning>,
+    /// The Rust type the data has, when known.
+    pub value_type: Option<TypeTag>,
+    /// The registry, for datasets that wrap another (partitioned) or need codecs (serde).
+    pub registry: &'a Arc<Registry>,
+}
+
+impl DatasetSpec<'_> {
+    /// A required path argument.
+    pub fn path(&self, key: &str) -> Result<PathBuf, String> {
+        match self.args.get(key) {
+            Some(Json::String(s)) if !s.is_empty() => Ok(PathBuf::from(s)),
+            Some(other) => Err(format!("'{key}' must be a path, not {other}")),
+            None => Err(format!("'{key}' is required")),
+        }
+    }
+
+    /// An optional argument deserialised into `T`.
+    pub fn arg<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, String> {
+        self.args
+            .get(key)
+            .map(|v| serde_json::from_value(v.clone()).map_err(|e| format!("'{key}': {e}")))
+            .transpose()
+    }
+
+    /// An optional mapping argument such as `load_args`, deserialised into `T` (its
+    /// default when absent); unknown keys are reported with the nearest valid one.
+    pub fn options<T: DeserializeOwned + Default>(&self, key: &str) -> Result<T, String> {
+        Ok(self.arg(key)?.unwrap_or_default())
+    }
+}
+
+/// Encodes and decodes one Rust type for the serde datasets.
+#[derive(Clone)]
+pub struct Codec {
+    tag: TypeTag,
+    pub(crate) to_json: fn(&dyn Any) -> Result<Vec<u8>, String>,
+    pub(crate) from_json: fn(&[u8]) -> Result<kedrust_pipeline::Value, String>,
+    pub(crate) to_binary: fn(&dyn Any) -> Result<Vec<u8>, String>,
+    pub(crate) from_binary: fn(&[u8]) -> Result<kedrust_pipeline::Value, String>,
+}
+
+impl Codec {
+    fn of<T: Serialize + DeserializeOwned + Send + Sync + 'static>() -> Self {
+        fn down<T: 'static>(v: &dyn Any) -> Result<&T, String> {
+            v.downcast_ref::<T>()
+                .ok_or_else(|| format!("expected {}", TypeTag::of::<T>().short_name()))
+        }
+        Self {
+            tag: TypeTag::of::<T>(),
+            to_json: |v| serde_json::to_vec_pretty(down::<T>(v)?).map_err(|e| e.to_string()),
+            from_json: |b| {
+                serde_json::from_slice::<T>(b)
+                    .map(kedrust_pipeline::Value::new)
+                    .map_err(|e| e.to_string())
+            },
+            to_binary: |v| {
+                let mut out = Vec::new();
+                ciborium::into_writer(down::<T>(v)?, &mut out).map_err(|e| e.to_string())?;
+                Ok(out)
+            },
+            from_binary: |b| {
+                ciborium::from_reader::<T, _>(b)
+                    .map(kedrust_pipeline::Value::new)
+                    .map_err(|e| e.to_string())
+            },
+        }
+    }
+
+    /// The type it handles.
+    pub fn tag(&self) -> TypeTag {
+        self.tag
+    }
+}
+
+impl std::fmt::Debug for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Codec<{}>", self.tag)
+    }
+}
+
+/// Prefixes Kedro users write in front of type names; they name the same types here.
+const KEDRO_PREFIXES: [&str; 3] = [
+    "kedro.io.",
+    "kedro_datasets.",
+    "kedro_datasets_experimental.",
+];
+
+/// Every dataset type a catalog can build.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    types: BTreeMap<String, DatasetType>,
+    codecs: HashMap<TypeId, Codec>,
+}
+
+impl Registry {
+    /// The built-in types (memory, nothing, text, bytes, JSON, YAML, serde, partitioned).
+    pub fn with_builtins() -> Self {
+        let mut r = Self::default();
+        crate::builtin::register(&mut r);
+        r
+    }
+
+    /// Adds or replaces a dataset type.
+    pub fn register(&mut self, t: DatasetType) -> &mut Self {
+        self.types.insert(t.name.clone(), t);
+        self
+    }
+
+    /// Lets `serde.JSONDataset` and `serde.BinaryDataset` store `T`.
+    pub fn serde_type<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
+        &mut self,
+    ) -> &mut Self {
+        self.codecs.insert(TypeId::of::<T>(), Codec::of::<T>());
+        self
+    }
+
+    /// The type called `name` (Kedro prefixes such as `kedro_datasets.` are ignored).
+    pub fn get(&self, name: &str) -> Option<&DatasetType> {
+        let bare = KEDRO_PREFIXES
+            .iter()
+            .find_map(|p| name.strip_prefix(p))
+            .unwrap_or(name);
+        self.types.get(bare)
+    }
+
+    /// Every type name, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.types.keys().map(String::as_str)
+    }
+
+    /// The codec of a type, when registered.
+    pub fn codec(&self, tag: TypeTag) -> Option<&Codec> {
+        self.codecs.get(&tag.id())
+    }
+
+    /// The codec whose type's short or full name is `name` (for `data_type:`).
+    pub fn codec_named(&self, name: &str) -> Option<&Codec> {
+        self.codecs
+            .values()
+            .find(|c| c.tag.short_name() == name || c.tag.path() == name)
+    }
+
+    /// Short names of the registered serde types, sorted.
+    pub fn codec_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.codecs.values().map(|c| c.tag.short_name()).collect();
+        names.sort();
+        names
+    }
+}

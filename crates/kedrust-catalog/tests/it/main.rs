@@ -1,0 +1,78 @@
+//! Integration tests of the catalog over the fixture projects in `tests/fixtures`.
+
+mod atomic_saves;
+mod bind;
+mod config;
+mod roundtrip;
+mod versioning;
+
+use kedrust_catalog::{Catalog, CatalogBuilder, Registry};
+use kedrust_config::ConfigLoader;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The fixture project with every built-in type.
+pub const PROJECT: &str = "tests/fixtures/project";
+
+/// A project type stored by the serde datasets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// One weight per feature.
+    pub coefficients: Vec<f64>,
+    /// The constant term.
+    pub intercept: f64,
+    /// A name.
+    pub label: String,
+}
+
+/// A model to save.
+pub fn model() -> Model {
+    Model {
+        coefficients: vec![0.5, -1.25, 3.0],
+        intercept: 42.0,
+        label: "linear".into(),
+    }
+}
+
+/// The built-in types plus the serde codec of [`Model`].
+pub fn registry() -> Registry {
+    let mut r = Registry::with_builtins();
+    r.serde_type::<Model>();
+    r
+}
+
+/// The fixture project's catalog in `env`, with data read from and written to `root`.
+pub fn catalog_in(env: &str, root: &Path) -> CatalogBuilder {
+    let conf = Path::new(PROJECT).join("conf");
+    let loader = ConfigLoader::new(&conf, env);
+    CatalogBuilder::new(registry())
+        .config(loader.load("catalog").unwrap())
+        .credentials(loader.load("credentials").unwrap().value)
+        .parameters(loader.load("parameters").unwrap().value)
+        .root(root)
+}
+
+/// A copy of the fixture project's data folder, so tests never write into the repository.
+pub fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&Path::new(PROJECT).join("data"), &dir.path().join("data"));
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The fixture project's catalog in `local`, reading and writing under `root`.
+pub fn project(root: &Path) -> Catalog {
+    catalog_in("local", root).build().unwrap()
+}
