@@ -2,15 +2,18 @@
 //! itself, never typed by hand.
 //!
 //! `cargo run --release -p kedrust-bench -- pipeline-model --out bench/results/pipeline-model.md`
+//! (see `bench/README.md` for every benchmark and its command).
 
+mod catalog;
+#[cfg(feature = "frames")]
+mod frames;
 mod pipeline_model;
 mod report;
 mod shapes;
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: kedrust-bench pipeline-model [--sizes 10,100,1000,10000] [--repeat N] [--out FILE]";
+const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -27,7 +30,10 @@ fn run(args: &[String]) -> Result<(), String> {
     let Some((case, rest)) = args.split_first() else {
         return Err("name a benchmark".into());
     };
-    let mut sizes = vec![10, 100, 1_000, 10_000];
+    let mut sizes = match case.as_str() {
+        "frames" => vec![1_000_000],
+        _ => vec![10, 100, 1_000, 10_000],
+    };
     let mut repeat = 9;
     let mut out = None;
     let mut it = rest.iter();
@@ -47,6 +53,11 @@ fn run(args: &[String]) -> Result<(), String> {
     }
     let (title, table) = match case.as_str() {
         "pipeline-model" => ("Pipeline model", pipeline_model::run(&sizes, repeat)),
+        "catalog" => ("Catalog resolution", catalog::run(&sizes, repeat)),
+        #[cfg(feature = "frames")]
+        "frames" => ("DataFrame datasets", frames::run(&sizes, repeat)),
+        #[cfg(not(feature = "frames"))]
+        "frames" => return Err("build with --features frames (it needs Polars)".into()),
         other => return Err(format!("unknown benchmark '{other}'")),
     };
     let command = std::iter::once("kedrust-bench")

@@ -322,11 +322,12 @@ impl Catalog {
                 Json::Object(entry.config.clone()),
             ));
         }
+        let candidate = pattern::Candidate::new(name);
         self.patterns
             .iter()
             .chain(&self.catch_all)
             .find_map(|entry| {
-                let captures = pattern_of(entry).matches(name)?;
+                let captures = pattern_of(entry).matches_prepared(&candidate)?;
                 let config = pattern::fill(&Json::Object(entry.config.clone()), &captures).ok()?;
                 Some(resolution(
                     entry,

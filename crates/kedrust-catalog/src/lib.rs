@@ -29,6 +29,6 @@ pub use catalog::{Catalog, CatalogBuilder, Resolution, Source, parse_load_versio
 pub use dataset::{Dataset, expect_arc, expect_ref};
 pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};
 pub use file::FileTarget;
-pub use pattern::{Captures, Pattern};
+pub use pattern::{Candidate, Captures, Pattern};
 pub use registry::{Codec, DatasetSpec, DatasetType, Holds, Registry};
 pub use version::{Versioning, check_version, new_version, timestamp};

@@ -106,51 +106,99 @@ impl Pattern {
 
     /// The captures when `name` matches.
     pub fn matches(&self, name: &str) -> Option<Captures> {
-        let chars: Vec<char> = name.chars().collect();
-        let lowered: Vec<char> = chars.iter().map(|c| lower_char(*c)).collect();
-        let mut captures = Captures::new();
-        self.match_from(0, &chars, &lowered, 0, &mut captures)
-            .then_some(captures)
+        self.matches_prepared(&Candidate::new(name))
     }
 
-    fn match_from(
-        &self,
+    /// [`Pattern::matches`] for a name prepared once for many patterns.
+    pub fn matches_prepared(&self, name: &Candidate) -> Option<Captures> {
+        // Cheap rejections first: a literal start or end must be the name's start or end.
+        if let Some(Segment::Literal(first)) = self.segments.first()
+            && !name.lowered.starts_with(first)
+        {
+            return None;
+        }
+        if let Some(Segment::Literal(last)) = self.segments.last()
+            && !name.lowered.ends_with(last)
+        {
+            return None;
+        }
+        // Every literal must occur somewhere: most non-matching patterns stop here.
+        let all_literals_occur = self.segments.iter().all(|s| match s {
+            Segment::Literal(l) => name.lowered.windows(l.len()).any(|w| w == l.as_slice()),
+            Segment::Field(_) => true,
+        });
+        if !all_literals_occur {
+            return None;
+        }
+        let mut spans = Vec::with_capacity(self.fields);
+        self.match_from(0, name, 0, &mut spans).then(|| {
+            spans
+                .into_iter()
+                .map(|(field, start, end)| {
+                    (field.to_owned(), name.chars[start..end].iter().collect())
+                })
+                .collect()
+        })
+    }
+
+    /// Backtracking over segment `seg` at `pos`; captured spans are indices, not strings, so
+    /// a failed attempt allocates nothing.
+    fn match_from<'p>(
+        &'p self,
         seg: usize,
-        chars: &[char],
-        lowered: &[char],
+        name: &Candidate,
         pos: usize,
-        captures: &mut Captures,
+        spans: &mut Vec<(&'p str, usize, usize)>,
     ) -> bool {
         let Some(segment) = self.segments.get(seg) else {
-            return pos == chars.len();
+            return pos == name.chars.len();
         };
         match segment {
             Segment::Literal(lit) => {
-                lowered[pos..].starts_with(lit)
-                    && self.match_from(seg + 1, chars, lowered, pos + lit.len(), captures)
+                name.lowered[pos..].starts_with(lit)
+                    && self.match_from(seg + 1, name, pos + lit.len(), spans)
             }
-            Segment::Field(name) => {
-                for end in pos + 1..=chars.len() {
-                    let value: String = chars[pos..end].iter().collect();
-                    if let Some(previous) = captures.get(name) {
+            Segment::Field(field) => {
+                let earlier = spans
+                    .iter()
+                    .find(|(f, _, _)| f == field)
+                    .map(|&(_, s, e)| (s, e));
+                for end in pos + 1..=name.chars.len() {
+                    if let Some((s, e)) = earlier {
                         // A repeated placeholder must capture the same text again.
-                        if *previous != value {
+                        if name.chars[pos..end] != name.chars[s..e] {
                             continue;
                         }
-                        if self.match_from(seg + 1, chars, lowered, end, captures) {
+                        if self.match_from(seg + 1, name, end, spans) {
                             return true;
                         }
                         continue;
                     }
-                    captures.insert(name.clone(), value);
-                    if self.match_from(seg + 1, chars, lowered, end, captures) {
+                    spans.push((field, pos, end));
+                    if self.match_from(seg + 1, name, end, spans) {
                         return true;
                     }
-                    captures.remove(name);
+                    spans.pop();
                 }
                 false
             }
         }
+    }
+}
+
+/// A dataset name split into characters once, as written and lower-cased.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    chars: Vec<char>,
+    lowered: Vec<char>,
+}
+
+impl Candidate {
+    /// Prepares `name`.
+    pub fn new(name: &str) -> Self {
+        let chars: Vec<char> = name.chars().collect();
+        let lowered = chars.iter().map(|c| lower_char(*c)).collect();
+        Self { chars, lowered }
     }
 }
 

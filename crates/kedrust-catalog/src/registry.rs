@@ -114,11 +114,15 @@ impl DatasetSpec<'_> {
         }
     }
 
-    /// An optional argument deserialised into `T`.
+    /// An optional argument deserialised into `T`; an unknown key inside it (a typo in
+    /// `load_args`) is reported with the nearest valid key.
     pub fn arg<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, String> {
         self.args
             .get(key)
-            .map(|v| serde_json::from_value(v.clone()).map_err(|e| format!("'{key}': {e}")))
+            .map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|e| format!("'{key}': {}", with_suggestion(&e.to_string())))
+            })
             .transpose()
     }
 
@@ -126,6 +130,26 @@ impl DatasetSpec<'_> {
     /// default when absent); unknown keys are reported with the nearest valid one.
     pub fn options<T: DeserializeOwned + Default>(&self, key: &str) -> Result<T, String> {
         Ok(self.arg(key)?.unwrap_or_default())
+    }
+}
+
+/// serde says "unknown field `sepaator`, expected one of `separator`, `has_header`"; we add
+/// the nearest valid name, which serde leaves the reader to find.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_owned();
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match kedrust_pipeline::suggest::best_match(field, valid.iter().copied()) {
+        Some(best) => format!(
+            "unknown key '{field}'; did you mean '{best}'? (valid: {})",
+            valid.join(", ")
+        ),
+        None if valid.is_empty() => format!("unknown key '{field}'; no keys are accepted here"),
+        None => format!("unknown key '{field}' (valid: {})", valid.join(", ")),
     }
 }
 

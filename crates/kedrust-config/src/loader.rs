@@ -234,8 +234,12 @@ impl ConfigLoader {
                 }
                 merged.value[&key] = value;
             }
-            for (path, loc) in doc.locations {
-                merged.locations.entry(path).or_insert(loc);
+            if merged.locations.is_empty() {
+                merged.locations = doc.locations; // the usual case: one file per group
+            } else {
+                for (path, loc) in doc.locations {
+                    merged.locations.entry(path).or_insert(loc);
+                }
             }
         }
         errors.extend(interpolate::resolve(

@@ -97,10 +97,21 @@ pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Document, ConfigError> {
             locations: BTreeMap::new(),
         });
     }
-    let tree: Spanned<Tree> = serde_saphyr::from_str(text).map_err(|e| yaml_error(file, &e))?;
+    let tree: Spanned<Tree> =
+        serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(file, &e))?;
     let mut locations = BTreeMap::new();
     let value = to_value(tree.value, &mut Vec::new(), file, &mut locations);
     Ok(Document { value, locations })
+}
+
+/// The parser's limits against alias bombs stay on, except the ratio of aliases to anchors:
+/// a catalog where thousands of entries reuse one `&csv` anchor is ordinary, not an attack.
+fn options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.enforce_alias_anchor_ratio = false;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
 }
 
 fn to_value(

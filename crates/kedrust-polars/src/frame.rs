@@ -1,0 +1,88 @@
+//! What every DataFrame dataset shares: a file target (versioned or not), an atomic save,
+//! and errors that name the path. A format only says how to read and write bytes.
+
+use kedrust_catalog::{Dataset, DatasetError, DatasetSpec, DatasetType, FileTarget, Holds};
+use kedrust_catalog::{WriteError, expect_ref};
+use kedrust_pipeline::{TypeTag, Value};
+use polars::prelude::{DataFrame, PolarsResult};
+use std::fmt;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::Path;
+use std::sync::Arc;
+
+/// One file format: how its `load_args` read a file and its `save_args` write one.
+pub(crate) trait FrameFormat: Send + Sync + fmt::Debug {
+    /// Reads the file at `path`.
+    fn read(&self, path: &Path) -> PolarsResult<DataFrame>;
+    /// Writes `frame` to `out`.
+    fn write(&self, frame: &mut DataFrame, out: &mut BufWriter<File>) -> PolarsResult<()>;
+}
+
+/// A DataFrame stored in one file.
+#[derive(Debug)]
+pub struct FrameDataset {
+    target: FileTarget,
+    format: Box<dyn FrameFormat>,
+}
+
+impl Dataset for FrameDataset {
+    fn load(&self) -> Result<Value, DatasetError> {
+        let path = self.target.load_path()?;
+        if !path.exists() {
+            return Err(DatasetError::io(
+                "read",
+                &path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ));
+        }
+        self.format
+            .read(&path)
+            .map(Value::new)
+            .map_err(|e| DatasetError::format(path, e))
+    }
+
+    fn save(&self, value: Value) -> Result<(), DatasetError> {
+        // Columns are reference-counted, so this clone copies no data.
+        let mut frame = expect_ref::<DataFrame>(&value)?.clone();
+        self.target.write(|out| {
+            self.format
+                .write(&mut frame, out)
+                .map_err(|e| Box::new(e) as WriteError)
+        })
+    }
+
+    fn exists(&self) -> Result<bool, DatasetError> {
+        self.target.exists()
+    }
+
+    fn path(&self) -> Option<&Path> {
+        Some(self.target.filepath())
+    }
+}
+
+/// A dataset type `name` whose format is built from the entry by `format`.
+pub(crate) fn frame_type(
+    name: &str,
+    format: impl Fn(&DatasetSpec<'_>) -> Result<Box<dyn FrameFormat>, String> + Send + Sync + 'static,
+) -> DatasetType {
+    DatasetType::new(
+        name,
+        Holds::Fixed(TypeTag::of::<DataFrame>()),
+        &["filepath", "load_args", "save_args"],
+        move |spec| {
+            Ok(Arc::new(FrameDataset {
+                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                format: format(spec)?,
+            }))
+        },
+    )
+}
+
+/// A one-character option (a separator, a quote) as the byte Polars wants.
+pub(crate) fn single_byte(key: &str, text: &str) -> Result<u8, String> {
+    match text.as_bytes() {
+        [b] => Ok(*b),
+        _ => Err(format!("'{key}' must be one ASCII character, not {text:?}")),
+    }
+}

@@ -1,0 +1,138 @@
+//! Integration tests of the DataFrame datasets: every format round-trips, options reach
+//! Polars, and a wrong type or a typo in the options is reported before anything runs.
+
+use kedrust_catalog::{Catalog, CatalogBuilder, Registry};
+use kedrust_config::ConfigLoader;
+use kedrust_pipeline::{Pipeline, Value, node};
+use polars::prelude::*;
+use std::path::Path;
+
+const FIXTURES: &str = "tests/fixtures";
+
+fn catalog(root: &Path) -> Catalog {
+    let mut registry = Registry::with_builtins();
+    kedrust_polars::register(&mut registry);
+    let loader = ConfigLoader::new(Path::new(FIXTURES).join("conf"), "local");
+    CatalogBuilder::new(registry)
+        .config(loader.load("catalog").unwrap())
+        .root(root)
+        .build()
+        .unwrap()
+}
+
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::copy(
+        Path::new(FIXTURES).join("data/companies.csv"),
+        dir.path().join("data/companies.csv"),
+    )
+    .unwrap();
+    dir
+}
+
+fn frame(c: &Catalog, name: &str) -> DataFrame {
+    c.load(name).unwrap().take::<DataFrame>().unwrap()
+}
+
+#[test]
+fn csv_load_args_reach_polars() {
+    let dir = scratch();
+    let c = catalog(dir.path());
+    let df = frame(&c, "companies");
+    assert_eq!(df.shape(), (3, 4));
+    assert_eq!(
+        df.column("company_rating").unwrap().null_count(),
+        1,
+        "n/a is null"
+    );
+    assert_eq!(
+        df.column("company_location").unwrap().str().unwrap().get(0),
+        Some("Isle of Man")
+    );
+}
+
+#[test]
+fn every_format_round_trips() {
+    let dir = scratch();
+    let c = catalog(dir.path());
+    let df = frame(&c, "companies");
+    c.save("companies_out", Value::new(df.clone())).unwrap();
+    let written = std::fs::read_to_string(dir.path().join("data/out/companies.csv")).unwrap();
+    assert!(written.starts_with("id|company_rating|"), "{written}");
+    assert!(frame(&c, "companies_out").equals_missing(&df));
+    for name in [
+        "companies_parquet",
+        "companies_ndjson",
+        "companies_json",
+        "companies_ipc",
+    ] {
+        c.save(name, Value::new(df.clone())).unwrap();
+        let back = frame(&c, name);
+        assert!(back.equals_missing(&df), "{name}: {back}");
+    }
+}
+
+#[test]
+fn versioned_frames_use_kedros_layout() {
+    let dir = scratch();
+    let mut registry = Registry::with_builtins();
+    kedrust_polars::register(&mut registry);
+    let loader = ConfigLoader::new(Path::new(FIXTURES).join("conf"), "local");
+    let c = CatalogBuilder::new(registry)
+        .config(loader.load("catalog").unwrap())
+        .root(dir.path())
+        .save_version("2026-11-25T12.00.00.000Z")
+        .build()
+        .unwrap();
+    let df = frame(&c, "companies");
+    c.save("versioned_frame", Value::new(df.clone())).unwrap();
+    assert!(
+        dir.path()
+            .join("data/out/versioned.parquet/2026-11-25T12.00.00.000Z/versioned.parquet")
+            .is_file()
+    );
+    assert!(frame(&c, "versioned_frame").equals_missing(&df));
+}
+
+#[test]
+fn a_missing_file_names_the_dataset_type_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = catalog(dir.path());
+    let err = c.load("companies").unwrap_err().to_string();
+    assert!(
+        err.starts_with("cannot load dataset 'companies' (polars.CSVDataset): cannot read ")
+            && err.contains("data/companies.csv"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reading_a_csv_into_a_string_is_reported_before_the_run() {
+    fn shout(text: String) -> String {
+        text.to_uppercase()
+    }
+    let dir = scratch();
+    let c = catalog(dir.path());
+    let p = Pipeline::new([node(shout, "companies", "loud").name("shout")]).unwrap();
+    let err = c.bind(&p).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "tests/fixtures/conf/base/catalog.yml:1:1: dataset 'companies': polars.CSVDataset stores DataFrame, but node 'shout' reads it as String"
+    );
+}
+
+#[test]
+fn a_typo_in_load_args_suggests_the_option() {
+    fn rows(df: DataFrame) -> usize {
+        df.height()
+    }
+    let dir = scratch();
+    let c = catalog(dir.path());
+    let p = Pipeline::new([node(rows, "typo_in_load_args", "n").name("rows")]).unwrap();
+    let err = c.bind(&p).unwrap_err().to_string();
+    assert!(
+        err.starts_with("tests/fixtures/conf/base/catalog.yml:37:1: dataset 'typo_in_load_args': polars.CSVDataset: 'load_args': unknown key 'sepaator'; did you mean 'separator'? (valid: separator, has_header,"),
+        "{err}"
+    );
+}
