@@ -1,7 +1,34 @@
-//! Hooks and runners (issue #4, not built yet).
+//! Hooks and runners: the lifecycle of a run on one machine.
 //!
-//! Will own: the hook traits with every Kedro hook, the tracing hook, and the sequential,
-//! threaded and multi-process executors of a plan.
+//! Owns: the [`Hook`] trait with every Kedro hook and Kedro's call order, the tracing hook
+//! (`KEDRUST_TRACE_HOOKS`), running one node between its hooks, the sequential and threaded
+//! executors, releasing memory after the last consumer, Kedro's resume suggestion,
+//! `--only-missing-outputs`, and the session that puts them together for a [`Project`].
 //!
-//! Must never: parse command lines or decide which pipeline to run; it executes what it is
-//! given and reports what happened.
+//! Must never: parse command lines or print; it executes what it is given and reports what
+//! happened through return values, [`RunEvent`]s and `tracing` logs.
+
+mod error;
+mod executor;
+mod hooks;
+mod missing;
+mod params;
+mod project;
+mod resume;
+mod session;
+mod task;
+mod trace;
+
+pub use error::{HookError, RunError};
+pub use executor::{Failure, Observer, RunEvent, Runner};
+pub use hooks::{
+    CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
+    RunResult,
+};
+pub use params::{RunParams, framework_version};
+pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
+pub use session::{
+    BuiltCatalog, Prepared, RunOptions, RunSummary, SessionError, build_catalog, prepare, run,
+    select,
+};
+pub use trace::{TRACE_ENV, TracePoint, Tracer};

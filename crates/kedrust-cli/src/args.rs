@@ -1,0 +1,164 @@
+//! The command line's shape.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    about = "A kedrust project: run its pipelines, inspect its catalog",
+    version
+)]
+pub(crate) struct Cli {
+    /// The project folder (default: KEDRUST_PROJECT_DIR, the working directory when it has
+    /// a conf/ folder, or where the project was built).
+    #[arg(long, global = true, env = "KEDRUST_PROJECT_DIR")]
+    pub project_dir: Option<PathBuf>,
+    /// Log lines as plain text or as JSON objects.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Plain)]
+    pub log_format: LogFormat,
+    /// More logs (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    Plain,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run a pipeline.
+    Run(Box<RunArgs>),
+    /// List and describe pipelines.
+    #[command(subcommand, alias = "registry")]
+    Pipeline(PipelineCommand),
+    /// List datasets, patterns and resolutions.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// The project, its pipelines and dataset types.
+    Info,
+    /// A command the project defines.
+    #[command(external_subcommand)]
+    Project(Vec<String>),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// The run environment (default: KEDRUST_ENV, else local).
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Pipelines to run, comma-separated (default: __default__).
+    #[arg(short, long, alias = "pipelines")]
+    pub pipeline: Option<String>,
+    /// Run exactly these nodes.
+    #[arg(short, long)]
+    pub nodes: Option<String>,
+    /// Run the nodes with any of these tags.
+    #[arg(short, long)]
+    pub tags: Option<String>,
+    /// Run these nodes and everything downstream.
+    #[arg(long)]
+    pub from_nodes: Option<String>,
+    /// Run these nodes and everything upstream.
+    #[arg(long)]
+    pub to_nodes: Option<String>,
+    /// Run the consumers of these datasets and everything downstream.
+    #[arg(long)]
+    pub from_inputs: Option<String>,
+    /// Run the producers of these datasets and everything upstream.
+    #[arg(long)]
+    pub to_outputs: Option<String>,
+    /// Run the nodes in these namespaces.
+    #[arg(long, alias = "ns")]
+    pub namespaces: Option<String>,
+    /// Runtime parameters: "a.b=1,model.kind=linear".
+    #[arg(long)]
+    pub params: Option<String>,
+    /// How nodes are executed.
+    #[arg(short, long, default_value = "sequential")]
+    pub runner: String,
+    /// The most nodes running at once (threaded runner; default: the number of CPUs).
+    #[arg(long)]
+    pub max_workers: Option<usize>,
+    /// Pinned versions to load: "dataset:version,...".
+    #[arg(long = "load-versions", alias = "lv")]
+    pub load_versions: Option<String>,
+    /// The configuration folder (default: <project>/conf).
+    #[arg(long)]
+    pub conf_source: Option<PathBuf>,
+    /// Run only the nodes whose persisted outputs do not exist yet.
+    #[arg(long)]
+    pub only_missing_outputs: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PipelineCommand {
+    /// The pipeline names.
+    List,
+    /// A pipeline's nodes in execution order.
+    Describe {
+        /// The pipeline (default: __default__).
+        #[arg(default_value = "__default__")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CatalogCommand {
+    /// The datasets each pipeline uses, by type and by where they are defined.
+    #[command(alias = "describe-datasets")]
+    List(CatalogArgs),
+    /// How one dataset name resolves: entry, pattern or default, with its configuration.
+    Resolve {
+        /// The dataset name.
+        name: String,
+        #[command(flatten)]
+        common: CatalogArgs,
+    },
+    /// The factory patterns in the order names are matched against them.
+    ListPatterns(CatalogArgs),
+    /// The configuration of every dataset the pipelines use.
+    ResolvePatterns(CatalogArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CatalogArgs {
+    /// The environment.
+    #[arg(short, long)]
+    pub env: Option<String>,
+    /// Pipelines, comma-separated (default: every pipeline).
+    #[arg(short, long, alias = "pipelines")]
+    pub pipeline: Option<String>,
+}
+
+/// Splits a comma list as Kedro does: items trimmed, empty ones dropped, and commas inside
+/// `[...]` kept (node names may contain them).
+pub(crate) fn split_list(text: Option<&str>) -> Vec<String> {
+    let Some(text) = text else {
+        return Vec::new();
+    };
+    let mut items = Vec::new();
+    let (mut depth, mut current) = (0i32, String::new());
+    for c in text.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth <= 0 => {
+                items.push(std::mem::take(&mut current));
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    items.push(current);
+    items
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}

@@ -1,0 +1,185 @@
+//! One function per command; each returns its exit code.
+
+use crate::args::{
+    CatalogArgs, CatalogCommand, Cli, Command, PipelineCommand, RunArgs, split_list,
+};
+use crate::lists;
+use crate::output::Progress;
+use kedrust_catalog::parse_load_versions;
+use kedrust_config::parse_runtime_params;
+use kedrust_pipeline::Filter;
+use kedrust_runner::{Project, RunOptions, Runner, SessionError};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The run started and failed.
+const RUN_FAILED: u8 = 1;
+/// Bad usage or bad configuration: nothing ran.
+const BAD_INPUT: u8 = 2;
+
+pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
+    let root = project.locate(cli.project_dir.as_deref());
+    let result = match cli.command {
+        Command::Run(args) => return run(project, &root, &args),
+        Command::Pipeline(PipelineCommand::List) => lists::pipelines(project),
+        Command::Pipeline(PipelineCommand::Describe { name }) => lists::describe(project, &name),
+        Command::Catalog(c) => catalog(project, &root, c),
+        Command::Info => Ok(lists::info(project, &root)),
+        Command::Project(args) => return project_command(project, &root, &args),
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}
+
+fn catalog(project: &Project, root: &Path, command: CatalogCommand) -> Result<String, String> {
+    let args = |c: &CatalogArgs| (c.env.clone(), split_list(c.pipeline.as_deref()));
+    match command {
+        CatalogCommand::List(c) => {
+            let (env, pipelines) = args(&c);
+            lists::describe_datasets(project, root, env, &pipelines)
+        }
+        CatalogCommand::Resolve { name, common } => {
+            lists::resolve(project, root, common.env.clone(), &name)
+        }
+        CatalogCommand::ListPatterns(c) => lists::patterns(project, root, c.env.clone()),
+        CatalogCommand::ResolvePatterns(c) => {
+            let (env, pipelines) = args(&c);
+            lists::resolve_patterns(project, root, env, &pipelines)
+        }
+    }
+}
+
+fn project_command(project: &Project, root: &Path, args: &[String]) -> ExitCode {
+    let Some((name, rest)) = args.split_first() else {
+        return ExitCode::from(BAD_INPUT);
+    };
+    let Some(command) = project.commands().iter().find(|c| c.name == *name) else {
+        let mut known = vec!["run", "pipeline", "catalog", "info"];
+        known.extend(project.commands().iter().map(|c| c.name.as_str()));
+        let hint = kedrust_pipeline::suggest::best_match(name, known.iter().copied())
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        eprintln!(
+            "error: unknown command '{name}'{hint} (commands: {})",
+            known.join(", ")
+        );
+        return ExitCode::from(BAD_INPUT);
+    };
+    match (command.run)(root, rest) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {name}: {e}");
+            ExitCode::from(RUN_FAILED)
+        }
+    }
+}
+
+fn options(args: &RunArgs) -> Result<RunOptions, String> {
+    let runtime_params = match &args.params {
+        Some(text) => parse_runtime_params(text).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?,
+        None => serde_json::Value::Object(Default::default()),
+    };
+    let load_versions = match &args.load_versions {
+        Some(text) => parse_load_versions(text)?,
+        None => Default::default(),
+    };
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runner = match args.runner.as_str() {
+        "sequential" | "SequentialRunner" => Runner::Sequential,
+        "thread" | "threaded" | "ThreadRunner" => Runner::Threaded {
+            max_workers: args.max_workers.unwrap_or(cpus),
+        },
+        other => {
+            return Err(format!(
+                "unknown runner '{other}'; use sequential or thread"
+            ));
+        }
+    };
+    if args.max_workers == Some(0) {
+        return Err("--max-workers must be positive".into());
+    }
+    Ok(RunOptions {
+        env: args.env.clone(),
+        conf_source: args.conf_source.clone(),
+        pipeline_names: split_list(args.pipeline.as_deref()),
+        filter: Filter {
+            tags: split_list(args.tags.as_deref()),
+            from_nodes: split_list(args.from_nodes.as_deref()),
+            to_nodes: split_list(args.to_nodes.as_deref()),
+            node_names: split_list(args.nodes.as_deref()),
+            from_inputs: split_list(args.from_inputs.as_deref()),
+            to_outputs: split_list(args.to_outputs.as_deref()),
+            node_namespaces: split_list(args.namespaces.as_deref()),
+        },
+        runtime_params,
+        runner,
+        load_versions,
+        only_missing_outputs: args.only_missing_outputs,
+    })
+}
+
+fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
+    let options = match options(args) {
+        Ok(o) => o,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let started = std::time::Instant::now();
+    let prepared = match kedrust_runner::prepare(project, root.to_owned(), &options) {
+        Ok(p) => p,
+        Err(e) => return report(&e),
+    };
+    tracing::info!(
+        "kedrust project {}: running {} nodes (run {})",
+        project.name(),
+        prepared.pipeline.len(),
+        prepared.run_id
+    );
+    let progress = Progress::new(prepared.pipeline.len());
+    let observe = |event: &kedrust_runner::RunEvent<'_>| progress.observe(event);
+    let outcome = kedrust_runner::run(project, prepared, &options, &observe);
+    progress.finish();
+    match outcome {
+        Ok(summary) => {
+            tracing::info!(
+                "pipeline execution completed successfully in {:.1} s ({} nodes, run {})",
+                started.elapsed().as_secs_f64(),
+                summary.nodes_run.len(),
+                summary.run_id
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => report(&e),
+    }
+}
+
+fn report(error: &SessionError) -> ExitCode {
+    eprintln!("error: {error}");
+    if let SessionError::Run {
+        resume: Some(hint), ..
+    } = error
+    {
+        eprintln!("{hint}");
+    }
+    ExitCode::from(if error.is_run_failure() {
+        RUN_FAILED
+    } else {
+        BAD_INPUT
+    })
+}

@@ -1,0 +1,233 @@
+//! The listing commands: pipelines, datasets, patterns, resolutions, info. Output is YAML, as
+//! Kedro prints it, so scripts can read it.
+
+use kedrust_catalog::{Catalog, Source};
+use kedrust_config::run_env;
+use kedrust_pipeline::suggest::close_matches;
+use kedrust_runner::{DEFAULT_PIPELINE, Pipelines, Project, RunOptions, build_catalog};
+use serde_json::{Map, Value as Json, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn yaml(value: &Json) -> String {
+    serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
+}
+
+fn pipelines_of(project: &Project) -> Result<Pipelines, String> {
+    project.load_pipelines().map_err(|e| e.to_string())
+}
+
+/// `pipeline list`: the names, sorted.
+pub(crate) fn pipelines(project: &Project) -> Result<String, String> {
+    let names: Vec<Json> = pipelines_of(project)?
+        .into_keys()
+        .map(Json::String)
+        .collect();
+    Ok(yaml(&Json::Array(names)))
+}
+
+/// `pipeline describe <name>`: the nodes in execution order with their functions.
+pub(crate) fn describe(project: &Project, name: &str) -> Result<String, String> {
+    let all = pipelines_of(project)?;
+    let Some(p) = all.get(name) else {
+        return Err(unknown_pipeline(name, &all));
+    };
+    let mut out = String::from("Nodes:\n");
+    for node in p.nodes() {
+        out.push_str(&format!(
+            "- {} ({})\n",
+            node.node_name(),
+            node.function_name()
+        ));
+    }
+    Ok(out)
+}
+
+fn unknown_pipeline(name: &str, all: &Pipelines) -> String {
+    let hints = close_matches(name, all.keys().map(String::as_str), 1, 0.6);
+    let hint = hints
+        .first()
+        .map(|h| format!("; did you mean '{h}'?"))
+        .unwrap_or_default();
+    format!(
+        "pipeline '{name}' not found{hint} (existing pipelines: {})",
+        all.keys().cloned().collect::<Vec<_>>().join(", ")
+    )
+}
+
+fn catalog_of(project: &Project, root: &Path, env: Option<String>) -> Result<Catalog, String> {
+    let env = run_env(env.as_deref());
+    let conf = root.join("conf");
+    build_catalog(
+        project,
+        root,
+        &conf,
+        &env,
+        &RunOptions::default(),
+        &kedrust_catalog::new_version(),
+    )
+    .map(|b| b.catalog)
+    .map_err(|e| e.to_string())
+}
+
+fn chosen(
+    project: &Project,
+    names: &[String],
+) -> Result<Vec<(String, kedrust_pipeline::Pipeline)>, String> {
+    let all = pipelines_of(project)?;
+    if names.is_empty() {
+        return Ok(all.into_iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            all.get(n)
+                .cloned()
+                .map(|p| (n.clone(), p))
+                .ok_or_else(|| unknown_pipeline(n, &all))
+        })
+        .collect()
+}
+
+fn is_parameter(name: &str) -> bool {
+    name == "parameters" || name.starts_with("params:")
+}
+
+/// `catalog list` (Kedro: `catalog describe-datasets`): per pipeline, its datasets by type,
+/// split into catalog entries, pattern matches and undeclared (memory) datasets.
+pub(crate) fn describe_datasets(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+    pipelines: &[String],
+) -> Result<String, String> {
+    let catalog = catalog_of(project, root, env)?;
+    let mut out = Map::new();
+    for (name, pipeline) in chosen(project, pipelines)? {
+        let mut groups: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        for ds in pipeline.datasets().into_iter().filter(|d| !is_parameter(d)) {
+            let (group, type_name) = match catalog.resolve(&ds) {
+                Some(r) if r.source == Source::Entry => ("datasets", r.type_name),
+                Some(r) if matches!(r.source, Source::Pattern(_)) => ("factories", r.type_name),
+                _ => ("defaults", "MemoryDataset".to_owned()),
+            };
+            groups
+                .entry(group)
+                .or_default()
+                .entry(type_name)
+                .or_default()
+                .push(ds);
+        }
+        let mut section = Map::new();
+        for group in ["datasets", "factories", "defaults"] {
+            section.insert(
+                group.into(),
+                json!(groups.remove(group).unwrap_or_default()),
+            );
+        }
+        out.insert(name, Json::Object(section));
+    }
+    Ok(yaml(&Json::Object(out)))
+}
+
+/// `catalog resolve <name>`: where the name's definition comes from and its configuration.
+pub(crate) fn resolve(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+    name: &str,
+) -> Result<String, String> {
+    let catalog = catalog_of(project, root, env)?;
+    let out = match catalog.resolve(name) {
+        Some(r) => {
+            let source = match &r.source {
+                Source::Entry => json!("catalog entry"),
+                Source::Pattern(p) => json!({"pattern": p}),
+                Source::Parameter => json!("parameter"),
+                Source::Default | Source::Added => json!("default"),
+            };
+            let mut m = Map::new();
+            m.insert("dataset".into(), json!(name));
+            m.insert("source".into(), source);
+            if let Some(at) = &r.at {
+                m.insert("defined_at".into(), json!(at.to_string()));
+            }
+            m.insert(
+                "config".into(),
+                r.config.unwrap_or_else(|| json!({"type": r.type_name})),
+            );
+            Json::Object(m)
+        }
+        None => json!({
+            "dataset": name,
+            "source": "default",
+            "config": {"type": "MemoryDataset"},
+        }),
+    };
+    Ok(yaml(&out))
+}
+
+/// `catalog list-patterns`: patterns in matching order, then the default.
+pub(crate) fn patterns(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+) -> Result<String, String> {
+    let catalog = catalog_of(project, root, env)?;
+    let mut list: Vec<Json> = catalog.patterns().into_iter().map(|p| json!(p)).collect();
+    list.push(json!("{default}"));
+    Ok(yaml(&Json::Array(list)))
+}
+
+/// `catalog resolve-patterns`: every dataset of the pipelines with its configuration.
+pub(crate) fn resolve_patterns(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+    pipelines: &[String],
+) -> Result<String, String> {
+    let catalog = catalog_of(project, root, env)?;
+    let mut names: Vec<String> = catalog
+        .list()
+        .into_iter()
+        .filter(|r| r.source == Source::Entry)
+        .map(|r| r.name)
+        .collect();
+    for (_, p) in chosen(project, pipelines)? {
+        names.extend(p.datasets().into_iter().filter(|d| !is_parameter(d)));
+    }
+    names.sort();
+    names.dedup();
+    let mut out = Map::new();
+    for name in names {
+        let config = catalog
+            .resolve(&name)
+            .and_then(|r| r.config)
+            .unwrap_or_else(|| json!({"type": "MemoryDataset"}));
+        out.insert(name, config);
+    }
+    Ok(yaml(&Json::Object(out)))
+}
+
+/// `info`: the project, its pipelines and the dataset types it can use.
+pub(crate) fn info(project: &Project, root: &Path) -> String {
+    let pipelines = project
+        .load_pipelines()
+        .map(|p| {
+            p.into_iter()
+                .map(|(k, v)| (k, json!(v.len())))
+                .collect::<Map<_, _>>()
+        })
+        .unwrap_or_default();
+    yaml(&json!({
+        "kedrust": kedrust_runner::framework_version(),
+        "project": project.name(),
+        "project_path": root.display().to_string(),
+        "default_pipeline": DEFAULT_PIPELINE,
+        "pipelines (nodes)": pipelines,
+        "hooks": project.hooks().iter().map(|h| h.name()).collect::<Vec<_>>(),
+        "dataset_types": project.registry().names().collect::<Vec<_>>(),
+        "serde_types": project.registry().codec_names(),
+        "commands": project.commands().iter().map(|c| json!({"name": c.name, "about": c.about})).collect::<Vec<_>>(),
+    }))
+}

@@ -1,0 +1,97 @@
+//! The fixture project: small Polars-free pipelines over memory, JSON and text datasets, a
+//! hook that records what it sees, and switches (environment variables) to make a node or a
+//! hook fail. The tests run this binary on the folders in `projects/`.
+
+mod recorder;
+
+use kedrust_pipeline::{Param, Pipeline, PipelineError, node, try_node};
+use kedrust_runner::{Pipelines, Project};
+use serde_json::{Value, json};
+use std::process::ExitCode;
+
+fn make_numbers(count: Param<i64>) -> Vec<i64> {
+    (1..=*count).collect()
+}
+
+fn double(numbers: Vec<i64>) -> Vec<i64> {
+    numbers.into_iter().map(|n| n * 2).collect()
+}
+
+fn total(doubled: Vec<i64>, offset: Param<i64>) -> Value {
+    json!({"total": doubled.iter().sum::<i64>() + *offset, "count": doubled.len()})
+}
+
+fn summarise(report: Value) -> String {
+    format!(
+        "total {} over {} numbers\n",
+        report["total"], report["count"]
+    )
+}
+
+fn check(doubled: Vec<i64>, fail: Param<bool>) -> Result<i64, String> {
+    if *fail {
+        Err(format!(
+            "refusing {} numbers: the fail switch is on",
+            doubled.len()
+        ))
+    } else {
+        Ok(doubled.iter().sum())
+    }
+}
+
+fn branch(seed: Param<i64>, factor: i64) -> i64 {
+    *seed * factor
+}
+
+fn join(a: i64, b: i64, c: i64) -> Value {
+    json!({"sum": a + b + c})
+}
+
+fn chain() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(make_numbers, "params:count", "numbers").name("make_numbers"),
+        node(double, "numbers", "doubled").name("double"),
+        node(total, ["doubled", "params:offset"], "report").name("total"),
+        node(summarise, "report", "summary").name("summarise"),
+    ])
+}
+
+fn failing() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(make_numbers, "params:count", "numbers").name("make_numbers"),
+        node(double, "numbers", "doubled").name("double"),
+        try_node(check, ["doubled", "params:fail"], "checked").name("check"),
+        node(|n: i64| n + 1, "checked", "after_check").name("after_check"),
+    ])
+}
+
+fn fan() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(|s: Param<i64>| branch(s, 1), "params:seed", "a").name("branch_a"),
+        node(|s: Param<i64>| branch(s, 2), "params:seed", "b").name("branch_b"),
+        node(|s: Param<i64>| branch(s, 3), "params:seed", "c").name("branch_c"),
+        node(join, ["a", "b", "c"], "fan_report").name("join"),
+    ])
+}
+
+fn register() -> Result<Pipelines, PipelineError> {
+    let mut p = Pipelines::new();
+    p.insert("chain".into(), chain()?);
+    p.insert("failing".into(), failing()?);
+    p.insert("fan".into(), fan()?);
+    p.insert("__default__".into(), chain()?);
+    Ok(p)
+}
+
+fn main() -> ExitCode {
+    let project = Project::new("fixture")
+        .pipelines(register)
+        .hook(recorder::Recorder::from_env("first"))
+        .hook(recorder::Recorder::from_env("second"))
+        .command("touch", "writes data/touched.txt", |root, args| {
+            std::fs::create_dir_all(root.join("data"))?;
+            std::fs::write(root.join("data/touched.txt"), args.join(" "))?;
+            Ok(())
+        });
+    kedrust_cli::main(project)
+}

@@ -1,0 +1,93 @@
+//! A hook that writes every call it receives to `KEDRUST_FIXTURE_RECORD` (one line: the
+//! recorder's name, the hook, the node and dataset), and fails at the point named by
+//! `KEDRUST_FIXTURE_FAIL_HOOK`. Tests compare its file with the built-in trace.
+
+use kedrust_pipeline::{BoxError, Node, Value};
+use kedrust_runner::{
+    CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError,
+    RunResult,
+};
+use std::io::Write;
+
+pub struct Recorder {
+    label: &'static str,
+    file: Option<std::path::PathBuf>,
+    fail_at: Option<String>,
+}
+
+impl Recorder {
+    pub fn from_env(label: &'static str) -> Self {
+        Self {
+            label,
+            file: std::env::var_os("KEDRUST_FIXTURE_RECORD").map(Into::into),
+            fail_at: std::env::var("KEDRUST_FIXTURE_FAIL_HOOK").ok(),
+        }
+    }
+
+    fn note(&self, hook: &str, node: Option<&str>, dataset: Option<&str>) -> HookResult {
+        if let Some(path) = &self.file {
+            let line = format!(
+                "{} {hook} {} {}\n",
+                self.label,
+                node.unwrap_or("-"),
+                dataset.unwrap_or("-")
+            );
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(line.as_bytes())?;
+        }
+        // Only the hook registered first fails, so the other one's calls show the order.
+        if self.label == "first" && self.fail_at.as_deref() == Some(hook) {
+            return Err(format!("{hook} was told to fail").into());
+        }
+        Ok(())
+    }
+}
+
+impl Hook for Recorder {
+    fn name(&self) -> String {
+        format!("recorder_{}", self.label)
+    }
+    fn after_context_created(&self, _: &ContextInfo<'_>) -> HookResult {
+        self.note("after_context_created", None, None)
+    }
+    fn after_catalog_created(&self, _: &CatalogInfo<'_>) -> HookResult {
+        self.note("after_catalog_created", None, None)
+    }
+    fn before_pipeline_run(&self, _: PipelineInfo<'_>) -> HookResult {
+        self.note("before_pipeline_run", None, None)
+    }
+    fn after_pipeline_run(&self, _: &RunResult, _: PipelineInfo<'_>) -> HookResult {
+        self.note("after_pipeline_run", None, None)
+    }
+    fn on_pipeline_error(&self, _: &RunError, _: PipelineInfo<'_>) -> HookResult {
+        self.note("on_pipeline_error", None, None)
+    }
+    fn before_node_run(
+        &self,
+        info: NodeInfo<'_>,
+    ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
+        self.note("before_node_run", Some(info.node.node_name()), None)?;
+        Ok(None)
+    }
+    fn after_node_run(&self, _: &NamedValues, info: NodeInfo<'_>) -> HookResult {
+        self.note("after_node_run", Some(info.node.node_name()), None)
+    }
+    fn on_node_error(&self, _: &RunError, info: NodeInfo<'_>) -> HookResult {
+        self.note("on_node_error", Some(info.node.node_name()), None)
+    }
+    fn before_dataset_loaded(&self, name: &str, node: &Node) -> HookResult {
+        self.note("before_dataset_loaded", Some(node.node_name()), Some(name))
+    }
+    fn after_dataset_loaded(&self, name: &str, _: &Value, node: &Node) -> HookResult {
+        self.note("after_dataset_loaded", Some(node.node_name()), Some(name))
+    }
+    fn before_dataset_saved(&self, name: &str, _: &Value, node: &Node) -> HookResult {
+        self.note("before_dataset_saved", Some(node.node_name()), Some(name))
+    }
+    fn after_dataset_saved(&self, name: &str, _: &Value, node: &Node) -> HookResult {
+        self.note("after_dataset_saved", Some(node.node_name()), Some(name))
+    }
+}

@@ -1,0 +1,171 @@
+//! The commands' output and exit codes, snapshot-tested.
+
+use crate::Fixture;
+
+#[test]
+fn pipeline_list_and_describe() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["pipeline", "list"], &[]);
+    assert_eq!(out.code, 0);
+    insta::assert_snapshot!(out.stdout, @r"
+    - __default__
+    - chain
+    - failing
+    - fan
+    ");
+    let out = f.run(&["registry", "describe", "fan"], &[]);
+    insta::assert_snapshot!(out.stdout, @r"
+    Nodes:
+    - branch_a (closure)
+    - branch_b (closure)
+    - branch_c (closure)
+    - join (join)
+    ");
+    let out = f.run(&["pipeline", "describe", "chian"], &[]);
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, failing, fan)");
+}
+
+#[test]
+fn catalog_commands() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["catalog", "list", "-p", "chain,failing"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!(out.stdout);
+    let out = f.run(&["catalog", "resolve", "after_checked"], &[]);
+    insta::assert_snapshot!(
+        out.stdout
+            .replace(&f.path().display().to_string(), "<project>")
+    );
+    let out = f.run(&["catalog", "list-patterns"], &[]);
+    insta::assert_snapshot!(out.stdout, @r#"
+    - "{name}_checked"
+    - "{default}"
+    "#);
+}
+
+#[test]
+fn bad_configuration_exits_2_with_every_problem() {
+    let f = Fixture::new("broken");
+    let out = f.run(&["run"], &[]);
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!(out.stderr);
+}
+
+#[test]
+fn a_type_mismatch_between_catalog_and_node_exits_2_before_any_node_runs() {
+    let f = Fixture::new("mismatch");
+    let out = f.run(&["run"], &[]);
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!(out.stderr, @"error: <project>/conf/base/catalog.yml:2:1: dataset 'summary': json.JSONDataset stores Value, but node 'summarise' writes it as String");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let f = Fixture::new("basic");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["run", "--runner", "rocket"],
+            "error: unknown runner 'rocket'; use sequential or thread",
+        ),
+        (
+            &["run", "--params", "novalue"],
+            "error: --params: cannot read 'novalue': expected key=value",
+        ),
+        (
+            &["run", "-p", "chian"],
+            "error: pipeline 'chian' not found; did you mean 'chain'?",
+        ),
+        (
+            &["run", "--nodes", "dubble"],
+            "error: pipeline does not contain nodes named 'dubble'; did you mean 'double'?",
+        ),
+        (
+            &["rnu"],
+            "error: unknown command 'rnu'; did you mean 'run'?",
+        ),
+    ];
+    for (args, start) in cases {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.starts_with(start), "{args:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn filters_select_nodes() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--to-nodes", "double"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ran: Vec<String> = f
+        .trace_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("before_node_run"))
+        .collect();
+    assert_eq!(
+        ran,
+        ["before_node_run make_numbers -", "before_node_run double -"]
+    );
+}
+
+#[test]
+fn only_missing_outputs_skips_nodes_whose_outputs_exist() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run"], &[]).code, 0);
+    std::fs::remove_file(f.path().join("data/summary.txt")).unwrap();
+    std::fs::remove_file(f.trace_path()).unwrap();
+    let out = f.run(&["run", "--only-missing-outputs"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let ran: Vec<String> = f
+        .trace_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("before_node_run"))
+        .collect();
+    assert_eq!(
+        ran,
+        ["before_node_run summarise -"],
+        "report.json still exists"
+    );
+    assert!(f.path().join("data/summary.txt").is_file());
+}
+
+#[test]
+fn runtime_params_and_environments_reach_nodes() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--params", "count=10,offset=0"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
+        "total 110 over 10 numbers\n"
+    );
+    let out = f.run(&["run", "--env", "prdo"], &[]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("environment 'prdo' not found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn project_commands_run() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["touch", "hello", "world"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("data/touched.txt")).unwrap(),
+        "hello world"
+    );
+}
+
+#[test]
+fn info_lists_the_project() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["info"], &[]);
+    assert_eq!(out.code, 0);
+    let text = out
+        .stdout
+        .replace(&f.path().display().to_string(), "<project>")
+        .replace(env!("CARGO_PKG_VERSION"), "<version>");
+    insta::assert_snapshot!(text);
+}

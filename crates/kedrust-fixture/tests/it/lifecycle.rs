@@ -1,0 +1,190 @@
+//! The order of hook calls, from the trace, against Kedro's order for `kedro run` (spec §5.5
+//! and §5.6), for every runner.
+
+use crate::Fixture;
+
+const RUNNERS: [&str; 2] = ["sequential", "thread"];
+
+/// Kedro's order for one node: loads, before_node_run, after_node_run, saves.
+fn node_calls(node: &str, inputs: &[&str], outputs: &[&str]) -> Vec<String> {
+    let mut out = Vec::new();
+    for i in inputs {
+        out.push(format!("before_dataset_loaded {node} {i}"));
+        out.push(format!("after_dataset_loaded {node} {i}"));
+    }
+    out.push(format!("before_node_run {node} -"));
+    out.push(format!("after_node_run {node} -"));
+    for o in outputs {
+        out.push(format!("before_dataset_saved {node} {o}"));
+        out.push(format!("after_dataset_saved {node} {o}"));
+    }
+    out
+}
+
+fn start() -> Vec<String> {
+    [
+        "after_context_created - -",
+        "after_catalog_created - -",
+        "before_pipeline_run - -",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[test]
+fn a_successful_run_fires_every_hook_in_kedros_order() {
+    for runner in RUNNERS {
+        let f = Fixture::new("basic");
+        let out = f.run(&["run", "--runner", runner], &[]);
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        let mut expected = start();
+        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
+        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
+        expected.extend(node_calls(
+            "total",
+            &["doubled", "params:offset"],
+            &["report"],
+        ));
+        expected.extend(node_calls("summarise", &["report"], &["summary"]));
+        expected.push("after_pipeline_run - -".into());
+        assert_eq!(f.trace_lines(), expected, "{runner}");
+        let trace = f.trace();
+        let run_id = trace[0]["run_id"].as_str().unwrap();
+        assert!(trace.iter().all(|t| t["run_id"] == run_id), "one run id");
+        assert!(
+            trace
+                .windows(2)
+                .all(|w| w[0]["seq"].as_u64() < w[1]["seq"].as_u64())
+        );
+        assert_eq!(
+            std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
+            "total 120 over 4 numbers\n"
+        );
+    }
+}
+
+#[test]
+fn the_trace_has_exactly_the_documented_keys() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run"], &[]).code, 0);
+    let keys: Vec<String> = f.trace()[0].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        keys,
+        [
+            "seq", "hook", "node", "dataset", "op", "run_id", "pid", "ts_ns"
+        ]
+    );
+    assert!(f.trace()[0]["ts_ns"].as_u64().unwrap() > 1_700_000_000_000_000_000);
+}
+
+#[test]
+fn hooks_run_last_registered_first_and_see_what_the_trace_records() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run"], &[]).code, 0);
+    let first = f.recorded("first");
+    assert_eq!(first, f.recorded("second"));
+    assert_eq!(first, f.trace_lines());
+    let order: Vec<String> = std::fs::read_to_string(f.record_path())
+        .unwrap()
+        .lines()
+        .take(2)
+        .map(|l| l.split(' ').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(order, ["second", "first"], "pluggy's LIFO order");
+}
+
+#[test]
+fn a_failing_node_fires_on_node_error_then_on_pipeline_error() {
+    for runner in RUNNERS {
+        let f = Fixture::new("basic");
+        let out = f.run(
+            &[
+                "run",
+                "-p",
+                "failing",
+                "--params",
+                "fail=true",
+                "-r",
+                runner,
+            ],
+            &[],
+        );
+        assert_eq!(out.code, 1, "{runner}: {}", out.stderr);
+        let mut expected = start();
+        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
+        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
+        expected.extend(
+            [
+                "before_dataset_loaded check doubled",
+                "after_dataset_loaded check doubled",
+                "before_dataset_loaded check params:fail",
+                "after_dataset_loaded check params:fail",
+                "before_node_run check -",
+                "on_node_error check -",
+                "on_pipeline_error - -",
+            ]
+            .map(str::to_owned),
+        );
+        assert_eq!(f.trace_lines(), expected, "{runner}");
+        insta::allow_duplicates! {
+            insta::assert_snapshot!(out.stderr.lines().filter(|l| !l.contains("INFO")).collect::<Vec<_>>().join("\n"), @r#"
+            error: node 'check' failed: refusing 4 numbers: the fail switch is on
+            there are 2 nodes that have not run; resume from the nearest nodes with persisted inputs by adding this to the previous command:
+              --from-nodes "make_numbers"
+            "#);
+        }
+    }
+}
+
+#[test]
+fn a_failing_hook_fails_the_run_naming_the_hook_and_the_point() {
+    let f = Fixture::new("basic");
+    let out = f.run(
+        &["run"],
+        &[("KEDRUST_FIXTURE_FAIL_HOOK", "after_dataset_saved")],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "error: hook 'recorder_first' failed in after_dataset_saved: after_dataset_saved was told to fail"
+        ),
+        "{}",
+        out.stderr
+    );
+    let lines = f.trace_lines();
+    assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("on_pipeline_error"))
+            .count(),
+        1
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("on_node_error")),
+        "Kedro: hook errors are not node errors"
+    );
+}
+
+#[test]
+fn a_failing_start_hook_is_a_failed_run_too() {
+    let f = Fixture::new("basic");
+    let out = f.run(
+        &["run"],
+        &[("KEDRUST_FIXTURE_FAIL_HOOK", "before_pipeline_run")],
+    );
+    assert_eq!(out.code, 1);
+    let mut expected = start();
+    expected.push("on_pipeline_error - -".into());
+    assert_eq!(f.trace_lines(), expected);
+    assert!(!f.path().join("data").exists(), "no node ran");
+}
+
+#[test]
+fn bad_config_fires_no_hook_and_runs_nothing() {
+    let f = Fixture::new("mismatch");
+    let out = f.run(&["run"], &[]);
+    assert_eq!(out.code, 2);
+    assert!(f.trace().is_empty());
+    assert!(!f.path().join("data").exists());
+}

@@ -1,0 +1,109 @@
+//! The CLI and the hook lifecycle, tested by running the fixture project's binary on copies
+//! of the folders in `projects/`.
+
+mod cli;
+mod lifecycle;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What one command did.
+pub struct Outcome {
+    /// The exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// A copy of a fixture project in a temporary folder.
+pub struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// Copies `projects/<name>`.
+    pub fn new(name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&Path::new("projects").join(name), dir.path());
+        Self { dir }
+    }
+
+    /// The project folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where the trace goes.
+    pub fn trace_path(&self) -> PathBuf {
+        self.path().join("trace.jsonl")
+    }
+
+    /// Where the recording hooks write.
+    pub fn record_path(&self) -> PathBuf {
+        self.path().join("record.txt")
+    }
+
+    /// Runs the fixture binary with `args` and extra environment variables, tracing hooks.
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+        let out = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
+            .arg("--project-dir")
+            .arg(self.path())
+            .args(args)
+            .env("KEDRUST_TRACE_HOOKS", self.trace_path())
+            .env("KEDRUST_FIXTURE_RECORD", self.record_path())
+            .env_remove("KEDRUST_ENV")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr)
+                .replace(&self.path().display().to_string(), "<project>"),
+        }
+    }
+
+    /// The trace's lines, parsed.
+    pub fn trace(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.trace_path())
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The trace as `hook node dataset` lines.
+    pub fn trace_lines(&self) -> Vec<String> {
+        self.trace()
+            .iter()
+            .map(|t| {
+                let s = |k: &str| t[k].as_str().unwrap_or("-").to_owned();
+                format!("{} {} {}", s("hook"), s("node"), s("dataset"))
+            })
+            .collect()
+    }
+
+    /// What one recording hook saw, as `hook node dataset` lines.
+    pub fn recorded(&self, label: &str) -> Vec<String> {
+        std::fs::read_to_string(self.record_path())
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{label} ")).map(str::to_owned))
+            .collect()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

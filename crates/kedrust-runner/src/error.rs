@@ -1,0 +1,53 @@
+//! What can stop a run, each said with the node, dataset or hook it is about.
+
+use kedrust_catalog::CatalogError;
+use kedrust_pipeline::NodeRunError;
+
+/// A hook that failed, and where in the lifecycle.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("hook '{hook}' failed in {point}: {message}")]
+pub struct HookError {
+    /// The hook's name.
+    pub hook: String,
+    /// The lifecycle point (`before_pipeline_run`, `after_dataset_saved`, ...).
+    pub point: &'static str,
+    /// What it said.
+    pub message: String,
+}
+
+/// Why a run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A node's function failed or its inputs or outputs did not fit.
+    #[error(transparent)]
+    Node(Box<NodeRunError>),
+    /// A dataset could not be loaded or saved.
+    #[error("node '{node}': {source}")]
+    Dataset {
+        /// The node that was loading or saving.
+        node: String,
+        /// The catalog's error, naming the dataset, its type and path.
+        source: Box<CatalogError>,
+    },
+    /// A hook failed.
+    #[error(transparent)]
+    Hook(#[from] HookError),
+    /// A node's worker panicked or died.
+    #[error("node '{node}' crashed: {message}")]
+    Crashed {
+        /// The node.
+        node: String,
+        /// What is known of the crash.
+        message: String,
+    },
+    /// The run was cancelled.
+    #[error("the run was cancelled")]
+    Cancelled,
+}
+
+impl From<NodeRunError> for RunError {
+    fn from(e: NodeRunError) -> Self {
+        Self::Node(Box::new(e))
+    }
+}

@@ -1,0 +1,222 @@
+//! Executors: in which order and on which threads the nodes of a run are executed.
+//!
+//! Sequential runs the nodes in the pipeline's order. Threaded keeps up to `max_workers`
+//! nodes running, starting each as soon as its parents are done. Both stop scheduling at the
+//! first failure and wait for the nodes already running, as Kedro's runners do.
+
+use crate::error::RunError;
+use crate::task::{Shared, run_node};
+use kedrust_pipeline::{Node, Pipeline};
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How nodes are executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Runner {
+    /// One node at a time, in order.
+    Sequential,
+    /// Up to `max_workers` nodes at a time on threads.
+    Threaded {
+        /// The most nodes running at once.
+        max_workers: usize,
+    },
+}
+
+impl Runner {
+    /// Kedro's name for it, as `run_params.runner` reports it.
+    pub fn kedro_name(&self) -> &'static str {
+        match self {
+            Self::Sequential => "SequentialRunner",
+            Self::Threaded { .. } => "ThreadRunner",
+        }
+    }
+}
+
+/// What happens as a run progresses, for progress bars and logs.
+#[derive(Debug, Clone)]
+pub enum RunEvent<'a> {
+    /// A node started.
+    NodeStarted {
+        /// The node.
+        node: &'a str,
+    },
+    /// A node finished and its outputs are saved.
+    NodeCompleted {
+        /// The node.
+        node: &'a str,
+        /// Nodes done so far.
+        done: usize,
+        /// Nodes in the run.
+        total: usize,
+        /// How long the node took, loads and saves included.
+        took: Duration,
+    },
+}
+
+/// Receives run events; called from the threads that run nodes.
+pub type Observer<'a> = &'a (dyn Fn(&RunEvent<'_>) + Sync);
+
+/// A failed execution: the error and the nodes that completed before it.
+#[derive(Debug)]
+pub struct Failure {
+    /// The first error.
+    pub error: RunError,
+    /// Nodes that completed.
+    pub done: Vec<String>,
+}
+
+/// Executes every node of `pipeline`.
+pub(crate) fn execute(
+    runner: Runner,
+    pipeline: &Pipeline,
+    shared: &Shared<'_>,
+    observe: Observer<'_>,
+) -> Result<Vec<String>, Failure> {
+    match runner {
+        Runner::Sequential => sequential(pipeline, shared, observe),
+        Runner::Threaded { max_workers } => threaded(pipeline, shared, observe, max_workers),
+    }
+}
+
+fn timed(
+    shared: &Shared<'_>,
+    node: &Node,
+    observe: Observer<'_>,
+) -> (Result<(), RunError>, Duration) {
+    observe(&RunEvent::NodeStarted {
+        node: node.node_name(),
+    });
+    let start = Instant::now();
+    // A panicking node fails the run like an error, naming the node.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_node(shared, node)))
+        .unwrap_or_else(|panic| {
+            Err(RunError::Crashed {
+                node: node.node_name().to_owned(),
+                message: panic_message(&panic),
+            })
+        });
+    (result, start.elapsed())
+}
+
+fn sequential(
+    pipeline: &Pipeline,
+    shared: &Shared<'_>,
+    observe: Observer<'_>,
+) -> Result<Vec<String>, Failure> {
+    let total = pipeline.len();
+    let mut done = Vec::with_capacity(total);
+    for node in pipeline.nodes() {
+        let (result, took) = timed(shared, node, observe);
+        if let Err(error) = result {
+            return Err(Failure { error, done });
+        }
+        done.push(node.node_name().to_owned());
+        observe(&RunEvent::NodeCompleted {
+            node: node.node_name(),
+            done: done.len(),
+            total,
+            took,
+        });
+    }
+    Ok(done)
+}
+
+fn threaded(
+    pipeline: &Pipeline,
+    shared: &Shared<'_>,
+    observe: Observer<'_>,
+    max_workers: usize,
+) -> Result<Vec<String>, Failure> {
+    let nodes = pipeline.shared_nodes();
+    let total = nodes.len();
+    let index: HashMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.node_name(), i))
+        .collect();
+    let mut waiting_on = vec![0usize; total];
+    let mut children = vec![Vec::new(); total];
+    for (node, parents) in pipeline.node_dependencies() {
+        let i = index[node];
+        waiting_on[i] = parents.len();
+        for p in parents {
+            children[index[p]].push(i);
+        }
+    }
+    // Kedro's worker count: no more threads than the widest the pipeline can get.
+    let workers = max_workers
+        .max(1)
+        .min(total.saturating_sub(pipeline.grouped_nodes().len()) + 1);
+    let mut done = Vec::with_capacity(total);
+    let mut failure = None;
+    std::thread::scope(|scope| {
+        let (job_tx, job_rx) = mpsc::channel::<usize>();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (done_tx, done_rx) = mpsc::channel::<(usize, Result<(), RunError>, Duration)>();
+        for _ in 0..workers {
+            let job_rx = Arc::clone(&job_rx);
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                loop {
+                    let next = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok(i) = next else { break };
+                    let (result, took) = timed(shared, &nodes[i], observe);
+                    if done_tx.send((i, result, took)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut running = 0;
+        for (i, _) in waiting_on.iter().enumerate().filter(|(_, w)| **w == 0) {
+            let _ = job_tx.send(i);
+            running += 1;
+        }
+        while running > 0 {
+            let Ok((i, result, took)) = done_rx.recv() else {
+                break;
+            };
+            running -= 1;
+            match result {
+                Err(error) => {
+                    // Stop scheduling; the nodes already running finish.
+                    failure.get_or_insert(error);
+                }
+                Ok(()) => {
+                    done.push(nodes[i].node_name().to_owned());
+                    observe(&RunEvent::NodeCompleted {
+                        node: nodes[i].node_name(),
+                        done: done.len(),
+                        total,
+                        took,
+                    });
+                    if failure.is_none() {
+                        for &c in &children[i] {
+                            waiting_on[c] -= 1;
+                            if waiting_on[c] == 0 {
+                                let _ = job_tx.send(c);
+                                running += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        drop(job_tx);
+    });
+    match failure {
+        Some(error) => Err(Failure { error, done }),
+        None => Ok(done),
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the node panicked".into())
+}

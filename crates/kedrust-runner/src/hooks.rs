@@ -1,0 +1,325 @@
+//! Hooks: every Kedro hook, with the arguments Kedro 1.x passes, as one trait whose methods
+//! all default to doing nothing. A project implements the ones it needs.
+//!
+//! Several hooks are called in Kedro's (pluggy's) order: the hook registered last runs first.
+//! `before_node_run` may replace inputs; when two hooks replace the same input, the one called
+//! last (registered first) wins, as in Kedro. A hook that fails fails the run, and the error
+//! names the hook and the point of the lifecycle.
+
+use crate::error::{HookError, RunError};
+use crate::params::RunParams;
+use crate::trace::{TracePoint, Tracer};
+use kedrust_catalog::Catalog;
+use kedrust_config::ConfigLoader;
+use kedrust_pipeline::{BoxError, Node, Pipeline, Value};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What a hook returns: nothing, or why it failed.
+pub type HookResult = Result<(), BoxError>;
+
+/// Dataset name to value, in the node's declared order.
+#[derive(Clone, Debug, Default)]
+pub struct NamedValues(Vec<(String, Value)>);
+
+impl NamedValues {
+    /// From pairs in order.
+    pub fn new(pairs: Vec<(String, Value)>) -> Self {
+        Self(pairs)
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The names, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn into_values(self) -> Vec<Value> {
+        self.0.into_iter().map(|(_, v)| v).collect()
+    }
+
+    pub(crate) fn replace(&mut self, name: &str, value: Value) -> bool {
+        let mut found = false;
+        for (n, v) in &mut self.0 {
+            if n == name {
+                *v = value.clone();
+                found = true;
+            }
+        }
+        found
+    }
+}
+
+/// `after_context_created`: the project and its configuration.
+#[derive(Debug)]
+pub struct ContextInfo<'a> {
+    /// The project folder.
+    pub project_path: &'a Path,
+    /// The run environment.
+    pub env: &'a str,
+    /// The configuration of the run.
+    pub config_loader: &'a ConfigLoader,
+    /// The parameters, runtime parameters applied.
+    pub params: &'a Json,
+}
+
+/// `after_catalog_created`: the catalog and what it was built from.
+#[derive(Debug)]
+pub struct CatalogInfo<'a> {
+    /// The catalog.
+    pub catalog: &'a Catalog,
+    /// The catalog configuration.
+    pub conf_catalog: &'a Json,
+    /// The credentials configuration (`{}` when there is none).
+    pub conf_creds: &'a Json,
+    /// Every parameter dataset: `parameters`, `params:a`, `params:a.b`, ...
+    pub parameters: &'a BTreeMap<String, Json>,
+    /// The version versioned datasets save to (the run id).
+    pub save_version: &'a str,
+    /// Pinned load versions.
+    pub load_versions: &'a BTreeMap<String, String>,
+}
+
+/// The pipeline-level hooks' shared arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct PipelineInfo<'a> {
+    /// Kedro's `run_params`.
+    pub run_params: &'a RunParams,
+    /// The pipeline being run, filters applied.
+    pub pipeline: &'a Pipeline,
+    /// The run's catalog.
+    pub catalog: &'a Catalog,
+}
+
+/// The node-level hooks' shared arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeInfo<'a> {
+    /// The node.
+    pub node: &'a Node,
+    /// The run's catalog.
+    pub catalog: &'a Catalog,
+    /// The inputs, after `before_node_run` replacements (in `before_node_run`: as loaded).
+    pub inputs: &'a NamedValues,
+    /// Always false: kedrust loads and saves synchronously in the node's own thread.
+    pub is_async: bool,
+    /// The run id.
+    pub run_id: &'a str,
+}
+
+/// What a run produced: the free outputs that live in memory, by name.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    /// Free outputs held in memory (e.g. `metrics`); persisted ones are on disk.
+    pub outputs: BTreeMap<String, Value>,
+}
+
+/// Every Kedro hook. Implement the ones you need; the others do nothing.
+#[allow(unused_variables)]
+pub trait Hook: Send + Sync {
+    /// A name for messages and traces (default: the type's name).
+    fn name(&self) -> String {
+        kedrust_pipeline::short_type_name(std::any::type_name::<Self>())
+    }
+
+    /// Whether `after_node_run` and `on_node_error` read `inputs`. When no hook does, a node
+    /// takes its inputs by moving them rather than copying; return false if you can.
+    fn reads_node_inputs(&self) -> bool {
+        true
+    }
+
+    /// Once per run, when the configuration is loaded.
+    fn after_context_created(&self, context: &ContextInfo<'_>) -> HookResult {
+        Ok(())
+    }
+    /// Once per run, when the catalog is built.
+    fn after_catalog_created(&self, info: &CatalogInfo<'_>) -> HookResult {
+        Ok(())
+    }
+    /// Once per run, before the first node.
+    fn before_pipeline_run(&self, info: PipelineInfo<'_>) -> HookResult {
+        Ok(())
+    }
+    /// Once per run, after every node succeeded.
+    fn after_pipeline_run(&self, run_result: &RunResult, info: PipelineInfo<'_>) -> HookResult {
+        Ok(())
+    }
+    /// Once per failed run, whatever failed.
+    fn on_pipeline_error(&self, error: &RunError, info: PipelineInfo<'_>) -> HookResult {
+        Ok(())
+    }
+    /// Before a node runs, its inputs loaded; may return replacement inputs by name.
+    fn before_node_run(
+        &self,
+        info: NodeInfo<'_>,
+    ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
+        Ok(None)
+    }
+    /// After a node's function succeeded, before its outputs are saved.
+    fn after_node_run(&self, outputs: &NamedValues, info: NodeInfo<'_>) -> HookResult {
+        Ok(())
+    }
+    /// When a node's function failed.
+    fn on_node_error(&self, error: &RunError, info: NodeInfo<'_>) -> HookResult {
+        Ok(())
+    }
+    /// Before an input is loaded.
+    fn before_dataset_loaded(&self, dataset_name: &str, node: &Node) -> HookResult {
+        Ok(())
+    }
+    /// After an input is loaded.
+    fn after_dataset_loaded(&self, dataset_name: &str, data: &Value, node: &Node) -> HookResult {
+        Ok(())
+    }
+    /// Before an output is saved.
+    fn before_dataset_saved(&self, dataset_name: &str, data: &Value, node: &Node) -> HookResult {
+        Ok(())
+    }
+    /// After an output is saved.
+    fn after_dataset_saved(&self, dataset_name: &str, data: &Value, node: &Node) -> HookResult {
+        Ok(())
+    }
+}
+
+/// The registered hooks, called in Kedro's order (last registered first), plus the tracer
+/// and the run and op they fire for.
+#[derive(Clone, Default)]
+pub struct Hooks {
+    /// In call order.
+    ordered: Vec<Arc<dyn Hook>>,
+    reads_inputs: bool,
+    tracer: Option<Arc<Tracer>>,
+    run_id: Arc<str>,
+    op: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.ordered.iter().map(|h| h.name()))
+            .finish()
+    }
+}
+
+impl Hooks {
+    /// Hooks in registration order; they are called in reverse.
+    pub fn new(registered: impl IntoIterator<Item = Arc<dyn Hook>>) -> Self {
+        let mut ordered: Vec<Arc<dyn Hook>> = registered.into_iter().collect();
+        ordered.reverse();
+        let reads_inputs = ordered.iter().any(|h| h.reads_node_inputs());
+        Self {
+            ordered,
+            reads_inputs,
+            ..Self::default()
+        }
+    }
+
+    /// Traces every lifecycle point to `tracer`.
+    pub fn with_tracer(mut self, tracer: Option<Arc<Tracer>>) -> Self {
+        self.tracer = tracer;
+        self
+    }
+
+    /// The same hooks firing for `run_id`, inside the op or step `op`.
+    pub fn for_run(&self, run_id: &str, op: Option<&str>) -> Self {
+        Self {
+            run_id: run_id.into(),
+            op: op.map(Into::into),
+            ..self.clone()
+        }
+    }
+
+    /// The run these hooks fire for.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    fn trace(&self, point: &'static str, at: TracePoint<'_>) {
+        if let Some(t) = &self.tracer {
+            t.record(point, at, self.op.as_deref(), &self.run_id);
+        }
+    }
+
+    /// Whether any hook is registered.
+    pub fn is_empty(&self) -> bool {
+        self.ordered.is_empty()
+    }
+
+    /// Whether some hook reads a node's inputs after it ran.
+    pub fn read_node_inputs(&self) -> bool {
+        self.reads_inputs
+    }
+
+    /// Fires one lifecycle point: traces it, then calls `f` on every hook in order; the first
+    /// failure stops the call and names the hook.
+    pub fn each(
+        &self,
+        point: &'static str,
+        at: TracePoint<'_>,
+        mut f: impl FnMut(&dyn Hook) -> HookResult,
+    ) -> Result<(), HookError> {
+        self.trace(point, at);
+        for hook in &self.ordered {
+            f(hook.as_ref()).map_err(|source| HookError {
+                hook: hook.name(),
+                point,
+                message: source.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `before_node_run` on every hook, with replacements merged in call order.
+    pub fn before_node_run(&self, info: NodeInfo<'_>) -> Result<Vec<(String, Value)>, HookError> {
+        self.trace(
+            "before_node_run",
+            TracePoint {
+                node: Some(info.node.node_name()),
+                dataset: None,
+            },
+        );
+        let mut replacements: Vec<(String, Value)> = Vec::new();
+        for hook in &self.ordered {
+            let returned = hook.before_node_run(info).map_err(|source| HookError {
+                hook: hook.name(),
+                point: "before_node_run",
+                message: source.to_string(),
+            })?;
+            for (name, value) in returned.unwrap_or_default() {
+                if !info.node.inputs().contains(&name) {
+                    return Err(HookError {
+                        hook: hook.name(),
+                        point: "before_node_run",
+                        message: format!(
+                            "returned a replacement for '{name}', which is not an input of node '{}'",
+                            info.node.node_name()
+                        ),
+                    });
+                }
+                replacements.retain(|(n, _)| *n != name);
+                replacements.push((name, value));
+            }
+        }
+        Ok(replacements)
+    }
+}

@@ -1,0 +1,177 @@
+//! A project: its name, its pipelines, its hooks, its dataset types and config resolvers;
+//! what a project's `main.rs` declares before handing over to the CLI.
+
+use crate::hooks::Hook;
+use kedrust_catalog::Registry;
+use kedrust_config::ConfigLoader;
+use kedrust_pipeline::{Pipeline, PipelineError};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Pipelines by name; `__default__` is what `run` runs without `--pipeline`.
+pub type Pipelines = BTreeMap<String, Pipeline>;
+
+/// The name of the pipeline run by default.
+pub const DEFAULT_PIPELINE: &str = "__default__";
+
+type PipelineFactory = Arc<dyn Fn() -> Result<Pipelines, PipelineError> + Send + Sync>;
+type LoaderSetup = Arc<dyn Fn(ConfigLoader) -> ConfigLoader + Send + Sync>;
+type CommandFn =
+    Arc<dyn Fn(&Path, &[String]) -> Result<(), kedrust_pipeline::BoxError> + Send + Sync>;
+
+/// A command of the project's own (`generate`, `seed`), run as `<binary> <name> [args]`.
+#[derive(Clone)]
+pub struct ProjectCommand {
+    /// Its name.
+    pub name: String,
+    /// One line of help.
+    pub about: String,
+    /// What it does, given the project folder and its arguments.
+    pub run: CommandFn,
+}
+
+/// A kedrust project.
+#[derive(Clone)]
+pub struct Project {
+    name: String,
+    root_hint: Option<PathBuf>,
+    pipelines: PipelineFactory,
+    hooks: Vec<Arc<dyn Hook>>,
+    registry: Registry,
+    loader_setup: Vec<LoaderSetup>,
+    commands: Vec<ProjectCommand>,
+}
+
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project")
+            .field("name", &self.name)
+            .field("root_hint", &self.root_hint)
+            .field(
+                "hooks",
+                &self.hooks.iter().map(|h| h.name()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Project {
+    /// A project called `name` with no pipelines yet and the built-in dataset types.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            root_hint: None,
+            pipelines: Arc::new(|| Ok(Pipelines::new())),
+            hooks: Vec::new(),
+            registry: Registry::with_builtins(),
+            loader_setup: Vec::new(),
+            commands: Vec::new(),
+        }
+    }
+
+    /// Adds a command of the project's own.
+    pub fn command(
+        mut self,
+        name: impl Into<String>,
+        about: impl Into<String>,
+        run: impl Fn(&Path, &[String]) -> Result<(), kedrust_pipeline::BoxError> + Send + Sync + 'static,
+    ) -> Self {
+        self.commands.push(ProjectCommand {
+            name: name.into(),
+            about: about.into(),
+            run: Arc::new(run),
+        });
+        self
+    }
+
+    /// The project's own commands.
+    pub fn commands(&self) -> &[ProjectCommand] {
+        &self.commands
+    }
+
+    /// Where the project lives when neither `--project-dir`, `KEDRUST_PROJECT_DIR` nor the
+    /// working directory (with a `conf/` folder) says; usually `env!("CARGO_MANIFEST_DIR")`.
+    pub fn root(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.root_hint = Some(dir.into());
+        self
+    }
+
+    /// The pipeline registry. Without a `__default__`, the sum of all pipelines is the default.
+    pub fn pipelines(
+        mut self,
+        register: impl Fn() -> Result<Pipelines, PipelineError> + Send + Sync + 'static,
+    ) -> Self {
+        self.pipelines = Arc::new(register);
+        self
+    }
+
+    /// Registers a hook; hooks run last-registered first, as in Kedro.
+    pub fn hook(mut self, hook: impl Hook + 'static) -> Self {
+        self.hooks.push(Arc::new(hook));
+        self
+    }
+
+    /// Registers dataset types or serde codecs.
+    pub fn datasets(mut self, register: impl FnOnce(&mut Registry)) -> Self {
+        register(&mut self.registry);
+        self
+    }
+
+    /// Adjusts every config loader of the project (resolvers, merge strategies, groups).
+    pub fn config(
+        mut self,
+        setup: impl Fn(ConfigLoader) -> ConfigLoader + Send + Sync + 'static,
+    ) -> Self {
+        self.loader_setup.push(Arc::new(setup));
+        self
+    }
+
+    /// The project's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The hooks in registration order.
+    pub fn hooks(&self) -> &[Arc<dyn Hook>] {
+        &self.hooks
+    }
+
+    /// The dataset types.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Every pipeline, `__default__` included.
+    pub fn load_pipelines(&self) -> Result<Pipelines, PipelineError> {
+        let mut pipelines = (self.pipelines)()?;
+        if !pipelines.contains_key(DEFAULT_PIPELINE) {
+            let all = Pipeline::sum(pipelines.values())?;
+            pipelines.insert(DEFAULT_PIPELINE.to_owned(), all);
+        }
+        Ok(pipelines)
+    }
+
+    /// A config loader for `env`, with the project's adjustments.
+    pub fn config_loader(&self, conf_source: &Path, env: &str) -> ConfigLoader {
+        self.loader_setup
+            .iter()
+            .fold(ConfigLoader::new(conf_source, env), |l, setup| setup(l))
+    }
+
+    /// The project folder: `explicit`, else `KEDRUST_PROJECT_DIR`, else the working directory
+    /// when it has a `conf/` folder, else the root the project declared.
+    pub fn locate(&self, explicit: Option<&Path>) -> PathBuf {
+        if let Some(dir) = explicit {
+            return dir.to_owned();
+        }
+        if let Some(dir) = std::env::var_os("KEDRUST_PROJECT_DIR").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
+        let cwd = std::env::current_dir().unwrap_or_default();
+        if cwd.join("conf").is_dir() {
+            return cwd;
+        }
+        self.root_hint.clone().unwrap_or(cwd)
+    }
+}

@@ -1,0 +1,149 @@
+//! Running one node: load its inputs, fire the node hooks, call the function, save the
+//! outputs; each load and save between its dataset hooks. Kedro's order, §6.4.
+
+use crate::error::RunError;
+use crate::hooks::{Hooks, NamedValues, NodeInfo};
+use crate::trace::TracePoint;
+use kedrust_catalog::Catalog;
+use kedrust_pipeline::{Node, Pipeline};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// What every node of a run shares.
+pub(crate) struct Shared<'a> {
+    pub catalog: &'a Catalog,
+    pub hooks: &'a Hooks,
+    /// Loads still to come per dataset; the last load releases a memory dataset, so its
+    /// value moves into the node instead of being copied.
+    pending_loads: HashMap<&'a str, AtomicUsize>,
+    free_inputs: BTreeSet<String>,
+    free_outputs: BTreeSet<String>,
+}
+
+impl<'a> Shared<'a> {
+    pub fn new(pipeline: &'a Pipeline, catalog: &'a Catalog, hooks: &'a Hooks) -> Self {
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for node in pipeline.nodes() {
+            for input in node.inputs() {
+                *counts.entry(input.as_str()).or_default() += 1;
+            }
+        }
+        Self {
+            catalog,
+            hooks,
+            pending_loads: counts
+                .into_iter()
+                .map(|(k, v)| (k, AtomicUsize::new(v)))
+                .collect(),
+            free_inputs: pipeline.inputs(),
+            free_outputs: pipeline.outputs(),
+        }
+    }
+
+    /// Counts one load of `name`; true when it was the last one.
+    fn last_load(&self, name: &str) -> bool {
+        self.pending_loads
+            .get(name)
+            .is_some_and(|c| c.fetch_sub(1, Ordering::AcqRel) == 1)
+    }
+
+    fn has_consumers_left(&self, name: &str) -> bool {
+        self.pending_loads
+            .get(name)
+            .is_some_and(|c| c.load(Ordering::Acquire) > 0)
+    }
+}
+
+/// Runs `node` and saves its outputs.
+pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError> {
+    let (catalog, hooks) = (shared.catalog, shared.hooks);
+    let node_name = node.node_name();
+    let dataset_error = |source| RunError::Dataset {
+        node: node_name.to_owned(),
+        source: Box::new(source),
+    };
+    let mut pairs = Vec::with_capacity(node.inputs().len());
+    for name in node.inputs() {
+        let at = TracePoint {
+            node: Some(node_name),
+            dataset: Some(name),
+        };
+        hooks.each("before_dataset_loaded", at, |h| {
+            h.before_dataset_loaded(name, node)
+        })?;
+        let value = catalog.load(name).map_err(dataset_error)?;
+        hooks.each("after_dataset_loaded", at, |h| {
+            h.after_dataset_loaded(name, &value, node)
+        })?;
+        if shared.last_load(name) && !shared.free_inputs.contains(name) {
+            catalog.release(name);
+        }
+        pairs.push((name.clone(), value));
+    }
+    let mut inputs = NamedValues::new(pairs);
+    let info = |inputs| node_info(node, catalog, inputs, hooks.run_id());
+    let replacements = hooks.before_node_run(node_info(node, catalog, &inputs, hooks.run_id()))?;
+    for (name, value) in replacements {
+        inputs.replace(&name, value);
+    }
+    // Hooks that read the inputs after the run keep a handle; otherwise the values move into
+    // the function, which then takes them without copying.
+    let kept = hooks.read_node_inputs().then(|| inputs.clone());
+    let result = node.run(inputs.into_values());
+    let kept = kept.unwrap_or_default();
+    let values = match result {
+        Ok(values) => values,
+        Err(e) => {
+            let error = RunError::from(e);
+            let at = TracePoint {
+                node: Some(node_name),
+                dataset: None,
+            };
+            hooks.each("on_node_error", at, |h| {
+                h.on_node_error(&error, info(&kept))
+            })?;
+            return Err(error);
+        }
+    };
+    let outputs = NamedValues::new(node.outputs().iter().cloned().zip(values).collect());
+    let at = TracePoint {
+        node: Some(node_name),
+        dataset: None,
+    };
+    hooks.each("after_node_run", at, |h| {
+        h.after_node_run(&outputs, info(&kept))
+    })?;
+    for (name, value) in outputs.iter() {
+        let at = TracePoint {
+            node: Some(node_name),
+            dataset: Some(name),
+        };
+        hooks.each("before_dataset_saved", at, |h| {
+            h.before_dataset_saved(name, value, node)
+        })?;
+        catalog.save(name, value.clone()).map_err(dataset_error)?;
+        hooks.each("after_dataset_saved", at, |h| {
+            h.after_dataset_saved(name, value, node)
+        })?;
+        // An output nobody reads is dropped at once, unless it is a result of the run.
+        if !shared.has_consumers_left(name) && !shared.free_outputs.contains(name) {
+            catalog.release(name);
+        }
+    }
+    Ok(())
+}
+
+fn node_info<'a>(
+    node: &'a Node,
+    catalog: &'a Catalog,
+    inputs: &'a NamedValues,
+    run_id: &'a str,
+) -> NodeInfo<'a> {
+    NodeInfo {
+        node,
+        catalog,
+        inputs,
+        is_async: false,
+        run_id,
+    }
+}
