@@ -214,7 +214,12 @@ impl ConfigLoader {
             let Some(doc) = read(&file, errors) else {
                 continue;
             };
-            let Value::Object(map) = doc.value else {
+            // A file of comments only is empty, as an empty file is.
+            let value = match doc.value {
+                Value::Null => Value::Object(Map::new()),
+                v => v,
+            };
+            let Value::Object(map) = value else {
                 errors.push(ConfigError::NotAMapping {
                     at: Loc::new(&Arc::new(file), 1, 1),
                 });

@@ -8,12 +8,21 @@
 //! The repository README follows; its examples are compiled and run as doc tests.
 #![doc = include_str!("../../../README.md")]
 
+pub use kedrust_catalog as catalog;
+pub use kedrust_cli as cli;
+pub use kedrust_config as config;
 pub use kedrust_pipeline as pipeline;
+pub use kedrust_runner as runner;
 
 /// What a project's `main.rs` and node modules usually need.
 pub mod prelude {
+    pub use kedrust_catalog::{Dataset, DatasetError, PartitionMap, Registry};
     pub use kedrust_pipeline::{
-        Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, Value, named, node, pipeline,
-        try_node,
+        BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, Value, named, node,
+        pipeline, try_node,
+    };
+    pub use kedrust_runner::{
+        CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo,
+        Pipelines, Project, RunError, RunResult,
     };
 }

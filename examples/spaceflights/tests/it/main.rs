@@ -1,0 +1,142 @@
+//! The spaceflights example end to end: generate, run, and check what the model learnt
+//! against the relation the generator planted.
+
+use polars::prelude::*;
+use std::path::Path;
+use std::process::Command;
+
+/// The relation `src/generate.rs` plants (kept in step with it by this test).
+const PLANTED: [(&str, f64); 8] = [
+    ("engines", 100.0),
+    ("passenger_capacity", 150.0),
+    ("crew", 50.0),
+    ("d_check_complete", 80.0),
+    ("moon_clearance_complete", 60.0),
+    ("iata_approved", 120.0),
+    ("company_rating", 500.0),
+    ("review_scores_rating", 4.0),
+];
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(Path::new("conf"), &dir.path().join("conf"));
+    dir
+}
+
+fn spaceflights(root: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spaceflights"))
+        .arg("--project-dir")
+        .arg(root)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn parquet(path: &Path) -> DataFrame {
+    ParquetReader::new(std::fs::File::open(path).unwrap())
+        .finish()
+        .unwrap()
+}
+
+#[test]
+fn the_fitted_model_finds_the_planted_relation() {
+    let dir = project();
+    let root = dir.path();
+    assert_eq!(spaceflights(root, &["generate", "3000"]).0, 0);
+    let (code, stderr) = spaceflights(root, &["run"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let table = parquet(&root.join("data/03_primary/model_input_table.parquet"));
+    let raw = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(root.join("data/01_raw/shuttles.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(raw.height(), 3000);
+    assert!(
+        (1500..3000).contains(&table.height()),
+        "rows with a missing value are dropped: {}",
+        table.height()
+    );
+    assert_eq!(table.column("price").unwrap().null_count(), 0);
+
+    let versions = std::fs::read_dir(root.join("data/06_models/regressor.json")).unwrap();
+    let version = versions.map(|e| e.unwrap().path()).next().unwrap();
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(version.join("regressor.json")).unwrap()).unwrap();
+    for (i, (name, truth)) in PLANTED.iter().enumerate() {
+        assert_eq!(model["features"][i], *name);
+        let fitted = model["coefficients"][i].as_f64().unwrap();
+        assert!(
+            (fitted - truth).abs() <= truth.abs() * 0.1 + 1.0,
+            "{name}: fitted {fitted}, planted {truth}"
+        );
+    }
+    let metrics: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("data/08_reporting/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(metrics["r2_score"].as_f64().unwrap() > 0.98, "{metrics}");
+    assert!(metrics["max_error"].as_f64().unwrap() < 60.0, "noise is at most 50: {metrics}");
+}
+
+#[test]
+fn reading_a_table_as_text_is_refused_before_any_node_runs() {
+    let dir = project();
+    let root = dir.path();
+    assert_eq!(spaceflights(root, &["generate", "100"]).0, 0);
+    let catalog = root.join("conf/base/catalog.yml");
+    let text = std::fs::read_to_string(&catalog).unwrap().replacen(
+        "companies:\n  type: polars.CSVDataset",
+        "companies:\n  type: text.TextDataset",
+        1,
+    );
+    std::fs::write(&catalog, text).unwrap();
+    let (code, stderr) = spaceflights(root, &["run"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "dataset 'companies': text.TextDataset stores String, but node 'preprocess_companies_node' reads it as DataFrame"
+        ),
+        "{stderr}"
+    );
+    assert!(!root.join("data/02_intermediate").exists(), "no node ran");
+}
+
+#[test]
+fn the_pipelines_are_the_starters() {
+    let dir = project();
+    let out = Command::new(env!("CARGO_BIN_EXE_spaceflights"))
+        .arg("--project-dir")
+        .arg(dir.path())
+        .args(["pipeline", "describe"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Nodes:\n\
+         - preprocess_companies_node (preprocess_companies)\n\
+         - preprocess_shuttles_node (preprocess_shuttles)\n\
+         - create_model_input_table_node (create_model_input_table)\n\
+         - split_data_node (split_data)\n\
+         - train_model_node (train_model)\n\
+         - evaluate_model_node (evaluate_model)\n"
+    );
+}
