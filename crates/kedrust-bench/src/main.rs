@@ -9,11 +9,12 @@ mod catalog;
 mod frames;
 mod pipeline_model;
 mod report;
+mod runners;
 mod shapes;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
+const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,6 +55,7 @@ fn run(args: &[String]) -> Result<(), String> {
     let (title, table) = match case.as_str() {
         "pipeline-model" => ("Pipeline model", pipeline_model::run(&sizes, repeat)),
         "catalog" => ("Catalog resolution", catalog::run(&sizes, repeat)),
+        "runners" => ("Runner overhead per node", runners::run(&sizes, repeat)),
         #[cfg(feature = "frames")]
         "frames" => ("DataFrame datasets", frames::run(&sizes, repeat)),
         #[cfg(not(feature = "frames"))]

@@ -67,6 +67,19 @@ pub struct Failure {
     pub done: Vec<String>,
 }
 
+/// Runs every node of `pipeline` against `catalog` with `hooks`: the runner alone, without
+/// the session's pipeline hooks (for embedding and benchmarks).
+pub fn run_nodes(
+    runner: Runner,
+    pipeline: &Pipeline,
+    catalog: &kedrust_catalog::Catalog,
+    hooks: &crate::hooks::Hooks,
+    observe: Observer<'_>,
+) -> Result<Vec<String>, Failure> {
+    let shared = Shared::new(pipeline, catalog, hooks);
+    execute(runner, pipeline, &shared, observe)
+}
+
 /// Executes every node of `pipeline`.
 pub(crate) fn execute(
     runner: Runner,

@@ -20,7 +20,7 @@ mod task;
 mod trace;
 
 pub use error::{HookError, RunError};
-pub use executor::{Failure, Observer, RunEvent, Runner};
+pub use executor::{Failure, Observer, RunEvent, Runner, run_nodes};
 pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult,

@@ -22,7 +22,7 @@ pub mod prelude {
         pipeline, try_node,
     };
     pub use kedrust_runner::{
-        CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo,
-        Pipelines, Project, RunError, RunResult,
+        CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, Pipelines,
+        Project, RunError, RunResult,
     };
 }

@@ -62,10 +62,21 @@ impl Rng {
     }
 }
 
-const LOCATIONS: [&str; 6] = ["Isle of Man", "Niue", "Saint Helena", "Tuvalu", "Nauru", "Tokelau"];
+const LOCATIONS: [&str; 6] = [
+    "Isle of Man",
+    "Niue",
+    "Saint Helena",
+    "Tuvalu",
+    "Nauru",
+    "Tokelau",
+];
 const TYPES: [&str; 4] = ["Type V5", "Type F5", "Type V2", "Type F2"];
 const ENGINES: [&str; 3] = ["Quantum", "Plasma", "Nuclear"];
-const VENDORS: [&str; 3] = ["ThetaBase Services", "Banks, Wood and Phillips", "Daniel Group"];
+const VENDORS: [&str; 3] = [
+    "ThetaBase Services",
+    "Banks, Wood and Phillips",
+    "Daniel Group",
+];
 const POLICIES: [&str; 3] = ["strict", "moderate", "flexible"];
 
 /// `"$1,325.0"`: dollars, thousands separated by commas, one decimal.
@@ -97,17 +108,31 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
 
     let mut company_rating = Vec::with_capacity(companies);
     let mut company_iata = Vec::with_capacity(companies);
-    let mut text = String::from("id,company_rating,company_location,total_fleet_count,iata_approved\n");
+    let mut text =
+        String::from("id,company_rating,company_location,total_fleet_count,iata_approved\n");
     for id in 0..companies {
         let rating = rng.below(101);
         let iata = rng.chance(0.4);
         let missing_rating = rng.chance(0.15);
         company_rating.push((!missing_rating).then_some(rating as f64 / 100.0));
         company_iata.push(iata);
-        let location = if rng.chance(0.1) { "" } else { rng.pick(&LOCATIONS) };
-        let rating = if missing_rating { String::new() } else { format!("{rating}%") };
+        let location = if rng.chance(0.1) {
+            ""
+        } else {
+            rng.pick(&LOCATIONS)
+        };
+        let rating = if missing_rating {
+            String::new()
+        } else {
+            format!("{rating}%")
+        };
         let fleet = 1 + rng.below(5);
-        let _ = writeln!(text, "{},{rating},{location},{fleet}.0,{}", 30_000 + id, flag(iata));
+        let _ = writeln!(
+            text,
+            "{},{rating},{location},{fleet}.0,{}",
+            30_000 + id,
+            flag(iata)
+        );
     }
     std::fs::write(raw.join("companies.csv"), text)?;
 
@@ -144,9 +169,8 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
             review,
         ];
         let noise = (rng.unit() * 2.0 - 1.0) * PLANTED.noise;
-        let price = PLANTED.intercept
-            + features.iter().zip(&w).map(|(f, c)| f * c).sum::<f64>()
-            + noise;
+        let price =
+            PLANTED.intercept + features.iter().zip(&w).map(|(f, c)| f * c).sum::<f64>() + noise;
         let shuttle_id = 10_000 + id;
         let _ = writeln!(
             shuttles_csv,
@@ -155,9 +179,17 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
             rng.pick(&TYPES),
             rng.pick(&ENGINES),
             rng.pick(&VENDORS),
-            if missing_engines { String::new() } else { format!("{engines}.0") },
+            if missing_engines {
+                String::new()
+            } else {
+                format!("{engines}.0")
+            },
             rng.pick(&POLICIES),
-            if missing_crew { String::new() } else { format!("{crew}.0") },
+            if missing_crew {
+                String::new()
+            } else {
+                format!("{crew}.0")
+            },
             flag(d_check),
             flag(moon),
             money(price),
@@ -167,7 +199,11 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
         let _ = writeln!(
             reviews_csv,
             "{shuttle_id},{},{},{},{},{},{},{},{},{:.2}",
-            if missing_review { String::new() } else { format!("{review:.1}") },
+            if missing_review {
+                String::new()
+            } else {
+                format!("{review:.1}")
+            },
             score(&mut rng),
             score(&mut rng),
             score(&mut rng),

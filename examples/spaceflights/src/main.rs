@@ -13,7 +13,10 @@ use std::process::ExitCode;
 
 fn register_pipelines() -> Result<Pipelines, PipelineError> {
     let mut p = Pipelines::new();
-    p.insert("data_processing".into(), data_processing::create_pipeline()?);
+    p.insert(
+        "data_processing".into(),
+        data_processing::create_pipeline()?,
+    );
     p.insert("data_science".into(), data_science::create_pipeline()?);
     Ok(p) // `__default__` is the sum of both
 }
@@ -25,7 +28,10 @@ fn generate(root: &std::path::Path, args: &[String]) -> Result<(), BoxError> {
         _ => return Err("usage: spaceflights generate [rows]".into()),
     };
     generate::write(root, rows, 42)?;
-    println!("wrote {rows} shuttles to {}", root.join("data/01_raw").display());
+    println!(
+        "wrote {rows} shuttles to {}",
+        root.join("data/01_raw").display()
+    );
     Ok(())
 }
 

@@ -28,7 +28,6 @@ impl LinearModel {
     }
 }
 
-
 /// Fits `y ≈ intercept + rows · coefficients`.
 pub fn least_squares(
     features: Vec<String>,

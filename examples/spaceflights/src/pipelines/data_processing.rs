@@ -27,7 +27,11 @@ fn parsed(df: &DataFrame, column: &str, parse: fn(&str) -> Option<f64>) -> Polar
 
 /// `"95%"` as 0.95.
 pub fn percentage(text: &str) -> Option<f64> {
-    text.trim().strip_suffix('%')?.parse::<f64>().ok().map(|p| p / 100.0)
+    text.trim()
+        .strip_suffix('%')?
+        .parse::<f64>()
+        .ok()
+        .map(|p| p / 100.0)
 }
 
 /// `"$1,325.0"` as 1325.0.

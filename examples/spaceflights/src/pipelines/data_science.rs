@@ -77,7 +77,11 @@ pub fn train_model(x_train: DataFrame, y_train: DataFrame) -> Result<LinearModel
         .into_iter()
         .map(|s| s.to_string())
         .collect();
-    Ok(least_squares(features, &matrix(&x_train)?, &target(&y_train)?)?)
+    Ok(least_squares(
+        features,
+        &matrix(&x_train)?,
+        &target(&y_train)?,
+    )?)
 }
 
 /// R², mean absolute error and maximum error on the test set.
@@ -86,11 +90,18 @@ pub fn evaluate_model(
     x_test: DataFrame,
     y_test: DataFrame,
 ) -> PolarsResult<Value> {
-    let predicted: Vec<f64> = matrix(&x_test)?.iter().map(|r| regressor.predict(r)).collect();
+    let predicted: Vec<f64> = matrix(&x_test)?
+        .iter()
+        .map(|r| regressor.predict(r))
+        .collect();
     let actual = target(&y_test)?;
     let n = actual.len() as f64;
     let mean = actual.iter().sum::<f64>() / n;
-    let residual: f64 = actual.iter().zip(&predicted).map(|(a, p)| (a - p).powi(2)).sum();
+    let residual: f64 = actual
+        .iter()
+        .zip(&predicted)
+        .map(|(a, p)| (a - p).powi(2))
+        .sum();
     let total: f64 = actual.iter().map(|a| (a - mean).powi(2)).sum();
     let errors = actual.iter().zip(&predicted).map(|(a, p)| (a - p).abs());
     let r2 = 1.0 - residual / total;

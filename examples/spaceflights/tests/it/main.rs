@@ -94,7 +94,10 @@ fn the_fitted_model_finds_the_planted_relation() {
     )
     .unwrap();
     assert!(metrics["r2_score"].as_f64().unwrap() > 0.98, "{metrics}");
-    assert!(metrics["max_error"].as_f64().unwrap() < 60.0, "noise is at most 50: {metrics}");
+    assert!(
+        metrics["max_error"].as_f64().unwrap() < 60.0,
+        "noise is at most 50: {metrics}"
+    );
 }
 
 #[test]
