@@ -161,9 +161,38 @@ pub struct Codec {
     pub(crate) from_json: fn(&[u8]) -> Result<kedrust_pipeline::Value, String>,
     pub(crate) to_binary: fn(&dyn Any) -> Result<Vec<u8>, String>,
     pub(crate) from_binary: fn(&[u8]) -> Result<kedrust_pipeline::Value, String>,
+    /// Registered by kedrust itself (plain Rust types), not listed as the project's.
+    builtin: bool,
 }
 
 impl Codec {
+    /// A codec with a binary form only (a DataFrame as Arrow IPC), for carrying values
+    /// between processes; serde datasets cannot use it.
+    pub fn binary(
+        tag: TypeTag,
+        to_binary: fn(&dyn Any) -> Result<Vec<u8>, String>,
+        from_binary: fn(&[u8]) -> Result<kedrust_pipeline::Value, String>,
+    ) -> Self {
+        Self {
+            tag,
+            to_json: |_| Err("this type has no JSON form".into()),
+            from_json: |_| Err("this type has no JSON form".into()),
+            to_binary,
+            from_binary,
+            builtin: true,
+        }
+    }
+
+    /// Encodes a value of the codec's type to bytes.
+    pub fn encode(&self, value: &kedrust_pipeline::Value) -> Result<Vec<u8>, String> {
+        (self.to_binary)(value.as_any())
+    }
+
+    /// Decodes bytes written by [`Codec::encode`].
+    pub fn decode(&self, bytes: &[u8]) -> Result<kedrust_pipeline::Value, String> {
+        (self.from_binary)(bytes)
+    }
+
     fn of<T: Serialize + DeserializeOwned + Send + Sync + 'static>() -> Self {
         fn down<T: 'static>(v: &dyn Any) -> Result<&T, String> {
             v.downcast_ref::<T>()
@@ -187,6 +216,7 @@ impl Codec {
                     .map(kedrust_pipeline::Value::new)
                     .map_err(|e| e.to_string())
             },
+            builtin: false,
         }
     }
 
@@ -221,7 +251,39 @@ impl Registry {
     pub fn with_builtins() -> Self {
         let mut r = Self::default();
         crate::builtin::register(&mut r);
+        // Plain values a node may hand to a node in another process.
+        macro_rules! plain {
+            ($($t:ty),*) => {$(
+                let mut c = Codec::of::<$t>();
+                c.builtin = true;
+                r.codecs.insert(TypeId::of::<$t>(), c);
+            )*};
+        }
+        plain!(
+            (),
+            bool,
+            i32,
+            i64,
+            u32,
+            u64,
+            usize,
+            f32,
+            f64,
+            String,
+            Vec<u8>,
+            Vec<i64>,
+            Vec<u64>,
+            Vec<f64>,
+            Vec<String>,
+            Json
+        );
         r
+    }
+
+    /// Adds a codec (see [`Codec::binary`]).
+    pub fn codec_for(&mut self, codec: Codec) -> &mut Self {
+        self.codecs.insert(codec.tag.id(), codec);
+        self
     }
 
     /// Adds or replaces a dataset type.
@@ -266,7 +328,12 @@ impl Registry {
 
     /// Short names of the registered serde types, sorted.
     pub fn codec_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.codecs.values().map(|c| c.tag.short_name()).collect();
+        let mut names: Vec<String> = self
+            .codecs
+            .values()
+            .filter(|c| !c.builtin)
+            .map(|c| c.tag.short_name())
+            .collect();
         names.sort();
         names
     }

@@ -41,6 +41,16 @@ pub(crate) enum Command {
     Catalog(CatalogCommand),
     /// The project, its pipelines and dataset types.
     Info,
+    /// Runs one node of a multi-process run (started by the process runner).
+    #[command(name = "__node", hide = true)]
+    Node {
+        /// The run's folder.
+        #[arg(long)]
+        run_dir: PathBuf,
+        /// The node.
+        #[arg(long)]
+        node: String,
+    },
     /// A command the project defines.
     #[command(external_subcommand)]
     Project(Vec<String>),
@@ -78,10 +88,11 @@ pub(crate) struct RunArgs {
     /// Runtime parameters: "a.b=1,model.kind=linear".
     #[arg(long)]
     pub params: Option<String>,
-    /// How nodes are executed.
+    /// How nodes are executed: sequential, thread, or process (each node in a child
+    /// process of this binary).
     #[arg(short, long, default_value = "sequential")]
     pub runner: String,
-    /// The most nodes running at once (threaded runner; default: the number of CPUs).
+    /// The most nodes running at once (thread and process runners; default: the CPUs).
     #[arg(long)]
     pub max_workers: Option<usize>,
     /// Pinned versions to load: "dataset:version,...".

@@ -26,6 +26,13 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
         Command::Catalog(c) => catalog(project, &root, c),
         Command::Info => Ok(lists::info(project, &root)),
         Command::Project(args) => return project_command(project, &root, &args),
+        Command::Node { run_dir, node } => {
+            // The parent reports the child's error; the child stays quiet.
+            return match kedrust_runner::run_child(project, root, &run_dir, &node) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::from(RUN_FAILED),
+            };
+        }
     };
     match result {
         Ok(text) => {
@@ -103,9 +110,12 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         "thread" | "threaded" | "ThreadRunner" => Runner::Threaded {
             max_workers: args.max_workers.unwrap_or(cpus),
         },
+        "process" | "ParallelRunner" => Runner::Process {
+            max_workers: args.max_workers.unwrap_or(cpus),
+        },
         other => {
             return Err(format!(
-                "unknown runner '{other}'; use sequential or thread"
+                "unknown runner '{other}'; use sequential, thread or process"
             ));
         }
     };
@@ -129,6 +139,7 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         runner,
         load_versions,
         only_missing_outputs: args.only_missing_outputs,
+        run_id: None,
     })
 }
 

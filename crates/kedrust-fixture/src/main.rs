@@ -28,7 +28,11 @@ fn summarise(report: Value) -> String {
     )
 }
 
-fn check(doubled: Vec<i64>, fail: Param<bool>) -> Result<i64, String> {
+fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64, String> {
+    if *crash {
+        // A step dying without a word, as an out-of-memory kill does.
+        std::process::abort();
+    }
     if *fail {
         Err(format!(
             "refusing {} numbers: the fail switch is on",
@@ -60,8 +64,19 @@ fn failing() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
         node(make_numbers, "params:count", "numbers").name("make_numbers"),
         node(double, "numbers", "doubled").name("double"),
-        try_node(check, ["doubled", "params:fail"], "checked").name("check"),
+        try_node(check, ["doubled", "params:fail", "params:crash"], "checked").name("check"),
         node(|n: i64| n + 1, "checked", "after_check").name("after_check"),
+    ])
+}
+
+/// A value with no serde codec: fine in one process, refused by the process runner.
+#[derive(Clone)]
+struct Opaque(i64);
+
+fn opaque() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(|c: Param<i64>| Opaque(*c), "params:count", "opaque").name("make_opaque"),
+        node(|o: Opaque| o.0, "opaque", "unwrapped").name("unwrap_opaque"),
     ])
 }
 
@@ -79,6 +94,7 @@ fn register() -> Result<Pipelines, PipelineError> {
     p.insert("chain".into(), chain()?);
     p.insert("failing".into(), failing()?);
     p.insert("fan".into(), fan()?);
+    p.insert("opaque".into(), opaque()?);
     p.insert("__default__".into(), chain()?);
     Ok(p)
 }

@@ -1,6 +1,9 @@
 //! A hook that writes every call it receives to `KEDRUST_FIXTURE_RECORD` (one line: the
 //! recorder's name, the hook, the node and dataset), and fails at the point named by
-//! `KEDRUST_FIXTURE_FAIL_HOOK`. Tests compare its file with the built-in trace.
+//! `KEDRUST_FIXTURE_FAIL_HOOK`. Tests compare its file with the built-in trace. With
+//! `KEDRUST_FIXTURE_OFFSET` set, both recorders replace the `params:offset` input in
+//! `before_node_run`: the first with that value, the second with 0 (Kedro's rule makes the
+//! first registered win).
 
 use kedrust_pipeline::{BoxError, Node, Value};
 use kedrust_runner::{
@@ -13,6 +16,7 @@ pub struct Recorder {
     label: &'static str,
     file: Option<std::path::PathBuf>,
     fail_at: Option<String>,
+    offset: Option<i64>,
 }
 
 impl Recorder {
@@ -21,6 +25,9 @@ impl Recorder {
             label,
             file: std::env::var_os("KEDRUST_FIXTURE_RECORD").map(Into::into),
             fail_at: std::env::var("KEDRUST_FIXTURE_FAIL_HOOK").ok(),
+            offset: std::env::var("KEDRUST_FIXTURE_OFFSET")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 
@@ -70,7 +77,14 @@ impl Hook for Recorder {
         info: NodeInfo<'_>,
     ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
         self.note("before_node_run", Some(info.node.node_name()), None)?;
-        Ok(None)
+        let replaces = info.inputs.names().any(|n| n == "params:offset");
+        Ok(self.offset.filter(|_| replaces).map(|offset| {
+            let value = if self.label == "first" { offset } else { 0 };
+            vec![(
+                "params:offset".to_owned(),
+                Value::new(serde_json::json!(value)),
+            )]
+        }))
     }
     fn after_node_run(&self, _: &NamedValues, info: NodeInfo<'_>) -> HookResult {
         self.note("after_node_run", Some(info.node.node_name()), None)

@@ -15,14 +15,36 @@ mod parquet;
 pub use frame::FrameDataset;
 pub use polars::prelude::DataFrame;
 
-use kedrust_catalog::Registry;
+use kedrust_catalog::{Codec, Registry};
+use kedrust_pipeline::{TypeTag, Value};
+use polars::prelude::{IpcReader, IpcWriter, SerReader, SerWriter};
 
-/// Adds the DataFrame dataset types to `registry`.
+/// Adds the DataFrame dataset types to `registry`, and Arrow IPC as the way a DataFrame
+/// travels between the processes of a run.
 pub fn register(registry: &mut Registry) -> &mut Registry {
     registry
+        .codec_for(Codec::binary(TypeTag::of::<DataFrame>(), to_ipc, from_ipc))
         .register(csv::dataset_type())
         .register(parquet::dataset_type())
         .register(json::ndjson_type())
         .register(json::json_type())
         .register(ipc::dataset_type())
+}
+
+fn to_ipc(value: &dyn std::any::Any) -> Result<Vec<u8>, String> {
+    let frame = value
+        .downcast_ref::<DataFrame>()
+        .ok_or("expected a DataFrame")?;
+    let mut out = Vec::new();
+    IpcWriter::new(&mut out)
+        .finish(&mut frame.clone())
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+fn from_ipc(bytes: &[u8]) -> Result<Value, String> {
+    IpcReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map(Value::new)
+        .map_err(|e| e.to_string())
 }

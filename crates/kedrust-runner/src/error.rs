@@ -33,6 +33,14 @@ pub enum RunError {
     /// A hook failed.
     #[error(transparent)]
     Hook(#[from] HookError),
+    /// A node failed in its child process (multi-process runner); the child's message.
+    #[error("{message}")]
+    InChild {
+        /// The node.
+        node: String,
+        /// What the child reported.
+        message: String,
+    },
     /// A node's worker panicked or died.
     #[error("node '{node}' crashed: {message}")]
     Crashed {

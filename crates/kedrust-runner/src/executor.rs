@@ -5,6 +5,7 @@
 //! first failure and wait for the nodes already running, as Kedro's runners do.
 
 use crate::error::RunError;
+use crate::process::Launcher;
 use crate::task::{Shared, run_node};
 use kedrust_pipeline::{Node, Pipeline};
 use std::collections::HashMap;
@@ -22,6 +23,11 @@ pub enum Runner {
         /// The most nodes running at once.
         max_workers: usize,
     },
+    /// Up to `max_workers` nodes at a time, each in a child process of the project binary.
+    Process {
+        /// The most child processes at once.
+        max_workers: usize,
+    },
 }
 
 impl Runner {
@@ -30,6 +36,7 @@ impl Runner {
         match self {
             Self::Sequential => "SequentialRunner",
             Self::Threaded { .. } => "ThreadRunner",
+            Self::Process { .. } => "ParallelRunner",
         }
     }
 }
@@ -77,33 +84,49 @@ pub fn run_nodes(
     observe: Observer<'_>,
 ) -> Result<Vec<String>, Failure> {
     let shared = Shared::new(pipeline, catalog, hooks);
-    execute(runner, pipeline, &shared, observe)
+    execute(runner, pipeline, &shared, observe, None)
 }
 
-/// Executes every node of `pipeline`.
+/// Executes every node of `pipeline`; the process runner starts children with `launcher`.
 pub(crate) fn execute(
     runner: Runner,
     pipeline: &Pipeline,
     shared: &Shared<'_>,
     observe: Observer<'_>,
+    launcher: Option<&Launcher>,
 ) -> Result<Vec<String>, Failure> {
-    match runner {
-        Runner::Sequential => sequential(pipeline, shared, observe),
-        Runner::Threaded { max_workers } => threaded(pipeline, shared, observe, max_workers),
+    let in_process = |node: &Node| run_node(shared, node);
+    match (runner, launcher) {
+        (Runner::Sequential, _) => sequential(pipeline, &in_process, observe),
+        (Runner::Threaded { max_workers }, _) => {
+            threaded(pipeline, &in_process, observe, max_workers)
+        }
+        (Runner::Process { max_workers }, Some(launcher)) => threaded(
+            pipeline,
+            &|node: &Node| launcher.run(node),
+            observe,
+            max_workers,
+        ),
+        (Runner::Process { .. }, None) => Err(Failure {
+            error: RunError::Crashed {
+                node: String::new(),
+                message: "the process runner needs a project binary to start".into(),
+            },
+            done: Vec::new(),
+        }),
     }
 }
 
-fn timed(
-    shared: &Shared<'_>,
-    node: &Node,
-    observe: Observer<'_>,
-) -> (Result<(), RunError>, Duration) {
+/// Runs one node, wherever it runs.
+type Work<'a> = &'a (dyn Fn(&Node) -> Result<(), RunError> + Sync);
+
+fn timed(work: Work<'_>, node: &Node, observe: Observer<'_>) -> (Result<(), RunError>, Duration) {
     observe(&RunEvent::NodeStarted {
         node: node.node_name(),
     });
     let start = Instant::now();
     // A panicking node fails the run like an error, naming the node.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_node(shared, node)))
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(node)))
         .unwrap_or_else(|panic| {
             Err(RunError::Crashed {
                 node: node.node_name().to_owned(),
@@ -115,13 +138,13 @@ fn timed(
 
 fn sequential(
     pipeline: &Pipeline,
-    shared: &Shared<'_>,
+    work: Work<'_>,
     observe: Observer<'_>,
 ) -> Result<Vec<String>, Failure> {
     let total = pipeline.len();
     let mut done = Vec::with_capacity(total);
     for node in pipeline.nodes() {
-        let (result, took) = timed(shared, node, observe);
+        let (result, took) = timed(work, node, observe);
         if let Err(error) = result {
             return Err(Failure { error, done });
         }
@@ -138,7 +161,7 @@ fn sequential(
 
 fn threaded(
     pipeline: &Pipeline,
-    shared: &Shared<'_>,
+    work: Work<'_>,
     observe: Observer<'_>,
     max_workers: usize,
 ) -> Result<Vec<String>, Failure> {
@@ -175,7 +198,7 @@ fn threaded(
                 loop {
                     let next = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                     let Ok(i) = next else { break };
-                    let (result, took) = timed(shared, &nodes[i], observe);
+                    let (result, took) = timed(work, &nodes[i], observe);
                     if done_tx.send((i, result, took)).is_err() {
                         break;
                     }

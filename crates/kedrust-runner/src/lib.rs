@@ -3,7 +3,8 @@
 //! Owns: the [`Hook`] trait with every Kedro hook and Kedro's call order, the tracing hook
 //! (`KEDRUST_TRACE_HOOKS`), running one node between its hooks, the sequential and threaded
 //! executors, releasing memory after the last consumer, Kedro's resume suggestion,
-//! `--only-missing-outputs`, and the session that puts them together for a [`Project`].
+//! `--only-missing-outputs`, the multi-process runner (children of the project's binary), and
+//! the session that puts them together for a [`Project`].
 //!
 //! Must never: parse command lines or print; it executes what it is given and reports what
 //! happened through return values, [`RunEvent`]s and `tracing` logs.
@@ -13,6 +14,7 @@ mod executor;
 mod hooks;
 mod missing;
 mod params;
+mod process;
 mod project;
 mod resume;
 mod session;
@@ -26,9 +28,10 @@ pub use hooks::{
     RunResult,
 };
 pub use params::{RunParams, framework_version};
+pub use process::CHILD_COMMAND;
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use session::{
     BuiltCatalog, Prepared, RunOptions, RunSummary, SessionError, build_catalog, prepare, run,
-    select,
+    run_child, select,
 };
 pub use trace::{TRACE_ENV, TracePoint, Tracer};

@@ -11,6 +11,7 @@ use crate::executor::{self, Observer, Runner};
 use crate::hooks::{CatalogInfo, ContextInfo, Hooks, PipelineInfo, RunResult};
 use crate::missing;
 use crate::params::{RunParams, framework_version};
+use crate::process::{self, ChildRequest, Launcher};
 use crate::project::{DEFAULT_PIPELINE, Project};
 use crate::resume;
 use crate::task::Shared;
@@ -42,6 +43,8 @@ pub struct RunOptions {
     pub load_versions: BTreeMap<String, String>,
     /// `--only-missing-outputs`.
     pub only_missing_outputs: bool,
+    /// The run id, when a process of an existing run rebuilds it (default: a new one).
+    pub run_id: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -55,6 +58,7 @@ impl Default for RunOptions {
             runner: Runner::Sequential,
             load_versions: BTreeMap::new(),
             only_missing_outputs: false,
+            run_id: None,
         }
     }
 }
@@ -176,10 +180,28 @@ pub fn prepare(
         )));
     }
     let pipeline = select(project, options)?;
-    let run_id = new_version();
+    let run_id = options.run_id.clone().unwrap_or_else(new_version);
     let built = build_catalog(project, &project_path, &conf, &env, options, &run_id)?;
     let catalog = built.catalog;
     catalog.bind(&pipeline)?;
+    if matches!(options.runner, Runner::Process { .. }) {
+        let problems: Vec<ConfigProblem> =
+            process::without_codec(&pipeline, &catalog, project.registry())
+                .into_iter()
+                .map(|(dataset, type_name)| ConfigProblem {
+                    at: None,
+                    dataset,
+                    message: format!(
+                        "it holds {type_name}, which cannot travel between the processes of \
+                         the process runner; register it with Registry::serde_type::<{type_name}>() \
+                         or declare the dataset in the catalog"
+                    ),
+                })
+                .collect();
+        if !problems.is_empty() {
+            return Err(ConfigProblems { problems }.into());
+        }
+    }
     Ok(Prepared {
         project_path,
         env,
@@ -329,6 +351,16 @@ pub fn run(
     let hooks = Hooks::new(project.hooks().iter().cloned())
         .with_tracer(tracer)
         .for_run(&run_id, None);
+    let launcher = match options.runner {
+        Runner::Process { .. } => {
+            let launcher = Launcher::new(&project_path, &run_id)
+                .and_then(|l| l.prepare(&ChildRequest::new(&run_id, options)).map(|()| l))
+                .map_err(|e| SessionError::Io(format!("cannot prepare the run folder: {e}")))?;
+            process::install(&launcher.run_dir, &pipeline, &catalog);
+            Some(launcher)
+        }
+        _ => None,
+    };
     let run_params = RunParams {
         run_id: run_id.clone(),
         project_path: project_path.to_string_lossy().into_owned(),
@@ -363,7 +395,11 @@ pub fn run(
         info,
         options,
         observe,
+        launcher.as_ref(),
     );
+    if let Some(l) = &launcher {
+        l.clean();
+    }
     match outcome {
         Ok(summary) => Ok(summary),
         Err((error, done)) => {
@@ -403,6 +439,7 @@ fn lifecycle(
     info: PipelineInfo<'_>,
     options: &RunOptions,
     observe: Observer<'_>,
+    launcher: Option<&Launcher>,
 ) -> Result<RunSummary, Failed> {
     let start = TracePoint::default();
     let hook_failed = |e: crate::error::HookError| (RunError::Hook(e), None);
@@ -449,7 +486,7 @@ fn lifecycle(
         (info.pipeline.clone(), Vec::new())
     };
     let shared = Shared::new(&to_run, info.catalog, hooks);
-    let nodes_run = executor::execute(options.runner, &to_run, &shared, observe)
+    let nodes_run = executor::execute(options.runner, &to_run, &shared, observe, launcher)
         .map_err(|f| (f.error, Some(f.done)))?;
     let mut result = RunResult::default();
     for name in info.pipeline.outputs() {
@@ -493,4 +530,49 @@ fn parameter_datasets(params: &Json) -> BTreeMap<String, Json> {
     }
     out.insert("parameters".into(), params.clone());
     out
+}
+
+/// The child side of the process runner: rebuilds the run from the parent's request, runs
+/// one node between its node and dataset hooks, and reports a failure in the run folder.
+pub fn run_child(
+    project: &Project,
+    project_path: PathBuf,
+    run_dir: &std::path::Path,
+    node_name: &str,
+) -> Result<(), String> {
+    child(project, project_path, run_dir, node_name).inspect_err(|message| {
+        // The parent reads the message from here and reports it once.
+        let _ = std::fs::write(process::error_path(run_dir, node_name), message);
+    })
+}
+
+fn child(
+    project: &Project,
+    project_path: PathBuf,
+    run_dir: &std::path::Path,
+    node_name: &str,
+) -> Result<(), String> {
+    let request = std::fs::read(run_dir.join("request.json"))
+        .map_err(|e| format!("cannot read the run request in {}: {e}", run_dir.display()))?;
+    let request: ChildRequest =
+        serde_json::from_slice(&request).map_err(|e| format!("bad run request: {e}"))?;
+    let run_id = request.run_id.clone();
+    let options = request.options();
+    let prepared = prepare(project, project_path.clone(), &options).map_err(|e| e.to_string())?;
+    let Some(node) = prepared.pipeline.node(node_name) else {
+        return Err(format!("node '{node_name}' is not in the run's pipeline"));
+    };
+    process::install(run_dir, &prepared.pipeline, &prepared.catalog);
+    let one = prepared
+        .pipeline
+        .only_nodes(&[node_name])
+        .map_err(|e| e.to_string())?;
+    let tracer = Tracer::from_env(&project_path)
+        .map_err(|e| format!("cannot open the hook trace: {e}"))?
+        .map(Arc::new);
+    let hooks = Hooks::new(project.hooks().iter().cloned())
+        .with_tracer(tracer)
+        .for_run(&run_id, Some(node_name));
+    let shared = Shared::new(&one, &prepared.catalog, &hooks);
+    crate::task::run_node(&shared, node).map_err(|e| e.to_string())
 }

@@ -12,6 +12,7 @@ fn pipeline_list_and_describe() {
     - chain
     - failing
     - fan
+    - opaque
     ");
     let out = f.run(&["registry", "describe", "fan"], &[]);
     insta::assert_snapshot!(out.stdout, @r"
@@ -23,7 +24,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, failing, fan)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, failing, fan, opaque)");
 }
 
 #[test]
@@ -66,7 +67,7 @@ fn usage_errors_exit_2() {
     let cases: [(&[&str], &str); 5] = [
         (
             &["run", "--runner", "rocket"],
-            "error: unknown runner 'rocket'; use sequential or thread",
+            "error: unknown runner 'rocket'; use sequential, thread or process",
         ),
         (
             &["run", "--params", "novalue"],

@@ -3,7 +3,7 @@
 
 use crate::Fixture;
 
-const RUNNERS: [&str; 2] = ["sequential", "thread"];
+const RUNNERS: [&str; 3] = ["sequential", "thread", "process"];
 
 /// Kedro's order for one node: loads, before_node_run, after_node_run, saves.
 fn node_calls(node: &str, inputs: &[&str], outputs: &[&str]) -> Vec<String> {
@@ -51,11 +51,12 @@ fn a_successful_run_fires_every_hook_in_kedros_order() {
         let trace = f.trace();
         let run_id = trace[0]["run_id"].as_str().unwrap();
         assert!(trace.iter().all(|t| t["run_id"] == run_id), "one run id");
-        assert!(
-            trace
-                .windows(2)
-                .all(|w| w[0]["seq"].as_u64() < w[1]["seq"].as_u64())
-        );
+        // `seq` counts per process.
+        let mut last: std::collections::HashMap<u64, u64> = Default::default();
+        for t in &trace {
+            let (pid, seq) = (t["pid"].as_u64().unwrap(), t["seq"].as_u64().unwrap());
+            assert!(last.insert(pid, seq).is_none_or(|prev| prev < seq), "{t}");
+        }
         assert_eq!(
             std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
             "total 120 over 4 numbers\n"
@@ -119,6 +120,8 @@ fn a_failing_node_fires_on_node_error_then_on_pipeline_error() {
                 "after_dataset_loaded check doubled",
                 "before_dataset_loaded check params:fail",
                 "after_dataset_loaded check params:fail",
+                "before_dataset_loaded check params:crash",
+                "after_dataset_loaded check params:crash",
                 "before_node_run check -",
                 "on_node_error check -",
                 "on_pipeline_error - -",
@@ -187,4 +190,107 @@ fn bad_config_fires_no_hook_and_runs_nothing() {
     assert_eq!(out.code, 2);
     assert!(f.trace().is_empty());
     assert!(!f.path().join("data").exists());
+}
+
+#[test]
+fn with_the_process_runner_node_hooks_fire_in_the_child_and_pipeline_hooks_in_the_parent() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--runner", "process"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let trace = f.trace();
+    let parent = trace[0]["pid"].as_u64().unwrap();
+    for t in &trace {
+        let hook = t["hook"].as_str().unwrap();
+        let pipeline_level = [
+            "after_context_created",
+            "after_catalog_created",
+            "before_pipeline_run",
+            "after_pipeline_run",
+        ]
+        .contains(&hook);
+        assert_eq!(t["pid"].as_u64().unwrap() == parent, pipeline_level, "{t}");
+        if !pipeline_level {
+            assert_eq!(t["op"], t["node"], "a child's op is its node: {t}");
+        }
+    }
+    let children: std::collections::BTreeSet<u64> = trace
+        .iter()
+        .filter_map(|t| t["pid"].as_u64())
+        .filter(|p| *p != parent)
+        .collect();
+    assert_eq!(children.len(), 4, "one process per node");
+    assert!(
+        !f.path()
+            .join(".kedrust/runs")
+            .read_dir()
+            .unwrap()
+            .any(|_| true),
+        "the run folder is removed"
+    );
+}
+
+#[test]
+fn a_killed_node_process_fails_the_run_and_fires_on_pipeline_error_once() {
+    let f = Fixture::new("basic");
+    let out = f.run(
+        &[
+            "run",
+            "-p",
+            "failing",
+            "-r",
+            "process",
+            "--params",
+            "crash=true",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error: node 'check' crashed: its process was killed by signal 6"),
+        "{}",
+        out.stderr
+    );
+    let lines = f.trace_lines();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("on_pipeline_error"))
+            .count(),
+        1
+    );
+    assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
+    assert!(!lines.iter().any(|l| l.starts_with("after_node_run check")));
+}
+
+#[test]
+fn values_without_a_codec_are_refused_by_the_process_runner_before_the_run() {
+    let f = Fixture::new("basic");
+    assert_eq!(
+        f.run(&["run", "-p", "opaque"], &[]).code,
+        0,
+        "fine in one process"
+    );
+    std::fs::remove_file(f.trace_path()).unwrap();
+    let out = f.run(&["run", "-p", "opaque", "-r", "process"], &[]);
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!(out.stderr, @"error: dataset 'opaque': it holds Opaque, which cannot travel between the processes of the process runner; register it with Registry::serde_type::<Opaque>() or declare the dataset in the catalog");
+    assert!(f.trace().is_empty(), "no hook fired");
+}
+
+#[test]
+fn before_node_run_replaces_inputs_and_the_first_registered_hook_wins() {
+    for runner in RUNNERS {
+        let f = Fixture::new("basic");
+        let out = f.run(
+            &["run", "-r", runner],
+            &[("KEDRUST_FIXTURE_OFFSET", "1000")],
+        );
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        assert_eq!(
+            std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
+            "total 1020 over 4 numbers\n",
+            "{runner}"
+        );
+    }
 }

@@ -1,0 +1,257 @@
+//! The multi-process runner: each node runs in a child process of the project's own binary
+//! (`<binary> __node`), node and dataset hooks fire in that child, pipeline hooks in the
+//! parent. Memory datasets that pass from one node to another travel through the run's
+//! folder, `<project>/.kedrust/runs/<run id>/memory/`: a DataFrame as Arrow IPC, any other
+//! value in CBOR through its serde codec. Persisted datasets are read and written by each
+//! child from the catalog, as in one process.
+
+use crate::error::RunError;
+use crate::session::RunOptions;
+use kedrust_catalog::{Catalog, Codec, Dataset, DatasetError, Registry, write_bytes};
+use kedrust_pipeline::{Filter, Node, Pipeline, TypeTag, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+/// The hidden command a child runs.
+pub const CHILD_COMMAND: &str = "__node";
+
+/// What a child needs to rebuild the parent's run: the same options and the run id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ChildRequest {
+    pub run_id: String,
+    pub env: Option<String>,
+    pub conf_source: Option<PathBuf>,
+    pub pipeline_names: Vec<String>,
+    pub tags: Vec<String>,
+    pub from_nodes: Vec<String>,
+    pub to_nodes: Vec<String>,
+    pub node_names: Vec<String>,
+    pub from_inputs: Vec<String>,
+    pub to_outputs: Vec<String>,
+    pub node_namespaces: Vec<String>,
+    pub runtime_params: Json,
+    pub load_versions: BTreeMap<String, String>,
+}
+
+impl ChildRequest {
+    pub fn new(run_id: &str, o: &RunOptions) -> Self {
+        let f = &o.filter;
+        Self {
+            run_id: run_id.to_owned(),
+            env: o.env.clone(),
+            conf_source: o.conf_source.clone(),
+            pipeline_names: o.pipeline_names.clone(),
+            tags: f.tags.clone(),
+            from_nodes: f.from_nodes.clone(),
+            to_nodes: f.to_nodes.clone(),
+            node_names: f.node_names.clone(),
+            from_inputs: f.from_inputs.clone(),
+            to_outputs: f.to_outputs.clone(),
+            node_namespaces: f.node_namespaces.clone(),
+            runtime_params: o.runtime_params.clone(),
+            load_versions: o.load_versions.clone(),
+        }
+    }
+
+    pub fn options(self) -> RunOptions {
+        RunOptions {
+            env: self.env,
+            conf_source: self.conf_source,
+            pipeline_names: self.pipeline_names,
+            filter: Filter {
+                tags: self.tags,
+                from_nodes: self.from_nodes,
+                to_nodes: self.to_nodes,
+                node_names: self.node_names,
+                from_inputs: self.from_inputs,
+                to_outputs: self.to_outputs,
+                node_namespaces: self.node_namespaces,
+            },
+            runtime_params: self.runtime_params,
+            load_versions: self.load_versions,
+            run_id: Some(self.run_id),
+            ..RunOptions::default()
+        }
+    }
+}
+
+/// The run's folder and how to start a child.
+#[derive(Debug, Clone)]
+pub(crate) struct Launcher {
+    pub exe: PathBuf,
+    pub project_dir: PathBuf,
+    pub run_dir: PathBuf,
+}
+
+impl Launcher {
+    pub fn new(project_dir: &Path, run_id: &str) -> std::io::Result<Self> {
+        Ok(Self {
+            exe: std::env::current_exe()?,
+            project_dir: project_dir.to_owned(),
+            run_dir: run_dir(project_dir, run_id),
+        })
+    }
+
+    /// Writes the request every child reads.
+    pub fn prepare(&self, request: &ChildRequest) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.run_dir.join("memory"))?;
+        std::fs::create_dir_all(self.run_dir.join("errors"))?;
+        let text = serde_json::to_vec_pretty(request).map_err(std::io::Error::other)?;
+        std::fs::write(self.run_dir.join("request.json"), text)
+    }
+
+    /// Runs `node` in a child and waits for it.
+    pub fn run(&self, node: &Node) -> Result<(), RunError> {
+        let name = node.node_name();
+        let status = Command::new(&self.exe)
+            .arg("--project-dir")
+            .arg(&self.project_dir)
+            .arg(CHILD_COMMAND)
+            .arg("--run-dir")
+            .arg(&self.run_dir)
+            .arg("--node")
+            .arg(name)
+            .status()
+            .map_err(|e| RunError::Crashed {
+                node: name.to_owned(),
+                message: format!("cannot start {}: {e}", self.exe.display()),
+            })?;
+        if status.success() {
+            return Ok(());
+        }
+        match std::fs::read_to_string(error_path(&self.run_dir, name)) {
+            Ok(message) => Err(RunError::InChild {
+                node: name.to_owned(),
+                message,
+            }),
+            Err(_) => Err(RunError::Crashed {
+                node: name.to_owned(),
+                message: describe_exit(status),
+            }),
+        }
+    }
+
+    /// Removes the run's folder.
+    pub fn clean(&self) {
+        let _ = std::fs::remove_dir_all(&self.run_dir);
+    }
+}
+
+#[cfg(unix)]
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status.signal() {
+        Some(signal) => format!("its process was killed by signal {signal}"),
+        None => format!("its process exited with {status} without reporting an error"),
+    }
+}
+
+#[cfg(not(unix))]
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    format!("its process exited with {status} without reporting an error")
+}
+
+/// `<project>/.kedrust/runs/<run id>`.
+pub(crate) fn run_dir(project_dir: &Path, run_id: &str) -> PathBuf {
+    project_dir.join(".kedrust").join("runs").join(run_id)
+}
+
+/// A file name for any dataset or node name (`params:a`, `ns.x@pandas`).
+fn escape(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32)
+            }
+        })
+        .collect()
+}
+
+pub(crate) fn error_path(run_dir: &Path, node: &str) -> PathBuf {
+    run_dir.join("errors").join(escape(node))
+}
+
+/// A memory dataset of a multi-process run, kept as a file between processes.
+#[derive(Debug)]
+pub(crate) struct StoredDataset {
+    path: PathBuf,
+    codec: Codec,
+}
+
+impl Dataset for StoredDataset {
+    fn load(&self) -> Result<Value, DatasetError> {
+        let bytes = std::fs::read(&self.path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => DatasetError::NotSaved,
+            _ => DatasetError::io("read", &self.path, e),
+        })?;
+        self.codec
+            .decode(&bytes)
+            .map_err(|e| DatasetError::format(&self.path, e))
+    }
+
+    fn save(&self, value: Value) -> Result<(), DatasetError> {
+        let bytes = self
+            .codec
+            .encode(&value)
+            .map_err(|e| DatasetError::format(&self.path, e))?;
+        write_bytes(&self.path, &bytes)
+    }
+
+    fn exists(&self) -> Result<bool, DatasetError> {
+        Ok(self.path.exists())
+    }
+
+    fn is_ephemeral(&self) -> bool {
+        true
+    }
+}
+
+/// The memory datasets that pass between nodes (or out of the run), with their Rust type.
+pub(crate) fn transferred(pipeline: &Pipeline, catalog: &Catalog) -> BTreeMap<String, TypeTag> {
+    let mut out = BTreeMap::new();
+    for node in pipeline.nodes() {
+        for (name, tag) in node.outputs().iter().zip(node.output_types()) {
+            if catalog.is_ephemeral(name) {
+                out.insert(name.clone(), *tag);
+            }
+        }
+    }
+    out
+}
+
+/// Every transferred dataset whose type has no codec, as `(dataset, type)`.
+pub(crate) fn without_codec(
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+    registry: &Registry,
+) -> Vec<(String, String)> {
+    transferred(pipeline, catalog)
+        .into_iter()
+        .filter(|(_, tag)| registry.codec(*tag).is_none())
+        .map(|(name, tag)| (name, tag.short_name()))
+        .collect()
+}
+
+/// Puts the run folder's stored datasets in place of the memory ones in `catalog`.
+pub(crate) fn install(run_dir: &Path, pipeline: &Pipeline, catalog: &Catalog) {
+    let registry = catalog.registry();
+    for (name, tag) in transferred(pipeline, catalog) {
+        if let Some(codec) = registry.codec(tag) {
+            let path = run_dir.join("memory").join(escape(&name));
+            catalog.add(
+                name,
+                "MemoryDataset",
+                Arc::new(StoredDataset {
+                    path,
+                    codec: codec.clone(),
+                }),
+            );
+        }
+    }
+}
