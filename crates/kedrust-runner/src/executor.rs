@@ -9,8 +9,7 @@ use crate::process::Launcher;
 use crate::task::{Shared, run_node};
 use kedrust_pipeline::{Node, Pipeline};
 use std::collections::HashMap;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// How nodes are executed.
@@ -159,6 +158,15 @@ fn sequential(
     Ok(done)
 }
 
+/// The shared state of a threaded run.
+struct Schedule {
+    waiting_on: Vec<usize>,
+    ready: std::collections::VecDeque<usize>,
+    running: usize,
+    done: Vec<String>,
+    failure: Option<RunError>,
+}
+
 fn threaded(
     pipeline: &Pipeline,
     work: Work<'_>,
@@ -181,71 +189,82 @@ fn threaded(
             children[index[p]].push(i);
         }
     }
+    let ready = (0..total).filter(|&i| waiting_on[i] == 0).collect();
     // Kedro's worker count: no more threads than the widest the pipeline can get.
     let workers = max_workers
         .max(1)
         .min(total.saturating_sub(pipeline.grouped_nodes().len()) + 1);
-    let mut done = Vec::with_capacity(total);
-    let mut failure = None;
-    std::thread::scope(|scope| {
-        let (job_tx, job_rx) = mpsc::channel::<usize>();
-        let job_rx = Arc::new(Mutex::new(job_rx));
-        let (done_tx, done_rx) = mpsc::channel::<(usize, Result<(), RunError>, Duration)>();
-        for _ in 0..workers {
-            let job_rx = Arc::clone(&job_rx);
-            let done_tx = done_tx.clone();
-            scope.spawn(move || {
-                loop {
-                    let next = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok(i) = next else { break };
-                    let (result, took) = timed(work, &nodes[i], observe);
-                    if done_tx.send((i, result, took)).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(done_tx);
-        let mut running = 0;
-        for (i, _) in waiting_on.iter().enumerate().filter(|(_, w)| **w == 0) {
-            let _ = job_tx.send(i);
-            running += 1;
-        }
-        while running > 0 {
-            let Ok((i, result, took)) = done_rx.recv() else {
-                break;
+    let schedule = Mutex::new(Schedule {
+        waiting_on,
+        ready,
+        running: 0,
+        done: Vec::with_capacity(total),
+        failure: None,
+    });
+    let wake = Condvar::new();
+    // Every worker schedules: the one that finishes a node takes the next ready node itself,
+    // so a chain runs on one thread without a hand-off per node.
+    let worker = || {
+        let mut s = schedule.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let next = if s.failure.is_none() {
+                s.ready.pop_front()
+            } else {
+                None
             };
-            running -= 1;
+            let Some(i) = next else {
+                if s.running == 0 {
+                    wake.notify_all();
+                    return;
+                }
+                s = wake.wait(s).unwrap_or_else(|e| e.into_inner());
+                continue;
+            };
+            s.running += 1;
+            drop(s);
+            let (result, took) = timed(work, &nodes[i], observe);
+            s = schedule.lock().unwrap_or_else(|e| e.into_inner());
+            s.running -= 1;
             match result {
+                // Stop scheduling; the nodes already running finish.
                 Err(error) => {
-                    // Stop scheduling; the nodes already running finish.
-                    failure.get_or_insert(error);
+                    s.failure.get_or_insert(error);
                 }
                 Ok(()) => {
-                    done.push(nodes[i].node_name().to_owned());
+                    s.done.push(nodes[i].node_name().to_owned());
+                    let done = s.done.len();
+                    for &c in &children[i] {
+                        s.waiting_on[c] -= 1;
+                        if s.waiting_on[c] == 0 {
+                            s.ready.push_back(c);
+                        }
+                    }
+                    drop(s);
                     observe(&RunEvent::NodeCompleted {
                         node: nodes[i].node_name(),
-                        done: done.len(),
+                        done,
                         total,
                         took,
                     });
-                    if failure.is_none() {
-                        for &c in &children[i] {
-                            waiting_on[c] -= 1;
-                            if waiting_on[c] == 0 {
-                                let _ = job_tx.send(c);
-                                running += 1;
-                            }
-                        }
-                    }
+                    s = schedule.lock().unwrap_or_else(|e| e.into_inner());
                 }
             }
+            wake.notify_all();
         }
-        drop(job_tx);
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(worker);
+        }
+        worker();
     });
-    match failure {
-        Some(error) => Err(Failure { error, done }),
-        None => Ok(done),
+    let s = schedule.into_inner().unwrap_or_else(|e| e.into_inner());
+    match s.failure {
+        Some(error) => Err(Failure {
+            error,
+            done: s.done,
+        }),
+        None => Ok(s.done),
     }
 }
 
