@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
 /// The seven filters of `kedro run`; empty lists are not applied.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Filter {
     /// Nodes with any of these tags.
     pub tags: Vec<String>,

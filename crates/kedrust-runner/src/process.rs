@@ -8,9 +8,7 @@
 use crate::error::RunError;
 use crate::session::RunOptions;
 use kedrust_catalog::{Catalog, Codec, Dataset, DatasetError, Registry, write_bytes};
-use kedrust_pipeline::{Filter, Node, Pipeline, TypeTag, Value};
-use serde::{Deserialize, Serialize};
-use serde_json::Value as Json;
+use kedrust_pipeline::{Node, Pipeline, TypeTag, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,66 +16,6 @@ use std::sync::Arc;
 
 /// The hidden command a child runs.
 pub const CHILD_COMMAND: &str = "__node";
-
-/// What a child needs to rebuild the parent's run: the same options and the run id.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ChildRequest {
-    pub run_id: String,
-    pub env: Option<String>,
-    pub conf_source: Option<PathBuf>,
-    pub pipeline_names: Vec<String>,
-    pub tags: Vec<String>,
-    pub from_nodes: Vec<String>,
-    pub to_nodes: Vec<String>,
-    pub node_names: Vec<String>,
-    pub from_inputs: Vec<String>,
-    pub to_outputs: Vec<String>,
-    pub node_namespaces: Vec<String>,
-    pub runtime_params: Json,
-    pub load_versions: BTreeMap<String, String>,
-}
-
-impl ChildRequest {
-    pub fn new(run_id: &str, o: &RunOptions) -> Self {
-        let f = &o.filter;
-        Self {
-            run_id: run_id.to_owned(),
-            env: o.env.clone(),
-            conf_source: o.conf_source.clone(),
-            pipeline_names: o.pipeline_names.clone(),
-            tags: f.tags.clone(),
-            from_nodes: f.from_nodes.clone(),
-            to_nodes: f.to_nodes.clone(),
-            node_names: f.node_names.clone(),
-            from_inputs: f.from_inputs.clone(),
-            to_outputs: f.to_outputs.clone(),
-            node_namespaces: f.node_namespaces.clone(),
-            runtime_params: o.runtime_params.clone(),
-            load_versions: o.load_versions.clone(),
-        }
-    }
-
-    pub fn options(self) -> RunOptions {
-        RunOptions {
-            env: self.env,
-            conf_source: self.conf_source,
-            pipeline_names: self.pipeline_names,
-            filter: Filter {
-                tags: self.tags,
-                from_nodes: self.from_nodes,
-                to_nodes: self.to_nodes,
-                node_names: self.node_names,
-                from_inputs: self.from_inputs,
-                to_outputs: self.to_outputs,
-                node_namespaces: self.node_namespaces,
-            },
-            runtime_params: self.runtime_params,
-            load_versions: self.load_versions,
-            run_id: Some(self.run_id),
-            ..RunOptions::default()
-        }
-    }
-}
 
 /// The run's folder and how to start a child.
 #[derive(Debug, Clone)]
@@ -96,8 +34,8 @@ impl Launcher {
         })
     }
 
-    /// Writes the request every child reads.
-    pub fn prepare(&self, request: &ChildRequest) -> std::io::Result<()> {
+    /// Writes the request every child reads: the parent's options with the run id.
+    pub fn prepare(&self, request: &RunOptions) -> std::io::Result<()> {
         std::fs::create_dir_all(self.run_dir.join("memory"))?;
         std::fs::create_dir_all(self.run_dir.join("errors"))?;
         let text = serde_json::to_vec_pretty(request).map_err(std::io::Error::other)?;

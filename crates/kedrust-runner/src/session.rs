@@ -11,7 +11,7 @@ use crate::executor::{self, Observer, Runner};
 use crate::hooks::{CatalogInfo, ContextInfo, Hooks, PipelineInfo, RunResult};
 use crate::missing;
 use crate::params::{RunParams, framework_version};
-use crate::process::{self, ChildRequest, Launcher};
+use crate::process::{self, Launcher};
 use crate::project::{DEFAULT_PIPELINE, Project};
 use crate::resume;
 use crate::task::Shared;
@@ -24,8 +24,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// What to run and how: the options of `kedrust run`.
-#[derive(Debug, Clone)]
+/// What to run and how: the options of `kedrust run`. Serialisable, so that every process
+/// of a multi-process run rebuilds the same run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunOptions {
     /// `--env` (else `KEDRUST_ENV`, else `local`).
     pub env: Option<String>,
@@ -354,7 +355,13 @@ pub fn run(
     let launcher = match options.runner {
         Runner::Process { .. } => {
             let launcher = Launcher::new(&project_path, &run_id)
-                .and_then(|l| l.prepare(&ChildRequest::new(&run_id, options)).map(|()| l))
+                .and_then(|l| {
+                    let request = RunOptions {
+                        run_id: Some(run_id.clone()),
+                        ..options.clone()
+                    };
+                    l.prepare(&request).map(|()| l)
+                })
                 .map_err(|e| SessionError::Io(format!("cannot prepare the run folder: {e}")))?;
             process::install(&launcher.run_dir, &pipeline, &catalog);
             Some(launcher)
@@ -554,10 +561,12 @@ fn child(
 ) -> Result<(), String> {
     let request = std::fs::read(run_dir.join("request.json"))
         .map_err(|e| format!("cannot read the run request in {}: {e}", run_dir.display()))?;
-    let request: ChildRequest =
+    let options: RunOptions =
         serde_json::from_slice(&request).map_err(|e| format!("bad run request: {e}"))?;
-    let run_id = request.run_id.clone();
-    let options = request.options();
+    let run_id = options
+        .run_id
+        .clone()
+        .ok_or("the run request has no run id")?;
     let prepared = prepare(project, project_path.clone(), &options).map_err(|e| e.to_string())?;
     let Some(node) = prepared.pipeline.node(node_name) else {
         return Err(format!("node '{node_name}' is not in the run's pipeline"));

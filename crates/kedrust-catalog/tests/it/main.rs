@@ -55,21 +55,8 @@ pub fn catalog_in(env: &str, root: &Path) -> CatalogBuilder {
 /// A copy of the fixture project's data folder, so tests never write into the repository.
 pub fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(PROJECT).join("data"), &dir.path().join("data"));
+    kedrust_testkit::copy_dir(&Path::new(PROJECT).join("data"), &dir.path().join("data"));
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// The fixture project's catalog in `local`, reading and writing under `root`.

@@ -25,9 +25,9 @@ pub struct Fixture {
 impl Fixture {
     /// Copies `projects/<name>`.
     pub fn new(name: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&Path::new("projects").join(name), dir.path());
-        Self { dir }
+        Self {
+            dir: kedrust_testkit::copy_of(Path::new("projects").join(name)),
+        }
     }
 
     /// The project folder.
@@ -92,18 +92,5 @@ impl Fixture {
             .lines()
             .filter_map(|l| l.strip_prefix(&format!("{label} ")).map(str::to_owned))
             .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }

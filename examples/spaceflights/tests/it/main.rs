@@ -17,22 +17,9 @@ const PLANTED: [(&str, f64); 8] = [
     ("review_scores_rating", 4.0),
 ];
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(Path::new("conf"), &dir.path().join("conf"));
+    kedrust_testkit::copy_dir(Path::new("conf"), &dir.path().join("conf"));
     dir
 }
 

@@ -1,0 +1,27 @@
+//! Test helpers shared by the integration tests of several crates.
+//!
+//! Owns: copying fixture folders (conf and data) into temporary directories, so that tests
+//! never write into the repository. Must never: be a dependency of anything but tests.
+
+use std::path::Path;
+
+/// A fresh temporary folder holding a copy of `from` (recursively).
+pub fn copy_of(from: impl AsRef<Path>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    copy_dir(from.as_ref(), dir.path());
+    dir
+}
+
+/// Copies the folder `from` into `to` (created if missing), recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create the target folder");
+    for entry in std::fs::read_dir(from).expect("read the fixture folder") {
+        let entry = entry.expect("a folder entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy a fixture file");
+        }
+    }
+}
