@@ -98,15 +98,7 @@ fn filters_select_nodes() {
     let f = Fixture::new("basic");
     let out = f.run(&["run", "--to-nodes", "double"], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let ran: Vec<String> = f
-        .trace_lines()
-        .into_iter()
-        .filter(|l| l.starts_with("before_node_run"))
-        .collect();
-    assert_eq!(
-        ran,
-        ["before_node_run make_numbers -", "before_node_run double -"]
-    );
+    assert_eq!(f.nodes_run(), ["make_numbers", "double"]);
 }
 
 #[test]
@@ -117,16 +109,7 @@ fn only_missing_outputs_skips_nodes_whose_outputs_exist() {
     std::fs::remove_file(f.trace_path()).unwrap();
     let out = f.run(&["run", "--only-missing-outputs"], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let ran: Vec<String> = f
-        .trace_lines()
-        .into_iter()
-        .filter(|l| l.starts_with("before_node_run"))
-        .collect();
-    assert_eq!(
-        ran,
-        ["before_node_run summarise -"],
-        "report.json still exists"
-    );
+    assert_eq!(f.nodes_run(), ["summarise"], "report.json still exists");
     assert!(f.path().join("data/summary.txt").is_file());
 }
 

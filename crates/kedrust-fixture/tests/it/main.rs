@@ -85,6 +85,15 @@ impl Fixture {
             .collect()
     }
 
+    /// The nodes that started, in trace order.
+    pub fn nodes_run(&self) -> Vec<String> {
+        self.trace()
+            .iter()
+            .filter(|t| t["hook"] == "before_node_run")
+            .map(|t| t["node"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// What one recording hook saw, as `hook node dataset` lines.
     pub fn recorded(&self, label: &str) -> Vec<String> {
         std::fs::read_to_string(self.record_path())
