@@ -41,6 +41,19 @@ pub(crate) enum Command {
     Catalog(CatalogCommand),
     /// The project, its pipelines and dataset types.
     Info,
+    /// The jobs of dagster.yml.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// A dry run of a job: its ops in order, what each loads, saves and overwrites, and the
+    /// memory datasets that cross a process boundary.
+    Plan {
+        /// The job (from dagster.yml).
+        #[arg(long)]
+        job: String,
+        /// The environment.
+        #[arg(short, long)]
+        env: Option<String>,
+    },
     /// Runs one node of a multi-process run (started by the process runner).
     #[command(name = "__node", hide = true)]
     Node {
@@ -115,6 +128,16 @@ pub(crate) enum PipelineCommand {
         /// The pipeline (default: __default__).
         #[arg(default_value = "__default__")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum JobsCommand {
+    /// Every job with its pipeline, executor and schedule.
+    List {
+        /// The environment.
+        #[arg(short, long)]
+        env: Option<String>,
     },
 }
 

@@ -1,7 +1,7 @@
 //! One function per command; each returns its exit code.
 
 use crate::args::{
-    CatalogArgs, CatalogCommand, Cli, Command, PipelineCommand, RunArgs, split_list,
+    CatalogArgs, CatalogCommand, Cli, Command, JobsCommand, PipelineCommand, RunArgs, split_list,
 };
 use crate::lists;
 use crate::output::Progress;
@@ -25,6 +25,8 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
         Command::Pipeline(PipelineCommand::Describe { name }) => lists::describe(project, &name),
         Command::Catalog(c) => catalog(project, &root, c),
         Command::Info => Ok(lists::info(project, &root)),
+        Command::Jobs(JobsCommand::List { env }) => crate::jobs::list(project, &root, env),
+        Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job),
         Command::Project(args) => return project_command(project, &root, &args),
         Command::Node { run_dir, node } => {
             // The parent reports the child's error; the child stays quiet.

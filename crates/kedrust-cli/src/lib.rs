@@ -9,6 +9,7 @@
 
 mod args;
 mod commands;
+mod jobs;
 mod lists;
 mod output;
 

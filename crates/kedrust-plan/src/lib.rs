@@ -1,7 +1,19 @@
-//! Job plans and the embedded orchestrator (issue #5, not built yet).
+//! Jobs and their plans.
 //!
-//! Will own: `dagster.yml` jobs, the serialisable plan (start op, node ops, end op fed by every
-//! terminal node), op naming, the run store and the orchestrator that follows Dagster's
-//! execution model.
+//! Owns: `dagster.yml` (jobs with a pipeline and Kedro's seven filters, executors, schedules,
+//! loggers and retry policies, strictly validated), and the serialisable [`JobPlan`]: a start
+//! op every node op depends on, one op per node, an end op fed by every terminal node, op
+//! names that are valid Dagster names mapped to nodes through a stored map, and the memory
+//! datasets that cross op boundaries.
 //!
-//! Must never: keep pipeline-level state in one process's memory; it lives in the run store.
+//! Must never: run anything or keep run state; the orchestrator executes plans and keeps
+//! pipeline-level state in the run store.
+//! Not built yet (issue #5): the run store and the orchestrator.
+
+mod dagster_yml;
+mod plan;
+mod schema;
+
+pub use dagster_yml::{Backoff, DagsterConfig, Executor, Job, RetryPolicy, Schedule, parse};
+pub use plan::{Crossing, JobPlan, Op, OpKind, op_name};
+pub use schema::{Problem, Problems};

@@ -153,3 +153,25 @@ fn info_lists_the_project() {
         .replace(env!("CARGO_PKG_VERSION"), "<version>");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn jobs_and_their_plans() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["jobs", "list"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!(out.stdout, @r"
+    chain_job: pipeline chain, executor multiprocess x2, schedule '0 * * * *' (chain_job_hourly_schedule)
+    fan_job: pipeline fan, executor in_process x1
+    ");
+    // After a run, the plan says which files the job would replace.
+    assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
+    let out = f.run(&["plan", "--job", "chain_job"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!(out.stdout);
+    let out = f.run(&["plan", "--job", "chain_jb"], &[]);
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr.trim(),
+        "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job); did you mean 'chain_job'?"
+    );
+}

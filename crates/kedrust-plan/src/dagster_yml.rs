@@ -1,0 +1,588 @@
+//! `dagster.yml`: jobs (a pipeline and Kedro's seven filters, an executor, a schedule, loggers,
+//! retry policies), named executors, schedules and loggers, per environment.
+//!
+//! Validation is strict and complete: unknown keys at every level (with the nearest valid
+//! key), unknown executor types, jobs naming a missing pipeline, executor, schedule or logger,
+//! bad cron expressions and log levels, all reported together with file and line. Executors
+//! have the same `{<type>: options}` shape whether named or inline (kedro-dagster's inline
+//! form guesses the type from the fields and silently falls back to in-process, BUG-16).
+
+use crate::schema::{Checker, Problems, with};
+use kedrust_config::Config;
+use kedrust_pipeline::Filter;
+use kedrust_pipeline::suggest::best_match;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+
+/// The executor types, with the option keys each accepts besides `retries`.
+const EXECUTOR_TYPES: [(&str, &[&str]); 8] = [
+    ("in_process", &[]),
+    ("multiprocess", &["max_concurrent"]),
+    (
+        "k8s_job_executor",
+        &[
+            "max_concurrent",
+            "job_namespace",
+            "load_incluster_config",
+            "kubeconfig_file",
+            "step_k8s_config",
+            "per_step_k8s_config",
+            "image_pull_policy",
+            "image_pull_secrets",
+            "service_account_name",
+            "env_config_maps",
+            "env_secrets",
+            "env_vars",
+            "volume_mounts",
+            "volumes",
+            "labels",
+            "resources",
+            "scheduler_name",
+            "security_context",
+        ],
+    ),
+    (
+        "docker_executor",
+        &[
+            "max_concurrent",
+            "image",
+            "network",
+            "registry",
+            "env_vars",
+            "container_kwargs",
+            "networks",
+        ],
+    ),
+    (
+        "celery_executor",
+        &["broker", "backend", "include", "config_source"],
+    ),
+    (
+        "celery_docker_executor",
+        &[
+            "broker",
+            "backend",
+            "include",
+            "config_source",
+            "image",
+            "network",
+            "registry",
+            "env_vars",
+            "container_kwargs",
+            "networks",
+        ],
+    ),
+    (
+        "celery_k8s_job_executor",
+        &[
+            "broker",
+            "backend",
+            "include",
+            "config_source",
+            "job_namespace",
+            "load_incluster_config",
+            "kubeconfig_file",
+            "image_pull_policy",
+            "image_pull_secrets",
+            "service_account_name",
+            "env_config_maps",
+            "env_secrets",
+            "env_vars",
+            "volume_mounts",
+            "volumes",
+            "labels",
+            "resources",
+            "scheduler_name",
+            "security_context",
+            "job_wait_timeout",
+        ],
+    ),
+    ("dask_executor", &["cluster"]),
+];
+
+const LOG_LEVELS: [&str; 6] = ["CRITICAL", "DEBUG", "ERROR", "INFO", "NOTSET", "WARNING"];
+
+/// An executor: its type and options (defaults filled for the ones kedrust runs itself).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Executor {
+    /// The type key (`in_process`, `multiprocess`, `k8s_job_executor`, ...).
+    pub kind: String,
+    /// The options as written.
+    pub options: Map<String, Json>,
+    /// The most steps at once (`in_process`: 1; `multiprocess` default 1, as in Dagster).
+    pub max_concurrent: usize,
+}
+
+impl Executor {
+    /// Dagster's default: one step at a time, in the run's process.
+    pub fn in_process() -> Self {
+        Self {
+            kind: "in_process".into(),
+            options: Map::new(),
+            max_concurrent: 1,
+        }
+    }
+
+    /// Whether the embedded orchestrator can run it (the others exist for export to Dagster).
+    pub fn runs_embedded(&self) -> bool {
+        matches!(self.kind.as_str(), "in_process" | "multiprocess")
+    }
+}
+
+/// A cron schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Schedule {
+    /// Its name (`<job>_<schedule>_schedule` once bound to a job, as kedro-dagster names it).
+    pub name: String,
+    /// A five-field POSIX cron expression.
+    pub cron_schedule: String,
+    /// An IANA time zone; UTC when absent.
+    pub execution_timezone: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Free metadata.
+    pub metadata: Json,
+}
+
+/// How a failed step is retried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// Seconds before the first retry.
+    pub delay: f64,
+    /// How the delay grows.
+    pub backoff: Backoff,
+}
+
+/// How a retry delay grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// The same delay every time.
+    Constant,
+    /// `delay × attempt`.
+    Linear,
+    /// `delay × 2^(attempt-1)`.
+    Exponential,
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `attempt` (1-based).
+    pub fn delay_before(&self, attempt: u32) -> f64 {
+        match self.backoff {
+            Backoff::Constant => self.delay,
+            Backoff::Linear => self.delay * f64::from(attempt),
+            Backoff::Exponential => self.delay * 2f64.powi(attempt.saturating_sub(1) as i32),
+        }
+    }
+}
+
+/// One job of `dagster.yml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// The job's name.
+    pub name: String,
+    /// The registry pipeline.
+    pub pipeline_name: String,
+    /// Kedro's seven filters.
+    pub filter: Filter,
+    /// The executor (in-process when none is given).
+    pub executor: Executor,
+    /// The schedule, if any.
+    pub schedule: Option<Schedule>,
+    /// Logger names (inline loggers are named `<job>__logger_<i>`).
+    pub loggers: Vec<String>,
+    /// The retry policy of every step.
+    pub retry_policy: Option<RetryPolicy>,
+    /// Retry policies for nodes with a tag (the first matching tag in name order wins).
+    pub tag_retry_policies: BTreeMap<String, RetryPolicy>,
+}
+
+/// The whole of `dagster.yml` for one environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DagsterConfig {
+    /// Jobs in file order.
+    pub jobs: Vec<Job>,
+    /// Named executors.
+    pub executors: BTreeMap<String, Executor>,
+    /// Named schedules (templates until a job refers to one).
+    pub schedules: BTreeMap<String, Schedule>,
+    /// Named loggers, options as written.
+    pub loggers: BTreeMap<String, Json>,
+}
+
+impl DagsterConfig {
+    /// The job called `name`.
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.name == name)
+    }
+}
+
+/// Reads and checks the `dagster` group; `pipelines` are the registry's pipeline names.
+pub fn parse(config: &Config, pipelines: &[&str]) -> Result<DagsterConfig, Problems> {
+    let mut c = Checker::new(config);
+    let mut out = DagsterConfig::default();
+    if let Some(root) = c.mapping(Some(&config.value), &[]) {
+        c.keys(root, &["jobs", "executors", "schedules", "loggers"], &[]);
+        if let Some(execs) = c.mapping(root.get("executors"), &["executors"]) {
+            for (name, value) in execs {
+                if let Some(e) = executor(&mut c, value, &["executors", name]) {
+                    out.executors.insert(name.clone(), e);
+                }
+            }
+        }
+        if let Some(schedules) = c.mapping(root.get("schedules"), &["schedules"]) {
+            for (name, value) in schedules {
+                if let Some(s) = schedule(&mut c, name, value, &["schedules", name]) {
+                    out.schedules.insert(name.clone(), s);
+                }
+            }
+        }
+        if let Some(loggers) = c.mapping(root.get("loggers"), &["loggers"]) {
+            for (name, value) in loggers {
+                logger(&mut c, value, &["loggers", name]);
+                out.loggers.insert(name.clone(), value.clone());
+            }
+        }
+        if let Some(jobs) = c.mapping(root.get("jobs"), &["jobs"]) {
+            for (name, value) in jobs {
+                if let Some(j) = job(&mut c, &out, name, value, pipelines) {
+                    out.jobs.push(j);
+                }
+            }
+        }
+    }
+    if c.problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(Problems {
+            problems: c.problems,
+        })
+    }
+}
+
+fn executor(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<Executor> {
+    let map = c.mapping(Some(value), path)?;
+    let types: Vec<&str> = EXECUTOR_TYPES.iter().map(|(t, _)| *t).collect();
+    let (kind, options) = match map.iter().next() {
+        Some((kind, options)) if map.len() == 1 => (kind.as_str(), options),
+        _ => {
+            c.problem(
+                path,
+                format!(
+                    "an executor is one mapping `<type>: <options>`; types: {}",
+                    types.join(", ")
+                ),
+            );
+            return None;
+        }
+    };
+    let Some((_, allowed)) = EXECUTOR_TYPES.iter().find(|(t, _)| *t == kind) else {
+        let hint = best_match(kind, types.iter().copied())
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        c.problem(
+            &with(path, kind),
+            format!(
+                "unknown executor type '{kind}' (types: {}){hint}",
+                types.join(", ")
+            ),
+        );
+        return None;
+    };
+    let opts_path = with(path, kind);
+    let options = c.mapping(Some(options), &opts_path)?.clone();
+    let mut valid = vec!["retries"];
+    valid.extend(allowed.iter().copied());
+    c.keys(&options, &valid, &opts_path);
+    let max_concurrent = match kind {
+        "in_process" => Some(1.0),
+        _ => c.number(&options, "max_concurrent", &opts_path),
+    };
+    Some(Executor {
+        kind: kind.to_owned(),
+        max_concurrent: max_concurrent.map_or(1, |n| (n as usize).max(1)),
+        options,
+    })
+}
+
+fn schedule(c: &mut Checker<'_>, name: &str, value: &Json, path: &[&str]) -> Option<Schedule> {
+    let map = c.mapping(Some(value), path)?;
+    c.keys(
+        map,
+        &[
+            "cron_schedule",
+            "execution_timezone",
+            "description",
+            "metadata",
+        ],
+        path,
+    );
+    let Some(cron) = c.string(map, "cron_schedule", path) else {
+        c.problem(
+            &with(path, "cron_schedule"),
+            "is required (a cron expression such as '0 2 * * *')",
+        );
+        return None;
+    };
+    if let Err(e) = cron.parse::<croner::Cron>() {
+        c.problem(
+            &with(path, "cron_schedule"),
+            format!("'{cron}' is not a cron expression: {e}"),
+        );
+        return None;
+    }
+    Some(Schedule {
+        name: name.to_owned(),
+        cron_schedule: cron,
+        execution_timezone: c.string(map, "execution_timezone", path),
+        description: c.string(map, "description", path),
+        metadata: map.get("metadata").cloned().unwrap_or(Json::Null),
+    })
+}
+
+fn logger(c: &mut Checker<'_>, value: &Json, path: &[&str]) {
+    let Some(map) = c.mapping(Some(value), path) else {
+        return;
+    };
+    c.keys(
+        map,
+        &["log_level", "handlers", "formatters", "filters"],
+        path,
+    );
+    match map.get("log_level") {
+        None | Some(Json::Null) => {}
+        Some(Json::String(level)) if LOG_LEVELS.contains(&level.trim().to_uppercase().as_str()) => {
+        }
+        Some(other) => c.problem(
+            &with(path, "log_level"),
+            format!(
+                "invalid log level {other}; one of {} (any case)",
+                LOG_LEVELS.join(", ")
+            ),
+        ),
+    }
+}
+
+fn retry_policy(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<RetryPolicy> {
+    let map = c.mapping(Some(value), path)?;
+    c.keys(map, &["max_retries", "delay", "backoff"], path);
+    let backoff = match c.string(map, "backoff", path).as_deref() {
+        None | Some("constant") => Backoff::Constant,
+        Some("linear") => Backoff::Linear,
+        Some("exponential") => Backoff::Exponential,
+        Some(other) => {
+            c.problem(
+                &with(path, "backoff"),
+                format!("'{other}' is not one of constant, linear, exponential"),
+            );
+            return None;
+        }
+    };
+    Some(RetryPolicy {
+        max_retries: c.number(map, "max_retries", path).unwrap_or(0.0) as u32,
+        delay: c.number(map, "delay", path).unwrap_or(0.0),
+        backoff,
+    })
+}
+
+fn job(
+    c: &mut Checker<'_>,
+    named: &DagsterConfig,
+    name: &str,
+    value: &Json,
+    pipelines: &[&str],
+) -> Option<Job> {
+    let path = ["jobs", name];
+    let map = c.mapping(Some(value), &path)?;
+    c.keys(
+        map,
+        &[
+            "pipeline",
+            "executor",
+            "schedule",
+            "loggers",
+            "retry_policy",
+            "tag_retry_policies",
+        ],
+        &path,
+    );
+    let pipe_path = with(&path, "pipeline");
+    let pipeline = match map.get("pipeline") {
+        Some(Json::Object(p)) => p,
+        Some(Json::String(s)) => {
+            c.problem(
+                &pipe_path,
+                format!("must be a mapping; write `pipeline: {{pipeline_name: {s}}}`"),
+            );
+            return None;
+        }
+        _ => {
+            c.problem(
+                &pipe_path,
+                "is required: a mapping with `pipeline_name` and optional filters",
+            );
+            return None;
+        }
+    };
+    c.keys(
+        pipeline,
+        &[
+            "pipeline_name",
+            "from_nodes",
+            "to_nodes",
+            "node_names",
+            "from_inputs",
+            "to_outputs",
+            "node_namespaces",
+            "tags",
+        ],
+        &pipe_path,
+    );
+    let pipeline_name = c
+        .string(pipeline, "pipeline_name", &pipe_path)
+        .unwrap_or_else(|| "__default__".into());
+    if !pipelines.contains(&pipeline_name.as_str()) {
+        let hint = best_match(&pipeline_name, pipelines.iter().copied())
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        c.problem(
+            &with(&pipe_path, "pipeline_name"),
+            format!(
+                "pipeline '{pipeline_name}' is not registered (pipelines: {}){hint}",
+                pipelines.join(", ")
+            ),
+        );
+    }
+    let filter = Filter {
+        tags: c.strings(pipeline, "tags", &pipe_path),
+        from_nodes: c.strings(pipeline, "from_nodes", &pipe_path),
+        to_nodes: c.strings(pipeline, "to_nodes", &pipe_path),
+        node_names: c.strings(pipeline, "node_names", &pipe_path),
+        from_inputs: c.strings(pipeline, "from_inputs", &pipe_path),
+        to_outputs: c.strings(pipeline, "to_outputs", &pipe_path),
+        node_namespaces: c.strings(pipeline, "node_namespaces", &pipe_path),
+    };
+    let executor = match map.get("executor") {
+        None | Some(Json::Null) => Executor::in_process(),
+        Some(Json::String(reference)) => match named.executors.get(reference) {
+            Some(e) => e.clone(),
+            None => {
+                missing(
+                    c,
+                    &with(&path, "executor"),
+                    "executor",
+                    reference,
+                    named.executors.keys(),
+                );
+                Executor::in_process()
+            }
+        },
+        Some(inline) => {
+            executor(c, inline, &with(&path, "executor")).unwrap_or_else(Executor::in_process)
+        }
+    };
+    let schedule = match map.get("schedule") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(reference)) => match named.schedules.get(reference) {
+            Some(s) => Some(Schedule {
+                name: format!("{name}_{reference}_schedule"),
+                ..s.clone()
+            }),
+            None => {
+                missing(
+                    c,
+                    &with(&path, "schedule"),
+                    "schedule",
+                    reference,
+                    named.schedules.keys(),
+                );
+                None
+            }
+        },
+        Some(inline) => schedule(
+            c,
+            &format!("{name}__schedule"),
+            inline,
+            &with(&path, "schedule"),
+        ),
+    };
+    let mut loggers = Vec::new();
+    match map.get("loggers") {
+        None | Some(Json::Null) => {}
+        Some(Json::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Json::String(reference) if named.loggers.contains_key(reference) => {
+                        loggers.push(reference.clone());
+                    }
+                    Json::String(reference) => {
+                        missing(
+                            c,
+                            &with(&path, "loggers"),
+                            "logger",
+                            reference,
+                            named.loggers.keys(),
+                        );
+                    }
+                    inline => {
+                        logger(c, inline, &with(&path, "loggers"));
+                        loggers.push(format!("{name}__logger_{i}"));
+                    }
+                }
+            }
+        }
+        Some(_) => c.problem(
+            &with(&path, "loggers"),
+            "must be a list of logger names or logger options",
+        ),
+    }
+    let retry = map
+        .get("retry_policy")
+        .and_then(|v| retry_policy(c, v, &with(&path, "retry_policy")));
+    let mut tag_retry_policies = BTreeMap::new();
+    let tags_path = with(&path, "tag_retry_policies");
+    if let Some(by_tag) = c.mapping(map.get("tag_retry_policies"), &tags_path) {
+        for (tag, v) in by_tag {
+            if let Some(p) = retry_policy(c, v, &with(&tags_path, tag)) {
+                tag_retry_policies.insert(tag.clone(), p);
+            }
+        }
+    }
+    Some(Job {
+        name: name.to_owned(),
+        pipeline_name,
+        filter,
+        executor,
+        schedule,
+        loggers,
+        retry_policy: retry,
+        tag_retry_policies,
+    })
+}
+
+fn missing<'k>(
+    c: &mut Checker<'_>,
+    path: &[&str],
+    what: &str,
+    reference: &str,
+    known: impl Iterator<Item = &'k String>,
+) {
+    let known: Vec<&str> = known.map(String::as_str).collect();
+    let hint = best_match(reference, known.iter().copied())
+        .map(|s| format!("; did you mean '{s}'?"))
+        .unwrap_or_default();
+    c.problem(
+        path,
+        format!(
+            "{what} '{reference}' is not defined (defined: {}){hint}",
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ),
+    );
+}
