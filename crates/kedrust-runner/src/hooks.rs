@@ -12,6 +12,7 @@ use crate::trace::{TracePoint, Tracer};
 use kedrust_catalog::Catalog;
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{BoxError, Node, Pipeline, Value};
+use kedrust_store::{EventKind, RunStore};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -209,9 +210,19 @@ pub struct Hooks {
     ordered: Vec<Arc<dyn Hook>>,
     reads_inputs: bool,
     tracer: Option<Arc<Tracer>>,
+    store: Option<Arc<RunStore>>,
     run_id: Arc<str>,
     op: Option<Arc<str>>,
 }
+
+/// The lifecycle points that fire once per run, recorded as hook events in the run store.
+const PIPELINE_POINTS: [&str; 5] = [
+    "after_context_created",
+    "after_catalog_created",
+    "before_pipeline_run",
+    "after_pipeline_run",
+    "on_pipeline_error",
+];
 
 impl std::fmt::Debug for Hooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -238,6 +249,41 @@ impl Hooks {
     pub fn with_tracer(mut self, tracer: Option<Arc<Tracer>>) -> Self {
         self.tracer = tracer;
         self
+    }
+
+    /// Records events of the run in `store`.
+    pub fn with_store(mut self, store: Option<Arc<RunStore>>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The run store, when the run is recorded.
+    pub fn store(&self) -> Option<&RunStore> {
+        self.store.as_deref()
+    }
+
+    /// The same hooks inside another op.
+    pub fn in_op(&self, op: &str) -> Self {
+        Self {
+            op: Some(op.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The op these hooks fire in.
+    pub fn op(&self) -> Option<&str> {
+        self.op.as_deref()
+    }
+
+    /// Appends an event of this run and op to the run store (a store that cannot be written
+    /// is reported once and does not fail the run).
+    pub fn record(&self, kind: EventKind, message: &str, metadata: serde_json::Value) {
+        if let Some(store) = &self.store
+            && let Err(e) = store.event(&self.run_id, kind, self.op.as_deref(), message, metadata)
+        {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED.call_once(|| eprintln!("warning: {e}"));
+        }
     }
 
     /// The same hooks firing for `run_id`, inside the op or step `op`.
@@ -279,14 +325,32 @@ impl Hooks {
         mut f: impl FnMut(&dyn Hook) -> HookResult,
     ) -> Result<(), HookError> {
         self.trace(point, at);
+        let mut result = Ok(());
         for hook in &self.ordered {
-            f(hook.as_ref()).map_err(|source| HookError {
-                hook: hook.name(),
-                point,
-                message: source.to_string(),
-            })?;
+            if let Err(source) = f(hook.as_ref()) {
+                result = Err(HookError {
+                    hook: hook.name(),
+                    point,
+                    message: source.to_string(),
+                });
+                break;
+            }
         }
-        Ok(())
+        if PIPELINE_POINTS.contains(&point) {
+            match &result {
+                Ok(()) => self.record(
+                    EventKind::HookCompleted,
+                    point,
+                    serde_json::json!({"hook": point}),
+                ),
+                Err(e) => self.record(
+                    EventKind::HookErrored,
+                    &e.to_string(),
+                    serde_json::json!({"hook": point, "implementation": e.hook}),
+                ),
+            }
+        }
+        result
     }
 
     /// `before_node_run` on every hook, with replacements merged in call order.

@@ -9,11 +9,14 @@
 //! Must never: parse command lines or print; it executes what it is given and reports what
 //! happened through return values, [`RunEvent`]s and `tracing` logs.
 
+mod child;
 mod error;
 mod executor;
 mod hooks;
 mod missing;
+mod options;
 mod params;
+mod prepare;
 mod process;
 mod project;
 mod resume;
@@ -21,17 +24,17 @@ mod session;
 mod task;
 mod trace;
 
+pub use child::run_child;
 pub use error::{HookError, RunError};
 pub use executor::{Failure, Observer, RunEvent, Runner, run_nodes};
 pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult,
 };
+pub use options::{RunOptions, RunSummary, SessionError};
 pub use params::{RunParams, framework_version};
+pub use prepare::{BuiltCatalog, Prepared, build_catalog, prepare, select};
 pub use process::CHILD_COMMAND;
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
-pub use session::{
-    BuiltCatalog, Prepared, RunOptions, RunSummary, SessionError, build_catalog, prepare, run,
-    run_child, select,
-};
+pub use session::run;
 pub use trace::{TRACE_ENV, TracePoint, Tracer};

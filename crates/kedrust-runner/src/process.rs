@@ -6,7 +6,7 @@
 //! child from the catalog, as in one process.
 
 use crate::error::RunError;
-use crate::session::RunOptions;
+use crate::options::RunOptions;
 use kedrust_catalog::{Catalog, Codec, Dataset, DatasetError, Registry, write_bytes};
 use kedrust_pipeline::{Node, Pipeline, TypeTag, Value};
 use std::collections::BTreeMap;

@@ -18,6 +18,8 @@ pub(crate) struct Shared<'a> {
     pending_loads: HashMap<&'a str, AtomicUsize>,
     free_inputs: BTreeSet<String>,
     free_outputs: BTreeSet<String>,
+    /// The op each node runs in (empty when there is no plan: benchmarks, embedding).
+    pub op_of_node: HashMap<String, String>,
 }
 
 impl<'a> Shared<'a> {
@@ -37,7 +39,14 @@ impl<'a> Shared<'a> {
                 .collect(),
             free_inputs: pipeline.inputs(),
             free_outputs: pipeline.outputs(),
+            op_of_node: HashMap::new(),
         }
+    }
+
+    /// Names the op of every node.
+    pub fn with_ops(mut self, op_of_node: HashMap<String, String>) -> Self {
+        self.op_of_node = op_of_node;
+        self
     }
 
     /// Counts one load of `name`; true when it was the last one.
@@ -56,7 +65,15 @@ impl<'a> Shared<'a> {
 
 /// Runs `node` and saves its outputs.
 pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError> {
-    let (catalog, hooks) = (shared.catalog, shared.hooks);
+    let catalog = shared.catalog;
+    let in_op;
+    let hooks = match shared.op_of_node.get(node.node_name()) {
+        Some(op) => {
+            in_op = shared.hooks.in_op(op);
+            &in_op
+        }
+        None => shared.hooks,
+    };
     let node_name = node.node_name();
     let dataset_error = |source| RunError::Dataset {
         node: node_name.to_owned(),
@@ -125,6 +142,18 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
         hooks.each("after_dataset_saved", at, |h| {
             h.after_dataset_saved(name, value, node)
         })?;
+        if hooks.store().is_some() && !catalog.is_ephemeral(name) {
+            hooks.record(
+                kedrust_store::EventKind::AssetMaterialization,
+                &format!("saved {name}"),
+                serde_json::json!({
+                    "dataset": name,
+                    "type": catalog.type_name(name),
+                    "node": node_name,
+                    "pid": std::process::id(),
+                }),
+            );
+        }
         // An output nobody reads is dropped at once, unless it is a result of the run.
         if !shared.has_consumers_left(name) && !shared.free_outputs.contains(name) {
             catalog.release(name);

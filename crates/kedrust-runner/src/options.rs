@@ -1,0 +1,129 @@
+//! What a run is asked to do (`RunOptions`), why it may not happen or fail (`SessionError`),
+//! and what a successful run reports.
+
+use crate::error::RunError;
+use crate::executor::Runner;
+use crate::hooks::RunResult;
+use kedrust_catalog::{ConfigProblem, ConfigProblems};
+use kedrust_config::{ConfigError, ConfigErrors};
+use kedrust_pipeline::Filter;
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// What to run and how: the options of `kedrust run`. Serialisable, so that every process
+/// of a multi-process run rebuilds the same run.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct RunOptions {
+    /// `--env` (else `KEDRUST_ENV`, else `local`).
+    pub env: Option<String>,
+    /// `--conf-source` (else `<project>/conf`).
+    pub conf_source: Option<PathBuf>,
+    /// `--pipeline`: pipelines to combine (default `__default__`).
+    pub pipeline_names: Vec<String>,
+    /// The seven filters.
+    pub filter: Filter,
+    /// `--params`, parsed.
+    pub runtime_params: Json,
+    /// `--runner`.
+    pub runner: Runner,
+    /// `--load-versions`.
+    pub load_versions: BTreeMap<String, String>,
+    /// `--only-missing-outputs`.
+    pub only_missing_outputs: bool,
+    /// The run id, when a process of an existing run rebuilds it (default: a new one).
+    pub run_id: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            env: None,
+            conf_source: None,
+            pipeline_names: Vec::new(),
+            filter: Filter::default(),
+            runtime_params: Json::Object(Map::new()),
+            runner: Runner::Sequential,
+            load_versions: BTreeMap::new(),
+            only_missing_outputs: false,
+            run_id: None,
+        }
+    }
+}
+
+/// Why a run did not happen or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// Configuration files or catalog entries are invalid, or the catalog does not fit the
+    /// pipeline; every problem found, config files first.
+    #[error("{}", invalid_lines(config, catalog))]
+    Invalid {
+        /// Problems of the config files.
+        config: Vec<ConfigError>,
+        /// Problems of catalog entries.
+        catalog: Vec<ConfigProblem>,
+    },
+    /// The pipelines or the selection are invalid.
+    #[error("{0}")]
+    Selection(String),
+    /// The run started and failed; hooks saw it.
+    #[error("{error}")]
+    Run {
+        /// The first error.
+        error: RunError,
+        /// Kedro's resume suggestion, when some nodes ran.
+        resume: Option<String>,
+        /// The run id.
+        run_id: String,
+    },
+    /// The project folder or the trace file could not be used.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl SessionError {
+    /// Whether the run started (exit code 1) rather than being refused (exit code 2).
+    pub fn is_run_failure(&self) -> bool {
+        matches!(self, Self::Run { .. })
+    }
+}
+
+fn invalid_lines(config: &[ConfigError], catalog: &[ConfigProblem]) -> String {
+    config
+        .iter()
+        .map(ToString::to_string)
+        .chain(catalog.iter().map(ToString::to_string))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl From<ConfigErrors> for SessionError {
+    fn from(e: ConfigErrors) -> Self {
+        Self::Invalid {
+            config: e.errors,
+            catalog: Vec::new(),
+        }
+    }
+}
+
+impl From<ConfigProblems> for SessionError {
+    fn from(p: ConfigProblems) -> Self {
+        Self::Invalid {
+            config: Vec::new(),
+            catalog: p.problems,
+        }
+    }
+}
+
+/// What a successful run reports.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// The run id.
+    pub run_id: String,
+    /// The nodes that ran, in completion order.
+    pub nodes_run: Vec<String>,
+    /// Nodes skipped by `--only-missing-outputs`.
+    pub skipped: Vec<String>,
+    /// Free outputs held in memory.
+    pub result: RunResult,
+}

@@ -1,0 +1,200 @@
+//! Everything a run needs, found and checked before any hook fires: the job (from
+//! `dagster.yml`, or an ad-hoc one), the pipeline with its filters, config, the catalog bound
+//! to the pipeline, and the plan.
+
+use crate::executor::Runner;
+use crate::options::{RunOptions, SessionError};
+use crate::process;
+use crate::project::{DEFAULT_PIPELINE, Project};
+use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
+use kedrust_config::{ConfigErrors, run_env};
+use kedrust_pipeline::{Filter, Pipeline, suggest::close_matches};
+use serde_json::Value as Json;
+use std::path::PathBuf;
+
+/// Everything a run needs, prepared and checked before any hook fires.
+pub struct Prepared {
+    /// The project folder.
+    pub project_path: PathBuf,
+    /// The run environment.
+    pub env: String,
+    /// The config loader of the run.
+    pub loader: kedrust_config::ConfigLoader,
+    /// Parameters with runtime parameters applied.
+    pub params: Json,
+    /// The catalog and credentials config.
+    pub conf_catalog: Json,
+    /// The credentials config.
+    pub conf_creds: Json,
+    /// The selected, filtered pipeline.
+    pub pipeline: Pipeline,
+    /// The catalog, bound to the pipeline.
+    pub catalog: Catalog,
+    /// The run id, also the save version.
+    pub run_id: String,
+}
+
+/// Resolves pipelines and filters, loads config and builds the catalog.
+pub fn prepare(
+    project: &Project,
+    project_path: PathBuf,
+    options: &RunOptions,
+) -> Result<Prepared, SessionError> {
+    let env = run_env(options.env.as_deref());
+    let conf = options
+        .conf_source
+        .clone()
+        .unwrap_or_else(|| project_path.join("conf"));
+    if !conf.is_dir() {
+        return Err(SessionError::Io(format!(
+            "no configuration at {}: run from a project folder or pass --project-dir",
+            conf.display()
+        )));
+    }
+    let pipeline = select(project, options)?;
+    let run_id = options.run_id.clone().unwrap_or_else(new_version);
+    let built = build_catalog(project, &project_path, &conf, &env, options, &run_id)?;
+    let catalog = built.catalog;
+    catalog.bind(&pipeline)?;
+    if matches!(options.runner, Runner::Process { .. }) {
+        let problems: Vec<ConfigProblem> =
+            process::without_codec(&pipeline, &catalog, project.registry())
+                .into_iter()
+                .map(|(dataset, type_name)| ConfigProblem {
+                    at: None,
+                    dataset,
+                    message: format!(
+                        "it holds {type_name}, which cannot travel between the processes of \
+                         the process runner; register it with Registry::serde_type::<{type_name}>() \
+                         or declare the dataset in the catalog"
+                    ),
+                })
+                .collect();
+        if !problems.is_empty() {
+            return Err(ConfigProblems { problems }.into());
+        }
+    }
+    Ok(Prepared {
+        project_path,
+        env,
+        loader: built.loader,
+        params: built.params,
+        conf_catalog: built.conf_catalog,
+        conf_creds: built.conf_creds,
+        pipeline,
+        catalog,
+        run_id,
+    })
+}
+
+/// A catalog and the configuration it came from.
+pub struct BuiltCatalog {
+    /// The catalog.
+    pub catalog: Catalog,
+    /// The loader that read the configuration.
+    pub loader: kedrust_config::ConfigLoader,
+    /// The catalog group.
+    pub conf_catalog: Json,
+    /// The credentials group.
+    pub conf_creds: Json,
+    /// The parameters, runtime parameters applied.
+    pub params: Json,
+}
+
+/// Loads the catalog, credentials and parameters of `env` and builds the catalog, reporting
+/// every config problem of the three groups together.
+pub fn build_catalog(
+    project: &Project,
+    project_path: &std::path::Path,
+    conf: &std::path::Path,
+    env: &str,
+    options: &RunOptions,
+    save_version: &str,
+) -> Result<BuiltCatalog, SessionError> {
+    let loader = project
+        .config_loader(conf, env)
+        .runtime_params(options.runtime_params.clone());
+    let mut errors = Vec::new();
+    let mut group = |name: &str| match loader.load(name) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            errors.extend(e.errors);
+            None
+        }
+    };
+    let (catalog_conf, creds, params) =
+        (group("catalog"), group("credentials"), group("parameters"));
+    let (Some(catalog_conf), Some(creds)) = (catalog_conf, creds) else {
+        return Err(ConfigErrors { errors }.into());
+    };
+    let conf_catalog = catalog_conf.value.clone();
+    // With broken parameters the catalog is still checked, so one run shows every problem.
+    let built = CatalogBuilder::new(project.registry().clone())
+        .config(catalog_conf)
+        .credentials(creds.value.clone())
+        .parameters(params.as_ref().map_or(Json::Null, |p| p.value.clone()))
+        .root(project_path)
+        .save_version(save_version)
+        .load_versions(options.load_versions.clone())
+        .build();
+    let (catalog, params) = match (built, params) {
+        (Ok(catalog), Some(params)) => (catalog, params),
+        (built, _) => {
+            return Err(SessionError::Invalid {
+                config: errors,
+                catalog: built.err().map(|p| p.problems).unwrap_or_default(),
+            });
+        }
+    };
+    Ok(BuiltCatalog {
+        catalog,
+        loader,
+        conf_catalog,
+        conf_creds: creds.value,
+        params: params.value,
+    })
+}
+
+/// The pipelines named (combined), filtered.
+pub fn select(project: &Project, options: &RunOptions) -> Result<Pipeline, SessionError> {
+    let pipelines = project
+        .load_pipelines()
+        .map_err(|e| SessionError::Selection(e.to_string()))?;
+    let names: Vec<&str> = if options.pipeline_names.is_empty() {
+        vec![DEFAULT_PIPELINE]
+    } else {
+        options.pipeline_names.iter().map(String::as_str).collect()
+    };
+    let mut chosen = Vec::new();
+    for name in names {
+        let Some(p) = pipelines.get(name) else {
+            let hints = close_matches(name, pipelines.keys().map(String::as_str), 3, 0.6);
+            let hint = if hints.is_empty() {
+                format!(
+                    "; existing pipelines: {}",
+                    pipelines.keys().cloned().collect::<Vec<_>>().join(", ")
+                )
+            } else {
+                format!(
+                    "; did you mean {}?",
+                    hints
+                        .iter()
+                        .map(|h| format!("'{h}'"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                )
+            };
+            return Err(SessionError::Selection(format!(
+                "pipeline '{name}' not found{hint}"
+            )));
+        };
+        chosen.push(p);
+    }
+    let combined = Pipeline::sum(chosen).map_err(|e| SessionError::Selection(e.to_string()))?;
+    if options.filter == Filter::default() {
+        return Ok(combined);
+    }
+    combined
+        .filter(&options.filter)
+        .map_err(|e| SessionError::Selection(e.to_string()))
+}

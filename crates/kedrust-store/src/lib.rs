@@ -1,0 +1,18 @@
+//! The run store: every run, its ordered event log with Dagster's event kinds, and the
+//! pipeline-level state hooks keep between the start and end ops, in one SQLite file (WAL)
+//! that every process of a run opens.
+//!
+//! Owns: the schema, runs (id, job, status, times, heartbeat, the options and plan as JSON,
+//! the run it resumes), events, per-run key/value state, the "on_pipeline_error fired" claim
+//! that makes the hook fire exactly once, and finding orphans (started runs whose heartbeat
+//! stopped).
+//!
+//! Must never: decide what a run does or call hooks; it records and answers.
+
+mod events;
+mod runs;
+mod store;
+
+pub use events::{Event, EventKind};
+pub use runs::{NewRun, RunRecord, RunStatus};
+pub use store::{RunStore, STORE_ENV, StoreError, now_ns};

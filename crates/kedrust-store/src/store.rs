@@ -1,0 +1,362 @@
+//! The SQLite file and its queries.
+
+use crate::events::{Event, EventKind};
+use crate::runs::{NewRun, RunRecord, RunStatus};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The variable that moves the run store (default `<project>/.kedrust/runs.db`).
+pub const STORE_ENV: &str = "KEDRUST_RUN_STORE";
+
+/// A run store problem.
+#[derive(Debug, thiserror::Error)]
+#[error("run store {path}: {message}")]
+pub struct StoreError {
+    /// The file.
+    pub path: String,
+    /// What SQLite or the file system said.
+    pub message: String,
+}
+
+/// Nanoseconds since the epoch.
+pub fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    job TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_ns INTEGER NOT NULL,
+    ended_ns INTEGER,
+    heartbeat_ns INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    parent_run_id TEXT,
+    options TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    failure_hook_claimed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    ts_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    op TEXT,
+    message TEXT NOT NULL,
+    metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
+CREATE TABLE IF NOT EXISTS run_state (
+    run_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+);
+";
+
+/// The run store of a project.
+#[derive(Debug)]
+pub struct RunStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl RunStore {
+    /// `KEDRUST_RUN_STORE`, else `<project>/.kedrust/runs.db`.
+    pub fn default_path(project: &Path) -> PathBuf {
+        std::env::var_os(STORE_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .map(|p| if p.is_relative() { project.join(p) } else { p })
+            .unwrap_or_else(|| project.join(".kedrust").join("runs.db"))
+    }
+
+    /// Opens (creating) the store at `path`. Several processes may hold it open at once.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let fail = |e: &dyn std::fmt::Display| StoreError {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| fail(&e))?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(|e| fail(&e))?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            .map_err(|e| fail(&e))?;
+        conn.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        f(&conn).map_err(|e| StoreError {
+            path: self.path.display().to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Records a started run and its `RUN_START` event.
+    pub fn create_run(&self, run: &NewRun) -> Result<(), StoreError> {
+        let now = now_ns();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO runs (run_id, job, status, started_ns, heartbeat_ns, pid, parent_run_id, options, plan)
+                 VALUES (?1, ?2, 'STARTED', ?3, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    run.run_id,
+                    run.job,
+                    now,
+                    run.pid,
+                    run.parent_run_id,
+                    run.options.to_string(),
+                    run.plan.to_string()
+                ],
+            )
+        })?;
+        self.event(
+            &run.run_id,
+            EventKind::RunStart,
+            None,
+            &format!("started run {} of job {}", run.run_id, run.job),
+            serde_json::json!({"pid": run.pid, "parent_run_id": run.parent_run_id}),
+        )
+    }
+
+    /// Ends a run with `status` (only a started run changes; returns whether it did).
+    pub fn finish(&self, run_id: &str, status: RunStatus) -> Result<bool, StoreError> {
+        let changed = self.with(|c| {
+            c.execute(
+                "UPDATE runs SET status = ?2, ended_ns = ?3 WHERE run_id = ?1 AND status = 'STARTED'",
+                params![run_id, status.as_str(), now_ns()],
+            )
+        })?;
+        Ok(changed == 1)
+    }
+
+    /// The orchestrator is alive.
+    pub fn heartbeat(&self, run_id: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET heartbeat_ns = ?2 WHERE run_id = ?1",
+                params![run_id, now_ns()],
+            )
+        })
+        .map(|_| ())
+    }
+
+    /// Appends an event.
+    pub fn event(
+        &self,
+        run_id: &str,
+        kind: EventKind,
+        op: Option<&str>,
+        message: &str,
+        metadata: Json,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO events (run_id, ts_ns, kind, op, message, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run_id, now_ns(), kind.as_str(), op, message, metadata.to_string()],
+            )
+        })
+        .map(|_| ())
+    }
+
+    /// The right to fire `on_pipeline_error` for a run: true once, false ever after, across
+    /// every process.
+    pub fn claim_failure_hook(&self, run_id: &str) -> Result<bool, StoreError> {
+        let changed = self.with(|c| {
+            c.execute(
+                "UPDATE runs SET failure_hook_claimed = 1 WHERE run_id = ?1 AND failure_hook_claimed = 0",
+                params![run_id],
+            )
+        })?;
+        Ok(changed == 1)
+    }
+
+    /// Runs, newest first.
+    pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs ORDER BY started_ns DESC LIMIT ?1"
+            ))?;
+            let rows = stmt.query_map(params![limit as i64], run_record)?;
+            rows.collect()
+        })
+    }
+
+    /// One run.
+    pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?1"),
+                params![run_id],
+                run_record,
+            )
+            .optional()
+        })
+    }
+
+    /// Started runs whose orchestrator has not been heard from for `stale_after`.
+    pub fn orphans(&self, stale_after: Duration) -> Result<Vec<RunRecord>, StoreError> {
+        let limit = now_ns() - stale_after.as_nanos() as i64;
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'STARTED' AND heartbeat_ns < ?1 ORDER BY started_ns"
+            ))?;
+            let rows = stmt.query_map(params![limit], run_record)?;
+            rows.collect()
+        })
+    }
+
+    /// A run's events in order.
+    pub fn events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT id, run_id, ts_ns, kind, op, message, metadata FROM events WHERE run_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![run_id], |r| {
+                let kind: String = r.get(3)?;
+                let metadata: String = r.get(6)?;
+                Ok(Event {
+                    id: r.get(0)?,
+                    run_id: r.get(1)?,
+                    ts_ns: r.get(2)?,
+                    kind: EventKind::parse(&kind).unwrap_or(EventKind::EngineEvent),
+                    op: r.get(4)?,
+                    message: r.get(5)?,
+                    metadata: serde_json::from_str(&metadata).unwrap_or(Json::Null),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Sets a run's state value (hooks keep pipeline-level state here).
+    pub fn set_state(&self, run_id: &str, key: &str, value: &Json) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+                params![run_id, key, value.to_string()],
+            )
+        })
+        .map(|_| ())
+    }
+
+    /// A run's state value.
+    pub fn state(&self, run_id: &str, key: &str) -> Result<Option<Json>, StoreError> {
+        let text: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT value FROM run_state WHERE run_id = ?1 AND key = ?2",
+                params![run_id, key],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+}
+
+const RUN_COLUMNS: &str =
+    "run_id, job, status, started_ns, ended_ns, heartbeat_ns, pid, parent_run_id, options, plan";
+
+fn run_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+    let status: String = r.get(2)?;
+    let options: String = r.get(8)?;
+    let plan: String = r.get(9)?;
+    Ok(RunRecord {
+        run_id: r.get(0)?,
+        job: r.get(1)?,
+        status: RunStatus::parse(&status),
+        started_ns: r.get(3)?,
+        ended_ns: r.get(4)?,
+        heartbeat_ns: r.get(5)?,
+        pid: r.get(6)?,
+        parent_run_id: r.get(7)?,
+        options: serde_json::from_str(&options).unwrap_or(Json::Null),
+        plan: serde_json::from_str(&plan).unwrap_or(Json::Null),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: &str) -> NewRun {
+        NewRun {
+            run_id: id.into(),
+            job: "run".into(),
+            options: serde_json::json!({"env": "local"}),
+            plan: serde_json::json!({"ops": []}),
+            parent_run_id: None,
+            pid: 42,
+        }
+    }
+
+    #[test]
+    fn runs_events_state_and_the_failure_claim() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
+        store.create_run(&run("r1")).unwrap();
+        store
+            .event(
+                "r1",
+                EventKind::StepStart,
+                Some("a"),
+                "a started",
+                Json::Null,
+            )
+            .unwrap();
+        store
+            .set_state("r1", "mlflow_run", &serde_json::json!("abc"))
+            .unwrap();
+        // A second process sees the same store.
+        let other = RunStore::open(&dir.path().join("runs.db")).unwrap();
+        assert_eq!(
+            other.state("r1", "mlflow_run").unwrap(),
+            Some(serde_json::json!("abc"))
+        );
+        let kinds: Vec<EventKind> = other.events("r1").unwrap().iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, [EventKind::RunStart, EventKind::StepStart]);
+        assert!(store.claim_failure_hook("r1").unwrap());
+        assert!(!other.claim_failure_hook("r1").unwrap(), "exactly once");
+        assert!(store.finish("r1", RunStatus::Failure).unwrap());
+        assert!(
+            !store.finish("r1", RunStatus::Success).unwrap(),
+            "an ended run stays ended"
+        );
+        assert_eq!(other.run("r1").unwrap().unwrap().status, RunStatus::Failure);
+    }
+
+    #[test]
+    fn a_started_run_without_heartbeat_is_an_orphan() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
+        store.create_run(&run("r1")).unwrap();
+        store.create_run(&run("r2")).unwrap();
+        store.finish("r2", RunStatus::Success).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        let orphans = store.orphans(Duration::from_millis(10)).unwrap();
+        assert_eq!(orphans.len(), 1);
+        assert_eq!(orphans[0].run_id, "r1");
+        store.heartbeat("r1").unwrap();
+        assert!(store.orphans(Duration::from_millis(10)).unwrap().is_empty());
+    }
+}
