@@ -41,6 +41,9 @@ pub(crate) enum Command {
     Catalog(CatalogCommand),
     /// The project, its pipelines and dataset types.
     Info,
+    /// Runs recorded in the run store.
+    #[command(subcommand)]
+    Runs(RunsCommand),
     /// The jobs of dagster.yml.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -117,6 +120,13 @@ pub(crate) struct RunArgs {
     /// Run only the nodes whose persisted outputs do not exist yet.
     #[arg(long)]
     pub only_missing_outputs: bool,
+    /// Run a job of dagster.yml: its pipeline, filters and executor.
+    #[arg(long, conflicts_with_all = ["pipeline", "runner"])]
+    pub job: Option<String>,
+    /// Resume a failed run: only the ops that failed or never ran, with its parameters and
+    /// load versions, as a new run linked to it.
+    #[arg(long, conflicts_with_all = ["pipeline", "job", "nodes", "params", "load_versions"])]
+    pub resume: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +138,26 @@ pub(crate) enum PipelineCommand {
         /// The pipeline (default: __default__).
         #[arg(default_value = "__default__")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RunsCommand {
+    /// The latest runs, newest first.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// One run and its events, in order.
+    Show {
+        /// The run id.
+        run_id: String,
+    },
+    /// One run's log lines and failures.
+    Logs {
+        /// The run id.
+        run_id: String,
     },
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
         Command::Catalog(c) => catalog(project, &root, c),
         Command::Info => Ok(lists::info(project, &root)),
         Command::Jobs(JobsCommand::List { env }) => crate::jobs::list(project, &root, env),
+        Command::Runs(c) => crate::runs::show(&root, c),
         Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job),
         Command::Project(args) => return project_command(project, &root, &args),
         Command::Node { run_dir, node } => {
@@ -142,16 +143,24 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         load_versions,
         only_missing_outputs: args.only_missing_outputs,
         run_id: None,
+        job: args.job.clone(),
+        parent_run_id: None,
     })
 }
 
 fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
-    let options = match options(args) {
-        Ok(o) => o,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(BAD_INPUT);
-        }
+    let options = match &args.resume {
+        Some(run_id) => match kedrust_runner::resume_options(project, root, run_id) {
+            Ok(o) => o,
+            Err(e) => return report(&e),
+        },
+        None => match options(args) {
+            Ok(o) => o,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        },
     };
     let started = std::time::Instant::now();
     let prepared = match kedrust_runner::prepare(project, root.to_owned(), &options) {
@@ -166,7 +175,7 @@ fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
     );
     let progress = Progress::new(prepared.pipeline.len());
     let observe = |event: &kedrust_runner::RunEvent<'_>| progress.observe(event);
-    let outcome = kedrust_runner::run(project, prepared, &options, &observe);
+    let outcome = kedrust_runner::run(project, prepared, &observe);
     progress.finish();
     match outcome {
         Ok(summary) => {

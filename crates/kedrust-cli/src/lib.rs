@@ -12,6 +12,7 @@ mod commands;
 mod jobs;
 mod lists;
 mod output;
+mod runs;
 
 use clap::Parser;
 use kedrust_runner::Project;

@@ -51,6 +51,8 @@ impl Progress {
                     bar.set_message(node.to_string());
                 }
             }
+            // The run's closing error line reports it.
+            RunEvent::NodeFailed { .. } => {}
             RunEvent::NodeCompleted {
                 node,
                 done,

@@ -28,7 +28,22 @@ fn summarise(report: Value) -> String {
     )
 }
 
+/// Fails or blocks on request, for the failure, resume and kill tests:
+/// `--params fail=true`, `--params crash=true` (abort), `KEDRUST_FIXTURE_FAIL_CHECK` (a failure
+/// that a resumed run without the variable gets past), `KEDRUST_FIXTURE_BLOCK=<file>` (writes
+/// the file, then waits up to 30 s for it to disappear).
 fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64, String> {
+    if let Some(block) = std::env::var_os("KEDRUST_FIXTURE_BLOCK") {
+        let block = std::path::PathBuf::from(block);
+        std::fs::write(&block, std::process::id().to_string()).map_err(|e| e.to_string())?;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while block.exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    if std::env::var_os("KEDRUST_FIXTURE_FAIL_CHECK").is_some() {
+        return Err("the check was told to fail this time".into());
+    }
     if *crash {
         // A step dying without a word, as an out-of-memory kill does.
         std::process::abort();

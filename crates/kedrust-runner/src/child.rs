@@ -1,14 +1,12 @@
 //! The child side of the process runner.
 
-use crate::hooks::Hooks;
 use crate::options::RunOptions;
 use crate::prepare::prepare;
 use crate::process;
 use crate::project::Project;
+use crate::session::{open_store, run_hooks};
 use crate::task::Shared;
-use crate::trace::Tracer;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// The child side of the process runner: rebuilds the run from the parent's request, runs
 /// one node between its node and dataset hooks, and reports a failure in the run folder.
@@ -34,10 +32,9 @@ fn child(
         .map_err(|e| format!("cannot read the run request in {}: {e}", run_dir.display()))?;
     let options: RunOptions =
         serde_json::from_slice(&request).map_err(|e| format!("bad run request: {e}"))?;
-    let run_id = options
-        .run_id
-        .clone()
-        .ok_or("the run request has no run id")?;
+    if options.run_id.is_none() {
+        return Err("the run request has no run id".into());
+    }
     let prepared = prepare(project, project_path.clone(), &options).map_err(|e| e.to_string())?;
     let Some(node) = prepared.pipeline.node(node_name) else {
         return Err(format!("node '{node_name}' is not in the run's pipeline"));
@@ -47,12 +44,23 @@ fn child(
         .pipeline
         .only_nodes(&[node_name])
         .map_err(|e| e.to_string())?;
-    let tracer = Tracer::from_env(&project_path)
-        .map_err(|e| format!("cannot open the hook trace: {e}"))?
-        .map(Arc::new);
-    let hooks = Hooks::new(project.hooks().iter().cloned())
-        .with_tracer(tracer)
-        .for_run(&run_id, Some(node_name));
-    let shared = Shared::new(&one, &prepared.catalog, &hooks);
+    // The child records its saves in the same run store, under the node's op.
+    let store = open_store(&project_path).ok();
+    let hooks = run_hooks(project, &prepared, store).map_err(|e| e.to_string())?;
+    let op_of_node = prepared
+        .plan
+        .node_of_op
+        .iter()
+        .map(|(op, node)| (node.clone(), op.clone()))
+        .collect();
+    let shared = Shared::new(&one, &prepared.catalog, &hooks).with_ops(op_of_node);
+    if let Some(op) = shared.op_of_node.get(node_name) {
+        // The step's process id, so that an operator (or a test) can find and stop it.
+        hooks.in_op(op).record(
+            kedrust_store::EventKind::EngineEvent,
+            &format!("step process {} started", std::process::id()),
+            serde_json::json!({"pid": std::process::id(), "node": node_name}),
+        );
+    }
     crate::task::run_node(&shared, node).map_err(|e| e.to_string())
 }

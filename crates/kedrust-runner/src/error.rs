@@ -49,6 +49,14 @@ pub enum RunError {
         /// What is known of the crash.
         message: String,
     },
+    /// The orchestrator of the run died (found later by its missing heartbeat).
+    #[error("{message}")]
+    Orphaned {
+        /// The orchestrator's process id.
+        pid: u32,
+        /// What is known.
+        message: String,
+    },
     /// The run was cancelled.
     #[error("the run was cancelled")]
     Cancelled,

@@ -48,6 +48,13 @@ pub enum RunEvent<'a> {
         /// The node.
         node: &'a str,
     },
+    /// A node failed; the run stops scheduling.
+    NodeFailed {
+        /// The node.
+        node: &'a str,
+        /// What went wrong.
+        error: &'a str,
+    },
     /// A node finished and its outputs are saved.
     NodeCompleted {
         /// The node.
@@ -132,6 +139,12 @@ fn timed(work: Work<'_>, node: &Node, observe: Observer<'_>) -> (Result<(), RunE
                 message: panic_message(&panic),
             })
         });
+    if let Err(e) = &result {
+        observe(&RunEvent::NodeFailed {
+            node: node.node_name(),
+            error: &e.to_string(),
+        });
+    }
     (result, start.elapsed())
 }
 

@@ -33,6 +33,12 @@ pub struct RunOptions {
     pub only_missing_outputs: bool,
     /// The run id, when a process of an existing run rebuilds it (default: a new one).
     pub run_id: Option<String>,
+    /// `--job`: a job of `dagster.yml` (its pipeline, filters and executor).
+    #[serde(default)]
+    pub job: Option<String>,
+    /// The run this one resumes (`--resume`).
+    #[serde(default)]
+    pub parent_run_id: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -47,6 +53,8 @@ impl Default for RunOptions {
             load_versions: BTreeMap::new(),
             only_missing_outputs: false,
             run_id: None,
+            job: None,
+            parent_run_id: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::project::{DEFAULT_PIPELINE, Project};
 use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
 use kedrust_config::{ConfigErrors, run_env};
 use kedrust_pipeline::{Filter, Pipeline, suggest::close_matches};
+use kedrust_plan::{Executor, Job, JobPlan};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 
@@ -32,6 +33,93 @@ pub struct Prepared {
     pub catalog: Catalog,
     /// The run id, also the save version.
     pub run_id: String,
+    /// The options, with the job's pipeline, filters and executor applied.
+    pub options: RunOptions,
+    /// The plan: start op, node ops, end op.
+    pub plan: JobPlan,
+}
+
+/// The name of the job of a run without `--job`.
+pub const AD_HOC_JOB: &str = "run";
+
+/// Applies `--job`: the job's pipeline and filters, and its executor as the runner.
+fn resolve_job(
+    project: &Project,
+    conf: &std::path::Path,
+    env: &str,
+    options: &RunOptions,
+) -> Result<(RunOptions, Job), SessionError> {
+    let Some(name) = &options.job else {
+        let executor = match options.runner {
+            Runner::Process { max_workers } => Executor {
+                kind: "multiprocess".into(),
+                options: Default::default(),
+                max_concurrent: max_workers,
+            },
+            Runner::Threaded { max_workers } => Executor {
+                kind: "in_process".into(),
+                options: Default::default(),
+                max_concurrent: max_workers,
+            },
+            Runner::Sequential => Executor::in_process(),
+        };
+        let job = Job {
+            name: AD_HOC_JOB.into(),
+            pipeline_name: options
+                .pipeline_names
+                .first()
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_PIPELINE.into()),
+            filter: options.filter.clone(),
+            executor,
+            schedule: None,
+            loggers: Vec::new(),
+            retry_policy: None,
+            tag_retry_policies: Default::default(),
+        };
+        return Ok((options.clone(), job));
+    };
+    let config = project.config_loader(conf, env).load("dagster")?;
+    let pipelines = project
+        .load_pipelines()
+        .map_err(|e| SessionError::Selection(e.to_string()))?;
+    let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
+    let dagster =
+        kedrust_plan::parse(&config, &names).map_err(|e| SessionError::Selection(e.to_string()))?;
+    let Some(job) = dagster.job(name) else {
+        let jobs: Vec<&str> = dagster.jobs.iter().map(|j| j.name.as_str()).collect();
+        let hint = close_matches(name, jobs.iter().copied(), 1, 0.6)
+            .first()
+            .map(|s| format!("; did you mean '{s}'?"))
+            .unwrap_or_default();
+        return Err(SessionError::Selection(format!(
+            "job '{name}' is not in dagster.yml (jobs: {}){hint}",
+            if jobs.is_empty() {
+                "none".into()
+            } else {
+                jobs.join(", ")
+            }
+        )));
+    };
+    let runner = match job.executor.kind.as_str() {
+        "in_process" => Runner::Sequential,
+        "multiprocess" => Runner::Process {
+            max_workers: job.executor.max_concurrent,
+        },
+        other => {
+            return Err(SessionError::Selection(format!(
+                "job '{name}' uses the {other} executor, which runs on Dagster (export the code \
+                 location); embedded runs use in_process or multiprocess"
+            )));
+        }
+    };
+    let mut resolved = options.clone();
+    resolved.pipeline_names = vec![job.pipeline_name.clone()];
+    if resolved.filter == Filter::default() {
+        resolved.filter = job.filter.clone();
+    }
+    resolved.runner = runner;
+    Ok((resolved, job.clone()))
 }
 
 /// Resolves pipelines and filters, loads config and builds the catalog.
@@ -51,6 +139,8 @@ pub fn prepare(
             conf.display()
         )));
     }
+    let (options, job) = resolve_job(project, &conf, &env, options)?;
+    let options = &options;
     let pipeline = select(project, options)?;
     let run_id = options.run_id.clone().unwrap_or_else(new_version);
     let built = build_catalog(project, &project_path, &conf, &env, options, &run_id)?;
@@ -74,7 +164,10 @@ pub fn prepare(
             return Err(ConfigProblems { problems }.into());
         }
     }
+    let plan = JobPlan::build(&job, &env, &pipeline, &catalog);
     Ok(Prepared {
+        plan,
+        options: options.clone(),
         project_path,
         env,
         loader: built.loader,

@@ -69,3 +69,37 @@ fn start_nodes(pipeline: &Pipeline, catalog: &Catalog, remaining: &[&str]) -> Op
         .collect();
     Some(first)
 }
+
+/// The nodes a resumed run must run: the ones that did not succeed, plus the producers of
+/// every in-memory input they need (memory does not outlive a run), transitively; in the
+/// pipeline's order.
+pub fn nodes_to_rerun(pipeline: &Pipeline, catalog: &Catalog, remaining: &[&str]) -> Vec<String> {
+    let producers: std::collections::HashMap<&str, &str> = pipeline
+        .nodes()
+        .flat_map(|n| n.outputs().iter().map(move |o| (o.as_str(), n.node_name())))
+        .collect();
+    let mut chosen: BTreeSet<&str> = BTreeSet::new();
+    let mut queue: VecDeque<&str> = remaining.iter().copied().collect();
+    while let Some(name) = queue.pop_front() {
+        if !chosen.insert(name) {
+            continue;
+        }
+        let Some(node) = pipeline.node(name) else {
+            continue;
+        };
+        for input in node.inputs() {
+            let in_memory = !input.starts_with("params:")
+                && input != "parameters"
+                && catalog.is_ephemeral(input);
+            if in_memory && let Some(producer) = producers.get(input.as_str()) {
+                queue.push_back(producer);
+            }
+        }
+    }
+    pipeline
+        .node_names()
+        .into_iter()
+        .filter(|n| chosen.contains(n))
+        .map(str::to_owned)
+        .collect()
+}

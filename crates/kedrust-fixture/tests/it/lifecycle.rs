@@ -133,7 +133,7 @@ fn a_failing_node_fires_on_node_error_then_on_pipeline_error() {
             insta::assert_snapshot!(out.stderr.lines().filter(|l| !l.contains("INFO")).collect::<Vec<_>>().join("\n"), @r#"
             error: node 'check' failed: refusing 4 numbers: the fail switch is on
             there are 2 nodes that have not run; resume from the nearest nodes with persisted inputs by adding this to the previous command:
-              --from-nodes "make_numbers"
+              --from-nodes "check"
             "#);
         }
     }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod lifecycle;
+mod orchestration;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -101,5 +102,34 @@ impl Fixture {
             .lines()
             .filter_map(|l| l.strip_prefix(&format!("{label} ")).map(str::to_owned))
             .collect()
+    }
+}
+
+impl Fixture {
+    /// The newest run's id, from `runs list`.
+    pub fn last_run_id(&self) -> String {
+        let out = self.run(&["runs", "list"], &[]);
+        out.stdout
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// `runs show <id>` as (kind, op) pairs, and the status line.
+    pub fn events(&self, run_id: &str) -> (String, Vec<(String, String)>) {
+        let out = self.run(&["runs", "show", run_id], &[]);
+        let mut lines = out.stdout.lines();
+        let head = lines.next().unwrap_or_default().to_owned();
+        let events = lines
+            .map(|l| {
+                let parts: Vec<&str> = l.split_whitespace().collect();
+                let kind = parts.get(1).copied().unwrap_or_default().to_owned();
+                let op = l.get(29..69).map(str::trim).unwrap_or_default().to_owned();
+                (kind, op)
+            })
+            .collect();
+        (head, events)
     }
 }

@@ -1,0 +1,89 @@
+//! `runs list|show|logs`: what the run store recorded.
+
+use crate::args::RunsCommand;
+use kedrust_runner::open_store;
+use kedrust_store::{EventKind, RunRecord};
+use std::path::Path;
+
+fn seconds(r: &RunRecord) -> String {
+    r.ended_ns
+        .map(|e| format!("{:.1} s", (e - r.started_ns) as f64 / 1e9))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Runs one `runs` command.
+pub(crate) fn show(root: &Path, command: RunsCommand) -> Result<String, String> {
+    let store = open_store(root).map_err(|e| e.to_string())?;
+    let io = |e: kedrust_store::StoreError| e.to_string();
+    match command {
+        RunsCommand::List { limit } => {
+            let runs = store.runs(limit).map_err(io)?;
+            if runs.is_empty() {
+                return Ok("no runs recorded yet\n".into());
+            }
+            let mut out = String::new();
+            for r in runs {
+                out.push_str(&format!(
+                    "{}  {:<8}  job {}  {}{}\n",
+                    r.run_id,
+                    r.status.as_str(),
+                    r.job,
+                    seconds(&r),
+                    r.parent_run_id
+                        .map(|p| format!("  (resumes {p})"))
+                        .unwrap_or_default()
+                ));
+            }
+            Ok(out)
+        }
+        RunsCommand::Show { run_id } => {
+            let run = store
+                .run(&run_id)
+                .map_err(io)?
+                .ok_or_else(|| format!("no run '{run_id}' in the run store"))?;
+            let mut out = format!(
+                "run {}  {}  job {}  pid {}  {}\n",
+                run.run_id,
+                run.status.as_str(),
+                run.job,
+                run.pid,
+                seconds(&run)
+            );
+            for e in store.events(&run_id).map_err(io)? {
+                out.push_str(&format!(
+                    "{:>4}  {:<21}  {:<40}  {}\n",
+                    e.id,
+                    e.kind.as_str(),
+                    e.op.unwrap_or_default(),
+                    e.message
+                ));
+            }
+            Ok(out)
+        }
+        RunsCommand::Logs { run_id } => {
+            let events = store.events(&run_id).map_err(io)?;
+            if events.is_empty() {
+                return Err(format!("no run '{run_id}' in the run store"));
+            }
+            let mut out = String::new();
+            for e in events.iter().filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::LogMessage
+                        | EventKind::StepFailure
+                        | EventKind::RunFailure
+                        | EventKind::HookErrored
+                        | EventKind::EngineEvent
+                )
+            }) {
+                out.push_str(&format!(
+                    "{} {}: {}\n",
+                    e.kind.as_str(),
+                    e.op.as_deref().unwrap_or("-"),
+                    e.message
+                ));
+            }
+            Ok(out)
+        }
+    }
+}

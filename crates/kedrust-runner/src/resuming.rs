@@ -1,0 +1,71 @@
+//! `run --resume <run id>`: a new run, linked to a failed one, that runs only the ops that
+//! failed or never ran (plus the producers of the in-memory data they need), with the same
+//! parameters, load versions and job.
+
+use crate::options::{RunOptions, SessionError};
+use crate::prepare::prepare;
+use crate::project::Project;
+use crate::resume::nodes_to_rerun;
+use crate::session::open_store;
+use kedrust_plan::JobPlan;
+use kedrust_store::{EventKind, RunStatus};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+/// The options of the run that resumes `run_id`.
+pub fn resume_options(
+    project: &Project,
+    project_path: &Path,
+    run_id: &str,
+) -> Result<RunOptions, SessionError> {
+    let store = open_store(project_path)?;
+    let io = |e: kedrust_store::StoreError| SessionError::Io(e.to_string());
+    let old = store.run(run_id).map_err(io)?.ok_or_else(|| {
+        SessionError::Selection(format!(
+            "no run '{run_id}' in the run store (see `runs list`)"
+        ))
+    })?;
+    match old.status {
+        RunStatus::Success => {
+            return Err(SessionError::Selection(format!(
+                "run '{run_id}' succeeded; there is nothing to resume"
+            )));
+        }
+        RunStatus::Started => {
+            return Err(SessionError::Selection(format!(
+                "run '{run_id}' is still running (or its orchestrator died less than a few heartbeats ago)"
+            )));
+        }
+        RunStatus::Failure | RunStatus::Canceled => {}
+    }
+    let bad = |what: &str| {
+        SessionError::Io(format!(
+            "run '{run_id}' has an unreadable {what} in the run store"
+        ))
+    };
+    let mut options: RunOptions =
+        serde_json::from_value(old.options).map_err(|_| bad("options"))?;
+    let plan: JobPlan = serde_json::from_value(old.plan).map_err(|_| bad("plan"))?;
+    let succeeded: BTreeSet<String> = store
+        .events(run_id)
+        .map_err(io)?
+        .iter()
+        .filter(|e| e.kind == EventKind::StepSuccess)
+        .filter_map(|e| {
+            e.op.as_deref()
+                .and_then(|op| plan.node_of_op.get(op))
+                .cloned()
+        })
+        .collect();
+    options.run_id = None;
+    let prepared = prepare(project, project_path.to_owned(), &options)?;
+    let remaining: Vec<&str> = prepared
+        .pipeline
+        .node_names()
+        .into_iter()
+        .filter(|n| !succeeded.contains(*n))
+        .collect();
+    options.filter.node_names = nodes_to_rerun(&prepared.pipeline, &prepared.catalog, &remaining);
+    options.parent_run_id = Some(run_id.to_owned());
+    Ok(options)
+}
