@@ -63,7 +63,11 @@ impl Hook for Recorder {
     fn after_catalog_created(&self, _: &CatalogInfo<'_>) -> HookResult {
         self.note("after_catalog_created", None, None)
     }
-    fn before_pipeline_run(&self, _: PipelineInfo<'_>) -> HookResult {
+    fn before_pipeline_run(&self, info: PipelineInfo<'_>) -> HookResult {
+        if self.label == "first" {
+            info.state
+                .set("started_in", serde_json::json!(std::process::id()))?;
+        }
         self.note("before_pipeline_run", None, None)
     }
     fn after_pipeline_run(&self, _: &RunResult, _: PipelineInfo<'_>) -> HookResult {
@@ -87,6 +91,20 @@ impl Hook for Recorder {
         }))
     }
     fn after_node_run(&self, _: &NamedValues, info: NodeInfo<'_>) -> HookResult {
+        // What the start op stored, seen from the node's process.
+        if let (Some(path), "first") = (std::env::var_os("KEDRUST_FIXTURE_STATE"), self.label) {
+            let line = format!(
+                "{} {} {}\n",
+                info.node.node_name(),
+                std::process::id(),
+                info.state.get("started_in").unwrap_or_default()
+            );
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(line.as_bytes())?;
+        }
         self.note("after_node_run", Some(info.node.node_name()), None)
     }
     fn on_node_error(&self, _: &RunError, info: NodeInfo<'_>) -> HookResult {

@@ -111,6 +111,56 @@ pub struct PipelineInfo<'a> {
     pub pipeline: &'a Pipeline,
     /// The run's catalog.
     pub catalog: &'a Catalog,
+    /// State that lives as long as the run, in every process of it (the run store).
+    pub state: &'a RunState,
+}
+
+/// Pipeline-level state of a run, kept in the run store so that what a hook sets in the
+/// start op is there in every node's process and in the end op. Without a run store (an
+/// embedded `run_nodes`), it lives in this process only.
+#[derive(Debug, Default)]
+pub struct RunState {
+    store: Option<Arc<RunStore>>,
+    run_id: String,
+    local: std::sync::Mutex<BTreeMap<String, serde_json::Value>>,
+}
+
+impl RunState {
+    /// The state of `run_id` in `store`.
+    pub fn new(store: Option<Arc<RunStore>>, run_id: &str) -> Self {
+        Self {
+            store,
+            run_id: run_id.to_owned(),
+            local: Default::default(),
+        }
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<serde_json::Value> {
+        match &self.store {
+            Some(store) => store.state(&self.run_id, key).ok().flatten(),
+            None => self
+                .local
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key)
+                .cloned(),
+        }
+    }
+
+    /// Sets `key`.
+    pub fn set(&self, key: &str, value: serde_json::Value) -> Result<(), BoxError> {
+        match &self.store {
+            Some(store) => store.set_state(&self.run_id, key, &value).map_err(Into::into),
+            None => {
+                self.local
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key.to_owned(), value);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The node-level hooks' shared arguments.
@@ -126,6 +176,8 @@ pub struct NodeInfo<'a> {
     pub is_async: bool,
     /// The run id.
     pub run_id: &'a str,
+    /// The run's pipeline-level state (see [`RunState`]).
+    pub state: &'a RunState,
 }
 
 /// What a run produced: the free outputs that live in memory, by name.
@@ -211,6 +263,7 @@ pub struct Hooks {
     reads_inputs: bool,
     tracer: Option<Arc<Tracer>>,
     store: Option<Arc<RunStore>>,
+    state: Arc<RunState>,
     run_id: Arc<str>,
     op: Option<Arc<str>>,
 }
@@ -291,8 +344,14 @@ impl Hooks {
         Self {
             run_id: run_id.into(),
             op: op.map(Into::into),
+            state: Arc::new(RunState::new(self.store.clone(), run_id)),
             ..self.clone()
         }
+    }
+
+    /// The run's pipeline-level state.
+    pub fn state(&self) -> &RunState {
+        &self.state
     }
 
     /// The run these hooks fire for.

@@ -31,7 +31,7 @@ pub use error::{HookError, RunError};
 pub use executor::{Failure, Observer, RunEvent, Runner, run_nodes};
 pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
-    RunResult,
+    RunResult, RunState,
 };
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use params::{RunParams, framework_version};

@@ -46,6 +46,7 @@ pub(crate) fn sweep(project: &Project, project_path: &Path, store: &Arc<RunStore
                         run_params: &params,
                         pipeline: &prepared.pipeline,
                         catalog: &prepared.catalog,
+                        state: hooks.state(),
                     };
                     fire_failure(&hooks, store, &error, info);
                 }

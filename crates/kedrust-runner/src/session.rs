@@ -121,6 +121,7 @@ pub fn run(
         run_params: &run_params,
         pipeline: &prepared.pipeline,
         catalog: &prepared.catalog,
+        state: hooks.state(),
     };
     // Step events for node ops come from the executor's events.
     let op_of = |node: &str| {

@@ -98,8 +98,8 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
         pairs.push((name.clone(), value));
     }
     let mut inputs = NamedValues::new(pairs);
-    let info = |inputs| node_info(node, catalog, inputs, hooks.run_id());
-    let replacements = hooks.before_node_run(node_info(node, catalog, &inputs, hooks.run_id()))?;
+    let info = |inputs| node_info(node, catalog, inputs, hooks);
+    let replacements = hooks.before_node_run(node_info(node, catalog, &inputs, hooks))?;
     for (name, value) in replacements {
         inputs.replace(&name, value);
     }
@@ -166,13 +166,14 @@ fn node_info<'a>(
     node: &'a Node,
     catalog: &'a Catalog,
     inputs: &'a NamedValues,
-    run_id: &'a str,
+    hooks: &'a Hooks,
 ) -> NodeInfo<'a> {
     NodeInfo {
         node,
         catalog,
         inputs,
         is_async: false,
-        run_id,
+        run_id: hooks.run_id(),
+        state: hooks.state(),
     }
 }

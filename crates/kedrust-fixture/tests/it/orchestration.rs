@@ -264,3 +264,19 @@ fn the_end_op_waits_for_a_terminal_node_of_the_first_layer() {
         .unwrap();
     assert!(end > last_node);
 }
+
+#[test]
+fn state_set_in_the_start_op_is_seen_in_every_node_process() {
+    let f = Fixture::new("basic");
+    let state = f.path().join("state.txt");
+    let out = f.run(&["run", "-r", "process"], &[("KEDRUST_FIXTURE_STATE", state.to_str().unwrap())]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines = std::fs::read_to_string(&state).unwrap();
+    let orchestrator = f.trace()[0]["pid"].as_u64().unwrap().to_string();
+    assert_eq!(lines.lines().count(), 4);
+    for line in lines.lines() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert_ne!(parts[1], orchestrator, "the node ran in its own process: {line}");
+        assert_eq!(parts[2], orchestrator, "and saw the start op's state: {line}");
+    }
+}
