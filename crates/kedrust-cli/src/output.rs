@@ -53,6 +53,13 @@ impl Progress {
             }
             // The run's closing error line reports it.
             RunEvent::NodeFailed { .. } => {}
+            RunEvent::NodeRetry {
+                node,
+                attempt,
+                error,
+            } => {
+                tracing::warn!("node {node} failed, retry {attempt}: {error}");
+            }
             RunEvent::NodeCompleted {
                 node,
                 done,

@@ -30,7 +30,8 @@ fn summarise(report: Value) -> String {
 
 /// Fails or blocks on request, for the failure, resume and kill tests:
 /// `--params fail=true`, `--params crash=true` (abort), `KEDRUST_FIXTURE_FAIL_CHECK` (a failure
-/// that a resumed run without the variable gets past), `KEDRUST_FIXTURE_BLOCK=<file>` (writes
+/// that a resumed run without the variable gets past), `KEDRUST_FIXTURE_FAIL_ONCE=<file>` (fails
+/// the first attempt only), `KEDRUST_FIXTURE_BLOCK=<file>` (writes
 /// the file, then waits up to 30 s for it to disappear).
 fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64, String> {
     if let Some(block) = std::env::var_os("KEDRUST_FIXTURE_BLOCK") {
@@ -39,6 +40,17 @@ fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while block.exists() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    if let Some(marker) = std::env::var_os("KEDRUST_FIXTURE_FAIL_ONCE") {
+        // Fails the first attempt only (the marker file remembers it across processes).
+        if std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+            .is_ok()
+        {
+            return Err("a transient failure".into());
         }
     }
     if std::env::var_os("KEDRUST_FIXTURE_FAIL_CHECK").is_some() {

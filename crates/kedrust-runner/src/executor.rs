@@ -55,6 +55,15 @@ pub enum RunEvent<'a> {
         /// What went wrong.
         error: &'a str,
     },
+    /// A node failed and will be tried again.
+    NodeRetry {
+        /// The node.
+        node: &'a str,
+        /// The retry about to start (1 for the first retry).
+        attempt: u32,
+        /// What went wrong.
+        error: &'a str,
+    },
     /// A node finished and its outputs are saved.
     NodeCompleted {
         /// The node.
@@ -102,17 +111,46 @@ pub(crate) fn execute(
     launcher: Option<&Launcher>,
 ) -> Result<Vec<String>, Failure> {
     let in_process = |node: &Node| run_node(shared, node);
-    match (runner, launcher) {
-        (Runner::Sequential, _) => sequential(pipeline, &in_process, observe),
-        (Runner::Threaded { max_workers }, _) => {
-            threaded(pipeline, &in_process, observe, max_workers)
+    let in_child = |node: &Node| match launcher {
+        Some(l) => l.run(node),
+        None => Err(RunError::Crashed {
+            node: node.node_name().to_owned(),
+            message: "the process runner needs a project binary to start".into(),
+        }),
+    };
+    let work: Work<'_> = match runner {
+        Runner::Process { .. } => &in_child,
+        _ => &in_process,
+    };
+    // A failed node is tried again as its op's retry policy says.
+    let with_retries = |node: &Node| {
+        let mut attempt = 0;
+        loop {
+            match work(node) {
+                Err(error) => match shared.retries.get(node.node_name()) {
+                    Some(policy) if attempt < policy.max_retries => {
+                        attempt += 1;
+                        observe(&RunEvent::NodeRetry {
+                            node: node.node_name(),
+                            attempt,
+                            error: &error.to_string(),
+                        });
+                        std::thread::sleep(Duration::from_secs_f64(policy.delay_before(attempt)));
+                    }
+                    _ => return Err(error),
+                },
+                ok => return ok,
+            }
         }
-        (Runner::Process { max_workers }, Some(launcher)) => threaded(
-            pipeline,
-            &|node: &Node| launcher.run(node),
-            observe,
-            max_workers,
-        ),
+    };
+    match (runner, launcher) {
+        (Runner::Sequential, _) => sequential(pipeline, &with_retries, observe),
+        (Runner::Threaded { max_workers }, _) => {
+            threaded(pipeline, &with_retries, observe, max_workers)
+        }
+        (Runner::Process { max_workers }, Some(_)) => {
+            threaded(pipeline, &with_retries, observe, max_workers)
+        }
         (Runner::Process { .. }, None) => Err(Failure {
             error: RunError::Crashed {
                 node: String::new(),

@@ -151,7 +151,9 @@ impl RunState {
     /// Sets `key`.
     pub fn set(&self, key: &str, value: serde_json::Value) -> Result<(), BoxError> {
         match &self.store {
-            Some(store) => store.set_state(&self.run_id, key, &value).map_err(Into::into),
+            Some(store) => store
+                .set_state(&self.run_id, key, &value)
+                .map_err(Into::into),
             None => {
                 self.local
                     .lock()

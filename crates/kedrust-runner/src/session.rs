@@ -152,6 +152,19 @@ pub fn run(
                     );
                 }
             }
+            RunEvent::NodeRetry {
+                node,
+                attempt,
+                error,
+            } => {
+                if let Some(op) = op_of(node) {
+                    hooks.in_op(&op).record(
+                        EventKind::StepUpForRetry,
+                        &format!("{node} failed, retry {attempt}: {error}"),
+                        json!({"node": node, "attempt": attempt}),
+                    );
+                }
+            }
             RunEvent::NodeFailed { node, error } => {
                 if let Some(op) = op_of(node) {
                     hooks
@@ -309,12 +322,22 @@ fn lifecycle(
     } else {
         (info.pipeline.clone(), Vec::new())
     };
-    let shared = Shared::new(&to_run, info.catalog, hooks).with_ops(
-        plan.node_of_op
-            .iter()
-            .map(|(op, node)| (node.clone(), op.clone()))
-            .collect(),
-    );
+    let retries = plan
+        .ops
+        .iter()
+        .filter_map(|o| match (&o.kind, &o.retry) {
+            (OpKind::Node { node }, Some(policy)) => Some((node.clone(), policy.clone())),
+            _ => None,
+        })
+        .collect();
+    let shared = Shared::new(&to_run, info.catalog, hooks)
+        .with_retries(retries)
+        .with_ops(
+            plan.node_of_op
+                .iter()
+                .map(|(op, node)| (node.clone(), op.clone()))
+                .collect(),
+        );
     let nodes_run = executor::execute(options.runner, &to_run, &shared, observe, launcher)
         .map_err(|f| (f.error, Some(f.done)))?;
     let mut result = RunResult::default();

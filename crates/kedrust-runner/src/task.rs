@@ -20,6 +20,8 @@ pub(crate) struct Shared<'a> {
     free_outputs: BTreeSet<String>,
     /// The op each node runs in (empty when there is no plan: benchmarks, embedding).
     pub op_of_node: HashMap<String, String>,
+    /// The retry policy of each node that has one.
+    pub retries: HashMap<String, kedrust_plan::RetryPolicy>,
 }
 
 impl<'a> Shared<'a> {
@@ -40,7 +42,14 @@ impl<'a> Shared<'a> {
             free_inputs: pipeline.inputs(),
             free_outputs: pipeline.outputs(),
             op_of_node: HashMap::new(),
+            retries: HashMap::new(),
         }
+    }
+
+    /// Retries failed nodes as their op's policy says.
+    pub fn with_retries(mut self, retries: HashMap<String, kedrust_plan::RetryPolicy>) -> Self {
+        self.retries = retries;
+        self
     }
 
     /// Names the op of every node.

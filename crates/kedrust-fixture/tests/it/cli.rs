@@ -162,6 +162,7 @@ fn jobs_and_their_plans() {
     insta::assert_snapshot!(out.stdout, @r"
     chain_job: pipeline chain, executor multiprocess x2, schedule '0 * * * *' (chain_job_hourly_schedule)
     fan_job: pipeline fan, executor in_process x1
+    retrying_job: pipeline failing, executor multiprocess x2
     ");
     // After a run, the plan says which files the job would replace.
     assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
@@ -172,6 +173,6 @@ fn jobs_and_their_plans() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr.trim(),
-        "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job); did you mean 'chain_job'?"
+        "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job, retrying_job); did you mean 'chain_job'?"
     );
 }

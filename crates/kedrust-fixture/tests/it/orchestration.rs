@@ -269,14 +269,64 @@ fn the_end_op_waits_for_a_terminal_node_of_the_first_layer() {
 fn state_set_in_the_start_op_is_seen_in_every_node_process() {
     let f = Fixture::new("basic");
     let state = f.path().join("state.txt");
-    let out = f.run(&["run", "-r", "process"], &[("KEDRUST_FIXTURE_STATE", state.to_str().unwrap())]);
+    let out = f.run(
+        &["run", "-r", "process"],
+        &[("KEDRUST_FIXTURE_STATE", state.to_str().unwrap())],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let lines = std::fs::read_to_string(&state).unwrap();
     let orchestrator = f.trace()[0]["pid"].as_u64().unwrap().to_string();
     assert_eq!(lines.lines().count(), 4);
     for line in lines.lines() {
         let parts: Vec<&str> = line.split(' ').collect();
-        assert_ne!(parts[1], orchestrator, "the node ran in its own process: {line}");
-        assert_eq!(parts[2], orchestrator, "and saw the start op's state: {line}");
+        assert_ne!(
+            parts[1], orchestrator,
+            "the node ran in its own process: {line}"
+        );
+        assert_eq!(
+            parts[2], orchestrator,
+            "and saw the start op's state: {line}"
+        );
     }
+}
+
+#[test]
+fn a_failed_step_is_retried_as_its_job_says() {
+    let f = Fixture::new("basic");
+    let marker = f.path().join("failed-once");
+    let out = f.run(
+        &["run", "--job", "retrying_job"],
+        &[("KEDRUST_FIXTURE_FAIL_ONCE", marker.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, events) = f.events(&f.last_run_id());
+    let check: Vec<&str> = events
+        .iter()
+        .filter(|(_, op)| op == "check")
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        check,
+        [
+            "STEP_START",
+            "ENGINE_EVENT",
+            "STEP_UP_FOR_RETRY",
+            "ENGINE_EVENT",
+            "STEP_SUCCESS"
+        ]
+    );
+    let node_errors = f
+        .trace_lines()
+        .iter()
+        .filter(|l| l.starts_with("on_node_error check"))
+        .count();
+    assert_eq!(
+        node_errors, 1,
+        "the failed attempt fired on_node_error in its process"
+    );
+    assert!(
+        !f.trace_lines()
+            .iter()
+            .any(|l| l.starts_with("on_pipeline_error"))
+    );
 }
