@@ -162,6 +162,9 @@ fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
             }
         },
     };
+    // Ctrl-C or SIGTERM: no node starts after it, running steps are stopped, the run ends
+    // cancelled and on_pipeline_error fires.
+    let _ = ctrlc::set_handler(kedrust_runner::cancel);
     let started = std::time::Instant::now();
     let prepared = match kedrust_runner::prepare(project, root.to_owned(), &options) {
         Ok(p) => p,

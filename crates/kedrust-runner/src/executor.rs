@@ -161,6 +161,19 @@ pub(crate) fn execute(
     }
 }
 
+static CANCELLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks the running run to stop: no node starts after this, child processes are killed,
+/// and the run ends cancelled (Ctrl-C, SIGTERM).
+pub fn cancel() {
+    CANCELLED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether [`cancel`] was called.
+pub fn is_cancelled() -> bool {
+    CANCELLED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Runs one node, wherever it runs.
 type Work<'a> = &'a (dyn Fn(&Node) -> Result<(), RunError> + Sync);
 
@@ -194,6 +207,12 @@ fn sequential(
     let total = pipeline.len();
     let mut done = Vec::with_capacity(total);
     for node in pipeline.nodes() {
+        if is_cancelled() {
+            return Err(Failure {
+                error: RunError::Cancelled,
+                done,
+            });
+        }
         let (result, took) = timed(work, node, observe);
         if let Err(error) = result {
             return Err(Failure { error, done });
@@ -258,6 +277,9 @@ fn threaded(
     let worker = || {
         let mut s = schedule.lock().unwrap_or_else(|e| e.into_inner());
         loop {
+            if is_cancelled() && s.failure.is_none() {
+                s.failure = Some(RunError::Cancelled);
+            }
             let next = if s.failure.is_none() {
                 s.ready.pop_front()
             } else {

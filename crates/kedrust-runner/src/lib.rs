@@ -28,7 +28,7 @@ mod trace;
 
 pub use child::run_child;
 pub use error::{HookError, RunError};
-pub use executor::{Failure, Observer, RunEvent, Runner, run_nodes};
+pub use executor::{Failure, Observer, RunEvent, Runner, cancel, is_cancelled, run_nodes};
 pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult, RunState,

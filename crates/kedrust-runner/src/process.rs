@@ -45,7 +45,7 @@ impl Launcher {
     /// Runs `node` in a child and waits for it.
     pub fn run(&self, node: &Node) -> Result<(), RunError> {
         let name = node.node_name();
-        let status = Command::new(&self.exe)
+        let mut child = Command::new(&self.exe)
             .arg("--project-dir")
             .arg(&self.project_dir)
             .arg(CHILD_COMMAND)
@@ -53,11 +53,29 @@ impl Launcher {
             .arg(&self.run_dir)
             .arg("--node")
             .arg(name)
-            .status()
+            .spawn()
             .map_err(|e| RunError::Crashed {
                 node: name.to_owned(),
                 message: format!("cannot start {}: {e}", self.exe.display()),
             })?;
+        // Waits, polling, so that a cancelled run stops its running steps.
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if crate::executor::is_cancelled() => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(RunError::Cancelled);
+                }
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                Err(e) => {
+                    return Err(RunError::Crashed {
+                        node: name.to_owned(),
+                        message: format!("cannot wait for its process: {e}"),
+                    });
+                }
+            }
+        };
         if status.success() {
             return Ok(());
         }

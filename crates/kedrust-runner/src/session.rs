@@ -217,12 +217,16 @@ pub(crate) fn fire_failure(
     {
         tracing::error!("{hook_error}");
     }
+    let (kind, status) = match error {
+        RunError::Cancelled => (EventKind::RunCanceled, RunStatus::Canceled),
+        _ => (EventKind::RunFailure, RunStatus::Failure),
+    };
     hooks.record(
-        EventKind::RunFailure,
+        kind,
         &error.to_string(),
         json!({"error": error.to_string()}),
     );
-    let _ = store.finish(&run_id, RunStatus::Failure);
+    let _ = store.finish(&run_id, status);
 }
 
 /// Writes the orchestrator's heartbeat until stopped.

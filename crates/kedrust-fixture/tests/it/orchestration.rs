@@ -330,3 +330,46 @@ fn a_failed_step_is_retried_as_its_job_says() {
             .any(|l| l.starts_with("on_pipeline_error"))
     );
 }
+
+#[test]
+fn ctrl_c_stops_running_steps_marks_the_run_canceled_and_fires_on_pipeline_error() {
+    let f = Fixture::new("basic");
+    let block = f.path().join("block");
+    let mut orchestrator = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
+        .args(["--project-dir"])
+        .arg(f.path())
+        .args(["run", "-p", "failing", "-r", "process"])
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .env("KEDRUST_FIXTURE_BLOCK", &block)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&block);
+    let step: u32 = std::fs::read_to_string(&block).unwrap().parse().unwrap();
+    Command::new("kill")
+        .args(["-INT", &orchestrator.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(orchestrator.wait().unwrap().code(), Some(1));
+    let step_alive = Command::new("kill")
+        .args(["-0", &step.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(!step_alive, "the running step was stopped");
+    let (head, events) = f.events(&f.last_run_id());
+    assert!(head.contains("CANCELED"), "{head}");
+    assert_eq!(events.last().unwrap().0, "RUN_CANCELED");
+    let lines = f.trace_lines();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("on_pipeline_error"))
+            .count(),
+        1
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("after_check")),
+        "no node started after it"
+    );
+}
