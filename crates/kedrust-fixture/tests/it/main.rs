@@ -4,6 +4,7 @@
 mod cli;
 mod lifecycle;
 mod orchestration;
+mod scenarios;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
