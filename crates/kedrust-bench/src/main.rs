@@ -8,16 +8,21 @@ mod catalog;
 #[cfg(feature = "frames")]
 mod frames;
 mod pipeline_model;
+mod process_runner;
 mod report;
 mod runners;
 mod shapes;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
+const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|process-runner|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if process_runner::is_child(&args) {
+        // A step of the process-runner benchmark: this binary is the project.
+        return kedrust_cli::main(process_runner::project());
+    }
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -33,6 +38,7 @@ fn run(args: &[String]) -> Result<(), String> {
     };
     let mut sizes = match case.as_str() {
         "frames" => vec![1_000_000],
+        "process-runner" => vec![10, 100],
         _ => vec![10, 100, 1_000, 10_000],
     };
     let mut repeat = 9;
@@ -56,6 +62,10 @@ fn run(args: &[String]) -> Result<(), String> {
         "pipeline-model" => ("Pipeline model", pipeline_model::run(&sizes, repeat)),
         "catalog" => ("Catalog resolution", catalog::run(&sizes, repeat)),
         "runners" => ("Runner overhead per node", runners::run(&sizes, repeat)),
+        "process-runner" => (
+            "Multi-process executor overhead per step",
+            process_runner::run_bench(&sizes, repeat),
+        ),
         #[cfg(feature = "frames")]
         "frames" => ("DataFrame datasets", frames::run(&sizes, repeat)),
         #[cfg(not(feature = "frames"))]
