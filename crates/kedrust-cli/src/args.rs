@@ -44,6 +44,9 @@ pub(crate) enum Command {
     /// Runs recorded in the run store.
     #[command(subcommand)]
     Runs(RunsCommand),
+    /// The schedules of dagster.yml: list them, or serve them (launch each job on its cron).
+    #[command(subcommand)]
+    Schedules(SchedulesCommand),
     /// The jobs of dagster.yml.
     #[command(subcommand)]
     Jobs(JobsCommand),
@@ -158,6 +161,35 @@ pub(crate) enum RunsCommand {
     Logs {
         /// The run id.
         run_id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SchedulesCommand {
+    /// Every scheduled job with its cron, time zone and next tick.
+    List {
+        /// The environment.
+        #[arg(short, long)]
+        env: Option<String>,
+        /// The time the next tick is computed from (RFC 3339; default: now).
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Launches every scheduled job on its ticks, one run per tick.
+    Serve {
+        /// The environment.
+        #[arg(short, long)]
+        env: Option<String>,
+        /// Start a simulated clock here (RFC 3339): ticks up to --until run at once, in order,
+        /// without waiting.
+        #[arg(long, requires = "until")]
+        from: Option<String>,
+        /// Stop after the last tick at or before this time (RFC 3339; default: never).
+        #[arg(long)]
+        until: Option<String>,
+        /// Run ticks missed while a run was running (default: skip them, as Dagster does).
+        #[arg(long)]
+        catch_up: bool,
     },
 }
 

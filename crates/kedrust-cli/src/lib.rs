@@ -13,6 +13,7 @@ mod jobs;
 mod lists;
 mod output;
 mod runs;
+mod schedules;
 
 use clap::Parser;
 use kedrust_runner::Project;

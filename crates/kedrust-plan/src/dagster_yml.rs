@@ -334,13 +334,18 @@ fn schedule(c: &mut Checker<'_>, name: &str, value: &Json, path: &[&str]) -> Opt
         );
         return None;
     }
-    Some(Schedule {
+    let schedule = Schedule {
         name: name.to_owned(),
         cron_schedule: cron,
         execution_timezone: c.string(map, "execution_timezone", path),
         description: c.string(map, "description", path),
         metadata: map.get("metadata").cloned().unwrap_or(Json::Null),
-    })
+    };
+    if let Err(e) = crate::ticks::time_zone(&schedule) {
+        c.problem(&with(path, "execution_timezone"), e);
+        return None;
+    }
+    Some(schedule)
 }
 
 fn logger(c: &mut Checker<'_>, value: &Json, path: &[&str]) {

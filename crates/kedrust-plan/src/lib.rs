@@ -4,16 +4,17 @@
 //! loggers and retry policies, strictly validated), and the serialisable [`JobPlan`]: a start
 //! op every node op depends on, one op per node, an end op fed by every terminal node, op
 //! names that are valid Dagster names mapped to nodes through a stored map, and the memory
-//! datasets that cross op boundaries.
+//! datasets that cross op boundaries; and when schedules fire (`ticks`).
 //!
 //! Must never: run anything or keep run state; the orchestrator executes plans and keeps
 //! pipeline-level state in the run store.
-//! Not built yet (issue #5): the run store and the orchestrator.
 
 mod dagster_yml;
 mod plan;
 mod schema;
+mod ticks;
 
 pub use dagster_yml::{Backoff, DagsterConfig, Executor, Job, RetryPolicy, Schedule, parse};
 pub use plan::{Crossing, JobPlan, Op, OpKind, op_name};
 pub use schema::{Problem, Problems};
+pub use ticks::{next_tick, ticks, time_zone};

@@ -373,3 +373,32 @@ fn ctrl_c_stops_running_steps_marks_the_run_canceled_and_fires_on_pipeline_error
         "no node started after it"
     );
 }
+
+#[test]
+fn schedules_are_listed_and_served_on_a_simulated_clock() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["schedules", "list", "--at", "2026-01-01T00:30:00Z"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    insta::assert_snapshot!(out.stdout, @"chain_job_hourly_schedule: job chain_job, cron '0 * * * *' (UTC), next 2026-01-01T01:00:00+00:00");
+    let out = f.run(
+        &[
+            "schedules",
+            "serve",
+            "--from",
+            "2026-01-01T00:30:00Z",
+            "--until",
+            "2026-01-01T03:10:00Z",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "served 3 ticks\n");
+    let runs = f.run(&["runs", "list"], &[]).stdout;
+    assert_eq!(
+        runs.lines()
+            .filter(|l| l.contains("SUCCESS") && l.contains("job chain_job"))
+            .count(),
+        3,
+        "{runs}"
+    );
+}

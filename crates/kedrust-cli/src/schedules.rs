@@ -1,0 +1,161 @@
+//! `schedules list` and `schedules serve`: Dagster's schedules in embedded mode. A tick
+//! launches one run of its job; ticks missed while a run ran are skipped unless
+//! `--catch-up`. With `--from` the clock is simulated, so tests never wait.
+
+use crate::args::SchedulesCommand;
+use chrono::{DateTime, Utc};
+use kedrust_config::run_env;
+use kedrust_plan::{DagsterConfig, Job, next_tick};
+use kedrust_runner::{Project, RunOptions, prepare, run};
+use std::path::Path;
+use std::process::ExitCode;
+
+fn time(text: &str) -> Result<DateTime<Utc>, String> {
+    text.parse::<DateTime<Utc>>()
+        .map_err(|e| format!("'{text}' is not an RFC 3339 time (2026-01-01T00:00:00Z): {e}"))
+}
+
+fn scheduled(d: &DagsterConfig) -> Vec<&Job> {
+    d.jobs.iter().filter(|j| j.schedule.is_some()).collect()
+}
+
+fn dagster(project: &Project, root: &Path, env: &str) -> Result<DagsterConfig, String> {
+    let config = project
+        .config_loader(&root.join("conf"), env)
+        .load("dagster")
+        .map_err(|e| e.to_string())?;
+    let pipelines = project.load_pipelines().map_err(|e| e.to_string())?;
+    let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
+    kedrust_plan::parse(&config, &names).map_err(|e| e.to_string())
+}
+
+pub(crate) fn command(project: &Project, root: &Path, command: SchedulesCommand) -> ExitCode {
+    let result = match command {
+        SchedulesCommand::List { env, at } => list(project, root, env, at),
+        SchedulesCommand::Serve {
+            env,
+            from,
+            until,
+            catch_up,
+        } => serve(project, root, env, from, until, catch_up),
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+    at: Option<String>,
+) -> Result<String, String> {
+    let env = run_env(env.as_deref());
+    let now = at
+        .as_deref()
+        .map(time)
+        .transpose()?
+        .unwrap_or_else(Utc::now);
+    let d = dagster(project, root, &env)?;
+    let jobs = scheduled(&d);
+    if jobs.is_empty() {
+        return Ok("no scheduled jobs\n".into());
+    }
+    let mut out = String::new();
+    for job in jobs {
+        let s = job.schedule.as_ref().expect("scheduled");
+        let next = next_tick(s, now)?
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_else(|| "never".into());
+        out.push_str(&format!(
+            "{}: job {}, cron '{}' ({}), next {next}\n",
+            s.name,
+            job.name,
+            s.cron_schedule,
+            s.execution_timezone.as_deref().unwrap_or("UTC")
+        ));
+    }
+    Ok(out)
+}
+
+fn serve(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+    from: Option<String>,
+    until: Option<String>,
+    catch_up: bool,
+) -> Result<String, String> {
+    let env = run_env(env.as_deref());
+    let until = until.as_deref().map(time).transpose()?;
+    let simulated = from.as_deref().map(time).transpose()?;
+    let d = dagster(project, root, &env)?;
+    let jobs = scheduled(&d);
+    if jobs.is_empty() {
+        return Ok("no scheduled jobs to serve\n".into());
+    }
+    let _ = ctrlc::set_handler(kedrust_runner::cancel);
+    // The last tick served per job; the next tick is computed from it.
+    let mut last: Vec<DateTime<Utc>> = vec![simulated.unwrap_or_else(Utc::now); jobs.len()];
+    let mut launched = 0;
+    loop {
+        let mut due: Vec<(DateTime<Utc>, usize)> = Vec::new();
+        for (i, job) in jobs.iter().enumerate() {
+            if let Some(t) = next_tick(job.schedule.as_ref().expect("scheduled"), last[i])? {
+                due.push((t, i));
+            }
+        }
+        let Some(&(tick, i)) = due.iter().min() else {
+            break;
+        };
+        if until.is_some_and(|u| tick > u) || kedrust_runner::is_cancelled() {
+            break;
+        }
+        if simulated.is_none() {
+            while Utc::now() < tick && !kedrust_runner::is_cancelled() {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+        launched += 1;
+        let job = jobs[i];
+        tracing::info!(
+            "tick {tick} of {}: launching job {}",
+            job.schedule
+                .as_ref()
+                .map(|s| s.name.as_str())
+                .unwrap_or_default(),
+            job.name
+        );
+        launch(project, root, &env, &job.name);
+        // Without catch-up, ticks that passed during the run are skipped.
+        last[i] = if catch_up || simulated.is_some() {
+            tick
+        } else {
+            Utc::now().max(tick)
+        };
+    }
+    Ok(format!("served {launched} ticks\n"))
+}
+
+/// One run of `job`; its failure is the run's business (recorded, hooks fired), not the
+/// server's, which goes on to the next tick.
+fn launch(project: &Project, root: &Path, env: &str, job: &str) {
+    let options = RunOptions {
+        env: Some(env.to_owned()),
+        job: Some(job.to_owned()),
+        ..RunOptions::default()
+    };
+    let outcome = prepare(project, root.to_owned(), &options)
+        .and_then(|prepared| run(project, prepared, &|_| {}));
+    match outcome {
+        Ok(summary) => tracing::info!("run {} of job {job} succeeded", summary.run_id),
+        Err(e) => tracing::error!("job {job}: {e}"),
+    }
+}
