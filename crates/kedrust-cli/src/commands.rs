@@ -26,7 +26,7 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
         Command::Catalog(c) => catalog(project, &root, c),
         Command::Info => Ok(lists::info(project, &root)),
         Command::Jobs(JobsCommand::List { env }) => crate::jobs::list(project, &root, env),
-        Command::Runs(c) => crate::runs::show(&root, c),
+        Command::Runs(c) => crate::runs::show(project, &root, c),
         Command::Schedules(c) => return crate::schedules::command(project, &root, c),
         Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job),
         Command::Project(args) => return project_command(project, &root, &args),

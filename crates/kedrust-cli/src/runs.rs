@@ -12,8 +12,12 @@ fn seconds(r: &RunRecord) -> String {
 }
 
 /// Runs one `runs` command.
-pub(crate) fn show(root: &Path, command: RunsCommand) -> Result<String, String> {
-    let store = open_store(root).map_err(|e| e.to_string())?;
+pub(crate) fn show(
+    project: &kedrust_runner::Project,
+    root: &Path,
+    command: RunsCommand,
+) -> Result<String, String> {
+    let store = open_store(project, root).map_err(|e| e.to_string())?;
     let io = |e: kedrust_store::StoreError| e.to_string();
     match command {
         RunsCommand::List { limit } => {

@@ -116,12 +116,32 @@ fn fan() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+/// `slow_audit` is a terminal node of the first layer and finishes last; the chain after
+/// `source` ends earlier. The end op must wait for both (kedro-dagster's BUG-3).
+fn early_end() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(
+            |c: Param<i64>| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                *c
+            },
+            "params:count",
+            "audit_result",
+        )
+        .name("slow_audit"),
+        node(|c: Param<i64>| *c, "params:count", "source").name("source"),
+        node(|s: i64| s + 1, "source", "middle").name("middle"),
+        node(|m: i64| m + 1, "middle", "sink_result").name("sink"),
+    ])
+}
+
 fn register() -> Result<Pipelines, PipelineError> {
     let mut p = Pipelines::new();
     p.insert("chain".into(), chain()?);
     p.insert("failing".into(), failing()?);
     p.insert("fan".into(), fan()?);
     p.insert("opaque".into(), opaque()?);
+    p.insert("early_end".into(), early_end()?);
     p.insert("__default__".into(), chain()?);
     Ok(p)
 }

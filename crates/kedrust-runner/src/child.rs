@@ -45,7 +45,7 @@ fn child(
         .only_nodes(&[node_name])
         .map_err(|e| e.to_string())?;
     // The child records its saves in the same run store, under the node's op.
-    let store = open_store(&project_path).ok();
+    let store = open_store(project, &project_path).ok();
     let hooks = run_hooks(project, &prepared, store).map_err(|e| e.to_string())?;
     let op_of_node = prepared
         .plan

@@ -41,6 +41,7 @@ pub struct Project {
     registry: Registry,
     loader_setup: Vec<LoaderSetup>,
     commands: Vec<ProjectCommand>,
+    run_store: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Project {
@@ -67,7 +68,20 @@ impl Project {
             registry: Registry::with_builtins(),
             loader_setup: Vec::new(),
             commands: Vec::new(),
+            run_store: None,
         }
+    }
+
+    /// Where the run store lives (relative to the project; default `.kedrust/runs.db`);
+    /// `KEDRUST_RUN_STORE` overrides it.
+    pub fn run_store(mut self, path: impl Into<PathBuf>) -> Self {
+        self.run_store = Some(path.into());
+        self
+    }
+
+    /// The run store the project configured, if any.
+    pub fn run_store_setting(&self) -> Option<&Path> {
+        self.run_store.as_deref()
     }
 
     /// Adds a command of the project's own.

@@ -18,7 +18,7 @@ pub fn resume_options(
     project_path: &Path,
     run_id: &str,
 ) -> Result<RunOptions, SessionError> {
-    let store = open_store(project_path)?;
+    let store = open_store(project, project_path)?;
     let io = |e: kedrust_store::StoreError| SessionError::Io(e.to_string());
     let old = store.run(run_id).map_err(io)?.ok_or_else(|| {
         SessionError::Selection(format!(

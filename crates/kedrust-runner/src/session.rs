@@ -34,9 +34,22 @@ pub fn heartbeat_interval() -> Duration {
         .map_or(Duration::from_secs(1), Duration::from_millis)
 }
 
-/// Opens the project's run store.
-pub fn open_store(project_path: &std::path::Path) -> Result<Arc<RunStore>, SessionError> {
-    RunStore::open(&RunStore::default_path(project_path))
+/// Opens the project's run store: `KEDRUST_RUN_STORE`, else the project's setting
+/// ([`Project::run_store`]), else `<project>/.kedrust/runs.db`.
+pub fn open_store(
+    project: &Project,
+    project_path: &std::path::Path,
+) -> Result<Arc<RunStore>, SessionError> {
+    let configured = std::env::var_os(kedrust_store::STORE_ENV)
+        .is_none()
+        .then(|| project.run_store_setting())
+        .flatten();
+    let path = match configured {
+        Some(p) if p.is_relative() => project_path.join(p),
+        Some(p) => p.to_owned(),
+        None => RunStore::default_path(project_path),
+    };
+    RunStore::open(&path)
         .map(Arc::new)
         .map_err(|e| SessionError::Io(e.to_string()))
 }
@@ -86,7 +99,7 @@ pub fn run(
     prepared: Prepared,
     observe: Observer<'_>,
 ) -> Result<RunSummary, SessionError> {
-    let store = open_store(&prepared.project_path)?;
+    let store = open_store(project, &prepared.project_path)?;
     crate::orphans::sweep(project, &prepared.project_path, &store);
     let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?;
     let run_id = prepared.run_id.clone();

@@ -59,6 +59,12 @@ fn every_hook_fires_in_its_op_and_the_run_store_has_each_pipeline_hook_once() {
         assert_eq!(materialised, 3, "{runner}: doubled, report, summary");
         assert_eq!(events.first().unwrap().0, "RUN_START");
         assert_eq!(events.last().unwrap().0, "RUN_SUCCESS");
+        assert!(
+            !f.trace_lines()
+                .iter()
+                .any(|l| l.starts_with("on_pipeline_error")),
+            "{runner}: never on success"
+        );
     }
 }
 
@@ -401,4 +407,44 @@ fn schedules_are_listed_and_served_on_a_simulated_clock() {
         3,
         "{runs}"
     );
+}
+
+#[test]
+fn the_end_op_fires_after_a_slow_terminal_node_of_the_first_layer() {
+    for runner in ["thread", "process"] {
+        let f = Fixture::new("basic");
+        let out = f.run(
+            &["run", "-p", "early_end", "-r", runner, "--max-workers", "2"],
+            &[],
+        );
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        let lines = f.trace_lines();
+        let audit_done = lines
+            .iter()
+            .position(|l| l == "after_dataset_saved slow_audit audit_result")
+            .unwrap();
+        let sink_done = lines
+            .iter()
+            .position(|l| l == "after_dataset_saved sink sink_result")
+            .unwrap();
+        let end = lines
+            .iter()
+            .position(|l| l.starts_with("after_pipeline_run"))
+            .unwrap();
+        assert!(sink_done < audit_done, "{runner}: the chain ends first");
+        assert!(
+            audit_done < end,
+            "{runner}: the end op waits for the first-layer terminal node"
+        );
+    }
+}
+
+#[test]
+fn the_run_store_can_move() {
+    let f = Fixture::new("basic");
+    let moved = [("KEDRUST_RUN_STORE", "elsewhere/store.db")];
+    assert_eq!(f.run(&["run"], &moved).code, 0);
+    assert!(f.path().join("elsewhere/store.db").is_file());
+    assert!(!f.path().join(".kedrust/runs.db").exists());
+    assert!(f.run(&["runs", "list"], &moved).stdout.contains("SUCCESS"));
 }
