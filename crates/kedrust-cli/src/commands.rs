@@ -38,6 +38,11 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
             };
         }
     };
+    print_or_fail(result)
+}
+
+/// Prints a command's text (exit 0) or its error (exit 2).
+pub(crate) fn print_or_fail(result: Result<String, String>) -> ExitCode {
     match result {
         Ok(text) => {
             print!("{text}");

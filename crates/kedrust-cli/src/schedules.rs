@@ -39,16 +39,7 @@ pub(crate) fn command(project: &Project, root: &Path, command: SchedulesCommand)
             catch_up,
         } => serve(project, root, env, from, until, catch_up),
     };
-    match result {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
-        }
-    }
+    crate::commands::print_or_fail(result)
 }
 
 fn list(

@@ -67,6 +67,21 @@ impl Fixture {
         }
     }
 
+    /// Starts the fixture binary with `args` without waiting, tracing hooks.
+    pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
+            .arg("--project-dir")
+            .arg(self.path())
+            .args(args)
+            .env("KEDRUST_TRACE_HOOKS", self.trace_path())
+            .env("KEDRUST_FIXTURE_RECORD", self.record_path())
+            .env_remove("KEDRUST_ENV")
+            .envs(env.iter().copied())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// The trace's lines, parsed.
     pub fn trace(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.trace_path())

@@ -2,7 +2,7 @@
 //! kind (a killed step, a killed orchestrator) firing `on_pipeline_error` exactly once.
 
 use crate::Fixture;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RUNNERS: [&str; 3] = ["sequential", "thread", "process"];
@@ -130,15 +130,10 @@ fn a_resumed_run_runs_only_what_failed_or_never_ran() {
 fn a_sigkilled_step_fails_the_run_and_fires_on_pipeline_error_once() {
     let f = Fixture::new("basic");
     let block = f.path().join("block");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
-        .args(["--project-dir"])
-        .arg(f.path())
-        .args(["run", "-p", "failing", "-r", "process"])
-        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .env("KEDRUST_FIXTURE_BLOCK", &block)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = f.spawn(
+        &["run", "-p", "failing", "-r", "process"],
+        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
+    );
     wait_for(&block);
     // The step's pid, as the run store recorded it.
     let run_id = f.last_run_id();
@@ -184,16 +179,13 @@ fn a_killed_orchestrator_is_found_by_the_next_run_which_fires_on_pipeline_error_
     let f = Fixture::new("basic");
     let block = f.path().join("block");
     let fast = [("KEDRUST_HEARTBEAT_MS", "50")];
-    let mut orchestrator = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
-        .args(["--project-dir"])
-        .arg(f.path())
-        .args(["run", "-p", "failing"])
-        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .env("KEDRUST_FIXTURE_BLOCK", &block)
-        .env("KEDRUST_HEARTBEAT_MS", "50")
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut orchestrator = f.spawn(
+        &["run", "-p", "failing"],
+        &[
+            ("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap()),
+            ("KEDRUST_HEARTBEAT_MS", "50"),
+        ],
+    );
     wait_for(&block);
     let orphan = f.last_run_id();
     let shown = f.run(&["runs", "show", &orphan], &fast).stdout;
@@ -341,15 +333,10 @@ fn a_failed_step_is_retried_as_its_job_says() {
 fn ctrl_c_stops_running_steps_marks_the_run_canceled_and_fires_on_pipeline_error() {
     let f = Fixture::new("basic");
     let block = f.path().join("block");
-    let mut orchestrator = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
-        .args(["--project-dir"])
-        .arg(f.path())
-        .args(["run", "-p", "failing", "-r", "process"])
-        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .env("KEDRUST_FIXTURE_BLOCK", &block)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut orchestrator = f.spawn(
+        &["run", "-p", "failing", "-r", "process"],
+        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
+    );
     wait_for(&block);
     let step: u32 = std::fs::read_to_string(&block).unwrap().parse().unwrap();
     Command::new("kill")
