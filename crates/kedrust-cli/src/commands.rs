@@ -151,6 +151,7 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         run_id: None,
         job: args.job.clone(),
         parent_run_id: None,
+        tags: Default::default(),
     })
 }
 

@@ -53,6 +53,9 @@ pub(crate) fn show(
                 run.pid,
                 seconds(&run)
             );
+            for (k, v) in &run.tags {
+                out.push_str(&format!("  tag {k} = {v}\n"));
+            }
             for e in store.events(&run_id).map_err(io)? {
                 out.push_str(&format!(
                     "{:>4}  {:<21}  {:<40}  {}\n",

@@ -124,7 +124,12 @@ fn serve(
                 .unwrap_or_default(),
             job.name
         );
-        launch(project, root, &env, &job.name);
+        let schedule = job
+            .schedule
+            .as_ref()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        launch(project, root, &env, &job.name, &schedule, tick);
         // Without catch-up, ticks that passed during the run are skipped.
         last[i] = if catch_up || simulated.is_some() {
             tick
@@ -137,10 +142,25 @@ fn serve(
 
 /// One run of `job`; its failure is the run's business (recorded, hooks fired), not the
 /// server's, which goes on to the next tick.
-fn launch(project: &Project, root: &Path, env: &str, job: &str) {
+fn launch(
+    project: &Project,
+    root: &Path,
+    env: &str,
+    job: &str,
+    schedule: &str,
+    tick: DateTime<Utc>,
+) {
     let options = RunOptions {
         env: Some(env.to_owned()),
         job: Some(job.to_owned()),
+        tags: [
+            ("dagster/schedule_name".to_owned(), schedule.to_owned()),
+            (
+                "dagster/scheduled_execution_time".to_owned(),
+                tick.to_rfc3339(),
+            ),
+        ]
+        .into(),
         ..RunOptions::default()
     };
     let outcome = prepare(project, root.to_owned(), &options)

@@ -39,6 +39,9 @@ pub struct RunOptions {
     /// The run this one resumes (`--resume`).
     #[serde(default)]
     pub parent_run_id: Option<String>,
+    /// Run tags (a schedule's run carries `dagster/schedule_name`).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
 }
 
 impl Default for RunOptions {
@@ -55,6 +58,7 @@ impl Default for RunOptions {
             run_id: None,
             job: None,
             parent_run_id: None,
+            tags: BTreeMap::new(),
         }
     }
 }

@@ -116,6 +116,15 @@ pub fn run(
             plan: serde_json::to_value(&prepared.plan).unwrap_or_default(),
             parent_run_id: options.parent_run_id.clone(),
             pid: std::process::id(),
+            tags: {
+                let mut tags = options.tags.clone();
+                tags.insert("kedrust/env".into(), prepared.env.clone());
+                tags.insert(
+                    "kedrust/pipeline".into(),
+                    prepared.plan.pipeline_name.clone(),
+                );
+                tags
+            },
         })
         .map_err(|e| SessionError::Io(e.to_string()))?;
     let heartbeat = Heartbeat::start(Arc::clone(&store), &run_id);

@@ -53,6 +53,8 @@ pub struct NewRun {
     pub parent_run_id: Option<String>,
     /// The orchestrator's process id.
     pub pid: u32,
+    /// Dagster-style run tags (`dagster/schedule_name`, `kedrust/env`, ...).
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 /// A recorded run.
@@ -74,6 +76,8 @@ pub struct RunRecord {
     pub pid: u32,
     /// The run it resumes.
     pub parent_run_id: Option<String>,
+    /// Its tags.
+    pub tags: std::collections::BTreeMap<String, String>,
     /// The options.
     pub options: Json,
     /// The plan.

@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS runs (
     parent_run_id TEXT,
     options TEXT NOT NULL,
     plan TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}',
     failure_hook_claimed INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
@@ -116,8 +117,8 @@ impl RunStore {
         let now = now_ns();
         self.with(|c| {
             c.execute(
-                "INSERT INTO runs (run_id, job, status, started_ns, heartbeat_ns, pid, parent_run_id, options, plan)
-                 VALUES (?1, ?2, 'STARTED', ?3, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO runs (run_id, job, status, started_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags)
+                 VALUES (?1, ?2, 'STARTED', ?3, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     run.run_id,
                     run.job,
@@ -125,7 +126,8 @@ impl RunStore {
                     run.pid,
                     run.parent_run_id,
                     run.options.to_string(),
-                    run.plan.to_string()
+                    run.plan.to_string(),
+                    serde_json::to_string(&run.tags).unwrap_or_default()
                 ],
             )
         })?;
@@ -274,13 +276,13 @@ impl RunStore {
     }
 }
 
-const RUN_COLUMNS: &str =
-    "run_id, job, status, started_ns, ended_ns, heartbeat_ns, pid, parent_run_id, options, plan";
+const RUN_COLUMNS: &str = "run_id, job, status, started_ns, ended_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags";
 
 fn run_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     let status: String = r.get(2)?;
     let options: String = r.get(8)?;
     let plan: String = r.get(9)?;
+    let tags: String = r.get(10)?;
     Ok(RunRecord {
         run_id: r.get(0)?,
         job: r.get(1)?,
@@ -290,6 +292,7 @@ fn run_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         heartbeat_ns: r.get(5)?,
         pid: r.get(6)?,
         parent_run_id: r.get(7)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
         options: serde_json::from_str(&options).unwrap_or(Json::Null),
         plan: serde_json::from_str(&plan).unwrap_or(Json::Null),
     })
@@ -307,6 +310,7 @@ mod tests {
             plan: serde_json::json!({"ops": []}),
             parent_run_id: None,
             pid: 42,
+            tags: [("kedrust/env".to_owned(), "local".to_owned())].into(),
         }
     }
 

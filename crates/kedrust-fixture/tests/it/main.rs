@@ -139,6 +139,7 @@ impl Fixture {
         let mut lines = out.stdout.lines();
         let head = lines.next().unwrap_or_default().to_owned();
         let events = lines
+            .filter(|l| !l.starts_with("  tag "))
             .map(|l| {
                 let parts: Vec<&str> = l.split_whitespace().collect();
                 let kind = parts.get(1).copied().unwrap_or_default().to_owned();
