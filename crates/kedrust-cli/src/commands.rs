@@ -19,6 +19,8 @@ const BAD_INPUT: u8 = 2;
 
 pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
     let root = project.locate(cli.project_dir.as_deref());
+    // MLflow tracking is on wherever an environment has an mlflow.yml.
+    let project = &kedrust_mlflow::enable_if_configured(project.clone(), &root);
     let result = match cli.command {
         Command::Run(args) => return run(project, &root, &args),
         Command::Pipeline(PipelineCommand::List) => lists::pipelines(project),

@@ -1,6 +1,51 @@
-//! MLflow tracking (issue #7, not built yet).
+//! MLflow tracking through hooks.
 //!
-//! Will own: `mlflow.yml`, a small blocking REST client, and the hook that opens one run per
-//! pipeline run and a nested run per node in every execution mode.
+//! Owns: `mlflow.yml` (kedro-mlflow's keys), a blocking REST client with timeouts and
+//! retries, the [`MlflowHook`] (a parent run per pipeline run tagged `kedrust.run_id`, a
+//! nested run per node with its parameters, duration and status, closed FINISHED or FAILED in
+//! every mode and every process), and `mlflow.MetricsDataset`.
 //!
-//! Must never: hang on an unreachable server, or keep run ids in memory across processes.
+//! Must never: pull an async runtime, or keep run state in one process's memory: what the
+//! start op learns goes to the run's state in the run store.
+
+mod client;
+mod config;
+mod hook;
+mod metrics;
+
+pub use client::{Client, MlflowError, now_ms};
+pub use config::{LongParams, MlflowConfig, params_to_log};
+pub use hook::{MlflowHook, STATE_KEY};
+pub use metrics::MetricsDataset;
+
+use kedrust_runner::Project;
+use std::path::Path;
+
+/// Adds the tracking hook and `mlflow.MetricsDataset` when some environment of the project
+/// has an `mlflow.yml` (the hook does nothing in an environment without one).
+pub fn enable_if_configured(project: Project, project_path: &Path) -> Project {
+    if !has_mlflow_config(&project_path.join("conf")) {
+        return project;
+    }
+    let name = project.name().to_owned();
+    project
+        .datasets(|r| {
+            r.register(metrics::dataset_type());
+        })
+        .hook(MlflowHook::new(name))
+}
+
+fn has_mlflow_config(conf: &Path) -> bool {
+    let Ok(envs) = std::fs::read_dir(conf) else {
+        return false;
+    };
+    envs.filter_map(Result::ok).any(|env| {
+        std::fs::read_dir(env.path())
+            .map(|files| {
+                files
+                    .filter_map(Result::ok)
+                    .any(|f| f.file_name().to_string_lossy().starts_with("mlflow"))
+            })
+            .unwrap_or(false)
+    })
+}

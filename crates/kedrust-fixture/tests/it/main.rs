@@ -3,6 +3,7 @@
 
 mod cli;
 mod lifecycle;
+mod mlflow;
 mod orchestration;
 mod scenarios;
 

@@ -1,0 +1,258 @@
+//! MLflow tracking against a real `mlflow server` on 127.0.0.1, installed by scripts/test
+//! into `.venv-test` (pinned in `python-pins.txt`). One server for every case: it takes
+//! seconds to start.
+
+use crate::Fixture;
+use kedrust_mlflow::Client;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    uri: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn mlflow_binary() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/mlflow");
+    assert!(
+        venv.is_file(),
+        "MLflow is not installed for the tests: run ./scripts/test, or \
+         python3 -m venv .venv-test && .venv-test/bin/pip install -r python-pins.txt"
+    );
+    venv
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let db = format!("sqlite:///{}", dir.path().join("mlflow.db").display());
+    let child = Command::new(mlflow_binary())
+        .args([
+            "server",
+            "--backend-store-uri",
+            &db,
+            "--default-artifact-root",
+        ])
+        .arg(dir.path().join("artifacts"))
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--workers",
+            "1",
+        ])
+        .env("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let uri = format!("http://127.0.0.1:{port}");
+    let server = Server {
+        child,
+        uri,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let client = Client::new(&server.uri);
+    while client.experiment_by_name("Default").is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "mlflow server did not start within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    server
+}
+
+fn runs(client: &Client, experiment: &str, filter: &str) -> Vec<Json> {
+    client.search_runs(experiment, filter).unwrap()
+}
+
+fn tag<'a>(run: &'a Json, key: &str) -> Option<&'a str> {
+    run["data"]["tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["key"] == key)
+        .and_then(|t| t["value"].as_str())
+}
+
+fn param<'a>(run: &'a Json, key: &str) -> Option<&'a str> {
+    run["data"]["params"]
+        .as_array()?
+        .iter()
+        .find(|t| t["key"] == key)
+        .and_then(|t| t["value"].as_str())
+}
+
+#[test]
+fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
+    let server = start_server();
+    let client = Client::new(&server.uri);
+    let env = [("MLFLOW_TRACKING_URI", server.uri.as_str())];
+    for runner in ["sequential", "process"] {
+        let f = Fixture::new("basic");
+        let out = f.run(&["run", "--env", "mlflow", "-r", runner], &env);
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+        let (experiment, _) = client
+            .experiment_by_name("kedrust-fixture")
+            .unwrap()
+            .unwrap();
+        let parents = runs(
+            &client,
+            &experiment,
+            &format!(
+                "tags.`kedrust.run_id` = '{run_id}' and tags.`mlflow.source.name` = 'kedrust'"
+            ),
+        );
+        assert_eq!(parents.len(), 1, "{runner}");
+        let parent = &parents[0];
+        assert_eq!(parent["info"]["status"], "FINISHED", "{runner}");
+        assert_eq!(
+            param(parent, "count"),
+            Some("4"),
+            "{runner}: the run's parameters"
+        );
+        let parent_id = parent["info"]["run_id"].as_str().unwrap();
+        let children = runs(
+            &client,
+            &experiment,
+            &format!("tags.mlflow.parentRunId = '{parent_id}'"),
+        );
+        let names: Vec<&str> = children
+            .iter()
+            .filter_map(|c| tag(c, "kedrust.node"))
+            .collect();
+        assert_eq!(
+            names,
+            ["make_numbers", "double", "total", "summarise"],
+            "{runner}"
+        );
+        assert!(
+            children.iter().all(|c| c["info"]["status"] == "FINISHED"),
+            "{runner}"
+        );
+        assert_eq!(
+            param(&children[0], "count"),
+            Some("4"),
+            "{runner}: a node's params: inputs"
+        );
+        assert_eq!(param(&children[2], "offset"), Some("100"), "{runner}");
+    }
+
+    // A failing run closes the parent and the failing node's run as FAILED.
+    let f = Fixture::new("basic");
+    let out = f.run(
+        &[
+            "run",
+            "--env",
+            "mlflow",
+            "-p",
+            "failing",
+            "--params",
+            "fail=true",
+        ],
+        &env,
+    );
+    assert_eq!(out.code, 1);
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    let (experiment, _) = client
+        .experiment_by_name("kedrust-fixture")
+        .unwrap()
+        .unwrap();
+    let parent = &runs(
+        &client,
+        &experiment,
+        &format!("tags.`kedrust.run_id` = '{run_id}' and tags.`mlflow.source.name` = 'kedrust'"),
+    )[0];
+    assert_eq!(parent["info"]["status"], "FAILED");
+    assert!(
+        tag(parent, "kedrust.error")
+            .unwrap()
+            .contains("the fail switch is on")
+    );
+    let parent_id = parent["info"]["run_id"].as_str().unwrap();
+    let check = runs(
+        &client,
+        &experiment,
+        &format!("tags.mlflow.parentRunId = '{parent_id}' and tags.`kedrust.node` = 'check'"),
+    );
+    assert_eq!(check[0]["info"]["status"], "FAILED");
+
+    // A metrics dataset logs a node's output on that node's run.
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--env", "mlflow", "-p", "fan"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    let join = runs(
+        &client,
+        &experiment,
+        &format!("tags.`kedrust.run_id` = '{run_id}' and tags.`kedrust.node` = 'join'"),
+    );
+    let metrics = join[0]["data"]["metrics"].as_array().unwrap();
+    assert!(
+        metrics
+            .iter()
+            .any(|m| m["key"] == "sum" && m["value"] == 42.0),
+        "{metrics:?}"
+    );
+
+    // Without mlflow.yml in the environment, nothing is tracked.
+    let before = runs(&client, &experiment, "attributes.status = 'FINISHED'").len();
+    assert_eq!(Fixture::new("basic").run(&["run"], &env).code, 0);
+    assert_eq!(
+        runs(&client, &experiment, "attributes.status = 'FINISHED'").len(),
+        before
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error_and_never_a_hang() {
+    let f = Fixture::new("basic");
+    let uri = format!("http://127.0.0.1:{}", free_port());
+    let started = Instant::now();
+    let out = f.run(
+        &["run", "--env", "mlflow"],
+        &[("MLFLOW_TRACKING_URI", uri.as_str())],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "bounded by timeouts and retries"
+    );
+    assert!(
+        out.stderr.contains(&format!("hook 'MlflowHook' failed in before_pipeline_run: MLflow at {uri}: cannot reach the server")),
+        "{}",
+        out.stderr
+    );
+    assert!(f.nodes_run().is_empty(), "no node ran");
+}

@@ -1,0 +1,260 @@
+//! A small blocking client of MLflow's REST API (`/api/2.0/mlflow/`): timeouts on every call,
+//! retries on connection errors and 5xx, and MLflow's `error_code` in every error.
+
+use serde_json::{Value as Json, json};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// An MLflow call that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("MLflow at {uri}: {message}")]
+pub struct MlflowError {
+    /// The tracking URI.
+    pub uri: String,
+    /// What went wrong (the server's `error_code` and message, or the connection error).
+    pub message: String,
+    /// The HTTP status, when the server answered.
+    pub status: Option<u16>,
+}
+
+/// Milliseconds since the epoch, MLflow's timestamps.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A tracking server.
+#[derive(Clone)]
+pub struct Client {
+    uri: String,
+    agent: ureq::Agent,
+    attempts: u32,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Client({})", self.uri)
+    }
+}
+
+impl Client {
+    /// A client of `uri` (`http://127.0.0.1:5000`), with a 10 s timeout per call and three
+    /// attempts for unreachable servers and server errors.
+    pub fn new(uri: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .timeout_connect(Some(Duration::from_secs(3)))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Self {
+            uri: uri.trim_end_matches('/').to_owned(),
+            agent,
+            attempts: 3,
+        }
+    }
+
+    /// The tracking URI.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    fn fail(&self, message: impl Into<String>, status: Option<u16>) -> MlflowError {
+        MlflowError {
+            uri: self.uri.clone(),
+            message: message.into(),
+            status,
+        }
+    }
+
+    /// One call, retried on connection errors and 5xx with a short backoff.
+    fn call(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, MlflowError> {
+        let url = format!("{}/api/2.0/mlflow/{path}", self.uri);
+        let mut last = None;
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
+            }
+            let sent = match (method, body) {
+                ("GET", _) => self.agent.get(&url).call(),
+                (_, Some(b)) => self.agent.post(&url).send_json(b),
+                (_, None) => self.agent.post(&url).send_json(json!({})),
+            };
+            let mut response = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    last = Some(self.fail(format!("cannot reach the server: {e}"), None));
+                    continue;
+                }
+            };
+            let status = response.status().as_u16();
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            let parsed: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+            if status < 300 {
+                return Ok(parsed);
+            }
+            let message = match (parsed.get("error_code"), parsed.get("message")) {
+                (Some(code), Some(msg)) => format!(
+                    "{} {}: {}",
+                    status,
+                    code.as_str().unwrap_or(""),
+                    msg.as_str().unwrap_or("")
+                ),
+                _ => format!("{status} {}", text.chars().take(200).collect::<String>()),
+            };
+            let error = self.fail(format!("{path}: {message}"), Some(status));
+            if status < 500 {
+                return Err(error);
+            }
+            last = Some(error);
+        }
+        Err(last.unwrap_or_else(|| self.fail("no attempt was made", None)))
+    }
+
+    /// The experiment called `name`: `(id, deleted)`, or `None`.
+    pub fn experiment_by_name(&self, name: &str) -> Result<Option<(String, bool)>, MlflowError> {
+        let path = format!("experiments/get-by-name?experiment_name={}", encode(name));
+        match self.call("GET", &path, None) {
+            Ok(r) => Ok(Some((
+                r["experiment"]["experiment_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                r["experiment"]["lifecycle_stage"] == "deleted",
+            ))),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates an experiment and returns its id.
+    pub fn create_experiment(&self, name: &str) -> Result<String, MlflowError> {
+        let r = self.call("POST", "experiments/create", Some(&json!({"name": name})))?;
+        Ok(r["experiment_id"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Restores a deleted experiment.
+    pub fn restore_experiment(&self, id: &str) -> Result<(), MlflowError> {
+        self.call(
+            "POST",
+            "experiments/restore",
+            Some(&json!({"experiment_id": id})),
+        )
+        .map(|_| ())
+    }
+
+    /// Creates a run and returns its id.
+    pub fn create_run(
+        &self,
+        experiment_id: &str,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> Result<String, MlflowError> {
+        let tags: Vec<Json> = tags
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
+        let r = self.call(
+            "POST",
+            "runs/create",
+            Some(&json!({"experiment_id": experiment_id, "run_name": name, "start_time": now_ms(), "tags": tags})),
+        )?;
+        Ok(r["run"]["info"]["run_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// Logs parameters (in batches of 100, MLflow's limit).
+    pub fn log_params(&self, run_id: &str, params: &[(String, String)]) -> Result<(), MlflowError> {
+        for chunk in params.chunks(100) {
+            let params: Vec<Json> = chunk
+                .iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect();
+            self.call(
+                "POST",
+                "runs/log-batch",
+                Some(&json!({"run_id": run_id, "params": params})),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Logs metrics at `step` (in batches of 1000).
+    pub fn log_metrics(
+        &self,
+        run_id: &str,
+        metrics: &[(String, f64)],
+        step: i64,
+    ) -> Result<(), MlflowError> {
+        let ts = now_ms();
+        for chunk in metrics.chunks(1000) {
+            let metrics: Vec<Json> = chunk
+                .iter()
+                .map(|(k, v)| json!({"key": k, "value": v, "timestamp": ts, "step": step}))
+                .collect();
+            self.call(
+                "POST",
+                "runs/log-batch",
+                Some(&json!({"run_id": run_id, "metrics": metrics})),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Sets a tag.
+    pub fn set_tag(&self, run_id: &str, key: &str, value: &str) -> Result<(), MlflowError> {
+        self.call(
+            "POST",
+            "runs/set-tag",
+            Some(&json!({"run_id": run_id, "key": key, "value": value})),
+        )
+        .map(|_| ())
+    }
+
+    /// Ends a run with `status` (`FINISHED`, `FAILED`, `KILLED`).
+    pub fn end_run(&self, run_id: &str, status: &str) -> Result<(), MlflowError> {
+        self.call(
+            "POST",
+            "runs/update",
+            Some(&json!({"run_id": run_id, "status": status, "end_time": now_ms()})),
+        )
+        .map(|_| ())
+    }
+
+    /// Runs of `experiment_id` matching an MLflow search `filter`, oldest first.
+    pub fn search_runs(&self, experiment_id: &str, filter: &str) -> Result<Vec<Json>, MlflowError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut body = json!({
+                "experiment_ids": [experiment_id],
+                "filter": filter,
+                "max_results": 1000,
+                "order_by": ["attributes.start_time ASC"],
+            });
+            if let Some(t) = &token {
+                body["page_token"] = json!(t);
+            }
+            let r = self.call("POST", "runs/search", Some(&body))?;
+            out.extend(r["runs"].as_array().cloned().unwrap_or_default());
+            match r["next_page_token"].as_str() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

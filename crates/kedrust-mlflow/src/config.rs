@@ -1,0 +1,250 @@
+//! `conf/<env>/mlflow.yml`, with kedro-mlflow's keys and defaults, checked strictly.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MlflowConfig {
+    /// Where the server is.
+    pub server: Server,
+    /// What is tracked.
+    pub tracking: Tracking,
+    /// `mlflow ui` settings (kept for kedro-mlflow compatibility).
+    pub ui: Json,
+}
+
+/// `server:`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Server {
+    /// An http(s) URI; else `MLFLOW_TRACKING_URI`.
+    pub mlflow_tracking_uri: Option<String>,
+    /// Accepted, unused.
+    pub mlflow_registry_uri: Option<String>,
+    /// The name of a credentials entry (`MLFLOW_TRACKING_TOKEN`, or `MLFLOW_TRACKING_USERNAME`
+    /// and `MLFLOW_TRACKING_PASSWORD`).
+    pub credentials: Option<String>,
+    /// Accepted, unused.
+    pub request_header_provider: Option<Json>,
+}
+
+/// `tracking:`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tracking {
+    /// Pipelines not tracked.
+    pub disable_tracking: DisableTracking,
+    /// The experiment.
+    pub experiment: Experiment,
+    /// The pipeline run.
+    pub run: RunOptions,
+    /// How parameters are logged.
+    pub params: Params,
+}
+
+/// `tracking.disable_tracking:`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisableTracking {
+    /// Runs whose pipelines are all listed are not tracked.
+    pub pipelines: Vec<String>,
+    /// Accepted (kedrust never autologs).
+    pub disable_autologging: bool,
+}
+
+/// `tracking.experiment:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Experiment {
+    /// The experiment (default: the project's name); created if missing.
+    pub name: Option<String>,
+    /// Accepted, unused.
+    pub create_experiment_kwargs: Option<Json>,
+    /// Restore the experiment if it was deleted.
+    pub restore_if_deleted: bool,
+}
+
+impl Default for Experiment {
+    fn default() -> Self {
+        Self {
+            name: None,
+            create_experiment_kwargs: None,
+            restore_if_deleted: true,
+        }
+    }
+}
+
+/// `tracking.run:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunOptions {
+    /// Accepted: kedrust always opens its own run.
+    pub id: Option<String>,
+    /// The run's name (default: the pipelines, joined with `+`).
+    pub name: Option<String>,
+    /// kedro-mlflow's meaning: the pipeline run may nest under an active run.
+    pub nested: bool,
+    /// Ours: one nested run per node.
+    pub node_runs: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            id: None,
+            name: None,
+            nested: true,
+            node_runs: true,
+        }
+    }
+}
+
+/// `tracking.params:`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// How mappings become parameters.
+    pub dict_params: DictParams,
+    /// What happens to a value over MLflow's 6,000 characters.
+    pub long_params_strategy: LongParams,
+}
+
+/// `tracking.params.dict_params:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DictParams {
+    /// Flatten mappings into one parameter per key.
+    pub flatten: bool,
+    /// Flatten nested mappings too.
+    pub recursive: bool,
+    /// The separator of flattened keys.
+    pub sep: String,
+}
+
+impl Default for DictParams {
+    fn default() -> Self {
+        Self {
+            flatten: false,
+            recursive: true,
+            sep: ".".into(),
+        }
+    }
+}
+
+/// `long_params_strategy`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LongParams {
+    /// Fail the hook.
+    #[default]
+    Fail,
+    /// Log it as a tag (8,000 characters) instead.
+    Tag,
+    /// Keep the first 6,000 characters.
+    Truncate,
+}
+
+/// MLflow's longest parameter value; the server truncates silently, so we check.
+pub const MAX_PARAM_VALUE: usize = 6000;
+
+impl MlflowConfig {
+    /// Reads the `mlflow` group; `None` when the environment has no mlflow.yml.
+    pub fn from_group(value: &Json) -> Result<Option<Self>, String> {
+        if value.as_object().is_none_or(|m| m.is_empty()) {
+            return Ok(None);
+        }
+        serde_json::from_value(value.clone())
+            .map(Some)
+            .map_err(|e| format!("mlflow.yml: {e}"))
+    }
+
+    /// The tracking URI: `server.mlflow_tracking_uri`, else `MLFLOW_TRACKING_URI`; it must be
+    /// an http(s) server.
+    pub fn tracking_uri(&self) -> Result<String, String> {
+        let uri = self
+            .server
+            .mlflow_tracking_uri
+            .clone()
+            .or_else(|| std::env::var("MLFLOW_TRACKING_URI").ok())
+            .ok_or("mlflow.yml: no tracking server; set server.mlflow_tracking_uri or MLFLOW_TRACKING_URI to an http(s) address")?;
+        if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+            return Err(format!(
+                "mlflow.yml: tracking URI '{uri}' is not an http(s) address; kedrust talks to an MLflow server, \
+                 so start one on that store (`mlflow server --backend-store-uri {uri}`) and give its address"
+            ));
+        }
+        Ok(uri)
+    }
+}
+
+/// Parameters as MLflow keys and values: `params:a` is logged as `a`, `parameters` as
+/// `parameters`; mappings are flattened as `dict_params` says.
+pub fn params_to_log(name: &str, value: &Json, dict: &DictParams) -> Vec<(String, String)> {
+    let key = name.strip_prefix("params:").unwrap_or(name).to_owned();
+    let mut out = Vec::new();
+    flatten(&key, value, dict, true, &mut out);
+    out
+}
+
+fn flatten(key: &str, value: &Json, dict: &DictParams, top: bool, out: &mut Vec<(String, String)>) {
+    match value {
+        Json::Object(map) if dict.flatten && (top || dict.recursive) => {
+            for (k, v) in map {
+                flatten(&format!("{key}{}{k}", dict.sep), v, dict, false, out);
+            }
+        }
+        Json::String(s) => out.push((sanitize(key), s.clone())),
+        other => out.push((sanitize(key), other.to_string())),
+    }
+}
+
+/// MLflow's key charset: alphanumerics and `_ - . space : /`; anything else becomes `_`.
+fn sanitize(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ' ' | ':' | '/') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parameters_are_named_and_flattened_as_kedro_mlflow_does() {
+        let v = json!({"depth": 3, "inner": {"a": 1}});
+        assert_eq!(
+            params_to_log("params:model", &v, &DictParams::default()),
+            [(
+                "model".to_owned(),
+                r#"{"depth":3,"inner":{"a":1}}"#.to_owned()
+            )]
+        );
+        let flat = DictParams {
+            flatten: true,
+            recursive: true,
+            sep: ".".into(),
+        };
+        assert_eq!(
+            params_to_log("params:model", &v, &flat),
+            [
+                ("model.depth".to_owned(), "3".to_owned()),
+                ("model.inner.a".to_owned(), "1".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = MlflowConfig::from_group(&json!({"tracking": {"experiement": {}}})).unwrap_err();
+        assert!(err.contains("unknown field `experiement`"), "{err}");
+    }
+}

@@ -1,0 +1,308 @@
+//! The tracking hook: one MLflow run per pipeline run, a nested run per node, closed
+//! correctly in every execution mode. Processes share nothing in memory: the start op keeps
+//! the parent run's id in the run's state (the run store), and the parent also carries the
+//! tag `kedrust.run_id`, so a node's process or a failure handler in another process finds
+//! it.
+
+use crate::client::Client;
+use crate::config::{LongParams, MAX_PARAM_VALUE, MlflowConfig, params_to_log};
+use kedrust_config::ConfigLoader;
+use kedrust_pipeline::{BoxError, Value};
+use kedrust_runner::{
+    Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError, RunResult, RunState,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value as Json, json};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// The state key holding what every process needs to track the run.
+pub const STATE_KEY: &str = "kedrust.mlflow";
+
+/// What the start op stores for the rest of the run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Tracked {
+    uri: String,
+    experiment_id: String,
+    parent_run_id: String,
+    node_runs: bool,
+    dict_params: crate::config::DictParams,
+    long_params: LongParams,
+}
+
+thread_local! {
+    /// The MLflow run of the node running on this thread (metrics datasets log to it).
+    pub(crate) static CURRENT: RefCell<Option<(Client, String)>> = const { RefCell::new(None) };
+}
+
+/// Tracks runs in MLflow when the run's environment has an `mlflow.yml`.
+#[derive(Debug)]
+pub struct MlflowHook {
+    project: String,
+    /// Node runs open in this process: node name to (MLflow run id, start).
+    open: Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl MlflowHook {
+    /// The hook of project `project` (the default experiment name).
+    pub fn new(project: impl Into<String>) -> Self {
+        Self {
+            project: project.into(),
+            open: Mutex::default(),
+        }
+    }
+
+    fn tracked(state: &RunState) -> Option<Tracked> {
+        state
+            .get(STATE_KEY)
+            .and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    fn log_params(
+        client: &Client,
+        run_id: &str,
+        params: Vec<(String, String)>,
+        strategy: LongParams,
+    ) -> HookResult {
+        let mut short = Vec::new();
+        for (key, value) in params {
+            if value.chars().count() <= MAX_PARAM_VALUE {
+                short.push((key, value));
+                continue;
+            }
+            match strategy {
+                LongParams::Fail => {
+                    return Err(format!(
+                        "parameter '{key}' is {} characters long, over MLflow's {MAX_PARAM_VALUE}; \
+                         set tracking.params.long_params_strategy to tag or truncate",
+                        value.chars().count()
+                    )
+                    .into());
+                }
+                LongParams::Tag => client.set_tag(run_id, &key, &value)?,
+                LongParams::Truncate => {
+                    short.push((key, value.chars().take(MAX_PARAM_VALUE).collect()))
+                }
+            }
+        }
+        client.log_params(run_id, &short)?;
+        Ok(())
+    }
+}
+
+impl Hook for MlflowHook {
+    fn name(&self) -> String {
+        "MlflowHook".into()
+    }
+
+    fn reads_node_inputs(&self) -> bool {
+        false
+    }
+
+    fn before_pipeline_run(&self, info: PipelineInfo<'_>) -> HookResult {
+        let params = info.run_params;
+        let conf = Path::new(&params.project_path).join("conf");
+        let group = ConfigLoader::new(&conf, &params.env).load("mlflow")?;
+        let Some(config) = MlflowConfig::from_group(&group.value)? else {
+            return Ok(()); // no mlflow.yml in this environment: nothing is tracked
+        };
+        let pipelines = if params.pipeline_names.is_empty() {
+            vec!["__default__".to_owned()]
+        } else {
+            params.pipeline_names.clone()
+        };
+        let disabled = &config.tracking.disable_tracking.pipelines;
+        if pipelines.iter().all(|p| disabled.contains(p)) {
+            return Ok(());
+        }
+        let uri = config.tracking_uri()?;
+        let client = Client::new(&uri);
+        let name = config
+            .tracking
+            .experiment
+            .name
+            .clone()
+            .unwrap_or_else(|| self.project.clone());
+        let experiment_id = match client.experiment_by_name(&name)? {
+            Some((id, false)) => id,
+            Some((id, true)) if config.tracking.experiment.restore_if_deleted => {
+                client.restore_experiment(&id)?;
+                id
+            }
+            Some(_) => {
+                return Err(format!(
+                    "MLflow experiment '{name}' is deleted; restore it or set tracking.experiment.restore_if_deleted"
+                )
+                .into());
+            }
+            None => client.create_experiment(&name)?,
+        };
+        let mut tags = vec![
+            ("kedrust.run_id".to_owned(), params.run_id.clone()),
+            ("mlflow.source.name".to_owned(), "kedrust".to_owned()),
+        ];
+        if let Ok(dagster) = std::env::var("DAGSTER_RUN_ID") {
+            tags.push(("dagster_run_id".to_owned(), dagster));
+        }
+        if let Json::Object(map) = serde_json::to_value(params)? {
+            for (k, v) in map {
+                let empty = v.is_null()
+                    || v == json!([])
+                    || v == json!({})
+                    || v == json!("")
+                    || v == json!(false);
+                if !empty && k != "run_id" {
+                    tags.push((
+                        format!("kedrust.{k}"),
+                        match v {
+                            Json::String(s) => s,
+                            other => other.to_string(),
+                        },
+                    ));
+                }
+            }
+        }
+        let run_name = config
+            .tracking
+            .run
+            .name
+            .clone()
+            .unwrap_or_else(|| pipelines.join("+"));
+        let parent = client.create_run(&experiment_id, &run_name, &tags)?;
+        if let Ok(value) = info.catalog.load("parameters")
+            && let Some(all) = value.downcast_ref::<Json>()
+            && let Json::Object(map) = all
+        {
+            let mut logged = Vec::new();
+            for (k, v) in map {
+                logged.extend(params_to_log(k, v, &config.tracking.params.dict_params));
+            }
+            Self::log_params(
+                &client,
+                &parent,
+                logged,
+                config.tracking.params.long_params_strategy,
+            )?;
+        }
+        let tracked = Tracked {
+            uri,
+            experiment_id,
+            parent_run_id: parent,
+            node_runs: config.tracking.run.node_runs,
+            dict_params: config.tracking.params.dict_params.clone(),
+            long_params: config.tracking.params.long_params_strategy,
+        };
+        info.state.set(STATE_KEY, serde_json::to_value(tracked)?)
+    }
+
+    fn before_node_run(
+        &self,
+        info: NodeInfo<'_>,
+    ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
+        let Some(t) = Self::tracked(info.state) else {
+            return Ok(None);
+        };
+        let client = Client::new(&t.uri);
+        let node = info.node.node_name();
+        let run_id = if t.node_runs {
+            let tags = [
+                ("mlflow.parentRunId".to_owned(), t.parent_run_id.clone()),
+                ("kedrust.run_id".to_owned(), info.run_id.to_owned()),
+                ("kedrust.node".to_owned(), node.to_owned()),
+            ];
+            let child = client.create_run(&t.experiment_id, node, &tags)?;
+            let mut params = Vec::new();
+            for (name, value) in info.inputs.iter() {
+                if (name.starts_with("params:") || name == "parameters")
+                    && let Some(v) = value.downcast_ref::<Json>()
+                {
+                    params.extend(params_to_log(name, v, &t.dict_params));
+                }
+            }
+            Self::log_params(&client, &child, params, t.long_params)?;
+            self.open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(node.to_owned(), (child.clone(), Instant::now()));
+            child
+        } else {
+            t.parent_run_id.clone()
+        };
+        CURRENT.with(|c| *c.borrow_mut() = Some((client, run_id)));
+        Ok(None)
+    }
+
+    fn after_node_run(&self, _outputs: &NamedValues, info: NodeInfo<'_>) -> HookResult {
+        self.close_node(info, "FINISHED")
+    }
+
+    fn on_node_error(&self, _error: &RunError, info: NodeInfo<'_>) -> HookResult {
+        self.close_node(info, "FAILED")
+    }
+
+    fn after_pipeline_run(&self, _result: &RunResult, info: PipelineInfo<'_>) -> HookResult {
+        let Some(t) = Self::tracked(info.state) else {
+            return Ok(());
+        };
+        Client::new(&t.uri).end_run(&t.parent_run_id, "FINISHED")?;
+        Ok(())
+    }
+
+    fn on_pipeline_error(&self, error: &RunError, info: PipelineInfo<'_>) -> HookResult {
+        let Some(t) = Self::tracked(info.state) else {
+            return Ok(());
+        };
+        let client = Client::new(&t.uri);
+        // Children left open by a crashed or killed step are closed too.
+        let open = client.search_runs(
+            &t.experiment_id,
+            &format!(
+                "tags.mlflow.parentRunId = '{}' and attributes.status = 'RUNNING'",
+                t.parent_run_id
+            ),
+        )?;
+        for run in open {
+            if let Some(id) = run["info"]["run_id"].as_str() {
+                client.end_run(id, "FAILED")?;
+            }
+        }
+        let message: String = error.to_string().chars().take(5000).collect();
+        client.set_tag(&t.parent_run_id, "kedrust.error", &message)?;
+        client.end_run(&t.parent_run_id, "FAILED")?;
+        Ok(())
+    }
+}
+
+impl MlflowHook {
+    fn close_node(&self, info: NodeInfo<'_>, status: &str) -> HookResult {
+        // The node's outputs are saved after `after_node_run`: a metrics dataset still logs
+        // to this node's run, which stays current on this thread until the next node starts.
+        if status != "FINISHED" {
+            CURRENT.with(|c| *c.borrow_mut() = None);
+        }
+        let Some(t) = Self::tracked(info.state) else {
+            return Ok(());
+        };
+        let opened = self
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(info.node.node_name());
+        if let Some((run_id, started)) = opened {
+            let client = Client::new(&t.uri);
+            client.log_metrics(
+                &run_id,
+                &[(
+                    "kedrust.duration_s".to_owned(),
+                    started.elapsed().as_secs_f64(),
+                )],
+                0,
+            )?;
+            client.end_run(&run_id, status)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,70 @@
+//! `mlflow.MetricsDataset`: a node's output (a mapping of name to number, or to a list of
+//! numbers logged as steps) logged as metrics on the MLflow run of the node that saves it.
+
+use crate::hook::CURRENT;
+use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds, expect_ref};
+use kedrust_pipeline::{TypeTag, Value};
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// Logs metrics; loading is not supported (MLflow holds them).
+#[derive(Debug, Default)]
+pub struct MetricsDataset;
+
+impl Dataset for MetricsDataset {
+    fn load(&self) -> Result<Value, DatasetError> {
+        Err(DatasetError::Other(
+            "metrics go to MLflow and are not loaded back; save them to a json.JSONDataset too if a node reads them".into(),
+        ))
+    }
+
+    fn save(&self, value: Value) -> Result<(), DatasetError> {
+        let doc = expect_ref::<Json>(&value)?;
+        let Json::Object(map) = doc else {
+            return Err(DatasetError::Other(
+                "metrics must be a mapping of name to number or to a list of numbers".into(),
+            ));
+        };
+        let mut by_step: Vec<Vec<(String, f64)>> = Vec::new();
+        for (name, v) in map {
+            let values: Vec<f64> = match v {
+                Json::Array(items) => items.iter().filter_map(Json::as_f64).collect(),
+                other => other.as_f64().into_iter().collect(),
+            };
+            if values.is_empty() {
+                return Err(DatasetError::Other(format!(
+                    "metric '{name}' is not a number"
+                )));
+            }
+            for (step, x) in values.into_iter().enumerate() {
+                if by_step.len() <= step {
+                    by_step.push(Vec::new());
+                }
+                by_step[step].push((name.clone(), x));
+            }
+        }
+        CURRENT.with(|c| match &*c.borrow() {
+            Some((client, run_id)) => by_step
+                .iter()
+                .enumerate()
+                .try_for_each(|(step, metrics)| client.log_metrics(run_id, metrics, step as i64))
+                .map_err(|e| DatasetError::Other(e.to_string())),
+            None => Err(DatasetError::Other(
+                "no MLflow run is open for this node: the run's environment has no mlflow.yml, or tracking is disabled".into(),
+            )),
+        })
+    }
+
+    fn exists(&self) -> Result<bool, DatasetError> {
+        Ok(false)
+    }
+}
+
+pub(crate) fn dataset_type() -> DatasetType {
+    DatasetType::new(
+        "mlflow.MetricsDataset",
+        Holds::Fixed(TypeTag::of::<Json>()),
+        &[],
+        |_| Ok(Arc::new(MetricsDataset)),
+    )
+}
