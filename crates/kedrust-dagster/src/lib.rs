@@ -1,6 +1,14 @@
-//! Dagster export and Pipes (issue #6, not built yet).
+//! Dagster: the external side of Dagster Pipes (built), and the code location export
+//! (`definitions.py`, `dagster init|dev|validate`; issue #6, not built yet).
 //!
-//! Will own: `definitions.py` generation, the external side of Dagster Pipes, and the commands
-//! that drive Dagster (`init`, `dev`, `validate`).
+//! Owns: reading the Pipes bootstrap (`DAGSTER_PIPES_CONTEXT`, `DAGSTER_PIPES_MESSAGES`),
+//! writing Pipes messages with one `write` per message line, and running standalone when
+//! the variables are absent.
 //!
 //! Must never: change node semantics or duplicate node and catalog logic in Python.
+
+mod pipes;
+
+pub use pipes::{
+    Channel, Pipes, PipesError, decode_param, encode_param, message_line, write_message,
+};

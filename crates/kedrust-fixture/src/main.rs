@@ -151,6 +151,24 @@ fn main() -> ExitCode {
         .pipelines(register)
         .hook(recorder::Recorder::from_env("first"))
         .hook(recorder::Recorder::from_env("second"))
+        .command(
+            "pipes-probe",
+            "speaks Dagster Pipes: 1,000 logs, a 70 KiB message, then closed (with an error after `fail`)",
+            |_, args| {
+                let pipes = kedrust_dagster::Pipes::from_env()?;
+                pipes.opened()?;
+                for i in 0..1000 {
+                    pipes.log("info", &format!("probe message {i}"))?;
+                }
+                pipes.log("info", &format!("big {}", "x".repeat(70 * 1024)))?;
+                if args.first().map(String::as_str) == Some("fail") {
+                    pipes.closed(Some(("NodeError", "node 'probe' failed: told to fail")))?;
+                    return Err("told to fail".into());
+                }
+                pipes.closed(None)?;
+                Ok(())
+            },
+        )
         .command("touch", "writes data/touched.txt", |root, args| {
             std::fs::create_dir_all(root.join("data"))?;
             std::fs::write(root.join("data/touched.txt"), args.join(" "))?;

@@ -5,6 +5,7 @@ mod cli;
 mod lifecycle;
 mod mlflow;
 mod orchestration;
+mod pipes;
 mod scenarios;
 
 use std::path::{Path, PathBuf};
