@@ -60,6 +60,45 @@ pub(crate) enum Command {
         #[arg(short, long)]
         env: Option<String>,
     },
+    /// Dagster: write the code location, or check it.
+    #[command(subcommand)]
+    Dagster(DagsterCommand),
+    /// The job plans of an environment as JSON (the generated definitions.py reads them).
+    #[command(name = "__dagster_plans", hide = true)]
+    DagsterPlans {
+        /// The environment.
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// One op of a Dagster run, under Dagster Pipes.
+    #[command(name = "__dagster_op", hide = true)]
+    DagsterOp {
+        /// The environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// The job.
+        #[arg(long)]
+        job: String,
+        /// The op.
+        #[arg(long)]
+        op: String,
+    },
+    /// The run-failure sensor's call.
+    #[command(name = "__dagster_failure", hide = true)]
+    DagsterFailure {
+        /// The environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// The job.
+        #[arg(long)]
+        job: String,
+        /// The Dagster run id.
+        #[arg(long)]
+        run_id: String,
+        /// What failed.
+        #[arg(long, default_value = "the run failed")]
+        message: String,
+    },
     /// Runs one node of a multi-process run (started by the process runner).
     #[command(name = "__node", hide = true)]
     Node {
@@ -141,6 +180,16 @@ pub(crate) enum PipelineCommand {
         /// The pipeline (default: __default__).
         #[arg(default_value = "__default__")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DagsterCommand {
+    /// Writes definitions.py and requirements-dagster.txt (kept unless --force).
+    Init {
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
     },
 }
 

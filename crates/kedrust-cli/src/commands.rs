@@ -29,6 +29,19 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
         Command::Info => Ok(lists::info(project, &root)),
         Command::Jobs(JobsCommand::List { env }) => crate::jobs::list(project, &root, env),
         Command::Runs(c) => crate::runs::show(project, &root, c),
+        Command::Dagster(crate::args::DagsterCommand::Init { force }) => {
+            crate::dagster::init(&root, force)
+        }
+        Command::DagsterPlans { env } => crate::dagster::plans(project, &root, env),
+        Command::DagsterOp { env, job, op } => {
+            return crate::dagster::op(project, &root, env, &job, &op);
+        }
+        Command::DagsterFailure {
+            env,
+            job,
+            run_id,
+            message,
+        } => crate::dagster::failure(project, &root, env, &job, &run_id, &message),
         Command::Schedules(c) => return crate::schedules::command(project, &root, c),
         Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job),
         Command::Project(args) => return project_command(project, &root, &args),
@@ -154,6 +167,7 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         job: args.job.clone(),
         parent_run_id: None,
         tags: Default::default(),
+        save_version: None,
     })
 }
 

@@ -9,6 +9,7 @@
 
 mod args;
 mod commands;
+mod dagster;
 mod jobs;
 mod lists;
 mod output;

@@ -1,5 +1,5 @@
-//! Dagster: the external side of Dagster Pipes (built), and the code location export
-//! (`definitions.py`, `dagster init|dev|validate`; issue #6, not built yet).
+//! Dagster: the external side of Dagster Pipes, and the generated code location
+//! (`definitions.py`), whose ops run the project binary through Pipes (issue #6, in part).
 //!
 //! Owns: reading the Pipes bootstrap (`DAGSTER_PIPES_CONTEXT`, `DAGSTER_PIPES_MESSAGES`),
 //! writing Pipes messages with one `write` per message line, and running standalone when
@@ -7,8 +7,10 @@
 //!
 //! Must never: change node semantics or duplicate node and catalog logic in Python.
 
+mod definitions;
 mod pipes;
 
+pub use definitions::definitions_py;
 pub use pipes::{
     Channel, Pipes, PipesError, decode_param, encode_param, message_line, write_message,
 };

@@ -14,6 +14,7 @@ mod error;
 mod executor;
 mod hooks;
 mod missing;
+mod ops;
 mod options;
 mod orphans;
 mod params;
@@ -33,6 +34,7 @@ pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult, RunState,
 };
+pub use ops::{fail_run, run_op};
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use params::{RunParams, framework_version};
 pub use prepare::AD_HOC_JOB;

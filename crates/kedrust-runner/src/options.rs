@@ -42,6 +42,10 @@ pub struct RunOptions {
     /// Run tags (a schedule's run carries `dagster/schedule_name`).
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The save version, when it differs from the run id (a Dagster run's id is a UUID, its
+    /// save version a Kedro timestamp fixed by the start op).
+    #[serde(default)]
+    pub save_version: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -59,6 +63,7 @@ impl Default for RunOptions {
             job: None,
             parent_run_id: None,
             tags: BTreeMap::new(),
+            save_version: None,
         }
     }
 }

@@ -143,7 +143,11 @@ pub fn prepare(
     let options = &options;
     let pipeline = select(project, options)?;
     let run_id = options.run_id.clone().unwrap_or_else(new_version);
-    let built = build_catalog(project, &project_path, &conf, &env, options, &run_id)?;
+    let save_version = options
+        .save_version
+        .clone()
+        .unwrap_or_else(|| run_id.clone());
+    let built = build_catalog(project, &project_path, &conf, &env, options, &save_version)?;
     let catalog = built.catalog;
     catalog.bind(&pipeline)?;
     if matches!(options.runner, Runner::Process { .. }) {

@@ -390,7 +390,7 @@ fn lifecycle(
 }
 
 /// `parameters`, `params:a`, `params:a.b`, ... as Kedro's `after_catalog_created` lists them.
-fn parameter_datasets(params: &Json) -> BTreeMap<String, Json> {
+pub(crate) fn parameter_datasets(params: &Json) -> BTreeMap<String, Json> {
     fn nested(prefix: &str, value: &Json, out: &mut BTreeMap<String, Json>) {
         if let Json::Object(map) = value {
             for (k, v) in map {

@@ -2,6 +2,7 @@
 //! of the folders in `projects/`.
 
 mod cli;
+mod dagster;
 mod lifecycle;
 mod mlflow;
 mod orchestration;

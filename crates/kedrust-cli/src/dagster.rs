@@ -1,0 +1,148 @@
+//! The Dagster commands: `dagster init|validate` for users, and the hidden ones the
+//! generated code location calls (`__dagster_plans`, `__dagster_op`, `__dagster_failure`).
+
+use kedrust_config::run_env;
+use kedrust_dagster::{Pipes, definitions_py};
+use kedrust_plan::JobPlan;
+use kedrust_runner::{Project, RunOptions, build_catalog, fail_run, run_op, select};
+use serde_json::json;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// `__dagster_plans`: every job plan of the environment, and the schedules, as JSON.
+pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Result<String, String> {
+    let env = run_env(env.as_deref());
+    let config = project
+        .config_loader(&root.join("conf"), &env)
+        .load("dagster")
+        .map_err(|e| e.to_string())?;
+    let pipelines = project.load_pipelines().map_err(|e| e.to_string())?;
+    let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
+    let dagster = kedrust_plan::parse(&config, &names).map_err(|e| e.to_string())?;
+    let mut jobs = Vec::new();
+    let mut schedules = Vec::new();
+    for job in &dagster.jobs {
+        let options = RunOptions {
+            env: Some(env.clone()),
+            pipeline_names: vec![job.pipeline_name.clone()],
+            filter: job.filter.clone(),
+            ..RunOptions::default()
+        };
+        let pipeline = select(project, &options).map_err(|e| e.to_string())?;
+        let built = build_catalog(project, root, &root.join("conf"), &env, &options, "plan")
+            .map_err(|e| e.to_string())?;
+        jobs.push(JobPlan::build(job, &env, &pipeline, &built.catalog));
+        if let Some(s) = &job.schedule {
+            schedules.push(json!({
+                "name": s.name, "job": job.name, "cron_schedule": s.cron_schedule,
+                "execution_timezone": s.execution_timezone, "description": s.description,
+            }));
+        }
+    }
+    Ok(format!(
+        "{}\n",
+        json!({"env": env, "jobs": jobs, "schedules": schedules})
+    ))
+}
+
+/// `__dagster_op`: one op of a Dagster run, under Pipes.
+pub(crate) fn op(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+    job: &str,
+    op: &str,
+) -> ExitCode {
+    let pipes = match Pipes::from_env() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let _ = pipes.opened();
+    let Some(run_id) = pipes
+        .run_id()
+        .map(str::to_owned)
+        .or_else(|| std::env::var("KEDRUST_RUN_ID").ok())
+    else {
+        eprintln!("error: no run id: start this op from Dagster (Pipes) or set KEDRUST_RUN_ID");
+        return ExitCode::from(2);
+    };
+    let options = RunOptions {
+        env: Some(run_env(env.as_deref())),
+        job: Some(job.to_owned()),
+        run_id: Some(run_id.clone()),
+        tags: [("dagster/run_id".to_owned(), run_id)].into(),
+        ..RunOptions::default()
+    };
+    match run_op(project, root, &options, op) {
+        Ok(()) => {
+            let _ = pipes.log("info", &format!("kedrust op {op} succeeded"));
+            let _ = pipes.closed(None);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let _ = pipes.log("error", &message);
+            let _ = pipes.closed(Some(("KedrustError", &message)));
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `__dagster_failure`: the run-failure sensor's call; fires `on_pipeline_error` once.
+pub(crate) fn failure(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+    job: &str,
+    run_id: &str,
+    message: &str,
+) -> Result<String, String> {
+    let options = RunOptions {
+        env: Some(run_env(env.as_deref())),
+        job: Some(job.to_owned()),
+        run_id: Some(run_id.to_owned()),
+        ..RunOptions::default()
+    };
+    let fired = fail_run(project, root, &options, message).map_err(|e| e.to_string())?;
+    Ok(if fired {
+        format!("on_pipeline_error fired for run {run_id}\n")
+    } else {
+        format!("run {run_id}: on_pipeline_error had already fired, or the run is unknown\n")
+    })
+}
+
+/// `dagster init`: writes definitions.py and requirements-dagster.txt; keeps existing files
+/// unless `force`.
+pub(crate) fn init(root: &Path, force: bool) -> Result<String, String> {
+    let binary = std::env::current_exe().map_err(|e| e.to_string())?;
+    let files = [
+        ("definitions.py", definitions_py(&binary.to_string_lossy())),
+        ("requirements-dagster.txt", dagster_requirements()),
+    ];
+    let mut out = String::new();
+    for (name, text) in files {
+        let path = root.join(name);
+        if path.exists() && !force {
+            out.push_str(&format!("kept {name} (use --force to replace it)\n"));
+            continue;
+        }
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        out.push_str(&format!("wrote {name}\n"));
+    }
+    Ok(out)
+}
+
+/// The Dagster lines of the repository's pins (one exact version for the whole family).
+fn dagster_requirements() -> String {
+    let pins = include_str!("../../../python-pins.txt");
+    let mut out = String::from("# Written by `dagster init` from kedrust's pins.\n");
+    for line in pins.lines().filter(|l| l.starts_with("dagster")) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,127 @@
+//! The generated code location. It stays small: at load time it asks the project binary for
+//! the plans of the environment in `KEDRUST_ENV` and builds Dagster objects from them, so a
+//! job added to dagster.yml appears without running `dagster init` again, and no node or
+//! catalog logic lives in Python.
+
+/// `definitions.py` for a project whose binary `dagster init` found at `binary`.
+pub fn definitions_py(binary: &str) -> String {
+    TEMPLATE.replace(
+        "{{BINARY}}",
+        &binary.replace('\\', "\\\\").replace('"', "\\\""),
+    )
+}
+
+const TEMPLATE: &str = r#""""Dagster code location of a kedrust project, written by `dagster init`.
+
+The jobs come from the project binary at load time (`KEDRUST_BIN`, else the binary `dagster
+init` found), for the environment in `KEDRUST_ENV` (default `local`). Every op runs the binary
+through Dagster Pipes.
+"""
+
+import json
+import os
+import subprocess
+
+import dagster as dg
+
+BINARY = os.environ.get("KEDRUST_BIN", "{{BINARY}}")
+PROJECT = os.path.dirname(os.path.abspath(__file__))
+ENV = os.environ.get("KEDRUST_ENV", "local")
+
+
+def _kedrust(*args):
+    return [BINARY, "--project-dir", PROJECT, *args]
+
+
+_loaded = json.loads(
+    subprocess.run(_kedrust("__dagster_plans", "--env", ENV), check=True, capture_output=True, text=True).stdout
+)
+
+
+def _name(job, op):
+    # Op definitions are shared by name across the code location, so each carries its job.
+    return f"{job}__{op}"
+
+
+def _op(job, spec):
+    retry = spec.get("retry")
+    policy = None
+    if retry:
+        backoff = {"exponential": dg.Backoff.EXPONENTIAL, "linear": dg.Backoff.LINEAR}.get(retry["backoff"])
+        policy = dg.RetryPolicy(max_retries=retry["max_retries"], delay=retry["delay"], backoff=backoff)
+
+    @dg.op(
+        name=_name(job, spec["name"]),
+        ins={"after": dg.In(dg.Nothing)},
+        out=dg.Out(dg.Nothing),
+        retry_policy=policy,
+        tags={"kedrust/job": job, "kedrust/op": spec["name"]},
+    )
+    def _run(context, pipes: dg.PipesSubprocessClient):
+        pipes.run(context=context, command=_kedrust("__dagster_op", "--env", ENV, "--job", job, "--op", spec["name"]))
+
+    return _run
+
+
+def _executor(executor):
+    kind = executor["kind"]
+    if kind == "in_process":
+        return dg.in_process_executor
+    if kind == "multiprocess":
+        return dg.multiprocess_executor.configured({"max_concurrent": executor["max_concurrent"]})
+    raise dg.DagsterInvariantViolationError(
+        f"executor {kind}: install its Dagster library and map it here (kedrust runs in_process and multiprocess)"
+    )
+
+
+def _job(plan):
+    job = plan["job"]
+    ops = [_op(job, spec) for spec in plan["ops"]]
+    dependencies = {
+        _name(job, spec["name"]): {
+            "after": dg.MultiDependencyDefinition([dg.DependencyDefinition(_name(job, u)) for u in spec["upstream"]])
+        }
+        for spec in plan["ops"]
+        if spec["upstream"]
+    }
+    graph = dg.GraphDefinition(name=job, node_defs=ops, dependencies=dependencies)
+    return graph.to_job(executor_def=_executor(plan["executor"]), tags={"kedrust/env": ENV})
+
+
+_jobs = [_job(plan) for plan in _loaded["jobs"]]
+_schedules = [
+    dg.ScheduleDefinition(
+        name=s["name"],
+        job_name=s["job"],
+        cron_schedule=s["cron_schedule"],
+        execution_timezone=s["execution_timezone"] or "UTC",
+        description=s["description"],
+    )
+    for s in _loaded["schedules"]
+]
+
+
+@dg.run_failure_sensor(
+    name="on_pipeline_error_sensor",
+    description="Fires kedrust's on_pipeline_error once for every failed run of this code location.",
+    monitor_all_code_locations=True,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def on_pipeline_error_sensor(context: dg.RunFailureSensorContext):
+    run = context.dagster_run
+    if run.job_name not in {job.name for job in _jobs}:
+        return
+    subprocess.run(
+        _kedrust("__dagster_failure", "--env", ENV, "--job", run.job_name, "--run-id", run.run_id,
+                 "--message", context.failure_event.message or "the run failed"),
+        check=True,
+    )
+
+
+defs = dg.Definitions(
+    jobs=_jobs,
+    schedules=_schedules,
+    sensors=[on_pipeline_error_sensor],
+    resources={"pipes": dg.PipesSubprocessClient()},
+)
+"#;

@@ -1,0 +1,187 @@
+//! The generated code location on the real, pinned Dagster (`.venv-test`): it loads, lists
+//! the jobs of dagster.yml (a new job appears without `dagster init` again), and a job
+//! executed by Dagster runs every op through the project binary and Pipes with the same hook
+//! lifecycle and one run id.
+
+use crate::Fixture;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn dagster() -> PathBuf {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/dagster");
+    assert!(
+        bin.is_file(),
+        "the pinned Dagster is not installed: run ./scripts/test, or \
+         python3 -m venv .venv-test && .venv-test/bin/pip install -r python-pins.txt"
+    );
+    bin
+}
+
+fn run_dagster(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let out = Command::new(dagster())
+        .args(args)
+        .current_dir(f.path())
+        .env("DAGSTER_DISABLE_TELEMETRY", "1")
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .env_remove("KEDRUST_ENV")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn jobs(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.strip_prefix("Job: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["dagster", "init"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "wrote definitions.py\nwrote requirements-dagster.txt\n"
+    );
+    assert_eq!(
+        f.run(&["dagster", "init"], &[]).stdout,
+        "kept definitions.py (use --force to replace it)\nkept requirements-dagster.txt (use --force to replace it)\n"
+    );
+    let (code, text) = run_dagster(
+        &f,
+        &["definitions", "validate", "-f", "definitions.py"],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    let (code, text) = run_dagster(&f, &["job", "list", "-f", "definitions.py"], &[]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(jobs(&text), ["chain_job", "fan_job", "retrying_job"]);
+    assert!(
+        text.contains("    fan_job__before_pipeline_run_hook_fan_job\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    fan_job__after_pipeline_run_hook_fan_job\n"),
+        "{text}"
+    );
+
+    // A job added to dagster.yml, in another environment, appears without `dagster init`.
+    let prod = f.path().join("conf/prod");
+    std::fs::create_dir_all(&prod).unwrap();
+    std::fs::write(
+        prod.join("dagster.yml"),
+        "jobs:\n  early_job:\n    pipeline:\n      pipeline_name: early_end\n",
+    )
+    .unwrap();
+    let (_, text) = run_dagster(
+        &f,
+        &["job", "list", "-f", "definitions.py"],
+        &[("KEDRUST_ENV", "prod")],
+    );
+    assert!(jobs(&text).contains(&"early_job".to_owned()), "{text}");
+
+    // Dagster executes a job: every op is a call of the binary through Pipes.
+    let (code, text) = run_dagster(
+        &f,
+        &["job", "execute", "-f", "definitions.py", "-j", "fan_job"],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("data/fan_report.json"))
+            .unwrap()
+            .trim(),
+        "{\n  \"sum\": 42\n}"
+    );
+    let trace = f.trace();
+    let run_id = trace[0]["run_id"].as_str().unwrap();
+    assert!(
+        trace.iter().all(|t| t["run_id"] == run_id),
+        "one run id: Dagster's"
+    );
+    let count = |hook: &str| trace.iter().filter(|t| t["hook"] == hook).count();
+    for hook in [
+        "after_context_created",
+        "after_catalog_created",
+        "before_pipeline_run",
+        "after_pipeline_run",
+    ] {
+        assert_eq!(count(hook), 1, "{hook}");
+    }
+    assert_eq!(count("before_node_run"), 4);
+    assert_eq!(count("on_pipeline_error"), 0);
+    assert_eq!(trace[0]["op"], "before_pipeline_run_hook_fan_job");
+    assert_eq!(
+        trace.last().unwrap()["op"],
+        "after_pipeline_run_hook_fan_job"
+    );
+    let shown = f.run(&["runs", "show", run_id], &[]).stdout;
+    assert!(shown.lines().next().unwrap().contains("SUCCESS"), "{shown}");
+}
+
+#[test]
+fn the_failure_handler_fires_on_pipeline_error_once_per_dagster_run() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let (code, text) = run_dagster(
+        &f,
+        &[
+            "job",
+            "execute",
+            "-f",
+            "definitions.py",
+            "-j",
+            "retrying_job",
+        ],
+        &[("KEDRUST_FIXTURE_FAIL_CHECK", "1")],
+    );
+    assert_ne!(code, 0, "{text}");
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    // What the run-failure sensor calls, twice: the hook fires once.
+    let args = [
+        "__dagster_failure",
+        "--job",
+        "retrying_job",
+        "--run-id",
+        run_id.as_str(),
+        "--message",
+        "step check failed",
+    ];
+    let first = f.run(&args, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(
+        first.stdout,
+        format!("on_pipeline_error fired for run {run_id}\n")
+    );
+    let second = f.run(&args, &[]);
+    assert!(
+        second.stdout.contains("had already fired"),
+        "{}",
+        second.stdout
+    );
+    let fired: Vec<serde_json::Value> = f
+        .trace()
+        .into_iter()
+        .filter(|t| t["hook"] == "on_pipeline_error")
+        .collect();
+    assert_eq!(fired.len(), 1);
+    assert_eq!(fired[0]["run_id"], run_id.as_str());
+    let errors = f
+        .trace()
+        .iter()
+        .filter(|t| t["hook"] == "on_node_error")
+        .count();
+    assert_eq!(
+        errors, 3,
+        "the check op was tried three times (two retries), each firing on_node_error"
+    );
+}

@@ -1,0 +1,219 @@
+//! One op of a run, in its own process: how an orchestrator that schedules ops itself
+//! (Dagster) runs kedrust. The start op records the run and fixes its save version, a node op
+//! runs its node (memory datasets through the run's folder), the end op closes the run.
+//! `on_pipeline_error` is not fired here: the orchestrator's failure handler does it, once.
+
+use crate::error::RunError;
+use crate::hooks::{CatalogInfo, ContextInfo, PipelineInfo, RunResult};
+use crate::options::{RunOptions, SessionError};
+use crate::prepare::prepare;
+use crate::process;
+use crate::project::Project;
+use crate::session::{open_store, parameter_datasets, run_hooks, run_params};
+use crate::task::{Shared, run_node};
+use crate::trace::TracePoint;
+use kedrust_catalog::new_version;
+use kedrust_plan::OpKind;
+use kedrust_store::{EventKind, NewRun, RunStatus};
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The run state key of the save version the start op fixed.
+const SAVE_VERSION: &str = "kedrust.save_version";
+
+/// Runs op `op` of the run `options.run_id` (which must be set).
+pub fn run_op(
+    project: &Project,
+    project_path: &Path,
+    options: &RunOptions,
+    op: &str,
+) -> Result<(), SessionError> {
+    let run_id = options
+        .run_id
+        .clone()
+        .ok_or_else(|| SessionError::Selection("an op needs the run's id".into()))?;
+    let store = open_store(project, project_path)?;
+    let io = |e: kedrust_store::StoreError| SessionError::Io(e.to_string());
+    let mut options = options.clone();
+    let known = store.run(&run_id).map_err(io)?;
+    let saved: Option<String> = store
+        .state(&run_id, SAVE_VERSION)
+        .map_err(io)?
+        .and_then(|v| v.as_str().map(str::to_owned));
+    options.save_version = Some(saved.clone().unwrap_or_else(new_version));
+    let prepared = prepare(project, project_path.to_owned(), &options)?;
+    let plan = prepared.plan.clone();
+    let Some(this) = plan.op(op).cloned() else {
+        let ops: Vec<&str> = plan.ops.iter().map(|o| o.name.as_str()).collect();
+        return Err(SessionError::Selection(format!(
+            "op '{op}' is not in job '{}' (ops: {})",
+            plan.job,
+            ops.join(", ")
+        )));
+    };
+    if known.is_none() {
+        // The first op of this run here records it; its save version is fixed for all ops.
+        let _ = store.create_run(&NewRun {
+            run_id: run_id.clone(),
+            job: plan.job.clone(),
+            options: serde_json::to_value(&options).unwrap_or_default(),
+            plan: serde_json::to_value(&plan).unwrap_or_default(),
+            parent_run_id: None,
+            pid: std::process::id(),
+            tags: options.tags.clone(),
+        });
+    }
+    if saved.is_none() {
+        let version = options.save_version.clone().unwrap_or_default();
+        store
+            .set_state(&run_id, SAVE_VERSION, &json!(version))
+            .map_err(io)?;
+    }
+    let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?.in_op(&this.name);
+    let params = run_params(&prepared);
+    let info = PipelineInfo {
+        run_params: &params,
+        pipeline: &prepared.pipeline,
+        catalog: &prepared.catalog,
+        state: hooks.state(),
+    };
+    let run_dir = process::run_dir(project_path, &run_id);
+    process::install(&run_dir, &prepared.pipeline, &prepared.catalog);
+    hooks.record(
+        EventKind::StepStart,
+        &format!("started {}", this.name),
+        json!({"pid": std::process::id()}),
+    );
+    let at = TracePoint::default();
+    let outcome: Result<(), RunError> = match &this.kind {
+        OpKind::Start => (|| {
+            let context = ContextInfo {
+                project_path,
+                env: &prepared.env,
+                config_loader: &prepared.loader,
+                params: &prepared.params,
+            };
+            hooks.each("after_context_created", at, |h| {
+                h.after_context_created(&context)
+            })?;
+            let parameters = parameter_datasets(&prepared.params);
+            let catalog_info = CatalogInfo {
+                catalog: &prepared.catalog,
+                conf_catalog: &prepared.conf_catalog,
+                conf_creds: &prepared.conf_creds,
+                parameters: &parameters,
+                save_version: prepared.catalog.save_version(),
+                load_versions: &options.load_versions,
+            };
+            hooks.each("after_catalog_created", at, |h| {
+                h.after_catalog_created(&catalog_info)
+            })?;
+            hooks.each("before_pipeline_run", at, |h| h.before_pipeline_run(info))?;
+            Ok(())
+        })(),
+        OpKind::Node { node } => match prepared.pipeline.only_nodes(&[node.as_str()]) {
+            Ok(one) => {
+                let shared = Shared::new(&one, &prepared.catalog, &hooks);
+                let node = prepared
+                    .pipeline
+                    .node(node)
+                    .expect("the plan's node is in the pipeline");
+                run_node(&shared, node)
+            }
+            Err(e) => Err(RunError::Crashed {
+                node: node.clone(),
+                message: e.to_string(),
+            }),
+        },
+        OpKind::End => {
+            let mut result = RunResult::default();
+            for name in prepared.pipeline.outputs() {
+                if prepared.catalog.is_ephemeral(&name)
+                    && let Ok(value) = prepared.catalog.load(&name)
+                {
+                    result.outputs.insert(name, value);
+                }
+            }
+            let done = hooks.each("after_pipeline_run", at, |h| {
+                h.after_pipeline_run(&result, info)
+            });
+            if done.is_ok() {
+                hooks.record(EventKind::RunSuccess, "every op succeeded", json!({}));
+                let _ = store.finish(&run_id, RunStatus::Success);
+                let _ = std::fs::remove_dir_all(&run_dir);
+            }
+            done.map_err(RunError::from)
+        }
+    };
+    match outcome {
+        Ok(()) => {
+            hooks.record(
+                EventKind::StepSuccess,
+                &format!("{} succeeded", this.name),
+                json!({}),
+            );
+            Ok(())
+        }
+        Err(error) => {
+            hooks.record(EventKind::StepFailure, &error.to_string(), json!({}));
+            Err(SessionError::Run {
+                error,
+                resume: None,
+                run_id,
+            })
+        }
+    }
+}
+
+/// The failure handler of an orchestrator that ran the ops (Dagster's run-failure sensor):
+/// fires `on_pipeline_error` of run `run_id` once, however often it is called.
+pub fn fail_run(
+    project: &Project,
+    project_path: &Path,
+    options: &RunOptions,
+    message: &str,
+) -> Result<bool, SessionError> {
+    let run_id = options
+        .run_id
+        .clone()
+        .ok_or_else(|| SessionError::Selection("the failure handler needs the run's id".into()))?;
+    let store = open_store(project, project_path)?;
+    let io = |e: kedrust_store::StoreError| SessionError::Io(e.to_string());
+    if store.run(&run_id).map_err(io)?.is_none() {
+        return Ok(false);
+    }
+    let mut options = options.clone();
+    options.save_version = store
+        .state(&run_id, SAVE_VERSION)
+        .map_err(io)?
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let prepared = prepare(project, project_path.to_owned(), &options)?;
+    let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?;
+    let params = run_params(&prepared);
+    let info = PipelineInfo {
+        run_params: &params,
+        pipeline: &prepared.pipeline,
+        catalog: &prepared.catalog,
+        state: hooks.state(),
+    };
+    let error = RunError::Crashed {
+        node: String::new(),
+        message: message.to_owned(),
+    };
+    let claimed = store.claim_failure_hook(&run_id).map_err(io)?;
+    if claimed
+        && let Err(e) = hooks.each("on_pipeline_error", TracePoint::default(), |h| {
+            h.on_pipeline_error(&error, info)
+        })
+    {
+        tracing::error!("{e}");
+    }
+    hooks.record(
+        EventKind::RunFailure,
+        &error.to_string(),
+        json!({"error": error.to_string()}),
+    );
+    let _ = store.finish(&run_id, RunStatus::Failure);
+    Ok(claimed)
+}
