@@ -31,7 +31,10 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
         let pipeline = select(project, &options).map_err(|e| e.to_string())?;
         let built = build_catalog(project, root, &root.join("conf"), &env, &options, "plan")
             .map_err(|e| e.to_string())?;
-        jobs.push(JobPlan::build(job, &env, &pipeline, &built.catalog));
+        let mut plan = serde_json::to_value(JobPlan::build(job, &env, &pipeline, &built.catalog))
+            .map_err(|e| e.to_string())?;
+        plan["params"] = built.params.clone();
+        jobs.push(plan);
         if let Some(s) = &job.schedule {
             schedules.push(json!({
                 "name": s.name, "job": job.name, "cron_schedule": s.cron_schedule,
@@ -69,15 +72,23 @@ pub(crate) fn op(
         eprintln!("error: no run id: start this op from Dagster (Pipes) or set KEDRUST_RUN_ID");
         return ExitCode::from(2);
     };
+    // The job's parameters, as the launchpad's run config gave them (the same for every op).
+    let runtime_params = pipes
+        .extras()
+        .and_then(|e| e.get("params"))
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     let options = RunOptions {
         env: Some(run_env(env.as_deref())),
         job: Some(job.to_owned()),
         run_id: Some(run_id.clone()),
-        tags: [("dagster/run_id".to_owned(), run_id)].into(),
+        runtime_params,
+        tags: [("dagster/run_id".to_owned(), run_id.clone())].into(),
         ..RunOptions::default()
     };
     match run_op(project, root, &options, op) {
         Ok(()) => {
+            report_materializations(project, root, &pipes, &run_id, op);
             let _ = pipes.log("info", &format!("kedrust op {op} succeeded"));
             let _ = pipes.closed(None);
             ExitCode::SUCCESS
@@ -89,6 +100,41 @@ pub(crate) fn op(
             eprintln!("error: {message}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The op's saves of persisted datasets, as Dagster asset materialisations (asset key: the
+/// dataset name, its dots as key parts).
+fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id: &str, op: &str) {
+    let Ok(store) = kedrust_runner::open_store(project, root) else {
+        return;
+    };
+    let Ok(events) = store.events(run_id) else {
+        return;
+    };
+    let pid = u64::from(std::process::id());
+    for e in events.iter().filter(|e| {
+        e.kind == kedrust_store::EventKind::AssetMaterialization
+            && e.op.as_deref() == Some(op)
+            && e.metadata["pid"].as_u64() == Some(pid)
+    }) {
+        let dataset = e.metadata["dataset"].as_str().unwrap_or_default();
+        let key = dataset.split('.').collect::<Vec<_>>().join("/");
+        let mut metadata = serde_json::Map::new();
+        metadata.insert(
+            "dataset_type".into(),
+            json!({"raw_value": e.metadata["type"], "type": "text"}),
+        );
+        if let Some(path) = e.metadata["path"].as_str() {
+            metadata.insert("path".into(), json!({"raw_value": path, "type": "path"}));
+        }
+        metadata.insert(
+            "kedrust_run_id".into(),
+            json!({"raw_value": run_id, "type": "text"}),
+        );
+        let version = e.metadata["version"].as_str();
+        let _ =
+            pipes.report_asset_materialization(&key, serde_json::Value::Object(metadata), version);
     }
 }
 

@@ -55,10 +55,18 @@ def _op(job, spec):
         ins={"after": dg.In(dg.Nothing)},
         out=dg.Out(dg.Nothing),
         retry_policy=policy,
+        required_resource_keys={"kedrust_params", "pipes"},
         tags={"kedrust/job": job, "kedrust/op": spec["name"]},
     )
-    def _run(context, pipes: dg.PipesSubprocessClient):
-        pipes.run(context=context, command=_kedrust("__dagster_op", "--env", ENV, "--job", job, "--op", spec["name"]))
+    def _run(context):
+        invocation = context.resources.pipes.run(
+            context=context,
+            command=_kedrust("__dagster_op", "--env", ENV, "--job", job, "--op", spec["name"]),
+            extras={"params": context.resources.kedrust_params},
+        )
+        # Saves of persisted datasets, reported by the binary, become asset materialisations.
+        for result in invocation.get_results():
+            yield dg.AssetMaterialization(asset_key=result.asset_key, metadata=result.metadata)
 
     return _run
 
@@ -85,7 +93,18 @@ def _job(plan):
         if spec["upstream"]
     }
     graph = dg.GraphDefinition(name=job, node_defs=ops, dependencies=dependencies)
-    return graph.to_job(executor_def=_executor(plan["executor"]), tags={"kedrust/env": ENV})
+    # Parameters are run-level config: one `kedrust_params` block in the launchpad, defaulting
+    # to the configured values, the same for every op of the run.
+    params = dg.ResourceDefinition(
+        lambda init: init.resource_config,
+        config_schema=dg.Field(dg.Permissive(), default_value=plan["params"], is_required=False),
+        description="Runtime parameters of the run (kedrust --params), applied over parameters.yml.",
+    )
+    return graph.to_job(
+        executor_def=_executor(plan["executor"]),
+        resource_defs={"kedrust_params": params, "pipes": dg.PipesSubprocessClient()},
+        tags={"kedrust/env": ENV},
+    )
 
 
 _jobs = [_job(plan) for plan in _loaded["jobs"]]
@@ -122,6 +141,5 @@ defs = dg.Definitions(
     jobs=_jobs,
     schedules=_schedules,
     sensors=[on_pipeline_error_sensor],
-    resources={"pipes": dg.PipesSubprocessClient()},
 )
 "#;

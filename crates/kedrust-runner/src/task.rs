@@ -158,6 +158,11 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
                 serde_json::json!({
                     "dataset": name,
                     "type": catalog.type_name(name),
+                    "path": catalog
+                        .resolve(name)
+                        .and_then(|r| r.config)
+                        .and_then(|c| c.get("filepath").or_else(|| c.get("path")).cloned()),
+                    "version": catalog.save_version(),
                     "node": node_name,
                     "pid": std::process::id(),
                 }),

@@ -126,6 +126,41 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     );
     let shown = f.run(&["runs", "show", run_id], &[]).stdout;
     assert!(shown.lines().next().unwrap().contains("SUCCESS"), "{shown}");
+    assert!(
+        text.contains("ASSET_MATERIALIZATION") && text.contains("fan_report"),
+        "the join op's save is an asset materialisation in Dagster's event log"
+    );
+
+    // Parameters are run config: the launchpad's `kedrust_params`, the same for every op.
+    std::fs::remove_file(f.trace_path()).unwrap();
+    let config = f.path().join("run_config.yaml");
+    std::fs::write(
+        &config,
+        "resources:\n  kedrust_params:\n    config:\n      seed: 1\n",
+    )
+    .unwrap();
+    let (code, text) = run_dagster(
+        &f,
+        &[
+            "job",
+            "execute",
+            "-f",
+            "definitions.py",
+            "-j",
+            "fan_job",
+            "-c",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("data/fan_report.json"))
+            .unwrap()
+            .trim(),
+        "{\n  \"sum\": 6\n}",
+        "seed 1 in every branch: 1 + 2 + 3"
+    );
 }
 
 #[test]
