@@ -191,6 +191,24 @@ pub(crate) enum DagsterCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Loads the code location with Dagster and reports its problems.
+    Validate {
+        /// The environment (KEDRUST_ENV for the code location).
+        #[arg(short, long)]
+        env: Option<String>,
+    },
+    /// Starts the Dagster UI on the project; Ctrl-C stops it and all its processes.
+    Dev {
+        /// The environment (KEDRUST_ENV for the code location).
+        #[arg(short, long)]
+        env: Option<String>,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// The port.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,12 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
         Command::Dagster(crate::args::DagsterCommand::Init { force }) => {
             crate::dagster::init(&root, force)
         }
+        Command::Dagster(crate::args::DagsterCommand::Validate { env }) => {
+            return crate::dagster::validate(&root, env);
+        }
+        Command::Dagster(crate::args::DagsterCommand::Dev { env, host, port }) => {
+            return crate::dagster::dev(&root, env, &host, port);
+        }
         Command::DagsterPlans { env } => crate::dagster::plans(project, &root, env),
         Command::DagsterOp { env, job, op } => {
             return crate::dagster::op(project, &root, env, &job, &op);

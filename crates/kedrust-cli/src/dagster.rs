@@ -192,3 +192,117 @@ fn dagster_requirements() -> String {
     }
     out
 }
+
+/// The `dagster` executable: `KEDRUST_DAGSTER`, else `dagster` on the PATH, checked by asking
+/// its version; the error says how to install the pinned one.
+fn dagster_executable(root: &Path) -> Result<std::path::PathBuf, String> {
+    let candidate = std::env::var_os("KEDRUST_DAGSTER")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "dagster".into());
+    match std::process::Command::new(&candidate)
+        .arg("--version")
+        .output()
+    {
+        Ok(out) if out.status.success() => Ok(candidate),
+        _ => Err(format!(
+            "Dagster is not installed (or not on the PATH): install the pinned version with \
+             `python3 -m venv .venv && .venv/bin/pip install -r {}` and put .venv/bin on the PATH \
+             (or set KEDRUST_DAGSTER to its dagster executable)",
+            root.join("requirements-dagster.txt").display()
+        )),
+    }
+}
+
+fn needs_definitions(root: &Path) -> Result<(), String> {
+    if root.join("definitions.py").is_file() {
+        Ok(())
+    } else {
+        Err("no definitions.py in the project: run `dagster init` first".into())
+    }
+}
+
+/// `dagster validate`.
+pub(crate) fn validate(root: &Path, env: Option<String>) -> ExitCode {
+    let run = || -> Result<bool, String> {
+        needs_definitions(root)?;
+        let dagster = dagster_executable(root)?;
+        let status = std::process::Command::new(dagster)
+            .args(["definitions", "validate", "-f", "definitions.py"])
+            .current_dir(root)
+            .env("KEDRUST_ENV", run_env(env.as_deref()))
+            .status()
+            .map_err(|e| e.to_string())?;
+        Ok(status.success())
+    };
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `dagster dev`: the UI in its own process group, stopped as a whole on Ctrl-C or SIGTERM
+/// (Dagster only stops cleanly on SIGINT, which a background shell ignores).
+pub(crate) fn dev(root: &Path, env: Option<String>, host: &str, port: u16) -> ExitCode {
+    let start = || -> Result<std::process::Child, String> {
+        needs_definitions(root)?;
+        let dagster = dagster_executable(root)?;
+        let mut command = std::process::Command::new(dagster);
+        command
+            .args([
+                "dev",
+                "-f",
+                "definitions.py",
+                "-h",
+                host,
+                "-p",
+                &port.to_string(),
+            ])
+            .current_dir(root)
+            .env("KEDRUST_ENV", run_env(env.as_deref()));
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command.spawn().map_err(|e| e.to_string())
+    };
+    let mut child = match start() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let _ = ctrlc::set_handler(kedrust_runner::cancel);
+    eprintln!("Dagster UI: http://{host}:{port} (Ctrl-C stops it)");
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            };
+        }
+        if kedrust_runner::is_cancelled() {
+            // SIGINT to the whole group: webserver, daemon and code server stop together.
+            let group = format!("-{}", child.id());
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", "--", &group])
+                .status();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return ExitCode::SUCCESS;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .status();
+            let _ = child.wait();
+            return ExitCode::from(1);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

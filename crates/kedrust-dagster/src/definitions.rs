@@ -71,15 +71,31 @@ def _op(job, spec):
     return _run
 
 
+# Executors of dagster.yml that live in Dagster's libraries, with their options passed through.
+_LIBRARY_EXECUTORS = {
+    "k8s_job_executor": ("dagster_k8s", "k8s_job_executor"),
+    "docker_executor": ("dagster_docker", "docker_executor"),
+    "celery_executor": ("dagster_celery", "celery_executor"),
+    "celery_docker_executor": ("dagster_celery_docker", "celery_docker_executor"),
+    "celery_k8s_job_executor": ("dagster_celery_k8s", "celery_k8s_job_executor"),
+    "dask_executor": ("dagster_dask", "dask_executor"),
+}
+
+
 def _executor(executor):
     kind = executor["kind"]
     if kind == "in_process":
         return dg.in_process_executor
     if kind == "multiprocess":
         return dg.multiprocess_executor.configured({"max_concurrent": executor["max_concurrent"]})
-    raise dg.DagsterInvariantViolationError(
-        f"executor {kind}: install its Dagster library and map it here (kedrust runs in_process and multiprocess)"
-    )
+    module, name = _LIBRARY_EXECUTORS[kind]
+    try:
+        library = __import__(module)
+    except ImportError as e:
+        raise dg.DagsterInvariantViolationError(
+            f"dagster.yml uses {kind}: install {module.replace('_', '-')} at the pinned Dagster version"
+        ) from e
+    return getattr(library, name).configured(executor["options"])
 
 
 def _job(plan):

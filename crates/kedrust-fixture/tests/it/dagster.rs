@@ -220,3 +220,77 @@ fn the_failure_handler_fires_on_pipeline_error_once_per_dagster_run() {
         "the check op was tried three times (two retries), each firing on_node_error"
     );
 }
+
+fn venv_path() -> String {
+    let bin = dagster();
+    format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+#[test]
+fn dagster_validate_and_dev_start_and_stop_cleanly() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let path = venv_path();
+    let out = f.run(&["dagster", "validate"], &[("PATH", path.as_str())]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let missing = f.run(
+        &["dagster", "validate"],
+        &[("KEDRUST_DAGSTER", "/nonexistent/dagster")],
+    );
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing.stderr.contains("pip install -r"),
+        "{}",
+        missing.stderr
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("dagster.yaml"),
+        "telemetry:\n  enabled: false\n",
+    )
+    .unwrap();
+    let mut dev = f.spawn(
+        &["dagster", "dev", "--port", &port.to_string()],
+        &[
+            ("PATH", path.as_str()),
+            ("DAGSTER_HOME", home.path().to_str().unwrap()),
+        ],
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let answer = loop {
+        use std::io::{Read, Write};
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(b"GET /server_info HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+            let mut text = String::new();
+            let _ = s.read_to_string(&mut text);
+            if text.contains("dagster_webserver_version") {
+                break text;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the UI did not answer within 120 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert!(answer.contains("1.13.27"), "{answer}");
+    Command::new("kill")
+        .args(["-INT", &dev.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(dev.wait().unwrap().success());
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the webserver stopped with it"
+    );
+}
