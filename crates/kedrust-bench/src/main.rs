@@ -5,6 +5,7 @@
 //! (see `bench/README.md` for every benchmark and its command).
 
 mod catalog;
+mod dagster_load;
 #[cfg(feature = "frames")]
 mod frames;
 mod pipeline_model;
@@ -15,7 +16,7 @@ mod shapes;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|process-runner|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
+const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|process-runner|dagster-load|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -66,6 +67,7 @@ fn run(args: &[String]) -> Result<(), String> {
             "Multi-process executor overhead per step",
             process_runner::run_bench(&sizes, repeat),
         ),
+        "dagster-load" => ("Dagster code location", dagster_load::run_bench(repeat)),
         #[cfg(feature = "frames")]
         "frames" => ("DataFrame datasets", frames::run(&sizes, repeat)),
         #[cfg(not(feature = "frames"))]

@@ -12,7 +12,7 @@ use std::time::Instant;
 pub fn project() -> Project {
     Project::new("kedrust-bench").pipelines(|| -> Result<Pipelines, PipelineError> {
         let mut p = Pipelines::new();
-        for n in [10, 100] {
+        for n in [10, 100, 1000] {
             p.insert(format!("chain{n}"), Pipeline::new(Shape::Chain.nodes(n))?);
         }
         Ok(p)
@@ -20,8 +20,10 @@ pub fn project() -> Project {
 }
 
 /// Whether this process was started as a step of the benchmark's runs.
+/// Whether this process was started as the benchmark project's binary (the process runner's
+/// steps and the Dagster benchmark call it as `kedrust-bench --project-dir <dir> ...`).
 pub fn is_child(args: &[String]) -> bool {
-    args.iter().any(|a| a == kedrust_runner::CHILD_COMMAND)
+    args.first().is_some_and(|a| a == "--project-dir")
 }
 
 /// Measures every size (10 or 100) and returns the markdown table.
