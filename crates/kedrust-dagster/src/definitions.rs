@@ -140,6 +140,7 @@ _schedules = [
     name="on_pipeline_error_sensor",
     description="Fires kedrust's on_pipeline_error once for every failed run of this code location.",
     monitor_all_code_locations=True,
+    minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def on_pipeline_error_sensor(context: dg.RunFailureSensorContext):

@@ -164,6 +164,7 @@ fn jobs_and_their_plans() {
     chain_job: pipeline chain, executor multiprocess x2, schedule '0 * * * *' (chain_job_hourly_schedule)
     fan_job: pipeline fan, executor in_process x1
     retrying_job: pipeline failing, executor multiprocess x2
+    failing_job: pipeline failing, executor in_process x1
     ");
     // After a run, the plan says which files the job would replace.
     assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
@@ -174,6 +175,6 @@ fn jobs_and_their_plans() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr.trim(),
-        "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job, retrying_job); did you mean 'chain_job'?"
+        "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job, retrying_job, failing_job); did you mean 'chain_job'?"
     );
 }

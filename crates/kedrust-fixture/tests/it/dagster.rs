@@ -64,7 +64,10 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     assert_eq!(code, 0, "{text}");
     let (code, text) = run_dagster(&f, &["job", "list", "-f", "definitions.py"], &[]);
     assert_eq!(code, 0, "{text}");
-    assert_eq!(jobs(&text), ["chain_job", "fan_job", "retrying_job"]);
+    assert_eq!(
+        jobs(&text),
+        ["chain_job", "failing_job", "fan_job", "retrying_job"]
+    );
     assert!(
         text.contains("    fan_job__before_pipeline_run_hook_fan_job\n"),
         "{text}"
@@ -293,4 +296,78 @@ fn dagster_validate_and_dev_start_and_stop_cleanly() {
         std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the webserver stopped with it"
     );
+}
+
+#[test]
+fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_the_cli() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("dagster.yaml"),
+        "telemetry:\n  enabled: false\n",
+    )
+    .unwrap();
+    let path = venv_path();
+    let env = [
+        ("PATH", path.as_str()),
+        ("DAGSTER_HOME", home.path().to_str().unwrap()),
+        ("DAGSTER_DISABLE_TELEMETRY", "1"),
+        ("KEDRUST_FIXTURE_FAIL_CHECK", "1"),
+    ];
+    let mut daemon = Command::new(dagster().with_file_name("dagster-daemon"));
+    daemon
+        .args(["run", "-f", "definitions.py"])
+        .current_dir(f.path())
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
+    let mut daemon = daemon.spawn().unwrap();
+    // The sensor's first tick only sets its cursor; give it time to happen.
+    std::thread::sleep(std::time::Duration::from_secs(12));
+    let launched = Command::new(dagster())
+        .args(["job", "launch", "-f", "definitions.py", "-j", "failing_job"])
+        .current_dir(f.path())
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        launched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&launched.stderr)
+    );
+    let fired = |f: &Fixture| {
+        f.trace()
+            .iter()
+            .filter(|t| t["hook"] == "on_pipeline_error")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while fired(&f) == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let first = fired(&f);
+    // More sensor ticks pass; the hook stays fired once.
+    std::thread::sleep(std::time::Duration::from_secs(12));
+    let later = fired(&f);
+    let group = format!("-{}", daemon.id());
+    let _ = Command::new("kill").args(["-INT", "--", &group]).status();
+    let _ = daemon.wait();
+    assert_eq!(first, 1, "on_pipeline_error fired within 90 s");
+    assert_eq!(later, 1, "and never again");
+    let errors: Vec<serde_json::Value> = f
+        .trace()
+        .into_iter()
+        .filter(|t| t["hook"] == "on_pipeline_error")
+        .collect();
+    let run_id = errors[0]["run_id"].as_str().unwrap();
+    let node_run = f
+        .trace()
+        .into_iter()
+        .find(|t| t["hook"] == "before_node_run")
+        .unwrap();
+    assert_eq!(node_run["run_id"], run_id, "the failed Dagster run's id");
 }
