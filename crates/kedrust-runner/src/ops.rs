@@ -4,12 +4,12 @@
 //! `on_pipeline_error` is not fired here: the orchestrator's failure handler does it, once.
 
 use crate::error::RunError;
-use crate::hooks::{CatalogInfo, ContextInfo, PipelineInfo, RunResult};
+use crate::hooks::{CatalogInfo, ContextInfo, RunResult};
 use crate::options::{RunOptions, SessionError};
 use crate::prepare::prepare;
 use crate::process;
 use crate::project::Project;
-use crate::session::{open_store, parameter_datasets, run_hooks, run_params};
+use crate::session::{open_store, parameter_datasets, pipeline_info, run_hooks, run_params};
 use crate::task::{Shared, run_node};
 use crate::trace::TracePoint;
 use kedrust_catalog::new_version;
@@ -22,6 +22,22 @@ use std::sync::Arc;
 /// The run state key of the save version the start op fixed.
 const SAVE_VERSION: &str = "kedrust.save_version";
 
+fn io(e: kedrust_store::StoreError) -> SessionError {
+    SessionError::Io(e.to_string())
+}
+
+/// The run's id (from the orchestrator, so it must be set) and the run store.
+fn run_and_store(
+    project: &Project,
+    project_path: &Path,
+    options: &RunOptions,
+) -> Result<(String, Arc<kedrust_store::RunStore>), SessionError> {
+    let run_id = options.run_id.clone().ok_or_else(|| {
+        SessionError::Selection("an op of an orchestrated run needs the run's id".into())
+    })?;
+    Ok((run_id, open_store(project, project_path)?))
+}
+
 /// Runs op `op` of the run `options.run_id` (which must be set).
 pub fn run_op(
     project: &Project,
@@ -29,12 +45,7 @@ pub fn run_op(
     options: &RunOptions,
     op: &str,
 ) -> Result<(), SessionError> {
-    let run_id = options
-        .run_id
-        .clone()
-        .ok_or_else(|| SessionError::Selection("an op needs the run's id".into()))?;
-    let store = open_store(project, project_path)?;
-    let io = |e: kedrust_store::StoreError| SessionError::Io(e.to_string());
+    let (run_id, store) = run_and_store(project, project_path, options)?;
     let mut options = options.clone();
     let known = store.run(&run_id).map_err(io)?;
     let saved: Option<String> = store
@@ -72,12 +83,7 @@ pub fn run_op(
     }
     let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?.in_op(&this.name);
     let params = run_params(&prepared);
-    let info = PipelineInfo {
-        run_params: &params,
-        pipeline: &prepared.pipeline,
-        catalog: &prepared.catalog,
-        state: hooks.state(),
-    };
+    let info = pipeline_info(&prepared, &params, &hooks);
     let run_dir = process::run_dir(project_path, &run_id);
     process::install(&run_dir, &prepared.pipeline, &prepared.catalog);
     hooks.record(
@@ -174,12 +180,7 @@ pub fn fail_run(
     options: &RunOptions,
     message: &str,
 ) -> Result<bool, SessionError> {
-    let run_id = options
-        .run_id
-        .clone()
-        .ok_or_else(|| SessionError::Selection("the failure handler needs the run's id".into()))?;
-    let store = open_store(project, project_path)?;
-    let io = |e: kedrust_store::StoreError| SessionError::Io(e.to_string());
+    let (run_id, store) = run_and_store(project, project_path, options)?;
     if store.run(&run_id).map_err(io)?.is_none() {
         return Ok(false);
     }
@@ -191,12 +192,7 @@ pub fn fail_run(
     let prepared = prepare(project, project_path.to_owned(), &options)?;
     let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?;
     let params = run_params(&prepared);
-    let info = PipelineInfo {
-        run_params: &params,
-        pipeline: &prepared.pipeline,
-        catalog: &prepared.catalog,
-        state: hooks.state(),
-    };
+    let info = pipeline_info(&prepared, &params, &hooks);
     let error = RunError::Crashed {
         node: String::new(),
         message: message.to_owned(),

@@ -4,11 +4,10 @@
 //! heartbeat, not the process id, decides: process ids are reused.
 
 use crate::error::RunError;
-use crate::hooks::PipelineInfo;
 use crate::options::RunOptions;
 use crate::prepare::prepare;
 use crate::project::Project;
-use crate::session::{fire_failure, heartbeat_interval, run_hooks, run_params};
+use crate::session::{fire_failure, heartbeat_interval, pipeline_info, run_hooks, run_params};
 use kedrust_store::{EventKind, RunStatus, RunStore};
 use std::path::Path;
 use std::sync::Arc;
@@ -42,12 +41,7 @@ pub(crate) fn sweep(project: &Project, project_path: &Path, store: &Arc<RunStore
             Some(prepared) => match run_hooks(project, &prepared, Some(Arc::clone(store))) {
                 Ok(hooks) => {
                     let params = run_params(&prepared);
-                    let info = PipelineInfo {
-                        run_params: &params,
-                        pipeline: &prepared.pipeline,
-                        catalog: &prepared.catalog,
-                        state: hooks.state(),
-                    };
+                    let info = pipeline_info(&prepared, &params, &hooks);
                     fire_failure(&hooks, store, &error, info);
                 }
                 Err(_) => {

@@ -77,6 +77,20 @@ pub(crate) fn run_params(prepared: &Prepared) -> RunParams {
     }
 }
 
+/// The pipeline hooks' arguments of a prepared run.
+pub(crate) fn pipeline_info<'a>(
+    prepared: &'a Prepared,
+    run_params: &'a RunParams,
+    hooks: &'a Hooks,
+) -> PipelineInfo<'a> {
+    PipelineInfo {
+        run_params,
+        pipeline: &prepared.pipeline,
+        catalog: &prepared.catalog,
+        state: hooks.state(),
+    }
+}
+
 /// The run's hooks: the project's, the tracer when asked for, the run store.
 pub(crate) fn run_hooks(
     project: &Project,
@@ -139,12 +153,7 @@ pub fn run(
         _ => None,
     };
     let run_params = run_params(&prepared);
-    let info = PipelineInfo {
-        run_params: &run_params,
-        pipeline: &prepared.pipeline,
-        catalog: &prepared.catalog,
-        state: hooks.state(),
-    };
+    let info = pipeline_info(&prepared, &run_params, &hooks);
     // Step events for node ops come from the executor's events.
     let op_of = |node: &str| {
         prepared
