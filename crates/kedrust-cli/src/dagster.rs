@@ -161,17 +161,58 @@ pub(crate) fn failure(
     })
 }
 
-/// `dagster init`: writes definitions.py and requirements-dagster.txt; keeps existing files
-/// unless `force`.
+/// A `dagster.yml` to start from, written when the base environment has none.
+const DAGSTER_YML: &str = "\
+# Jobs of this project, for the embedded orchestrator (`run --job <name>`) and for Dagster
+# (`dagster init` / `dagster dev`). Executors and schedules are referenced by name.
+executors:
+  sequential:
+    in_process:
+  parallel:
+    multiprocess:
+      max_concurrent: 2
+
+schedules:
+  daily:
+    cron_schedule: \"0 0 * * *\"
+
+jobs:
+  default:
+    pipeline:
+      pipeline_name: __default__
+    executor: sequential
+    schedule: daily
+";
+
+/// `dagster init`: writes definitions.py, requirements-dagster.txt and, when the base
+/// environment has none, a dagster.yml; keeps existing files unless `force`.
 pub(crate) fn init(root: &Path, force: bool) -> Result<String, String> {
     let binary = std::env::current_exe().map_err(|e| e.to_string())?;
-    let files = [
-        ("definitions.py", definitions_py(&binary.to_string_lossy())),
-        ("requirements-dagster.txt", dagster_requirements()),
+    let mut files = vec![
+        (
+            "definitions.py".to_owned(),
+            definitions_py(&binary.to_string_lossy()),
+        ),
+        (
+            "requirements-dagster.txt".to_owned(),
+            dagster_requirements(),
+        ),
     ];
+    let has_dagster_yml = std::fs::read_dir(root.join("conf/base"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .any(|f| f.file_name().to_string_lossy().starts_with("dagster"))
+        })
+        .unwrap_or(false);
+    if !has_dagster_yml {
+        files.push(("conf/base/dagster.yml".to_owned(), DAGSTER_YML.to_owned()));
+    }
     let mut out = String::new();
     for (name, text) in files {
-        let path = root.join(name);
+        let path = root.join(&name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
         if path.exists() && !force {
             out.push_str(&format!("kept {name} (use --force to replace it)\n"));
             continue;

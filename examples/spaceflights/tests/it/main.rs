@@ -130,3 +130,47 @@ fn the_pipelines_are_the_starters() {
          - evaluate_model_node (evaluate_model)\n"
     );
 }
+
+#[test]
+fn the_example_runs_on_dagster() {
+    let dagster = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/dagster");
+    assert!(
+        dagster.is_file(),
+        "the pinned Dagster is not installed: run ./scripts/test, or \
+         python3 -m venv .venv-test && .venv-test/bin/pip install -r python-pins.txt"
+    );
+    let dir = project();
+    let root = dir.path();
+    assert_eq!(spaceflights(root, &["generate", "500"]).0, 0);
+    let (code, stderr) = spaceflights(root, &["dagster", "init"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        root.join("conf/base/dagster.yml").is_file(),
+        "a dagster.yml to start from"
+    );
+    let run = |args: &[&str]| {
+        Command::new(&dagster)
+            .args(args)
+            .current_dir(root)
+            .env("DAGSTER_DISABLE_TELEMETRY", "1")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["definitions", "validate", "-f", "definitions.py"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["job", "execute", "-f", "definitions.py", "-j", "default"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metrics: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("data/08_reporting/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(metrics["r2_score"].as_f64().unwrap() > 0.9, "{metrics}");
+}
