@@ -17,7 +17,11 @@ const RUN_FAILED: u8 = 1;
 /// Bad usage or bad configuration: nothing ran.
 const BAD_INPUT: u8 = 2;
 
-pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
+pub(crate) fn dispatch(
+    project: &Project,
+    cli: Cli,
+    pipes: Option<std::sync::Arc<kedrust_dagster::Pipes>>,
+) -> ExitCode {
     let root = project.locate(cli.project_dir.as_deref());
     // MLflow tracking is on wherever an environment has an mlflow.yml.
     let project = &kedrust_mlflow::enable_if_configured(project.clone(), &root);
@@ -40,7 +44,9 @@ pub(crate) fn dispatch(project: &Project, cli: Cli) -> ExitCode {
         }
         Command::DagsterPlans { env } => crate::dagster::plans(project, &root, env),
         Command::DagsterOp { env, job, op } => {
-            return crate::dagster::op(project, &root, env, &job, &op);
+            let pipes =
+                pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
+            return crate::dagster::op(project, &root, env, &job, &op, &pipes);
         }
         Command::DagsterFailure {
             env,

@@ -48,22 +48,15 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
     ))
 }
 
-/// `__dagster_op`: one op of a Dagster run, under Pipes.
+/// `__dagster_op`: one op of a Dagster run, under Pipes (its logs already go there).
 pub(crate) fn op(
     project: &Project,
     root: &Path,
     env: Option<String>,
     job: &str,
     op: &str,
+    pipes: &Pipes,
 ) -> ExitCode {
-    let pipes = match Pipes::from_env() {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let _ = pipes.opened();
     let Some(run_id) = pipes
         .run_id()
         .map(str::to_owned)
@@ -88,7 +81,7 @@ pub(crate) fn op(
     };
     match run_op(project, root, &options, op) {
         Ok(()) => {
-            report_materializations(project, root, &pipes, &run_id, op);
+            report_materializations(project, root, pipes, &run_id, op);
             let _ = pipes.log("info", &format!("kedrust op {op} succeeded"));
             let _ = pipes.closed(None);
             ExitCode::SUCCESS

@@ -41,6 +41,20 @@ pub fn main_with(
             };
         }
     };
-    output::init_logging(cli.log_format, cli.verbose);
-    commands::dispatch(&project, cli)
+    // A Dagster op speaks Pipes from its first log line on.
+    let pipes = match &cli.command {
+        args::Command::DagsterOp { .. } => match kedrust_dagster::Pipes::from_env() {
+            Ok(p) => {
+                let _ = p.opened(); // the first message, before any log line
+                Some(std::sync::Arc::new(p))
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        _ => None,
+    };
+    output::init_logging(cli.log_format, cli.verbose, pipes.clone());
+    commands::dispatch(&project, cli, pipes)
 }

@@ -3,27 +3,60 @@
 
 use crate::args::LogFormat;
 use indicatif::{ProgressBar, ProgressStyle};
+use kedrust_dagster::Pipes;
 use kedrust_runner::RunEvent;
 use std::io::IsTerminal;
-use tracing_subscriber::EnvFilter;
+use std::sync::Arc;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// Logs at info (or `-v` debug, `-vv` trace); `KEDRUST_LOG` overrides with a filter.
-pub(crate) fn init_logging(format: LogFormat, verbose: u8) {
+/// Under Dagster (`pipes`), every log line also goes to Dagster's event log as a Pipes log
+/// message.
+pub(crate) fn init_logging(format: LogFormat, verbose: u8, pipes: Option<Arc<Pipes>>) {
     let level = match verbose {
         0 => "info",
         1 => "debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("KEDRUST_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
-    let _ = match format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Plain => builder.without_time().try_init(),
+    let lines = match format {
+        LogFormat::Json => lines.json().boxed(),
+        LogFormat::Plain => lines.without_time().boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(lines)
+        .with(pipes.map(PipesLog))
+        .try_init();
+}
+
+/// Forwards log events to Dagster through Pipes.
+struct PipesLog(Arc<Pipes>);
+
+impl<S: tracing::Subscriber> Layer<S> for PipesLog {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        let _ = self.0.log(event.metadata().level().as_str(), &message.0);
+    }
 }
 
 /// Follows a run: a bar on a terminal, one log line per node otherwise.
