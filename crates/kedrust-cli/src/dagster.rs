@@ -21,6 +21,7 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
     let dagster = kedrust_plan::parse(&config, &names).map_err(|e| e.to_string())?;
     let mut jobs = Vec::new();
     let mut schedules = Vec::new();
+    let mut assets = std::collections::BTreeMap::new();
     for job in &dagster.jobs {
         let options = RunOptions {
             env: Some(env.clone()),
@@ -31,8 +32,30 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
         let pipeline = select(project, &options).map_err(|e| e.to_string())?;
         let built = build_catalog(project, root, &root.join("conf"), &env, &options, "plan")
             .map_err(|e| e.to_string())?;
-        let mut plan = serde_json::to_value(JobPlan::build(job, &env, &pipeline, &built.catalog))
-            .map_err(|e| e.to_string())?;
+        let job_plan = JobPlan::build(job, &env, &pipeline, &built.catalog);
+        // Persisted datasets are assets: key from the name, group and description from
+        // the entry's metadata.
+        for dataset in job_plan
+            .ops
+            .iter()
+            .flat_map(|o| o.loads.iter().chain(&o.saves))
+        {
+            let metadata = built
+                .catalog
+                .resolve(dataset)
+                .and_then(|r| r.config)
+                .and_then(|c| c.get("metadata").cloned())
+                .unwrap_or_default();
+            assets.entry(dataset.clone()).or_insert_with(|| {
+                json!({
+                    "key": dataset.split('.').collect::<Vec<_>>(),
+                    "group": metadata.get("group_name").or_else(|| metadata.get("group")),
+                    "description": metadata.get("description"),
+                    "type": built.catalog.type_name(dataset),
+                })
+            });
+        }
+        let mut plan = serde_json::to_value(job_plan).map_err(|e| e.to_string())?;
         plan["params"] = built.params.clone();
         jobs.push(plan);
         if let Some(s) = &job.schedule {
@@ -42,9 +65,10 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
             }));
         }
     }
+    let assets: Vec<serde_json::Value> = assets.into_values().collect();
     Ok(format!(
         "{}\n",
-        json!({"env": env, "jobs": jobs, "schedules": schedules})
+        json!({"env": env, "jobs": jobs, "schedules": schedules, "assets": assets})
     ))
 }
 

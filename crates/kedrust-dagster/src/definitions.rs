@@ -154,7 +154,18 @@ def on_pipeline_error_sensor(context: dg.RunFailureSensorContext):
     )
 
 
+_assets = [
+    dg.AssetSpec(
+        key=asset["key"],
+        group_name=asset["group"],
+        description=asset["description"] or f"{asset['type']} of the kedrust catalog",
+        kinds={"kedrust"},
+    )
+    for asset in _loaded["assets"]
+]
+
 defs = dg.Definitions(
+    assets=_assets,
     jobs=_jobs,
     schedules=_schedules,
     sensors=[on_pipeline_error_sensor],

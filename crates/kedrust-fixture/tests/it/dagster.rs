@@ -39,6 +39,7 @@ fn jobs(listing: &str) -> Vec<String> {
     listing
         .lines()
         .filter_map(|l| l.strip_prefix("Job: "))
+        .filter(|j| !j.starts_with("__")) // Dagster's implicit asset job
         .map(str::to_owned)
         .collect()
 }
@@ -75,6 +76,24 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     assert!(
         text.contains("    fan_job__after_pipeline_run_hook_fan_job\n"),
         "{text}"
+    );
+
+    // Persisted datasets are assets, with group and description from their metadata.
+    let python = dagster().with_file_name("python");
+    let listed = Command::new(python)
+        .args(["-c", "import definitions as d; [print('/'.join(a.key.path), a.group_name, a.description, sep='|') for a in d._assets]"])
+        .current_dir(f.path())
+        .env("DAGSTER_DISABLE_TELEMETRY", "1")
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("summary|reporting|one line about the numbers"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("report|None|json.JSONDataset of the kedrust catalog"),
+        "{listed}"
     );
 
     // A job added to dagster.yml, in another environment, appears without `dagster init`.
