@@ -30,5 +30,5 @@ pub use dataset::{Dataset, expect_arc, expect_ref};
 pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};
 pub use file::FileTarget;
 pub use pattern::{Candidate, Captures, Pattern};
-pub use registry::{Codec, DatasetSpec, DatasetType, Holds, Registry};
+pub use registry::{Codec, DatasetSpec, DatasetType, Describer, Holds, Registry};
 pub use version::{Versioning, check_version, new_version, timestamp};

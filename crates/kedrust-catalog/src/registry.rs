@@ -244,7 +244,11 @@ const KEDRO_PREFIXES: [&str; 3] = [
 pub struct Registry {
     types: BTreeMap<String, DatasetType>,
     codecs: HashMap<TypeId, Codec>,
+    describers: HashMap<TypeId, Describer>,
 }
+
+/// Describes a saved value for the run's records (a table's row count and schema).
+pub type Describer = fn(&dyn Any) -> Json;
 
 impl Registry {
     /// The built-in types (memory, nothing, text, bytes, JSON, YAML, serde, partitioned).
@@ -278,6 +282,19 @@ impl Registry {
             Json
         );
         r
+    }
+
+    /// Adds a describer of values of type `tag` (materialisations carry what it returns).
+    pub fn describer_for(&mut self, tag: TypeTag, describe: Describer) -> &mut Self {
+        self.describers.insert(tag.id(), describe);
+        self
+    }
+
+    /// What the registered describer says of `value`, if one is registered for its type.
+    pub fn describe(&self, value: &kedrust_pipeline::Value) -> Option<Json> {
+        self.describers
+            .get(&value.type_tag().id())
+            .map(|d| d(value.as_any()))
     }
 
     /// Adds a codec (see [`Codec::binary`]).

@@ -149,6 +149,29 @@ fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id
             "kedrust_run_id".into(),
             json!({"raw_value": run_id, "type": "text"}),
         );
+        // Tables: Dagster's own row count and column schema entries.
+        if let Some(rows) = e.metadata["value"]["row_count"].as_u64() {
+            metadata.insert(
+                "dagster/row_count".into(),
+                json!({"raw_value": rows, "type": "int"}),
+            );
+        }
+        if let Some(columns) = e.metadata["value"]["columns"].as_array() {
+            let columns: Vec<serde_json::Value> = columns
+                .iter()
+                .map(|c| {
+                    json!({
+                        "name": c["name"], "type": c["type"], "description": null,
+                        "constraints": {"nullable": true, "unique": false, "other": []}, "tags": {}
+                    })
+                })
+                .collect();
+            let schema = json!({"columns": columns, "constraints": {"other": []}});
+            metadata.insert(
+                "dagster/column_schema".into(),
+                json!({"raw_value": schema, "type": "table_schema"}),
+            );
+        }
         let version = e.metadata["version"].as_str();
         let _ =
             pipes.report_asset_materialization(&key, serde_json::Value::Object(metadata), version);

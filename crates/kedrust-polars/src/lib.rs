@@ -24,6 +24,7 @@ use polars::prelude::{IpcReader, IpcWriter, SerReader, SerWriter};
 pub fn register(registry: &mut Registry) -> &mut Registry {
     registry
         .codec_for(Codec::binary(TypeTag::of::<DataFrame>(), to_ipc, from_ipc))
+        .describer_for(TypeTag::of::<DataFrame>(), describe)
         .register(csv::dataset_type())
         .register(parquet::dataset_type())
         .register(json::ndjson_type())
@@ -47,4 +48,17 @@ fn from_ipc(bytes: &[u8]) -> Result<Value, String> {
         .finish()
         .map(Value::new)
         .map_err(|e| e.to_string())
+}
+
+/// A table's row count and schema, for materialisation records.
+fn describe(value: &dyn std::any::Any) -> serde_json::Value {
+    let Some(frame) = value.downcast_ref::<DataFrame>() else {
+        return serde_json::Value::Null;
+    };
+    let columns: Vec<serde_json::Value> = frame
+        .columns()
+        .iter()
+        .map(|c| serde_json::json!({"name": c.name().as_str(), "type": c.dtype().to_string()}))
+        .collect();
+    serde_json::json!({"row_count": frame.height(), "columns": columns})
 }

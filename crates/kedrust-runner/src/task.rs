@@ -163,6 +163,7 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
                         .and_then(|r| r.config)
                         .and_then(|c| c.get("filepath").or_else(|| c.get("path")).cloned()),
                     "version": catalog.save_version(),
+                    "value": catalog.registry().describe(value),
                     "node": node_name,
                     "pid": std::process::id(),
                 }),

@@ -173,4 +173,28 @@ fn the_example_runs_on_dagster() {
     )
     .unwrap();
     assert!(metrics["r2_score"].as_f64().unwrap() > 0.9, "{metrics}");
+
+    // A table's materialisation carries Dagster's row count and column schema.
+    let script = "import dagster as dg, definitions as d\n\
+        i = dg.DagsterInstance.ephemeral()\n\
+        r = d.defs.resolve_job_def('default').execute_in_process(instance=i, raise_on_error=False)\n\
+        for e in r.get_asset_materialization_events():\n\
+        \x20   m = e.materialization\n\
+        \x20   if m.asset_key.path == ['model_input_table']:\n\
+        \x20       print(m.metadata['dagster/row_count'].value, len(m.metadata['dagster/column_schema'].value.columns))\n";
+    let out = Command::new(dagster.with_file_name("python"))
+        .args(["-c", script])
+        .current_dir(root)
+        .env("PYTHONPATH", root)
+        .env("DAGSTER_DISABLE_TELEMETRY", "1")
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let table = parquet(&root.join("data/03_primary/model_input_table.parquet"));
+    assert_eq!(
+        printed.trim(),
+        format!("{} {}", table.height(), table.width()),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
