@@ -358,20 +358,14 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
         "{}",
         String::from_utf8_lossy(&launched.stderr)
     );
-    let fired = |f: &Fixture| {
-        f.trace()
-            .iter()
-            .filter(|t| t["hook"] == "on_pipeline_error")
-            .count()
-    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-    while fired(&f) == 0 && std::time::Instant::now() < deadline {
+    while f.fired("on_pipeline_error") == 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
-    let first = fired(&f);
+    let first = f.fired("on_pipeline_error");
     // More sensor ticks pass; the hook stays fired once.
     std::thread::sleep(std::time::Duration::from_secs(12));
-    let later = fired(&f);
+    let later = f.fired("on_pipeline_error");
     let group = format!("-{}", daemon.id());
     let _ = Command::new("kill").args(["-INT", "--", &group]).status();
     let _ = daemon.wait();

@@ -156,13 +156,7 @@ fn a_failing_hook_fails_the_run_naming_the_hook_and_the_point() {
     );
     let lines = f.trace_lines();
     assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.starts_with("on_pipeline_error"))
-            .count(),
-        1
-    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
     assert!(
         !lines.iter().any(|l| l.starts_with("on_node_error")),
         "Kedro: hook errors are not node errors"
@@ -252,13 +246,7 @@ fn a_killed_node_process_fails_the_run_and_fires_on_pipeline_error_once() {
         out.stderr
     );
     let lines = f.trace_lines();
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.starts_with("on_pipeline_error"))
-            .count(),
-        1
-    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
     assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
     assert!(!lines.iter().any(|l| l.starts_with("after_node_run check")));
 }

@@ -105,6 +105,11 @@ impl Fixture {
             .collect()
     }
 
+    /// How often the trace recorded lifecycle point `hook`.
+    pub fn fired(&self, hook: &str) -> usize {
+        self.trace().iter().filter(|t| t["hook"] == hook).count()
+    }
+
     /// The nodes that started, in trace order.
     pub fn nodes_run(&self) -> Vec<String> {
         self.trace()

@@ -60,9 +60,7 @@ fn every_hook_fires_in_its_op_and_the_run_store_has_each_pipeline_hook_once() {
         assert_eq!(events.first().unwrap().0, "RUN_START");
         assert_eq!(events.last().unwrap().0, "RUN_SUCCESS");
         assert!(
-            !f.trace_lines()
-                .iter()
-                .any(|l| l.starts_with("on_pipeline_error")),
+            f.fired("on_pipeline_error") == 0,
             "{runner}: never on success"
         );
     }
@@ -157,14 +155,7 @@ fn a_sigkilled_step_fails_the_run_and_fires_on_pipeline_error_once() {
         .unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(1));
-    let lines = f.trace_lines();
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.starts_with("on_pipeline_error"))
-            .count(),
-        1
-    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
     let (head, events) = f.events(&run_id);
     assert!(head.contains("FAILURE"), "{head}");
     assert!(
@@ -209,20 +200,11 @@ fn a_killed_orchestrator_is_found_by_the_next_run_which_fires_on_pipeline_error_
         .unwrap();
     orchestrator.wait().unwrap();
     std::fs::remove_file(&block).unwrap();
-    assert!(
-        !f.trace_lines()
-            .iter()
-            .any(|l| l.starts_with("on_pipeline_error")),
-        "nobody saw it yet"
-    );
+    assert!(f.fired("on_pipeline_error") == 0, "nobody saw it yet");
     // Listing does not fire user hooks; a command that runs work does.
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(f.run(&["runs", "list"], &fast).code, 0);
-    assert!(
-        !f.trace_lines()
-            .iter()
-            .any(|l| l.starts_with("on_pipeline_error"))
-    );
+    assert!(f.fired("on_pipeline_error") == 0);
     assert_eq!(f.run(&["run", "-p", "chain"], &fast).code, 0);
     let errors: Vec<serde_json::Value> = f
         .trace()
@@ -235,13 +217,7 @@ fn a_killed_orchestrator_is_found_by_the_next_run_which_fires_on_pipeline_error_
     assert!(head.contains("FAILURE"), "{head}");
     // A second run does not fire it again.
     assert_eq!(f.run(&["run", "-p", "chain"], &fast).code, 0);
-    assert_eq!(
-        f.trace_lines()
-            .iter()
-            .filter(|l| l.starts_with("on_pipeline_error"))
-            .count(),
-        1
-    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
 }
 
 #[test]
@@ -322,11 +298,7 @@ fn a_failed_step_is_retried_as_its_job_says() {
         node_errors, 1,
         "the failed attempt fired on_node_error in its process"
     );
-    assert!(
-        !f.trace_lines()
-            .iter()
-            .any(|l| l.starts_with("on_pipeline_error"))
-    );
+    assert!(f.fired("on_pipeline_error") == 0);
 }
 
 #[test]
@@ -354,13 +326,7 @@ fn ctrl_c_stops_running_steps_marks_the_run_canceled_and_fires_on_pipeline_error
     assert!(head.contains("CANCELED"), "{head}");
     assert_eq!(events.last().unwrap().0, "RUN_CANCELED");
     let lines = f.trace_lines();
-    assert_eq!(
-        lines
-            .iter()
-            .filter(|l| l.starts_with("on_pipeline_error"))
-            .count(),
-        1
-    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
     assert!(
         !lines.iter().any(|l| l.contains("after_check")),
         "no node started after it"
