@@ -113,8 +113,6 @@ impl Catalog {
 
     fn suggestion_text(&self, name: &str) -> String {
         let names: Vec<String> = self.list().into_iter().map(|r| r.name).collect();
-        kedrust_pipeline::suggest::best_match(name, names.iter().map(String::as_str))
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default()
+        kedrust_pipeline::suggest::hint(name, names.iter().map(String::as_str))
     }
 }

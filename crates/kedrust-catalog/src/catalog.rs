@@ -249,7 +249,7 @@ impl Catalog {
 
     fn add_parameters(&self, params: Json) {
         let mut live = self.write_live();
-        let mut add = |name: String, value: Json| {
+        for (name, value) in parameter_datasets(&params) {
             live.insert(
                 name,
                 Live {
@@ -258,24 +258,7 @@ impl Catalog {
                     source: Source::Parameter,
                 },
             );
-        };
-        fn nested(prefix: &str, value: &Json, add: &mut dyn FnMut(String, Json)) {
-            if let Json::Object(map) = value {
-                for (k, v) in map {
-                    let name = format!("{prefix}.{k}");
-                    nested(&name, v, add);
-                    add(name, v.clone());
-                }
-            }
         }
-        if let Json::Object(map) = &params {
-            for (k, v) in map {
-                let name = format!("params:{k}");
-                nested(&name, v, &mut add);
-                add(name, v.clone());
-            }
-        }
-        add("parameters".into(), params);
     }
 
     /// Whether `name` is declared, matched by a pattern, or already holds data.
@@ -489,9 +472,8 @@ impl Catalog {
             absolutise(&mut args, root);
         }
         let kind = self.registry.get(&resolution.type_name).ok_or_else(|| {
-            let hint = best_match(&resolution.type_name, self.registry.names())
-                .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_default();
+            let hint =
+                kedrust_pipeline::suggest::hint(&resolution.type_name, self.registry.names());
             problem(format!(
                 "unknown dataset type '{}'{hint}",
                 resolution.type_name
@@ -579,6 +561,30 @@ impl Catalog {
     fn write_live(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Live>> {
         self.live.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The parameter datasets of `params`, as Kedro names them: `parameters`, and `params:k` for
+/// every key, recursively through mappings (`params:a.b.c`); lists are not indexed.
+pub fn parameter_datasets(params: &Json) -> BTreeMap<String, Json> {
+    fn nested(prefix: &str, value: &Json, out: &mut BTreeMap<String, Json>) {
+        if let Json::Object(map) = value {
+            for (k, v) in map {
+                let name = format!("{prefix}.{k}");
+                nested(&name, v, out);
+                out.insert(name, v.clone());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Json::Object(map) = params {
+        for (k, v) in map {
+            let name = format!("params:{k}");
+            nested(&name, v, &mut out);
+            out.insert(name, v.clone());
+        }
+    }
+    out.insert("parameters".into(), params.clone());
+    out
 }
 
 /// Keys whose string values are paths, made absolute against the project folder.

@@ -5,7 +5,6 @@ use crate::error::ConfigProblem;
 use crate::pattern::{self, Pattern};
 use crate::registry::Registry;
 use kedrust_config::{Config, Loc};
-use kedrust_pipeline::suggest::best_match;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
 
@@ -155,18 +154,14 @@ fn check_entry(
         return; // A type chosen by a placeholder is checked when a name matches.
     }
     let Some(kind) = registry.get(type_name) else {
-        let hint = best_match(type_name, registry.names())
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
+        let hint = kedrust_pipeline::suggest::hint(type_name, registry.names());
         push("type", format!("unknown dataset type '{type_name}'{hint}"));
         return;
     };
     let valid: Vec<&str> = CATALOG_KEYS.iter().chain(kind.args()).copied().collect();
     for k in config.keys() {
         if !valid.contains(&k.as_str()) {
-            let hint = best_match(k, valid.iter().copied())
-                .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_default();
+            let hint = kedrust_pipeline::suggest::hint(k, valid.iter().copied());
             push(
                 k,
                 format!(
@@ -192,9 +187,7 @@ fn check_entry(
             .as_object()
             .map(|m| m.keys().map(String::as_str).collect::<Vec<_>>())
             .unwrap_or_default();
-        let hint = best_match(reference, names.iter().copied())
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
+        let hint = kedrust_pipeline::suggest::hint(reference, names.iter().copied());
         push(
             "credentials",
             format!("credentials '{reference}' not found in the credentials config{hint}"),

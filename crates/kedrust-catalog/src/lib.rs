@@ -25,7 +25,9 @@ mod version;
 
 pub use atomic::{WriteError, write_bytes, write_file};
 pub use builtin::{MemoryDataset, NothingDataset, Partition, PartitionMap, PartitionedDataset};
-pub use catalog::{Catalog, CatalogBuilder, Resolution, Source, parse_load_versions};
+pub use catalog::{
+    Catalog, CatalogBuilder, Resolution, Source, parameter_datasets, parse_load_versions,
+};
 pub use dataset::{Dataset, expect_arc, expect_ref};
 pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};
 pub use file::FileTarget;

@@ -107,9 +107,7 @@ fn project_command(project: &Project, root: &Path, args: &[String]) -> ExitCode 
     let Some(command) = project.commands().iter().find(|c| c.name == *name) else {
         let mut known = vec!["run", "pipeline", "catalog", "info"];
         known.extend(project.commands().iter().map(|c| c.name.as_str()));
-        let hint = kedrust_pipeline::suggest::best_match(name, known.iter().copied())
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
+        let hint = kedrust_pipeline::suggest::hint(name, known.iter().copied());
         eprintln!(
             "error: unknown command '{name}'{hint} (commands: {})",
             known.join(", ")

@@ -3,8 +3,7 @@
 
 use kedrust_config::run_env;
 use kedrust_dagster::{Pipes, definitions_py};
-use kedrust_plan::JobPlan;
-use kedrust_runner::{Project, RunOptions, build_catalog, fail_run, run_op, select};
+use kedrust_runner::{Project, RunOptions, fail_run, run_op};
 use serde_json::json;
 use std::path::Path;
 use std::process::ExitCode;
@@ -12,27 +11,13 @@ use std::process::ExitCode;
 /// `__dagster_plans`: every job plan of the environment, and the schedules, as JSON.
 pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Result<String, String> {
     let env = run_env(env.as_deref());
-    let config = project
-        .config_loader(&root.join("conf"), &env)
-        .load("dagster")
-        .map_err(|e| e.to_string())?;
-    let pipelines = project.load_pipelines().map_err(|e| e.to_string())?;
-    let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
-    let dagster = kedrust_plan::parse(&config, &names).map_err(|e| e.to_string())?;
+    let dagster = crate::jobs::dagster(project, root, &env)?;
     let mut jobs = Vec::new();
     let mut schedules = Vec::new();
     let mut assets = std::collections::BTreeMap::new();
     for job in &dagster.jobs {
-        let options = RunOptions {
-            env: Some(env.clone()),
-            pipeline_names: vec![job.pipeline_name.clone()],
-            filter: job.filter.clone(),
-            ..RunOptions::default()
-        };
-        let pipeline = select(project, &options).map_err(|e| e.to_string())?;
-        let built = build_catalog(project, root, &root.join("conf"), &env, &options, "plan")
-            .map_err(|e| e.to_string())?;
-        let job_plan = JobPlan::build(job, &env, &pipeline, &built.catalog);
+        let (job_plan, _, built) =
+            kedrust_runner::plan_job(project, root, &env, job).map_err(|e| e.to_string())?;
         // Persisted datasets are assets: key from the name, group and description from
         // the entry's metadata.
         for dataset in job_plan
@@ -126,13 +111,12 @@ fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id
     let Ok(store) = kedrust_runner::open_store(project, root) else {
         return;
     };
-    let Ok(events) = store.events(run_id) else {
+    let Ok(events) = store.events_in_op(run_id, op) else {
         return;
     };
     let pid = u64::from(std::process::id());
     for e in events.iter().filter(|e| {
         e.kind == kedrust_store::EventKind::AssetMaterialization
-            && e.op.as_deref() == Some(op)
             && e.metadata["pid"].as_u64() == Some(pid)
     }) {
         let dataset = e.metadata["dataset"].as_str().unwrap_or_default();

@@ -3,6 +3,7 @@
 
 use kedrust_catalog::{Catalog, Source};
 use kedrust_config::run_env;
+use kedrust_pipeline::naming::is_parameter;
 use kedrust_pipeline::suggest::close_matches;
 use kedrust_runner::{DEFAULT_PIPELINE, Pipelines, Project, RunOptions, build_catalog};
 use serde_json::{Map, Value as Json, json};
@@ -87,10 +88,6 @@ fn chosen(
                 .ok_or_else(|| unknown_pipeline(n, &all))
         })
         .collect()
-}
-
-fn is_parameter(name: &str) -> bool {
-    name == "parameters" || name.starts_with("params:")
 }
 
 /// `catalog list` (Kedro: `catalog describe-datasets`): per pipeline, its datasets by type,

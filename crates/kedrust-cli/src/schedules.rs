@@ -3,6 +3,7 @@
 //! `--catch-up`. With `--from` the clock is simulated, so tests never wait.
 
 use crate::args::SchedulesCommand;
+use crate::jobs::dagster;
 use chrono::{DateTime, Utc};
 use kedrust_config::run_env;
 use kedrust_plan::{DagsterConfig, Job, next_tick};
@@ -17,16 +18,6 @@ fn time(text: &str) -> Result<DateTime<Utc>, String> {
 
 fn scheduled(d: &DagsterConfig) -> Vec<&Job> {
     d.jobs.iter().filter(|j| j.schedule.is_some()).collect()
-}
-
-fn dagster(project: &Project, root: &Path, env: &str) -> Result<DagsterConfig, String> {
-    let config = project
-        .config_loader(&root.join("conf"), env)
-        .load("dagster")
-        .map_err(|e| e.to_string())?;
-    let pipelines = project.load_pipelines().map_err(|e| e.to_string())?;
-    let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
-    kedrust_plan::parse(&config, &names).map_err(|e| e.to_string())
 }
 
 pub(crate) fn command(project: &Project, root: &Path, command: SchedulesCommand) -> ExitCode {

@@ -16,7 +16,6 @@ use crate::location::Loc;
 use crate::params::yaml_value;
 use crate::template::{self, Expr, Piece};
 use crate::yaml::KeyPath;
-use kedrust_pipeline::suggest::best_match;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -266,9 +265,7 @@ impl Resolution<'_> {
                 .into_iter()
                 .chain(self.scope.resolvers.keys().map(String::as_str))
                 .collect();
-            let suggestion = best_match(name, known.iter().copied())
-                .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_default();
+            let suggestion = kedrust_pipeline::suggest::hint(name, known.iter().copied());
             return Err(format!(
                 "unknown resolver '{name}' (known: {}){suggestion}",
                 known.join(", ")
@@ -306,9 +303,7 @@ fn lookup<'v>(root: &'v Value, key: &str) -> Option<&'v Value> {
 fn hint(key: &str, root: &Value) -> String {
     let mut paths = Vec::new();
     dotted_paths(root, "", &mut paths);
-    best_match(key, paths.iter().map(String::as_str))
-        .map(|s| format!("; did you mean '{s}'?"))
-        .unwrap_or_default()
+    kedrust_pipeline::suggest::hint(key, paths.iter().map(String::as_str))
 }
 
 fn dotted_paths(value: &Value, prefix: &str, out: &mut Vec<String>) {

@@ -216,7 +216,7 @@ impl Hook for MlflowHook {
             let child = client.create_run(&t.experiment_id, node, &tags)?;
             let mut params = Vec::new();
             for (name, value) in info.inputs.iter() {
-                if (name.starts_with("params:") || name == "parameters")
+                if kedrust_pipeline::naming::is_parameter(name)
                     && let Some(v) = value.downcast_ref::<Json>()
                 {
                     params.extend(params_to_log(name, v, &t.dict_params));

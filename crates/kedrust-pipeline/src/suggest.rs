@@ -30,6 +30,14 @@ pub fn best_match<'a>(
     close_matches(word, candidates, 1, 0.6).into_iter().next()
 }
 
+/// `"; did you mean 'x'?"` for the best match of `word`, or nothing: the tail every message
+/// with a suggestion ends with.
+pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    best_match(word, candidates)
+        .map(|s| format!("; did you mean '{s}'?"))
+        .unwrap_or_default()
+}
+
 /// `2 * matches / (len(a) + len(b))`, where matches are found as difflib finds them: the
 /// longest common block, then recursively left and right of it.
 fn ratio(a: &[char], b: &[char]) -> f64 {

@@ -10,7 +10,6 @@
 use crate::schema::{Checker, Problems, with};
 use kedrust_config::Config;
 use kedrust_pipeline::Filter;
-use kedrust_pipeline::suggest::best_match;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
@@ -280,9 +279,7 @@ fn executor(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<Executor
         }
     };
     let Some((_, allowed)) = EXECUTOR_TYPES.iter().find(|(t, _)| *t == kind) else {
-        let hint = best_match(kind, types.iter().copied())
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
+        let hint = kedrust_pipeline::suggest::hint(kind, types.iter().copied());
         c.problem(
             &with(path, kind),
             format!(
@@ -450,9 +447,7 @@ fn job(
         .string(pipeline, "pipeline_name", &pipe_path)
         .unwrap_or_else(|| "__default__".into());
     if !pipelines.contains(&pipeline_name.as_str()) {
-        let hint = best_match(&pipeline_name, pipelines.iter().copied())
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
+        let hint = kedrust_pipeline::suggest::hint(&pipeline_name, pipelines.iter().copied());
         c.problem(
             &with(&pipe_path, "pipeline_name"),
             format!(
@@ -576,9 +571,7 @@ fn missing<'k>(
     known: impl Iterator<Item = &'k String>,
 ) {
     let known: Vec<&str> = known.map(String::as_str).collect();
-    let hint = best_match(reference, known.iter().copied())
-        .map(|s| format!("; did you mean '{s}'?"))
-        .unwrap_or_default();
+    let hint = kedrust_pipeline::suggest::hint(reference, known.iter().copied());
     c.problem(
         path,
         format!(

@@ -13,6 +13,7 @@
 
 use crate::dagster_yml::{Executor, Job, RetryPolicy};
 use kedrust_catalog::Catalog;
+use kedrust_pipeline::naming::is_parameter;
 use kedrust_pipeline::{Filter, Pipeline};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -221,6 +222,14 @@ impl JobPlan {
         }
     }
 
+    /// Node name to op name, the inverse of `node_of_op`.
+    pub fn op_of_node(&self) -> HashMap<String, String> {
+        self.node_of_op
+            .iter()
+            .map(|(op, node)| (node.clone(), op.clone()))
+            .collect()
+    }
+
     /// The op called `name`.
     pub fn op(&self, name: &str) -> Option<&Op> {
         self.ops.iter().find(|o| o.name == name)
@@ -278,8 +287,4 @@ impl JobPlan {
         }
         out
     }
-}
-
-fn is_parameter(name: &str) -> bool {
-    name == "parameters" || name.starts_with("params:")
 }

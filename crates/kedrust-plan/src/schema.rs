@@ -2,7 +2,6 @@
 //! problem list where every entry has its file, line and key path.
 
 use kedrust_config::{Config, Loc};
-use kedrust_pipeline::suggest::best_match;
 use serde_json::{Map, Value as Json};
 use std::fmt;
 
@@ -88,9 +87,7 @@ impl<'a> Checker<'a> {
     pub fn keys(&mut self, map: &Map<String, Json>, allowed: &[&str], path: &[&str]) {
         for key in map.keys() {
             if !allowed.contains(&key.as_str()) {
-                let hint = best_match(key, allowed.iter().copied())
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_default();
+                let hint = kedrust_pipeline::suggest::hint(key, allowed.iter().copied());
                 let mut p = path.to_vec();
                 p.push(key);
                 self.problem(

@@ -12,9 +12,7 @@ pub fn time_zone(schedule: &Schedule) -> Result<Tz, String> {
         None => Ok(Tz::UTC),
         Some(name) => name.parse::<Tz>().map_err(|_| {
             let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
-            let hint = kedrust_pipeline::suggest::best_match(name, names)
-                .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_default();
+            let hint = kedrust_pipeline::suggest::hint(name, names);
             format!("unknown time zone '{name}'{hint}")
         }),
     }

@@ -47,12 +47,7 @@ fn child(
     // The child records its saves in the same run store, under the node's op.
     let store = open_store(project, &project_path).ok();
     let hooks = run_hooks(project, &prepared, store).map_err(|e| e.to_string())?;
-    let op_of_node = prepared
-        .plan
-        .node_of_op
-        .iter()
-        .map(|(op, node)| (node.clone(), op.clone()))
-        .collect();
+    let op_of_node = prepared.plan.op_of_node();
     let shared = Shared::new(&one, &prepared.catalog, &hooks).with_ops(op_of_node);
     if let Some(op) = shared.op_of_node.get(node_name) {
         // The step's process id, so that an operator (or a test) can find and stop it.

@@ -38,7 +38,9 @@ pub use ops::{fail_run, run_op};
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use params::{RunParams, framework_version};
 pub use prepare::AD_HOC_JOB;
-pub use prepare::{BuiltCatalog, Prepared, build_catalog, prepare, select};
+pub use prepare::{
+    BuiltCatalog, Prepared, build_catalog, find_job, load_dagster, plan_job, prepare, select,
+};
 pub use process::CHILD_COMMAND;
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use resuming::resume_options;

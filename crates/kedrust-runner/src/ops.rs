@@ -9,7 +9,7 @@ use crate::options::{RunOptions, SessionError};
 use crate::prepare::prepare;
 use crate::process;
 use crate::project::Project;
-use crate::session::{open_store, parameter_datasets, pipeline_info, run_hooks, run_params};
+use crate::session::{open_store, pipeline_info, run_hooks, run_params};
 use crate::task::{Shared, run_node};
 use crate::trace::TracePoint;
 use kedrust_catalog::new_version;
@@ -103,7 +103,7 @@ pub fn run_op(
             hooks.each("after_context_created", at, |h| {
                 h.after_context_created(&context)
             })?;
-            let parameters = parameter_datasets(&prepared.params);
+            let parameters = kedrust_catalog::parameter_datasets(&prepared.params);
             let catalog_info = CatalogInfo {
                 catalog: &prepared.catalog,
                 conf_catalog: &prepared.conf_catalog,

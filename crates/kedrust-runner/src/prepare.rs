@@ -9,7 +9,7 @@ use crate::project::{DEFAULT_PIPELINE, Project};
 use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
 use kedrust_config::{ConfigErrors, run_env};
 use kedrust_pipeline::{Filter, Pipeline, suggest::close_matches};
-use kedrust_plan::{Executor, Job, JobPlan};
+use kedrust_plan::{DagsterConfig, Executor, Job, JobPlan};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 
@@ -41,6 +41,63 @@ pub struct Prepared {
 
 /// The name of the job of a run without `--job`.
 pub const AD_HOC_JOB: &str = "run";
+
+/// The `dagster` group of `env`, checked against the project's pipelines.
+pub fn load_dagster(
+    project: &Project,
+    conf: &std::path::Path,
+    env: &str,
+) -> Result<DagsterConfig, SessionError> {
+    let config = project.config_loader(conf, env).load("dagster")?;
+    let pipelines = project
+        .load_pipelines()
+        .map_err(|e| SessionError::Selection(e.to_string()))?;
+    let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
+    kedrust_plan::parse(&config, &names).map_err(|e| SessionError::Selection(e.to_string()))
+}
+
+/// The job called `name`, or an error listing the jobs with the nearest one.
+pub fn find_job<'a>(dagster: &'a DagsterConfig, name: &str) -> Result<&'a Job, SessionError> {
+    dagster.job(name).ok_or_else(|| {
+        let jobs: Vec<&str> = dagster.jobs.iter().map(|j| j.name.as_str()).collect();
+        let hint = kedrust_pipeline::suggest::hint(name, jobs.iter().copied());
+        SessionError::Selection(format!(
+            "job '{name}' is not in dagster.yml (jobs: {}){hint}",
+            if jobs.is_empty() {
+                "none".into()
+            } else {
+                jobs.join(", ")
+            }
+        ))
+    })
+}
+
+/// The plan of `job` in `env` and the catalog it was planned over (not bound to the
+/// pipeline).
+pub fn plan_job(
+    project: &Project,
+    project_path: &std::path::Path,
+    env: &str,
+    job: &Job,
+) -> Result<(JobPlan, Pipeline, BuiltCatalog), SessionError> {
+    let options = RunOptions {
+        env: Some(env.to_owned()),
+        pipeline_names: vec![job.pipeline_name.clone()],
+        filter: job.filter.clone(),
+        ..RunOptions::default()
+    };
+    let pipeline = select(project, &options)?;
+    let built = build_catalog(
+        project,
+        project_path,
+        &project_path.join("conf"),
+        env,
+        &options,
+        &new_version(),
+    )?;
+    let plan = JobPlan::build(job, env, &pipeline, &built.catalog);
+    Ok((plan, pipeline, built))
+}
 
 /// Applies `--job`: the job's pipeline and filters, and its executor as the runner.
 fn resolve_job(
@@ -79,28 +136,8 @@ fn resolve_job(
         };
         return Ok((options.clone(), job));
     };
-    let config = project.config_loader(conf, env).load("dagster")?;
-    let pipelines = project
-        .load_pipelines()
-        .map_err(|e| SessionError::Selection(e.to_string()))?;
-    let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
-    let dagster =
-        kedrust_plan::parse(&config, &names).map_err(|e| SessionError::Selection(e.to_string()))?;
-    let Some(job) = dagster.job(name) else {
-        let jobs: Vec<&str> = dagster.jobs.iter().map(|j| j.name.as_str()).collect();
-        let hint = close_matches(name, jobs.iter().copied(), 1, 0.6)
-            .first()
-            .map(|s| format!("; did you mean '{s}'?"))
-            .unwrap_or_default();
-        return Err(SessionError::Selection(format!(
-            "job '{name}' is not in dagster.yml (jobs: {}){hint}",
-            if jobs.is_empty() {
-                "none".into()
-            } else {
-                jobs.join(", ")
-            }
-        )));
-    };
+    let dagster = load_dagster(project, conf, env)?;
+    let job = find_job(&dagster, name)?;
     let runner = match job.executor.kind.as_str() {
         "in_process" => Runner::Sequential,
         "multiprocess" => Runner::Process {

@@ -3,6 +3,7 @@
 
 use kedrust_catalog::Catalog;
 use kedrust_pipeline::Pipeline;
+use kedrust_pipeline::naming::{ALL_PARAMETERS, PARAMS_PREFIX, is_parameter};
 use std::collections::{BTreeSet, VecDeque};
 
 /// The message to print, or `None` when every node ran.
@@ -49,8 +50,9 @@ fn start_nodes(pipeline: &Pipeline, catalog: &Catalog, remaining: &[&str]) -> Op
             continue;
         };
         for input in node.inputs() {
-            let persistent = input.starts_with("params:")
-                || (input != "parameters" && !catalog.is_ephemeral(input));
+            // Kedro: `params:x` is persistent, but `parameters` counts as ephemeral.
+            let persistent = input.starts_with(PARAMS_PREFIX)
+                || (input != ALL_PARAMETERS && !catalog.is_ephemeral(input));
             if !persistent && let Some(producer) = producers.get(input.as_str()) {
                 queue.push_back(producer);
             }
@@ -88,9 +90,7 @@ pub fn nodes_to_rerun(pipeline: &Pipeline, catalog: &Catalog, remaining: &[&str]
             continue;
         };
         for input in node.inputs() {
-            let in_memory = !input.starts_with("params:")
-                && input != "parameters"
-                && catalog.is_ephemeral(input);
+            let in_memory = !is_parameter(input) && catalog.is_ephemeral(input);
             if in_memory && let Some(producer) = producers.get(input.as_str()) {
                 queue.push_back(producer);
             }

@@ -20,8 +20,7 @@ use crate::task::Shared;
 use crate::trace::{TracePoint, Tracer};
 use kedrust_plan::OpKind;
 use kedrust_store::{EventKind, NewRun, RunStatus, RunStore};
-use serde_json::{Value as Json, json};
-use std::collections::BTreeMap;
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -155,19 +154,13 @@ pub fn run(
     let run_params = run_params(&prepared);
     let info = pipeline_info(&prepared, &run_params, &hooks);
     // Step events for node ops come from the executor's events.
-    let op_of = |node: &str| {
-        prepared
-            .plan
-            .ops
-            .iter()
-            .find(|o| matches!(&o.kind, OpKind::Node { node: n } if n == node))
-            .map(|o| o.name.clone())
-    };
+    let op_of_node = prepared.plan.op_of_node();
+    let op_of = |node: &str| op_of_node.get(node);
     let recording = |event: &RunEvent<'_>| {
         match event {
             RunEvent::NodeStarted { node } => {
                 if let Some(op) = op_of(node) {
-                    hooks.in_op(&op).record(
+                    hooks.in_op(op).record(
                         EventKind::StepStart,
                         &format!("started {node}"),
                         json!({"node": node}),
@@ -176,7 +169,7 @@ pub fn run(
             }
             RunEvent::NodeCompleted { node, took, .. } => {
                 if let Some(op) = op_of(node) {
-                    hooks.in_op(&op).record(
+                    hooks.in_op(op).record(
                         EventKind::StepSuccess,
                         &format!("{node} succeeded in {:.3} s", took.as_secs_f64()),
                         json!({"node": node, "seconds": took.as_secs_f64()}),
@@ -189,7 +182,7 @@ pub fn run(
                 error,
             } => {
                 if let Some(op) = op_of(node) {
-                    hooks.in_op(&op).record(
+                    hooks.in_op(op).record(
                         EventKind::StepUpForRetry,
                         &format!("{node} failed, retry {attempt}: {error}"),
                         json!({"node": node, "attempt": attempt}),
@@ -199,7 +192,7 @@ pub fn run(
             RunEvent::NodeFailed { node, error } => {
                 if let Some(op) = op_of(node) {
                     hooks
-                        .in_op(&op)
+                        .in_op(op)
                         .record(EventKind::StepFailure, error, json!({"node": node}));
                 }
             }
@@ -327,7 +320,7 @@ fn lifecycle(
             h.after_context_created(&context)
         })
         .map_err(|e| step_failed(&start, e))?;
-    let parameters = parameter_datasets(&prepared.params);
+    let parameters = kedrust_catalog::parameter_datasets(&prepared.params);
     let catalog_info = CatalogInfo {
         catalog: info.catalog,
         conf_catalog: &prepared.conf_catalog,
@@ -367,12 +360,7 @@ fn lifecycle(
         .collect();
     let shared = Shared::new(&to_run, info.catalog, hooks)
         .with_retries(retries)
-        .with_ops(
-            plan.node_of_op
-                .iter()
-                .map(|(op, node)| (node.clone(), op.clone()))
-                .collect(),
-        );
+        .with_ops(plan.op_of_node());
     let nodes_run = executor::execute(options.runner, &to_run, &shared, observe, launcher)
         .map_err(|f| (f.error, Some(f.done)))?;
     let mut result = RunResult::default();
@@ -396,27 +384,4 @@ fn lifecycle(
         skipped,
         result,
     })
-}
-
-/// `parameters`, `params:a`, `params:a.b`, ... as Kedro's `after_catalog_created` lists them.
-pub(crate) fn parameter_datasets(params: &Json) -> BTreeMap<String, Json> {
-    fn nested(prefix: &str, value: &Json, out: &mut BTreeMap<String, Json>) {
-        if let Json::Object(map) = value {
-            for (k, v) in map {
-                let name = format!("{prefix}.{k}");
-                nested(&name, v, out);
-                out.insert(name, v.clone());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    if let Json::Object(map) = params {
-        for (k, v) in map {
-            let name = format!("params:{k}");
-            nested(&name, v, &mut out);
-            out.insert(name, v.clone());
-        }
-    }
-    out.insert("parameters".into(), params.clone());
-    out
 }

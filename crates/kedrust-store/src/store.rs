@@ -229,11 +229,21 @@ impl RunStore {
 
     /// A run's events in order.
     pub fn events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
+        self.query_events(run_id, None)
+    }
+
+    /// A run's events of one op, in order.
+    pub fn events_in_op(&self, run_id: &str, op: &str) -> Result<Vec<Event>, StoreError> {
+        self.query_events(run_id, Some(op))
+    }
+
+    fn query_events(&self, run_id: &str, op: Option<&str>) -> Result<Vec<Event>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT id, run_id, ts_ns, kind, op, message, metadata FROM events WHERE run_id = ?1 ORDER BY id",
+                "SELECT id, run_id, ts_ns, kind, op, message, metadata FROM events
+                 WHERE run_id = ?1 AND (?2 IS NULL OR op = ?2) ORDER BY id",
             )?;
-            let rows = stmt.query_map(params![run_id], |r| {
+            let rows = stmt.query_map(params![run_id, op], |r| {
                 let kind: String = r.get(3)?;
                 let metadata: String = r.get(6)?;
                 Ok(Event {

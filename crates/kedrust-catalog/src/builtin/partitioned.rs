@@ -316,9 +316,7 @@ pub(super) fn dataset_type() -> DatasetType {
                 }
             };
             let found = spec.registry.get(&kind).ok_or_else(|| {
-                let hint = kedrust_pipeline::suggest::best_match(&kind, spec.registry.names())
-                    .map(|s| format!("; did you mean '{s}'?"))
-                    .unwrap_or_default();
+                let hint = kedrust_pipeline::suggest::hint(&kind, spec.registry.names());
                 format!("unknown partition dataset type '{kind}'{hint}")
             })?;
             let value_type = match found.holds() {

@@ -101,12 +101,8 @@ fn codec_for(spec: &DatasetSpec<'_>) -> Result<Option<Codec>, String> {
             .cloned()
             .map(Some)
             .ok_or_else(|| {
-                let hint = kedrust_pipeline::suggest::best_match(
-                    &name,
-                    registered.iter().map(String::as_str),
-                )
-                .map(|s| format!("; did you mean '{s}'?"))
-                .unwrap_or_default();
+                let hint =
+                    kedrust_pipeline::suggest::hint(&name, registered.iter().map(String::as_str));
                 format!("data_type '{name}' {NO_CODEC}{hint}")
             });
     }
