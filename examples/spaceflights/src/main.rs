@@ -3,7 +3,6 @@
 //!
 //! `cargo run -p spaceflights -- generate && cargo run -p spaceflights -- run`
 
-mod generate;
 mod model;
 mod pipelines;
 
@@ -27,7 +26,7 @@ fn generate(root: &std::path::Path, args: &[String]) -> Result<(), BoxError> {
         [n] => n.parse().map_err(|_| format!("'{n}' is not a row count"))?,
         _ => return Err("usage: spaceflights generate [rows]".into()),
     };
-    generate::write(root, rows, 42)?;
+    spaceflights::generate::write(root, rows, 42)?;
     println!(
         "wrote {rows} shuttles to {}",
         root.join("data/01_raw").display()
