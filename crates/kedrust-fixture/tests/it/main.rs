@@ -50,18 +50,24 @@ impl Fixture {
         self.path().join("record.txt")
     }
 
-    /// Runs the fixture binary with `args` and extra environment variables, tracing hooks.
-    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
-        let out = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
+    /// The fixture binary on this project with `args` and extra environment variables, tracing
+    /// hooks and recording; `KEDRUST_ENV` of the test's own environment never leaks in.
+    fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"));
+        command
             .arg("--project-dir")
             .arg(self.path())
             .args(args)
             .env("KEDRUST_TRACE_HOOKS", self.trace_path())
             .env("KEDRUST_FIXTURE_RECORD", self.record_path())
             .env_remove("KEDRUST_ENV")
-            .envs(env.iter().copied())
-            .output()
-            .unwrap();
+            .envs(env.iter().copied());
+        command
+    }
+
+    /// Runs the fixture binary with `args` and extra environment variables, tracing hooks.
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Outcome {
+        let out = self.command(args, env).output().unwrap();
         Outcome {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -72,14 +78,7 @@ impl Fixture {
 
     /// Starts the fixture binary with `args` without waiting, tracing hooks.
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"))
-            .arg("--project-dir")
-            .arg(self.path())
-            .args(args)
-            .env("KEDRUST_TRACE_HOOKS", self.trace_path())
-            .env("KEDRUST_FIXTURE_RECORD", self.record_path())
-            .env_remove("KEDRUST_ENV")
-            .envs(env.iter().copied())
+        self.command(args, env)
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap()
