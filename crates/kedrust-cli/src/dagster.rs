@@ -42,6 +42,7 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
         }
         let mut plan = serde_json::to_value(job_plan).map_err(|e| e.to_string())?;
         plan["params"] = built.params.clone();
+        plan["loggers"] = json!(dagster.loggers_of(job));
         jobs.push(plan);
         if let Some(s) = &job.schedule {
             schedules.push(json!({

@@ -18,7 +18,9 @@ init` found), for the environment in `KEDRUST_ENV` (default `local`). Every op r
 through Dagster Pipes.
 """
 
+import importlib
 import json
+import logging
 import os
 import subprocess
 
@@ -98,6 +100,61 @@ def _executor(executor):
     return getattr(library, name).configured(executor["options"])
 
 
+_DEFAULT_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
+
+
+def _resolve(reference):
+    # `ext://sys.stdout` and `logging.FileHandler` alike: a module path, then an attribute.
+    module, _, name = reference.removeprefix("ext://").rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise TypeError(f"dagster.yml: unable to resolve reference '{reference}'") from e
+
+
+def _build(spec, default_class=None):
+    # Python's logging config convention: `()` (a factory) or `class`, the other keys its arguments.
+    spec = dict(spec)
+    factory = spec.pop("()", None) or spec.pop("class", default_class)
+    return _resolve(factory)(**spec) if isinstance(factory, str) else factory(**spec)
+
+
+def _logger_def(name, options):
+    """A Dagster logger from a logger of dagster.yml: a stdlib logger with its level,
+    formatters, filters and handlers (one stdout handler when it names none)."""
+
+    def _make(init_context):
+        config = init_context.logger_config
+        level = str(config.get("log_level") or "INFO").strip().upper()
+        logger = logging.Logger(name, level)
+        formatters = {
+            key: _build(f) if ("()" in f or "class" in f)
+            else logging.Formatter(f.get("format"), f.get("datefmt"), f.get("style", "%"))
+            for key, f in (config.get("formatters") or {}).items()
+        }
+        filters = {key: _build(f) for key, f in (config.get("filters") or {}).items()}
+        for spec in config.get("handlers") or [{"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}]:
+            spec = dict(spec)
+            handler_level = spec.pop("level", None) or level
+            formatter = spec.pop("formatter", None)
+            handler_filters = spec.pop("filters", [])
+            if isinstance(spec.get("stream"), str):
+                spec["stream"] = _resolve(spec["stream"])
+            handler = _build(spec, default_class=logging.StreamHandler)
+            handler.setLevel(str(handler_level).upper())
+            handler.setFormatter(formatters.get(formatter) if formatter else logging.Formatter(_DEFAULT_FORMAT))
+            for f in handler_filters:
+                handler.addFilter(filters[f])
+            logger.addHandler(handler)
+        return logger
+
+    return dg.LoggerDefinition(
+        _make,
+        config_schema=dg.Field(dg.Permissive(), default_value=options or {}, is_required=False),
+        description=f"Logger `{name}` of dagster.yml.",
+    )
+
+
 def _job(plan):
     job = plan["job"]
     ops = [_op(job, spec) for spec in plan["ops"]]
@@ -119,6 +176,11 @@ def _job(plan):
     return graph.to_job(
         executor_def=_executor(plan["executor"]),
         resource_defs={"kedrust_params": params, "pipes": dg.PipesSubprocessClient()},
+        # Jobs that name loggers in dagster.yml log through them (Dagster starts a logger only
+        # when the run config names it, so the default run config does); the others keep Dagster's.
+        logger_defs={name: _logger_def(name, options) for name, options in plan["loggers"].items()} or None,
+        config={"loggers": {name: {"config": options or {}} for name, options in plan["loggers"].items()}}
+        if plan["loggers"] else None,
         tags={"kedrust/env": ENV},
     )
 

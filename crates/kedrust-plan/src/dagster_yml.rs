@@ -193,6 +193,9 @@ pub struct Job {
     pub schedule: Option<Schedule>,
     /// Logger names (inline loggers are named `<job>__logger_<i>`).
     pub loggers: Vec<String>,
+    /// The options of the job's inline loggers, by name.
+    #[serde(default)]
+    pub inline_loggers: BTreeMap<String, Json>,
     /// The retry policy of every step.
     pub retry_policy: Option<RetryPolicy>,
     /// Retry policies for nodes with a tag (the first matching tag in name order wins).
@@ -216,6 +219,20 @@ impl DagsterConfig {
     /// The job called `name`.
     pub fn job(&self, name: &str) -> Option<&Job> {
         self.jobs.iter().find(|j| j.name == name)
+    }
+
+    /// The options of every logger `job` uses, by name (named and inline ones).
+    pub fn loggers_of(&self, job: &Job) -> BTreeMap<String, Json> {
+        job.loggers
+            .iter()
+            .filter_map(|name| {
+                let options = job
+                    .inline_loggers
+                    .get(name)
+                    .or_else(|| self.loggers.get(name))?;
+                Some((name.clone(), options.clone()))
+            })
+            .collect()
     }
 }
 
@@ -366,6 +383,63 @@ fn logger(c: &mut Checker<'_>, value: &Json, path: &[&str]) {
             ),
         ),
     }
+    // Python's logging config convention: every part is built from `()` (a factory) or
+    // `class` (an import path), and handlers refer to formatters and filters by name.
+    let parts = |c: &mut Checker<'_>, key: &str, needs: &[&str]| -> Vec<String> {
+        let at = with(path, key);
+        let Some(entries) = c.mapping(map.get(key), &at) else {
+            return Vec::new();
+        };
+        for (name, spec) in entries {
+            let here = with(&at, name);
+            if let Some(spec) = c.mapping(Some(spec), &here)
+                && !needs
+                    .iter()
+                    .any(|n| spec.get(*n).is_some_and(Json::is_string))
+            {
+                c.problem(&here, format!("needs a string `{}`", needs.join("` or `")));
+            }
+        }
+        entries.keys().cloned().collect()
+    };
+    let formatters = parts(c, "formatters", &["format", "()", "class"]);
+    let filters = parts(c, "filters", &["()", "class"]);
+    let handlers_path = with(path, "handlers");
+    match map.get("handlers") {
+        None | Some(Json::Null) => {}
+        Some(Json::Array(handlers)) => {
+            for (i, handler) in handlers.iter().enumerate() {
+                let index = i.to_string();
+                let here = with(&handlers_path, &index);
+                let Some(handler) = c.mapping(Some(handler), &here) else {
+                    continue;
+                };
+                if !["class", "()"]
+                    .iter()
+                    .any(|k| handler.get(*k).is_some_and(Json::is_string))
+                {
+                    c.problem(&here, "needs a string `class` (or `()`)");
+                }
+                if let Some(Json::String(f)) = handler.get("formatter")
+                    && !formatters.contains(f)
+                {
+                    missing(
+                        c,
+                        &with(&here, "formatter"),
+                        "formatter",
+                        f,
+                        formatters.iter(),
+                    );
+                }
+                for f in c.strings(handler, "filters", &here) {
+                    if !filters.contains(&f) {
+                        missing(c, &with(&here, "filters"), "filter", &f, filters.iter());
+                    }
+                }
+            }
+        }
+        Some(_) => c.problem(&handlers_path, "must be a list of handler mappings"),
+    }
 }
 
 fn retry_policy(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<RetryPolicy> {
@@ -510,6 +584,7 @@ fn job(
         ),
     };
     let mut loggers = Vec::new();
+    let mut inline_loggers = BTreeMap::new();
     match map.get("loggers") {
         None | Some(Json::Null) => {}
         Some(Json::Array(items)) => {
@@ -529,7 +604,9 @@ fn job(
                     }
                     inline => {
                         logger(c, inline, &with(&path, "loggers"));
-                        loggers.push(format!("{name}__logger_{i}"));
+                        let named = format!("{name}__logger_{i}");
+                        inline_loggers.insert(named.clone(), inline.clone());
+                        loggers.push(named);
                     }
                 }
             }
@@ -558,6 +635,7 @@ fn job(
         executor,
         schedule,
         loggers,
+        inline_loggers,
         retry_policy: retry,
         tag_retry_policies,
     })

@@ -131,6 +131,7 @@ fn resolve_job(
             executor,
             schedule: None,
             loggers: Vec::new(),
+            inline_loggers: Default::default(),
             retry_policy: None,
             tag_retry_policies: Default::default(),
         };

@@ -384,3 +384,60 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
         .unwrap();
     assert_eq!(node_run["run_id"], run_id, "the failed Dagster run's id");
 }
+
+#[test]
+fn loggers_of_dagster_yml_are_the_jobs_dagster_loggers() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let logs = f.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let env = f.path().join("conf/logged");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(
+        env.join("dagster.yml"),
+        format!(
+            r#"loggers:
+  file_logger:
+    log_level: info
+    formatters:
+      plain: {{format: "%(levelname)s|%(name)s|%(message)s"}}
+    handlers:
+      - class: logging.FileHandler
+        filename: {logs}/run.log
+        formatter: plain
+jobs:
+  logged_job:
+    pipeline: {{pipeline_name: chain}}
+    loggers:
+      - file_logger
+      - log_level: " Warning "
+        handlers: [{{class: logging.FileHandler, filename: {logs}/warnings.log}}]
+"#,
+            logs = logs.display()
+        ),
+    )
+    .unwrap();
+    let (code, text) = run_dagster(
+        &f,
+        &["job", "execute", "-f", "definitions.py", "-j", "logged_job"],
+        &[("KEDRUST_ENV", "logged")],
+    );
+    assert_eq!(code, 0, "{text}");
+    let run_log = std::fs::read_to_string(logs.join("run.log")).expect(&text);
+    assert!(
+        run_log
+            .lines()
+            .any(|l| l.starts_with("INFO|file_logger|logged_job - ")
+                && l.ends_with(" - logged_job__make_numbers - kedrust op make_numbers succeeded")),
+        "the op's Pipes log reached the named logger, formatted: {run_log}"
+    );
+    assert!(
+        !run_log.contains("STEP_START"),
+        "Dagster's DEBUG events stay below the logger's INFO level: {run_log}"
+    );
+    let warnings = std::fs::read_to_string(logs.join("warnings.log")).unwrap();
+    assert!(
+        !warnings.contains("succeeded"),
+        "the inline logger is at WARNING: {warnings}"
+    );
+}
