@@ -12,6 +12,7 @@ use std::process::ExitCode;
 pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Result<String, String> {
     let env = run_env(env.as_deref());
     let dagster = crate::jobs::dagster(project, root, &env)?;
+    shared_state_for_distributed_jobs(&dagster)?;
     let mut jobs = Vec::new();
     let mut schedules = Vec::new();
     let mut assets = std::collections::BTreeMap::new();
@@ -58,6 +59,32 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
     ))
 }
 
+/// Ops of one run share its state through the run store and the run folder. Dagster's
+/// library executors may run steps in other containers or on other machines, where the
+/// project's `.kedrust` is not the one the start op wrote: they need a state folder every step
+/// mounts, named explicitly.
+fn shared_state_for_distributed_jobs(dagster: &kedrust_plan::DagsterConfig) -> Result<(), String> {
+    if std::env::var_os(kedrust_store::STATE_DIR_ENV).is_some_and(|v| !v.is_empty()) {
+        return Ok(());
+    }
+    let distributed: Vec<String> = dagster
+        .jobs
+        .iter()
+        .filter(|j| !matches!(j.executor.kind.as_str(), "in_process" | "multiprocess"))
+        .map(|j| format!("'{}' ({})", j.name, j.executor.kind))
+        .collect();
+    if distributed.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "job {} may run steps in other containers or on other machines: set {} to a folder \
+         that every step mounts (a volume shared by the steps); the run store and the in-memory \
+         data between ops live there",
+        distributed.join(", "),
+        kedrust_store::STATE_DIR_ENV
+    ))
+}
+
 /// `__dagster_op`: one op of a Dagster run, under Pipes (its logs already go there).
 pub(crate) fn op(
     project: &Project,
@@ -81,10 +108,17 @@ pub(crate) fn op(
         .and_then(|e| e.get("params"))
         .cloned()
         .unwrap_or_else(|| json!({}));
+    // A Dagster re-execution is a new run whose parent is the run it re-executes.
+    let parent_run_id = pipes
+        .extras()
+        .and_then(|e| e.get("parent_run_id"))
+        .and_then(|p| p.as_str())
+        .map(str::to_owned);
     let options = RunOptions {
         env: Some(run_env(env.as_deref())),
         job: Some(job.to_owned()),
         run_id: Some(run_id.clone()),
+        parent_run_id,
         runtime_params,
         tags: [("dagster/run_id".to_owned(), run_id.clone())].into(),
         ..RunOptions::default()
@@ -252,9 +286,17 @@ pub(crate) fn init(root: &Path, force: bool) -> Result<String, String> {
 fn dagster_requirements() -> String {
     let pins = include_str!("../../../python-pins.txt");
     let mut out = String::from("# Written by `dagster init` from kedrust's pins.\n");
-    for line in pins.lines().filter(|l| l.starts_with("dagster")) {
+    let (core, executors): (Vec<&str>, Vec<&str>) = pins
+        .lines()
+        .filter(|l| l.starts_with("dagster"))
+        .partition(|l| !l.contains("# executor:"));
+    for line in core {
         out.push_str(line);
         out.push('\n');
+    }
+    out.push_str("# Uncomment the library of each distributed executor dagster.yml uses:\n");
+    for line in executors {
+        out.push_str(&format!("# {line}\n"));
     }
     out
 }

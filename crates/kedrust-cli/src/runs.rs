@@ -53,6 +53,15 @@ pub(crate) fn show(
                 run.pid,
                 seconds(&run)
             );
+            if let Some(parent) = &run.parent_run_id {
+                out.push_str(&format!("  parent {parent}\n"));
+            }
+            let save_version = store
+                .state(&run_id, kedrust_runner::SAVE_VERSION_STATE)
+                .map_err(io)?;
+            if let Some(version) = save_version.as_ref().and_then(|v| v.as_str()) {
+                out.push_str(&format!("  save version {version}\n"));
+            }
             for (k, v) in &run.tags {
                 out.push_str(&format!("  tag {k} = {v}\n"));
             }

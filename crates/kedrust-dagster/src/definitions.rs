@@ -35,9 +35,15 @@ def _kedrust(*args):
     return [BINARY, "--project-dir", PROJECT, *args]
 
 
-_loaded = json.loads(
-    subprocess.run(_kedrust("__dagster_plans", "--env", ENV), check=True, capture_output=True, text=True).stdout
-)
+def _plans():
+    done = subprocess.run(_kedrust("__dagster_plans", "--env", ENV), capture_output=True, text=True)
+    if done.returncode != 0:
+        # The binary's own message names the file, line and key; Dagster shows it as is.
+        raise dg.DagsterInvariantViolationError(f"kedrust project {PROJECT} (env {ENV}):\n{done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+_loaded = _plans()
 
 
 def _name(job, op):
@@ -64,7 +70,7 @@ def _op(job, spec):
         invocation = context.resources.pipes.run(
             context=context,
             command=_kedrust("__dagster_op", "--env", ENV, "--job", job, "--op", spec["name"]),
-            extras={"params": context.resources.kedrust_params},
+            extras={"params": context.resources.kedrust_params, "parent_run_id": context.run.parent_run_id},
         )
         # Saves of persisted datasets, reported by the binary, become asset materialisations.
         for result in invocation.get_results():
@@ -84,6 +90,10 @@ _LIBRARY_EXECUTORS = {
 }
 
 
+_CONTAINER_EXECUTORS = {"k8s_job_executor", "docker_executor", "celery_docker_executor", "celery_k8s_job_executor"}
+_PASSED_ENV = ["KEDRUST_ENV", "KEDRUST_STATE_DIR", "KEDRUST_RUN_STORE", "KEDRUST_BIN"]
+
+
 def _executor(executor):
     kind = executor["kind"]
     if kind == "in_process":
@@ -91,13 +101,19 @@ def _executor(executor):
     if kind == "multiprocess":
         return dg.multiprocess_executor.configured({"max_concurrent": executor["max_concurrent"]})
     module, name = _LIBRARY_EXECUTORS[kind]
+    options = dict(executor["options"])
+    if kind in _CONTAINER_EXECUTORS:
+        # Step containers see the environment and the shared state folder this location uses.
+        passed = [v for v in _PASSED_ENV if os.environ.get(v)]
+        container = options.setdefault("docker", {}) if kind == "celery_docker_executor" else options
+        container["env_vars"] = [*container.get("env_vars", []), *passed]
     try:
         library = __import__(module)
     except ImportError as e:
         raise dg.DagsterInvariantViolationError(
             f"dagster.yml uses {kind}: install {module.replace('_', '-')} at the pinned Dagster version"
         ) from e
-    return getattr(library, name).configured(executor["options"])
+    return getattr(library, name).configured(options)
 
 
 _DEFAULT_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"

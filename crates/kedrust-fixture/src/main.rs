@@ -87,11 +87,13 @@ fn chain() -> Result<Pipeline, PipelineError> {
     ])
 }
 
-fn failing() -> Result<Pipeline, PipelineError> {
+/// `failing` passes `doubled` through its (persisted) catalog entry, `failing_in_memory`
+/// through memory, which a Dagster re-execution of `check` reads from its parent run.
+fn failing(doubled: &str) -> Result<Pipeline, PipelineError> {
     Pipeline::new([
         node(make_numbers, "params:count", "numbers").name("make_numbers"),
-        node(double, "numbers", "doubled").name("double"),
-        try_node(check, ["doubled", "params:fail", "params:crash"], "checked").name("check"),
+        node(double, "numbers", doubled).name("double"),
+        try_node(check, [doubled, "params:fail", "params:crash"], "checked").name("check"),
         node(|n: i64| n + 1, "checked", "after_check").name("after_check"),
     ])
 }
@@ -138,7 +140,8 @@ fn early_end() -> Result<Pipeline, PipelineError> {
 fn register() -> Result<Pipelines, PipelineError> {
     let mut p = Pipelines::new();
     p.insert("chain".into(), chain()?);
-    p.insert("failing".into(), failing()?);
+    p.insert("failing".into(), failing("doubled")?);
+    p.insert("failing_in_memory".into(), failing("doubled_in_memory")?);
     p.insert("fan".into(), fan()?);
     p.insert("opaque".into(), opaque()?);
     p.insert("early_end".into(), early_end()?);

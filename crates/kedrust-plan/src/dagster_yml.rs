@@ -14,19 +14,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
-/// The executor types, with the option keys each accepts besides `retries`.
+/// The executor types, with the option keys each accepts: for Dagster's
+/// library executors, exactly the fields of their config at the pinned versions (a test holds
+/// them to the installed libraries).
 const EXECUTOR_TYPES: [(&str, &[&str]); 8] = [
-    ("in_process", &[]),
-    ("multiprocess", &["max_concurrent"]),
+    ("in_process", &["retries"]),
+    ("multiprocess", &["retries", "max_concurrent"]),
     (
         "k8s_job_executor",
         &[
-            "max_concurrent",
-            "job_namespace",
-            "load_incluster_config",
-            "kubeconfig_file",
-            "step_k8s_config",
-            "per_step_k8s_config",
+            "retries",
+            "job_image",
             "image_pull_policy",
             "image_pull_secrets",
             "service_account_name",
@@ -39,49 +37,56 @@ const EXECUTOR_TYPES: [(&str, &[&str]); 8] = [
             "resources",
             "scheduler_name",
             "security_context",
+            "load_incluster_config",
+            "kubeconfig_file",
+            "job_namespace",
+            "max_concurrent",
+            "tag_concurrency_limits",
+            "step_k8s_config",
+            "per_step_k8s_config",
+            "enable_owner_references",
+            "step_dependency_config",
         ],
     ),
     (
         "docker_executor",
         &[
-            "max_concurrent",
+            "retries",
             "image",
             "network",
             "registry",
             "env_vars",
             "container_kwargs",
             "networks",
+            "max_concurrent",
+            "tag_concurrency_limits",
+            "step_dependency_config",
         ],
     ),
     (
         "celery_executor",
-        &["broker", "backend", "include", "config_source"],
+        &["retries", "broker", "backend", "include", "config_source"],
     ),
     (
         "celery_docker_executor",
         &[
+            "retries",
             "broker",
             "backend",
             "include",
             "config_source",
-            "image",
-            "network",
-            "registry",
-            "env_vars",
-            "container_kwargs",
-            "networks",
+            "docker",
         ],
     ),
     (
         "celery_k8s_job_executor",
         &[
+            "retries",
             "broker",
             "backend",
             "include",
             "config_source",
-            "job_namespace",
-            "load_incluster_config",
-            "kubeconfig_file",
+            "job_image",
             "image_pull_policy",
             "image_pull_secrets",
             "service_account_name",
@@ -94,11 +99,24 @@ const EXECUTOR_TYPES: [(&str, &[&str]); 8] = [
             "resources",
             "scheduler_name",
             "security_context",
+            "load_incluster_config",
+            "kubeconfig_file",
+            "job_namespace",
+            "repo_location_name",
             "job_wait_timeout",
+            "per_step_k8s_config",
         ],
     ),
     ("dask_executor", &["cluster"]),
 ];
+
+/// The option keys executor type `kind` accepts, or `None` for an unknown type.
+pub fn executor_options(kind: &str) -> Option<&'static [&'static str]> {
+    EXECUTOR_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, keys)| *keys)
+}
 
 const LOG_LEVELS: [&str; 6] = ["CRITICAL", "DEBUG", "ERROR", "INFO", "NOTSET", "WARNING"];
 
@@ -308,9 +326,7 @@ fn executor(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<Executor
     };
     let opts_path = with(path, kind);
     let options = c.mapping(Some(options), &opts_path)?.clone();
-    let mut valid = vec!["retries"];
-    valid.extend(allowed.iter().copied());
-    c.keys(&options, &valid, &opts_path);
+    c.keys(&options, allowed, &opts_path);
     let max_concurrent = match kind {
         "in_process" => Some(1.0),
         _ => c.number(&options, "max_concurrent", &opts_path),

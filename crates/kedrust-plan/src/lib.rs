@@ -14,7 +14,9 @@ mod plan;
 mod schema;
 mod ticks;
 
-pub use dagster_yml::{Backoff, DagsterConfig, Executor, Job, RetryPolicy, Schedule, parse};
+pub use dagster_yml::{
+    Backoff, DagsterConfig, Executor, Job, RetryPolicy, Schedule, executor_options, parse,
+};
 pub use plan::{Crossing, JobPlan, Op, OpKind, op_name};
 pub use schema::{Problem, Problems};
 pub use ticks::{next_tick, ticks, time_zone};

@@ -34,7 +34,7 @@ pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult, RunState,
 };
-pub use ops::{fail_run, run_op};
+pub use ops::{SAVE_VERSION_STATE, fail_run, run_op};
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use params::{RunParams, framework_version};
 pub use prepare::AD_HOC_JOB;

@@ -18,9 +18,10 @@ use kedrust_store::{EventKind, NewRun, RunStatus};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// The run state key of the save version the start op fixed.
-const SAVE_VERSION: &str = "kedrust.save_version";
+/// The run state key of the save version the first op of an orchestrated run fixed.
+pub const SAVE_VERSION_STATE: &str = "kedrust.save_version";
 
 fn io(e: kedrust_store::StoreError) -> SessionError {
     SessionError::Io(e.to_string())
@@ -49,7 +50,7 @@ pub fn run_op(
     let mut options = options.clone();
     let known = store.run(&run_id).map_err(io)?;
     let saved: Option<String> = store
-        .state(&run_id, SAVE_VERSION)
+        .state(&run_id, SAVE_VERSION_STATE)
         .map_err(io)?
         .and_then(|v| v.as_str().map(str::to_owned));
     options.save_version = Some(saved.clone().unwrap_or_else(new_version));
@@ -70,7 +71,7 @@ pub fn run_op(
             job: plan.job.clone(),
             options: serde_json::to_value(&options).unwrap_or_default(),
             plan: serde_json::to_value(&plan).unwrap_or_default(),
-            parent_run_id: None,
+            parent_run_id: options.parent_run_id.clone(),
             pid: std::process::id(),
             tags: options.tags.clone(),
         });
@@ -78,7 +79,7 @@ pub fn run_op(
     if saved.is_none() {
         let version = options.save_version.clone().unwrap_or_default();
         store
-            .set_state(&run_id, SAVE_VERSION, &json!(version))
+            .set_state(&run_id, SAVE_VERSION_STATE, &json!(version))
             .map_err(io)?;
     }
     let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?.in_op(&this.name);
@@ -92,32 +93,38 @@ pub fn run_op(
         json!({"pid": std::process::id()}),
     );
     let at = TracePoint::default();
+    let fire_start_hooks = || -> Result<(), RunError> {
+        if let Some(parent) = &options.parent_run_id {
+            inherit_memory(&process::run_dir(project_path, parent), &run_dir);
+        }
+        let context = ContextInfo {
+            project_path,
+            env: &prepared.env,
+            config_loader: &prepared.loader,
+            params: &prepared.params,
+        };
+        hooks.each("after_context_created", at, |h| {
+            h.after_context_created(&context)
+        })?;
+        let parameters = kedrust_catalog::parameter_datasets(&prepared.params);
+        let catalog_info = CatalogInfo {
+            catalog: &prepared.catalog,
+            conf_catalog: &prepared.conf_catalog,
+            conf_creds: &prepared.conf_creds,
+            parameters: &parameters,
+            save_version: prepared.catalog.save_version(),
+            load_versions: &options.load_versions,
+        };
+        hooks.each("after_catalog_created", at, |h| {
+            h.after_catalog_created(&catalog_info)
+        })?;
+        hooks.each("before_pipeline_run", at, |h| h.before_pipeline_run(info))?;
+        Ok(())
+    };
+    let started = start_once(&store, &run_id, fire_start_hooks);
     let outcome: Result<(), RunError> = match &this.kind {
-        OpKind::Start => (|| {
-            let context = ContextInfo {
-                project_path,
-                env: &prepared.env,
-                config_loader: &prepared.loader,
-                params: &prepared.params,
-            };
-            hooks.each("after_context_created", at, |h| {
-                h.after_context_created(&context)
-            })?;
-            let parameters = kedrust_catalog::parameter_datasets(&prepared.params);
-            let catalog_info = CatalogInfo {
-                catalog: &prepared.catalog,
-                conf_catalog: &prepared.conf_catalog,
-                conf_creds: &prepared.conf_creds,
-                parameters: &parameters,
-                save_version: prepared.catalog.save_version(),
-                load_versions: &options.load_versions,
-            };
-            hooks.each("after_catalog_created", at, |h| {
-                h.after_catalog_created(&catalog_info)
-            })?;
-            hooks.each("before_pipeline_run", at, |h| h.before_pipeline_run(info))?;
-            Ok(())
-        })(),
+        _ if started.is_err() => started,
+        OpKind::Start => Ok(()),
         OpKind::Node { node } => match prepared.pipeline.only_nodes(&[node.as_str()]) {
             Ok(one) => {
                 let shared = Shared::new(&one, &prepared.catalog, &hooks);
@@ -172,6 +179,80 @@ pub fn run_op(
     }
 }
 
+/// Run state keys: who fires the run's start hooks, and how that went.
+const START_CLAIM: &str = "kedrust.start_claimed_by";
+const STARTED: &str = "kedrust.started";
+
+/// How long an op waits for the op that fires the run's start hooks.
+const START_WAIT: Duration = Duration::from_secs(600);
+
+/// Fires the run's start hooks (`after_context_created`, `after_catalog_created`,
+/// `before_pipeline_run`) exactly once per run, before any node of it runs. In a normal run the
+/// start op does, and every other op depends on it. A Dagster re-execution from failure skips
+/// the start op (it succeeded in the parent run), so there the first op of the new run to
+/// claim them fires them and the others wait; a failure there fails every op of the run.
+fn start_once(
+    store: &kedrust_store::RunStore,
+    run_id: &str,
+    fire: impl FnOnce() -> Result<(), RunError>,
+) -> Result<(), RunError> {
+    let failed = |message: String| RunError::Crashed {
+        node: String::new(),
+        message,
+    };
+    let outcome = |done: serde_json::Value| match done.get("error").and_then(|e| e.as_str()) {
+        None => Ok(()),
+        Some(error) => Err(failed(format!("the run's start hooks failed: {error}"))),
+    };
+    let read = || {
+        store
+            .state(run_id, STARTED)
+            .map_err(|e| failed(e.to_string()))
+    };
+    if let Some(done) = read()? {
+        return outcome(done);
+    }
+    let me = json!({"pid": std::process::id()});
+    if store
+        .claim_state(run_id, START_CLAIM, &me)
+        .map_err(|e| failed(e.to_string()))?
+    {
+        let result = fire();
+        let error = result.as_ref().err().map(ToString::to_string);
+        store
+            .set_state(run_id, STARTED, &json!({ "error": error }))
+            .map_err(|e| failed(e.to_string()))?;
+        return result;
+    }
+    let deadline = Instant::now() + START_WAIT;
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        if let Some(done) = read()? {
+            return outcome(done);
+        }
+    }
+    Err(failed(format!(
+        "the op that claimed the run's start hooks did not finish them within {} s",
+        START_WAIT.as_secs()
+    )))
+}
+
+/// A re-execution reads the in-memory data its parent's ops left behind (outputs of ops it
+/// does not run again); its own ops overwrite what they produce.
+fn inherit_memory(parent_dir: &Path, run_dir: &Path) {
+    let (from, to) = (parent_dir.join("memory"), run_dir.join("memory"));
+    let Ok(entries) = std::fs::read_dir(&from) else {
+        return;
+    };
+    let _ = std::fs::create_dir_all(&to);
+    for entry in entries.flatten() {
+        let target = to.join(entry.file_name());
+        if !target.exists() && std::fs::hard_link(entry.path(), &target).is_err() {
+            let _ = std::fs::copy(entry.path(), &target);
+        }
+    }
+}
+
 /// The failure handler of an orchestrator that ran the ops (Dagster's run-failure sensor):
 /// fires `on_pipeline_error` of run `run_id` once, however often it is called.
 pub fn fail_run(
@@ -186,7 +267,7 @@ pub fn fail_run(
     }
     let mut options = options.clone();
     options.save_version = store
-        .state(&run_id, SAVE_VERSION)
+        .state(&run_id, SAVE_VERSION_STATE)
         .map_err(io)?
         .and_then(|v| v.as_str().map(str::to_owned));
     let prepared = prepare(project, project_path.to_owned(), &options)?;

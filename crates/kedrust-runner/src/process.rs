@@ -111,9 +111,11 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
     format!("its process exited with {status} without reporting an error")
 }
 
-/// `<project>/.kedrust/runs/<run id>`.
+/// `runs/<run id>` in the project's state folder (`KEDRUST_STATE_DIR`, else `.kedrust`).
 pub(crate) fn run_dir(project_dir: &Path, run_id: &str) -> PathBuf {
-    project_dir.join(".kedrust").join("runs").join(run_id)
+    kedrust_store::state_dir(project_dir)
+        .join("runs")
+        .join(run_id)
 }
 
 /// A file name for any dataset or node name (`params:a`, `ns.x@pandas`).

@@ -15,4 +15,4 @@ mod store;
 
 pub use events::{Event, EventKind};
 pub use runs::{NewRun, RunRecord, RunStatus};
-pub use store::{RunStore, STORE_ENV, StoreError, now_ns};
+pub use store::{RunStore, STATE_DIR_ENV, STORE_ENV, StoreError, now_ns, state_dir};

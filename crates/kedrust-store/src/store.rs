@@ -8,8 +8,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The variable that moves the run store (default `<project>/.kedrust/runs.db`).
+/// The variable that moves the run store file alone (default `<state dir>/runs.db`).
 pub const STORE_ENV: &str = "KEDRUST_RUN_STORE";
+
+/// The variable that moves a project's run state (the run store and the run folders that carry
+/// in-memory data between the processes of a run); default `<project>/.kedrust`. Ops that run
+/// in containers need it on a volume every step mounts.
+pub const STATE_DIR_ENV: &str = "KEDRUST_STATE_DIR";
+
+/// `KEDRUST_STATE_DIR` (relative to the project), else `<project>/.kedrust`.
+pub fn state_dir(project: &Path) -> PathBuf {
+    std::env::var_os(STATE_DIR_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .map(|p| if p.is_relative() { project.join(p) } else { p })
+        .unwrap_or_else(|| project.join(".kedrust"))
+}
 
 /// A run store problem.
 #[derive(Debug, thiserror::Error)]
@@ -69,13 +83,13 @@ pub struct RunStore {
 }
 
 impl RunStore {
-    /// `KEDRUST_RUN_STORE`, else `<project>/.kedrust/runs.db`.
+    /// `KEDRUST_RUN_STORE`, else `runs.db` in the [`state_dir`].
     pub fn default_path(project: &Path) -> PathBuf {
         std::env::var_os(STORE_ENV)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .map(|p| if p.is_relative() { project.join(p) } else { p })
-            .unwrap_or_else(|| project.join(".kedrust").join("runs.db"))
+            .unwrap_or_else(|| state_dir(project).join("runs.db"))
     }
 
     /// Opens (creating) the store at `path`. Several processes may hold it open at once.
@@ -270,6 +284,19 @@ impl RunStore {
             )
         })
         .map(|_| ())
+    }
+
+    /// Sets a run's state value unless it is set; whether this call set it. Of many processes
+    /// claiming the same key of a run, exactly one gets `true`.
+    pub fn claim_state(&self, run_id: &str, key: &str, value: &Json) -> Result<bool, StoreError> {
+        let changed = self.with(|c| {
+            c.execute(
+                "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run_id, key) DO NOTHING",
+                params![run_id, key, value.to_string()],
+            )
+        })?;
+        Ok(changed == 1)
     }
 
     /// A run's state value.

@@ -12,6 +12,7 @@ fn pipeline_list_and_describe() {
     - chain
     - early_end
     - failing
+    - failing_in_memory
     - fan
     - opaque
     ");
@@ -25,7 +26,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, early_end, failing, fan, opaque)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, early_end, failing, failing_in_memory, fan, opaque)");
 }
 
 #[test]
@@ -165,6 +166,7 @@ fn jobs_and_their_plans() {
     fan_job: pipeline fan, executor in_process x1
     retrying_job: pipeline failing, executor multiprocess x2
     failing_job: pipeline failing, executor in_process x1
+    failing_in_memory_job: pipeline failing_in_memory, executor in_process x1
     ");
     // After a run, the plan says which files the job would replace.
     assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
@@ -175,6 +177,6 @@ fn jobs_and_their_plans() {
     assert_eq!(out.code, 2);
     assert_eq!(
         out.stderr.trim(),
-        "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job, retrying_job, failing_job); did you mean 'chain_job'?"
+        "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job, retrying_job, failing_job, failing_in_memory_job); did you mean 'chain_job'?"
     );
 }

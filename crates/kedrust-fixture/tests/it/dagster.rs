@@ -67,7 +67,13 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     assert_eq!(code, 0, "{text}");
     assert_eq!(
         jobs(&text),
-        ["chain_job", "failing_job", "fan_job", "retrying_job"]
+        [
+            "chain_job",
+            "failing_in_memory_job",
+            "failing_job",
+            "fan_job",
+            "retrying_job"
+        ]
     );
     assert!(
         text.contains("    fan_job__before_pipeline_run_hook_fan_job\n"),
@@ -439,5 +445,218 @@ jobs:
     assert!(
         !warnings.contains("succeeded"),
         "the inline logger is at WARNING: {warnings}"
+    );
+}
+
+/// Runs `script` with the pinned Python of `.venv-test` in the project; its stdout.
+fn python(f: &Fixture, script: &str, env: &[(&str, &str)]) -> String {
+    let out = Command::new(dagster().with_file_name("python"))
+        .args(["-c", script])
+        .current_dir(f.path())
+        .env("DAGSTER_DISABLE_TELEMETRY", "1")
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .env_remove("KEDRUST_ENV")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn distributed_executors_load_with_their_pinned_libraries_and_a_shared_state_folder() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let requirements = std::fs::read_to_string(f.path().join("requirements-dagster.txt")).unwrap();
+    insta::assert_snapshot!(requirements, @r"
+    # Written by `dagster init` from kedrust's pins.
+    dagster==1.13.27
+    dagster-pipes==1.13.27
+    dagster-webserver==1.13.27
+    # Uncomment the library of each distributed executor dagster.yml uses:
+    # dagster-k8s==0.29.27  # executor: k8s_job_executor
+    # dagster-docker==0.29.27  # executor: docker_executor
+    # dagster-celery==0.29.27  # executor: celery_executor
+    # dagster-celery-docker==0.29.27  # executor: celery_docker_executor
+    # dagster-celery-k8s==0.29.27  # executor: celery_k8s_job_executor
+    # dagster-dask==0.29.27  # executor: dask_executor
+    ");
+    let env = f.path().join("conf/distributed");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/distributed.yml"),
+        env.join("dagster.yml"),
+    )
+    .unwrap();
+
+    // Steps on other machines cannot see the project's .kedrust: the folder must be named.
+    let (code, text) = run_dagster(
+        &f,
+        &["definitions", "validate", "-f", "definitions.py"],
+        &[("KEDRUST_ENV", "distributed")],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        text.contains("job 'on_k8s' (k8s_job_executor), 'on_docker' (docker_executor)")
+            && text.contains("set KEDRUST_STATE_DIR to a folder that every step mounts"),
+        "{text}"
+    );
+
+    let state = f.path().join("shared-state");
+    let env = [
+        ("KEDRUST_ENV", "distributed"),
+        ("KEDRUST_STATE_DIR", state.to_str().unwrap()),
+    ];
+    let (code, text) = run_dagster(
+        &f,
+        &["definitions", "validate", "-f", "definitions.py"],
+        &env,
+    );
+    assert_eq!(code, 0, "{text}");
+    // Each job's executor, with the options of dagster.yml and the variables step containers
+    // need, as Dagster resolves its run config.
+    let resolved = python(
+        &f,
+        "import json, definitions as d\n\
+         from dagster._core.system_config.objects import ResolvedRunConfig\n\
+         for j in d._jobs:\n\
+         \x20   c = ResolvedRunConfig.build(j, {}).execution.execution_engine_config\n\
+         \x20   print(j.name, j.executor_def.name, json.dumps({k: c[k] for k in sorted(c) if k in ('env_vars', 'image', 'job_namespace', 'max_concurrent', 'docker', 'cluster', 'broker')}, sort_keys=True))\n",
+        &env,
+    );
+    insta::assert_snapshot!(resolved, @r#"
+    on_k8s k8s {"env_vars": ["TEAM=data", "KEDRUST_ENV", "KEDRUST_STATE_DIR"], "job_namespace": "data", "max_concurrent": 4}
+    on_docker docker {"env_vars": ["KEDRUST_ENV", "KEDRUST_STATE_DIR"], "image": "example/project:1"}
+    on_celery celery {"broker": "pyamqp://guest@127.0.0.1//"}
+    on_celery_docker celery-docker {"broker": "pyamqp://guest@127.0.0.1//", "docker": {"env_vars": ["KEDRUST_ENV", "KEDRUST_STATE_DIR"], "image": "example/project:1"}}
+    on_celery_k8s celery-k8s {"env_vars": ["KEDRUST_ENV", "KEDRUST_STATE_DIR"], "job_namespace": "data"}
+    on_dask dask {"cluster": {"local": {"n_workers": 2}}}
+    "#);
+
+    // dagster.yml accepts exactly the options of the pinned libraries.
+    let fields = python(
+        &f,
+        "import json, importlib\n\
+         out = {}\n\
+         for kind in ['k8s_job_executor', 'docker_executor', 'celery_executor', 'celery_docker_executor', 'celery_k8s_job_executor', 'dask_executor']:\n\
+         \x20   module = 'dagster_' + kind.removesuffix('_executor').removesuffix('_job')\n\
+         \x20   ex = getattr(importlib.import_module(module), kind)\n\
+         \x20   out[kind] = sorted(ex.config_schema.as_field().config_type.fields)\n\
+         print(json.dumps(out))\n",
+        &[],
+    );
+    let fields: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_str(&fields).unwrap();
+    for (kind, library) in fields {
+        let mut ours: Vec<String> = kedrust_plan::executor_options(&kind)
+            .unwrap()
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+        ours.sort();
+        assert_eq!(ours, library, "{kind}");
+    }
+}
+
+/// Executes `job` on Dagster, fails it at `check`, then re-executes it from failure in the
+/// same Dagster instance; prints `{first, second, parent, steps}` as JSON.
+const REEXECUTE: &str = r#"
+import json, os, sys
+import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+job = sys.argv[1]
+recon = ReconstructableRepository.for_file("definitions.py", "defs", os.getcwd()).get_reconstructable_job(job)
+instance = dg.DagsterInstance.ephemeral()
+os.environ["KEDRUST_FIXTURE_FAIL_CHECK"] = "1"
+first = dg.execute_job(recon, instance)
+del os.environ["KEDRUST_FIXTURE_FAIL_CHECK"]
+second = dg.execute_job(
+    recon, instance, reexecution_options=dg.ReexecutionOptions.from_failure(first.run_id, instance)
+)
+steps = [e.step_key for e in second.all_events if e.event_type_value == "STEP_SUCCESS"]
+print(json.dumps({"first": first.run_id, "first_ok": first.success, "second": second.run_id,
+                  "second_ok": second.success, "parent": second.dagster_run.parent_run_id, "steps": steps}))
+"#;
+
+#[test]
+fn a_dagster_reexecution_from_failure_is_a_new_run_that_fires_its_start_hooks_once() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let out = python(
+        &f,
+        &format!("import sys; sys.argv = ['', 'failing_in_memory_job']\n{REEXECUTE}"),
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(report["first_ok"], false, "{report}");
+    assert_eq!(report["second_ok"], true, "{report}");
+    let (first, second) = (
+        report["first"].as_str().unwrap(),
+        report["second"].as_str().unwrap(),
+    );
+    assert_eq!(report["parent"], first);
+    assert_eq!(
+        report["steps"],
+        serde_json::json!([
+            "failing_in_memory_job__check",
+            "failing_in_memory_job__after_check",
+            "failing_in_memory_job__after_pipeline_run_hook_failing_in_memory_job"
+        ]),
+        "Dagster re-runs the failed op and what never ran; the start op succeeded before"
+    );
+
+    // The re-execution is a run of its own (Dagster's run id, the parent recorded), and its
+    // start hooks fire once, in its first op, before any of its nodes.
+    let of = |run: &str| -> Vec<String> {
+        f.trace()
+            .iter()
+            .filter(|t| t["run_id"] == run)
+            .map(|t| {
+                format!(
+                    "{} {} {}",
+                    t["hook"].as_str().unwrap(),
+                    t["node"].as_str().unwrap_or("-"),
+                    t["op"].as_str().unwrap_or("-")
+                )
+            })
+            .filter(|l| !l.contains("dataset"))
+            .collect()
+    };
+    assert_eq!(
+        of(second),
+        [
+            "after_context_created - check",
+            "after_catalog_created - check",
+            "before_pipeline_run - check",
+            "before_node_run check check",
+            "after_node_run check check",
+            "before_node_run after_check after_check",
+            "after_node_run after_check after_check",
+            "after_pipeline_run - after_pipeline_run_hook_failing_in_memory_job",
+        ]
+    );
+    assert!(
+        of(first).ends_with(&[
+            "before_node_run check check".to_owned(),
+            "on_node_error check check".to_owned()
+        ]),
+        "{:?}",
+        of(first)
+    );
+    let shown = f.run(&["runs", "show", second], &[]).stdout;
+    assert!(shown.lines().next().unwrap().contains("SUCCESS"), "{shown}");
+    assert!(shown.contains(&format!("parent {first}")), "{shown}");
+    // Its own save version: the start op's of the parent is not reused.
+    assert_ne!(
+        f.run(&["runs", "show", first], &[])
+            .stdout
+            .lines()
+            .find(|l| l.contains("save version")),
+        shown.lines().find(|l| l.contains("save version")),
     );
 }
