@@ -7,7 +7,7 @@ use crate::Fixture;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn dagster() -> PathBuf {
+pub(crate) fn dagster() -> PathBuf {
     let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/dagster");
     assert!(
         bin.is_file(),
@@ -17,7 +17,7 @@ fn dagster() -> PathBuf {
     bin
 }
 
-fn run_dagster(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+pub(crate) fn run_dagster(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let out = Command::new(dagster())
         .args(args)
         .current_dir(f.path())

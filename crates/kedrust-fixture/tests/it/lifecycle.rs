@@ -6,7 +6,7 @@ use crate::Fixture;
 const RUNNERS: [&str; 3] = ["sequential", "thread", "process"];
 
 /// Kedro's order for one node: loads, before_node_run, after_node_run, saves.
-fn node_calls(node: &str, inputs: &[&str], outputs: &[&str]) -> Vec<String> {
+pub(crate) fn node_calls(node: &str, inputs: &[&str], outputs: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
     for i in inputs {
         out.push(format!("before_dataset_loaded {node} {i}"));
@@ -21,7 +21,7 @@ fn node_calls(node: &str, inputs: &[&str], outputs: &[&str]) -> Vec<String> {
     out
 }
 
-fn start() -> Vec<String> {
+pub(crate) fn start() -> Vec<String> {
     [
         "after_context_created - -",
         "after_catalog_created - -",

@@ -3,6 +3,7 @@
 
 mod cli;
 mod dagster;
+mod dagster_lifecycle;
 mod lifecycle;
 mod mlflow;
 mod orchestration;

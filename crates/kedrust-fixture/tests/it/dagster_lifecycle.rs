@@ -1,0 +1,213 @@
+//! The lifecycle conformance suite of `lifecycle.rs`, run again on Dagster (the pinned one of
+//! `.venv-test`): the same hooks in the same order, the same counts, one run id in every step,
+//! with Dagster's in-process and multiprocess executors. `on_pipeline_error` comes from what
+//! the run-failure sensor calls (`__dagster_failure`), called twice here: it fires once.
+
+use crate::Fixture;
+use crate::dagster::run_dagster;
+use crate::lifecycle::{node_calls, start};
+
+const JOBS: &str = "executors:
+  multi:
+    multiprocess:
+      max_concurrent: 2
+jobs:
+  default_in_process: {pipeline: {pipeline_name: __default__}}
+  default_multiprocess: {pipeline: {pipeline_name: __default__}, executor: multi}
+  failing_in_process: {pipeline: {pipeline_name: failing}}
+  failing_multiprocess: {pipeline: {pipeline_name: failing}, executor: multi}
+";
+
+/// The project, its code location, and the conformance jobs in environment `conformance`.
+fn project() -> Fixture {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let env = f.path().join("conf/conformance");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(env.join("dagster.yml"), JOBS).unwrap();
+    f
+}
+
+/// `dagster job execute` of `job` with the run's parameters; whether it succeeded.
+fn execute(f: &Fixture, job: &str, params: &str, env: &[(&str, &str)]) -> bool {
+    let config = f.path().join(format!("{job}.yaml"));
+    std::fs::write(
+        &config,
+        format!("resources:\n  kedrust_params:\n    config: {params}\n"),
+    )
+    .unwrap();
+    let mut env = env.to_vec();
+    env.push(("KEDRUST_ENV", "conformance"));
+    let (code, text) = run_dagster(
+        f,
+        &[
+            "job",
+            "execute",
+            "-f",
+            "definitions.py",
+            "-j",
+            job,
+            "-c",
+            config.to_str().unwrap(),
+        ],
+        &env,
+    );
+    assert!(!text.contains("DagsterInvariantViolation"), "{text}");
+    code == 0
+}
+
+/// What the run-failure sensor does for the failed run, twice.
+fn sensor_reports_failure(f: &Fixture, job: &str) {
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let out = f.run(
+            &[
+                "__dagster_failure",
+                "--env",
+                "conformance",
+                "--job",
+                job,
+                "--run-id",
+                &run_id,
+                "--message",
+                "a step failed",
+            ],
+            &[],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+}
+
+/// One run id in every step, and `seq` increasing within each process.
+fn one_run_id(f: &Fixture) {
+    let trace = f.trace();
+    let run_id = trace[0]["run_id"].as_str().unwrap();
+    assert!(trace.iter().all(|t| t["run_id"] == run_id), "one run id");
+    let mut last: std::collections::HashMap<u64, u64> = Default::default();
+    for t in &trace {
+        let (pid, seq) = (t["pid"].as_u64().unwrap(), t["seq"].as_u64().unwrap());
+        assert!(last.insert(pid, seq).is_none_or(|prev| prev < seq), "{t}");
+    }
+}
+
+#[test]
+fn a_successful_dagster_run_fires_every_hook_in_kedros_order() {
+    for job in ["default_in_process", "default_multiprocess"] {
+        let f = project();
+        assert!(execute(&f, job, "{}", &[]), "{job}");
+        let mut expected = start();
+        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
+        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
+        expected.extend(node_calls(
+            "total",
+            &["doubled", "params:offset"],
+            &["report"],
+        ));
+        expected.extend(node_calls("summarise", &["report"], &["summary"]));
+        expected.push("after_pipeline_run - -".into());
+        assert_eq!(f.trace_lines(), expected, "{job}");
+        one_run_id(&f);
+        let pids: std::collections::BTreeSet<u64> =
+            f.trace().iter().filter_map(|t| t["pid"].as_u64()).collect();
+        assert_eq!(
+            pids.len(),
+            6,
+            "{job}: one process per op (start, 4 nodes, end)"
+        );
+        assert_eq!(
+            std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
+            "total 120 over 4 numbers\n"
+        );
+    }
+}
+
+#[test]
+fn a_failing_node_on_dagster_fires_on_node_error_then_on_pipeline_error_once() {
+    for job in ["failing_in_process", "failing_multiprocess"] {
+        let f = project();
+        assert!(!execute(&f, job, "{fail: true}", &[]), "{job}");
+        sensor_reports_failure(&f, job);
+        let mut expected = start();
+        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
+        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
+        expected.extend(
+            [
+                "before_dataset_loaded check doubled",
+                "after_dataset_loaded check doubled",
+                "before_dataset_loaded check params:fail",
+                "after_dataset_loaded check params:fail",
+                "before_dataset_loaded check params:crash",
+                "after_dataset_loaded check params:crash",
+                "before_node_run check -",
+                "on_node_error check -",
+                "on_pipeline_error - -",
+            ]
+            .map(str::to_owned),
+        );
+        assert_eq!(f.trace_lines(), expected, "{job}");
+        one_run_id(&f);
+    }
+}
+
+#[test]
+fn a_killed_node_step_on_dagster_fails_the_run_and_fires_on_pipeline_error_once() {
+    for job in ["failing_in_process", "failing_multiprocess"] {
+        let f = project();
+        assert!(!execute(&f, job, "{crash: true}", &[]), "{job}");
+        sensor_reports_failure(&f, job);
+        let lines = f.trace_lines();
+        assert_eq!(f.fired("on_pipeline_error"), 1, "{job}");
+        assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
+        assert!(lines.contains(&"before_node_run check -".to_owned()));
+        assert!(!lines.iter().any(|l| l.starts_with("after_node_run check")));
+        assert_eq!(f.fired("after_pipeline_run"), 0);
+        one_run_id(&f);
+    }
+}
+
+#[test]
+fn failing_hooks_on_dagster_fail_the_run_as_they_do_embedded() {
+    let f = project();
+    assert!(!execute(
+        &f,
+        "default_in_process",
+        "{}",
+        &[("KEDRUST_FIXTURE_FAIL_HOOK", "before_pipeline_run")]
+    ));
+    sensor_reports_failure(&f, "default_in_process");
+    let mut expected = start();
+    expected.push("on_pipeline_error - -".into());
+    assert_eq!(f.trace_lines(), expected, "no node ran");
+    assert!(!f.path().join("data/summary.txt").exists());
+
+    let f = project();
+    assert!(!execute(
+        &f,
+        "default_in_process",
+        "{}",
+        &[("KEDRUST_FIXTURE_FAIL_HOOK", "after_dataset_saved")]
+    ));
+    sensor_reports_failure(&f, "default_in_process");
+    let lines = f.trace_lines();
+    assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
+    assert_eq!(f.fired("on_pipeline_error"), 1);
+    assert!(
+        !lines.iter().any(|l| l.starts_with("on_node_error")),
+        "Kedro: hook errors are not node errors"
+    );
+}
+
+#[test]
+fn before_node_run_replaces_inputs_on_dagster_too() {
+    let f = project();
+    assert!(execute(
+        &f,
+        "default_multiprocess",
+        "{}",
+        &[("KEDRUST_FIXTURE_OFFSET", "1000")]
+    ));
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
+        "total 1020 over 4 numbers\n"
+    );
+}
