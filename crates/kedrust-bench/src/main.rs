@@ -5,7 +5,10 @@
 //! (see `bench/README.md` for every benchmark and its command).
 
 mod catalog;
+mod compare;
 mod dagster_load;
+#[cfg(feature = "frames")]
+mod data_pipeline;
 #[cfg(feature = "frames")]
 mod frames;
 mod pipeline_model;
@@ -16,7 +19,7 @@ mod shapes;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|process-runner|dagster-load|frames> [--sizes N,N,..] [--repeat N] [--out FILE]";
+const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|process-runner|dagster-load|frames> [--sizes N,N,..] [--repeat N] [--out FILE]\n       kedrust-bench compare [--quick] [--python PATH] [--repeat N] [--out FILE] [--readme FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +40,9 @@ fn run(args: &[String]) -> Result<(), String> {
     let Some((case, rest)) = args.split_first() else {
         return Err("name a benchmark".into());
     };
+    if case == "compare" {
+        return compare::run(compare_options(rest)?);
+    }
     let mut sizes = match case.as_str() {
         "frames" => vec![1_000_000],
         "process-runner" => vec![10, 100],
@@ -87,4 +93,37 @@ fn run(args: &[String]) -> Result<(), String> {
         std::fs::write(&path, &text).map_err(|e| format!("cannot write {path}: {e}"))?;
     }
     Ok(())
+}
+
+/// The options of `compare`.
+fn compare_options(args: &[String]) -> Result<compare::Options, String> {
+    let mut options = compare::Options {
+        // Not canonicalised: a virtualenv's python is a symlink to the base interpreter.
+        python: std::path::absolute(".venv-test/bin/python")
+            .unwrap_or_else(|_| ".venv-test/bin/python".into()),
+        quick: false,
+        repeat: 5,
+        out: None,
+        readme: None,
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        if flag == "--quick" {
+            options.quick = true;
+            continue;
+        }
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--python" => {
+                options.python = std::path::absolute(value).map_err(|e| e.to_string())?;
+            }
+            "--repeat" => {
+                options.repeat = value.parse().map_err(|_| format!("bad count '{value}'"))?;
+            }
+            "--out" => options.out = Some(value.into()),
+            "--readme" => options.readme = Some(value.into()),
+            other => return Err(format!("unknown option '{other}'")),
+        }
+    }
+    Ok(options)
 }

@@ -8,15 +8,50 @@ use kedrust_runner::{Pipelines, Project, RunOptions, Runner, prepare, run};
 use std::fmt::Write;
 use std::time::Instant;
 
-/// The project the children of this benchmark run: chains of every size asked for.
+/// The variable that names the shapes the benchmark project registers, `shape:size,...`
+/// (default: chains of 10, 100 and 1,000); children inherit it, so each builds only those.
+pub const PIPELINES_ENV: &str = "KEDRUST_BENCH_PIPELINES";
+
+/// The pipeline name of `shape` at `size` (`chain10`, `fan100`, `diamond1000`).
+pub fn pipeline_name(shape: Shape, size: usize) -> String {
+    format!("{}{size}", shape.key())
+}
+
+/// The project this binary is when called with `--project-dir`: the shapes of
+/// `KEDRUST_BENCH_PIPELINES`, a one-node pipeline (`one`) and, with Polars, the data pipeline
+/// (`data`).
 pub fn project() -> Project {
-    Project::new("kedrust-bench").pipelines(|| -> Result<Pipelines, PipelineError> {
-        let mut p = Pipelines::new();
-        for n in [10, 100, 1000] {
-            p.insert(format!("chain{n}"), Pipeline::new(Shape::Chain.nodes(n))?);
-        }
-        Ok(p)
-    })
+    let project =
+        Project::new("kedrust-bench").pipelines(|| -> Result<Pipelines, PipelineError> {
+            let mut p = Pipelines::new();
+            let wanted = std::env::var(PIPELINES_ENV)
+                .unwrap_or_else(|_| "chain:10,chain:100,chain:1000".into());
+            for (shape, size) in wanted.split(',').filter_map(|s| {
+                let (shape, size) = s.split_once(':')?;
+                Some((Shape::from_key(shape)?, size.parse().ok()?))
+            }) {
+                p.insert(
+                    pipeline_name(shape, size),
+                    Pipeline::new(shape.nodes(size))?,
+                );
+            }
+            p.insert(
+                "one".into(),
+                Pipeline::new([crate::shapes::trivial(
+                    "one".into(),
+                    vec![],
+                    "one_out".into(),
+                )])?,
+            );
+            #[cfg(feature = "frames")]
+            p.insert("data".into(), crate::data_pipeline::pipeline()?);
+            Ok(p)
+        });
+    #[cfg(feature = "frames")]
+    let project = project.datasets(|registry| {
+        kedrust_polars::register(registry);
+    });
+    project
 }
 
 /// Whether this process was started as a step of the benchmark's runs.
@@ -38,7 +73,7 @@ pub fn run_bench(sizes: &[usize], repeat: usize) -> String {
         let mut times = Vec::new();
         for _ in 0..repeat.max(1) {
             let options = RunOptions {
-                pipeline_names: vec![format!("chain{n}")],
+                pipeline_names: vec![pipeline_name(Shape::Chain, n)],
                 runner: Runner::Process { max_workers: 1 },
                 ..RunOptions::default()
             };

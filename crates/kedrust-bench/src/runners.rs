@@ -21,17 +21,7 @@ pub fn run(sizes: &[usize], repeat: usize) -> String {
         for shape in [Shape::Chain, Shape::FanOutIn] {
             let pipeline = Pipeline::new(shape.nodes(n)).expect("shapes are valid");
             for (label, runner) in runners {
-                let hooks = Hooks::default();
-                let observe = |_: &kedrust_runner::RunEvent<'_>| {};
-                let (took, done) = median(repeat, || {
-                    // A fresh catalog per run: every dataset is created on first save, as
-                    // in a real run.
-                    let catalog = Catalog::in_memory();
-                    run_nodes(runner, &pipeline, &catalog, &hooks, &observe)
-                        .expect("trivial nodes succeed")
-                        .len()
-                });
-                assert_eq!(done, pipeline.len());
+                let took = in_process(runner, &pipeline, repeat);
                 let per_node = took.as_secs_f64() * 1e6 / pipeline.len() as f64;
                 let _ = writeln!(
                     out,
@@ -44,4 +34,19 @@ pub fn run(sizes: &[usize], repeat: usize) -> String {
         }
     }
     out
+}
+
+/// The median time of `repeat` in-process runs of `pipeline` (no hooks, a fresh catalog each).
+pub fn in_process(runner: Runner, pipeline: &Pipeline, repeat: usize) -> std::time::Duration {
+    let hooks = Hooks::default();
+    let observe = |_: &kedrust_runner::RunEvent<'_>| {};
+    let (took, done) = median(repeat, || {
+        // A fresh catalog per run: every dataset is created on first save, as in a real run.
+        let catalog = Catalog::in_memory();
+        run_nodes(runner, pipeline, &catalog, &hooks, &observe)
+            .expect("trivial nodes succeed")
+            .len()
+    });
+    assert_eq!(done, pipeline.len());
+    took
 }

@@ -26,6 +26,20 @@ impl Shape {
         }
     }
 
+    /// The shape's key in pipeline names and `KEDRUST_BENCH_PIPELINES`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Shape::Chain => "chain",
+            Shape::FanOutIn => "fan",
+            Shape::Diamond => "diamond",
+        }
+    }
+
+    /// The shape with key `key`.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.key() == key)
+    }
+
     /// About `n` nodes of this shape (at least two), tagged `even` or `odd` by position.
     pub fn nodes(self, n: usize) -> Vec<Node> {
         let n = n.max(2);

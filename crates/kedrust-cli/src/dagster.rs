@@ -288,7 +288,7 @@ fn dagster_requirements() -> String {
     let mut out = String::from("# Written by `dagster init` from kedrust's pins.\n");
     let (core, executors): (Vec<&str>, Vec<&str>) = pins
         .lines()
-        .filter(|l| l.starts_with("dagster"))
+        .filter(|l| l.starts_with("dagster") && !l.contains("# benchmarks"))
         .partition(|l| !l.contains("# executor:"));
     for line in core {
         out.push_str(line);

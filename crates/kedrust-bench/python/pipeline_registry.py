@@ -1,0 +1,21 @@
+"""Pipelines of the benchmark project: one node, the data pipeline, and the shapes named in
+`BENCH_SHAPES` (paths of kedrust-bench's shape descriptions, `:`-separated)."""
+
+import json
+import os
+from pathlib import Path
+
+from kedro.pipeline import Pipeline, node
+
+from bench_project import nodes
+
+
+def register_pipelines():
+    pipelines = {
+        "one": Pipeline([node(nodes.zero, None, "one_out", name="one")]),
+        "data": nodes.data_pipeline(),
+    }
+    for spec in filter(None, os.environ.get("BENCH_SHAPES", "").split(os.pathsep)):
+        pipelines[Path(spec).stem] = nodes.shape_pipeline(json.loads(Path(spec).read_text()))
+    pipelines["__default__"] = pipelines["one"]
+    return pipelines

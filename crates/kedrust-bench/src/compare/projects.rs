@@ -1,0 +1,110 @@
+//! The two projects of a comparison, written into a temporary folder: the kedrust one (this
+//! binary is its project code; only `conf/` and `data/` are files) and the Kedro one (a whole
+//! generated Kedro project whose nodes are `python/nodes.py`), with the same shapes, data and
+//! Dagster jobs.
+
+use crate::shapes::Shape;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+const NODES_PY: &str = include_str!("../../python/nodes.py");
+const REGISTRY_PY: &str = include_str!("../../python/pipeline_registry.py");
+const HARNESS_PY: &str = include_str!("../../python/kedro_bench.py");
+
+/// The Kedro project's package.
+pub const PACKAGE: &str = "bench_project";
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A Kedro project at `root` with `kedro_version` in its metadata.
+pub fn kedro(root: &Path, kedro_version: &str) -> Result<(), String> {
+    write(
+        &root.join("pyproject.toml"),
+        &format!(
+            "[project]\nname = \"{PACKAGE}\"\nversion = \"0.1.0\"\n\n[tool.kedro]\n\
+             package_name = \"{PACKAGE}\"\nproject_name = \"{PACKAGE}\"\n\
+             kedro_init_version = \"{kedro_version}\"\nsource_dir = \"src\"\n"
+        ),
+    )?;
+    let package = root.join("src").join(PACKAGE);
+    write(&package.join("__init__.py"), "")?;
+    write(&package.join("settings.py"), "")?;
+    write(&package.join("nodes.py"), NODES_PY)?;
+    write(&package.join("pipeline_registry.py"), REGISTRY_PY)?;
+    write(&root.join("kedro_bench.py"), HARNESS_PY)?;
+    write(&root.join("conf/local/.keep"), "")?;
+    write(
+        &root.join("conf/base/catalog.yml"),
+        &super::data::catalog_yml("pandas"),
+    )?;
+    write(
+        &root.join("conf/base/parameters.yml"),
+        super::data::PARAMETERS_YML,
+    )
+}
+
+/// The kedrust project at `root`: the data pipeline's catalog and parameters.
+pub fn kedrust(root: &Path) -> Result<(), String> {
+    write(
+        &root.join("conf/base/catalog.yml"),
+        &super::data::catalog_yml("polars"),
+    )?;
+    write(
+        &root.join("conf/base/parameters.yml"),
+        super::data::PARAMETERS_YML,
+    )?;
+    write(&root.join("conf/local/.keep"), "")
+}
+
+/// Writes `shape` at `size` as JSON (`[{name, inputs, output}]`) for the Kedro side; its path.
+pub fn shape_json(dir: &Path, shape: Shape, size: usize) -> Result<PathBuf, String> {
+    let nodes: Vec<String> = shape
+        .nodes(size)
+        .iter()
+        .map(|n| {
+            let quoted = |names: &[String]| {
+                names
+                    .iter()
+                    .map(|s| format!("\"{s}\""))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            format!(
+                "{{\"name\":\"{}\",\"inputs\":[{}],\"output\":\"{}\"}}",
+                n.node_name(),
+                quoted(n.inputs()),
+                n.outputs()[0]
+            )
+        })
+        .collect();
+    let path = dir.join("shapes").join(format!(
+        "{}.json",
+        crate::process_runner::pipeline_name(shape, size)
+    ));
+    write(&path, &format!("[{}]\n", nodes.join(",\n")))?;
+    Ok(path)
+}
+
+/// `dagster.yml` with one job per pipeline, on `executor` (`in_process` or `multiprocess`).
+/// kedro-dagster and kedrust read the same keys.
+pub fn dagster_yml(pipelines: &[String], executor: &str) -> String {
+    let mut out = format!("executors:\n  bench:\n    {executor}:\n");
+    if executor == "multiprocess" {
+        out.push_str("      max_concurrent: 2\n");
+    } else {
+        out.push_str("      {}\n");
+    }
+    out.push_str("jobs:\n");
+    for p in pipelines {
+        let _ = writeln!(
+            out,
+            "  {p}:\n    pipeline:\n      pipeline_name: {p}\n    executor: bench"
+        );
+    }
+    out
+}
