@@ -1,4 +1,4 @@
-"""Pipelines of the benchmark project: one node, the data pipeline, and the shapes named in
+"""Pipelines of the benchmark project: one node, the data pipeline, spaceflights, and the shapes named in
 `BENCH_SHAPES` (paths of kedrust-bench's shape descriptions, `:`-separated)."""
 
 import json
@@ -7,13 +7,14 @@ from pathlib import Path
 
 from kedro.pipeline import Pipeline, node
 
-from bench_project import nodes
+from bench_project import nodes, spaceflights
 
 
 def register_pipelines():
     pipelines = {
         "one": Pipeline([node(nodes.zero, None, "one_out", name="one")]),
         "data": nodes.data_pipeline(),
+        "spaceflights": spaceflights.create_pipeline(),
     }
     for spec in filter(None, os.environ.get("BENCH_SHAPES", "").split(os.pathsep)):
         pipelines[Path(spec).stem] = nodes.shape_pipeline(json.loads(Path(spec).read_text()))

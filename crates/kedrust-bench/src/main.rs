@@ -19,7 +19,7 @@ mod shapes;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|process-runner|dagster-load|frames> [--sizes N,N,..] [--repeat N] [--out FILE]\n       kedrust-bench compare [--quick] [--python PATH] [--repeat N] [--out FILE] [--readme FILE]";
+const USAGE: &str = "usage: kedrust-bench <pipeline-model|catalog|runners|process-runner|dagster-load|frames> [--sizes N,N,..] [--repeat N] [--out FILE]\n       kedrust-bench compare [--quick] [--only CASE,..] [--python PATH] [--repeat N] [--out FILE] [--readme FILE]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -105,6 +105,7 @@ fn compare_options(args: &[String]) -> Result<compare::Options, String> {
         repeat: 5,
         out: None,
         readme: None,
+        only: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -122,6 +123,7 @@ fn compare_options(args: &[String]) -> Result<compare::Options, String> {
             }
             "--out" => options.out = Some(value.into()),
             "--readme" => options.readme = Some(value.into()),
+            "--only" => options.only = value.split(',').map(str::to_owned).collect(),
             other => return Err(format!("unknown option '{other}'")),
         }
     }

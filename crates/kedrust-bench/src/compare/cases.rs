@@ -487,3 +487,88 @@ pub fn data(b: &Bench, results: &mut Results) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Kedro's spaceflights tutorial at three sizes: kedrust's example (Polars) against the same
+/// nodes in pandas, on the same generated raw data.
+pub fn spaceflights(b: &Bench, results: &mut Results) -> Result<(), String> {
+    let binary = b.exe.with_file_name("spaceflights");
+    if !binary.is_file() {
+        results.section(
+            "Spaceflights",
+            "Not measured: the example's binary is not built next to kedrust-bench (`bench/run` \
+             builds both).",
+            String::new(),
+        );
+        return Ok(());
+    }
+    let sizes: &[usize] = if b.options.quick {
+        &[500]
+    } else {
+        &[15_531, 155_310, 1_553_100]
+    };
+    let ours_dir = b.kedrust_dir.join("spaceflights");
+    projects::copy_tree(&projects::spaceflights_conf(), &ours_dir.join("conf"))?;
+    let example = |args: &[&str]| {
+        let mut c = std::process::Command::new(&binary);
+        c.arg("--project-dir").arg(&ours_dir).args(args);
+        c
+    };
+    let mut table = String::from(
+        "| shuttles | kedrust run (ms) | Kedro run (ms) | kedrust / Kedro | better by | kedrust peak (MiB) | Kedro peak (MiB) | R² kedrust / Kedro |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---|\n",
+    );
+    let mut last: Option<(usize, f64)> = None;
+    let r2 = |dir: &std::path::Path| -> String {
+        std::fs::read_to_string(dir.join("data/08_reporting/metrics.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|m| m["r2_score"].as_f64())
+            .map_or("n/a".into(), |r| format!("{r:.3}"))
+    };
+    for &size in sizes {
+        measure::run(example(&["generate", &size.to_string()]))?;
+        projects::copy_tree(
+            &ours_dir.join("data/01_raw"),
+            &b.kedro_dir.join("data/01_raw"),
+        )?;
+        let repeat = b.repeat_for(extrapolate(last.as_ref(), size).max(2.0));
+        let ours = measure::median(repeat, || example(&["run"]))?;
+        let theirs = measure::median(repeat, || {
+            let mut c = b.python_tool("kedro");
+            c.args(["run", "--pipeline", "spaceflights"]);
+            c
+        })?;
+        last = Some((size, theirs.wall.as_secs_f64()));
+        let ratio = ours.wall.as_secs_f64() / theirs.wall.as_secs_f64();
+        let _ = writeln!(
+            table,
+            "| {size} | **{}** | **{}** | {} | {} | {} | {} / {} |",
+            ms(ours.wall),
+            ms(theirs.wall),
+            ratio_cells(ratio),
+            mib(ours.peak_kib),
+            mib(theirs.peak_kib),
+            r2(&ours_dir),
+            r2(&b.kedro_dir)
+        );
+        if size == *sizes.last().unwrap_or(&size) {
+            results.headline_row(Headline {
+                case: format!("spaceflights, {size} shuttles"),
+                kedrust: format!("{} ms", ms(ours.wall)),
+                python: format!("{} ms", ms(theirs.wall)),
+                ratio,
+                target: None,
+                why_missed: None,
+            });
+        }
+    }
+    results.section(
+        "Spaceflights",
+        "Kedro's spaceflights tutorial: kedrust's example (`examples/spaceflights`, Polars) \
+         against the same six nodes in pandas and numpy (`python/spaceflights.py`), on the same \
+         raw files written by the example's generator. Whole `run` commands, start-up included; \
+         the R² of both fits is shown (the train/test shuffles differ).",
+        table,
+    );
+    Ok(())
+}

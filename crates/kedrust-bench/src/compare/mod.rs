@@ -29,7 +29,20 @@ pub struct Options {
     pub out: Option<PathBuf>,
     /// The README whose headline table is replaced.
     pub readme: Option<PathBuf>,
+    /// Only these cases (all when empty).
+    pub only: Vec<String>,
 }
+
+/// The cases, by name.
+type Case = fn(&Bench, &mut report::Results) -> Result<(), String>;
+const CASES: [(&str, Case); 6] = [
+    ("overhead", cases::overhead),
+    ("startup", cases::startup),
+    ("code-location", cases::code_location),
+    ("dagster-steps", cases::dagster_steps),
+    ("data", cases::data),
+    ("spaceflights", cases::spaceflights),
+];
 
 /// Everything the cases share: the two projects and how to call each system.
 pub struct Bench {
@@ -148,16 +161,24 @@ pub fn run(options: Options) -> Result<(), String> {
         .collect::<Vec<_>>()
         .join(" ");
     let started = std::time::Instant::now();
+    if let Some(unknown) = options
+        .only
+        .iter()
+        .find(|o| !CASES.iter().any(|(name, _)| name == o))
+    {
+        let names: Vec<&str> = CASES.iter().map(|(n, _)| *n).collect();
+        return Err(format!("no case '{unknown}' (cases: {})", names.join(", ")));
+    }
     let out = options.out.clone();
     let readme = options.readme.clone();
     let bench = Bench::new(options)?;
     let versions = bench.versions()?;
     let mut results = report::Results::default();
-    cases::overhead(&bench, &mut results)?;
-    cases::startup(&bench, &mut results)?;
-    cases::code_location(&bench, &mut results)?;
-    cases::dagster_steps(&bench, &mut results)?;
-    cases::data(&bench, &mut results)?;
+    for (name, case) in CASES {
+        if bench.options.only.is_empty() || bench.options.only.iter().any(|o| o == name) {
+            case(&bench, &mut results)?;
+        }
+    }
     let text = results.render(&command, &versions, bench.options.repeat, started.elapsed());
     print!("{text}");
     if let Some(path) = out {

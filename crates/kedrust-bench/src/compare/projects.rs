@@ -10,6 +10,41 @@ use std::path::{Path, PathBuf};
 const NODES_PY: &str = include_str!("../../python/nodes.py");
 const REGISTRY_PY: &str = include_str!("../../python/pipeline_registry.py");
 const HARNESS_PY: &str = include_str!("../../python/kedro_bench.py");
+const SPACEFLIGHTS_PY: &str = include_str!("../../python/spaceflights.py");
+
+/// Kedro's catalog for spaceflights: the example's, with pandas' dataset types (the model is
+/// JSON, as kedrust's example keeps it).
+const SPACEFLIGHTS_CATALOG: &str = "\
+companies: {type: pandas.CSVDataset, filepath: data/01_raw/companies.csv}
+reviews: {type: pandas.CSVDataset, filepath: data/01_raw/reviews.csv}
+shuttles: {type: pandas.CSVDataset, filepath: data/01_raw/shuttles.csv}
+preprocessed_companies: {type: pandas.ParquetDataset, filepath: data/02_intermediate/preprocessed_companies.parquet}
+preprocessed_shuttles: {type: pandas.ParquetDataset, filepath: data/02_intermediate/preprocessed_shuttles.parquet}
+model_input_table: {type: pandas.ParquetDataset, filepath: data/03_primary/model_input_table.parquet}
+regressor: {type: json.JSONDataset, filepath: data/06_models/regressor.json, versioned: true}
+metrics: {type: json.JSONDataset, filepath: data/08_reporting/metrics.json}
+";
+
+/// The spaceflights example's configuration folder.
+pub fn spaceflights_conf() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/spaceflights/conf")
+}
+
+/// Copies the files of `from` into `to`, folders included.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries.flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .map_err(|e| format!("{}: {e}", target.display()))?;
+        }
+    }
+    Ok(())
+}
 
 /// The Kedro project's package.
 pub const PACKAGE: &str = "bench_project";
@@ -36,6 +71,17 @@ pub fn kedro(root: &Path, kedro_version: &str) -> Result<(), String> {
     write(&package.join("settings.py"), "")?;
     write(&package.join("nodes.py"), NODES_PY)?;
     write(&package.join("pipeline_registry.py"), REGISTRY_PY)?;
+    write(&package.join("spaceflights.py"), SPACEFLIGHTS_PY)?;
+    write(
+        &root.join("conf/base/catalog_spaceflights.yml"),
+        SPACEFLIGHTS_CATALOG,
+    )?;
+    // The example's parameters (model options) are plain Kedro parameters.
+    std::fs::copy(
+        spaceflights_conf().join("base/parameters_data_science.yml"),
+        root.join("conf/base/parameters_spaceflights.yml"),
+    )
+    .map_err(|e| format!("the spaceflights example's parameters: {e}"))?;
     write(&root.join("kedro_bench.py"), HARNESS_PY)?;
     write(&root.join("conf/local/.keep"), "")?;
     write(
