@@ -10,17 +10,28 @@ use kedrust_pipeline::Pipeline;
 use kedrust_runner::Runner;
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::time::Duration;
 
 /// Seconds a run of `size` should take, from the last measured `(size, seconds)`, linearly.
 fn extrapolate(last: Option<&(usize, f64)>, size: usize) -> f64 {
     last.map_or(0.0, |(n, secs)| secs * size as f64 / *n as f64)
 }
 
-/// The median of the harness's in-process Kedro runs (`kedro_bench.py`).
-fn kedro_runs(b: &Bench, shape_json: &str, runner: &str, repeat: usize) -> Result<f64, String> {
+/// The median of the harness's in-process Kedro runs (`kedro_bench.py`), or `None` when they
+/// were stopped for running past the skip limit.
+fn kedro_runs(
+    b: &Bench,
+    shape_json: &str,
+    runner: &str,
+    repeat: usize,
+) -> Result<Option<f64>, String> {
     let mut c = b.python_tool("python");
     c.args(["kedro_bench.py", shape_json, runner, &repeat.to_string()]);
-    let (_, out) = measure::run(c)?;
+    let limit = Duration::from_secs_f64(SKIP_AFTER_SECS * repeat as f64 + 60.0);
+    let out = match measure::run_limited(c, limit)? {
+        measure::Outcome::Done(_, out) => out,
+        measure::Outcome::Stopped => return Ok(None),
+    };
     let line = out
         .lines()
         .rev()
@@ -35,6 +46,7 @@ fn kedro_runs(b: &Bench, shape_json: &str, runner: &str, repeat: usize) -> Resul
     seconds
         .get(seconds.len() / 2)
         .copied()
+        .map(Some)
         .ok_or_else(|| "kedro_bench.py measured nothing".into())
 }
 
@@ -83,7 +95,17 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
                     }
                     let repeat = b.repeat_for(estimate);
                     let secs = match (is_kedro, runner) {
-                        (true, _) => kedro_runs(b, &json, kedro_runner, repeat)?,
+                        (true, _) => match kedro_runs(b, &json, kedro_runner, repeat)? {
+                            Some(secs) => secs,
+                            None => {
+                                notes.push(format!(
+                                    "Kedro stopped: still running after {SKIP_AFTER_SECS:.0} s a run"
+                                ));
+                                // Larger sizes of this series are skipped too.
+                                last.insert(key, (size, f64::INFINITY));
+                                continue;
+                            }
+                        },
                         (false, Runner::Process { .. }) => {
                             // Each node a child process: timed as a whole CLI run.
                             measure::median(repeat, || {

@@ -17,9 +17,27 @@ pub struct Sample {
 
 const GNU_TIME: &str = "/usr/bin/time";
 
+/// How a limited run ended.
+pub enum Outcome {
+    /// It exited successfully: its sample and stdout.
+    Done(Sample, String),
+    /// It was still running at the limit and was killed (with its process group).
+    Stopped,
+}
+
 /// Runs `command` to completion (it must succeed); its wall time, peak memory and stdout.
-pub fn run(mut command: Command) -> Result<(Sample, String), String> {
+pub fn run(command: Command) -> Result<(Sample, String), String> {
+    match run_limited(command, Duration::MAX)? {
+        Outcome::Done(sample, out) => Ok((sample, out)),
+        Outcome::Stopped => unreachable!("no limit"),
+    }
+}
+
+/// Runs `command`, killing it (and every process it started) once `limit` has passed.
+pub fn run_limited(mut command: Command, limit: Duration) -> Result<Outcome, String> {
     let report = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let stdout = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let stderr = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
     let wrapped = Path::new(GNU_TIME).is_file();
     let mut actual = if wrapped {
         let mut c = Command::new(GNU_TIME);
@@ -38,34 +56,42 @@ pub fn run(mut command: Command) -> Result<(Sample, String), String> {
     } else {
         std::mem::replace(&mut command, Command::new("true"))
     };
+    let file = |f: &tempfile::NamedTempFile| f.reopen().map_err(|e| e.to_string());
+    actual.stdout(file(&stdout)?).stderr(file(&stderr)?);
+    std::os::unix::process::CommandExt::process_group(&mut actual, 0);
     let start = Instant::now();
-    let out = actual
-        .output()
+    let mut child = actual
+        .spawn()
         .map_err(|e| format!("cannot start {:?}: {e}", actual.get_program()))?;
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
+            return Ok(Outcome::Stopped);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
     let wall = start.elapsed();
-    if !out.status.success() {
+    if !status.success() {
+        let text = std::fs::read_to_string(stderr.path()).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(30).collect();
         return Err(format!(
-            "{:?} failed ({}):\n{}",
+            "{:?} failed ({status}):\n{}",
             actual.get_args().collect::<Vec<_>>(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .rev()
-                .take(30)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join("\n")
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         ));
     }
     let peak_kib = wrapped
         .then(|| std::fs::read_to_string(report.path()).ok())
         .flatten()
         .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()));
-    Ok((
+    Ok(Outcome::Done(
         Sample { wall, peak_kib },
-        String::from_utf8_lossy(&out.stdout).into_owned(),
+        std::fs::read_to_string(stdout.path()).unwrap_or_default(),
     ))
 }
 
