@@ -12,9 +12,23 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// Seconds a run of `size` should take, from the last measured `(size, seconds)`, linearly.
-fn extrapolate(last: Option<&(usize, f64)>, size: usize) -> f64 {
-    last.map_or(0.0, |(n, secs)| secs * size as f64 / *n as f64)
+/// Seconds a run of `size` should take, from the measured `(size, seconds)` of the smaller
+/// sizes: with the growth the last two showed (never less than linear), else linearly.
+fn extrapolate(measured: &[(usize, f64)], size: usize) -> f64 {
+    match measured {
+        [] => 0.0,
+        [.., (n, secs)] if !secs.is_finite() => secs * size as f64 / *n as f64,
+        [(n0, s0), (n1, s1)] | [.., (n0, s0), (n1, s1)] if *s0 > 0.0 && n1 > n0 => {
+            let growth = ((s1 / s0).ln() / (*n1 as f64 / *n0 as f64).ln()).max(1.0);
+            s1 * (size as f64 / *n1 as f64).powf(growth)
+        }
+        [.., (n, secs)] => secs * size as f64 / *n as f64,
+    }
+}
+
+/// A line on stderr, so that a long comparison shows where it is.
+pub fn progress(what: &str) {
+    eprintln!("compare: {what}");
 }
 
 /// The median of the harness's in-process Kedro runs (`kedro_bench.py`), or `None` when they
@@ -70,7 +84,7 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
         "| shape | nodes | runner (kedrust / Kedro) | kedrust per node (µs) | Kedro per node (µs) | kedrust / Kedro | better by |\n\
          |---|---:|---|---:|---:|---:|---:|\n",
     );
-    let mut last: HashMap<(&str, &str, bool), (usize, f64)> = HashMap::new();
+    let mut last: HashMap<(&str, &str, bool), Vec<(usize, f64)>> = HashMap::new();
     let mut headline: Option<(usize, f64, f64)> = None;
     for &shape in shapes {
         for &size in sizes {
@@ -85,7 +99,7 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
                 let mut notes = Vec::new();
                 for (side, is_kedro) in [(0, false), (1, true)] {
                     let key = (shape.key(), label, is_kedro);
-                    let estimate = extrapolate(last.get(&key), size);
+                    let estimate = extrapolate(last.get(&key).map_or(&[], Vec::as_slice), size);
                     if estimate > SKIP_AFTER_SECS {
                         notes.push(format!(
                             "{} skipped: the previous size extrapolates to {estimate:.0} s",
@@ -102,7 +116,7 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
                                     "Kedro stopped: still running after {SKIP_AFTER_SECS:.0} s a run"
                                 ));
                                 // Larger sizes of this series are skipped too.
-                                last.insert(key, (size, f64::INFINITY));
+                                last.entry(key).or_default().push((size, f64::INFINITY));
                                 continue;
                             }
                         },
@@ -129,8 +143,14 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
                             crate::runners::in_process(runner, &pipeline, repeat).as_secs_f64()
                         }
                     };
-                    last.insert(key, (size, secs));
+                    last.entry(key).or_default().push((size, secs));
                     measured[side] = Some(secs);
+                    progress(&format!(
+                        "{} {label} {} nodes {}: {secs:.3} s",
+                        shape.name(),
+                        nodes,
+                        if is_kedro { "Kedro" } else { "kedrust" }
+                    ));
                 }
                 let per_node = |s: Option<f64>| {
                     s.map_or("skipped".into(), |s| {
@@ -539,7 +559,7 @@ pub fn spaceflights(b: &Bench, results: &mut Results) -> Result<(), String> {
         "| shuttles | kedrust run (ms) | Kedro run (ms) | kedrust / Kedro | better by | kedrust peak (MiB) | Kedro peak (MiB) | R² kedrust / Kedro |\n\
          |---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
-    let mut last: Option<(usize, f64)> = None;
+    let mut last: Vec<(usize, f64)> = Vec::new();
     let r2 = |dir: &std::path::Path| -> String {
         std::fs::read_to_string(dir.join("data/08_reporting/metrics.json"))
             .ok()
@@ -553,14 +573,15 @@ pub fn spaceflights(b: &Bench, results: &mut Results) -> Result<(), String> {
             &ours_dir.join("data/01_raw"),
             &b.kedro_dir.join("data/01_raw"),
         )?;
-        let repeat = b.repeat_for(extrapolate(last.as_ref(), size).max(2.0));
+        let repeat = b.repeat_for(extrapolate(&last, size).max(2.0));
         let ours = measure::median(repeat, || example(&["run"]))?;
         let theirs = measure::median(repeat, || {
             let mut c = b.python_tool("kedro");
             c.args(["run", "--pipeline", "spaceflights"]);
             c
         })?;
-        last = Some((size, theirs.wall.as_secs_f64()));
+        last.push((size, theirs.wall.as_secs_f64()));
+        progress(&format!("spaceflights {size} shuttles done"));
         let ratio = ours.wall.as_secs_f64() / theirs.wall.as_secs_f64();
         let _ = writeln!(
             table,
@@ -593,4 +614,23 @@ pub fn spaceflights(b: &Bench, results: &mut Results) -> Result<(), String> {
         table,
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extrapolate;
+
+    #[test]
+    fn extrapolation_follows_the_growth_of_the_last_two_sizes() {
+        assert_eq!(extrapolate(&[], 100), 0.0);
+        assert!(
+            (extrapolate(&[(10, 1.0)], 100) - 10.0).abs() < 1e-9,
+            "linear from one"
+        );
+        // Quadratic growth from 10 to 100 predicts 100 times more at 1,000.
+        assert!((extrapolate(&[(10, 1.0), (100, 100.0)], 1000) - 10_000.0).abs() < 1e-6);
+        // Never less than linear, even when a larger size ran faster per node.
+        assert!((extrapolate(&[(10, 1.0), (100, 2.0)], 1000) - 20.0).abs() < 1e-9);
+        assert!(extrapolate(&[(10, 1.0), (100, f64::INFINITY)], 1000).is_infinite());
+    }
 }

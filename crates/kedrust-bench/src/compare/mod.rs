@@ -176,6 +176,7 @@ pub fn run(options: Options) -> Result<(), String> {
     let mut results = report::Results::default();
     for (name, case) in CASES {
         if bench.options.only.is_empty() || bench.options.only.iter().any(|o| o == name) {
+            cases::progress(&format!("{name}..."));
             case(&bench, &mut results)?;
         }
     }
