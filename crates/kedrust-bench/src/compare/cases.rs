@@ -64,6 +64,9 @@ fn kedro_runs(
         .ok_or_else(|| "kedro_bench.py measured nothing".into())
 }
 
+/// One series of the overhead case: shape, runner, and whether it is Kedro's side.
+type Series = (&'static str, &'static str, bool);
+
 /// Per-node overhead of trivial nodes, every shape, size and runner of both systems.
 pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
     let (sizes, shapes): (&[usize], &[Shape]) = if b.options.quick {
@@ -84,7 +87,7 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
         "| shape | nodes | runner (kedrust / Kedro) | kedrust per node (µs) | Kedro per node (µs) | kedrust / Kedro | better by |\n\
          |---|---:|---|---:|---:|---:|---:|\n",
     );
-    let mut last: HashMap<(&str, &str, bool), Vec<(usize, f64)>> = HashMap::new();
+    let mut last: HashMap<Series, Vec<(usize, f64)>> = HashMap::new();
     let mut headline: Option<(usize, f64, f64)> = None;
     for &shape in shapes {
         for &size in sizes {
