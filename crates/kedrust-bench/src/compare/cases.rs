@@ -26,9 +26,12 @@ fn extrapolate(measured: &[(usize, f64)], size: usize) -> f64 {
     }
 }
 
-/// A line on stderr, so that a long comparison shows where it is.
+/// A line on stderr, with the time since the first, so that a long comparison shows where
+/// it is and what took long.
 pub fn progress(what: &str) {
-    eprintln!("compare: {what}");
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let since = START.get_or_init(std::time::Instant::now).elapsed();
+    eprintln!("compare [{:>5.0} s]: {what}", since.as_secs_f64());
 }
 
 /// The median of the harness's in-process Kedro runs (`kedro_bench.py`), or `None` when they
@@ -69,6 +72,9 @@ fn kedro_runs(
 /// measured up to this size, which keeps the comparison within its hour.
 const PROCESS_SIZES: usize = 1_000;
 
+/// The overhead case's share of the comparison's hour; the other cases take about 15 minutes.
+const OVERHEAD_BUDGET_SECS: f64 = 40.0 * 60.0;
+
 /// One series of the overhead case: shape, runner, and whether it is Kedro's side.
 type Series = (&'static str, &'static str, bool);
 
@@ -89,13 +95,15 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
         ),
     ];
     let mut table = String::from(
-        "| shape | nodes | runner (kedrust / Kedro) | kedrust per node (µs) | Kedro per node (µs) | kedrust / Kedro | better by |\n\
-         |---|---:|---|---:|---:|---:|---:|\n",
+        "| shape | nodes | runner (kedrust / Kedro) | kedrust per node (µs) | Kedro per node (µs) | kedrust / Kedro | better by | note |\n\
+         |---|---:|---|---:|---:|---:|---:|---|\n",
     );
     let mut last: HashMap<Series, Vec<(usize, f64)>> = HashMap::new();
     // Runner, side and size that ran past the limit in one shape: skipped in the others.
     let mut too_slow: HashMap<(&str, bool, usize), String> = HashMap::new();
     let mut headline: Option<(usize, f64, f64)> = None;
+    // The comparison keeps within its hour: runs that would end past this are skipped.
+    let deadline = std::time::Instant::now() + Duration::from_secs_f64(OVERHEAD_BUDGET_SECS);
     for &shape in shapes {
         for &size in sizes {
             let pipeline = Pipeline::new(shape.nodes(size)).map_err(|e| e.to_string())?;
@@ -125,13 +133,23 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
                     let key = (shape.key(), label, is_kedro);
                     let estimate = extrapolate(last.get(&key).map_or(&[], Vec::as_slice), size);
                     if estimate > SKIP_AFTER_SECS {
-                        notes.push(format!(
-                            "{} skipped: the previous size extrapolates to {estimate:.0} s",
-                            if is_kedro { "Kedro" } else { "kedrust" }
-                        ));
+                        notes.push(if estimate.is_finite() {
+                            format!("{system} skipped: the previous size extrapolates to {estimate:.0} s")
+                        } else {
+                            format!("{system} skipped: the previous size was stopped")
+                        });
                         continue;
                     }
                     let repeat = b.repeat_for(estimate);
+                    let ends = std::time::Instant::now()
+                        + Duration::from_secs_f64(estimate * repeat as f64);
+                    if ends > deadline {
+                        notes.push(format!(
+                            "{system} skipped: about {estimate:.0} s, past the {:.0} minutes this case may take",
+                            OVERHEAD_BUDGET_SECS / 60.0
+                        ));
+                        continue;
+                    }
                     let secs = match (is_kedro, runner) {
                         (true, _) => match kedro_runs(b, &json, kedro_runner, repeat)? {
                             Some(secs) => secs,
@@ -197,15 +215,11 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
                 };
                 let _ = writeln!(
                     table,
-                    "| {} | {nodes} | {label} | {} | {} | {ratio} |{}",
+                    "| {} | {nodes} | {label} | {} | {} | {ratio} | {} |",
                     shape.name(),
                     per_node(measured[0]),
                     per_node(measured[1]),
-                    if notes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {}", notes.join("; "))
-                    }
+                    notes.join("; ")
                 );
             }
         }
