@@ -133,15 +133,19 @@ fn the_example_runs_on_dagster() {
     assert_eq!(spaceflights(root, &["generate", "500"]).0, 0);
     let (code, stderr) = spaceflights(root, &["dagster", "init"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(
-        root.join("conf/base/dagster.yml").is_file(),
-        "a dagster.yml to start from"
-    );
+    // The multiprocess executor needs a persistent Dagster instance.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("dagster.yaml"),
+        "telemetry:\n  enabled: false\n",
+    )
+    .unwrap();
     let run = |args: &[&str]| {
         Command::new(&dagster)
             .args(args)
             .current_dir(root)
             .env("DAGSTER_DISABLE_TELEMETRY", "1")
+            .env("DAGSTER_HOME", home.path())
             .output()
             .unwrap()
     };
@@ -151,21 +155,48 @@ fn the_example_runs_on_dagster() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = run(&["job", "execute", "-f", "definitions.py", "-j", "default"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run(&["job", "list", "-f", "definitions.py"]);
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let jobs: Vec<&str> = listing
+        .lines()
+        .filter_map(|l| l.strip_prefix("Job: "))
+        .filter(|j| !j.starts_with("__"))
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            "data_science_sequential",
+            "default",
+            "parallel_data_processing"
+        ],
+        "{listing}"
     );
+    // Every job through `dagster job execute`, each on its executor of dagster.yml (the
+    // multiprocess one for two of them), in the order their inputs need.
+    for job in [
+        "parallel_data_processing",
+        "default",
+        "data_science_sequential",
+    ] {
+        let out = run(&["job", "execute", "-f", "definitions.py", "-j", job]);
+        assert!(
+            out.status.success(),
+            "{job}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let metrics: serde_json::Value = serde_json::from_slice(
         &std::fs::read(root.join("data/08_reporting/metrics.json")).unwrap(),
     )
     .unwrap();
     assert!(metrics["r2_score"].as_f64().unwrap() > 0.9, "{metrics}");
 
-    // A table's materialisation carries Dagster's row count and column schema.
+    // Every job in process too; in `default`, a table's materialisation carries Dagster's row
+    // count and column schema.
     let script = "import dagster as dg, definitions as d\n\
         i = dg.DagsterInstance.ephemeral()\n\
+        for job in ['parallel_data_processing', 'data_science_sequential']:\n\
+        \x20   assert d.defs.resolve_job_def(job).execute_in_process(instance=i).success, job\n\
         r = d.defs.resolve_job_def('default').execute_in_process(instance=i, raise_on_error=False)\n\
         for e in r.get_asset_materialization_events():\n\
         \x20   m = e.materialization\n\
