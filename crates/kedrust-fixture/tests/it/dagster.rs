@@ -35,6 +35,21 @@ pub(crate) fn run_dagster(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (
     (out.status.code().unwrap_or(-1), text)
 }
 
+/// `dagster job execute` of `job` in the project's code location, with a run config file if
+/// given; the exit code and the output.
+pub(crate) fn execute_job(
+    f: &Fixture,
+    job: &str,
+    config: Option<&Path>,
+    env: &[(&str, &str)],
+) -> (i32, String) {
+    let mut args = vec!["job", "execute", "-f", "definitions.py", "-j", job];
+    if let Some(config) = config {
+        args.extend(["-c", config.to_str().expect("a UTF-8 path")]);
+    }
+    run_dagster(f, &args, env)
+}
+
 fn jobs(listing: &str) -> Vec<String> {
     listing
         .lines()
@@ -85,14 +100,11 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     );
 
     // Persisted datasets are assets, with group and description from their metadata.
-    let python = dagster().with_file_name("python");
-    let listed = Command::new(python)
-        .args(["-c", "import definitions as d; [print('/'.join(a.key.path), a.group_name, a.description, sep='|') for a in d._assets]"])
-        .current_dir(f.path())
-        .env("DAGSTER_DISABLE_TELEMETRY", "1")
-        .output()
-        .unwrap();
-    let listed = String::from_utf8_lossy(&listed.stdout);
+    let listed = python(
+        &f,
+        "import definitions as d; [print('/'.join(a.key.path), a.group_name, a.description, sep='|') for a in d._assets]",
+        &[],
+    );
     assert!(
         listed.contains("summary|reporting|one line about the numbers"),
         "{listed}"
@@ -118,11 +130,7 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     assert!(jobs(&text).contains(&"early_job".to_owned()), "{text}");
 
     // Dagster executes a job: every op is a call of the binary through Pipes.
-    let (code, text) = run_dagster(
-        &f,
-        &["job", "execute", "-f", "definitions.py", "-j", "fan_job"],
-        &[],
-    );
+    let (code, text) = execute_job(&f, "fan_job", None, &[]);
     assert_eq!(code, 0, "{text}");
     assert_eq!(
         std::fs::read_to_string(f.path().join("data/fan_report.json"))
@@ -167,20 +175,7 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
         "resources:\n  kedrust_params:\n    config:\n      seed: 1\n",
     )
     .unwrap();
-    let (code, text) = run_dagster(
-        &f,
-        &[
-            "job",
-            "execute",
-            "-f",
-            "definitions.py",
-            "-j",
-            "fan_job",
-            "-c",
-            config.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let (code, text) = execute_job(&f, "fan_job", Some(&config), &[]);
     assert_eq!(code, 0, "{text}");
     assert_eq!(
         std::fs::read_to_string(f.path().join("data/fan_report.json"))
@@ -195,16 +190,10 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
 fn the_failure_handler_fires_on_pipeline_error_once_per_dagster_run() {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    let (code, text) = run_dagster(
+    let (code, text) = execute_job(
         &f,
-        &[
-            "job",
-            "execute",
-            "-f",
-            "definitions.py",
-            "-j",
-            "retrying_job",
-        ],
+        "retrying_job",
+        None,
         &[("KEDRUST_FIXTURE_FAIL_CHECK", "1")],
     );
     assert_ne!(code, 0, "{text}");
@@ -423,11 +412,7 @@ jobs:
         ),
     )
     .unwrap();
-    let (code, text) = run_dagster(
-        &f,
-        &["job", "execute", "-f", "definitions.py", "-j", "logged_job"],
-        &[("KEDRUST_ENV", "logged")],
-    );
+    let (code, text) = execute_job(&f, "logged_job", None, &[("KEDRUST_ENV", "logged")]);
     assert_eq!(code, 0, "{text}");
     let run_log = std::fs::read_to_string(logs.join("run.log")).expect(&text);
     assert!(

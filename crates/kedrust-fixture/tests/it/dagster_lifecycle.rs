@@ -4,8 +4,8 @@
 //! the run-failure sensor calls (`__dagster_failure`), called twice here: it fires once.
 
 use crate::Fixture;
-use crate::dagster::run_dagster;
-use crate::lifecycle::{node_calls, start};
+use crate::dagster::execute_job;
+use crate::lifecycle::{failed_check_calls, node_calls, start};
 
 const JOBS: &str = "executors:
   multi:
@@ -38,20 +38,7 @@ fn execute(f: &Fixture, job: &str, params: &str, env: &[(&str, &str)]) -> bool {
     .unwrap();
     let mut env = env.to_vec();
     env.push(("KEDRUST_ENV", "conformance"));
-    let (code, text) = run_dagster(
-        f,
-        &[
-            "job",
-            "execute",
-            "-f",
-            "definitions.py",
-            "-j",
-            job,
-            "-c",
-            config.to_str().unwrap(),
-        ],
-        &env,
-    );
+    let (code, text) = execute_job(f, job, Some(&config), &env);
     assert!(!text.contains("DagsterInvariantViolation"), "{text}");
     code == 0
 }
@@ -127,24 +114,7 @@ fn a_failing_node_on_dagster_fires_on_node_error_then_on_pipeline_error_once() {
         let f = project();
         assert!(!execute(&f, job, "{fail: true}", &[]), "{job}");
         sensor_reports_failure(&f, job);
-        let mut expected = start();
-        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
-        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
-        expected.extend(
-            [
-                "before_dataset_loaded check doubled",
-                "after_dataset_loaded check doubled",
-                "before_dataset_loaded check params:fail",
-                "after_dataset_loaded check params:fail",
-                "before_dataset_loaded check params:crash",
-                "after_dataset_loaded check params:crash",
-                "before_node_run check -",
-                "on_node_error check -",
-                "on_pipeline_error - -",
-            ]
-            .map(str::to_owned),
-        );
-        assert_eq!(f.trace_lines(), expected, "{job}");
+        assert_eq!(f.trace_lines(), failed_check_calls(), "{job}");
         one_run_id(&f);
     }
 }
@@ -165,29 +135,28 @@ fn a_killed_node_step_on_dagster_fails_the_run_and_fires_on_pipeline_error_once(
     }
 }
 
-#[test]
-fn failing_hooks_on_dagster_fail_the_run_as_they_do_embedded() {
+/// A run of `default_in_process` whose hooks fail at `point`, reported by the sensor.
+fn run_failing_at(point: &str) -> Fixture {
     let f = project();
     assert!(!execute(
         &f,
         "default_in_process",
         "{}",
-        &[("KEDRUST_FIXTURE_FAIL_HOOK", "before_pipeline_run")]
+        &[("KEDRUST_FIXTURE_FAIL_HOOK", point)]
     ));
     sensor_reports_failure(&f, "default_in_process");
+    f
+}
+
+#[test]
+fn failing_hooks_on_dagster_fail_the_run_as_they_do_embedded() {
+    let f = run_failing_at("before_pipeline_run");
     let mut expected = start();
     expected.push("on_pipeline_error - -".into());
     assert_eq!(f.trace_lines(), expected, "no node ran");
     assert!(!f.path().join("data/summary.txt").exists());
 
-    let f = project();
-    assert!(!execute(
-        &f,
-        "default_in_process",
-        "{}",
-        &[("KEDRUST_FIXTURE_FAIL_HOOK", "after_dataset_saved")]
-    ));
-    sensor_reports_failure(&f, "default_in_process");
+    let f = run_failing_at("after_dataset_saved");
     let lines = f.trace_lines();
     assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
     assert_eq!(f.fired("on_pipeline_error"), 1);

@@ -31,6 +31,28 @@ pub(crate) fn start() -> Vec<String> {
     .to_vec()
 }
 
+/// Kedro's order for a run of `failing` whose `check` node fails.
+pub(crate) fn failed_check_calls() -> Vec<String> {
+    let mut expected = start();
+    expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
+    expected.extend(node_calls("double", &["numbers"], &["doubled"]));
+    expected.extend(
+        [
+            "before_dataset_loaded check doubled",
+            "after_dataset_loaded check doubled",
+            "before_dataset_loaded check params:fail",
+            "after_dataset_loaded check params:fail",
+            "before_dataset_loaded check params:crash",
+            "after_dataset_loaded check params:crash",
+            "before_node_run check -",
+            "on_node_error check -",
+            "on_pipeline_error - -",
+        ]
+        .map(str::to_owned),
+    );
+    expected
+}
+
 #[test]
 fn a_successful_run_fires_every_hook_in_kedros_order() {
     for runner in RUNNERS {
@@ -111,24 +133,7 @@ fn a_failing_node_fires_on_node_error_then_on_pipeline_error() {
             &[],
         );
         assert_eq!(out.code, 1, "{runner}: {}", out.stderr);
-        let mut expected = start();
-        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
-        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
-        expected.extend(
-            [
-                "before_dataset_loaded check doubled",
-                "after_dataset_loaded check doubled",
-                "before_dataset_loaded check params:fail",
-                "after_dataset_loaded check params:fail",
-                "before_dataset_loaded check params:crash",
-                "after_dataset_loaded check params:crash",
-                "before_node_run check -",
-                "on_node_error check -",
-                "on_pipeline_error - -",
-            ]
-            .map(str::to_owned),
-        );
-        assert_eq!(f.trace_lines(), expected, "{runner}");
+        assert_eq!(f.trace_lines(), failed_check_calls(), "{runner}");
         insta::allow_duplicates! {
             insta::assert_snapshot!(out.stderr.lines().filter(|l| !l.contains("INFO")).collect::<Vec<_>>().join("\n"), @r#"
             error: node 'check' failed: refusing 4 numbers: the fail switch is on
