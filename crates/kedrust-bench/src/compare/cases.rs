@@ -3,7 +3,7 @@
 
 use super::measure::{self, Sample};
 use super::report::{Headline, Results, mib, ms, ratio_cells};
-use super::{Bench, SKIP_AFTER_SECS, projects};
+use super::{Bench, Location, SKIP_AFTER_SECS, projects};
 use crate::process_runner::pipeline_name;
 use crate::shapes::Shape;
 use kedrust_pipeline::Pipeline;
@@ -284,10 +284,7 @@ pub fn startup(b: &Bench, results: &mut Results) -> Result<(), String> {
 
 /// Makes the Kedro project a kedro-dagster code location (`kedro dagster init`), once.
 fn kedro_dagster_init(b: &Bench) -> Result<(), String> {
-    if b.kedro_dir
-        .join("src/bench_project/definitions.py")
-        .is_file()
-    {
+    if b.kedro_dir.join(projects::KEDRO_DEFINITIONS).is_file() {
         return Ok(());
     }
     let mut c = b.python_tool("kedro");
@@ -341,28 +338,27 @@ pub fn code_location(b: &Bench, results: &mut Results) -> Result<(), String> {
             let mut c = b.python_tool("python");
             c.args([
                 "-c",
-                "import runpy; runpy.run_path('src/bench_project/definitions.py')",
+                &format!(
+                    "import runpy; runpy.run_path('{}')",
+                    projects::KEDRO_DEFINITIONS
+                ),
             ])
             .env("BENCH_SHAPES", &shapes);
             c
         })?;
         last = Some(load.wall.as_secs_f64());
+        let validate = ["definitions", "validate"];
         let ours_validate = measure::median(repeat, || {
-            let mut c = b.dagster(&b.kedrust_dir);
-            c.args(["definitions", "validate", "-f", "definitions.py"])
-                .env(crate::process_runner::PIPELINES_ENV, &registered);
-            c
+            b.dagster(
+                Location::Kedrust {
+                    pipelines: &registered,
+                },
+                &validate,
+                &[],
+            )
         })?;
         let theirs_validate = measure::median(repeat, || {
-            let mut c = b.dagster(&b.kedro_dir);
-            c.args([
-                "definitions",
-                "validate",
-                "-f",
-                "src/bench_project/definitions.py",
-            ])
-            .env("BENCH_SHAPES", &shapes);
-            c
+            b.dagster(Location::KedroDagster { shapes: &shapes }, &validate, &[])
         })?;
         let ratio = plans.wall.as_secs_f64() / load.wall.as_secs_f64();
         let _ = writeln!(
@@ -407,25 +403,24 @@ pub fn dagster_steps(b: &Bench, results: &mut Results) -> Result<(), String> {
     let steps = 12.0; // the start op, ten nodes, the end op, in both code locations
     let job = pipeline_name(Shape::Chain, 10);
     let repeat = b.repeat_for(20.0);
+    let execute = ["job", "execute"];
     let ours = measure::median(repeat, || {
-        let mut c = b.dagster(&b.kedrust_dir);
-        c.args(["job", "execute", "-f", "definitions.py", "-j", &job])
-            .env(crate::process_runner::PIPELINES_ENV, &registered);
-        c
+        b.dagster(
+            Location::Kedrust {
+                pipelines: &registered,
+            },
+            &execute,
+            &["-j", &job],
+        )
     })?;
+    // kedro-dagster prefixes its job names with the environment.
+    let theirs_job = format!("local__{job}");
     let theirs = measure::median(repeat, || {
-        let mut c = b.dagster(&b.kedro_dir);
-        c.args([
-            "job",
-            "execute",
-            "-f",
-            "src/bench_project/definitions.py",
-            "-j",
-            // kedro-dagster prefixes its job names with the environment.
-            &format!("local__{job}"),
-        ])
-        .env("BENCH_SHAPES", &shapes);
-        c
+        b.dagster(
+            Location::KedroDagster { shapes: &shapes },
+            &execute,
+            &["-j", &theirs_job],
+        )
     })?;
     let embedded = measure::median(b.options.repeat, || {
         b.kedrust(

@@ -9,7 +9,7 @@ mod measure;
 mod projects;
 mod report;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// A case is not run when its previous size extrapolates past this.
@@ -43,6 +43,21 @@ const CASES: [(&str, Case); 6] = [
     ("data", cases::data),
     ("spaceflights", cases::spaceflights),
 ];
+
+/// One of the two Dagster code locations, with the shapes its project registers.
+#[derive(Clone, Copy)]
+pub enum Location<'a> {
+    /// kedrust's: `KEDRUST_BENCH_PIPELINES` (`shape:size,...`).
+    Kedrust {
+        /// The shapes, `shape:size,...`.
+        pipelines: &'a str,
+    },
+    /// kedro-dagster's: `BENCH_SHAPES` (paths of shape descriptions).
+    KedroDagster {
+        /// The shape descriptions, `:`-separated paths.
+        shapes: &'a str,
+    },
+}
 
 /// Everything the cases share: the two projects and how to call each system.
 pub struct Bench {
@@ -114,10 +129,28 @@ impl Bench {
         c
     }
 
-    /// `dagster` of the pinned environment in `dir`.
-    fn dagster(&self, dir: &Path) -> Command {
+    /// `dagster <command> -f <definitions.py> <rest>` on one code location, with its shapes.
+    fn dagster(&self, location: Location<'_>, command: &[&str], rest: &[&str]) -> Command {
+        let (dir, definitions, variable, shapes) = match location {
+            Location::Kedrust { pipelines } => (
+                &self.kedrust_dir,
+                "definitions.py",
+                crate::process_runner::PIPELINES_ENV,
+                pipelines,
+            ),
+            Location::KedroDagster { shapes } => (
+                &self.kedro_dir,
+                projects::KEDRO_DEFINITIONS,
+                "BENCH_SHAPES",
+                shapes,
+            ),
+        };
         let mut c = self.python_tool("dagster");
-        c.current_dir(dir);
+        c.current_dir(dir)
+            .args(command)
+            .args(["-f", definitions])
+            .args(rest)
+            .env(variable, shapes);
         c
     }
 

@@ -49,6 +49,9 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
 /// The Kedro project's package.
 pub const PACKAGE: &str = "bench_project";
 
+/// The code location `kedro dagster init` writes into the Kedro project.
+pub const KEDRO_DEFINITIONS: &str = "src/bench_project/definitions.py";
+
 fn write(path: &Path, text: &str) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
