@@ -58,6 +58,11 @@ pub(crate) fn dispatch(
         Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job),
         Command::Project(args) => return project_command(project, &root, &args),
         Command::Node { run_dir, node } => {
+            // A Ctrl-C in the terminal reaches the whole process group: the orchestrator
+            // decides whether a step stops, so the step itself does not die of it.
+            if let Err(e) = ctrlc::set_handler(|| {}) {
+                tracing::warn!("cannot leave Ctrl-C to the orchestrator: {e}");
+            }
             // The parent reports the child's error; the child stays quiet.
             return match kedrust_runner::run_child(project, root, &run_dir, &node) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -195,9 +200,11 @@ fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
             }
         },
     };
-    // Ctrl-C or SIGTERM: no node starts after it, running steps are stopped, the run ends
-    // cancelled and on_pipeline_error fires.
-    let _ = ctrlc::set_handler(kedrust_runner::cancel);
+    // Settings that mean nothing are refused before the run is announced.
+    if let Err(e) = kedrust_runner::heartbeat_interval() {
+        return report(&e);
+    }
+    stop_on_ctrl_c();
     let started = std::time::Instant::now();
     let prepared = match kedrust_runner::prepare(project, root.to_owned(), &options) {
         Ok(p) => p,
@@ -226,6 +233,28 @@ fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
         Err(e) => report(&e),
     }
 }
+
+/// Ctrl-C or SIGTERM: no node starts after it, running steps are stopped, the run ends
+/// cancelled and on_pipeline_error fires. A second one exits at once (the run is then an
+/// orphan, which the next run fails with its hook).
+pub(crate) fn stop_on_ctrl_c() {
+    let handler = || {
+        if kedrust_runner::is_cancelled() {
+            eprintln!("stopped at once");
+            std::process::exit(EXIT_AT_ONCE);
+        }
+        kedrust_runner::cancel();
+        eprintln!(
+            "stopping: no node starts now, running steps are stopped (Ctrl-C again exits at once)"
+        );
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        tracing::warn!("Ctrl-C will stop this process without ending its run: {e}");
+    }
+}
+
+/// The exit code of a second Ctrl-C, as a shell reports a process ended by SIGINT.
+const EXIT_AT_ONCE: i32 = 130;
 
 fn report(error: &SessionError) -> ExitCode {
     eprintln!("error: {error}");

@@ -135,7 +135,7 @@ pub(crate) fn op(
             let _ = pipes.log("error", &message);
             let _ = pipes.closed(Some(("KedrustError", &message)));
             eprintln!("error: {message}");
-            ExitCode::from(1)
+            ExitCode::from(if e.is_run_failure() { 1 } else { 2 })
         }
     }
 }

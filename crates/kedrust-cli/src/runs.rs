@@ -46,12 +46,13 @@ pub(crate) fn show(
                 .map_err(io)?
                 .ok_or_else(|| format!("no run '{run_id}' in the run store"))?;
             let mut out = format!(
-                "run {}  {}  job {}  pid {}  {}\n",
+                "run {}  {}  job {}  pid {}  {}  kept by {}\n",
                 run.run_id,
                 run.status.as_str(),
                 run.job,
                 run.pid,
-                seconds(&run)
+                seconds(&run),
+                run.keeper
             );
             if let Some(parent) = &run.parent_run_id {
                 out.push_str(&format!("  parent {parent}\n"));

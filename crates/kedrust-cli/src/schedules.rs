@@ -83,7 +83,7 @@ fn serve(
     if jobs.is_empty() {
         return Ok("no scheduled jobs to serve\n".into());
     }
-    let _ = ctrlc::set_handler(kedrust_runner::cancel);
+    crate::commands::stop_on_ctrl_c();
     // The last tick served per job; the next tick is computed from it.
     let mut last: Vec<DateTime<Utc>> = vec![simulated.unwrap_or_else(Utc::now); jobs.len()];
     let mut launched = 0;

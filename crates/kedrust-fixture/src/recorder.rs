@@ -3,7 +3,8 @@
 //! `KEDRUST_FIXTURE_FAIL_HOOK`. Tests compare its file with the built-in trace. With
 //! `KEDRUST_FIXTURE_OFFSET` set, both recorders replace the `params:offset` input in
 //! `before_node_run`: the first with that value, the second with 0 (Kedro's rule makes the
-//! first registered win).
+//! first registered win). With `KEDRUST_FIXTURE_VERSIONS` set, the first writes each node's
+//! save version there.
 
 use kedrust_pipeline::{BoxError, Node, Value};
 use kedrust_runner::{
@@ -81,6 +82,19 @@ impl Hook for Recorder {
         info: NodeInfo<'_>,
     ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
         self.note("before_node_run", Some(info.node.node_name()), None)?;
+        // The save version each node's process saves to, for the save-version race test.
+        if let (Some(path), "first") = (std::env::var_os("KEDRUST_FIXTURE_VERSIONS"), self.label) {
+            let line = format!(
+                "{} {}\n",
+                info.node.node_name(),
+                info.catalog.save_version()
+            );
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(line.as_bytes())?;
+        }
         let replaces = info.inputs.names().any(|n| n == "params:offset");
         Ok(self.offset.filter(|_| replaces).map(|offset| {
             let value = if self.label == "first" { offset } else { 0 };

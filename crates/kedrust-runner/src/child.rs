@@ -4,7 +4,8 @@ use crate::options::RunOptions;
 use crate::prepare::prepare;
 use crate::process;
 use crate::project::Project;
-use crate::session::{open_store, run_hooks};
+use crate::run_context::RunContext;
+use crate::settings::open_store;
 use crate::task::Shared;
 use std::path::PathBuf;
 
@@ -16,10 +17,19 @@ pub fn run_child(
     run_dir: &std::path::Path,
     node_name: &str,
 ) -> Result<(), String> {
-    child(project, project_path, run_dir, node_name).inspect_err(|message| {
-        // The parent reads the message from here and reports it once.
-        let _ = std::fs::write(process::error_path(run_dir, node_name), message);
-    })
+    process::tie_to_parent()
+        .and_then(|()| child(project, project_path, run_dir, node_name))
+        .inspect_err(|message| {
+            // The parent reads the message from here and reports it once; without the file it
+            // still reports the exit, so a failed write is only logged.
+            let path = process::error_path(run_dir, node_name);
+            if let Err(e) = std::fs::write(&path, message) {
+                tracing::error!(
+                    "cannot write {}: {e}; the node failed: {message}",
+                    path.display()
+                );
+            }
+        })
 }
 
 fn child(
@@ -36,19 +46,25 @@ fn child(
         return Err("the run request has no run id".into());
     }
     let prepared = prepare(project, project_path.clone(), &options).map_err(|e| e.to_string())?;
-    let Some(node) = prepared.pipeline.node(node_name) else {
+    if prepared.pipeline.node(node_name).is_none() {
         return Err(format!("node '{node_name}' is not in the run's pipeline"));
-    };
+    }
     process::install(run_dir, &prepared.pipeline, &prepared.catalog);
+    // The child records its saves in the same run store, under the node's op.
+    let store = open_store(project, &project_path).map_err(|e| e.to_string())?;
+    let context = RunContext::new(project, prepared, store).map_err(|e| e.to_string())?;
+    let prepared = &context.prepared;
     let one = prepared
         .pipeline
         .only_nodes(&[node_name])
         .map_err(|e| e.to_string())?;
-    // The child records its saves in the same run store, under the node's op.
-    let store = open_store(project, &project_path).ok();
-    let hooks = run_hooks(project, &prepared, store).map_err(|e| e.to_string())?;
+    let node = prepared
+        .pipeline
+        .node(node_name)
+        .expect("the node was found above");
+    let hooks = &context.hooks;
     let op_of_node = prepared.plan.op_of_node();
-    let shared = Shared::new(&one, &prepared.catalog, &hooks).with_ops(op_of_node);
+    let shared = Shared::new(&one, &prepared.catalog, hooks).with_ops(op_of_node);
     if let Some(op) = shared.op_of_node.get(node_name) {
         // The step's process id, so that an operator (or a test) can find and stop it.
         hooks.in_op(op).record(

@@ -5,40 +5,13 @@
 //! first failure and wait for the nodes already running, as Kedro's runners do.
 
 use crate::error::RunError;
+use crate::options::Runner;
 use crate::process::Launcher;
 use crate::task::{Shared, run_node};
 use kedrust_pipeline::{Node, Pipeline};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
-
-/// How nodes are executed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Runner {
-    /// One node at a time, in order.
-    Sequential,
-    /// Up to `max_workers` nodes at a time on threads.
-    Threaded {
-        /// The most nodes running at once.
-        max_workers: usize,
-    },
-    /// Up to `max_workers` nodes at a time, each in a child process of the project binary.
-    Process {
-        /// The most child processes at once.
-        max_workers: usize,
-    },
-}
-
-impl Runner {
-    /// Kedro's name for it, as `run_params.runner` reports it.
-    pub fn kedro_name(&self) -> &'static str {
-        match self {
-            Self::Sequential => "SequentialRunner",
-            Self::Threaded { .. } => "ThreadRunner",
-            Self::Process { .. } => "ParallelRunner",
-        }
-    }
-}
 
 /// What happens as a run progresses, for progress bars and logs.
 #[derive(Debug, Clone)]

@@ -23,19 +23,21 @@ mod process;
 mod project;
 mod resume;
 mod resuming;
+mod run_context;
 mod session;
+mod settings;
 mod task;
 mod trace;
 
 pub use child::run_child;
 pub use error::{HookError, RunError};
-pub use executor::{Failure, Observer, RunEvent, Runner, cancel, is_cancelled, run_nodes};
+pub use executor::{Failure, Observer, RunEvent, cancel, is_cancelled, run_nodes};
 pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult, RunState,
 };
 pub use ops::{SAVE_VERSION_STATE, fail_run, run_op};
-pub use options::{RunOptions, RunSummary, SessionError};
+pub use options::{RunOptions, RunSummary, Runner, SessionError};
 pub use params::{RunParams, framework_version};
 pub use prepare::AD_HOC_JOB;
 pub use prepare::{
@@ -44,5 +46,6 @@ pub use prepare::{
 pub use process::CHILD_COMMAND;
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use resuming::resume_options;
-pub use session::{heartbeat_interval, open_store, run};
+pub use session::run;
+pub use settings::{HEARTBEAT_ENV, heartbeat_interval, open_store};
 pub use trace::{TRACE_ENV, TracePoint, Tracer};

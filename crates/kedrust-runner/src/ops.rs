@@ -4,17 +4,16 @@
 //! `on_pipeline_error` is not fired here: the orchestrator's failure handler does it, once.
 
 use crate::error::RunError;
-use crate::hooks::{CatalogInfo, ContextInfo, RunResult};
 use crate::options::{RunOptions, SessionError};
 use crate::prepare::prepare;
 use crate::process;
 use crate::project::Project;
-use crate::session::{open_store, pipeline_info, run_hooks, run_params};
+use crate::run_context::RunContext;
+use crate::settings::open_store;
 use crate::task::{Shared, run_node};
-use crate::trace::TracePoint;
 use kedrust_catalog::new_version;
 use kedrust_plan::OpKind;
-use kedrust_store::{EventKind, NewRun, RunStatus};
+use kedrust_store::{EventKind, Keeper, RunStore};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -23,20 +22,38 @@ use std::time::{Duration, Instant};
 /// The run state key of the save version the first op of an orchestrated run fixed.
 pub const SAVE_VERSION_STATE: &str = "kedrust.save_version";
 
+/// Who keeps an orchestrated run alive: the orchestrator that started its ops.
+const ORCHESTRATOR: &str = "dagster";
+
 fn io(e: kedrust_store::StoreError) -> SessionError {
     SessionError::Io(e.to_string())
 }
 
-/// The run's id (from the orchestrator, so it must be set) and the run store.
+/// The run's id (from the orchestrator, so it must be set and usable as a folder name) and
+/// the run store.
 fn run_and_store(
     project: &Project,
     project_path: &Path,
     options: &RunOptions,
-) -> Result<(String, Arc<kedrust_store::RunStore>), SessionError> {
+) -> Result<(String, Arc<RunStore>), SessionError> {
     let run_id = options.run_id.clone().ok_or_else(|| {
         SessionError::Selection("an op of an orchestrated run needs the run's id".into())
     })?;
+    kedrust_store::check_run_id(&run_id).map_err(SessionError::Selection)?;
     Ok((run_id, open_store(project, project_path)?))
+}
+
+/// The run's save version: the first op to get here fixes it, every later op reads it, even
+/// when the first ops of a run start together.
+fn fix_save_version(store: &RunStore, run_id: &str) -> Result<String, SessionError> {
+    store
+        .claim_state(run_id, SAVE_VERSION_STATE, &json!(new_version()))
+        .map_err(io)?;
+    store
+        .state(run_id, SAVE_VERSION_STATE)
+        .map_err(io)?
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .ok_or_else(|| SessionError::Io(format!("run {run_id} has no readable save version")))
 }
 
 /// Runs op `op` of the run `options.run_id` (which must be set).
@@ -48,15 +65,10 @@ pub fn run_op(
 ) -> Result<(), SessionError> {
     let (run_id, store) = run_and_store(project, project_path, options)?;
     let mut options = options.clone();
-    let known = store.run(&run_id).map_err(io)?;
-    let saved: Option<String> = store
-        .state(&run_id, SAVE_VERSION_STATE)
-        .map_err(io)?
-        .and_then(|v| v.as_str().map(str::to_owned));
-    options.save_version = Some(saved.clone().unwrap_or_else(new_version));
+    options.save_version = Some(fix_save_version(&store, &run_id)?);
     let prepared = prepare(project, project_path.to_owned(), &options)?;
-    let plan = prepared.plan.clone();
-    let Some(this) = plan.op(op).cloned() else {
+    let Some(this) = prepared.plan.op(op).cloned() else {
+        let plan = &prepared.plan;
         let ops: Vec<&str> = plan.ops.iter().map(|o| o.name.as_str()).collect();
         return Err(SessionError::Selection(format!(
             "op '{op}' is not in job '{}' (ops: {})",
@@ -64,27 +76,13 @@ pub fn run_op(
             ops.join(", ")
         )));
     };
-    if known.is_none() {
-        // The first op of this run here records it; its save version is fixed for all ops.
-        let _ = store.create_run(&NewRun {
-            run_id: run_id.clone(),
-            job: plan.job.clone(),
-            options: serde_json::to_value(&options).unwrap_or_default(),
-            plan: serde_json::to_value(&plan).unwrap_or_default(),
-            parent_run_id: options.parent_run_id.clone(),
-            pid: std::process::id(),
-            tags: options.tags.clone(),
-        });
-    }
-    if saved.is_none() {
-        let version = options.save_version.clone().unwrap_or_default();
-        store
-            .set_state(&run_id, SAVE_VERSION_STATE, &json!(version))
-            .map_err(io)?;
-    }
-    let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?.in_op(&this.name);
-    let params = run_params(&prepared);
-    let info = pipeline_info(&prepared, &params, &hooks);
+    let context = RunContext::new(project, prepared, Arc::clone(&store))?;
+    // Whichever op of the run starts first records it; Dagster keeps it alive.
+    context.record(Keeper::External {
+        name: ORCHESTRATOR.into(),
+    })?;
+    let prepared = &context.prepared;
+    let hooks = context.hooks.in_op(&this.name);
     let run_dir = process::run_dir(project_path, &run_id);
     process::install(&run_dir, &prepared.pipeline, &prepared.catalog);
     hooks.record(
@@ -92,36 +90,12 @@ pub fn run_op(
         &format!("started {}", this.name),
         json!({"pid": std::process::id()}),
     );
-    let at = TracePoint::default();
-    let fire_start_hooks = || -> Result<(), RunError> {
+    let started = start_once(&store, &run_id, || {
         if let Some(parent) = &options.parent_run_id {
             inherit_memory(&process::run_dir(project_path, parent), &run_dir);
         }
-        let context = ContextInfo {
-            project_path,
-            env: &prepared.env,
-            config_loader: &prepared.loader,
-            params: &prepared.params,
-        };
-        hooks.each("after_context_created", at, |h| {
-            h.after_context_created(&context)
-        })?;
-        let parameters = kedrust_catalog::parameter_datasets(&prepared.params);
-        let catalog_info = CatalogInfo {
-            catalog: &prepared.catalog,
-            conf_catalog: &prepared.conf_catalog,
-            conf_creds: &prepared.conf_creds,
-            parameters: &parameters,
-            save_version: prepared.catalog.save_version(),
-            load_versions: &options.load_versions,
-        };
-        hooks.each("after_catalog_created", at, |h| {
-            h.after_catalog_created(&catalog_info)
-        })?;
-        hooks.each("before_pipeline_run", at, |h| h.before_pipeline_run(info))?;
-        Ok(())
-    };
-    let started = start_once(&store, &run_id, fire_start_hooks);
+        context.fire_start_hooks(&this.name).map_err(RunError::from)
+    });
     let outcome: Result<(), RunError> = match &this.kind {
         _ if started.is_err() => started,
         OpKind::Start => Ok(()),
@@ -139,25 +113,17 @@ pub fn run_op(
                 message: e.to_string(),
             }),
         },
-        OpKind::End => {
-            let mut result = RunResult::default();
-            for name in prepared.pipeline.outputs() {
-                if prepared.catalog.is_ephemeral(&name)
-                    && let Ok(value) = prepared.catalog.load(&name)
+        OpKind::End => context
+            .fire_end_hooks(&this.name)
+            .map(|_| {
+                context.succeed();
+                if let Err(e) = std::fs::remove_dir_all(&run_dir)
+                    && e.kind() != std::io::ErrorKind::NotFound
                 {
-                    result.outputs.insert(name, value);
+                    tracing::warn!("cannot remove the run folder {}: {e}", run_dir.display());
                 }
-            }
-            let done = hooks.each("after_pipeline_run", at, |h| {
-                h.after_pipeline_run(&result, info)
-            });
-            if done.is_ok() {
-                hooks.record(EventKind::RunSuccess, "every op succeeded", json!({}));
-                let _ = store.finish(&run_id, RunStatus::Success);
-                let _ = std::fs::remove_dir_all(&run_dir);
-            }
-            done.map_err(RunError::from)
-        }
+            })
+            .map_err(RunError::from),
     };
     match outcome {
         Ok(()) => {
@@ -241,14 +207,31 @@ fn start_once(
 /// does not run again); its own ops overwrite what they produce.
 fn inherit_memory(parent_dir: &Path, run_dir: &Path) {
     let (from, to) = (parent_dir.join("memory"), run_dir.join("memory"));
-    let Ok(entries) = std::fs::read_dir(&from) else {
-        return;
+    let entries = match std::fs::read_dir(&from) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            tracing::warn!(
+                "cannot read the parent run's data in {}: {e}",
+                from.display()
+            );
+            return;
+        }
     };
-    let _ = std::fs::create_dir_all(&to);
+    if let Err(e) = std::fs::create_dir_all(&to) {
+        tracing::warn!("cannot create {}: {e}", to.display());
+        return;
+    }
     for entry in entries.flatten() {
         let target = to.join(entry.file_name());
-        if !target.exists() && std::fs::hard_link(entry.path(), &target).is_err() {
-            let _ = std::fs::copy(entry.path(), &target);
+        if !target.exists()
+            && std::fs::hard_link(entry.path(), &target).is_err()
+            && let Err(e) = std::fs::copy(entry.path(), &target)
+        {
+            tracing::warn!(
+                "cannot take {} over from the parent run: {e}",
+                entry.path().display()
+            );
         }
     }
 }
@@ -271,26 +254,9 @@ pub fn fail_run(
         .map_err(io)?
         .and_then(|v| v.as_str().map(str::to_owned));
     let prepared = prepare(project, project_path.to_owned(), &options)?;
-    let hooks = run_hooks(project, &prepared, Some(Arc::clone(&store)))?;
-    let params = run_params(&prepared);
-    let info = pipeline_info(&prepared, &params, &hooks);
-    let error = RunError::Crashed {
+    let context = RunContext::new(project, prepared, store)?;
+    Ok(context.fail(&RunError::Crashed {
         node: String::new(),
         message: message.to_owned(),
-    };
-    let claimed = store.claim_failure_hook(&run_id).map_err(io)?;
-    if claimed
-        && let Err(e) = hooks.each("on_pipeline_error", TracePoint::default(), |h| {
-            h.on_pipeline_error(&error, info)
-        })
-    {
-        tracing::error!("{e}");
-    }
-    hooks.record(
-        EventKind::RunFailure,
-        &error.to_string(),
-        json!({"error": error.to_string()}),
-    );
-    let _ = store.finish(&run_id, RunStatus::Failure);
-    Ok(claimed)
+    }))
 }

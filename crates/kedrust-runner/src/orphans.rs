@@ -1,24 +1,26 @@
-//! Orphans: runs whose orchestrator died. The next command that runs work finds every
-//! started run whose heartbeat stopped, marks it failed and fires its `on_pipeline_error`
-//! (rebuilt from the options the run store kept), as Dagster's run monitoring does. The
-//! heartbeat, not the process id, decides: process ids are reused.
+//! Orphans: runs whose embedded orchestrator died. The next command that runs work finds every
+//! such run (the run store decides: on this host by the orchestrator's process and its start
+//! time, elsewhere by its own heartbeat interval), marks it failed and fires its
+//! `on_pipeline_error` (rebuilt from the options the run store kept), as Dagster's run
+//! monitoring does. Runs Dagster keeps are Dagster's to fail.
 
 use crate::error::RunError;
 use crate::options::RunOptions;
 use crate::prepare::prepare;
 use crate::project::Project;
-use crate::session::{fire_failure, heartbeat_interval, pipeline_info, run_hooks, run_params};
-use kedrust_store::{EventKind, RunStatus, RunStore};
+use crate::run_context::RunContext;
+use kedrust_store::{EventKind, RunRecord, RunStatus, RunStore};
 use std::path::Path;
 use std::sync::Arc;
 
-/// A run is an orphan when its heartbeat is older than this many intervals.
-const MISSED_HEARTBEATS: u32 = 5;
-
 /// Fails every orphan of the store, firing its failure hook once.
 pub(crate) fn sweep(project: &Project, project_path: &Path, store: &Arc<RunStore>) {
-    let Ok(orphans) = store.orphans(heartbeat_interval() * MISSED_HEARTBEATS) else {
-        return;
+    let orphans = match store.orphans() {
+        Ok(orphans) => orphans,
+        Err(e) => {
+            tracing::warn!("cannot look for orphaned runs: {e}");
+            return;
+        }
     };
     for orphan in orphans {
         let error = RunError::Orphaned {
@@ -28,34 +30,43 @@ pub(crate) fn sweep(project: &Project, project_path: &Path, store: &Arc<RunStore
                 orphan.pid, orphan.run_id
             ),
         };
-        let _ = store.event(
+        if let Err(e) = store.event(
             &orphan.run_id,
             EventKind::EngineEvent,
             None,
             &error.to_string(),
             serde_json::json!({"pid": orphan.pid, "orphan": true}),
-        );
-        let options: Option<RunOptions> = serde_json::from_value(orphan.options.clone()).ok();
-        let rebuilt = options.and_then(|o| prepare(project, project_path.to_owned(), &o).ok());
-        match rebuilt {
-            Some(prepared) => match run_hooks(project, &prepared, Some(Arc::clone(store))) {
-                Ok(hooks) => {
-                    let params = run_params(&prepared);
-                    let info = pipeline_info(&prepared, &params, &hooks);
-                    fire_failure(&hooks, store, &error, info);
-                }
-                Err(_) => {
-                    let _ = store.finish(&orphan.run_id, RunStatus::Failure);
-                }
-            },
-            None => {
+        ) {
+            tracing::warn!("{e}");
+        }
+        match rebuild(project, project_path, store, &orphan) {
+            Ok(context) => {
+                context.fail(&error);
+            }
+            Err(why) => {
                 tracing::warn!(
-                    "run {} was orphaned, and its project no longer builds; marked failed without hooks",
+                    "run {} was orphaned and cannot be rebuilt ({why}); marked failed without hooks",
                     orphan.run_id
                 );
-                let _ = store.finish(&orphan.run_id, RunStatus::Failure);
+                if let Err(e) = store.finish(&orphan.run_id, RunStatus::Failure) {
+                    tracing::error!("{e}");
+                }
             }
         }
         tracing::warn!("{error}; marked failed");
     }
+}
+
+/// The context of a recorded run, from the options the run store kept.
+fn rebuild(
+    project: &Project,
+    project_path: &Path,
+    store: &Arc<RunStore>,
+    run: &RunRecord,
+) -> Result<RunContext, String> {
+    let options: RunOptions =
+        serde_json::from_value(run.options.clone()).map_err(|e| e.to_string())?;
+    let prepared =
+        prepare(project, project_path.to_owned(), &options).map_err(|e| e.to_string())?;
+    RunContext::new(project, prepared, Arc::clone(store)).map_err(|e| e.to_string())
 }

@@ -2,8 +2,7 @@
 //! `dagster.yml`, or an ad-hoc one), the pipeline with its filters, config, the catalog bound
 //! to the pipeline, and the plan.
 
-use crate::executor::Runner;
-use crate::options::{RunOptions, SessionError};
+use crate::options::{RunOptions, Runner, SessionError};
 use crate::process;
 use crate::project::{DEFAULT_PIPELINE, Project};
 use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
@@ -176,6 +175,13 @@ pub fn prepare(
             "no configuration at {}: run from a project folder or pass --project-dir",
             conf.display()
         )));
+    }
+    // Run ids become folder names in every process of the run.
+    for id in [&options.run_id, &options.parent_run_id]
+        .into_iter()
+        .flatten()
+    {
+        kedrust_store::check_run_id(id).map_err(SessionError::Selection)?;
     }
     let (options, job) = resolve_job(project, &conf, &env, options)?;
     let options = &options;

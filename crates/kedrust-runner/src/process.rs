@@ -17,6 +17,9 @@ use std::sync::Arc;
 /// The hidden command a child runs.
 pub const CHILD_COMMAND: &str = "__node";
 
+/// Tells a child its orchestrator's process id (set by the launcher, read by the child only).
+const PARENT_ENV: &str = "KEDRUST_PARENT_PID";
+
 /// The run's folder and how to start a child.
 #[derive(Debug, Clone)]
 pub(crate) struct Launcher {
@@ -28,7 +31,7 @@ pub(crate) struct Launcher {
 impl Launcher {
     pub fn new(project_dir: &Path, run_id: &str) -> std::io::Result<Self> {
         Ok(Self {
-            exe: std::env::current_exe()?,
+            exe: own_binary()?,
             project_dir: project_dir.to_owned(),
             run_dir: run_dir(project_dir, run_id),
         })
@@ -53,6 +56,7 @@ impl Launcher {
             .arg(&self.run_dir)
             .arg("--node")
             .arg(name)
+            .env(PARENT_ENV, std::process::id().to_string())
             .spawn()
             .map_err(|e| RunError::Crashed {
                 node: name.to_owned(),
@@ -63,8 +67,9 @@ impl Launcher {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
                 Ok(None) if crate::executor::is_cancelled() => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    if let Err(e) = child.kill().and_then(|()| child.wait().map(drop)) {
+                        tracing::warn!("cannot stop the step of node '{name}': {e}");
+                    }
                     return Err(RunError::Cancelled);
                 }
                 Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
@@ -78,6 +83,10 @@ impl Launcher {
         };
         if status.success() {
             return Ok(());
+        }
+        // A step that a Ctrl-C reached before this run saw it was cancelled, not broken.
+        if crate::executor::is_cancelled() {
+            return Err(RunError::Cancelled);
         }
         match std::fs::read_to_string(error_path(&self.run_dir, name)) {
             Ok(message) => Err(RunError::InChild {
@@ -93,8 +102,45 @@ impl Launcher {
 
     /// Removes the run's folder.
     pub fn clean(&self) {
-        let _ = std::fs::remove_dir_all(&self.run_dir);
+        if let Err(e) = std::fs::remove_dir_all(&self.run_dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(
+                "cannot remove the run folder {}: {e}",
+                self.run_dir.display()
+            );
+        }
     }
+}
+
+/// The binary of this process, as it was when the run started: on Linux the kernel's handle
+/// to it, so that a rebuild during the run does not change what later steps run.
+fn own_binary() -> std::io::Result<PathBuf> {
+    let running = Path::new("/proc/self/exe");
+    if cfg!(target_os = "linux") && running.exists() {
+        return Ok(running.to_owned());
+    }
+    std::env::current_exe()
+}
+
+/// Ties a child to its orchestrator: the kernel kills it when the orchestrator dies, even by
+/// `kill -9` (Linux); a child whose orchestrator died before that took effect stops at once.
+pub(crate) fn tie_to_parent() -> Result<(), String> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sys::{prctl, signal::Signal};
+        prctl::set_pdeathsig(Signal::SIGKILL)
+            .map_err(|e| format!("cannot tie the step to its orchestrator: {e}"))?;
+        let expected = std::env::var(PARENT_ENV)
+            .ok()
+            .and_then(|p| p.parse::<i32>().ok());
+        if let Some(parent) = expected
+            && nix::unistd::getppid().as_raw() != parent
+        {
+            return Err(format!("the orchestrator (pid {parent}) is gone"));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(unix)]

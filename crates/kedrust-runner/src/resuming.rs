@@ -6,7 +6,7 @@ use crate::options::{RunOptions, SessionError};
 use crate::prepare::prepare;
 use crate::project::Project;
 use crate::resume::nodes_to_rerun;
-use crate::session::open_store;
+use crate::settings::open_store;
 use kedrust_plan::JobPlan;
 use kedrust_store::{EventKind, RunStatus};
 use std::collections::BTreeSet;
@@ -58,6 +58,7 @@ pub fn resume_options(
         })
         .collect();
     options.run_id = None;
+    options.save_version = None;
     let prepared = prepare(project, project_path.to_owned(), &options)?;
     let remaining: Vec<&str> = prepared
         .pipeline

@@ -88,6 +88,9 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
         node: node_name.to_owned(),
         source: Box::new(source),
     };
+    // A node that may be tried again keeps its in-memory inputs until it succeeds: its next
+    // attempt loads them again.
+    let retried = shared.retries.contains_key(node_name);
     let mut pairs = Vec::with_capacity(node.inputs().len());
     for name in node.inputs() {
         let at = TracePoint {
@@ -101,8 +104,8 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
         hooks.each("after_dataset_loaded", at, |h| {
             h.after_dataset_loaded(name, &value, node)
         })?;
-        if shared.last_load(name) && !shared.free_inputs.contains(name) {
-            catalog.release(name);
+        if !retried {
+            release_after_load(shared, name);
         }
         pairs.push((name.clone(), value));
     }
@@ -174,7 +177,20 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
             catalog.release(name);
         }
     }
+    if retried {
+        for name in node.inputs() {
+            release_after_load(shared, name);
+        }
+    }
     Ok(())
+}
+
+/// Counts one load of `name` and releases a memory dataset at its last load (not the run's
+/// free inputs, which the caller gave).
+fn release_after_load(shared: &Shared<'_>, name: &str) {
+    if shared.last_load(name) && !shared.free_inputs.contains(name) {
+        shared.catalog.release(name);
+    }
 }
 
 fn node_info<'a>(

@@ -4,15 +4,17 @@
 //!
 //! Owns: the schema, runs (id, job, status, times, heartbeat, the options and plan as JSON,
 //! the run it resumes), events, per-run key/value state, the "on_pipeline_error fired" claim
-//! that makes the hook fire exactly once, and finding orphans (started runs whose heartbeat
-//! stopped).
+//! that makes the hook fire exactly once, who keeps each run alive, and finding orphans
+//! (started runs of an embedded orchestrator that is gone).
 //!
 //! Must never: decide what a run does or call hooks; it records and answers.
 
 mod events;
+mod keeper;
 mod runs;
 mod store;
 
 pub use events::{Event, EventKind};
+pub use keeper::{Keeper, MISSED_HEARTBEATS, check_run_id, process_start, this_host};
 pub use runs::{NewRun, RunRecord, RunStatus};
 pub use store::{RunStore, STATE_DIR_ENV, STORE_ENV, StoreError, now_ns, state_dir};

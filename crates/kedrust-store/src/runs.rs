@@ -51,8 +51,10 @@ pub struct NewRun {
     pub plan: Json,
     /// The run this one resumes.
     pub parent_run_id: Option<String>,
-    /// The orchestrator's process id.
+    /// The process id of the process that records it.
     pub pid: u32,
+    /// Who keeps the run alive (and so who may declare it dead).
+    pub keeper: crate::Keeper,
     /// Dagster-style run tags (`dagster/schedule_name`, `kedrust/env`, ...).
     pub tags: std::collections::BTreeMap<String, String>,
 }
@@ -74,6 +76,15 @@ pub struct RunRecord {
     pub heartbeat_ns: i64,
     /// The orchestrator's process id.
     pub pid: u32,
+    /// Who keeps it alive: `process` (an embedded orchestrator) or an external orchestrator
+    /// (`dagster`).
+    pub keeper: String,
+    /// The heartbeat interval of its orchestrator process, in milliseconds.
+    pub heartbeat_ms: i64,
+    /// The host (and process namespace) its orchestrator ran on.
+    pub host: String,
+    /// When its orchestrator process started, to tell it from a later process with its id.
+    pub pid_start: Option<u64>,
     /// The run it resumes.
     pub parent_run_id: Option<String>,
     /// Its tags.

@@ -42,6 +42,14 @@ pub fn now_ns() -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
+/// Columns added after the first schema, added to older stores when they are opened.
+const ADDED_RUN_COLUMNS: [(&str, &str); 4] = [
+    ("keeper", "TEXT NOT NULL DEFAULT 'process'"),
+    ("heartbeat_ms", "INTEGER NOT NULL DEFAULT 1000"),
+    ("host", "TEXT NOT NULL DEFAULT ''"),
+    ("pid_start", "INTEGER"),
+];
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
@@ -107,6 +115,7 @@ impl RunStore {
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
             .map_err(|e| fail(&e))?;
         conn.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
+        add_missing_columns(&conn).map_err(|e| fail(&e))?;
         Ok(Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
@@ -126,13 +135,19 @@ impl RunStore {
         })
     }
 
-    /// Records a started run and its `RUN_START` event.
-    pub fn create_run(&self, run: &NewRun) -> Result<(), StoreError> {
+    /// Records a started run and its `RUN_START` event, unless it is recorded already (the ops
+    /// of an orchestrated run may start together); whether this call recorded it.
+    pub fn create_run(&self, run: &NewRun) -> Result<bool, StoreError> {
+        crate::check_run_id(&run.run_id).map_err(|message| StoreError {
+            path: self.path.display().to_string(),
+            message,
+        })?;
         let now = now_ns();
-        self.with(|c| {
+        let created = self.with(|c| {
             c.execute(
-                "INSERT INTO runs (run_id, job, status, started_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags)
-                 VALUES (?1, ?2, 'STARTED', ?3, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO runs (run_id, job, status, started_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags, keeper, heartbeat_ms, host, pid_start)
+                 VALUES (?1, ?2, 'STARTED', ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (run_id) DO NOTHING",
                 params![
                     run.run_id,
                     run.job,
@@ -141,17 +156,24 @@ impl RunStore {
                     run.parent_run_id,
                     run.options.to_string(),
                     run.plan.to_string(),
-                    serde_json::to_string(&run.tags).unwrap_or_default()
+                    serde_json::to_string(&run.tags).unwrap_or_default(),
+                    run.keeper.as_str(),
+                    run.keeper.heartbeat_ms(),
+                    crate::this_host(),
+                    crate::process_start(run.pid).map(|s| s as i64),
                 ],
             )
-        })?;
-        self.event(
-            &run.run_id,
-            EventKind::RunStart,
-            None,
-            &format!("started run {} of job {}", run.run_id, run.job),
-            serde_json::json!({"pid": run.pid, "parent_run_id": run.parent_run_id}),
-        )
+        })? == 1;
+        if created {
+            self.event(
+                &run.run_id,
+                EventKind::RunStart,
+                None,
+                &format!("started run {} of job {}", run.run_id, run.job),
+                serde_json::json!({"pid": run.pid, "parent_run_id": run.parent_run_id, "keeper": run.keeper.as_str()}),
+            )?;
+        }
+        Ok(created)
     }
 
     /// Ends a run with `status` (only a started run changes; returns whether it did).
@@ -195,11 +217,12 @@ impl RunStore {
     }
 
     /// The right to fire `on_pipeline_error` for a run: true once, false ever after, across
-    /// every process.
+    /// every process; never for a run that succeeded.
     pub fn claim_failure_hook(&self, run_id: &str) -> Result<bool, StoreError> {
         let changed = self.with(|c| {
             c.execute(
-                "UPDATE runs SET failure_hook_claimed = 1 WHERE run_id = ?1 AND failure_hook_claimed = 0",
+                "UPDATE runs SET failure_hook_claimed = 1
+                 WHERE run_id = ?1 AND failure_hook_claimed = 0 AND status != 'SUCCESS'",
                 params![run_id],
             )
         })?;
@@ -229,16 +252,25 @@ impl RunStore {
         })
     }
 
-    /// Started runs whose orchestrator has not been heard from for `stale_after`.
-    pub fn orphans(&self, stale_after: Duration) -> Result<Vec<RunRecord>, StoreError> {
-        let limit = now_ns() - stale_after.as_nanos() as i64;
-        self.with(|c| {
+    /// Started runs of an embedded orchestrator that is gone: on this host, its process no
+    /// longer lives; elsewhere, it missed [`crate::MISSED_HEARTBEATS`] of its own heartbeats.
+    /// Runs an external orchestrator keeps are never orphans here.
+    pub fn orphans(&self) -> Result<Vec<RunRecord>, StoreError> {
+        let started: Vec<RunRecord> = self.with(|c| {
             let mut stmt = c.prepare(&format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'STARTED' AND heartbeat_ns < ?1 ORDER BY started_ns"
+                "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'STARTED' AND keeper = ?1 ORDER BY started_ns"
             ))?;
-            let rows = stmt.query_map(params![limit], run_record)?;
+            let rows = stmt.query_map(params![crate::keeper::PROCESS], run_record)?;
             rows.collect()
-        })
+        })?;
+        let now = now_ns();
+        Ok(started
+            .into_iter()
+            .filter(|r| {
+                let age = Duration::from_nanos(now.saturating_sub(r.heartbeat_ns).max(0) as u64);
+                crate::keeper::is_gone(&r.host, r.pid, r.pid_start, r.heartbeat_ms, age)
+            })
+            .collect())
     }
 
     /// A run's events in order.
@@ -313,7 +345,20 @@ impl RunStore {
     }
 }
 
-const RUN_COLUMNS: &str = "run_id, job, status, started_ns, ended_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags";
+const RUN_COLUMNS: &str = "run_id, job, status, started_ns, ended_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags, keeper, heartbeat_ms, host, pid_start";
+
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('runs')")?;
+    let present: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (name, declaration) in ADDED_RUN_COLUMNS {
+        if !present.iter().any(|p| p == name) {
+            conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {name} {declaration}"))?;
+        }
+    }
+    Ok(())
+}
 
 fn run_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
     let status: String = r.get(2)?;
@@ -330,6 +375,10 @@ fn run_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         pid: r.get(6)?,
         parent_run_id: r.get(7)?,
         tags: serde_json::from_str(&tags).unwrap_or_default(),
+        keeper: r.get(11)?,
+        heartbeat_ms: r.get(12)?,
+        host: r.get(13)?,
+        pid_start: r.get::<_, Option<i64>>(14)?.map(|s| s as u64),
         options: serde_json::from_str(&options).unwrap_or(Json::Null),
         plan: serde_json::from_str(&plan).unwrap_or(Json::Null),
     })
@@ -347,6 +396,9 @@ mod tests {
             plan: serde_json::json!({"ops": []}),
             parent_run_id: None,
             pid: 42,
+            keeper: crate::Keeper::Process {
+                heartbeat: Duration::from_millis(10),
+            },
             tags: [("kedrust/env".to_owned(), "local".to_owned())].into(),
         }
     }
@@ -387,17 +439,56 @@ mod tests {
     }
 
     #[test]
-    fn a_started_run_without_heartbeat_is_an_orphan() {
+    fn a_run_is_recorded_once_and_a_success_is_never_claimed_for_failure() {
         let dir = tempfile::tempdir().unwrap();
         let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
-        store.create_run(&run("r1")).unwrap();
-        store.create_run(&run("r2")).unwrap();
-        store.finish("r2", RunStatus::Success).unwrap();
-        std::thread::sleep(Duration::from_millis(30));
-        let orphans = store.orphans(Duration::from_millis(10)).unwrap();
-        assert_eq!(orphans.len(), 1);
-        assert_eq!(orphans[0].run_id, "r1");
-        store.heartbeat("r1").unwrap();
-        assert!(store.orphans(Duration::from_millis(10)).unwrap().is_empty());
+        assert!(store.create_run(&run("r1")).unwrap());
+        assert!(
+            !store.create_run(&run("r1")).unwrap(),
+            "the second op to start"
+        );
+        let starts = store.events("r1").unwrap();
+        assert_eq!(starts.len(), 1, "one RUN_START");
+        assert!(store.finish("r1", RunStatus::Success).unwrap());
+        assert!(!store.claim_failure_hook("r1").unwrap());
+        assert!(store.create_run(&run("../x")).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn only_runs_whose_orchestrator_process_is_gone_are_orphans() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let with_pid = |id: &str, pid: u32| NewRun { pid, ..run(id) };
+        store.create_run(&with_pid("dead", child.id())).unwrap();
+        store
+            .create_run(&with_pid("alive", std::process::id()))
+            .unwrap();
+        store.create_run(&with_pid("done", child.id())).unwrap();
+        store.finish("done", RunStatus::Success).unwrap();
+        store
+            .create_run(&NewRun {
+                keeper: crate::Keeper::External {
+                    name: "dagster".into(),
+                },
+                ..with_pid("dagster", child.id())
+            })
+            .unwrap();
+        // Heartbeats are long stale (10 ms interval): only a dead process makes an orphan.
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(store.orphans().unwrap().is_empty(), "sleep still runs");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let orphans: Vec<String> = store
+            .orphans()
+            .unwrap()
+            .into_iter()
+            .map(|r| r.run_id)
+            .collect();
+        assert_eq!(orphans, ["dead"]);
     }
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod dagster;
 mod dagster_lifecycle;
+mod faults;
 mod lifecycle;
 mod mlflow;
 mod orchestration;

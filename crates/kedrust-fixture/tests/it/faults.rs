@@ -1,0 +1,355 @@
+//! The lifecycle under faults: orphans are only runs whose orchestrator is gone, steps die
+//! with their orchestrator, Ctrl-C cancels, retries find their inputs, run ids stay inside the
+//! state folder, and the ops of one run share one save version.
+
+use crate::Fixture;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// Waits for `path` to appear (a blocked node writes it).
+fn wait_for(path: &std::path::Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether process `pid` runs (a zombie, dead but not yet reaped, does not).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            Some(state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
+fn signal(signal: &str, target: &str) {
+    let status = Command::new("kill")
+        .args([signal, "--", target])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {target}");
+}
+
+/// Waits up to `limit` for `child` to exit; its exit code.
+fn exit_within(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status.code().unwrap_or(-1));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The status word of `runs show <id>` (`STARTED`, `SUCCESS`, ...).
+fn status(f: &Fixture, run_id: &str) -> String {
+    let (head, _) = f.events(run_id);
+    head.split_whitespace()
+        .nth(2)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn a_live_orchestrator_is_never_swept_as_an_orphan() {
+    // (case, the orchestrator's heartbeat interval in ms, whether it is stopped with SIGSTOP)
+    let cases = [
+        ("stopped with SIGSTOP past the limit", "50", true),
+        (
+            "a slower heartbeat than the sweeping shell's",
+            "5000",
+            false,
+        ),
+    ];
+    for (case, heartbeat, stop) in cases {
+        let f = Fixture::new("basic");
+        let block = f.path().join("block");
+        let mut orchestrator = f.spawn(
+            &["run", "-p", "failing"],
+            &[
+                ("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap()),
+                ("KEDRUST_HEARTBEAT_MS", heartbeat),
+            ],
+        );
+        wait_for(&block);
+        let running = f.last_run_id();
+        let pid = orchestrator.id().to_string();
+        if stop {
+            signal("-STOP", &pid);
+        }
+        // Ten of the sweeping shell's heartbeats, and ten of the stopped run's own.
+        std::thread::sleep(Duration::from_millis(500));
+        let sweeper = f.run(&["run", "-p", "chain"], &[("KEDRUST_HEARTBEAT_MS", "50")]);
+        assert_eq!(sweeper.code, 0, "{case}: {}", sweeper.stderr);
+        assert_eq!(f.fired("on_pipeline_error"), 0, "{case}");
+        assert_eq!(status(&f, &running), "STARTED", "{case}");
+        if stop {
+            signal("-CONT", &pid);
+        }
+        std::fs::remove_file(&block).unwrap();
+        assert_eq!(
+            exit_within(&mut orchestrator, Duration::from_secs(30)),
+            Some(0),
+            "{case}"
+        );
+        assert_eq!(status(&f, &running), "SUCCESS", "{case}");
+        assert_eq!(f.fired("on_pipeline_error"), 0, "{case}: never on success");
+    }
+}
+
+#[test]
+fn a_running_dagster_run_is_never_swept_as_an_orphan() {
+    let f = Fixture::new("basic");
+    let dagster_run = [("KEDRUST_RUN_ID", "6f1c2d3e-0000-4000-8000-00000000d001")];
+    let run_id = dagster_run[0].1;
+    // Dagster ran the start op and the first node op; its other ops have not started.
+    for op in ["before_pipeline_run_hook_chain_job", "make_numbers"] {
+        let out = f.run(
+            &["__dagster_op", "--job", "chain_job", "--op", op],
+            &dagster_run,
+        );
+        assert_eq!(out.code, 0, "{op}: {}", out.stderr);
+    }
+    let (head, _) = f.events(run_id);
+    assert!(head.ends_with("kept by dagster"), "{head}");
+    std::thread::sleep(Duration::from_millis(400));
+    // An embedded run in the same project sweeps orphans first.
+    let out = f.run(&["run", "-p", "chain"], &[("KEDRUST_HEARTBEAT_MS", "50")]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(f.fired("on_pipeline_error"), 0);
+    assert_eq!(status(&f, run_id), "STARTED");
+    // Dagster goes on with the run, which ends as it would have.
+    for op in [
+        "double",
+        "total",
+        "summarise",
+        "after_pipeline_run_hook_chain_job",
+    ] {
+        let out = f.run(
+            &["__dagster_op", "--job", "chain_job", "--op", op],
+            &dagster_run,
+        );
+        assert_eq!(out.code, 0, "{op}: {}", out.stderr);
+    }
+    assert_eq!(status(&f, run_id), "SUCCESS");
+    assert_eq!(
+        f.fired("before_pipeline_run"),
+        2,
+        "the Dagster run's and the embedded run's"
+    );
+}
+
+#[test]
+fn heartbeat_settings_that_mean_nothing_are_refused_before_anything_runs() {
+    for value in ["0", "abc", "-5", "1.5"] {
+        let f = Fixture::new("basic");
+        let out = f.run(&["run"], &[("KEDRUST_HEARTBEAT_MS", value)]);
+        assert_eq!(out.code, 2, "{value}: {}", out.stderr);
+        assert_eq!(
+            out.stderr.trim(),
+            format!(
+                "error: KEDRUST_HEARTBEAT_MS='{value}' is not allowed: give a whole number of \
+                 milliseconds from 1 to 3600000"
+            )
+        );
+        assert!(f.trace().is_empty(), "{value}: no hook fired");
+        assert_eq!(
+            f.run(&["runs", "list"], &[]).stdout,
+            "no runs recorded yet\n"
+        );
+    }
+}
+
+#[test]
+fn run_ids_that_are_not_one_folder_name_are_refused() {
+    let f = Fixture::new("basic");
+    for bad in ["", "..", "a/b", "../../outside"] {
+        let out = f.run(
+            &[
+                "__dagster_op",
+                "--job",
+                "chain_job",
+                "--op",
+                "before_pipeline_run_hook_chain_job",
+            ],
+            &[("KEDRUST_RUN_ID", bad)],
+        );
+        assert_eq!(out.code, 2, "{bad:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("error: run id '{bad}' is not allowed")),
+            "{bad:?}: {}",
+            out.stderr
+        );
+        let failure = f.run(
+            &["__dagster_failure", "--job", "chain_job", "--run-id", bad],
+            &[],
+        );
+        assert_eq!(failure.code, 2, "{bad:?}: {}", failure.stderr);
+    }
+    assert!(f.trace().is_empty(), "no hook fired");
+    assert_eq!(
+        f.run(&["runs", "list"], &[]).stdout,
+        "no runs recorded yet\n"
+    );
+    assert!(!f.path().join(".kedrust/runs").exists());
+    assert!(!f.path().parent().unwrap().join("outside").exists());
+}
+
+#[test]
+fn steps_die_with_their_orchestrator() {
+    let f = Fixture::new("basic");
+    let block = f.path().join("block");
+    let mut orchestrator = f.spawn(
+        &["run", "-p", "failing", "-r", "process"],
+        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
+    );
+    wait_for(&block);
+    let step: u32 = std::fs::read_to_string(&block).unwrap().parse().unwrap();
+    assert!(alive(step));
+    signal("-9", &orchestrator.id().to_string());
+    orchestrator.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(step) {
+        assert!(
+            Instant::now() < deadline,
+            "step {step} outlived its orchestrator"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn ctrl_c_in_a_terminal_cancels_the_run_and_a_second_one_exits_at_once() {
+    // A terminal sends SIGINT to the whole foreground process group: the orchestrator and
+    // every step.
+    let in_group = |f: &Fixture, args: &[&str], block: &std::path::Path| {
+        let mut command = f.command(args, &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())]);
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command.stderr(std::process::Stdio::null()).spawn().unwrap()
+    };
+    let f = Fixture::new("basic");
+    let block = f.path().join("block");
+    let mut orchestrator = in_group(&f, &["run", "-p", "failing", "-r", "process"], &block);
+    wait_for(&block);
+    let step: u32 = std::fs::read_to_string(&block).unwrap().parse().unwrap();
+    signal("-INT", &format!("-{}", orchestrator.id()));
+    assert_eq!(
+        exit_within(&mut orchestrator, Duration::from_secs(20)),
+        Some(1)
+    );
+    assert!(!alive(step), "the step was stopped");
+    let cancelled = f.last_run_id();
+    assert_eq!(status(&f, &cancelled), "CANCELED");
+    assert_eq!(f.fired("on_pipeline_error"), 1);
+
+    // In one process the running node goes on after the first Ctrl-C; the second one ends
+    // the process at once, and the next run fails the abandoned run with its hook, once.
+    let f = Fixture::new("basic");
+    let block = f.path().join("block");
+    let mut orchestrator = in_group(&f, &["run", "-p", "failing"], &block);
+    wait_for(&block);
+    let abandoned = f.last_run_id();
+    let group = format!("-{}", orchestrator.id());
+    signal("-INT", &group);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        orchestrator.try_wait().unwrap().is_none(),
+        "the node still runs"
+    );
+    signal("-INT", &group);
+    assert_eq!(
+        exit_within(&mut orchestrator, Duration::from_secs(10)),
+        Some(130),
+        "the node blocks for 30 s: only an exit at once ends it this soon"
+    );
+    assert_eq!(f.fired("on_pipeline_error"), 0);
+    assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
+    let errors: Vec<serde_json::Value> = f
+        .trace()
+        .into_iter()
+        .filter(|t| t["hook"] == "on_pipeline_error")
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0]["run_id"], abandoned.as_str());
+    assert_eq!(status(&f, &abandoned), "FAILURE");
+}
+
+#[test]
+fn a_retried_node_loads_its_in_memory_input_again_in_every_executor() {
+    for job in ["retrying_in_memory_job", "retrying_in_memory_parallel_job"] {
+        let f = Fixture::new("basic");
+        let marker = f.path().join("failed-once");
+        let out = f.run(
+            &["run", "--env", "faults", "--job", job],
+            &[("KEDRUST_FIXTURE_FAIL_ONCE", marker.to_str().unwrap())],
+        );
+        assert_eq!(out.code, 0, "{job}: {}", out.stderr);
+        assert!(marker.exists(), "{job}: the first attempt failed");
+        let loads = f
+            .trace_lines()
+            .iter()
+            .filter(|l| *l == "after_dataset_loaded check doubled_in_memory")
+            .count();
+        assert_eq!(loads, 2, "{job}: both attempts loaded the input");
+        let (_, events) = f.events(&f.last_run_id());
+        assert!(
+            events
+                .iter()
+                .any(|(k, op)| k == "STEP_UP_FOR_RETRY" && op == "check"),
+            "{job}"
+        );
+        assert_eq!(f.fired("on_pipeline_error"), 0, "{job}");
+    }
+}
+
+#[test]
+fn ops_of_one_run_that_start_together_share_one_save_version() {
+    // A re-execution from failure skips the start op, so its first ops may start together.
+    let f = Fixture::new("basic");
+    let versions = f.path().join("versions.txt");
+    let run_id = "6f1c2d3e-0000-4000-8000-00000000d002";
+    let env = [
+        ("KEDRUST_RUN_ID", run_id),
+        ("KEDRUST_FIXTURE_VERSIONS", versions.to_str().unwrap()),
+    ];
+    let mut ops: Vec<Child> = ["branch_a", "branch_b", "branch_c"]
+        .iter()
+        .map(|op| f.spawn(&["__dagster_op", "--job", "fan_job", "--op", op], &env))
+        .collect();
+    for op in &mut ops {
+        assert_eq!(exit_within(op, Duration::from_secs(60)), Some(0));
+    }
+    let seen: std::collections::BTreeSet<String> = std::fs::read_to_string(&versions)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let shown = f.run(&["runs", "show", run_id], &[]).stdout;
+    let stored = format!("  save version {}\n", seen.first().unwrap());
+    assert!(shown.contains(&stored), "{shown}");
+    assert_eq!(
+        f.fired("before_pipeline_run"),
+        1,
+        "the start hooks fired once"
+    );
+}

@@ -1,0 +1,249 @@
+//! The run context: what one process of a run needs to take part in its lifecycle, built once
+//! per run and per process from a prepared request.
+//!
+//! **Its methods are the only code that records a run, fires a pipeline hook
+//! (`after_context_created`, `after_catalog_created`, `before_pipeline_run`,
+//! `after_pipeline_run`, `on_pipeline_error`) and ends a run.** The embedded session, every
+//! op of an orchestrated run, the orchestrator's failure handler and the orphan sweep call
+//! them; each decides only *when*.
+
+use crate::error::{HookError, RunError};
+use crate::hooks::{CatalogInfo, ContextInfo, Hooks, PipelineInfo, RunResult};
+use crate::options::{RunOptions, SessionError};
+use crate::params::{RunParams, framework_version};
+use crate::prepare::Prepared;
+use crate::project::Project;
+use crate::trace::{TracePoint, Tracer};
+use kedrust_store::{EventKind, Keeper, NewRun, RunStatus, RunStore};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One run, as this process sees it.
+pub(crate) struct RunContext {
+    /// The checked request.
+    pub prepared: Prepared,
+    /// The run's hooks (the project's, the tracer, the run store), outside any op.
+    pub hooks: Hooks,
+    /// The run store every process of the run shares.
+    pub store: Arc<RunStore>,
+    params: RunParams,
+}
+
+impl RunContext {
+    /// The context of `prepared` in `store`.
+    pub fn new(
+        project: &Project,
+        prepared: Prepared,
+        store: Arc<RunStore>,
+    ) -> Result<Self, SessionError> {
+        let tracer = Tracer::from_env(&prepared.project_path)
+            .map_err(|e| SessionError::Io(format!("cannot open the hook trace: {e}")))?
+            .map(Arc::new);
+        let hooks = Hooks::new(project.hooks().iter().cloned())
+            .with_tracer(tracer)
+            .with_store(Some(Arc::clone(&store)))
+            .for_run(&prepared.run_id, None);
+        let params = run_params(&prepared);
+        Ok(Self {
+            prepared,
+            hooks,
+            store,
+            params,
+        })
+    }
+
+    /// The run id, the same in every process of the run.
+    pub fn run_id(&self) -> &str {
+        &self.prepared.run_id
+    }
+
+    /// The request every process of the run rebuilds it from (the options with the run id).
+    pub fn request(&self) -> RunOptions {
+        RunOptions {
+            run_id: Some(self.prepared.run_id.clone()),
+            ..self.prepared.options.clone()
+        }
+    }
+
+    /// The pipeline hooks' arguments.
+    pub fn info(&self) -> PipelineInfo<'_> {
+        PipelineInfo {
+            run_params: &self.params,
+            pipeline: &self.prepared.pipeline,
+            catalog: &self.prepared.catalog,
+            state: self.hooks.state(),
+        }
+    }
+
+    /// Records the run in the run store with who keeps it alive, unless another process of
+    /// the run did; whether this call recorded it.
+    pub fn record(&self, keeper: Keeper) -> Result<bool, SessionError> {
+        let prepared = &self.prepared;
+        let mut tags = prepared.options.tags.clone();
+        tags.insert("kedrust/env".into(), prepared.env.clone());
+        tags.insert(
+            "kedrust/pipeline".into(),
+            prepared.plan.pipeline_name.clone(),
+        );
+        let json = |value: serde_json::Result<serde_json::Value>| {
+            value.map_err(|e| SessionError::Io(format!("cannot record the run: {e}")))
+        };
+        self.store
+            .create_run(&NewRun {
+                run_id: prepared.run_id.clone(),
+                job: prepared.plan.job.clone(),
+                options: json(serde_json::to_value(self.request()))?,
+                plan: json(serde_json::to_value(&prepared.plan))?,
+                parent_run_id: prepared.options.parent_run_id.clone(),
+                pid: std::process::id(),
+                keeper,
+                tags,
+            })
+            .map_err(|e| SessionError::Io(e.to_string()))
+    }
+
+    /// The start hooks, in op `op`: `after_context_created`, `after_catalog_created`,
+    /// `before_pipeline_run`; the first failure stops them.
+    pub fn fire_start_hooks(&self, op: &str) -> Result<(), HookError> {
+        let prepared = &self.prepared;
+        let hooks = self.hooks.in_op(op);
+        let at = TracePoint::default();
+        let context = ContextInfo {
+            project_path: &prepared.project_path,
+            env: &prepared.env,
+            config_loader: &prepared.loader,
+            params: &prepared.params,
+        };
+        hooks.each("after_context_created", at, |h| {
+            h.after_context_created(&context)
+        })?;
+        let parameters = kedrust_catalog::parameter_datasets(&prepared.params);
+        let catalog_info = CatalogInfo {
+            catalog: &prepared.catalog,
+            conf_catalog: &prepared.conf_catalog,
+            conf_creds: &prepared.conf_creds,
+            parameters: &parameters,
+            save_version: prepared.catalog.save_version(),
+            load_versions: &prepared.options.load_versions,
+        };
+        hooks.each("after_catalog_created", at, |h| {
+            h.after_catalog_created(&catalog_info)
+        })?;
+        hooks.each("before_pipeline_run", at, |h| {
+            h.before_pipeline_run(self.info())
+        })
+    }
+
+    /// The end hook, in op `op`: collects the run's free in-memory outputs and fires
+    /// `after_pipeline_run` with them.
+    pub fn fire_end_hooks(&self, op: &str) -> Result<RunResult, HookError> {
+        let (pipeline, catalog) = (&self.prepared.pipeline, &self.prepared.catalog);
+        let mut result = RunResult::default();
+        for name in pipeline.outputs() {
+            if catalog.is_ephemeral(&name)
+                && let Ok(value) = catalog.load(&name)
+            {
+                result.outputs.insert(name, value);
+            }
+        }
+        self.hooks
+            .in_op(op)
+            .each("after_pipeline_run", TracePoint::default(), |h| {
+                h.after_pipeline_run(&result, self.info())
+            })?;
+        Ok(result)
+    }
+
+    /// Ends the run successfully.
+    pub fn succeed(&self) {
+        self.hooks
+            .record(EventKind::RunSuccess, "every op succeeded", json!({}));
+        self.finish(RunStatus::Success);
+    }
+
+    /// Fails the run: `on_pipeline_error` exactly once across every process (claimed in the
+    /// run store, never for a run that succeeded), then the run ends failed or cancelled.
+    /// Whether this call fired the hook.
+    pub fn fail(&self, error: &RunError) -> bool {
+        let fire = match self.claim_failure() {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                // Nobody can claim it through a store that refuses writes: the hook is the
+                // team's only notice of the failure, so it fires here.
+                tracing::error!(
+                    "cannot claim on_pipeline_error of run {} in the run store ({e}); firing it",
+                    self.run_id()
+                );
+                true
+            }
+        };
+        if fire
+            && let Err(hook_error) =
+                self.hooks
+                    .each("on_pipeline_error", TracePoint::default(), |h| {
+                        h.on_pipeline_error(error, self.info())
+                    })
+        {
+            tracing::error!("{hook_error}");
+        }
+        let (kind, status) = match error {
+            RunError::Cancelled => (EventKind::RunCanceled, RunStatus::Canceled),
+            _ => (EventKind::RunFailure, RunStatus::Failure),
+        };
+        self.hooks.record(
+            kind,
+            &error.to_string(),
+            json!({"error": error.to_string()}),
+        );
+        self.finish(status);
+        fire
+    }
+
+    /// The failure claim, tried again while the store is busy.
+    fn claim_failure(&self) -> Result<bool, kedrust_store::StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.store.claim_failure_hook(self.run_id()) {
+                Err(_) if attempt < 3 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(200 * attempt));
+                }
+                done => return done,
+            }
+        }
+    }
+
+    fn finish(&self, status: RunStatus) {
+        if let Err(e) = self.store.finish(self.run_id(), status) {
+            tracing::error!(
+                "cannot mark run {} {} in the run store: {e}",
+                self.run_id(),
+                status.as_str()
+            );
+        }
+    }
+}
+
+/// Kedro's `run_params` of a prepared run.
+fn run_params(prepared: &Prepared) -> RunParams {
+    let options = &prepared.options;
+    RunParams {
+        run_id: prepared.run_id.clone(),
+        project_path: prepared.project_path.to_string_lossy().into_owned(),
+        env: prepared.env.clone(),
+        kedro_version: framework_version(),
+        tags: options.filter.tags.clone(),
+        from_nodes: options.filter.from_nodes.clone(),
+        to_nodes: options.filter.to_nodes.clone(),
+        node_names: options.filter.node_names.clone(),
+        from_inputs: options.filter.from_inputs.clone(),
+        to_outputs: options.filter.to_outputs.clone(),
+        load_versions: options.load_versions.clone(),
+        runtime_params: options.runtime_params.clone(),
+        pipeline_names: options.pipeline_names.clone(),
+        namespaces: options.filter.node_namespaces.clone(),
+        runner: options.runner.kedro_name().to_owned(),
+        only_missing_outputs: options.only_missing_outputs,
+    }
+}
