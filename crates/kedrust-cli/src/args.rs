@@ -98,6 +98,17 @@ pub(crate) enum Command {
         /// What failed.
         #[arg(long, default_value = "the run failed")]
         message: String,
+        /// The run was cancelled rather than failed.
+        #[arg(long)]
+        canceled: bool,
+    },
+    /// The runs Dagster keeps that have not ended in the run store, as JSON (the failure
+    /// sensor's list).
+    #[command(name = "__dagster_open_runs", hide = true)]
+    DagsterOpenRuns {
+        /// The environment.
+        #[arg(long)]
+        env: Option<String>,
     },
     /// Runs one node of a multi-process run (started by the process runner).
     #[command(name = "__node", hide = true)]

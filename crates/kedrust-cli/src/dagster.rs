@@ -197,7 +197,7 @@ fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id
     }
 }
 
-/// `__dagster_failure`: the run-failure sensor's call; fires `on_pipeline_error` once.
+/// `__dagster_failure`: the failure sensor's call; fires `on_pipeline_error` once.
 pub(crate) fn failure(
     project: &Project,
     root: &Path,
@@ -205,6 +205,7 @@ pub(crate) fn failure(
     job: &str,
     run_id: &str,
     message: &str,
+    canceled: bool,
 ) -> Result<String, String> {
     let options = RunOptions {
         env: Some(run_env(env.as_deref())),
@@ -212,12 +213,23 @@ pub(crate) fn failure(
         run_id: Some(run_id.to_owned()),
         ..RunOptions::default()
     };
-    let fired = fail_run(project, root, &options, message).map_err(|e| e.to_string())?;
+    let fired = fail_run(project, root, &options, message, canceled).map_err(|e| e.to_string())?;
     Ok(if fired {
         format!("on_pipeline_error fired for run {run_id}\n")
     } else {
         format!("run {run_id}: on_pipeline_error had already fired, or the run is unknown\n")
     })
+}
+
+/// `__dagster_open_runs`: the run ids the failure sensor checks against Dagster, as JSON.
+pub(crate) fn open_runs(
+    project: &Project,
+    root: &Path,
+    env: Option<String>,
+) -> Result<String, String> {
+    let env = run_env(env.as_deref());
+    let runs = kedrust_runner::open_runs(project, root, &env).map_err(|e| e.to_string())?;
+    Ok(format!("{}\n", json!(runs)))
 }
 
 /// A `dagster.yml` to start from, written when the base environment has none.

@@ -214,22 +214,55 @@ _schedules = [
 ]
 
 
-@dg.run_failure_sensor(
+_job_names = {job.name for job in _jobs}
+_ENDED_BADLY = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
+
+
+def _failure_message(instance, run):
+    try:
+        failures = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        if failures and failures[-1].dagster_event and failures[-1].dagster_event.message:
+            return failures[-1].dagster_event.message
+    except Exception:  # the message is a courtesy: the hook fires without it
+        pass
+    return f"Dagster run {run.run_id} of {run.job_name} ended {run.status.value}"
+
+
+@dg.sensor(
     name="on_pipeline_error_sensor",
-    description="Fires kedrust's on_pipeline_error once for every failed run of this code location.",
-    monitor_all_code_locations=True,
+    description="Fires kedrust's on_pipeline_error exactly once for every run of this project that "
+    "Dagster ended failed or canceled; a call that fails is made again at the next tick.",
     minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
-def on_pipeline_error_sensor(context: dg.RunFailureSensorContext):
-    run = context.dagster_run
-    if run.job_name not in {job.name for job in _jobs}:
-        return
-    subprocess.run(
-        _kedrust("__dagster_failure", "--env", ENV, "--job", run.job_name, "--run-id", run.run_id,
-                 "--message", context.failure_event.message or "the run failed"),
-        check=True,
-    )
+def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
+    # Level-triggered, unlike Dagster's run status sensors (whose cursor moves past a run even
+    # when the call for it fails, and which ignore cancellations): every tick compares the runs
+    # kedrust still holds open with their status in Dagster, so a failed call, a restart of the
+    # daemon or a cancellation loses nothing. kedrust's claim makes every call after the first
+    # a no-op.
+    listed = subprocess.run(_kedrust("__dagster_open_runs", "--env", ENV), capture_output=True, text=True)
+    if listed.returncode != 0:
+        return dg.SkipReason(f"kedrust could not list its open runs: {listed.stderr.strip()}")
+    ended = []
+    for run_id in json.loads(listed.stdout):
+        run = context.instance.get_run_by_id(run_id)
+        if run is None or run.status not in _ENDED_BADLY or run.job_name not in _job_names:
+            continue
+        args = ["__dagster_failure", "--env", ENV, "--job", run.job_name, "--run-id", run_id,
+                "--message", _failure_message(context.instance, run)]
+        if run.status == dg.DagsterRunStatus.CANCELED:
+            args.append("--canceled")
+        try:
+            done = subprocess.run(_kedrust(*args), capture_output=True, text=True)
+            failed = done.returncode != 0 and done.stderr.strip()
+        except OSError as e:
+            failed = str(e)
+        if failed:
+            context.log.warning(f"kedrust could not end run {run_id} (tried again at the next tick): {failed}")
+        else:
+            ended.append(run_id)
+    return dg.SkipReason(f"ended {', '.join(ended)}" if ended else "no run of this project ended failed or canceled")
 
 
 _assets = [

@@ -4,7 +4,8 @@
 //! `KEDRUST_FIXTURE_OFFSET` set, both recorders replace the `params:offset` input in
 //! `before_node_run`: the first with that value, the second with 0 (Kedro's rule makes the
 //! first registered win). With `KEDRUST_FIXTURE_VERSIONS` set, the first writes each node's
-//! save version there.
+//! save version there. With `KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK=<file>`, the second blocks in
+//! `on_pipeline_error` (it writes the file, then waits up to 30 s for it to disappear).
 
 use kedrust_pipeline::{BoxError, Node, Value};
 use kedrust_runner::{
@@ -75,6 +76,19 @@ impl Hook for Recorder {
         self.note("after_pipeline_run", None, None)
     }
     fn on_pipeline_error(&self, _: &RunError, _: PipelineInfo<'_>) -> HookResult {
+        // The hook called first blocks before it notes anything, for the test that kills the
+        // process firing on_pipeline_error.
+        if let (Some(block), "second") = (
+            std::env::var_os("KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK"),
+            self.label,
+        ) {
+            let block = std::path::PathBuf::from(block);
+            std::fs::write(&block, std::process::id().to_string())?;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while block.exists() && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        }
         self.note("on_pipeline_error", None, None)
     }
     fn before_node_run(

@@ -36,7 +36,7 @@ pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult, RunState,
 };
-pub use ops::{SAVE_VERSION_STATE, fail_run, run_op};
+pub use ops::{SAVE_VERSION_STATE, fail_run, open_runs, run_op};
 pub use options::{RunOptions, RunSummary, Runner, SessionError};
 pub use params::{RunParams, framework_version};
 pub use prepare::AD_HOC_JOB;

@@ -13,7 +13,7 @@ use crate::settings::open_store;
 use crate::task::{Shared, run_node};
 use kedrust_catalog::new_version;
 use kedrust_plan::OpKind;
-use kedrust_store::{EventKind, Keeper, RunStore};
+use kedrust_store::{EventKind, Keeper, RunStatus, RunStore};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -236,13 +236,16 @@ fn inherit_memory(parent_dir: &Path, run_dir: &Path) {
     }
 }
 
-/// The failure handler of an orchestrator that ran the ops (Dagster's run-failure sensor):
-/// fires `on_pipeline_error` of run `run_id` once, however often it is called.
+/// The failure handler of an orchestrator that ran the ops (Dagster's sensor): fails run
+/// `run_id` (cancelled when `cancelled`) and fires its `on_pipeline_error` once, however often
+/// it is called; whether this call fired it. A run whose project no longer builds is marked
+/// failed without hooks, so that the handler does not try it again forever.
 pub fn fail_run(
     project: &Project,
     project_path: &Path,
     options: &RunOptions,
     message: &str,
+    cancelled: bool,
 ) -> Result<bool, SessionError> {
     let (run_id, store) = run_and_store(project, project_path, options)?;
     if store.run(&run_id).map_err(io)?.is_none() {
@@ -253,10 +256,39 @@ pub fn fail_run(
         .state(&run_id, SAVE_VERSION_STATE)
         .map_err(io)?
         .and_then(|v| v.as_str().map(str::to_owned));
-    let prepared = prepare(project, project_path.to_owned(), &options)?;
-    let context = RunContext::new(project, prepared, store)?;
-    Ok(context.fail(&RunError::Crashed {
-        node: String::new(),
-        message: message.to_owned(),
-    }))
+    let error = if cancelled {
+        RunError::Cancelled
+    } else {
+        RunError::Crashed {
+            node: String::new(),
+            message: message.to_owned(),
+        }
+    };
+    match prepare(project, project_path.to_owned(), &options) {
+        Ok(prepared) => Ok(RunContext::new(project, prepared, store)?.fail(&error)),
+        Err(why) => {
+            tracing::error!(
+                "run {run_id} failed ({error}) and cannot be rebuilt ({why}); marked failed without hooks"
+            );
+            store.finish(&run_id, RunStatus::Failure).map_err(io)?;
+            Ok(false)
+        }
+    }
+}
+
+/// The runs of environment `env` that the orchestrator keeps and that have not ended here:
+/// what its failure handler looks at on every tick.
+pub fn open_runs(
+    project: &Project,
+    project_path: &Path,
+    env: &str,
+) -> Result<Vec<String>, SessionError> {
+    let store = open_store(project, project_path)?;
+    Ok(store
+        .open_runs(ORCHESTRATOR)
+        .map_err(io)?
+        .into_iter()
+        .filter(|r| r.tags.get("kedrust/env").map(String::as_str) == Some(env))
+        .map(|r| r.run_id)
+        .collect())
 }

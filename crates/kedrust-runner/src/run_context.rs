@@ -163,8 +163,9 @@ impl RunContext {
     }
 
     /// Fails the run: `on_pipeline_error` exactly once across every process (claimed in the
-    /// run store, never for a run that succeeded), then the run ends failed or cancelled.
-    /// Whether this call fired the hook.
+    /// run store, never for a run that succeeded; a claimant killed before it finished hands
+    /// the claim to the next process that fails the run), then the run ends failed or
+    /// cancelled. Whether this call fired the hook.
     pub fn fail(&self, error: &RunError) -> bool {
         let fire = match self.claim_failure() {
             Ok(claimed) => claimed,
@@ -178,14 +179,19 @@ impl RunContext {
                 true
             }
         };
-        if fire
-            && let Err(hook_error) =
+        if fire {
+            if let Err(hook_error) =
                 self.hooks
                     .each("on_pipeline_error", TracePoint::default(), |h| {
                         h.on_pipeline_error(error, self.info())
                     })
-        {
-            tracing::error!("{hook_error}");
+            {
+                tracing::error!("{hook_error}");
+            }
+            // Until this is written, a process that finds this one dead fires the hook again.
+            if let Err(e) = self.store.failure_hook_fired(self.run_id()) {
+                tracing::error!("{e}");
+            }
         }
         let (kind, status) = match error {
             RunError::Cancelled => (EventKind::RunCanceled, RunStatus::Canceled),

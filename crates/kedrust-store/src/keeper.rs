@@ -105,6 +105,40 @@ pub(crate) fn is_gone(
     heartbeat_age > interval * MISSED_HEARTBEATS
 }
 
+/// A process that claimed something of a run, as the run store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Claimant {
+    host: String,
+    pid: u32,
+    start: Option<u64>,
+}
+
+impl Claimant {
+    /// This process.
+    pub fn this_process() -> Self {
+        Self::of(std::process::id())
+    }
+
+    /// Process `pid` of this host.
+    pub fn of(pid: u32) -> Self {
+        Self {
+            host: this_host(),
+            pid,
+            start: process_start(pid),
+        }
+    }
+
+    /// Whether it is known to be dead: only on this host, where its process can be looked up.
+    pub fn is_gone(&self) -> bool {
+        match self.start {
+            Some(start) if !self.host.is_empty() && self.host == this_host() => {
+                process_start(self.pid) != Some(start)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A run id becomes a folder name and a key in every process of the run: letters, digits,
 /// `.`, `_`, `-` and `:`, at most 128 characters, not starting with a dot.
 pub fn check_run_id(run_id: &str) -> Result<(), String> {

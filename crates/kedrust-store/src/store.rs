@@ -43,11 +43,14 @@ pub fn now_ns() -> i64 {
 }
 
 /// Columns added after the first schema, added to older stores when they are opened.
-const ADDED_RUN_COLUMNS: [(&str, &str); 4] = [
+const ADDED_RUN_COLUMNS: [(&str, &str); 6] = [
     ("keeper", "TEXT NOT NULL DEFAULT 'process'"),
     ("heartbeat_ms", "INTEGER NOT NULL DEFAULT 1000"),
     ("host", "TEXT NOT NULL DEFAULT ''"),
     ("pid_start", "INTEGER"),
+    // Who claimed on_pipeline_error (JSON: host, pid, start), and whether it finished firing.
+    ("failure_claimant", "TEXT"),
+    ("failure_hook_done", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 const SCHEMA: &str = "
@@ -216,17 +219,70 @@ impl RunStore {
         .map(|_| ())
     }
 
-    /// The right to fire `on_pipeline_error` for a run: true once, false ever after, across
-    /// every process; never for a run that succeeded.
+    /// The right to fire `on_pipeline_error` for a run: granted to one process, never for a
+    /// run that succeeded. A claimant that died before it finished firing (on this host: its
+    /// process is gone) hands the claim on, so the hook is not lost with it.
     pub fn claim_failure_hook(&self, run_id: &str) -> Result<bool, StoreError> {
-        let changed = self.with(|c| {
+        let me = crate::keeper::Claimant::this_process();
+        let mine = serde_json::to_string(&me).unwrap_or_default();
+        let first = self.with(|c| {
             c.execute(
-                "UPDATE runs SET failure_hook_claimed = 1
+                "UPDATE runs SET failure_hook_claimed = 1, failure_claimant = ?2
                  WHERE run_id = ?1 AND failure_hook_claimed = 0 AND status != 'SUCCESS'",
-                params![run_id],
+                params![run_id, mine],
             )
         })?;
-        Ok(changed == 1)
+        if first == 1 {
+            return Ok(true);
+        }
+        let held: Option<(Option<String>, i64)> = self.with(|c| {
+            c.query_row(
+                "SELECT failure_claimant, failure_hook_done FROM runs
+                 WHERE run_id = ?1 AND failure_hook_claimed = 1 AND status != 'SUCCESS'",
+                params![run_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })?;
+        let Some((Some(holder), 0)) = held else {
+            return Ok(false);
+        };
+        let gone =
+            serde_json::from_str::<crate::keeper::Claimant>(&holder).is_ok_and(|h| h.is_gone());
+        if !gone {
+            return Ok(false);
+        }
+        let taken = self.with(|c| {
+            c.execute(
+                "UPDATE runs SET failure_claimant = ?3
+                 WHERE run_id = ?1 AND failure_claimant = ?2 AND failure_hook_done = 0",
+                params![run_id, holder, mine],
+            )
+        })?;
+        Ok(taken == 1)
+    }
+
+    /// `on_pipeline_error` of a run finished firing (whatever the hooks said).
+    pub fn failure_hook_fired(&self, run_id: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET failure_hook_done = 1 WHERE run_id = ?1",
+                params![run_id],
+            )
+        })
+        .map(|_| ())
+    }
+
+    /// Started runs that `keeper` keeps alive, oldest first (the runs an external
+    /// orchestrator's failure handler still has to look at).
+    pub fn open_runs(&self, keeper: &str) -> Result<Vec<RunRecord>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'STARTED' AND keeper = ?1 ORDER BY started_ns"
+            ))?;
+            let rows = stmt.query_map(params![keeper], run_record)?;
+            rows.collect()
+        })
     }
 
     /// Runs, newest first.
@@ -490,5 +546,42 @@ mod tests {
             .map(|r| r.run_id)
             .collect();
         assert_eq!(orphans, ["dead"]);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failure_claim_whose_claimant_died_before_firing_is_handed_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
+        store.create_run(&run("r1")).unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let dead = serde_json::to_string(&crate::keeper::Claimant::of(child.id())).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let claimed_by = |who: &str| {
+            store
+                .with(|c| {
+                    c.execute(
+                        "UPDATE runs SET failure_hook_claimed = 1, failure_claimant = ?2 WHERE run_id = ?1",
+                        params!["r1", who],
+                    )
+                })
+                .unwrap();
+        };
+        claimed_by(&dead);
+        assert!(store.claim_failure_hook("r1").unwrap(), "handed on");
+        assert!(
+            !store.claim_failure_hook("r1").unwrap(),
+            "this process lives"
+        );
+        store.failure_hook_fired("r1").unwrap();
+        claimed_by(&dead);
+        assert!(
+            !store.claim_failure_hook("r1").unwrap(),
+            "a firing that finished is never repeated"
+        );
     }
 }

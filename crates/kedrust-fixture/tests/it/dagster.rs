@@ -380,6 +380,90 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
     assert_eq!(node_run["run_id"], run_id, "the failed Dagster run's id");
 }
 
+/// Loads the code location, runs `failing_job` (fails), `chain_job` (succeeds) and a
+/// `chain_job` run whose start op ran before Dagster canceled it, then evaluates the failure
+/// sensor tick by tick: the first tick's calls fail, the next ones work.
+const SENSOR_TICKS: &str = r#"
+import importlib.util, os, subprocess, sys
+import dagster as dg
+
+spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
+location = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(location)
+defs = location.defs
+instance = dg.DagsterInstance.get()
+sensor = defs.get_sensor_def("on_pipeline_error_sensor")
+
+def tick():
+    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+
+failed = defs.get_job_def("failing_job").execute_in_process(instance=instance, raise_on_error=False)
+assert not failed.success
+succeeded = defs.get_job_def("chain_job").execute_in_process(instance=instance)
+assert succeeded.success
+canceled = instance.create_run_for_job(job_def=defs.get_job_def("chain_job"))
+subprocess.run(location._kedrust("__dagster_op", "--job", "chain_job", "--op", "before_pipeline_run_hook_chain_job"),
+               env={**os.environ, "KEDRUST_RUN_ID": canceled.run_id}, check=True)
+instance.report_run_canceled(canceled)
+# The first tick lists the open runs, but every call that would end one fails.
+broken = os.path.abspath("broken-kedrust")
+with open(broken, "w") as f:
+    f.write(f'#!/bin/sh\ncase "$*" in *__dagster_failure*) exit 1;; esac\nexec "{location.BINARY}" "$@"\n')
+os.chmod(broken, 0o755)
+real, location.BINARY = location.BINARY, broken
+tick()
+import json
+fired = [json.loads(l) for l in open(os.environ["KEDRUST_TRACE_HOOKS"])]
+assert not any(t["hook"] == "on_pipeline_error" for t in fired), "nothing fired yet"
+location.BINARY = real
+tick()
+tick()
+print(failed.run_id, succeeded.run_id, canceled.run_id)
+"#;
+
+#[test]
+fn the_failure_sensor_ends_failed_and_canceled_dagster_runs_once_even_after_a_failed_call() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("dagster.yaml"),
+        "telemetry:\n  enabled: false\n",
+    )
+    .unwrap();
+    let out = python(
+        &f,
+        SENSOR_TICKS,
+        &[
+            ("DAGSTER_HOME", home.path().to_str().unwrap()),
+            ("KEDRUST_FIXTURE_FAIL_CHECK", "1"),
+        ],
+    );
+    let ids: Vec<&str> = out.lines().last().unwrap().split(' ').collect();
+    let (failed, succeeded, canceled) = (ids[0], ids[1], ids[2]);
+    let errors: Vec<String> = f
+        .trace()
+        .into_iter()
+        .filter(|t| t["hook"] == "on_pipeline_error")
+        .map(|t| t["run_id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected = vec![failed.to_owned(), canceled.to_owned()];
+    expected.sort();
+    let mut seen = errors.clone();
+    seen.sort();
+    assert_eq!(seen, expected, "once for each, none for {succeeded}");
+    let status = |id: &str| {
+        let (head, _) = f.events(id);
+        head.split_whitespace()
+            .nth(2)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(status(failed), "FAILURE");
+    assert_eq!(status(canceled), "CANCELED");
+    assert_eq!(status(succeeded), "SUCCESS");
+}
+
 #[test]
 fn loggers_of_dagster_yml_are_the_jobs_dagster_loggers() {
     let f = Fixture::new("basic");

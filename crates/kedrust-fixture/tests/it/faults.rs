@@ -353,3 +353,44 @@ fn ops_of_one_run_that_start_together_share_one_save_version() {
         "the start hooks fired once"
     );
 }
+
+#[test]
+fn a_process_killed_while_firing_on_pipeline_error_hands_it_to_the_next_run() {
+    let f = Fixture::new("basic");
+    let block = f.path().join("block");
+    let mut orchestrator = f.spawn(
+        &["run", "-p", "failing", "--params", "fail=true"],
+        &[(
+            "KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK",
+            block.to_str().unwrap(),
+        )],
+    );
+    wait_for(&block);
+    let failed = f.last_run_id();
+    signal("-9", &orchestrator.id().to_string());
+    orchestrator.wait().unwrap();
+    assert_eq!(status(&f, &failed), "STARTED");
+    assert!(
+        f.recorded("first")
+            .iter()
+            .all(|l| !l.starts_with("on_pipeline_error"))
+    );
+    // The next command that runs work finds the run, and the claim of the dead process.
+    assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
+    for recorder in ["first", "second"] {
+        let fired = f
+            .recorded(recorder)
+            .iter()
+            .filter(|l| l.starts_with("on_pipeline_error"))
+            .count();
+        assert_eq!(fired, 1, "{recorder}");
+    }
+    assert_eq!(status(&f, &failed), "FAILURE");
+    // Later runs leave it alone.
+    assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
+    assert_eq!(
+        f.fired("on_pipeline_error"),
+        2,
+        "the killed firing and the completed one"
+    );
+}
