@@ -26,6 +26,7 @@ mod resuming;
 mod run_context;
 mod session;
 mod settings;
+mod snapshot;
 mod task;
 mod trace;
 

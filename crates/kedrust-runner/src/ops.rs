@@ -10,6 +10,7 @@ use crate::process;
 use crate::project::Project;
 use crate::run_context::RunContext;
 use crate::settings::open_store;
+use crate::snapshot;
 use crate::task::{Shared, run_node};
 use kedrust_catalog::new_version;
 use kedrust_plan::OpKind;
@@ -66,7 +67,20 @@ pub fn run_op(
     let (run_id, store) = run_and_store(project, project_path, options)?;
     let mut options = options.clone();
     options.save_version = Some(fix_save_version(&store, &run_id)?);
-    let prepared = prepare(project, project_path.to_owned(), &options)?;
+    // Every op reads the configuration as the run's first op found it.
+    let run_dir = process::run_dir(project_path, &run_id);
+    let project_conf = options.conf_source.clone();
+    let conf = crate::prepare::conf_dir(project_path, &options);
+    options.conf_source = Some(snapshot::take(&conf, &run_dir).map_err(|e| {
+        SessionError::Io(format!(
+            "cannot take the run's snapshot of {} in {}: {e}",
+            conf.display(),
+            run_dir.display()
+        ))
+    })?);
+    let mut prepared = prepare(project, project_path.to_owned(), &options)?;
+    // The record keeps the project's configuration folder, not this run's copy of it.
+    prepared.options.conf_source = project_conf;
     let Some(this) = prepared.plan.op(op).cloned() else {
         let plan = &prepared.plan;
         let ops: Vec<&str> = plan.ops.iter().map(|o| o.name.as_str()).collect();
@@ -83,7 +97,6 @@ pub fn run_op(
     })?;
     let prepared = &context.prepared;
     let hooks = context.hooks.in_op(&this.name);
-    let run_dir = process::run_dir(project_path, &run_id);
     process::install(&run_dir, &prepared.pipeline, &prepared.catalog);
     hooks.record(
         EventKind::StepStart,
@@ -256,6 +269,9 @@ pub fn fail_run(
         .state(&run_id, SAVE_VERSION_STATE)
         .map_err(io)?
         .and_then(|v| v.as_str().map(str::to_owned));
+    if let Some(snapshot) = snapshot::existing(&process::run_dir(project_path, &run_id)) {
+        options.conf_source = Some(snapshot);
+    }
     let error = if cancelled {
         RunError::Cancelled
     } else {

@@ -159,6 +159,14 @@ fn resolve_job(
     Ok((resolved, job.clone()))
 }
 
+/// The configuration folder of a request: `--conf-source`, else `<project>/conf`.
+pub(crate) fn conf_dir(project_path: &std::path::Path, options: &RunOptions) -> PathBuf {
+    options
+        .conf_source
+        .clone()
+        .unwrap_or_else(|| project_path.join("conf"))
+}
+
 /// Resolves pipelines and filters, loads config and builds the catalog.
 pub fn prepare(
     project: &Project,
@@ -166,10 +174,7 @@ pub fn prepare(
     options: &RunOptions,
 ) -> Result<Prepared, SessionError> {
     let env = run_env(options.env.as_deref());
-    let conf = options
-        .conf_source
-        .clone()
-        .unwrap_or_else(|| project_path.join("conf"));
+    let conf = conf_dir(&project_path, options);
     if !conf.is_dir() {
         return Err(SessionError::Io(format!(
             "no configuration at {}: run from a project folder or pass --project-dir",

@@ -9,13 +9,14 @@
 use crate::error::{HookError, RunError};
 use crate::executor::{self, Observer, RunEvent};
 use crate::missing;
-use crate::options::{RunSummary, Runner, SessionError};
+use crate::options::{RunOptions, RunSummary, Runner, SessionError};
 use crate::prepare::Prepared;
 use crate::process::{self, Launcher};
 use crate::project::Project;
 use crate::resume;
 use crate::run_context::RunContext;
 use crate::settings::{heartbeat_interval, open_store};
+use crate::snapshot;
 use crate::task::Shared;
 use kedrust_plan::OpKind;
 use kedrust_store::{EventKind, Keeper, RunStore};
@@ -43,8 +44,16 @@ pub fn run(
     let prepared = &context.prepared;
     let launcher = match prepared.options.runner {
         Runner::Process { .. } => {
+            // Steps read the configuration as it was when the run started.
+            let conf = crate::prepare::conf_dir(&prepared.project_path, &prepared.options);
             let launcher = Launcher::new(&prepared.project_path, &run_id)
-                .and_then(|l| l.prepare(&context.request()).map(|()| l))
+                .and_then(|l| {
+                    let request = RunOptions {
+                        conf_source: Some(snapshot::take(&conf, &l.run_dir)?),
+                        ..context.request()
+                    };
+                    l.prepare(&request).map(|()| l)
+                })
                 .map_err(|e| SessionError::Io(format!("cannot prepare the run folder: {e}")))?;
             process::install(&launcher.run_dir, &prepared.pipeline, &prepared.catalog);
             Some(launcher)

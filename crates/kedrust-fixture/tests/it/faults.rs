@@ -394,3 +394,81 @@ fn a_process_killed_while_firing_on_pipeline_error_hands_it_to_the_next_run() {
         "the killed firing and the completed one"
     );
 }
+
+/// Parameters no loader accepts: a step that read the configuration again would fail.
+const BROKEN_PARAMETERS: &str = "count: [\n";
+
+#[test]
+fn a_run_reads_its_configuration_once_whatever_happens_to_conf_meanwhile() {
+    // The process runner: the run's later steps start after the edit.
+    let f = Fixture::new("basic");
+    let block = f.path().join("block");
+    let mut orchestrator = f.spawn(
+        &["run", "-p", "failing", "-r", "process"],
+        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
+    );
+    wait_for(&block);
+    std::fs::write(f.path().join("conf/base/parameters.yml"), BROKEN_PARAMETERS).unwrap();
+    std::fs::remove_file(&block).unwrap();
+    assert_eq!(
+        exit_within(&mut orchestrator, Duration::from_secs(30)),
+        Some(0)
+    );
+    assert!(f.nodes_run().contains(&"after_check".to_owned()));
+    let next = f.run(&["run", "-p", "failing"], &[]);
+    assert_eq!(next.code, 2, "the next run reads the edit: {}", next.stderr);
+
+    // Dagster: the ops after the first read the run's snapshot.
+    let f = Fixture::new("basic");
+    let dagster_run = [("KEDRUST_RUN_ID", "6f1c2d3e-0000-4000-8000-00000000d003")];
+    let op = |op: &str| {
+        f.run(
+            &["__dagster_op", "--job", "chain_job", "--op", op],
+            &dagster_run,
+        )
+    };
+    assert_eq!(op("before_pipeline_run_hook_chain_job").code, 0);
+    std::fs::write(f.path().join("conf/base/parameters.yml"), BROKEN_PARAMETERS).unwrap();
+    for name in [
+        "make_numbers",
+        "double",
+        "total",
+        "summarise",
+        "after_pipeline_run_hook_chain_job",
+    ] {
+        let out = op(name);
+        assert_eq!(out.code, 0, "{name}: {}", out.stderr);
+    }
+    assert_eq!(status(&f, dagster_run[0].1), "SUCCESS");
+}
+
+#[test]
+fn a_binary_rebuilt_during_a_run_does_not_change_its_later_steps() {
+    let f = Fixture::new("basic");
+    let bin = tempfile::tempdir().unwrap();
+    let binary = bin.path().join("kedrust-fixture");
+    std::fs::copy(env!("CARGO_BIN_EXE_kedrust-fixture"), &binary).unwrap();
+    let block = f.path().join("block");
+    let mut orchestrator = f
+        .command_of(
+            &binary,
+            &["run", "-p", "failing", "-r", "process"],
+            &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
+        )
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&block);
+    // A rebuild writes a new file and moves it into place, as the linker does.
+    let rebuilt = bin.path().join("kedrust-fixture.new");
+    std::fs::write(&rebuilt, "#!/bin/sh\nexit 3\n").unwrap();
+    let executable = std::os::unix::fs::PermissionsExt::from_mode(0o755);
+    std::fs::set_permissions(&rebuilt, executable).unwrap();
+    std::fs::rename(&rebuilt, &binary).unwrap();
+    std::fs::remove_file(&block).unwrap();
+    assert_eq!(
+        exit_within(&mut orchestrator, Duration::from_secs(30)),
+        Some(0)
+    );
+    assert!(f.nodes_run().contains(&"after_check".to_owned()));
+}

@@ -55,7 +55,12 @@ impl Fixture {
     /// The fixture binary on this project with `args` and extra environment variables, tracing
     /// hooks and recording; `KEDRUST_ENV` of the test's own environment never leaks in.
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kedrust-fixture"));
+        self.command_of(Path::new(env!("CARGO_BIN_EXE_kedrust-fixture")), args, env)
+    }
+
+    /// [`Self::command`] with another copy of the binary.
+    fn command_of(&self, binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(binary);
         command
             .arg("--project-dir")
             .arg(self.path())
