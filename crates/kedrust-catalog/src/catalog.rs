@@ -384,6 +384,18 @@ impl Catalog {
         }
     }
 
+    /// Removes what a save of `name` to this run's version wrote (see
+    /// [`Dataset::discard_save`]); nothing for a name that resolves to no dataset.
+    pub fn discard_save(&self, name: &str) -> Result<(), CatalogError> {
+        match self.dataset(name, false) {
+            Ok(live) => live
+                .dataset
+                .discard_save()
+                .map_err(|e| self.failure(Operation::Save, name, &live, e)),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// Whether `name` lives only in this process (memory or nothing, declared or not).
     pub fn is_ephemeral(&self, name: &str) -> bool {
         if let Some(live) = self.read_live().get(name) {

@@ -19,6 +19,12 @@ pub trait Dataset: Send + Sync + fmt::Debug {
     fn exists(&self) -> Result<bool, DatasetError>;
     /// Drops cached state (a memory dataset's value, a cached version listing).
     fn release(&self) {}
+    /// Removes what a save to this run's version wrote, so that a node tried again can save
+    /// that version again (a version is otherwise written once). Datasets that overwrite on
+    /// every save have nothing to remove.
+    fn discard_save(&self) -> Result<(), DatasetError> {
+        Ok(())
+    }
     /// Whether the data lives only in this process (memory, nothing).
     fn is_ephemeral(&self) -> bool {
         false

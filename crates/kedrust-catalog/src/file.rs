@@ -82,6 +82,20 @@ impl FileTarget {
         Ok(path)
     }
 
+    /// Removes this run's version (`<filepath>/<save version>/`), if a save wrote it.
+    pub fn discard_save(&self) -> Result<(), DatasetError> {
+        let Some(v) = &self.versioning else {
+            return Ok(());
+        };
+        let version = self.filepath.join(&v.save);
+        match std::fs::remove_dir_all(&version) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(DatasetError::io("remove", &version, e))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether there is a file to load.
     pub fn exists(&self) -> Result<bool, DatasetError> {
         match self.load_path() {

@@ -123,7 +123,13 @@ pub(crate) fn op(
         tags: [("dagster/run_id".to_owned(), run_id.clone())].into(),
         ..RunOptions::default()
     };
-    match run_op(project, root, &options, op) {
+    // Dagster's retry of this op (0 for the first try).
+    let attempt = pipes
+        .context()
+        .and_then(|c| c.get("retry_number"))
+        .and_then(|n| n.as_u64())
+        .map_or(0, |n| n as u32);
+    match run_op(project, root, &options, op, attempt) {
         Ok(()) => {
             report_materializations(project, root, pipes, &run_id, op);
             let _ = pipes.log("info", &format!("kedrust op {op} succeeded"));

@@ -5,7 +5,8 @@
 //! `before_node_run`: the first with that value, the second with 0 (Kedro's rule makes the
 //! first registered win). With `KEDRUST_FIXTURE_VERSIONS` set, the first writes each node's
 //! save version there. With `KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK=<file>`, the second blocks in
-//! `on_pipeline_error` (it writes the file, then waits up to 30 s for it to disappear).
+//! `on_pipeline_error` (it writes the file, then waits up to 30 s for it to disappear). With
+//! `KEDRUST_FIXTURE_FAIL_SAVED_ONCE=<file>`, the first fails once after `checked` was saved.
 
 use kedrust_pipeline::{BoxError, Node, Value};
 use kedrust_runner::{
@@ -148,6 +149,19 @@ impl Hook for Recorder {
         self.note("before_dataset_saved", Some(node.node_name()), Some(name))
     }
     fn after_dataset_saved(&self, name: &str, _: &Value, node: &Node) -> HookResult {
+        // Fails once after `checked` was saved (the marker file remembers it across processes).
+        if let (Some(marker), "first", "checked") = (
+            std::env::var_os("KEDRUST_FIXTURE_FAIL_SAVED_ONCE"),
+            self.label,
+            name,
+        ) && std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+            .is_ok()
+        {
+            return Err("failed once after checked was saved".into());
+        }
         self.note("after_dataset_saved", Some(node.node_name()), Some(name))
     }
 }

@@ -27,6 +27,10 @@ pub struct FrameDataset {
 }
 
 impl Dataset for FrameDataset {
+    fn discard_save(&self) -> Result<(), DatasetError> {
+        self.target.discard_save()
+    }
+
     fn load(&self) -> Result<Value, DatasetError> {
         let path = self.target.load_path()?;
         if !path.exists() {

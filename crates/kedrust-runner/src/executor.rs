@@ -7,7 +7,7 @@
 use crate::error::RunError;
 use crate::options::Runner;
 use crate::process::Launcher;
-use crate::task::{Shared, run_node};
+use crate::task::{Shared, discard_outputs, run_node};
 use kedrust_pipeline::{Node, Pipeline};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
@@ -109,6 +109,7 @@ pub(crate) fn execute(
                             error: &error.to_string(),
                         });
                         std::thread::sleep(Duration::from_secs_f64(policy.delay_before(attempt)));
+                        discard_outputs(shared.catalog, node);
                     }
                     _ => return Err(error),
                 },

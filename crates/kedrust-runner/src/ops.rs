@@ -11,7 +11,7 @@ use crate::project::Project;
 use crate::run_context::RunContext;
 use crate::settings::open_store;
 use crate::snapshot;
-use crate::task::{Shared, run_node};
+use crate::task::{Shared, discard_outputs, run_node};
 use kedrust_catalog::new_version;
 use kedrust_plan::OpKind;
 use kedrust_store::{EventKind, Keeper, RunStatus, RunStore};
@@ -57,12 +57,14 @@ fn fix_save_version(store: &RunStore, run_id: &str) -> Result<String, SessionErr
         .ok_or_else(|| SessionError::Io(format!("run {run_id} has no readable save version")))
 }
 
-/// Runs op `op` of the run `options.run_id` (which must be set).
+/// Runs op `op` of the run `options.run_id` (which must be set); `attempt` counts the
+/// orchestrator's retries of the op (0 for the first try).
 pub fn run_op(
     project: &Project,
     project_path: &Path,
     options: &RunOptions,
     op: &str,
+    attempt: u32,
 ) -> Result<(), SessionError> {
     let (run_id, store) = run_and_store(project, project_path, options)?;
     let mut options = options.clone();
@@ -119,6 +121,9 @@ pub fn run_op(
                     .pipeline
                     .node(node)
                     .expect("the plan's node is in the pipeline");
+                if attempt > 0 {
+                    discard_outputs(&prepared.catalog, node);
+                }
                 run_node(&shared, node)
             }
             Err(e) => Err(RunError::Crashed {

@@ -185,6 +185,16 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
     Ok(())
 }
 
+/// Before a node is tried again: removes what its earlier attempt saved to this run's
+/// versions, which a version's write-once rule would otherwise refuse to save again.
+pub(crate) fn discard_outputs(catalog: &Catalog, node: &Node) {
+    for output in node.outputs() {
+        if let Err(e) = catalog.discard_save(output) {
+            tracing::warn!("node '{}' is tried again, but {e}", node.node_name());
+        }
+    }
+}
+
 /// Counts one load of `name` and releases a memory dataset at its last load (not the run's
 /// free inputs, which the caller gave).
 fn release_after_load(shared: &Shared<'_>, name: &str) {

@@ -25,6 +25,10 @@ pub struct DocumentDataset {
 }
 
 impl Dataset for DocumentDataset {
+    fn discard_save(&self) -> Result<(), DatasetError> {
+        self.target.discard_save()
+    }
+
     fn load(&self) -> Result<Value, DatasetError> {
         let (path, bytes) = self.target.read()?;
         let doc: Json = match self.syntax {

@@ -34,6 +34,10 @@ impl SerdeDataset {
 }
 
 impl Dataset for SerdeDataset {
+    fn discard_save(&self) -> Result<(), DatasetError> {
+        self.target.discard_save()
+    }
+
     fn load(&self) -> Result<Value, DatasetError> {
         let codec = self.known_codec().ok_or_else(|| {
             DatasetError::Other(

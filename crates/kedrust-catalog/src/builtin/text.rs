@@ -16,6 +16,10 @@ pub struct TextDataset {
 }
 
 impl Dataset for TextDataset {
+    fn discard_save(&self) -> Result<(), DatasetError> {
+        self.target.discard_save()
+    }
+
     fn load(&self) -> Result<Value, DatasetError> {
         let (path, bytes) = self.target.read()?;
         String::from_utf8(bytes)
@@ -44,6 +48,10 @@ pub struct BytesDataset {
 }
 
 impl Dataset for BytesDataset {
+    fn discard_save(&self) -> Result<(), DatasetError> {
+        self.target.discard_save()
+    }
+
     fn load(&self) -> Result<Value, DatasetError> {
         Ok(Value::new(self.target.read()?.1))
     }

@@ -472,3 +472,44 @@ fn a_binary_rebuilt_during_a_run_does_not_change_its_later_steps() {
     );
     assert!(f.nodes_run().contains(&"after_check".to_owned()));
 }
+
+#[test]
+fn a_retried_node_saves_again_the_version_its_failed_attempt_wrote() {
+    let versions = |f: &Fixture| -> Vec<String> {
+        std::fs::read_dir(f.path().join("data/checked.json"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    for job in ["retrying_in_memory_job", "retrying_in_memory_parallel_job"] {
+        let f = Fixture::new("basic");
+        let marker = f.path().join("failed-once");
+        let out = f.run(
+            &["run", "--env", "faults", "--job", job],
+            &[("KEDRUST_FIXTURE_FAIL_SAVED_ONCE", marker.to_str().unwrap())],
+        );
+        assert_eq!(out.code, 0, "{job}: {}", out.stderr);
+        assert!(
+            marker.exists(),
+            "{job}: the first attempt failed after its save"
+        );
+        assert_eq!(versions(&f).len(), 1, "{job}: one version, saved twice");
+    }
+    // On Dagster, the retry is a new process that Dagster starts with its RetryPolicy.
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let marker = f.path().join("failed-once");
+    let (code, text) = crate::dagster::execute_job(
+        &f,
+        "retrying_in_memory_parallel_job",
+        None,
+        &[
+            ("KEDRUST_ENV", "faults"),
+            ("KEDRUST_FIXTURE_FAIL_SAVED_ONCE", marker.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(code, 0, "{text}");
+    assert!(marker.exists(), "the first attempt failed after its save");
+    assert!(text.contains("STEP_UP_FOR_RETRY"), "{text}");
+    assert_eq!(versions(&f).len(), 1);
+}
