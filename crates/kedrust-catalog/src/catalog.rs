@@ -384,6 +384,12 @@ impl Catalog {
         }
     }
 
+    /// Where `name` keeps its data (its file or folder), for datasets that live in one.
+    pub fn path(&self, name: &str) -> Option<std::path::PathBuf> {
+        let live = self.read_live().get(name).cloned()?;
+        live.dataset.path().map(ToOwned::to_owned)
+    }
+
     /// Removes what a save of `name` to this run's version wrote (see
     /// [`Dataset::discard_save`]); nothing for a name that resolves to no dataset.
     pub fn discard_save(&self, name: &str) -> Result<(), CatalogError> {

@@ -1,52 +1,52 @@
-//! One function per command; each returns its exit code.
+//! One function per command; each returns what to print or why it did not succeed.
 
 use crate::args::{
     CatalogArgs, CatalogCommand, Cli, Command, JobsCommand, PipelineCommand, RunArgs, split_list,
 };
+use crate::error::CliError;
 use crate::lists;
 use crate::output::Progress;
 use kedrust_catalog::parse_load_versions;
 use kedrust_config::parse_runtime_params;
 use kedrust_pipeline::Filter;
-use kedrust_runner::{Project, RunOptions, Runner, SessionError};
+use kedrust_runner::{Project, RunOptions, Runner};
 use std::path::Path;
-use std::process::ExitCode;
-
-/// The run started and failed.
-const RUN_FAILED: u8 = 1;
-/// Bad usage or bad configuration: nothing ran.
-const BAD_INPUT: u8 = 2;
 
 pub(crate) fn dispatch(
     project: &Project,
     cli: Cli,
     pipes: Option<std::sync::Arc<kedrust_dagster::Pipes>>,
-) -> ExitCode {
+) -> Result<String, CliError> {
     let root = project.locate(cli.project_dir.as_deref());
     // MLflow tracking is on wherever an environment has an mlflow.yml.
     let project = &kedrust_mlflow::enable_if_configured(project.clone(), &root);
-    let result = match cli.command {
-        Command::Run(args) => return run(project, &root, &args),
-        Command::Pipeline(PipelineCommand::List) => lists::pipelines(project),
-        Command::Pipeline(PipelineCommand::Describe { name }) => lists::describe(project, &name),
-        Command::Catalog(c) => catalog(project, &root, c),
+    let bad = CliError::BadInput;
+    match cli.command {
+        Command::Run(args) => run(project, &root, &args),
+        Command::Pipeline(PipelineCommand::List) => lists::pipelines(project).map_err(bad),
+        Command::Pipeline(PipelineCommand::Describe { name }) => {
+            lists::describe(project, &name).map_err(bad)
+        }
+        Command::Catalog(c) => catalog(project, &root, c).map_err(bad),
         Command::Info => Ok(lists::info(project, &root)),
-        Command::Jobs(JobsCommand::List { env }) => crate::jobs::list(project, &root, env),
-        Command::Runs(c) => crate::runs::show(project, &root, c),
+        Command::Jobs(JobsCommand::List { env }) => {
+            crate::jobs::list(project, &root, env).map_err(bad)
+        }
+        Command::Runs(c) => crate::runs::show(project, &root, c).map_err(bad),
         Command::Dagster(crate::args::DagsterCommand::Init { force }) => {
-            crate::dagster::init(&root, force)
+            crate::dagster::init(&root, force).map_err(bad)
         }
         Command::Dagster(crate::args::DagsterCommand::Validate { env }) => {
-            return crate::dagster::validate(&root, env);
+            crate::dagster::validate(&root, env)
         }
         Command::Dagster(crate::args::DagsterCommand::Dev { env, host, port }) => {
-            return crate::dagster::dev(&root, env, &host, port);
+            crate::dagster::dev(&root, env, &host, port)
         }
-        Command::DagsterPlans { env } => crate::dagster::plans(project, &root, env),
+        Command::DagsterPlans { env } => crate::dagster::plans(project, &root, env).map_err(bad),
         Command::DagsterOp { env, job, op } => {
             let pipes =
                 pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
-            return crate::dagster::op(project, &root, env, &job, &op, &pipes);
+            crate::dagster::op(project, &root, env, &job, &op, &pipes)
         }
         Command::DagsterFailure {
             env,
@@ -54,37 +54,23 @@ pub(crate) fn dispatch(
             run_id,
             message,
             canceled,
-        } => crate::dagster::failure(project, &root, env, &job, &run_id, &message, canceled),
-        Command::DagsterOpenRuns { env } => crate::dagster::open_runs(project, &root, env),
-        Command::Schedules(c) => return crate::schedules::command(project, &root, c),
-        Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job),
-        Command::Project(args) => return project_command(project, &root, &args),
+        } => crate::dagster::failure(project, &root, env, &job, &run_id, &message, canceled)
+            .map_err(bad),
+        Command::DagsterOpenRuns { env } => {
+            crate::dagster::open_runs(project, &root, env).map_err(bad)
+        }
+        Command::Schedules(c) => crate::schedules::command(project, &root, c).map_err(bad),
+        Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job).map_err(bad),
+        Command::Project(args) => project_command(project, &root, &args),
         Command::Node { run_dir, node } => {
             // A Ctrl-C in the terminal reaches the whole process group: the orchestrator
             // decides whether a step stops, so the step itself does not die of it.
             if let Err(e) = ctrlc::set_handler(|| {}) {
                 tracing::warn!("cannot leave Ctrl-C to the orchestrator: {e}");
             }
-            // The parent reports the child's error; the child stays quiet.
-            return match kedrust_runner::run_child(project, root, &run_dir, &node) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(_) => ExitCode::from(RUN_FAILED),
-            };
-        }
-    };
-    print_or_fail(result)
-}
-
-/// Prints a command's text (exit 0) or its error (exit 2).
-pub(crate) fn print_or_fail(result: Result<String, String>) -> ExitCode {
-    match result {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(BAD_INPUT)
+            kedrust_runner::run_child(project, root, &run_dir, &node)
+                .map(|()| String::new())
+                .map_err(|_| CliError::StepFailed)
         }
     }
 }
@@ -107,27 +93,22 @@ fn catalog(project: &Project, root: &Path, command: CatalogCommand) -> Result<St
     }
 }
 
-fn project_command(project: &Project, root: &Path, args: &[String]) -> ExitCode {
+fn project_command(project: &Project, root: &Path, args: &[String]) -> Result<String, CliError> {
     let Some((name, rest)) = args.split_first() else {
-        return ExitCode::from(BAD_INPUT);
+        return Err(CliError::BadInput("no command given".into()));
     };
     let Some(command) = project.commands().iter().find(|c| c.name == *name) else {
         let mut known = vec!["run", "pipeline", "catalog", "info"];
         known.extend(project.commands().iter().map(|c| c.name.as_str()));
         let hint = kedrust_pipeline::suggest::hint(name, known.iter().copied());
-        eprintln!(
-            "error: unknown command '{name}'{hint} (commands: {})",
+        return Err(CliError::BadInput(format!(
+            "unknown command '{name}'{hint} (commands: {})",
             known.join(", ")
-        );
-        return ExitCode::from(BAD_INPUT);
+        )));
     };
-    match (command.run)(root, rest) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {name}: {e}");
-            ExitCode::from(RUN_FAILED)
-        }
-    }
+    (command.run)(root, rest)
+        .map(|()| String::new())
+        .map_err(|e| CliError::Failed(format!("{name}: {e}")))
 }
 
 fn options(args: &RunArgs) -> Result<RunOptions, String> {
@@ -188,30 +169,16 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
     })
 }
 
-fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
+fn run(project: &Project, root: &Path, args: &RunArgs) -> Result<String, CliError> {
     let options = match &args.resume {
-        Some(run_id) => match kedrust_runner::resume_options(project, root, run_id) {
-            Ok(o) => o,
-            Err(e) => return report(&e),
-        },
-        None => match options(args) {
-            Ok(o) => o,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return ExitCode::from(BAD_INPUT);
-            }
-        },
+        Some(run_id) => kedrust_runner::resume_options(project, root, run_id)?,
+        None => options(args).map_err(CliError::BadInput)?,
     };
     // Settings that mean nothing are refused before the run is announced.
-    if let Err(e) = kedrust_runner::heartbeat_interval() {
-        return report(&e);
-    }
+    kedrust_runner::heartbeat_interval()?;
     stop_on_ctrl_c();
     let started = std::time::Instant::now();
-    let prepared = match kedrust_runner::prepare(project, root.to_owned(), &options) {
-        Ok(p) => p,
-        Err(e) => return report(&e),
-    };
+    let prepared = kedrust_runner::prepare(project, root.to_owned(), &options)?;
     tracing::info!(
         "kedrust project {}: running {} nodes (run {})",
         project.name(),
@@ -222,18 +189,14 @@ fn run(project: &Project, root: &Path, args: &RunArgs) -> ExitCode {
     let observe = |event: &kedrust_runner::RunEvent<'_>| progress.observe(event);
     let outcome = kedrust_runner::run(project, prepared, &observe);
     progress.finish();
-    match outcome {
-        Ok(summary) => {
-            tracing::info!(
-                "pipeline execution completed successfully in {:.1} s ({} nodes, run {})",
-                started.elapsed().as_secs_f64(),
-                summary.nodes_run.len(),
-                summary.run_id
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => report(&e),
-    }
+    let summary = outcome?;
+    tracing::info!(
+        "pipeline execution completed successfully in {:.1} s ({} nodes, run {})",
+        started.elapsed().as_secs_f64(),
+        summary.nodes_run.len(),
+        summary.run_id
+    );
+    Ok(String::new())
 }
 
 /// Ctrl-C or SIGTERM: no node starts after it, running steps are stopped, the run ends
@@ -243,7 +206,7 @@ pub(crate) fn stop_on_ctrl_c() {
     let handler = || {
         if kedrust_runner::is_cancelled() {
             eprintln!("stopped at once");
-            std::process::exit(EXIT_AT_ONCE);
+            std::process::exit(crate::error::INTERRUPTED);
         }
         kedrust_runner::cancel();
         eprintln!(
@@ -253,22 +216,4 @@ pub(crate) fn stop_on_ctrl_c() {
     if let Err(e) = ctrlc::set_handler(handler) {
         tracing::warn!("Ctrl-C will stop this process without ending its run: {e}");
     }
-}
-
-/// The exit code of a second Ctrl-C, as a shell reports a process ended by SIGINT.
-const EXIT_AT_ONCE: i32 = 130;
-
-fn report(error: &SessionError) -> ExitCode {
-    eprintln!("error: {error}");
-    if let SessionError::Run {
-        resume: Some(hint), ..
-    } = error
-    {
-        eprintln!("{hint}");
-    }
-    ExitCode::from(if error.is_run_failure() {
-        RUN_FAILED
-    } else {
-        BAD_INPUT
-    })
 }

@@ -1,12 +1,12 @@
 //! The Dagster commands: `dagster init|validate` for users, and the hidden ones the
 //! generated code location calls (`__dagster_plans`, `__dagster_op`, `__dagster_failure`).
 
+use crate::error::CliError;
 use kedrust_config::run_env;
 use kedrust_dagster::{Pipes, definitions_py};
 use kedrust_runner::{Project, RunOptions, fail_run, run_op};
 use serde_json::json;
 use std::path::Path;
-use std::process::ExitCode;
 
 /// `__dagster_plans`: every job plan of the environment, and the schedules, as JSON.
 pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Result<String, String> {
@@ -33,12 +33,11 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
                 .and_then(|c| c.get("metadata").cloned())
                 .unwrap_or_default();
             assets.entry(dataset.clone()).or_insert_with(|| {
-                json!({
-                    "key": dataset.split('.').collect::<Vec<_>>(),
-                    "group": metadata.get("group_name").or_else(|| metadata.get("group")),
-                    "description": metadata.get("description"),
-                    "type": built.catalog.type_name(dataset),
-                })
+                kedrust_dagster::asset_spec(
+                    dataset,
+                    &metadata,
+                    built.catalog.type_name(dataset).as_deref(),
+                )
             });
         }
         let mut plan = serde_json::to_value(job_plan).map_err(|e| e.to_string())?;
@@ -70,7 +69,7 @@ fn shared_state_for_distributed_jobs(dagster: &kedrust_plan::DagsterConfig) -> R
     let distributed: Vec<String> = dagster
         .jobs
         .iter()
-        .filter(|j| !matches!(j.executor.kind.as_str(), "in_process" | "multiprocess"))
+        .filter(|j| !j.executor.runs_embedded())
         .map(|j| format!("'{}' ({})", j.name, j.executor.kind))
         .collect();
     if distributed.is_empty() {
@@ -93,14 +92,15 @@ pub(crate) fn op(
     job: &str,
     op: &str,
     pipes: &Pipes,
-) -> ExitCode {
+) -> Result<String, CliError> {
     let Some(run_id) = pipes
         .run_id()
         .map(str::to_owned)
         .or_else(|| std::env::var("KEDRUST_RUN_ID").ok())
     else {
-        eprintln!("error: no run id: start this op from Dagster (Pipes) or set KEDRUST_RUN_ID");
-        return ExitCode::from(2);
+        return Err(CliError::BadInput(
+            "no run id: start this op from Dagster (Pipes) or set KEDRUST_RUN_ID".into(),
+        ));
     };
     // The job's parameters, as the launchpad's run config gave them (the same for every op).
     let runtime_params = pipes
@@ -129,77 +129,51 @@ pub(crate) fn op(
         .and_then(|c| c.get("retry_number"))
         .and_then(|n| n.as_u64())
         .map_or(0, |n| n as u32);
+    // What cannot reach Dagster through Pipes still reaches stderr, which Dagster shows.
+    let said = |sent: Result<(), kedrust_dagster::PipesError>| {
+        if let Err(e) = sent {
+            eprintln!("warning: {e}");
+        }
+    };
     match run_op(project, root, &options, op, attempt) {
         Ok(()) => {
             report_materializations(project, root, pipes, &run_id, op);
-            let _ = pipes.log("info", &format!("kedrust op {op} succeeded"));
-            let _ = pipes.closed(None);
-            ExitCode::SUCCESS
+            said(pipes.log("info", &format!("kedrust op {op} succeeded")));
+            said(pipes.closed(None));
+            Ok(String::new())
         }
         Err(e) => {
             let message = e.to_string();
-            let _ = pipes.log("error", &message);
-            let _ = pipes.closed(Some(("KedrustError", &message)));
-            eprintln!("error: {message}");
-            ExitCode::from(if e.is_run_failure() { 1 } else { 2 })
+            said(pipes.log("error", &message));
+            said(pipes.closed(Some(("KedrustError", &message))));
+            Err(e.into())
         }
     }
 }
 
-/// The op's saves of persisted datasets, as Dagster asset materialisations (asset key: the
-/// dataset name, its dots as key parts).
+/// The op's saves of persisted datasets, as Dagster asset materialisations.
 fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id: &str, op: &str) {
-    let Ok(store) = kedrust_runner::open_store(project, root) else {
-        return;
-    };
-    let Ok(events) = store.events_in_op(run_id, op) else {
-        return;
+    let saves = kedrust_runner::open_store(project, root)
+        .map_err(|e| e.to_string())
+        .and_then(|store| store.events_in_op(run_id, op).map_err(|e| e.to_string()));
+    let events = match saves {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::warn!("the op's saves are not reported to Dagster: {e}");
+            return;
+        }
     };
     let pid = u64::from(std::process::id());
     for e in events.iter().filter(|e| {
         e.kind == kedrust_store::EventKind::AssetMaterialization
             && e.metadata["pid"].as_u64() == Some(pid)
     }) {
-        let dataset = e.metadata["dataset"].as_str().unwrap_or_default();
-        let key = dataset.split('.').collect::<Vec<_>>().join("/");
-        let mut metadata = serde_json::Map::new();
-        metadata.insert(
-            "dataset_type".into(),
-            json!({"raw_value": e.metadata["type"], "type": "text"}),
-        );
-        if let Some(path) = e.metadata["path"].as_str() {
-            metadata.insert("path".into(), json!({"raw_value": path, "type": "path"}));
+        let m = kedrust_dagster::materialization(&e.metadata, run_id);
+        if let Err(error) =
+            pipes.report_asset_materialization(&m.key, m.metadata, m.version.as_deref())
+        {
+            tracing::warn!("{error}");
         }
-        metadata.insert(
-            "kedrust_run_id".into(),
-            json!({"raw_value": run_id, "type": "text"}),
-        );
-        // Tables: Dagster's own row count and column schema entries.
-        if let Some(rows) = e.metadata["value"]["row_count"].as_u64() {
-            metadata.insert(
-                "dagster/row_count".into(),
-                json!({"raw_value": rows, "type": "int"}),
-            );
-        }
-        if let Some(columns) = e.metadata["value"]["columns"].as_array() {
-            let columns: Vec<serde_json::Value> = columns
-                .iter()
-                .map(|c| {
-                    json!({
-                        "name": c["name"], "type": c["type"], "description": null,
-                        "constraints": {"nullable": true, "unique": false, "other": []}, "tags": {}
-                    })
-                })
-                .collect();
-            let schema = json!({"columns": columns, "constraints": {"other": []}});
-            metadata.insert(
-                "dagster/column_schema".into(),
-                json!({"raw_value": schema, "type": "table_schema"}),
-            );
-        }
-        let version = e.metadata["version"].as_str();
-        let _ =
-            pipes.report_asset_materialization(&key, serde_json::Value::Object(metadata), version);
     }
 }
 
@@ -348,86 +322,91 @@ fn needs_definitions(root: &Path) -> Result<(), String> {
 }
 
 /// `dagster validate`.
-pub(crate) fn validate(root: &Path, env: Option<String>) -> ExitCode {
-    let run = || -> Result<bool, String> {
-        needs_definitions(root)?;
-        let dagster = dagster_executable(root)?;
-        let status = std::process::Command::new(dagster)
-            .args(["definitions", "validate", "-f", "definitions.py"])
-            .current_dir(root)
-            .env("KEDRUST_ENV", run_env(env.as_deref()))
-            .status()
-            .map_err(|e| e.to_string())?;
-        Ok(status.success())
-    };
-    match run() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
+pub(crate) fn validate(root: &Path, env: Option<String>) -> Result<String, CliError> {
+    needs_definitions(root).map_err(CliError::BadInput)?;
+    let dagster = dagster_executable(root).map_err(CliError::BadInput)?;
+    let status = std::process::Command::new(dagster)
+        .args(["definitions", "validate", "-f", "definitions.py"])
+        .current_dir(root)
+        .env("KEDRUST_ENV", run_env(env.as_deref()))
+        .status()
+        .map_err(|e| CliError::BadInput(format!("cannot start dagster: {e}")))?;
+    if status.success() {
+        Ok(String::new())
+    } else {
+        Err(CliError::Failed(
+            "Dagster could not load the code location (its output above says why)".into(),
+        ))
     }
 }
 
 /// `dagster dev`: the UI in its own process group, stopped as a whole on Ctrl-C or SIGTERM
 /// (Dagster only stops cleanly on SIGINT, which a background shell ignores).
-pub(crate) fn dev(root: &Path, env: Option<String>, host: &str, port: u16) -> ExitCode {
-    let start = || -> Result<std::process::Child, String> {
-        needs_definitions(root)?;
-        let dagster = dagster_executable(root)?;
-        let mut command = std::process::Command::new(dagster);
-        command
-            .args([
-                "dev",
-                "-f",
-                "definitions.py",
-                "-h",
-                host,
-                "-p",
-                &port.to_string(),
-            ])
-            .current_dir(root)
-            .env("KEDRUST_ENV", run_env(env.as_deref()));
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        command.spawn().map_err(|e| e.to_string())
-    };
-    let mut child = match start() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+pub(crate) fn dev(
+    root: &Path,
+    env: Option<String>,
+    host: &str,
+    port: u16,
+) -> Result<String, CliError> {
+    needs_definitions(root).map_err(CliError::BadInput)?;
+    let dagster = dagster_executable(root).map_err(CliError::BadInput)?;
+    let mut command = std::process::Command::new(dagster);
+    command
+        .args([
+            "dev",
+            "-f",
+            "definitions.py",
+            "-h",
+            host,
+            "-p",
+            &port.to_string(),
+        ])
+        .current_dir(root)
+        .env("KEDRUST_ENV", run_env(env.as_deref()));
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| CliError::BadInput(format!("cannot start dagster dev: {e}")))?;
+    if let Err(e) = ctrlc::set_handler(kedrust_runner::cancel) {
+        tracing::warn!("Ctrl-C will not stop the Dagster UI cleanly: {e}");
+    }
+    eprintln!("Dagster UI: http://{host}:{port} (Ctrl-C stops it)");
+    let group = format!("-{}", child.id());
+    let signal = |name: &str| {
+        if let Err(e) = std::process::Command::new("kill")
+            .args([name, "--", &group])
+            .status()
+        {
+            tracing::warn!("cannot send {name} to the Dagster UI: {e}");
         }
     };
-    let _ = ctrlc::set_handler(kedrust_runner::cancel);
-    eprintln!("Dagster UI: http://{host}:{port} (Ctrl-C stops it)");
+    let failed = |e: std::io::Error| CliError::Failed(format!("cannot wait for dagster dev: {e}"));
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Some(status) = child.try_wait().map_err(failed)? {
             return if status.success() {
-                ExitCode::SUCCESS
+                Ok(String::new())
             } else {
-                ExitCode::from(1)
+                Err(CliError::Failed(format!(
+                    "dagster dev exited with {status}"
+                )))
             };
         }
         if kedrust_runner::is_cancelled() {
             // SIGINT to the whole group: webserver, daemon and code server stop together.
-            let group = format!("-{}", child.id());
-            let _ = std::process::Command::new("kill")
-                .args(["-INT", "--", &group])
-                .status();
+            signal("-INT");
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
             while std::time::Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    return ExitCode::SUCCESS;
+                if child.try_wait().map_err(failed)?.is_some() {
+                    return Ok(String::new());
                 }
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
-            let _ = std::process::Command::new("kill")
-                .args(["-KILL", "--", &group])
-                .status();
-            let _ = child.wait();
-            return ExitCode::from(1);
+            signal("-KILL");
+            child.wait().map_err(failed)?;
+            return Err(CliError::Failed(
+                "dagster dev did not stop within 30 s of SIGINT and was killed".into(),
+            ));
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

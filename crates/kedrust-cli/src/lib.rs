@@ -2,14 +2,15 @@
 //!
 //! Owns: argument parsing (`run` with every `kedro run` option that applies, `pipeline`,
 //! `catalog`, `info`, Kedro 1.x's `registry` names), output (a progress bar on a terminal,
-//! plain or JSON logs otherwise) and exit codes: 0 success, 1 the run failed, 2 bad usage or
-//! bad configuration.
+//! plain or JSON logs otherwise) and exit codes (`error.rs`, the only place that maps errors
+//! to them): 0 success, 1 the run failed, 2 bad usage or bad configuration.
 //!
 //! Must never: hold domain logic; every command calls the library crates.
 
 mod args;
 mod commands;
 mod dagster;
+mod error;
 mod jobs;
 mod lists;
 mod output;
@@ -17,6 +18,7 @@ mod runs;
 mod schedules;
 
 use clap::Parser;
+use error::CliError;
 use kedrust_runner::Project;
 use std::process::ExitCode;
 
@@ -32,29 +34,28 @@ pub fn main_with(
 ) -> ExitCode {
     let cli = match args::Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
+        Err(e) => return error::usage(&e),
     };
     // A Dagster op speaks Pipes from its first log line on.
     let pipes = match &cli.command {
         args::Command::DagsterOp { .. } => match kedrust_dagster::Pipes::from_env() {
             Ok(p) => {
-                let _ = p.opened(); // the first message, before any log line
+                if let Err(e) = p.opened() {
+                    // The first message, before any log line; without it Dagster reports the op.
+                    eprintln!("warning: {e}");
+                }
                 Some(std::sync::Arc::new(p))
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
+            Err(e) => return CliError::BadInput(e.to_string()).report(),
         },
         _ => None,
     };
     output::init_logging(cli.log_format, cli.verbose, pipes.clone());
-    commands::dispatch(&project, cli, pipes)
+    match commands::dispatch(&project, cli, pipes) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => e.report(),
+    }
 }

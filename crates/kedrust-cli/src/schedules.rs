@@ -9,7 +9,6 @@ use kedrust_config::run_env;
 use kedrust_plan::{DagsterConfig, Job, next_tick};
 use kedrust_runner::{Project, RunOptions, prepare, run};
 use std::path::Path;
-use std::process::ExitCode;
 
 fn time(text: &str) -> Result<DateTime<Utc>, String> {
     text.parse::<DateTime<Utc>>()
@@ -20,8 +19,12 @@ fn scheduled(d: &DagsterConfig) -> Vec<&Job> {
     d.jobs.iter().filter(|j| j.schedule.is_some()).collect()
 }
 
-pub(crate) fn command(project: &Project, root: &Path, command: SchedulesCommand) -> ExitCode {
-    let result = match command {
+pub(crate) fn command(
+    project: &Project,
+    root: &Path,
+    command: SchedulesCommand,
+) -> Result<String, String> {
+    match command {
         SchedulesCommand::List { env, at } => list(project, root, env, at),
         SchedulesCommand::Serve {
             env,
@@ -29,8 +32,7 @@ pub(crate) fn command(project: &Project, root: &Path, command: SchedulesCommand)
             until,
             catch_up,
         } => serve(project, root, env, from, until, catch_up),
-    };
-    crate::commands::print_or_fail(result)
+    }
 }
 
 fn list(

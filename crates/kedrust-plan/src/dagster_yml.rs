@@ -14,108 +14,158 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 
-/// The executor types, with the option keys each accepts: for Dagster's
-/// library executors, exactly the fields of their config at the pinned versions (a test holds
-/// them to the installed libraries).
-const EXECUTOR_TYPES: [(&str, &[&str]); 8] = [
-    ("in_process", &["retries"]),
-    ("multiprocess", &["retries", "max_concurrent"]),
-    (
-        "k8s_job_executor",
-        &[
-            "retries",
-            "job_image",
-            "image_pull_policy",
-            "image_pull_secrets",
-            "service_account_name",
-            "env_config_maps",
-            "env_secrets",
-            "env_vars",
-            "volume_mounts",
-            "volumes",
-            "labels",
-            "resources",
-            "scheduler_name",
-            "security_context",
-            "load_incluster_config",
-            "kubeconfig_file",
-            "job_namespace",
-            "max_concurrent",
-            "tag_concurrency_limits",
-            "step_k8s_config",
-            "per_step_k8s_config",
-            "enable_owner_references",
-            "step_dependency_config",
-        ],
-    ),
-    (
-        "docker_executor",
-        &[
-            "retries",
-            "image",
-            "network",
-            "registry",
-            "env_vars",
-            "container_kwargs",
-            "networks",
-            "max_concurrent",
-            "tag_concurrency_limits",
-            "step_dependency_config",
-        ],
-    ),
-    (
-        "celery_executor",
-        &["retries", "broker", "backend", "include", "config_source"],
-    ),
-    (
-        "celery_docker_executor",
-        &[
-            "retries",
-            "broker",
-            "backend",
-            "include",
-            "config_source",
-            "docker",
-        ],
-    ),
-    (
-        "celery_k8s_job_executor",
-        &[
-            "retries",
-            "broker",
-            "backend",
-            "include",
-            "config_source",
-            "job_image",
-            "image_pull_policy",
-            "image_pull_secrets",
-            "service_account_name",
-            "env_config_maps",
-            "env_secrets",
-            "env_vars",
-            "volume_mounts",
-            "volumes",
-            "labels",
-            "resources",
-            "scheduler_name",
-            "security_context",
-            "load_incluster_config",
-            "kubeconfig_file",
-            "job_namespace",
-            "repo_location_name",
-            "job_wait_timeout",
-            "per_step_k8s_config",
-        ],
-    ),
-    ("dask_executor", &["cluster"]),
-];
+/// The executor types of `dagster.yml`: Dagster's two built-in ones, which the embedded
+/// orchestrator runs too, and the library executors, which only Dagster runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutorKind {
+    /// `in_process`: one step at a time in the run's process.
+    InProcess,
+    /// `multiprocess`: each step in its own process.
+    Multiprocess,
+    /// `k8s_job_executor` (dagster-k8s).
+    K8sJobExecutor,
+    /// `docker_executor` (dagster-docker).
+    DockerExecutor,
+    /// `celery_executor` (dagster-celery).
+    CeleryExecutor,
+    /// `celery_docker_executor` (dagster-celery-docker).
+    CeleryDockerExecutor,
+    /// `celery_k8s_job_executor` (dagster-celery-k8s).
+    CeleryK8sJobExecutor,
+    /// `dask_executor` (dagster-dask).
+    DaskExecutor,
+}
+
+impl ExecutorKind {
+    /// Every type, in the order messages list them.
+    pub const ALL: [Self; 8] = [
+        Self::InProcess,
+        Self::Multiprocess,
+        Self::K8sJobExecutor,
+        Self::DockerExecutor,
+        Self::CeleryExecutor,
+        Self::CeleryDockerExecutor,
+        Self::CeleryK8sJobExecutor,
+        Self::DaskExecutor,
+    ];
+
+    /// The type key as `dagster.yml` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InProcess => "in_process",
+            Self::Multiprocess => "multiprocess",
+            Self::K8sJobExecutor => "k8s_job_executor",
+            Self::DockerExecutor => "docker_executor",
+            Self::CeleryExecutor => "celery_executor",
+            Self::CeleryDockerExecutor => "celery_docker_executor",
+            Self::CeleryK8sJobExecutor => "celery_k8s_job_executor",
+            Self::DaskExecutor => "dask_executor",
+        }
+    }
+
+    /// The type named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the embedded orchestrator runs it (the others exist for export to Dagster).
+    pub fn runs_embedded(self) -> bool {
+        matches!(self, Self::InProcess | Self::Multiprocess)
+    }
+
+    /// The option keys it accepts: for the library executors, exactly the fields of their
+    /// config at the pinned versions (a test holds them to the installed libraries).
+    pub fn options(self) -> &'static [&'static str] {
+        match self {
+            Self::InProcess => &["retries"],
+            Self::Multiprocess => &["retries", "max_concurrent"],
+            Self::K8sJobExecutor => &[
+                "retries",
+                "job_image",
+                "image_pull_policy",
+                "image_pull_secrets",
+                "service_account_name",
+                "env_config_maps",
+                "env_secrets",
+                "env_vars",
+                "volume_mounts",
+                "volumes",
+                "labels",
+                "resources",
+                "scheduler_name",
+                "security_context",
+                "load_incluster_config",
+                "kubeconfig_file",
+                "job_namespace",
+                "max_concurrent",
+                "tag_concurrency_limits",
+                "step_k8s_config",
+                "per_step_k8s_config",
+                "enable_owner_references",
+                "step_dependency_config",
+            ],
+            Self::DockerExecutor => &[
+                "retries",
+                "image",
+                "network",
+                "registry",
+                "env_vars",
+                "container_kwargs",
+                "networks",
+                "max_concurrent",
+                "tag_concurrency_limits",
+                "step_dependency_config",
+            ],
+            Self::CeleryExecutor => &["retries", "broker", "backend", "include", "config_source"],
+            Self::CeleryDockerExecutor => &[
+                "retries",
+                "broker",
+                "backend",
+                "include",
+                "config_source",
+                "docker",
+            ],
+            Self::CeleryK8sJobExecutor => &[
+                "retries",
+                "broker",
+                "backend",
+                "include",
+                "config_source",
+                "job_image",
+                "image_pull_policy",
+                "image_pull_secrets",
+                "service_account_name",
+                "env_config_maps",
+                "env_secrets",
+                "env_vars",
+                "volume_mounts",
+                "volumes",
+                "labels",
+                "resources",
+                "scheduler_name",
+                "security_context",
+                "load_incluster_config",
+                "kubeconfig_file",
+                "job_namespace",
+                "repo_location_name",
+                "job_wait_timeout",
+                "per_step_k8s_config",
+            ],
+            Self::DaskExecutor => &["cluster"],
+        }
+    }
+}
+
+impl std::fmt::Display for ExecutorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// The option keys executor type `kind` accepts, or `None` for an unknown type.
 pub fn executor_options(kind: &str) -> Option<&'static [&'static str]> {
-    EXECUTOR_TYPES
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map(|(_, keys)| *keys)
+    ExecutorKind::parse(kind).map(ExecutorKind::options)
 }
 
 const LOG_LEVELS: [&str; 6] = ["CRITICAL", "DEBUG", "ERROR", "INFO", "NOTSET", "WARNING"];
@@ -123,8 +173,8 @@ const LOG_LEVELS: [&str; 6] = ["CRITICAL", "DEBUG", "ERROR", "INFO", "NOTSET", "
 /// An executor: its type and options (defaults filled for the ones kedrust runs itself).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Executor {
-    /// The type key (`in_process`, `multiprocess`, `k8s_job_executor`, ...).
-    pub kind: String,
+    /// The type.
+    pub kind: ExecutorKind,
     /// The options as written.
     pub options: Map<String, Json>,
     /// The most steps at once (`in_process`: 1; `multiprocess` default 1, as in Dagster).
@@ -135,7 +185,7 @@ impl Executor {
     /// Dagster's default: one step at a time, in the run's process.
     pub fn in_process() -> Self {
         Self {
-            kind: "in_process".into(),
+            kind: ExecutorKind::InProcess,
             options: Map::new(),
             max_concurrent: 1,
         }
@@ -143,7 +193,7 @@ impl Executor {
 
     /// Whether the embedded orchestrator can run it (the others exist for export to Dagster).
     pub fn runs_embedded(&self) -> bool {
-        matches!(self.kind.as_str(), "in_process" | "multiprocess")
+        self.kind.runs_embedded()
     }
 }
 
@@ -299,7 +349,7 @@ pub fn parse(config: &Config, pipelines: &[&str]) -> Result<DagsterConfig, Probl
 
 fn executor(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<Executor> {
     let map = c.mapping(Some(value), path)?;
-    let types: Vec<&str> = EXECUTOR_TYPES.iter().map(|(t, _)| *t).collect();
+    let types: Vec<&str> = ExecutorKind::ALL.iter().map(|k| k.name()).collect();
     let (kind, options) = match map.iter().next() {
         Some((kind, options)) if map.len() == 1 => (kind.as_str(), options),
         _ => {
@@ -313,7 +363,7 @@ fn executor(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<Executor
             return None;
         }
     };
-    let Some((_, allowed)) = EXECUTOR_TYPES.iter().find(|(t, _)| *t == kind) else {
+    let Some(known) = ExecutorKind::parse(kind) else {
         let hint = kedrust_pipeline::suggest::hint(kind, types.iter().copied());
         c.problem(
             &with(path, kind),
@@ -326,13 +376,13 @@ fn executor(c: &mut Checker<'_>, value: &Json, path: &[&str]) -> Option<Executor
     };
     let opts_path = with(path, kind);
     let options = c.mapping(Some(options), &opts_path)?.clone();
-    c.keys(&options, allowed, &opts_path);
-    let max_concurrent = match kind {
-        "in_process" => Some(1.0),
+    c.keys(&options, known.options(), &opts_path);
+    let max_concurrent = match known {
+        ExecutorKind::InProcess => Some(1.0),
         _ => c.number(&options, "max_concurrent", &opts_path),
     };
     Some(Executor {
-        kind: kind.to_owned(),
+        kind: known,
         max_concurrent: max_concurrent.map_or(1, |n| (n as usize).max(1)),
         options,
     })

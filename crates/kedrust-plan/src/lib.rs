@@ -15,7 +15,8 @@ mod schema;
 mod ticks;
 
 pub use dagster_yml::{
-    Backoff, DagsterConfig, Executor, Job, RetryPolicy, Schedule, executor_options, parse,
+    Backoff, DagsterConfig, Executor, ExecutorKind, Job, RetryPolicy, Schedule, executor_options,
+    parse,
 };
 pub use plan::{Crossing, JobPlan, Op, OpKind, op_name};
 pub use schema::{Problem, Problems};

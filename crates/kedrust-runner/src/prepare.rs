@@ -8,7 +8,7 @@ use crate::project::{DEFAULT_PIPELINE, Project};
 use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
 use kedrust_config::{ConfigErrors, run_env};
 use kedrust_pipeline::{Filter, Pipeline, suggest::close_matches};
-use kedrust_plan::{DagsterConfig, Executor, Job, JobPlan};
+use kedrust_plan::{DagsterConfig, Executor, ExecutorKind, Job, JobPlan};
 use serde_json::Value as Json;
 use std::path::PathBuf;
 
@@ -108,12 +108,12 @@ fn resolve_job(
     let Some(name) = &options.job else {
         let executor = match options.runner {
             Runner::Process { max_workers } => Executor {
-                kind: "multiprocess".into(),
+                kind: ExecutorKind::Multiprocess,
                 options: Default::default(),
                 max_concurrent: max_workers,
             },
             Runner::Threaded { max_workers } => Executor {
-                kind: "in_process".into(),
+                kind: ExecutorKind::InProcess,
                 options: Default::default(),
                 max_concurrent: max_workers,
             },
@@ -138,9 +138,9 @@ fn resolve_job(
     };
     let dagster = load_dagster(project, conf, env)?;
     let job = find_job(&dagster, name)?;
-    let runner = match job.executor.kind.as_str() {
-        "in_process" => Runner::Sequential,
-        "multiprocess" => Runner::Process {
+    let runner = match job.executor.kind {
+        ExecutorKind::InProcess => Runner::Sequential,
+        ExecutorKind::Multiprocess => Runner::Process {
             max_workers: job.executor.max_concurrent,
         },
         other => {

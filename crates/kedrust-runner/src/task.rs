@@ -161,10 +161,7 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
                 serde_json::json!({
                     "dataset": name,
                     "type": catalog.type_name(name),
-                    "path": catalog
-                        .resolve(name)
-                        .and_then(|r| r.config)
-                        .and_then(|c| c.get("filepath").or_else(|| c.get("path")).cloned()),
+                    "path": catalog.path(name),
                     "version": catalog.save_version(),
                     "value": catalog.registry().describe(value),
                     "node": node_name,

@@ -513,3 +513,42 @@ fn a_retried_node_saves_again_the_version_its_failed_attempt_wrote() {
     assert!(text.contains("STEP_UP_FOR_RETRY"), "{text}");
     assert_eq!(versions(&f).len(), 1);
 }
+
+#[test]
+fn on_pipeline_error_fires_when_the_run_store_refuses_the_claim() {
+    let f = Fixture::new("basic");
+    let block = f.path().join("block");
+    let mut command = f.command(
+        &["run", "-p", "failing", "--params", "fail=true"],
+        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
+    );
+    let orchestrator = command
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&block);
+    // The store loses its runs table under the running run (another tool, a bad migration).
+    let broken = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
+             c.execute('ALTER TABLE runs RENAME TO runs_elsewhere'); c.commit()",
+        ])
+        .arg(f.path().join(".kedrust/runs.db"))
+        .status()
+        .unwrap();
+    assert!(broken.success());
+    std::fs::remove_file(&block).unwrap();
+    let out = orchestrator.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot claim on_pipeline_error"),
+        "the store's refusal is said: {stderr}"
+    );
+    assert_eq!(
+        f.fired("on_pipeline_error"),
+        1,
+        "the team still hears of the failure"
+    );
+}

@@ -32,7 +32,7 @@ fn pipeline() -> Pipeline {
 fn jobs_executors_schedules_and_retries_are_read() {
     let d = dagster("jobs", "local").unwrap();
     let job = d.job("default").unwrap();
-    assert_eq!(job.executor.kind, "multiprocess");
+    assert_eq!(job.executor.kind, kedrust_plan::ExecutorKind::Multiprocess);
     assert_eq!(job.executor.max_concurrent, 2);
     let schedule = job.schedule.as_ref().unwrap();
     assert_eq!(schedule.name, "default_nightly_schedule");
