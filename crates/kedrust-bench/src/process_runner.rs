@@ -3,8 +3,9 @@
 
 use crate::report::ms;
 use crate::shapes::Shape;
+use kedrust_framework::{Pipelines, Project, RunOptions, prepare, run};
 use kedrust_pipeline::{Pipeline, PipelineError};
-use kedrust_runner::{Pipelines, Project, RunOptions, Runner, prepare, run};
+use kedrust_runner::Runner;
 use std::fmt::Write;
 use std::time::Instant;
 

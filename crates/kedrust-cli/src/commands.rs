@@ -8,8 +8,9 @@ use crate::lists;
 use crate::output::Progress;
 use kedrust_catalog::parse_load_versions;
 use kedrust_config::parse_runtime_params;
+use kedrust_framework::{Project, RunOptions};
 use kedrust_pipeline::Filter;
-use kedrust_runner::{Project, RunOptions, Runner};
+use kedrust_runner::Runner;
 use std::path::Path;
 
 pub(crate) fn dispatch(
@@ -68,7 +69,7 @@ pub(crate) fn dispatch(
             if let Err(e) = ctrlc::set_handler(|| {}) {
                 tracing::warn!("cannot leave Ctrl-C to the orchestrator: {e}");
             }
-            kedrust_runner::run_child(project, root, &run_dir, &node)
+            kedrust_framework::orchestrated::run_child(project, root, &run_dir, &node)
                 .map(|()| String::new())
                 .map_err(|_| CliError::StepFailed)
         }
@@ -171,14 +172,14 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
 
 fn run(project: &Project, root: &Path, args: &RunArgs) -> Result<String, CliError> {
     let options = match &args.resume {
-        Some(run_id) => kedrust_runner::resume_options(project, root, run_id)?,
+        Some(run_id) => kedrust_framework::resume_options(project, root, run_id)?,
         None => options(args).map_err(CliError::BadInput)?,
     };
     // Settings that mean nothing are refused before the run is announced.
-    kedrust_runner::heartbeat_interval()?;
-    stop_on_ctrl_c();
+    kedrust_framework::heartbeat_interval()?;
+    crate::signals::stop_on_ctrl_c();
     let started = std::time::Instant::now();
-    let prepared = kedrust_runner::prepare(project, root.to_owned(), &options)?;
+    let prepared = kedrust_framework::prepare(project, root.to_owned(), &options)?;
     tracing::info!(
         "kedrust project {}: running {} nodes (run {})",
         project.name(),
@@ -187,7 +188,7 @@ fn run(project: &Project, root: &Path, args: &RunArgs) -> Result<String, CliErro
     );
     let progress = Progress::new(prepared.pipeline.len());
     let observe = |event: &kedrust_runner::RunEvent<'_>| progress.observe(event);
-    let outcome = kedrust_runner::run(project, prepared, &observe);
+    let outcome = kedrust_framework::run(project, prepared, &observe);
     progress.finish();
     let summary = outcome?;
     tracing::info!(
@@ -197,23 +198,4 @@ fn run(project: &Project, root: &Path, args: &RunArgs) -> Result<String, CliErro
         summary.run_id
     );
     Ok(String::new())
-}
-
-/// Ctrl-C or SIGTERM: no node starts after it, running steps are stopped, the run ends
-/// cancelled and on_pipeline_error fires. A second one exits at once (the run is then an
-/// orphan, which the next run fails with its hook).
-pub(crate) fn stop_on_ctrl_c() {
-    let handler = || {
-        if kedrust_runner::is_cancelled() {
-            eprintln!("stopped at once");
-            std::process::exit(crate::error::INTERRUPTED);
-        }
-        kedrust_runner::cancel();
-        eprintln!(
-            "stopping: no node starts now, running steps are stopped (Ctrl-C again exits at once)"
-        );
-    };
-    if let Err(e) = ctrlc::set_handler(handler) {
-        tracing::warn!("Ctrl-C will stop this process without ending its run: {e}");
-    }
 }

@@ -4,7 +4,8 @@
 use crate::error::CliError;
 use kedrust_config::run_env;
 use kedrust_dagster::{Pipes, definitions_py};
-use kedrust_runner::{Project, RunOptions, fail_run, run_op};
+use kedrust_framework::orchestrated::{fail_run, run_op};
+use kedrust_framework::{Project, RunOptions};
 use serde_json::json;
 use std::path::Path;
 
@@ -18,7 +19,7 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
     let mut assets = std::collections::BTreeMap::new();
     for job in &dagster.jobs {
         let (job_plan, _, built) =
-            kedrust_runner::plan_job(project, root, &env, job).map_err(|e| e.to_string())?;
+            kedrust_framework::plan_job(project, root, &env, job).map_err(|e| e.to_string())?;
         // Persisted datasets are assets: key from the name, group and description from
         // the entry's metadata.
         for dataset in job_plan
@@ -153,7 +154,7 @@ pub(crate) fn op(
 
 /// The op's saves of persisted datasets, as Dagster asset materialisations.
 fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id: &str, op: &str) {
-    let saves = kedrust_runner::open_store(project, root)
+    let saves = kedrust_framework::open_store(project, root)
         .map_err(|e| e.to_string())
         .and_then(|store| store.events_in_op(run_id, op).map_err(|e| e.to_string()));
     let events = match saves {
@@ -208,7 +209,8 @@ pub(crate) fn open_runs(
     env: Option<String>,
 ) -> Result<String, String> {
     let env = run_env(env.as_deref());
-    let runs = kedrust_runner::open_runs(project, root, &env).map_err(|e| e.to_string())?;
+    let runs = kedrust_framework::orchestrated::open_runs(project, root, &env)
+        .map_err(|e| e.to_string())?;
     Ok(format!("{}\n", json!(runs)))
 }
 

@@ -2,7 +2,7 @@
 //! 0 success, 1 something ran and failed, 2 bad usage or configuration (nothing ran),
 //! 130 a second Ctrl-C.
 
-use kedrust_runner::SessionError;
+use kedrust_framework::SessionError;
 use std::process::ExitCode;
 
 /// Something ran and failed.

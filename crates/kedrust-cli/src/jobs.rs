@@ -1,8 +1,8 @@
 //! `jobs list` and `plan --job`: the jobs of `dagster.yml` and their plans.
 
 use kedrust_config::run_env;
+use kedrust_framework::{Project, find_job, load_dagster, plan_job};
 use kedrust_plan::DagsterConfig;
-use kedrust_runner::{Project, find_job, load_dagster, plan_job};
 use std::path::Path;
 
 /// The project's dagster.yml in `env`.

@@ -16,10 +16,11 @@ mod lists;
 mod output;
 mod runs;
 mod schedules;
+mod signals;
 
 use clap::Parser;
 use error::CliError;
-use kedrust_runner::Project;
+use kedrust_framework::Project;
 use std::process::ExitCode;
 
 /// Runs the command line of `project` with the process's arguments.

@@ -3,9 +3,9 @@
 
 use kedrust_catalog::{Catalog, Source};
 use kedrust_config::run_env;
+use kedrust_framework::{DEFAULT_PIPELINE, Pipelines, Project, RunOptions, build_catalog};
 use kedrust_pipeline::naming::is_parameter;
 use kedrust_pipeline::suggest::close_matches;
-use kedrust_runner::{DEFAULT_PIPELINE, Pipelines, Project, RunOptions, build_catalog};
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::Path;

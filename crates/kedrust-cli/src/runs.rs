@@ -1,7 +1,7 @@
 //! `runs list|show|logs`: what the run store recorded.
 
 use crate::args::RunsCommand;
-use kedrust_runner::open_store;
+use kedrust_framework::open_store;
 use kedrust_store::{EventKind, RunRecord};
 use std::path::Path;
 
@@ -13,7 +13,7 @@ fn seconds(r: &RunRecord) -> String {
 
 /// Runs one `runs` command.
 pub(crate) fn show(
-    project: &kedrust_runner::Project,
+    project: &kedrust_framework::Project,
     root: &Path,
     command: RunsCommand,
 ) -> Result<String, String> {
@@ -58,7 +58,7 @@ pub(crate) fn show(
                 out.push_str(&format!("  parent {parent}\n"));
             }
             let save_version = store
-                .state(&run_id, kedrust_runner::SAVE_VERSION_STATE)
+                .state(&run_id, kedrust_framework::orchestrated::SAVE_VERSION_STATE)
                 .map_err(io)?;
             if let Some(version) = save_version.as_ref().and_then(|v| v.as_str()) {
                 out.push_str(&format!("  save version {version}\n"));

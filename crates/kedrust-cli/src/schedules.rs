@@ -6,8 +6,8 @@ use crate::args::SchedulesCommand;
 use crate::jobs::dagster;
 use chrono::{DateTime, Utc};
 use kedrust_config::run_env;
+use kedrust_framework::{Project, RunOptions, prepare, run};
 use kedrust_plan::{DagsterConfig, Job, next_tick};
-use kedrust_runner::{Project, RunOptions, prepare, run};
 use std::path::Path;
 
 fn time(text: &str) -> Result<DateTime<Utc>, String> {
@@ -85,7 +85,7 @@ fn serve(
     if jobs.is_empty() {
         return Ok("no scheduled jobs to serve\n".into());
     }
-    crate::commands::stop_on_ctrl_c();
+    crate::signals::stop_on_ctrl_c();
     // The last tick served per job; the next tick is computed from it.
     let mut last: Vec<DateTime<Utc>> = vec![simulated.unwrap_or_else(Utc::now); jobs.len()];
     let mut launched = 0;

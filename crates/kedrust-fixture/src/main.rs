@@ -4,8 +4,8 @@
 
 mod recorder;
 
+use kedrust_framework::{Pipelines, Project};
 use kedrust_pipeline::{Param, Pipeline, PipelineError, node, try_node};
-use kedrust_runner::{Pipelines, Project};
 use serde_json::{Value, json};
 use std::process::ExitCode;
 

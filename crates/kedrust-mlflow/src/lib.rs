@@ -18,7 +18,7 @@ pub use config::{LongParams, MlflowConfig, params_to_log};
 pub use hook::{MlflowHook, STATE_KEY};
 pub use metrics::MetricsDataset;
 
-use kedrust_runner::Project;
+use kedrust_framework::Project;
 use std::path::Path;
 
 /// Adds the tracking hook and `mlflow.MetricsDataset` when some environment of the project

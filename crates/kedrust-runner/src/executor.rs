@@ -4,14 +4,42 @@
 //! nodes running, starting each as soon as its parents are done. Both stop scheduling at the
 //! first failure and wait for the nodes already running, as Kedro's runners do.
 
+use crate::cancel::is_cancelled;
 use crate::error::RunError;
-use crate::options::Runner;
 use crate::process::Launcher;
-use crate::task::{Shared, discard_outputs, run_node};
+use crate::task::{Execution, discard_outputs, run_node};
 use kedrust_pipeline::{Node, Pipeline};
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+/// How nodes are executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Runner {
+    /// One node at a time, in order.
+    Sequential,
+    /// Up to `max_workers` nodes at a time on threads.
+    Threaded {
+        /// The most nodes running at once.
+        max_workers: usize,
+    },
+    /// Up to `max_workers` nodes at a time, each in a child process of the project binary.
+    Process {
+        /// The most child processes at once.
+        max_workers: usize,
+    },
+}
+
+impl Runner {
+    /// Kedro's name for it, as `run_params.runner` reports it.
+    pub fn kedro_name(&self) -> &'static str {
+        match self {
+            Self::Sequential => "SequentialRunner",
+            Self::Threaded { .. } => "ThreadRunner",
+            Self::Process { .. } => "ParallelRunner",
+        }
+    }
+}
 
 /// What happens as a run progresses, for progress bars and logs.
 #[derive(Debug, Clone)]
@@ -71,15 +99,16 @@ pub fn run_nodes(
     hooks: &crate::hooks::Hooks,
     observe: Observer<'_>,
 ) -> Result<Vec<String>, Failure> {
-    let shared = Shared::new(pipeline, catalog, hooks);
+    let shared = Execution::new(pipeline, catalog, hooks);
     execute(runner, pipeline, &shared, observe, None)
 }
 
-/// Executes every node of `pipeline`; the process runner starts children with `launcher`.
-pub(crate) fn execute(
+/// Executes every node of `pipeline` with what the nodes of the run share (`shared`: catalog,
+/// hooks, retry policies, ops); the process runner starts children with `launcher`.
+pub fn execute(
     runner: Runner,
     pipeline: &Pipeline,
-    shared: &Shared<'_>,
+    shared: &Execution<'_>,
     observe: Observer<'_>,
     launcher: Option<&Launcher>,
 ) -> Result<Vec<String>, Failure> {
@@ -133,19 +162,6 @@ pub(crate) fn execute(
             done: Vec::new(),
         }),
     }
-}
-
-static CANCELLED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Asks the running run to stop: no node starts after this, child processes are killed,
-/// and the run ends cancelled (Ctrl-C, SIGTERM).
-pub fn cancel() {
-    CANCELLED.store(true, std::sync::atomic::Ordering::SeqCst);
-}
-
-/// Whether [`cancel`] was called.
-pub fn is_cancelled() -> bool {
-    CANCELLED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// Runs one node, wherever it runs.

@@ -6,7 +6,6 @@
 //! child from the catalog, as in one process.
 
 use crate::error::RunError;
-use crate::options::RunOptions;
 use kedrust_catalog::{Catalog, Codec, Dataset, DatasetError, Registry, write_bytes};
 use kedrust_pipeline::{Node, Pipeline, TypeTag, Value};
 use std::collections::BTreeMap;
@@ -22,13 +21,15 @@ const PARENT_ENV: &str = "KEDRUST_PARENT_PID";
 
 /// The run's folder and how to start a child.
 #[derive(Debug, Clone)]
-pub(crate) struct Launcher {
-    pub exe: PathBuf,
-    pub project_dir: PathBuf,
+pub struct Launcher {
+    exe: PathBuf,
+    project_dir: PathBuf,
+    /// The run's folder: the request, memory datasets, the children's errors.
     pub run_dir: PathBuf,
 }
 
 impl Launcher {
+    /// Children of this binary for run `run_id` of the project in `project_dir`.
     pub fn new(project_dir: &Path, run_id: &str) -> std::io::Result<Self> {
         Ok(Self {
             exe: own_binary()?,
@@ -37,8 +38,8 @@ impl Launcher {
         })
     }
 
-    /// Writes the request every child reads: the parent's options with the run id.
-    pub fn prepare(&self, request: &RunOptions) -> std::io::Result<()> {
+    /// Writes the request every child reads (the framework's options of the run).
+    pub fn prepare(&self, request: &impl serde::Serialize) -> std::io::Result<()> {
         std::fs::create_dir_all(self.run_dir.join("memory"))?;
         std::fs::create_dir_all(self.run_dir.join("errors"))?;
         let text = serde_json::to_vec_pretty(request).map_err(std::io::Error::other)?;
@@ -66,7 +67,7 @@ impl Launcher {
         let status = loop {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
-                Ok(None) if crate::executor::is_cancelled() => {
+                Ok(None) if crate::cancel::is_cancelled() => {
                     if let Err(e) = child.kill().and_then(|()| child.wait().map(drop)) {
                         tracing::warn!("cannot stop the step of node '{name}': {e}");
                     }
@@ -85,7 +86,7 @@ impl Launcher {
             return Ok(());
         }
         // A step that a Ctrl-C reached before this run saw it was cancelled, not broken.
-        if crate::executor::is_cancelled() {
+        if crate::cancel::is_cancelled() {
             return Err(RunError::Cancelled);
         }
         match std::fs::read_to_string(error_path(&self.run_dir, name)) {
@@ -125,7 +126,7 @@ fn own_binary() -> std::io::Result<PathBuf> {
 
 /// Ties a child to its orchestrator: the kernel kills it when the orchestrator dies, even by
 /// `kill -9` (Linux); a child whose orchestrator died before that took effect stops at once.
-pub(crate) fn tie_to_parent() -> Result<(), String> {
+pub fn tie_to_parent() -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {
         use nix::sys::{prctl, signal::Signal};
@@ -158,7 +159,7 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 }
 
 /// `runs/<run id>` in the project's state folder (`KEDRUST_STATE_DIR`, else `.kedrust`).
-pub(crate) fn run_dir(project_dir: &Path, run_id: &str) -> PathBuf {
+pub fn run_dir(project_dir: &Path, run_id: &str) -> PathBuf {
     kedrust_store::state_dir(project_dir)
         .join("runs")
         .join(run_id)
@@ -177,13 +178,14 @@ fn escape(name: &str) -> String {
         .collect()
 }
 
-pub(crate) fn error_path(run_dir: &Path, node: &str) -> PathBuf {
+/// Where a child writes the error of `node`.
+pub fn error_path(run_dir: &Path, node: &str) -> PathBuf {
     run_dir.join("errors").join(escape(node))
 }
 
 /// A memory dataset of a multi-process run, kept as a file between processes.
 #[derive(Debug)]
-pub(crate) struct StoredDataset {
+struct StoredDataset {
     path: PathBuf,
     codec: Codec,
 }
@@ -217,7 +219,7 @@ impl Dataset for StoredDataset {
 }
 
 /// The memory datasets that pass between nodes (or out of the run), with their Rust type.
-pub(crate) fn transferred(pipeline: &Pipeline, catalog: &Catalog) -> BTreeMap<String, TypeTag> {
+fn transferred(pipeline: &Pipeline, catalog: &Catalog) -> BTreeMap<String, TypeTag> {
     let mut out = BTreeMap::new();
     for node in pipeline.nodes() {
         for (name, tag) in node.outputs().iter().zip(node.output_types()) {
@@ -230,7 +232,7 @@ pub(crate) fn transferred(pipeline: &Pipeline, catalog: &Catalog) -> BTreeMap<St
 }
 
 /// Every transferred dataset whose type has no codec, as `(dataset, type)`.
-pub(crate) fn without_codec(
+pub fn without_codec(
     pipeline: &Pipeline,
     catalog: &Catalog,
     registry: &Registry,
@@ -243,7 +245,7 @@ pub(crate) fn without_codec(
 }
 
 /// Puts the run folder's stored datasets in place of the memory ones in `catalog`.
-pub(crate) fn install(run_dir: &Path, pipeline: &Pipeline, catalog: &Catalog) {
+pub fn install(run_dir: &Path, pipeline: &Pipeline, catalog: &Catalog) {
     let registry = catalog.registry();
     for (name, tag) in transferred(pipeline, catalog) {
         if let Some(codec) = registry.codec(tag) {

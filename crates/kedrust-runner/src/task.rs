@@ -9,22 +9,24 @@ use kedrust_pipeline::{Node, Pipeline};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// What every node of a run shares.
-pub(crate) struct Shared<'a> {
-    pub catalog: &'a Catalog,
-    pub hooks: &'a Hooks,
+/// What every node of a run shares: the catalog, the hooks, the loads still to come (so
+/// that a memory dataset is released at its last load), each node's op and retry policy.
+pub struct Execution<'a> {
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) hooks: &'a Hooks,
     /// Loads still to come per dataset; the last load releases a memory dataset, so its
     /// value moves into the node instead of being copied.
     pending_loads: HashMap<&'a str, AtomicUsize>,
     free_inputs: BTreeSet<String>,
     free_outputs: BTreeSet<String>,
     /// The op each node runs in (empty when there is no plan: benchmarks, embedding).
-    pub op_of_node: HashMap<String, String>,
+    pub(crate) op_of_node: HashMap<String, String>,
     /// The retry policy of each node that has one.
-    pub retries: HashMap<String, kedrust_plan::RetryPolicy>,
+    pub(crate) retries: HashMap<String, kedrust_plan::RetryPolicy>,
 }
 
-impl<'a> Shared<'a> {
+impl<'a> Execution<'a> {
+    /// The nodes of `pipeline` against `catalog`, firing `hooks`.
     pub fn new(pipeline: &'a Pipeline, catalog: &'a Catalog, hooks: &'a Hooks) -> Self {
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for node in pipeline.nodes() {
@@ -72,8 +74,8 @@ impl<'a> Shared<'a> {
     }
 }
 
-/// Runs `node` and saves its outputs.
-pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError> {
+/// Runs `node` between its hooks and saves its outputs.
+pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
     let catalog = shared.catalog;
     let in_op;
     let hooks = match shared.op_of_node.get(node.node_name()) {
@@ -184,7 +186,7 @@ pub(crate) fn run_node(shared: &Shared<'_>, node: &Node) -> Result<(), RunError>
 
 /// Before a node is tried again: removes what its earlier attempt saved to this run's
 /// versions, which a version's write-once rule would otherwise refuse to save again.
-pub(crate) fn discard_outputs(catalog: &Catalog, node: &Node) {
+pub fn discard_outputs(catalog: &Catalog, node: &Node) {
     for output in node.outputs() {
         if let Err(e) = catalog.discard_save(output) {
             tracing::warn!("node '{}' is tried again, but {e}", node.node_name());
@@ -194,7 +196,7 @@ pub(crate) fn discard_outputs(catalog: &Catalog, node: &Node) {
 
 /// Counts one load of `name` and releases a memory dataset at its last load (not the run's
 /// free inputs, which the caller gave).
-fn release_after_load(shared: &Shared<'_>, name: &str) {
+fn release_after_load(shared: &Execution<'_>, name: &str) {
     if shared.last_load(name) && !shared.free_inputs.contains(name) {
         shared.catalog.release(name);
     }

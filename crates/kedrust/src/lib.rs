@@ -12,17 +12,35 @@ pub use kedrust_catalog as catalog;
 pub use kedrust_cli as cli;
 pub use kedrust_config as config;
 pub use kedrust_pipeline as pipeline;
-pub use kedrust_runner as runner;
+
+/// Hooks and the runner's executors, for projects that write hooks or run nodes themselves.
+pub mod runner {
+    pub use kedrust_runner::{
+        CatalogInfo, ContextInfo, Failure, Hook, HookError, HookResult, Hooks, NamedValues,
+        NodeInfo, Observer, PipelineInfo, RunError, RunEvent, RunParams, RunResult, RunState,
+        Runner, run_nodes,
+    };
+}
+
+/// Projects and runs, for embedding a run in another program (the command line does the
+/// same): prepare a request, then run it with the hook lifecycle.
+pub mod framework {
+    pub use kedrust_framework::{
+        DEFAULT_PIPELINE, Pipelines, Prepared, Project, ProjectCommand, RunOptions, RunSummary,
+        SessionError, prepare, run,
+    };
+}
 
 /// What a project's `main.rs` and node modules usually need.
 pub mod prelude {
     pub use kedrust_catalog::{Dataset, DatasetError, PartitionMap, Registry};
+    pub use kedrust_framework::{Pipelines, Project};
     pub use kedrust_pipeline::{
         BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, Value, named, node,
         pipeline, try_node,
     };
     pub use kedrust_runner::{
-        CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, Pipelines,
-        Project, RunError, RunResult,
+        CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError,
+        RunResult,
     };
 }

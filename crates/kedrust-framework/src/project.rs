@@ -1,10 +1,10 @@
 //! A project: its name, its pipelines, its hooks, its dataset types and config resolvers;
 //! what a project's `main.rs` declares before handing over to the CLI.
 
-use crate::hooks::Hook;
 use kedrust_catalog::Registry;
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{Pipeline, PipelineError};
+use kedrust_runner::Hook;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -3,17 +3,16 @@
 //! runs its node (memory datasets through the run's folder), the end op closes the run.
 //! `on_pipeline_error` is not fired here: the orchestrator's failure handler does it, once.
 
-use crate::error::RunError;
 use crate::options::{RunOptions, SessionError};
 use crate::prepare::prepare;
-use crate::process;
 use crate::project::Project;
 use crate::run_context::RunContext;
 use crate::settings::open_store;
 use crate::snapshot;
-use crate::task::{Shared, discard_outputs, run_node};
 use kedrust_catalog::new_version;
 use kedrust_plan::OpKind;
+use kedrust_runner::RunError;
+use kedrust_runner::{Execution, discard_outputs, run_node};
 use kedrust_store::{EventKind, Keeper, RunStatus, RunStore};
 use serde_json::json;
 use std::path::Path;
@@ -70,7 +69,7 @@ pub fn run_op(
     let mut options = options.clone();
     options.save_version = Some(fix_save_version(&store, &run_id)?);
     // Every op reads the configuration as the run's first op found it.
-    let run_dir = process::run_dir(project_path, &run_id);
+    let run_dir = kedrust_runner::run_dir(project_path, &run_id);
     let project_conf = options.conf_source.clone();
     let conf = crate::prepare::conf_dir(project_path, &options);
     options.conf_source = Some(snapshot::take(&conf, &run_dir).map_err(|e| {
@@ -99,7 +98,7 @@ pub fn run_op(
     })?;
     let prepared = &context.prepared;
     let hooks = context.hooks.in_op(&this.name);
-    process::install(&run_dir, &prepared.pipeline, &prepared.catalog);
+    kedrust_runner::install(&run_dir, &prepared.pipeline, &prepared.catalog);
     hooks.record(
         EventKind::StepStart,
         &format!("started {}", this.name),
@@ -107,7 +106,7 @@ pub fn run_op(
     );
     let started = start_once(&store, &run_id, || {
         if let Some(parent) = &options.parent_run_id {
-            inherit_memory(&process::run_dir(project_path, parent), &run_dir);
+            inherit_memory(&kedrust_runner::run_dir(project_path, parent), &run_dir);
         }
         context.fire_start_hooks(&this.name).map_err(RunError::from)
     });
@@ -116,7 +115,7 @@ pub fn run_op(
         OpKind::Start => Ok(()),
         OpKind::Node { node } => match prepared.pipeline.only_nodes(&[node.as_str()]) {
             Ok(one) => {
-                let shared = Shared::new(&one, &prepared.catalog, &hooks);
+                let shared = Execution::new(&one, &prepared.catalog, &hooks);
                 let node = prepared
                     .pipeline
                     .node(node)
@@ -274,7 +273,7 @@ pub fn fail_run(
         .state(&run_id, SAVE_VERSION_STATE)
         .map_err(io)?
         .and_then(|v| v.as_str().map(str::to_owned));
-    if let Some(snapshot) = snapshot::existing(&process::run_dir(project_path, &run_id)) {
+    if let Some(snapshot) = snapshot::existing(&kedrust_runner::run_dir(project_path, &run_id)) {
         options.conf_source = Some(snapshot);
     }
     let error = if cancelled {

@@ -2,13 +2,13 @@
 //! `dagster.yml`, or an ad-hoc one), the pipeline with its filters, config, the catalog bound
 //! to the pipeline, and the plan.
 
-use crate::options::{RunOptions, Runner, SessionError};
-use crate::process;
+use crate::options::{RunOptions, SessionError};
 use crate::project::{DEFAULT_PIPELINE, Project};
 use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
 use kedrust_config::{ConfigErrors, run_env};
 use kedrust_pipeline::{Filter, Pipeline, suggest::close_matches};
 use kedrust_plan::{DagsterConfig, Executor, ExecutorKind, Job, JobPlan};
+use kedrust_runner::Runner;
 use serde_json::Value as Json;
 use std::path::PathBuf;
 
@@ -201,7 +201,7 @@ pub fn prepare(
     catalog.bind(&pipeline)?;
     if matches!(options.runner, Runner::Process { .. }) {
         let problems: Vec<ConfigProblem> =
-            process::without_codec(&pipeline, &catalog, project.registry())
+            kedrust_runner::without_codec(&pipeline, &catalog, project.registry())
                 .into_iter()
                 .map(|(dataset, type_name)| ConfigProblem {
                     at: None,

@@ -2,11 +2,10 @@
 
 use crate::options::RunOptions;
 use crate::prepare::prepare;
-use crate::process;
 use crate::project::Project;
 use crate::run_context::RunContext;
 use crate::settings::open_store;
-use crate::task::Shared;
+use kedrust_runner::Execution;
 use std::path::PathBuf;
 
 /// The child side of the process runner: rebuilds the run from the parent's request, runs
@@ -17,12 +16,12 @@ pub fn run_child(
     run_dir: &std::path::Path,
     node_name: &str,
 ) -> Result<(), String> {
-    process::tie_to_parent()
+    kedrust_runner::tie_to_parent()
         .and_then(|()| child(project, project_path, run_dir, node_name))
         .inspect_err(|message| {
             // The parent reads the message from here and reports it once; without the file it
             // still reports the exit, so a failed write is only logged.
-            let path = process::error_path(run_dir, node_name);
+            let path = kedrust_runner::error_path(run_dir, node_name);
             if let Err(e) = std::fs::write(&path, message) {
                 tracing::error!(
                     "cannot write {}: {e}; the node failed: {message}",
@@ -49,7 +48,7 @@ fn child(
     if prepared.pipeline.node(node_name).is_none() {
         return Err(format!("node '{node_name}' is not in the run's pipeline"));
     }
-    process::install(run_dir, &prepared.pipeline, &prepared.catalog);
+    kedrust_runner::install(run_dir, &prepared.pipeline, &prepared.catalog);
     // The child records its saves in the same run store, under the node's op.
     let store = open_store(project, &project_path).map_err(|e| e.to_string())?;
     let context = RunContext::new(project, prepared, store).map_err(|e| e.to_string())?;
@@ -64,8 +63,7 @@ fn child(
         .expect("the node was found above");
     let hooks = &context.hooks;
     let op_of_node = prepared.plan.op_of_node();
-    let shared = Shared::new(&one, &prepared.catalog, hooks).with_ops(op_of_node);
-    if let Some(op) = shared.op_of_node.get(node_name) {
+    if let Some(op) = op_of_node.get(node_name) {
         // The step's process id, so that an operator (or a test) can find and stop it.
         hooks.in_op(op).record(
             kedrust_store::EventKind::EngineEvent,
@@ -73,5 +71,6 @@ fn child(
             serde_json::json!({"pid": std::process::id(), "node": node_name}),
         );
     }
-    crate::task::run_node(&shared, node).map_err(|e| e.to_string())
+    let shared = Execution::new(&one, &prepared.catalog, hooks).with_ops(op_of_node);
+    kedrust_runner::run_node(&shared, node).map_err(|e| e.to_string())
 }

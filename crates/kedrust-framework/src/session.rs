@@ -6,19 +6,20 @@
 //! [`SessionError`] that is not a run failure. From `after_context_created` on, any failure
 //! is a failed run: `on_pipeline_error` fires exactly once and the resume hint is computed.
 
-use crate::error::{HookError, RunError};
-use crate::executor::{self, Observer, RunEvent};
 use crate::missing;
-use crate::options::{RunOptions, RunSummary, Runner, SessionError};
+use crate::options::{RunOptions, RunSummary, SessionError};
 use crate::prepare::Prepared;
-use crate::process::{self, Launcher};
 use crate::project::Project;
 use crate::resume;
 use crate::run_context::RunContext;
 use crate::settings::{heartbeat_interval, open_store};
 use crate::snapshot;
-use crate::task::Shared;
 use kedrust_plan::OpKind;
+use kedrust_runner::Execution;
+use kedrust_runner::Launcher;
+use kedrust_runner::Runner;
+use kedrust_runner::{HookError, RunError};
+use kedrust_runner::{Observer, RunEvent};
 use kedrust_store::{EventKind, Keeper, RunStore};
 use serde_json::json;
 use std::sync::Arc;
@@ -55,7 +56,7 @@ pub fn run(
                     l.prepare(&request).map(|()| l)
                 })
                 .map_err(|e| SessionError::Io(format!("cannot prepare the run folder: {e}")))?;
-            process::install(&launcher.run_dir, &prepared.pipeline, &prepared.catalog);
+            kedrust_runner::install(&launcher.run_dir, &prepared.pipeline, &prepared.catalog);
             Some(launcher)
         }
         _ => None,
@@ -216,10 +217,10 @@ fn execute_ops(
             _ => None,
         })
         .collect();
-    let shared = Shared::new(&to_run, catalog, &context.hooks)
+    let shared = Execution::new(&to_run, catalog, &context.hooks)
         .with_retries(retries)
         .with_ops(plan.op_of_node());
-    let nodes_run = executor::execute(options.runner, &to_run, &shared, observe, launcher)
+    let nodes_run = kedrust_runner::execute(options.runner, &to_run, &shared, observe, launcher)
         .map_err(|f| (f.error, Some(f.done)))?;
     let result = in_op(context, end_op, || context.fire_end_hooks(end_op))?;
     Ok(RunSummary {

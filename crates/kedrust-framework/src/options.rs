@@ -1,42 +1,13 @@
 //! What a run is asked to do (`RunOptions`), why it may not happen or fail (`SessionError`),
 //! and what a successful run reports.
 
-use crate::error::RunError;
-use crate::hooks::RunResult;
 use kedrust_catalog::{ConfigProblem, ConfigProblems};
 use kedrust_config::{ConfigError, ConfigErrors};
 use kedrust_pipeline::Filter;
+use kedrust_runner::{RunError, RunResult, Runner};
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-
-/// How nodes are executed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Runner {
-    /// One node at a time, in order.
-    Sequential,
-    /// Up to `max_workers` nodes at a time on threads.
-    Threaded {
-        /// The most nodes running at once.
-        max_workers: usize,
-    },
-    /// Up to `max_workers` nodes at a time, each in a child process of the project binary.
-    Process {
-        /// The most child processes at once.
-        max_workers: usize,
-    },
-}
-
-impl Runner {
-    /// Kedro's name for it, as `run_params.runner` reports it.
-    pub fn kedro_name(&self) -> &'static str {
-        match self {
-            Self::Sequential => "SequentialRunner",
-            Self::Threaded { .. } => "ThreadRunner",
-            Self::Process { .. } => "ParallelRunner",
-        }
-    }
-}
 
 /// What to run and how: the options of `kedrust run`. Serialisable, so that every process
 /// of a multi-process run rebuilds the same run.

@@ -7,13 +7,13 @@
 //! op of an orchestrated run, the orchestrator's failure handler and the orphan sweep call
 //! them; each decides only *when*.
 
-use crate::error::{HookError, RunError};
-use crate::hooks::{CatalogInfo, ContextInfo, Hooks, PipelineInfo, RunResult};
 use crate::options::{RunOptions, SessionError};
-use crate::params::{RunParams, framework_version};
 use crate::prepare::Prepared;
 use crate::project::Project;
-use crate::trace::{TracePoint, Tracer};
+use kedrust_runner::{CatalogInfo, ContextInfo, Hooks, PipelineInfo, RunResult};
+use kedrust_runner::{HookError, RunError};
+use kedrust_runner::{RunParams, framework_version};
+use kedrust_runner::{TracePoint, Tracer};
 use kedrust_store::{EventKind, Keeper, NewRun, RunStatus, RunStore};
 use serde_json::json;
 use std::sync::Arc;

@@ -4,11 +4,11 @@
 //! `on_pipeline_error` (rebuilt from the options the run store kept), as Dagster's run
 //! monitoring does. Runs Dagster keeps are Dagster's to fail.
 
-use crate::error::RunError;
 use crate::options::RunOptions;
 use crate::prepare::prepare;
 use crate::project::Project;
 use crate::run_context::RunContext;
+use kedrust_runner::RunError;
 use kedrust_store::{EventKind, RunRecord, RunStatus, RunStore};
 use std::path::Path;
 use std::sync::Arc;

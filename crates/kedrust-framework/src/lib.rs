@@ -1,0 +1,43 @@
+//! The framework layer: a project, a run prepared and checked before any hook fires, and the
+//! hook lifecycle of a run in every mode.
+//!
+//! Owns: [`Project`] (pipelines, hooks, dataset types, resolvers, commands), preparing a run
+//! (config, selection, catalog, plan), the run context (`run_context.rs`, the one
+//! implementation of every pipeline-level lifecycle step), the embedded session, the ops of an
+//! orchestrated run and its failure handler, orphans, `--resume`, the settings read from the
+//! environment and the per-run snapshot of the configuration.
+//!
+//! Must never: execute nodes itself (the runner does) or know Dagster's vocabulary
+//! (`kedrust-dagster` does); parse command lines or print.
+
+mod child;
+mod missing;
+mod ops;
+mod options;
+mod orphans;
+mod prepare;
+mod project;
+mod resume;
+mod resuming;
+mod run_context;
+mod session;
+mod settings;
+mod snapshot;
+
+pub use options::{RunOptions, RunSummary, SessionError};
+pub use prepare::AD_HOC_JOB;
+pub use prepare::{
+    BuiltCatalog, Prepared, build_catalog, find_job, load_dagster, plan_job, prepare, select,
+};
+pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
+pub use resuming::resume_options;
+pub use session::run;
+pub use settings::{HEARTBEAT_ENV, heartbeat_interval, open_store};
+
+/// What the command line's hidden commands call: one step of the process runner, one op of
+/// an orchestrated run, its failure handler. Not for projects.
+#[doc(hidden)]
+pub mod orchestrated {
+    pub use crate::child::run_child;
+    pub use crate::ops::{SAVE_VERSION_STATE, fail_run, open_runs, run_op};
+}
