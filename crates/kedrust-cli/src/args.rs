@@ -13,6 +13,9 @@ pub(crate) struct Cli {
     /// a conf/ folder, or where the project was built).
     #[arg(long, global = true, env = "KEDRUST_PROJECT_DIR")]
     pub project_dir: Option<PathBuf>,
+    /// The configuration folder (default: <project>/conf), for every command.
+    #[arg(long, global = true, env = "KEDRUST_CONF_SOURCE")]
+    pub conf_source: Option<PathBuf>,
     /// Log lines as plain text or as JSON objects.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Plain)]
     pub log_format: LogFormat,
@@ -82,6 +85,9 @@ pub(crate) enum Command {
         /// The op.
         #[arg(long)]
         op: String,
+        /// The run id, when Dagster (Pipes) does not give it.
+        #[arg(long, env = "KEDRUST_RUN_ID")]
+        run_id: Option<String>,
     },
     /// The run-failure sensor's call.
     #[command(name = "__dagster_failure", hide = true)]
@@ -167,9 +173,6 @@ pub(crate) struct RunArgs {
     /// Pinned versions to load: "dataset:version,...".
     #[arg(long = "load-versions", alias = "lv")]
     pub load_versions: Option<String>,
-    /// The configuration folder (default: <project>/conf).
-    #[arg(long)]
-    pub conf_source: Option<PathBuf>,
     /// Run only the nodes whose persisted outputs do not exist yet.
     #[arg(long)]
     pub only_missing_outputs: bool,
@@ -207,6 +210,9 @@ pub(crate) enum DagsterCommand {
         /// The environment (KEDRUST_ENV for the code location).
         #[arg(short, long)]
         env: Option<String>,
+        /// The dagster executable (default: `dagster` on the PATH).
+        #[arg(long, env = "KEDRUST_DAGSTER")]
+        dagster: Option<PathBuf>,
     },
     /// Starts the Dagster UI on the project; Ctrl-C stops it and all its processes.
     Dev {
@@ -219,6 +225,9 @@ pub(crate) enum DagsterCommand {
         /// The port.
         #[arg(long, default_value_t = 3000)]
         port: u16,
+        /// The dagster executable (default: `dagster` on the PATH).
+        #[arg(long, env = "KEDRUST_DAGSTER")]
+        dagster: Option<PathBuf>,
     },
 }
 

@@ -11,7 +11,7 @@ use kedrust_config::parse_runtime_params;
 use kedrust_framework::{Project, RunOptions};
 use kedrust_pipeline::Filter;
 use kedrust_runner::Runner;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub(crate) fn dispatch(
     project: &Project,
@@ -19,35 +19,58 @@ pub(crate) fn dispatch(
     pipes: Option<std::sync::Arc<kedrust_dagster::Pipes>>,
 ) -> Result<String, CliError> {
     let root = project.locate(cli.project_dir.as_deref());
+    // `--conf-source` (or KEDRUST_CONF_SOURCE) holds for every command, the ops and steps of a
+    // run included.
+    let conf_source = cli.conf_source;
+    let conf = conf_source.clone().unwrap_or_else(|| root.join("conf"));
     // MLflow tracking is on wherever an environment has an mlflow.yml.
-    let project = &kedrust_mlflow::enable_if_configured(project.clone(), &root);
+    let project = &kedrust_mlflow::enable_if_configured(project.clone(), &conf);
     let bad = CliError::BadInput;
     match cli.command {
-        Command::Run(args) => run(project, &root, &args),
+        Command::Run(args) => run(project, &root, conf_source, &args),
         Command::Pipeline(PipelineCommand::List) => lists::pipelines(project).map_err(bad),
         Command::Pipeline(PipelineCommand::Describe { name }) => {
             lists::describe(project, &name).map_err(bad)
         }
-        Command::Catalog(c) => catalog(project, &root, c).map_err(bad),
+        Command::Catalog(c) => catalog(project, (&root, &conf), c).map_err(bad),
         Command::Info => Ok(lists::info(project, &root)),
         Command::Jobs(JobsCommand::List { env }) => {
-            crate::jobs::list(project, &root, env).map_err(bad)
+            crate::jobs::list(project, &conf, env).map_err(bad)
         }
         Command::Runs(c) => crate::runs::show(project, &root, c).map_err(bad),
         Command::Dagster(crate::args::DagsterCommand::Init { force }) => {
-            crate::dagster::init(&root, force).map_err(bad)
+            crate::dagster::init(&root, &conf, force).map_err(bad)
         }
-        Command::Dagster(crate::args::DagsterCommand::Validate { env }) => {
-            crate::dagster::validate(&root, env)
+        Command::Dagster(crate::args::DagsterCommand::Validate { env, dagster }) => {
+            let dagster = crate::dagster::Dagster::new(&root, conf_source.as_deref(), dagster)?;
+            crate::dagster::validate(&dagster, env)
         }
-        Command::Dagster(crate::args::DagsterCommand::Dev { env, host, port }) => {
-            crate::dagster::dev(&root, env, &host, port)
+        Command::Dagster(crate::args::DagsterCommand::Dev {
+            env,
+            host,
+            port,
+            dagster,
+        }) => {
+            let dagster = crate::dagster::Dagster::new(&root, conf_source.as_deref(), dagster)?;
+            crate::dagster::dev(&dagster, env, &host, port)
         }
-        Command::DagsterPlans { env } => crate::dagster::plans(project, &root, env).map_err(bad),
-        Command::DagsterOp { env, job, op } => {
+        Command::DagsterPlans { env } => {
+            crate::dagster::plans(project, &root, &conf, env).map_err(bad)
+        }
+        Command::DagsterOp {
+            env,
+            job,
+            op,
+            run_id,
+        } => {
             let pipes =
                 pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
-            crate::dagster::op(project, &root, env, &job, &op, &pipes)
+            let options = RunOptions {
+                conf_source,
+                run_id,
+                ..RunOptions::default()
+            };
+            crate::dagster::op(project, &root, options, env, (&job, &op), &pipes)
         }
         Command::DagsterFailure {
             env,
@@ -55,13 +78,27 @@ pub(crate) fn dispatch(
             run_id,
             message,
             canceled,
-        } => crate::dagster::failure(project, &root, env, &job, &run_id, &message, canceled)
-            .map_err(bad),
+        } => {
+            let options = RunOptions {
+                conf_source,
+                ..RunOptions::default()
+            };
+            let ended = crate::dagster::Ended {
+                run_id,
+                message,
+                canceled,
+            };
+            crate::dagster::failure(project, &root, options, env, &job, &ended).map_err(bad)
+        }
         Command::DagsterOpenRuns { env } => {
             crate::dagster::open_runs(project, &root, env).map_err(bad)
         }
-        Command::Schedules(c) => crate::schedules::command(project, &root, c).map_err(bad),
-        Command::Plan { job, env } => crate::jobs::plan(project, &root, env, &job).map_err(bad),
+        Command::Schedules(c) => {
+            crate::schedules::command(project, &root, conf_source, c).map_err(bad)
+        }
+        Command::Plan { job, env } => {
+            crate::jobs::plan(project, &root, &conf, env, &job).map_err(bad)
+        }
         Command::Project(args) => project_command(project, &root, &args),
         Command::Node { run_dir, node } => {
             // A Ctrl-C in the terminal reaches the whole process group: the orchestrator
@@ -76,20 +113,24 @@ pub(crate) fn dispatch(
     }
 }
 
-fn catalog(project: &Project, root: &Path, command: CatalogCommand) -> Result<String, String> {
+fn catalog(
+    project: &Project,
+    at: (&Path, &Path),
+    command: CatalogCommand,
+) -> Result<String, String> {
     let args = |c: &CatalogArgs| (c.env.clone(), split_list(c.pipeline.as_deref()));
     match command {
         CatalogCommand::List(c) => {
             let (env, pipelines) = args(&c);
-            lists::describe_datasets(project, root, env, &pipelines)
+            lists::describe_datasets(project, at, env, &pipelines)
         }
         CatalogCommand::Resolve { name, common } => {
-            lists::resolve(project, root, common.env.clone(), &name)
+            lists::resolve(project, at, common.env.clone(), &name)
         }
-        CatalogCommand::ListPatterns(c) => lists::patterns(project, root, c.env.clone()),
+        CatalogCommand::ListPatterns(c) => lists::patterns(project, at, c.env.clone()),
         CatalogCommand::ResolvePatterns(c) => {
             let (env, pipelines) = args(&c);
-            lists::resolve_patterns(project, root, env, &pipelines)
+            lists::resolve_patterns(project, at, env, &pipelines)
         }
     }
 }
@@ -112,7 +153,7 @@ fn project_command(project: &Project, root: &Path, args: &[String]) -> Result<St
         .map_err(|e| CliError::Failed(format!("{name}: {e}")))
 }
 
-fn options(args: &RunArgs) -> Result<RunOptions, String> {
+fn options(args: &RunArgs, conf_source: Option<PathBuf>) -> Result<RunOptions, String> {
     let runtime_params = match &args.params {
         Some(text) => parse_runtime_params(text).map_err(|errors| {
             errors
@@ -147,7 +188,7 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
     }
     Ok(RunOptions {
         env: args.env.clone(),
-        conf_source: args.conf_source.clone(),
+        conf_source,
         pipeline_names: split_list(args.pipeline.as_deref()),
         filter: Filter {
             tags: split_list(args.tags.as_deref()),
@@ -170,10 +211,15 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
     })
 }
 
-fn run(project: &Project, root: &Path, args: &RunArgs) -> Result<String, CliError> {
+fn run(
+    project: &Project,
+    root: &Path,
+    conf_source: Option<PathBuf>,
+    args: &RunArgs,
+) -> Result<String, CliError> {
     let options = match &args.resume {
         Some(run_id) => kedrust_framework::resume_options(project, root, run_id)?,
-        None => options(args).map_err(CliError::BadInput)?,
+        None => options(args, conf_source).map_err(CliError::BadInput)?,
     };
     // Settings that mean nothing are refused before the run is announced.
     kedrust_framework::heartbeat_interval()?;

@@ -10,16 +10,21 @@ use serde_json::json;
 use std::path::Path;
 
 /// `__dagster_plans`: every job plan of the environment, and the schedules, as JSON.
-pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Result<String, String> {
+pub(crate) fn plans(
+    project: &Project,
+    root: &Path,
+    conf: &Path,
+    env: Option<String>,
+) -> Result<String, String> {
     let env = run_env(env.as_deref());
-    let dagster = crate::jobs::dagster(project, root, &env)?;
+    let dagster = crate::jobs::dagster(project, conf, &env)?;
     shared_state_for_distributed_jobs(&dagster)?;
     let mut jobs = Vec::new();
     let mut schedules = Vec::new();
     let mut assets = std::collections::BTreeMap::new();
     for job in &dagster.jobs {
-        let (job_plan, _, built) =
-            kedrust_framework::plan_job(project, root, &env, job).map_err(|e| e.to_string())?;
+        let (job_plan, _, built) = kedrust_framework::plan_job(project, root, conf, &env, job)
+            .map_err(|e| e.to_string())?;
         // Persisted datasets are assets: key from the name, group and description from
         // the entry's metadata.
         for dataset in job_plan
@@ -64,7 +69,7 @@ pub(crate) fn plans(project: &Project, root: &Path, env: Option<String>) -> Resu
 /// project's `.kedrust` is not the one the start op wrote: they need a state folder every step
 /// mounts, named explicitly.
 fn shared_state_for_distributed_jobs(dagster: &kedrust_plan::DagsterConfig) -> Result<(), String> {
-    if std::env::var_os(kedrust_store::STATE_DIR_ENV).is_some_and(|v| !v.is_empty()) {
+    if kedrust_framework::state_dir_is_explicit() {
         return Ok(());
     }
     let distributed: Vec<String> = dagster
@@ -81,7 +86,7 @@ fn shared_state_for_distributed_jobs(dagster: &kedrust_plan::DagsterConfig) -> R
          that every step mounts (a volume shared by the steps); the run store and the in-memory \
          data between ops live there",
         distributed.join(", "),
-        kedrust_store::STATE_DIR_ENV
+        kedrust_framework::STATE_DIR_ENV
     ))
 }
 
@@ -89,16 +94,12 @@ fn shared_state_for_distributed_jobs(dagster: &kedrust_plan::DagsterConfig) -> R
 pub(crate) fn op(
     project: &Project,
     root: &Path,
+    base: RunOptions,
     env: Option<String>,
-    job: &str,
-    op: &str,
+    (job, op): (&str, &str),
     pipes: &Pipes,
 ) -> Result<String, CliError> {
-    let Some(run_id) = pipes
-        .run_id()
-        .map(str::to_owned)
-        .or_else(|| std::env::var("KEDRUST_RUN_ID").ok())
-    else {
+    let Some(run_id) = pipes.run_id().map(str::to_owned).or(base.run_id.clone()) else {
         return Err(CliError::BadInput(
             "no run id: start this op from Dagster (Pipes) or set KEDRUST_RUN_ID".into(),
         ));
@@ -122,7 +123,7 @@ pub(crate) fn op(
         parent_run_id,
         runtime_params,
         tags: [("dagster/run_id".to_owned(), run_id.clone())].into(),
-        ..RunOptions::default()
+        ..base
     };
     // Dagster's retry of this op (0 for the first try).
     let attempt = pipes
@@ -178,23 +179,31 @@ fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id
     }
 }
 
+/// How Dagster ended a run, as its failure sensor says.
+pub(crate) struct Ended {
+    pub run_id: String,
+    pub message: String,
+    pub canceled: bool,
+}
+
 /// `__dagster_failure`: the failure sensor's call; fires `on_pipeline_error` once.
 pub(crate) fn failure(
     project: &Project,
     root: &Path,
+    base: RunOptions,
     env: Option<String>,
     job: &str,
-    run_id: &str,
-    message: &str,
-    canceled: bool,
+    ended: &Ended,
 ) -> Result<String, String> {
+    let run_id = &ended.run_id;
     let options = RunOptions {
         env: Some(run_env(env.as_deref())),
         job: Some(job.to_owned()),
-        run_id: Some(run_id.to_owned()),
-        ..RunOptions::default()
+        run_id: Some(run_id.clone()),
+        ..base
     };
-    let fired = fail_run(project, root, &options, message, canceled).map_err(|e| e.to_string())?;
+    let fired = fail_run(project, root, &options, &ended.message, ended.canceled)
+        .map_err(|e| e.to_string())?;
     Ok(if fired {
         format!("on_pipeline_error fired for run {run_id}\n")
     } else {
@@ -239,7 +248,7 @@ jobs:
 
 /// `dagster init`: writes definitions.py, requirements-dagster.txt and, when the base
 /// environment has none, a dagster.yml; keeps existing files unless `force`.
-pub(crate) fn init(root: &Path, force: bool) -> Result<String, String> {
+pub(crate) fn init(root: &Path, conf: &Path, force: bool) -> Result<String, String> {
     let binary = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut files = vec![
         (
@@ -251,14 +260,16 @@ pub(crate) fn init(root: &Path, force: bool) -> Result<String, String> {
             dagster_requirements(),
         ),
     ];
-    let has_dagster_yml = std::fs::read_dir(root.join("conf/base"))
+    let has_dagster_yml = std::fs::read_dir(conf.join("base"))
         .map(|d| {
             d.filter_map(Result::ok)
                 .any(|f| f.file_name().to_string_lossy().starts_with("dagster"))
         })
         .unwrap_or(false);
     if !has_dagster_yml {
-        files.push(("conf/base/dagster.yml".to_owned(), DAGSTER_YML.to_owned()));
+        let target = conf.join("base/dagster.yml");
+        let name = target.strip_prefix(root).unwrap_or(&target);
+        files.push((name.display().to_string(), DAGSTER_YML.to_owned()));
     }
     let mut out = String::new();
     for (name, text) in files {
@@ -295,42 +306,68 @@ fn dagster_requirements() -> String {
     out
 }
 
-/// The `dagster` executable: `KEDRUST_DAGSTER`, else `dagster` on the PATH, checked by asking
-/// its version; the error says how to install the pinned one.
-fn dagster_executable(root: &Path) -> Result<std::path::PathBuf, String> {
-    let candidate = std::env::var_os("KEDRUST_DAGSTER")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "dagster".into());
-    match std::process::Command::new(&candidate)
-        .arg("--version")
-        .output()
-    {
-        Ok(out) if out.status.success() => Ok(candidate),
-        _ => Err(format!(
-            "Dagster is not installed (or not on the PATH): install the pinned version with \
-             `python3 -m venv .venv && .venv/bin/pip install -r {}` and put .venv/bin on the PATH \
-             (or set KEDRUST_DAGSTER to its dagster executable)",
-            root.join("requirements-dagster.txt").display()
-        )),
-    }
+/// The `dagster` command of the project: the executable (`--dagster`, else `dagster` on the
+/// PATH, checked by asking its version; the error says how to install the pinned one), run in
+/// the project folder with the configuration folder the command line was given.
+pub(crate) struct Dagster {
+    executable: std::path::PathBuf,
+    root: std::path::PathBuf,
+    conf_source: Option<std::path::PathBuf>,
 }
 
-fn needs_definitions(root: &Path) -> Result<(), String> {
-    if root.join("definitions.py").is_file() {
-        Ok(())
-    } else {
-        Err("no definitions.py in the project: run `dagster init` first".into())
+impl Dagster {
+    pub(crate) fn new(
+        root: &Path,
+        conf_source: Option<&Path>,
+        executable: Option<std::path::PathBuf>,
+    ) -> Result<Self, CliError> {
+        if !root.join("definitions.py").is_file() {
+            return Err(CliError::BadInput(
+                "no definitions.py in the project: run `dagster init` first".into(),
+            ));
+        }
+        let executable = executable.unwrap_or_else(|| "dagster".into());
+        match std::process::Command::new(&executable)
+            .arg("--version")
+            .output()
+        {
+            Ok(out) if out.status.success() => Ok(Self {
+                executable,
+                root: root.to_owned(),
+                conf_source: conf_source.map(ToOwned::to_owned),
+            }),
+            _ => Err(CliError::BadInput(format!(
+                "Dagster is not installed (or not on the PATH): install the pinned version with \
+                 `python3 -m venv .venv && .venv/bin/pip install -r {}` and put .venv/bin on the \
+                 PATH (or pass --dagster / set KEDRUST_DAGSTER to its dagster executable)",
+                root.join("requirements-dagster.txt").display()
+            ))),
+        }
+    }
+
+    /// `dagster <args>` on the code location of environment `env`.
+    fn command(&self, env: Option<&str>, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(&self.executable);
+        command
+            .args(args)
+            .current_dir(&self.root)
+            .env("KEDRUST_ENV", run_env(env))
+            .envs(
+                self.conf_source
+                    .as_deref()
+                    .map(|c| ("KEDRUST_CONF_SOURCE", c)),
+            );
+        command
     }
 }
 
 /// `dagster validate`.
-pub(crate) fn validate(root: &Path, env: Option<String>) -> Result<String, CliError> {
-    needs_definitions(root).map_err(CliError::BadInput)?;
-    let dagster = dagster_executable(root).map_err(CliError::BadInput)?;
-    let status = std::process::Command::new(dagster)
-        .args(["definitions", "validate", "-f", "definitions.py"])
-        .current_dir(root)
-        .env("KEDRUST_ENV", run_env(env.as_deref()))
+pub(crate) fn validate(dagster: &Dagster, env: Option<String>) -> Result<String, CliError> {
+    let status = dagster
+        .command(
+            env.as_deref(),
+            &["definitions", "validate", "-f", "definitions.py"],
+        )
         .status()
         .map_err(|e| CliError::BadInput(format!("cannot start dagster: {e}")))?;
     if status.success() {
@@ -345,26 +382,16 @@ pub(crate) fn validate(root: &Path, env: Option<String>) -> Result<String, CliEr
 /// `dagster dev`: the UI in its own process group, stopped as a whole on Ctrl-C or SIGTERM
 /// (Dagster only stops cleanly on SIGINT, which a background shell ignores).
 pub(crate) fn dev(
-    root: &Path,
+    dagster: &Dagster,
     env: Option<String>,
     host: &str,
     port: u16,
 ) -> Result<String, CliError> {
-    needs_definitions(root).map_err(CliError::BadInput)?;
-    let dagster = dagster_executable(root).map_err(CliError::BadInput)?;
-    let mut command = std::process::Command::new(dagster);
-    command
-        .args([
-            "dev",
-            "-f",
-            "definitions.py",
-            "-h",
-            host,
-            "-p",
-            &port.to_string(),
-        ])
-        .current_dir(root)
-        .env("KEDRUST_ENV", run_env(env.as_deref()));
+    let port = port.to_string();
+    let mut command = dagster.command(
+        env.as_deref(),
+        &["dev", "-f", "definitions.py", "-h", host, "-p", &port],
+    );
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = command

@@ -5,15 +5,15 @@ use kedrust_framework::{Project, find_job, load_dagster, plan_job};
 use kedrust_plan::DagsterConfig;
 use std::path::Path;
 
-/// The project's dagster.yml in `env`.
-pub(crate) fn dagster(project: &Project, root: &Path, env: &str) -> Result<DagsterConfig, String> {
-    load_dagster(project, &root.join("conf"), env).map_err(|e| e.to_string())
+/// The dagster.yml of `env` in the configuration folder `conf`.
+pub(crate) fn dagster(project: &Project, conf: &Path, env: &str) -> Result<DagsterConfig, String> {
+    load_dagster(project, conf, env).map_err(|e| e.to_string())
 }
 
 /// `jobs list`.
-pub(crate) fn list(project: &Project, root: &Path, env: Option<String>) -> Result<String, String> {
+pub(crate) fn list(project: &Project, conf: &Path, env: Option<String>) -> Result<String, String> {
     let env = run_env(env.as_deref());
-    let d = dagster(project, root, &env)?;
+    let d = dagster(project, conf, &env)?;
     if d.jobs.is_empty() {
         return Ok("no jobs: the project has no dagster.yml (or it defines none)\n".into());
     }
@@ -38,13 +38,15 @@ pub(crate) fn list(project: &Project, root: &Path, env: Option<String>) -> Resul
 pub(crate) fn plan(
     project: &Project,
     root: &Path,
+    conf: &Path,
     env: Option<String>,
     job: &str,
 ) -> Result<String, String> {
     let env = run_env(env.as_deref());
-    let d = dagster(project, root, &env)?;
+    let d = dagster(project, conf, &env)?;
     let job = find_job(&d, job).map_err(|e| e.to_string())?;
-    let (plan, pipeline, built) = plan_job(project, root, &env, job).map_err(|e| e.to_string())?;
+    let (plan, pipeline, built) =
+        plan_job(project, root, conf, &env, job).map_err(|e| e.to_string())?;
     built.catalog.bind(&pipeline).map_err(|e| e.to_string())?;
     Ok(plan.render())
 }

@@ -56,13 +56,16 @@ fn unknown_pipeline(name: &str, all: &Pipelines) -> String {
     )
 }
 
-fn catalog_of(project: &Project, root: &Path, env: Option<String>) -> Result<Catalog, String> {
+fn catalog_of(
+    project: &Project,
+    (root, conf): (&Path, &Path),
+    env: Option<String>,
+) -> Result<Catalog, String> {
     let env = run_env(env.as_deref());
-    let conf = root.join("conf");
     build_catalog(
         project,
         root,
-        &conf,
+        conf,
         &env,
         &RunOptions::default(),
         &kedrust_catalog::new_version(),
@@ -94,11 +97,11 @@ fn chosen(
 /// split into catalog entries, pattern matches and undeclared (memory) datasets.
 pub(crate) fn describe_datasets(
     project: &Project,
-    root: &Path,
+    at: (&Path, &Path),
     env: Option<String>,
     pipelines: &[String],
 ) -> Result<String, String> {
-    let catalog = catalog_of(project, root, env)?;
+    let catalog = catalog_of(project, at, env)?;
     let mut out = Map::new();
     for (name, pipeline) in chosen(project, pipelines)? {
         let mut groups: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
@@ -130,11 +133,11 @@ pub(crate) fn describe_datasets(
 /// `catalog resolve <name>`: where the name's definition comes from and its configuration.
 pub(crate) fn resolve(
     project: &Project,
-    root: &Path,
+    at: (&Path, &Path),
     env: Option<String>,
     name: &str,
 ) -> Result<String, String> {
-    let catalog = catalog_of(project, root, env)?;
+    let catalog = catalog_of(project, at, env)?;
     let out = match catalog.resolve(name) {
         Some(r) => {
             let source = match &r.source {
@@ -167,10 +170,10 @@ pub(crate) fn resolve(
 /// `catalog list-patterns`: patterns in matching order, then the default.
 pub(crate) fn patterns(
     project: &Project,
-    root: &Path,
+    at: (&Path, &Path),
     env: Option<String>,
 ) -> Result<String, String> {
-    let catalog = catalog_of(project, root, env)?;
+    let catalog = catalog_of(project, at, env)?;
     let mut list: Vec<Json> = catalog.patterns().into_iter().map(|p| json!(p)).collect();
     list.push(json!("{default}"));
     Ok(yaml(&Json::Array(list)))
@@ -179,11 +182,11 @@ pub(crate) fn patterns(
 /// `catalog resolve-patterns`: every dataset of the pipelines with its configuration.
 pub(crate) fn resolve_patterns(
     project: &Project,
-    root: &Path,
+    at: (&Path, &Path),
     env: Option<String>,
     pipelines: &[String],
 ) -> Result<String, String> {
-    let catalog = catalog_of(project, root, env)?;
+    let catalog = catalog_of(project, at, env)?;
     let mut names: Vec<String> = catalog
         .list()
         .into_iter()

@@ -6,9 +6,9 @@ use crate::args::SchedulesCommand;
 use crate::jobs::dagster;
 use chrono::{DateTime, Utc};
 use kedrust_config::run_env;
-use kedrust_framework::{Project, RunOptions, prepare, run};
+use kedrust_framework::{Project, RunOptions, conf_dir, prepare, run};
 use kedrust_plan::{DagsterConfig, Job, next_tick};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn time(text: &str) -> Result<DateTime<Utc>, String> {
     text.parse::<DateTime<Utc>>()
@@ -22,22 +22,27 @@ fn scheduled(d: &DagsterConfig) -> Vec<&Job> {
 pub(crate) fn command(
     project: &Project,
     root: &Path,
+    conf_source: Option<PathBuf>,
     command: SchedulesCommand,
 ) -> Result<String, String> {
+    let base = RunOptions {
+        conf_source,
+        ..RunOptions::default()
+    };
     match command {
-        SchedulesCommand::List { env, at } => list(project, root, env, at),
+        SchedulesCommand::List { env, at } => list(project, &conf_dir(root, &base), env, at),
         SchedulesCommand::Serve {
             env,
             from,
             until,
             catch_up,
-        } => serve(project, root, env, from, until, catch_up),
+        } => serve(project, root, &base, env, from, until, catch_up),
     }
 }
 
 fn list(
     project: &Project,
-    root: &Path,
+    conf: &Path,
     env: Option<String>,
     at: Option<String>,
 ) -> Result<String, String> {
@@ -47,7 +52,7 @@ fn list(
         .map(time)
         .transpose()?
         .unwrap_or_else(Utc::now);
-    let d = dagster(project, root, &env)?;
+    let d = dagster(project, conf, &env)?;
     let jobs = scheduled(&d);
     if jobs.is_empty() {
         return Ok("no scheduled jobs\n".into());
@@ -72,6 +77,7 @@ fn list(
 fn serve(
     project: &Project,
     root: &Path,
+    base: &RunOptions,
     env: Option<String>,
     from: Option<String>,
     until: Option<String>,
@@ -80,7 +86,7 @@ fn serve(
     let env = run_env(env.as_deref());
     let until = until.as_deref().map(time).transpose()?;
     let simulated = from.as_deref().map(time).transpose()?;
-    let d = dagster(project, root, &env)?;
+    let d = dagster(project, &conf_dir(root, base), &env)?;
     let jobs = scheduled(&d);
     if jobs.is_empty() {
         return Ok("no scheduled jobs to serve\n".into());
@@ -122,7 +128,7 @@ fn serve(
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        launch(project, root, &env, &job.name, &schedule, tick);
+        launch(project, root, base, &env, (&job.name, &schedule), tick);
         // Without catch-up, ticks that passed during the run are skipped.
         last[i] = if catch_up || simulated.is_some() {
             tick
@@ -138,9 +144,9 @@ fn serve(
 fn launch(
     project: &Project,
     root: &Path,
+    base: &RunOptions,
     env: &str,
-    job: &str,
-    schedule: &str,
+    (job, schedule): (&str, &str),
     tick: DateTime<Utc>,
 ) {
     let options = RunOptions {
@@ -154,7 +160,7 @@ fn launch(
             ),
         ]
         .into(),
-        ..RunOptions::default()
+        ..base.clone()
     };
     let outcome = prepare(project, root.to_owned(), &options)
         .and_then(|prepared| run(project, prepared, &|_| {}));

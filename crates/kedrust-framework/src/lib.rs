@@ -27,12 +27,16 @@ mod snapshot;
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use prepare::AD_HOC_JOB;
 pub use prepare::{
-    BuiltCatalog, Prepared, build_catalog, find_job, load_dagster, plan_job, prepare, select,
+    BuiltCatalog, Prepared, build_catalog, conf_dir, find_job, load_dagster, plan_job, prepare,
+    select,
 };
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use resuming::resume_options;
 pub use session::run;
-pub use settings::{HEARTBEAT_ENV, heartbeat_interval, open_store};
+pub use settings::{
+    HEARTBEAT_ENV, RUN_STORE_ENV, STATE_DIR_ENV, TRACE_ENV, heartbeat_interval, open_store,
+    state_dir, state_dir_is_explicit,
+};
 
 /// What the command line's hidden commands call: one step of the process runner, one op of
 /// an orchestrated run, its failure handler. Not for projects.

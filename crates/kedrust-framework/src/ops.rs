@@ -69,7 +69,7 @@ pub fn run_op(
     let mut options = options.clone();
     options.save_version = Some(fix_save_version(&store, &run_id)?);
     // Every op reads the configuration as the run's first op found it.
-    let run_dir = kedrust_runner::run_dir(project_path, &run_id);
+    let run_dir = crate::settings::run_dir(project_path, &run_id);
     let project_conf = options.conf_source.clone();
     let conf = crate::prepare::conf_dir(project_path, &options);
     options.conf_source = Some(snapshot::take(&conf, &run_dir).map_err(|e| {
@@ -106,7 +106,7 @@ pub fn run_op(
     );
     let started = start_once(&store, &run_id, || {
         if let Some(parent) = &options.parent_run_id {
-            inherit_memory(&kedrust_runner::run_dir(project_path, parent), &run_dir);
+            inherit_memory(&crate::settings::run_dir(project_path, parent), &run_dir);
         }
         context.fire_start_hooks(&this.name).map_err(RunError::from)
     });
@@ -273,7 +273,7 @@ pub fn fail_run(
         .state(&run_id, SAVE_VERSION_STATE)
         .map_err(io)?
         .and_then(|v| v.as_str().map(str::to_owned));
-    if let Some(snapshot) = snapshot::existing(&kedrust_runner::run_dir(project_path, &run_id)) {
+    if let Some(snapshot) = snapshot::existing(&crate::settings::run_dir(project_path, &run_id)) {
         options.conf_source = Some(snapshot);
     }
     let error = if cancelled {

@@ -76,6 +76,7 @@ pub fn find_job<'a>(dagster: &'a DagsterConfig, name: &str) -> Result<&'a Job, S
 pub fn plan_job(
     project: &Project,
     project_path: &std::path::Path,
+    conf: &std::path::Path,
     env: &str,
     job: &Job,
 ) -> Result<(JobPlan, Pipeline, BuiltCatalog), SessionError> {
@@ -86,14 +87,7 @@ pub fn plan_job(
         ..RunOptions::default()
     };
     let pipeline = select(project, &options)?;
-    let built = build_catalog(
-        project,
-        project_path,
-        &project_path.join("conf"),
-        env,
-        &options,
-        &new_version(),
-    )?;
+    let built = build_catalog(project, project_path, conf, env, &options, &new_version())?;
     let plan = JobPlan::build(job, env, &pipeline, &built.catalog);
     Ok((plan, pipeline, built))
 }
@@ -160,7 +154,7 @@ fn resolve_job(
 }
 
 /// The configuration folder of a request: `--conf-source`, else `<project>/conf`.
-pub(crate) fn conf_dir(project_path: &std::path::Path, options: &RunOptions) -> PathBuf {
+pub fn conf_dir(project_path: &std::path::Path, options: &RunOptions) -> PathBuf {
     options
         .conf_source
         .clone()

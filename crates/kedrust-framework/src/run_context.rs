@@ -37,7 +37,9 @@ impl RunContext {
         prepared: Prepared,
         store: Arc<RunStore>,
     ) -> Result<Self, SessionError> {
-        let tracer = Tracer::from_env(&prepared.project_path)
+        let tracer = crate::settings::trace_file(&prepared.project_path)
+            .map(|path| Tracer::open(&path))
+            .transpose()
             .map_err(|e| SessionError::Io(format!("cannot open the hook trace: {e}")))?
             .map(Arc::new);
         let hooks = Hooks::new(project.hooks().iter().cloned())

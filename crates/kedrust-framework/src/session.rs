@@ -47,7 +47,8 @@ pub fn run(
         Runner::Process { .. } => {
             // Steps read the configuration as it was when the run started.
             let conf = crate::prepare::conf_dir(&prepared.project_path, &prepared.options);
-            let launcher = Launcher::new(&prepared.project_path, &run_id)
+            let run_dir = crate::settings::run_dir(&prepared.project_path, &run_id);
+            let launcher = Launcher::new(&prepared.project_path, run_dir)
                 .and_then(|l| {
                     let request = RunOptions {
                         conf_source: Some(snapshot::take(&conf, &l.run_dir)?),

@@ -1,29 +1,65 @@
-//! The environment variables of a run, each read here and nowhere else in this crate, with
-//! its precedence:
+//! The environment variables of kedrust's runs, each declared and read here and nowhere else
+//! (library crates take the values), with its precedence:
 //!
 //! | variable | means | precedence |
 //! |---|---|---|
+//! | `KEDRUST_STATE_DIR` | the state folder: the run store and the run folders (memory data, the configuration snapshot) | the variable (relative to the project), else `<project>/.kedrust` |
+//! | `KEDRUST_RUN_STORE` | the run store file alone | the variable (relative to the project), else `Project::run_store`, else `<state dir>/runs.db` |
 //! | `KEDRUST_HEARTBEAT_MS` | how often an embedded orchestrator writes its heartbeat | the variable, else 1,000 ms |
-//! | `KEDRUST_RUN_STORE` | the run store file | the variable, else `Project::run_store`, else `<state dir>/runs.db` |
-//! | `KEDRUST_STATE_DIR` | the state folder (run store, run folders) | the variable, else `<project>/.kedrust` (read by `kedrust-store`) |
-//! | `KEDRUST_TRACE_HOOKS` | the hook trace file | the variable, else no trace (`trace.rs`) |
+//! | `KEDRUST_TRACE_HOOKS` | the hook trace file | the variable (relative to the project), else no trace |
 //!
-//! A value that means nothing is refused with [`SessionError::Setting`] before anything runs.
+//! The command line declares its own (`KEDRUST_PROJECT_DIR`, `KEDRUST_CONF_SOURCE`,
+//! `KEDRUST_RUN_ID`, `KEDRUST_DAGSTER`, `KEDRUST_LOG`) in its argument definitions, and the
+//! config crate `KEDRUST_ENV`. A value that means nothing is refused with
+//! [`SessionError::Setting`] before anything runs.
 
 use crate::options::SessionError;
 use crate::project::Project;
 use kedrust_store::RunStore;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The state folder variable.
+pub const STATE_DIR_ENV: &str = "KEDRUST_STATE_DIR";
+/// The run store variable.
+pub const RUN_STORE_ENV: &str = "KEDRUST_RUN_STORE";
 /// The heartbeat interval variable.
 pub const HEARTBEAT_ENV: &str = "KEDRUST_HEARTBEAT_MS";
+/// The hook trace variable.
+pub const TRACE_ENV: &str = "KEDRUST_TRACE_HOOKS";
 
 const HEARTBEAT_DEFAULT: Duration = Duration::from_secs(1);
 const HEARTBEAT_MAX_MS: u64 = 3_600_000;
 
-/// How often an embedded orchestrator says it is alive: `KEDRUST_HEARTBEAT_MS`, else 1 s.
+/// A path variable's value, relative paths taken from the project; unset or empty is none.
+fn path_var(name: &str, project: &Path) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| project.join(PathBuf::from(v)))
+}
+
+/// The project's state folder.
+pub fn state_dir(project: &Path) -> PathBuf {
+    path_var(STATE_DIR_ENV, project).unwrap_or_else(|| project.join(".kedrust"))
+}
+
+/// Whether the state folder was named explicitly (steps on other hosts need one they share).
+pub fn state_dir_is_explicit() -> bool {
+    std::env::var_os(STATE_DIR_ENV).is_some_and(|v| !v.is_empty())
+}
+
+/// The folder of run `run_id`: memory data between processes, the configuration snapshot.
+pub(crate) fn run_dir(project: &Path, run_id: &str) -> PathBuf {
+    kedrust_runner::run_dir(&state_dir(project), run_id)
+}
+
+/// The hook trace file, when tracing is on.
+pub(crate) fn trace_file(project: &Path) -> Option<PathBuf> {
+    path_var(TRACE_ENV, project)
+}
+
+/// How often an embedded orchestrator says it is alive.
 pub fn heartbeat_interval() -> Result<Duration, SessionError> {
     match std::env::var(HEARTBEAT_ENV) {
         Err(_) => Ok(HEARTBEAT_DEFAULT),
@@ -39,18 +75,11 @@ pub fn heartbeat_interval() -> Result<Duration, SessionError> {
     }
 }
 
-/// Opens the project's run store: `KEDRUST_RUN_STORE`, else the project's setting
-/// ([`Project::run_store`]), else `<state dir>/runs.db`.
+/// Opens the project's run store.
 pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore>, SessionError> {
-    let configured = std::env::var_os(kedrust_store::STORE_ENV)
-        .is_none()
-        .then(|| project.run_store_setting())
-        .flatten();
-    let path = match configured {
-        Some(p) if p.is_relative() => project_path.join(p),
-        Some(p) => p.to_owned(),
-        None => RunStore::default_path(project_path),
-    };
+    let path = path_var(RUN_STORE_ENV, project_path)
+        .or_else(|| project.run_store_setting().map(|p| project_path.join(p)))
+        .unwrap_or_else(|| state_dir(project_path).join("runs.db"));
     RunStore::open(&path)
         .map(Arc::new)
         .map_err(|e| SessionError::Io(e.to_string()))

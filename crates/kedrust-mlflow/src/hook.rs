@@ -6,16 +6,15 @@
 
 use crate::client::Client;
 use crate::config::{LongParams, MAX_PARAM_VALUE, MlflowConfig, params_to_log};
-use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{BoxError, Value};
 use kedrust_runner::{
-    Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError, RunResult, RunState,
+    ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError, RunResult,
+    RunState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -42,6 +41,9 @@ thread_local! {
 #[derive(Debug)]
 pub struct MlflowHook {
     project: String,
+    /// The run environment's `mlflow` group, read in `after_context_created` from the run's
+    /// own configuration (the start hooks fire in one process, in that order).
+    group: Mutex<Option<Json>>,
     /// Node runs open in this process: node name to (MLflow run id, start).
     open: Mutex<HashMap<String, (String, Instant)>>,
 }
@@ -51,6 +53,7 @@ impl MlflowHook {
     pub fn new(project: impl Into<String>) -> Self {
         Self {
             project: project.into(),
+            group: Mutex::default(),
             open: Mutex::default(),
         }
     }
@@ -102,11 +105,21 @@ impl Hook for MlflowHook {
         false
     }
 
+    fn after_context_created(&self, context: &ContextInfo<'_>) -> HookResult {
+        let group = context.config_loader.load("mlflow")?;
+        *self.group.lock().unwrap_or_else(|e| e.into_inner()) = Some(group.value);
+        Ok(())
+    }
+
     fn before_pipeline_run(&self, info: PipelineInfo<'_>) -> HookResult {
         let params = info.run_params;
-        let conf = Path::new(&params.project_path).join("conf");
-        let group = ConfigLoader::new(&conf, &params.env).load("mlflow")?;
-        let Some(config) = MlflowConfig::from_group(&group.value)? else {
+        let group = self
+            .group
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default();
+        let Some(config) = MlflowConfig::from_group(&group)? else {
             return Ok(()); // no mlflow.yml in this environment: nothing is tracked
         };
         let pipelines = if params.pipeline_names.is_empty() {

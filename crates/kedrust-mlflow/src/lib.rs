@@ -21,10 +21,11 @@ pub use metrics::MetricsDataset;
 use kedrust_framework::Project;
 use std::path::Path;
 
-/// Adds the tracking hook and `mlflow.MetricsDataset` when some environment of the project
-/// has an `mlflow.yml` (the hook does nothing in an environment without one).
-pub fn enable_if_configured(project: Project, project_path: &Path) -> Project {
-    if !has_mlflow_config(&project_path.join("conf")) {
+/// Adds the tracking hook and `mlflow.MetricsDataset` when some environment of the
+/// configuration folder `conf` has an `mlflow.yml` (the hook does nothing in an environment
+/// without one).
+pub fn enable_if_configured(project: Project, conf: &Path) -> Project {
+    if !has_mlflow_config(conf) {
         return project;
     }
     let name = project.name().to_owned();

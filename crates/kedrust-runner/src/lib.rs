@@ -31,4 +31,4 @@ pub use process::{
     CHILD_COMMAND, Launcher, error_path, install, run_dir, tie_to_parent, without_codec,
 };
 pub use task::{Execution, discard_outputs, run_node};
-pub use trace::{TRACE_ENV, TracePoint, Tracer};
+pub use trace::{TracePoint, Tracer};

@@ -1,7 +1,7 @@
 //! The multi-process runner: each node runs in a child process of the project's own binary
 //! (`<binary> __node`), node and dataset hooks fire in that child, pipeline hooks in the
 //! parent. Memory datasets that pass from one node to another travel through the run's
-//! folder, `<project>/.kedrust/runs/<run id>/memory/`: a DataFrame as Arrow IPC, any other
+//! folder, `<state dir>/runs/<run id>/memory/`: a DataFrame as Arrow IPC, any other
 //! value in CBOR through its serde codec. Persisted datasets are read and written by each
 //! child from the catalog, as in one process.
 
@@ -29,12 +29,12 @@ pub struct Launcher {
 }
 
 impl Launcher {
-    /// Children of this binary for run `run_id` of the project in `project_dir`.
-    pub fn new(project_dir: &Path, run_id: &str) -> std::io::Result<Self> {
+    /// Children of this binary for the project in `project_dir`, sharing `run_dir`.
+    pub fn new(project_dir: &Path, run_dir: PathBuf) -> std::io::Result<Self> {
         Ok(Self {
             exe: own_binary()?,
             project_dir: project_dir.to_owned(),
-            run_dir: run_dir(project_dir, run_id),
+            run_dir,
         })
     }
 
@@ -158,11 +158,9 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
     format!("its process exited with {status} without reporting an error")
 }
 
-/// `runs/<run id>` in the project's state folder (`KEDRUST_STATE_DIR`, else `.kedrust`).
-pub fn run_dir(project_dir: &Path, run_id: &str) -> PathBuf {
-    kedrust_store::state_dir(project_dir)
-        .join("runs")
-        .join(run_id)
+/// `runs/<run id>` in the state folder.
+pub fn run_dir(state_dir: &Path, run_id: &str) -> PathBuf {
+    state_dir.join("runs").join(run_id)
 }
 
 /// A file name for any dataset or node name (`params:a`, `ns.x@pandas`).

@@ -1,4 +1,4 @@
-//! The built-in tracing hook: with `KEDRUST_TRACE_HOOKS=<file>` every lifecycle point of every
+//! The built-in tracing hook: with a trace file (`KEDRUST_TRACE_HOOKS`) every lifecycle point of every
 //! process of a run appends one JSON line to the file, in a single `write` on a file opened for
 //! appending, so lines of several processes never interleave.
 //!
@@ -11,9 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// The variable that turns tracing on.
-pub const TRACE_ENV: &str = "KEDRUST_TRACE_HOOKS";
 
 /// Appends one line per lifecycle point to a file.
 #[derive(Debug)]
@@ -45,14 +42,6 @@ pub struct TracePoint<'a> {
 }
 
 impl Tracer {
-    /// A tracer when `KEDRUST_TRACE_HOOKS` is set; a relative path is taken from `project`.
-    pub fn from_env(project: &Path) -> std::io::Result<Option<Self>> {
-        match std::env::var_os(TRACE_ENV).filter(|v| !v.is_empty()) {
-            Some(path) => Self::open(&project.join(PathBuf::from(path))).map(Some),
-            None => Ok(None),
-        }
-    }
-
     /// A tracer appending to `path`.
     pub fn open(path: &Path) -> std::io::Result<Self> {
         if let Some(dir) = path.parent() {

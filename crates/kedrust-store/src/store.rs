@@ -8,23 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// The variable that moves the run store file alone (default `<state dir>/runs.db`).
-pub const STORE_ENV: &str = "KEDRUST_RUN_STORE";
-
-/// The variable that moves a project's run state (the run store and the run folders that carry
-/// in-memory data between the processes of a run); default `<project>/.kedrust`. Ops that run
-/// in containers need it on a volume every step mounts.
-pub const STATE_DIR_ENV: &str = "KEDRUST_STATE_DIR";
-
-/// `KEDRUST_STATE_DIR` (relative to the project), else `<project>/.kedrust`.
-pub fn state_dir(project: &Path) -> PathBuf {
-    std::env::var_os(STATE_DIR_ENV)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .map(|p| if p.is_relative() { project.join(p) } else { p })
-        .unwrap_or_else(|| project.join(".kedrust"))
-}
-
 /// A run store problem.
 #[derive(Debug, thiserror::Error)]
 #[error("run store {path}: {message}")]
@@ -94,15 +77,6 @@ pub struct RunStore {
 }
 
 impl RunStore {
-    /// `KEDRUST_RUN_STORE`, else `runs.db` in the [`state_dir`].
-    pub fn default_path(project: &Path) -> PathBuf {
-        std::env::var_os(STORE_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .map(|p| if p.is_relative() { project.join(p) } else { p })
-            .unwrap_or_else(|| state_dir(project).join("runs.db"))
-    }
-
     /// Opens (creating) the store at `path`. Several processes may hold it open at once.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let fail = |e: &dyn std::fmt::Display| StoreError {

@@ -180,3 +180,62 @@ fn jobs_and_their_plans() {
         "error: job 'chain_jb' is not in dagster.yml (jobs: chain_job, fan_job, retrying_job, failing_job, failing_in_memory_job); did you mean 'chain_job'?"
     );
 }
+
+#[test]
+fn a_conf_source_elsewhere_holds_for_every_command() {
+    let f = Fixture::new("basic");
+    let settings = f.path().join("settings");
+    std::fs::rename(f.path().join("conf"), &settings).unwrap();
+    let conf = settings.to_str().unwrap();
+    // (what is run, what its output shows)
+    let commands: [(&[&str], &str); 6] = [
+        (&["--conf-source", conf, "run", "-r", "process"], ""),
+        (&["--conf-source", conf, "catalog", "list"], "summary"),
+        (&["--conf-source", conf, "jobs", "list"], "chain_job"),
+        (
+            &["--conf-source", conf, "plan", "--job", "chain_job"],
+            "make_numbers",
+        ),
+        (
+            &["--conf-source", conf, "schedules", "list"],
+            "chain_job_hourly_schedule",
+        ),
+        (
+            &["--conf-source", conf, "dagster", "init"],
+            "wrote definitions.py",
+        ),
+    ];
+    for (args, shows) in commands {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+        assert!(out.stdout.contains(shows), "{args:?}: {}", out.stdout);
+    }
+    assert!(
+        !f.path().join("conf").exists(),
+        "dagster init found the dagster.yml of the conf source and wrote none"
+    );
+    // The ops of a Dagster run get it from the environment definitions.py runs them in.
+    let op = f.run(
+        &[
+            "__dagster_op",
+            "--job",
+            "chain_job",
+            "--op",
+            "before_pipeline_run_hook_chain_job",
+        ],
+        &[
+            ("KEDRUST_CONF_SOURCE", conf),
+            ("KEDRUST_RUN_ID", "conf-source-run"),
+        ],
+    );
+    assert_eq!(op.code, 0, "{}", op.stderr);
+    let without = f.run(&["run"], &[]);
+    assert_eq!(without.code, 2);
+    assert!(
+        without
+            .stderr
+            .contains("no configuration at <project>/conf"),
+        "{}",
+        without.stderr
+    );
+}
