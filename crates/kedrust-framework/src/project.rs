@@ -173,14 +173,12 @@ impl Project {
             .fold(ConfigLoader::new(conf_source, env), |l, setup| setup(l))
     }
 
-    /// The project folder: `explicit`, else `KEDRUST_PROJECT_DIR`, else the working directory
-    /// when it has a `conf/` folder, else the root the project declared.
+    /// The project folder: `explicit` (the command line's `--project-dir`, or
+    /// `KEDRUST_PROJECT_DIR`), else the working directory when it has a `conf/` folder, else
+    /// the root the project declared.
     pub fn locate(&self, explicit: Option<&Path>) -> PathBuf {
         if let Some(dir) = explicit {
             return dir.to_owned();
-        }
-        if let Some(dir) = std::env::var_os("KEDRUST_PROJECT_DIR").filter(|d| !d.is_empty()) {
-            return PathBuf::from(dir);
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         if cwd.join("conf").is_dir() {

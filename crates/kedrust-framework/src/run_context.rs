@@ -12,8 +12,8 @@ use crate::prepare::Prepared;
 use crate::project::Project;
 use kedrust_runner::{CatalogInfo, ContextInfo, Hooks, PipelineInfo, RunResult};
 use kedrust_runner::{HookError, RunError};
+use kedrust_runner::{HookPoint, TracePoint, Tracer};
 use kedrust_runner::{RunParams, framework_version};
-use kedrust_runner::{TracePoint, Tracer};
 use kedrust_store::{EventKind, Keeper, NewRun, RunStatus, RunStore};
 use serde_json::json;
 use std::sync::Arc;
@@ -117,7 +117,7 @@ impl RunContext {
             config_loader: &prepared.loader,
             params: &prepared.params,
         };
-        hooks.each("after_context_created", at, |h| {
+        hooks.each(HookPoint::AfterContextCreated, at, |h| {
             h.after_context_created(&context)
         })?;
         let parameters = kedrust_catalog::parameter_datasets(&prepared.params);
@@ -129,10 +129,10 @@ impl RunContext {
             save_version: prepared.catalog.save_version(),
             load_versions: &prepared.options.load_versions,
         };
-        hooks.each("after_catalog_created", at, |h| {
+        hooks.each(HookPoint::AfterCatalogCreated, at, |h| {
             h.after_catalog_created(&catalog_info)
         })?;
-        hooks.each("before_pipeline_run", at, |h| {
+        hooks.each(HookPoint::BeforePipelineRun, at, |h| {
             h.before_pipeline_run(self.info())
         })
     }
@@ -151,7 +151,7 @@ impl RunContext {
         }
         self.hooks
             .in_op(op)
-            .each("after_pipeline_run", TracePoint::default(), |h| {
+            .each(HookPoint::AfterPipelineRun, TracePoint::default(), |h| {
                 h.after_pipeline_run(&result, self.info())
             })?;
         Ok(result)
@@ -184,7 +184,7 @@ impl RunContext {
         if fire {
             if let Err(hook_error) =
                 self.hooks
-                    .each("on_pipeline_error", TracePoint::default(), |h| {
+                    .each(HookPoint::OnPipelineError, TracePoint::default(), |h| {
                         h.on_pipeline_error(error, self.info())
                     })
             {

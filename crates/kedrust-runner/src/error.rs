@@ -9,8 +9,8 @@ use kedrust_pipeline::NodeRunError;
 pub struct HookError {
     /// The hook's name.
     pub hook: String,
-    /// The lifecycle point (`before_pipeline_run`, `after_dataset_saved`, ...).
-    pub point: &'static str,
+    /// The lifecycle point.
+    pub point: crate::HookPoint,
     /// What it said.
     pub message: String,
 }

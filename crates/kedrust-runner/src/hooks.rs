@@ -8,6 +8,7 @@
 
 use crate::error::{HookError, RunError};
 use crate::params::RunParams;
+use crate::point::HookPoint;
 use crate::trace::{TracePoint, Tracer};
 use kedrust_catalog::Catalog;
 use kedrust_config::ConfigLoader;
@@ -270,15 +271,6 @@ pub struct Hooks {
     op: Option<Arc<str>>,
 }
 
-/// The lifecycle points that fire once per run, recorded as hook events in the run store.
-const PIPELINE_POINTS: [&str; 5] = [
-    "after_context_created",
-    "after_catalog_created",
-    "before_pipeline_run",
-    "after_pipeline_run",
-    "on_pipeline_error",
-];
-
 impl std::fmt::Debug for Hooks {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
@@ -361,9 +353,9 @@ impl Hooks {
         &self.run_id
     }
 
-    fn trace(&self, point: &'static str, at: TracePoint<'_>) {
+    fn trace(&self, point: HookPoint, at: TracePoint<'_>) {
         if let Some(t) = &self.tracer {
-            t.record(point, at, self.op.as_deref(), &self.run_id);
+            t.record(point.as_str(), at, self.op.as_deref(), &self.run_id);
         }
     }
 
@@ -381,7 +373,7 @@ impl Hooks {
     /// failure stops the call and names the hook.
     pub fn each(
         &self,
-        point: &'static str,
+        point: HookPoint,
         at: TracePoint<'_>,
         mut f: impl FnMut(&dyn Hook) -> HookResult,
     ) -> Result<(), HookError> {
@@ -397,17 +389,17 @@ impl Hooks {
                 break;
             }
         }
-        if PIPELINE_POINTS.contains(&point) {
+        if point.is_pipeline_level() {
             match &result {
                 Ok(()) => self.record(
                     EventKind::HookCompleted,
-                    point,
-                    serde_json::json!({"hook": point}),
+                    point.as_str(),
+                    serde_json::json!({"hook": point.as_str()}),
                 ),
                 Err(e) => self.record(
                     EventKind::HookErrored,
                     &e.to_string(),
-                    serde_json::json!({"hook": point, "implementation": e.hook}),
+                    serde_json::json!({"hook": point.as_str(), "implementation": e.hook}),
                 ),
             }
         }
@@ -417,7 +409,7 @@ impl Hooks {
     /// `before_node_run` on every hook, with replacements merged in call order.
     pub fn before_node_run(&self, info: NodeInfo<'_>) -> Result<Vec<(String, Value)>, HookError> {
         self.trace(
-            "before_node_run",
+            HookPoint::BeforeNodeRun,
             TracePoint {
                 node: Some(info.node.node_name()),
                 dataset: None,
@@ -427,14 +419,14 @@ impl Hooks {
         for hook in &self.ordered {
             let returned = hook.before_node_run(info).map_err(|source| HookError {
                 hook: hook.name(),
-                point: "before_node_run",
+                point: HookPoint::BeforeNodeRun,
                 message: source.to_string(),
             })?;
             for (name, value) in returned.unwrap_or_default() {
                 if !info.node.inputs().contains(&name) {
                     return Err(HookError {
                         hook: hook.name(),
-                        point: "before_node_run",
+                        point: HookPoint::BeforeNodeRun,
                         message: format!(
                             "returned a replacement for '{name}', which is not an input of node '{}'",
                             info.node.node_name()

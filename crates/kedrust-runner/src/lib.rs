@@ -15,6 +15,7 @@ mod error;
 mod executor;
 mod hooks;
 mod params;
+mod point;
 mod process;
 mod task;
 mod trace;
@@ -27,6 +28,7 @@ pub use hooks::{
     RunResult, RunState,
 };
 pub use params::{RunParams, framework_version};
+pub use point::HookPoint;
 pub use process::{
     CHILD_COMMAND, Launcher, error_path, install, run_dir, tie_to_parent, without_codec,
 };

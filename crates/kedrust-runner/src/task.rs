@@ -3,6 +3,7 @@
 
 use crate::error::RunError;
 use crate::hooks::{Hooks, NamedValues, NodeInfo};
+use crate::point::HookPoint;
 use crate::trace::TracePoint;
 use kedrust_catalog::Catalog;
 use kedrust_pipeline::{Node, Pipeline};
@@ -99,11 +100,11 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
             node: Some(node_name),
             dataset: Some(name),
         };
-        hooks.each("before_dataset_loaded", at, |h| {
+        hooks.each(HookPoint::BeforeDatasetLoaded, at, |h| {
             h.before_dataset_loaded(name, node)
         })?;
         let value = catalog.load(name).map_err(dataset_error)?;
-        hooks.each("after_dataset_loaded", at, |h| {
+        hooks.each(HookPoint::AfterDatasetLoaded, at, |h| {
             h.after_dataset_loaded(name, &value, node)
         })?;
         if !retried {
@@ -130,7 +131,7 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
                 node: Some(node_name),
                 dataset: None,
             };
-            hooks.each("on_node_error", at, |h| {
+            hooks.each(HookPoint::OnNodeError, at, |h| {
                 h.on_node_error(&error, info(&kept))
             })?;
             return Err(error);
@@ -141,7 +142,7 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
         node: Some(node_name),
         dataset: None,
     };
-    hooks.each("after_node_run", at, |h| {
+    hooks.each(HookPoint::AfterNodeRun, at, |h| {
         h.after_node_run(&outputs, info(&kept))
     })?;
     for (name, value) in outputs.iter() {
@@ -149,11 +150,11 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
             node: Some(node_name),
             dataset: Some(name),
         };
-        hooks.each("before_dataset_saved", at, |h| {
+        hooks.each(HookPoint::BeforeDatasetSaved, at, |h| {
             h.before_dataset_saved(name, value, node)
         })?;
         catalog.save(name, value.clone()).map_err(dataset_error)?;
-        hooks.each("after_dataset_saved", at, |h| {
+        hooks.each(HookPoint::AfterDatasetSaved, at, |h| {
             h.after_dataset_saved(name, value, node)
         })?;
         if hooks.store().is_some() && !catalog.is_ephemeral(name) {
