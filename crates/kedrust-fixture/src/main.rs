@@ -35,12 +35,7 @@ fn summarise(report: Value) -> String {
 /// the file, then waits up to 30 s for it to disappear).
 fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64, String> {
     if let Some(block) = std::env::var_os("KEDRUST_FIXTURE_BLOCK") {
-        let block = std::path::PathBuf::from(block);
-        std::fs::write(&block, std::process::id().to_string()).map_err(|e| e.to_string())?;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while block.exists() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        block_until_removed(block.as_ref()).map_err(|e| e.to_string())?;
     }
     if let Some(marker) = std::env::var_os("KEDRUST_FIXTURE_FAIL_ONCE") {
         // Fails the first attempt only (the marker file remembers it across processes).
@@ -68,6 +63,19 @@ fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64
     } else {
         Ok(doubled.iter().sum())
     }
+}
+
+/// Writes this process's id to `block` (whole: a test reading it never sees half of it),
+/// then waits up to 30 s for the file to disappear.
+pub(crate) fn block_until_removed(block: &std::path::Path) -> std::io::Result<()> {
+    let partial = block.with_extension("partial");
+    std::fs::write(&partial, std::process::id().to_string())?;
+    std::fs::rename(&partial, block)?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while block.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Ok(())
 }
 
 fn branch(seed: Param<i64>, factor: i64) -> i64 {

@@ -83,12 +83,7 @@ impl Hook for Recorder {
             std::env::var_os("KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK"),
             self.label,
         ) {
-            let block = std::path::PathBuf::from(block);
-            std::fs::write(&block, std::process::id().to_string())?;
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-            while block.exists() && std::time::Instant::now() < deadline {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
+            crate::block_until_removed(block.as_ref())?;
         }
         self.note("on_pipeline_error", None, None)
     }

@@ -25,7 +25,8 @@ pub fn now_ns() -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
-/// Columns added after the first schema, added to older stores when they are opened.
+/// Columns added after the first schema (new stores have them from the start), added to older
+/// stores when they are opened.
 const ADDED_RUN_COLUMNS: [(&str, &str); 6] = [
     ("keeper", "TEXT NOT NULL DEFAULT 'process'"),
     ("heartbeat_ms", "INTEGER NOT NULL DEFAULT 1000"),
@@ -49,7 +50,13 @@ CREATE TABLE IF NOT EXISTS runs (
     options TEXT NOT NULL,
     plan TEXT NOT NULL,
     tags TEXT NOT NULL DEFAULT '{}',
-    failure_hook_claimed INTEGER NOT NULL DEFAULT 0
+    failure_hook_claimed INTEGER NOT NULL DEFAULT 0,
+    keeper TEXT NOT NULL DEFAULT 'process',
+    heartbeat_ms INTEGER NOT NULL DEFAULT 1000,
+    host TEXT NOT NULL DEFAULT '',
+    pid_start INTEGER,
+    failure_claimant TEXT,
+    failure_hook_done INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -377,17 +384,35 @@ impl RunStore {
 
 const RUN_COLUMNS: &str = "run_id, job, status, started_ns, ended_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags, keeper, heartbeat_ms, host, pid_start";
 
+/// Brings an older store up to the schema. Several processes may open it at once: the write
+/// lock taken first serialises them, and each looks again under it.
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('runs')")?;
-    let present: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (name, declaration) in ADDED_RUN_COLUMNS {
-        if !present.iter().any(|p| p == name) {
-            conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {name} {declaration}"))?;
+    let missing = |conn: &Connection| -> rusqlite::Result<Vec<(&str, &str)>> {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('runs')")?;
+        let present: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(ADDED_RUN_COLUMNS
+            .into_iter()
+            .filter(|(name, _)| !present.iter().any(|p| p == name))
+            .collect())
+    };
+    if missing(conn)?.is_empty() {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let added = missing(conn).and_then(|columns| {
+        columns.into_iter().try_for_each(|(name, declaration)| {
+            conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {name} {declaration}"))
+        })
+    });
+    match added {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            conn.execute_batch("ROLLBACK")?;
+            Err(e)
         }
     }
-    Ok(())
 }
 
 fn run_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
@@ -557,5 +582,25 @@ mod tests {
             !store.claim_failure_hook("r1").unwrap(),
             "a firing that finished is never repeated"
         );
+    }
+
+    #[test]
+    fn a_store_of_the_first_schema_gains_the_new_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.db");
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE runs (run_id TEXT PRIMARY KEY, job TEXT NOT NULL, status TEXT NOT NULL,
+             started_ns INTEGER NOT NULL, ended_ns INTEGER, heartbeat_ns INTEGER NOT NULL,
+             pid INTEGER NOT NULL, parent_run_id TEXT, options TEXT NOT NULL, plan TEXT NOT NULL,
+             tags TEXT NOT NULL DEFAULT '{}', failure_hook_claimed INTEGER NOT NULL DEFAULT 0);
+             INSERT INTO runs VALUES ('old', 'run', 'SUCCESS', 1, 2, 1, 7, NULL, '{}', '{}', '{}', 0);",
+        )
+        .unwrap();
+        drop(old);
+        let store = RunStore::open(&path).unwrap();
+        let old = store.run("old").unwrap().unwrap();
+        assert_eq!((old.keeper.as_str(), old.heartbeat_ms), ("process", 1000));
+        assert!(store.create_run(&run("new")).unwrap());
     }
 }

@@ -17,6 +17,17 @@ pub(crate) fn dagster() -> PathBuf {
     bin
 }
 
+/// A persistent DAGSTER_HOME for one test, telemetry off.
+fn dagster_home() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("dagster.yaml"),
+        "telemetry:\n  enabled: false\n",
+    )
+    .unwrap();
+    home
+}
+
 pub(crate) fn run_dagster(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let out = Command::new(dagster())
         .args(args)
@@ -220,13 +231,7 @@ fn the_failure_handler_fires_on_pipeline_error_once_per_dagster_run() {
         "{}",
         second.stdout
     );
-    let fired: Vec<serde_json::Value> = f
-        .trace()
-        .into_iter()
-        .filter(|t| t["hook"] == "on_pipeline_error")
-        .collect();
-    assert_eq!(fired.len(), 1);
-    assert_eq!(fired[0]["run_id"], run_id.as_str());
+    assert_eq!(f.fired_for("on_pipeline_error"), [run_id.as_str()]);
     let errors = f
         .trace()
         .iter()
@@ -270,12 +275,7 @@ fn dagster_validate_and_dev_start_and_stop_cleanly() {
         .local_addr()
         .unwrap()
         .port();
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("dagster.yaml"),
-        "telemetry:\n  enabled: false\n",
-    )
-    .unwrap();
+    let home = dagster_home();
     let mut dev = f.spawn(
         &["dagster", "dev", "--port", &port.to_string()],
         &[
@@ -316,12 +316,7 @@ fn dagster_validate_and_dev_start_and_stop_cleanly() {
 fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_the_cli() {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("dagster.yaml"),
-        "telemetry:\n  enabled: false\n",
-    )
-    .unwrap();
+    let home = dagster_home();
     let path = venv_path();
     let env = [
         ("PATH", path.as_str()),
@@ -425,12 +420,7 @@ print(failed.run_id, succeeded.run_id, canceled.run_id)
 fn the_failure_sensor_ends_failed_and_canceled_dagster_runs_once_even_after_a_failed_call() {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("dagster.yaml"),
-        "telemetry:\n  enabled: false\n",
-    )
-    .unwrap();
+    let home = dagster_home();
     let out = python(
         &f,
         SENSOR_TICKS,

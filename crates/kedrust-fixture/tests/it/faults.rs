@@ -2,22 +2,9 @@
 //! with their orchestrator, Ctrl-C cancels, retries find their inputs, run ids stay inside the
 //! state folder, and the ops of one run share one save version.
 
-use crate::Fixture;
+use crate::{Fixture, wait_for};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-
-/// Waits for `path` to appear (a blocked node writes it).
-fn wait_for(path: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Whether process `pid` runs (a zombie, dead but not yet reaped, does not).
 fn alive(pid: u32) -> bool {
@@ -81,15 +68,11 @@ fn a_live_orchestrator_is_never_swept_as_an_orphan() {
     ];
     for (case, heartbeat, stop) in cases {
         let f = Fixture::new("basic");
-        let block = f.path().join("block");
-        let mut orchestrator = f.spawn(
+        let block = f.block_path();
+        let (mut orchestrator, _) = f.spawn_blocked(
             &["run", "-p", "failing"],
-            &[
-                ("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap()),
-                ("KEDRUST_HEARTBEAT_MS", heartbeat),
-            ],
+            &[("KEDRUST_HEARTBEAT_MS", heartbeat)],
         );
-        wait_for(&block);
         let running = f.last_run_id();
         let pid = orchestrator.id().to_string();
         if stop {
@@ -217,13 +200,7 @@ fn run_ids_that_are_not_one_folder_name_are_refused() {
 #[test]
 fn steps_die_with_their_orchestrator() {
     let f = Fixture::new("basic");
-    let block = f.path().join("block");
-    let mut orchestrator = f.spawn(
-        &["run", "-p", "failing", "-r", "process"],
-        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
-    );
-    wait_for(&block);
-    let step: u32 = std::fs::read_to_string(&block).unwrap().parse().unwrap();
+    let (mut orchestrator, step) = f.spawn_blocked(&["run", "-p", "failing", "-r", "process"], &[]);
     assert!(alive(step));
     signal("-9", &orchestrator.id().to_string());
     orchestrator.wait().unwrap();
@@ -283,13 +260,7 @@ fn ctrl_c_in_a_terminal_cancels_the_run_and_a_second_one_exits_at_once() {
     );
     assert_eq!(f.fired("on_pipeline_error"), 0);
     assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
-    let errors: Vec<serde_json::Value> = f
-        .trace()
-        .into_iter()
-        .filter(|t| t["hook"] == "on_pipeline_error")
-        .collect();
-    assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0]["run_id"], abandoned.as_str());
+    assert_eq!(f.fired_for("on_pipeline_error"), [abandoned.as_str()]);
     assert_eq!(status(&f, &abandoned), "FAILURE");
 }
 
@@ -402,14 +373,9 @@ const BROKEN_PARAMETERS: &str = "count: [\n";
 fn a_run_reads_its_configuration_once_whatever_happens_to_conf_meanwhile() {
     // The process runner: the run's later steps start after the edit.
     let f = Fixture::new("basic");
-    let block = f.path().join("block");
-    let mut orchestrator = f.spawn(
-        &["run", "-p", "failing", "-r", "process"],
-        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
-    );
-    wait_for(&block);
+    let (mut orchestrator, _) = f.spawn_blocked(&["run", "-p", "failing", "-r", "process"], &[]);
     std::fs::write(f.path().join("conf/base/parameters.yml"), BROKEN_PARAMETERS).unwrap();
-    std::fs::remove_file(&block).unwrap();
+    std::fs::remove_file(f.block_path()).unwrap();
     assert_eq!(
         exit_within(&mut orchestrator, Duration::from_secs(30)),
         Some(0)

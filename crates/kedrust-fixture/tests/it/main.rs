@@ -14,6 +14,19 @@ mod scenarios;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Waits up to 30 s for `path` to appear (a blocked node or hook writes it).
+pub fn wait_for(path: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// What one command did.
 pub struct Outcome {
     /// The exit code.
@@ -83,6 +96,27 @@ impl Fixture {
         }
     }
 
+    /// Where the `check` node, blocked by `KEDRUST_FIXTURE_BLOCK`, writes its process id; it
+    /// goes on when the file is removed.
+    pub fn block_path(&self) -> PathBuf {
+        self.path().join("block")
+    }
+
+    /// Starts the fixture binary with `args` and `check` blocked, and waits until it blocks;
+    /// the process started and the blocked node's process id.
+    pub fn spawn_blocked(&self, args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, u32) {
+        let block = self.block_path();
+        let mut env = env.to_vec();
+        env.push((
+            "KEDRUST_FIXTURE_BLOCK",
+            block.to_str().expect("a UTF-8 path"),
+        ));
+        let child = self.spawn(args, &env);
+        wait_for(&block);
+        let pid = std::fs::read_to_string(&block).unwrap().parse().unwrap();
+        (child, pid)
+    }
+
     /// Starts the fixture binary with `args` without waiting, tracing hooks.
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
         self.command(args, env)
@@ -114,6 +148,15 @@ impl Fixture {
     /// How often the trace recorded lifecycle point `hook`.
     pub fn fired(&self, hook: &str) -> usize {
         self.trace().iter().filter(|t| t["hook"] == hook).count()
+    }
+
+    /// The run ids for which lifecycle point `hook` fired, in trace order.
+    pub fn fired_for(&self, hook: &str) -> Vec<String> {
+        self.trace()
+            .iter()
+            .filter(|t| t["hook"] == hook)
+            .map(|t| t["run_id"].as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// The nodes that started, in trace order.

@@ -3,21 +3,9 @@
 
 use crate::Fixture;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RUNNERS: [&str; 3] = ["sequential", "thread", "process"];
-
-fn wait_for(path: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn every_hook_fires_in_its_op_and_the_run_store_has_each_pipeline_hook_once() {
@@ -127,12 +115,7 @@ fn a_resumed_run_runs_only_what_failed_or_never_ran() {
 #[test]
 fn a_sigkilled_step_fails_the_run_and_fires_on_pipeline_error_once() {
     let f = Fixture::new("basic");
-    let block = f.path().join("block");
-    let mut child = f.spawn(
-        &["run", "-p", "failing", "-r", "process"],
-        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
-    );
-    wait_for(&block);
+    let (mut child, blocked) = f.spawn_blocked(&["run", "-p", "failing", "-r", "process"], &[]);
     // The step's pid, as the run store recorded it.
     let run_id = f.last_run_id();
     let shown = f.run(&["runs", "show", &run_id], &[]).stdout;
@@ -148,7 +131,7 @@ fn a_sigkilled_step_fails_the_run_and_fires_on_pipeline_error_once() {
                 .ok()
         })
         .expect("the step's pid is recorded");
-    assert_eq!(std::fs::read_to_string(&block).unwrap(), pid.to_string());
+    assert_eq!(blocked, pid);
     Command::new("kill")
         .args(["-9", &pid.to_string()])
         .status()
@@ -168,16 +151,9 @@ fn a_sigkilled_step_fails_the_run_and_fires_on_pipeline_error_once() {
 #[test]
 fn a_killed_orchestrator_is_found_by_the_next_run_which_fires_on_pipeline_error_once() {
     let f = Fixture::new("basic");
-    let block = f.path().join("block");
+    let block = f.block_path();
     let fast = [("KEDRUST_HEARTBEAT_MS", "50")];
-    let mut orchestrator = f.spawn(
-        &["run", "-p", "failing"],
-        &[
-            ("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap()),
-            ("KEDRUST_HEARTBEAT_MS", "50"),
-        ],
-    );
-    wait_for(&block);
+    let (mut orchestrator, _) = f.spawn_blocked(&["run", "-p", "failing"], &fast);
     let orphan = f.last_run_id();
     let shown = f.run(&["runs", "show", &orphan], &fast).stdout;
     let pid: u32 = shown
@@ -206,13 +182,7 @@ fn a_killed_orchestrator_is_found_by_the_next_run_which_fires_on_pipeline_error_
     assert_eq!(f.run(&["runs", "list"], &fast).code, 0);
     assert!(f.fired("on_pipeline_error") == 0);
     assert_eq!(f.run(&["run", "-p", "chain"], &fast).code, 0);
-    let errors: Vec<serde_json::Value> = f
-        .trace()
-        .into_iter()
-        .filter(|t| t["hook"] == "on_pipeline_error")
-        .collect();
-    assert_eq!(errors.len(), 1);
-    assert_eq!(errors[0]["run_id"], orphan.as_str());
+    assert_eq!(f.fired_for("on_pipeline_error"), [orphan.as_str()]);
     let (head, _) = f.events(&orphan);
     assert!(head.contains("FAILURE"), "{head}");
     // A second run does not fire it again.
@@ -304,13 +274,7 @@ fn a_failed_step_is_retried_as_its_job_says() {
 #[test]
 fn ctrl_c_stops_running_steps_marks_the_run_canceled_and_fires_on_pipeline_error() {
     let f = Fixture::new("basic");
-    let block = f.path().join("block");
-    let mut orchestrator = f.spawn(
-        &["run", "-p", "failing", "-r", "process"],
-        &[("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap())],
-    );
-    wait_for(&block);
-    let step: u32 = std::fs::read_to_string(&block).unwrap().parse().unwrap();
+    let (mut orchestrator, step) = f.spawn_blocked(&["run", "-p", "failing", "-r", "process"], &[]);
     Command::new("kill")
         .args(["-INT", &orchestrator.id().to_string()])
         .status()
