@@ -63,6 +63,8 @@ pub(crate) fn dispatch(
             op,
             run_id,
         } => {
+            // The op dies with the Dagster process that started it, even after `kill -9`.
+            kedrust_runner::tie_to_parent().map_err(CliError::Failed)?;
             let pipes =
                 pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
             let options = RunOptions {

@@ -91,7 +91,7 @@ _LIBRARY_EXECUTORS = {
 
 
 _CONTAINER_EXECUTORS = {"k8s_job_executor", "docker_executor", "celery_docker_executor", "celery_k8s_job_executor"}
-_PASSED_ENV = ["KEDRUST_ENV", "KEDRUST_STATE_DIR", "KEDRUST_RUN_STORE", "KEDRUST_BIN"]
+_PASSED_ENV = ["KEDRUST_ENV", "KEDRUST_STATE_DIR", "KEDRUST_RUN_STORE", "KEDRUST_CONF_SOURCE", "KEDRUST_BIN"]
 
 
 def _executor(executor):

@@ -124,8 +124,9 @@ fn own_binary() -> std::io::Result<PathBuf> {
     std::env::current_exe()
 }
 
-/// Ties a child to its orchestrator: the kernel kills it when the orchestrator dies, even by
-/// `kill -9` (Linux); a child whose orchestrator died before that took effect stops at once.
+/// Ties this process to the one that started it: the kernel kills it when that process dies,
+/// even by `kill -9` (Linux). A step of the process runner also checks that its orchestrator
+/// did not die before that took effect.
 pub fn tie_to_parent() -> Result<(), String> {
     #[cfg(target_os = "linux")]
     {

@@ -215,6 +215,40 @@ fn steps_die_with_their_orchestrator() {
 }
 
 #[test]
+fn a_dagster_op_dies_with_the_dagster_process_that_started_it() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let block = f.block_path();
+    let mut dagster = Command::new(crate::dagster::dagster())
+        .args([
+            "job",
+            "execute",
+            "-f",
+            "definitions.py",
+            "-j",
+            "failing_job",
+        ])
+        .current_dir(f.path())
+        .env("DAGSTER_DISABLE_TELEMETRY", "1")
+        .env("KEDRUST_FIXTURE_BLOCK", &block)
+        .env_remove("KEDRUST_ENV")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&block);
+    let op: u32 = std::fs::read_to_string(&block).unwrap().parse().unwrap();
+    assert!(alive(op));
+    signal("-9", &dagster.id().to_string());
+    dagster.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(op) {
+        assert!(Instant::now() < deadline, "op {op} outlived Dagster");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
 fn ctrl_c_in_a_terminal_cancels_the_run_and_a_second_one_exits_at_once() {
     // A terminal sends SIGINT to the whole foreground process group: the orchestrator and
     // every step.
