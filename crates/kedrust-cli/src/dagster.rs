@@ -153,6 +153,32 @@ pub(crate) fn op(
     }
 }
 
+/// Runs, in place of this process, the binary run `run_id` pinned when it is another build
+/// than this one (a rebuild while the run was in flight); returns when this is the one.
+pub(crate) fn run_the_runs_binary(
+    root: &Path,
+    run_id: &str,
+    args: &[std::ffi::OsString],
+) -> Result<(), CliError> {
+    let Some(binary) = kedrust_framework::orchestrated::pin_binary(root, run_id)? else {
+        return Ok(());
+    };
+    eprintln!(
+        "run {run_id} started with another build of this binary: running that one ({})",
+        binary.display()
+    );
+    let mut command = std::process::Command::new(&binary);
+    command.args(args.iter().skip(1));
+    #[cfg(unix)]
+    let error = std::os::unix::process::CommandExt::exec(&mut command);
+    #[cfg(not(unix))]
+    let error = std::io::Error::other("not supported here");
+    Err(CliError::Failed(format!(
+        "cannot run {}: {error}",
+        binary.display()
+    )))
+}
+
 /// The op's saves of persisted datasets, as Dagster asset materialisations.
 fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id: &str, op: &str) {
     let saves = kedrust_framework::open_store(project, root)

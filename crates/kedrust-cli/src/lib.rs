@@ -33,14 +33,24 @@ pub fn main_with(
     project: Project,
     args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
 ) -> ExitCode {
-    let cli = match args::Cli::try_parse_from(args) {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match args::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => return error::usage(&e),
     };
     // A Dagster op speaks Pipes from its first log line on.
     let pipes = match &cli.command {
-        args::Command::DagsterOp { .. } => match kedrust_dagster::Pipes::from_env() {
+        args::Command::DagsterOp { run_id, .. } => match kedrust_dagster::Pipes::from_env() {
             Ok(p) => {
+                // Every op of a run runs the binary its first op ran (this call returns only
+                // when this process is that binary).
+                let root = project.locate(cli.project_dir.as_deref());
+                let run_id = p.run_id().map(str::to_owned).or_else(|| run_id.clone());
+                if let Some(run_id) = run_id
+                    && let Err(e) = dagster::run_the_runs_binary(&root, &run_id, &args)
+                {
+                    return e.report();
+                }
                 if let Err(e) = p.opened() {
                     // The first message, before any log line; without it Dagster reports the op.
                     eprintln!("warning: {e}");

@@ -255,7 +255,7 @@ def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
             args.append("--canceled")
         try:
             done = subprocess.run(_kedrust(*args), capture_output=True, text=True)
-            failed = done.returncode != 0 and done.stderr.strip()
+            failed = done.returncode != 0 and (done.stderr.strip() or f"exit code {done.returncode}")
         except OSError as e:
             failed = str(e)
         if failed:

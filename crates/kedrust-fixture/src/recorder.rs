@@ -4,8 +4,9 @@
 //! `KEDRUST_FIXTURE_OFFSET` set, both recorders replace the `params:offset` input in
 //! `before_node_run`: the first with that value, the second with 0 (Kedro's rule makes the
 //! first registered win). With `KEDRUST_FIXTURE_VERSIONS` set, the first writes each node's
-//! save version there. With `KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK=<file>`, the second blocks in
-//! `on_pipeline_error` (it writes the file, then waits up to 30 s for it to disappear). With
+//! save version there. With `KEDRUST_FIXTURE_BLOCK_HOOK=<hook>=<file>`, the second blocks in
+//! that pipeline hook before noting it (it writes the file, then waits up to 30 s for it to
+//! disappear). With
 //! `KEDRUST_FIXTURE_FAIL_SAVED_ONCE=<file>`, the first fails once after `checked` was saved.
 
 use kedrust_pipeline::{BoxError, Node, Value};
@@ -56,6 +57,20 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// The hook called first blocks at `hook` before it notes anything, for the tests that kill
+    /// the process firing a pipeline hook.
+    fn block_at(&self, hook: &str) -> HookResult {
+        let asked = std::env::var("KEDRUST_FIXTURE_BLOCK_HOOK").unwrap_or_default();
+        if let (Some((point, file)), "second") = (asked.split_once('='), self.label)
+            && point == hook
+        {
+            crate::block_until_removed(file.as_ref())?;
+        }
+        Ok(())
+    }
+}
+
 impl Hook for Recorder {
     fn name(&self) -> String {
         format!("recorder_{}", self.label)
@@ -67,6 +82,7 @@ impl Hook for Recorder {
         self.note("after_catalog_created", None, None)
     }
     fn before_pipeline_run(&self, info: PipelineInfo<'_>) -> HookResult {
+        self.block_at("before_pipeline_run")?;
         if self.label == "first" {
             info.state
                 .set("started_in", serde_json::json!(std::process::id()))?;
@@ -77,14 +93,7 @@ impl Hook for Recorder {
         self.note("after_pipeline_run", None, None)
     }
     fn on_pipeline_error(&self, _: &RunError, _: PipelineInfo<'_>) -> HookResult {
-        // The hook called first blocks before it notes anything, for the test that kills the
-        // process firing on_pipeline_error.
-        if let (Some(block), "second") = (
-            std::env::var_os("KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK"),
-            self.label,
-        ) {
-            crate::block_until_removed(block.as_ref())?;
-        }
+        self.block_at("on_pipeline_error")?;
         self.note("on_pipeline_error", None, None)
     }
     fn before_node_run(

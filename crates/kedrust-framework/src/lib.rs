@@ -10,6 +10,7 @@
 //! Must never: execute nodes itself (the runner does) or know Dagster's vocabulary
 //! (`kedrust-dagster` does); parse command lines or print.
 
+mod binary;
 mod child;
 mod missing;
 mod ops;
@@ -42,6 +43,7 @@ pub use settings::{
 /// an orchestrated run, its failure handler. Not for projects.
 #[doc(hidden)]
 pub mod orchestrated {
+    pub use crate::binary::pin_binary;
     pub use crate::child::run_child;
     pub use crate::ops::{SAVE_VERSION_STATE, fail_run, open_runs, run_op};
 }

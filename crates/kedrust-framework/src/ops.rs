@@ -132,15 +132,15 @@ pub fn run_op(
         },
         OpKind::End => context
             .fire_end_hooks(&this.name)
-            .map(|_| {
-                context.succeed();
+            .map_err(RunError::from)
+            .and_then(|_| context.succeed())
+            .map(|()| {
                 if let Err(e) = std::fs::remove_dir_all(&run_dir)
                     && e.kind() != std::io::ErrorKind::NotFound
                 {
                     tracing::warn!("cannot remove the run folder {}: {e}", run_dir.display());
                 }
-            })
-            .map_err(RunError::from),
+            }),
     };
     match outcome {
         Ok(()) => {
@@ -173,9 +173,11 @@ const START_WAIT: Duration = Duration::from_secs(600);
 /// `before_pipeline_run`) exactly once per run, before any node of it runs. In a normal run the
 /// start op does, and every other op depends on it. A Dagster re-execution from failure skips
 /// the start op (it succeeded in the parent run), so there the first op of the new run to
-/// claim them fires them and the others wait; a failure there fails every op of the run.
+/// claim them fires them and the others wait; a waiting op takes the claim over when its
+/// holder died before finishing (as a retry of a killed op does). A failure there fails every
+/// op of the run.
 fn start_once(
-    store: &kedrust_store::RunStore,
+    store: &RunStore,
     run_id: &str,
     fire: impl FnOnce() -> Result<(), RunError>,
 ) -> Result<(), RunError> {
@@ -187,37 +189,33 @@ fn start_once(
         None => Ok(()),
         Some(error) => Err(failed(format!("the run's start hooks failed: {error}"))),
     };
-    let read = || {
-        store
-            .state(run_id, STARTED)
-            .map_err(|e| failed(e.to_string()))
-    };
-    if let Some(done) = read()? {
-        return outcome(done);
-    }
-    let me = json!({"pid": std::process::id()});
-    if store
-        .claim_state(run_id, START_CLAIM, &me)
-        .map_err(|e| failed(e.to_string()))?
-    {
-        let result = fire();
-        let error = result.as_ref().err().map(ToString::to_string);
-        store
-            .set_state(run_id, STARTED, &json!({ "error": error }))
-            .map_err(|e| failed(e.to_string()))?;
-        return result;
-    }
     let deadline = Instant::now() + START_WAIT;
-    while Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-        if let Some(done) = read()? {
+    loop {
+        if let Some(done) = store
+            .state(run_id, STARTED)
+            .map_err(|e| failed(e.to_string()))?
+        {
             return outcome(done);
         }
+        if store
+            .claim_for_this_process(run_id, START_CLAIM)
+            .map_err(|e| failed(e.to_string()))?
+        {
+            let result = fire();
+            let error = result.as_ref().err().map(ToString::to_string);
+            store
+                .set_state(run_id, STARTED, &json!({ "error": error }))
+                .map_err(|e| failed(e.to_string()))?;
+            return result;
+        }
+        if Instant::now() > deadline {
+            return Err(failed(format!(
+                "the op that claimed the run's start hooks did not finish them within {} s",
+                START_WAIT.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
-    Err(failed(format!(
-        "the op that claimed the run's start hooks did not finish them within {} s",
-        START_WAIT.as_secs()
-    )))
 }
 
 /// A re-execution reads the in-memory data its parent's ops left behind (outputs of ops it

@@ -14,7 +14,7 @@ use kedrust_runner::{CatalogInfo, ContextInfo, Hooks, PipelineInfo, RunResult};
 use kedrust_runner::{HookError, RunError};
 use kedrust_runner::{HookPoint, TracePoint, Tracer};
 use kedrust_runner::{RunParams, framework_version};
-use kedrust_store::{EventKind, Keeper, NewRun, RunStatus, RunStore};
+use kedrust_store::{EventKind, FailureClaim, Keeper, NewRun, RunStatus, RunStore};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,10 +143,14 @@ impl RunContext {
         let (pipeline, catalog) = (&self.prepared.pipeline, &self.prepared.catalog);
         let mut result = RunResult::default();
         for name in pipeline.outputs() {
-            if catalog.is_ephemeral(&name)
-                && let Ok(value) = catalog.load(&name)
-            {
-                result.outputs.insert(name, value);
+            if !catalog.is_ephemeral(&name) {
+                continue;
+            }
+            match catalog.load(&name) {
+                Ok(value) => {
+                    result.outputs.insert(name, value);
+                }
+                Err(e) => tracing::debug!("after_pipeline_run does not get '{name}': {e}"),
             }
         }
         self.hooks
@@ -157,20 +161,44 @@ impl RunContext {
         Ok(result)
     }
 
-    /// Ends the run successfully.
-    pub fn succeed(&self) {
+    /// Ends the run successfully; an error when the run store does not record it (then the
+    /// run stays open, and is failed later as an orphan) or another process ended the run
+    /// first.
+    pub fn succeed(&self) -> Result<(), RunError> {
         self.hooks
             .record(EventKind::RunSuccess, "every op succeeded", json!({}));
-        self.finish(RunStatus::Success);
+        let not_recorded = |why: String| RunError::Crashed {
+            node: String::new(),
+            message: format!("every op succeeded, but {why}"),
+        };
+        match retried(|| self.store.finish(self.run_id(), RunStatus::Success)) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(not_recorded(
+                "another process (the orchestrator's failure handler) ended the run first".into(),
+            )),
+            Err(e) => Err(not_recorded(format!(
+                "the run store did not record it: {e}"
+            ))),
+        }
     }
 
-    /// Fails the run: `on_pipeline_error` exactly once across every process (claimed in the
-    /// run store, never for a run that succeeded; a claimant killed before it finished hands
-    /// the claim to the next process that fails the run), then the run ends failed or
-    /// cancelled. Whether this call fired the hook.
+    /// Fails the run: `on_pipeline_error` exactly once across every process, then the run
+    /// ends failed or cancelled. The run store grants the claim to one process while the run
+    /// is open; a claimant killed before it finished hands it to the next process that fails
+    /// the run, so only the process that fired the hook ends the run. Whether this call fired
+    /// it.
     pub fn fail(&self, error: &RunError) -> bool {
-        let fire = match self.claim_failure() {
-            Ok(claimed) => claimed,
+        let claim = retried(|| self.store.claim_failure_hook(self.run_id()));
+        let fire = match claim {
+            Ok(FailureClaim::Granted) => true,
+            Ok(FailureClaim::Done) => false,
+            Ok(FailureClaim::Held) => {
+                tracing::info!(
+                    "run {}: another process is firing on_pipeline_error and ends the run",
+                    self.run_id()
+                );
+                return false;
+            }
             Err(e) => {
                 // Nobody can claim it through a store that refuses writes: the hook is the
                 // team's only notice of the failure, so it fires here.
@@ -204,31 +232,30 @@ impl RunContext {
             &error.to_string(),
             json!({"error": error.to_string()}),
         );
-        self.finish(status);
-        fire
-    }
-
-    /// The failure claim, tried again while the store is busy.
-    fn claim_failure(&self) -> Result<bool, kedrust_store::StoreError> {
-        let mut attempt = 0;
-        loop {
-            match self.store.claim_failure_hook(self.run_id()) {
-                Err(_) if attempt < 3 => {
-                    attempt += 1;
-                    std::thread::sleep(Duration::from_millis(200 * attempt));
-                }
-                done => return done,
-            }
-        }
-    }
-
-    fn finish(&self, status: RunStatus) {
-        if let Err(e) = self.store.finish(self.run_id(), status) {
+        if let Err(e) = retried(|| self.store.finish(self.run_id(), status)) {
             tracing::error!(
                 "cannot mark run {} {} in the run store: {e}",
                 self.run_id(),
                 status.as_str()
             );
+        }
+        fire
+    }
+}
+
+/// A run store call, tried again while the store is busy (another process holds its lock
+/// past SQLite's own wait).
+fn retried<T>(
+    call: impl Fn() -> Result<T, kedrust_store::StoreError>,
+) -> Result<T, kedrust_store::StoreError> {
+    let mut attempt = 0;
+    loop {
+        match call() {
+            Err(_) if attempt < 3 => {
+                attempt += 1;
+                std::thread::sleep(Duration::from_millis(200 * attempt));
+            }
+            done => return done,
         }
     }
 }

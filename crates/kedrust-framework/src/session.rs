@@ -37,12 +37,10 @@ pub fn run(
     let store = open_store(project, &prepared.project_path)?;
     crate::orphans::sweep(project, &prepared.project_path, &store);
     let context = RunContext::new(project, prepared, Arc::clone(&store))?;
-    context.record(Keeper::Process {
-        heartbeat: heartbeat_every,
-    })?;
     let run_id = context.run_id().to_owned();
-    let heartbeat = Heartbeat::start(store, &run_id, heartbeat_every);
     let prepared = &context.prepared;
+    // The run folder of the process runner is ready before the run is recorded: a run that is
+    // recorded is one that runs.
     let launcher = match prepared.options.runner {
         Runner::Process { .. } => {
             // Steps read the configuration as it was when the run started.
@@ -62,6 +60,20 @@ pub fn run(
         }
         _ => None,
     };
+    let recorded = context.record(Keeper::Process {
+        heartbeat: heartbeat_every,
+    });
+    if !matches!(recorded, Ok(true)) {
+        if let Some(l) = &launcher {
+            l.clean();
+        }
+        return Err(recorded.err().unwrap_or_else(|| {
+            SessionError::Selection(format!(
+                "run id {run_id} is in the run store already: a run id names one run"
+            ))
+        }));
+    }
+    let heartbeat = Heartbeat::start(store, &run_id, heartbeat_every);
     let hooks = &context.hooks;
     // Step events for node ops come from the executor's events.
     let op_of_node = prepared.plan.op_of_node();
@@ -114,10 +126,14 @@ pub fn run(
         l.clean();
     }
     let result = match outcome {
-        Ok(summary) => {
-            context.succeed();
-            Ok(summary)
-        }
+        Ok(summary) => match context.succeed() {
+            Ok(()) => Ok(summary),
+            Err(error) => Err(SessionError::Run {
+                error,
+                resume: None,
+                run_id,
+            }),
+        },
         Err((error, done)) => {
             let resume = done
                 .as_deref()
@@ -170,7 +186,14 @@ impl Heartbeat {
         }
     }
 
-    fn stop(mut self) {
+    fn stop(self) {
+        drop(self);
+    }
+}
+
+/// A heartbeat stops with its run, on every path out of it.
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take()
             && t.join().is_err()

@@ -20,7 +20,12 @@ pub(crate) fn take(conf: &Path, run_dir: &Path) -> io::Result<PathBuf> {
         return Ok(target);
     }
     std::fs::create_dir_all(run_dir)?;
-    let partial = run_dir.join(format!(".conf-{}", std::process::id()));
+    // Processes of one run in other containers may share a process id: the name is unique.
+    let partial = run_dir.join(format!(
+        ".conf-{}-{}",
+        std::process::id(),
+        kedrust_store::now_ns()
+    ));
     if partial.exists() {
         std::fs::remove_dir_all(&partial)?;
     }

@@ -17,4 +17,4 @@ mod store;
 pub use events::{Event, EventKind};
 pub use keeper::{Keeper, MISSED_HEARTBEATS, check_run_id, process_start, this_host};
 pub use runs::{NewRun, RunRecord, RunStatus};
-pub use store::{RunStore, StoreError, now_ns};
+pub use store::{FailureClaim, RunStore, StoreError, now_ns};

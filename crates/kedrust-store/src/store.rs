@@ -8,6 +8,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// What [`RunStore::claim_failure_hook`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureClaim {
+    /// This process fires `on_pipeline_error`, then ends the run.
+    Granted,
+    /// It fired already, or the run ended (or is unknown): end the run if it is still open.
+    Done,
+    /// A live process is firing it, and will end the run.
+    Held,
+}
+
 /// A run store problem.
 #[derive(Debug, thiserror::Error)]
 #[error("run store {path}: {message}")]
@@ -200,44 +211,94 @@ impl RunStore {
         .map(|_| ())
     }
 
-    /// The right to fire `on_pipeline_error` for a run: granted to one process, never for a
-    /// run that succeeded. A claimant that died before it finished firing (on this host: its
-    /// process is gone) hands the claim on, so the hook is not lost with it.
-    pub fn claim_failure_hook(&self, run_id: &str) -> Result<bool, StoreError> {
+    /// The right to fire `on_pipeline_error` for a run: granted to one process, and only while
+    /// the run is started (never for a run that ended, successfully or not). A claimant that
+    /// died before it finished firing (on this host: its process is gone) hands the claim on,
+    /// so the hook is not lost with it.
+    pub fn claim_failure_hook(&self, run_id: &str) -> Result<FailureClaim, StoreError> {
         let me = crate::keeper::Claimant::this_process();
         let mine = serde_json::to_string(&me).unwrap_or_default();
         let first = self.with(|c| {
             c.execute(
                 "UPDATE runs SET failure_hook_claimed = 1, failure_claimant = ?2
-                 WHERE run_id = ?1 AND failure_hook_claimed = 0 AND status != 'SUCCESS'",
+                 WHERE run_id = ?1 AND failure_hook_claimed = 0 AND failure_hook_done = 0
+                 AND status = 'STARTED'",
                 params![run_id, mine],
             )
         })?;
         if first == 1 {
-            return Ok(true);
+            return Ok(FailureClaim::Granted);
         }
-        let held: Option<(Option<String>, i64)> = self.with(|c| {
+        let held: Option<(String, Option<String>, i64)> = self.with(|c| {
             c.query_row(
-                "SELECT failure_claimant, failure_hook_done FROM runs
-                 WHERE run_id = ?1 AND failure_hook_claimed = 1 AND status != 'SUCCESS'",
+                "SELECT status, failure_claimant, failure_hook_done FROM runs WHERE run_id = ?1",
                 params![run_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()
         })?;
-        let Some((Some(holder), 0)) = held else {
-            return Ok(false);
+        let holder = match held {
+            Some((status, Some(holder), 0)) if status == "STARTED" => holder,
+            Some((status, None, 0)) if status == "STARTED" => return Ok(FailureClaim::Held),
+            _ => return Ok(FailureClaim::Done),
         };
         let gone =
             serde_json::from_str::<crate::keeper::Claimant>(&holder).is_ok_and(|h| h.is_gone());
         if !gone {
-            return Ok(false);
+            return Ok(FailureClaim::Held);
         }
         let taken = self.with(|c| {
             c.execute(
                 "UPDATE runs SET failure_claimant = ?3
                  WHERE run_id = ?1 AND failure_claimant = ?2 AND failure_hook_done = 0",
                 params![run_id, holder, mine],
+            )
+        })?;
+        Ok(if taken == 1 {
+            FailureClaim::Granted
+        } else {
+            FailureClaim::Held
+        })
+    }
+
+    /// Claims `key` of a run for this process (its identity is the value), or takes it over
+    /// from a claimant that died (on this host); whether this process holds it now.
+    pub fn claim_for_this_process(&self, run_id: &str, key: &str) -> Result<bool, StoreError> {
+        let mine =
+            serde_json::to_string(&crate::keeper::Claimant::this_process()).unwrap_or_default();
+        let inserted = self.with(|c| {
+            c.execute(
+                "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run_id, key) DO NOTHING",
+                params![run_id, key, mine],
+            )
+        })?;
+        if inserted == 1 {
+            return Ok(true);
+        }
+        let held: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT value FROM run_state WHERE run_id = ?1 AND key = ?2",
+                params![run_id, key],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        let Some(held) = held else {
+            return Ok(false);
+        };
+        if held == mine {
+            return Ok(true);
+        }
+        let gone =
+            serde_json::from_str::<crate::keeper::Claimant>(&held).is_ok_and(|h| h.is_gone());
+        if !gone {
+            return Ok(false);
+        }
+        let taken = self.with(|c| {
+            c.execute(
+                "UPDATE run_state SET value = ?4 WHERE run_id = ?1 AND key = ?2 AND value = ?3",
+                params![run_id, key, held, mine],
             )
         })?;
         Ok(taken == 1)
@@ -403,7 +464,14 @@ fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let added = missing(conn).and_then(|columns| {
         columns.into_iter().try_for_each(|(name, declaration)| {
-            conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {name} {declaration}"))
+            conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {name} {declaration}"))?;
+            // Runs Dagster's ops recorded carry Dagster's run id: Dagster keeps them.
+            if name == "keeper" {
+                conn.execute_batch(
+                    "UPDATE runs SET keeper = 'dagster' WHERE tags LIKE '%\"dagster/run_id\"%'",
+                )?;
+            }
+            Ok(())
         })
     });
     match added {
@@ -483,8 +551,15 @@ mod tests {
         );
         let kinds: Vec<EventKind> = other.events("r1").unwrap().iter().map(|e| e.kind).collect();
         assert_eq!(kinds, [EventKind::RunStart, EventKind::StepStart]);
-        assert!(store.claim_failure_hook("r1").unwrap());
-        assert!(!other.claim_failure_hook("r1").unwrap(), "exactly once");
+        assert_eq!(
+            store.claim_failure_hook("r1").unwrap(),
+            FailureClaim::Granted
+        );
+        assert_eq!(
+            other.claim_failure_hook("r1").unwrap(),
+            FailureClaim::Held,
+            "exactly once: this process lives and has not finished"
+        );
         assert!(store.finish("r1", RunStatus::Failure).unwrap());
         assert!(
             !store.finish("r1", RunStatus::Success).unwrap(),
@@ -505,7 +580,7 @@ mod tests {
         let starts = store.events("r1").unwrap();
         assert_eq!(starts.len(), 1, "one RUN_START");
         assert!(store.finish("r1", RunStatus::Success).unwrap());
-        assert!(!store.claim_failure_hook("r1").unwrap());
+        assert_eq!(store.claim_failure_hook("r1").unwrap(), FailureClaim::Done);
         assert!(store.create_run(&run("../x")).is_err());
     }
 
@@ -571,15 +646,21 @@ mod tests {
                 .unwrap();
         };
         claimed_by(&dead);
-        assert!(store.claim_failure_hook("r1").unwrap(), "handed on");
-        assert!(
-            !store.claim_failure_hook("r1").unwrap(),
+        assert_eq!(
+            store.claim_failure_hook("r1").unwrap(),
+            FailureClaim::Granted,
+            "handed on"
+        );
+        assert_eq!(
+            store.claim_failure_hook("r1").unwrap(),
+            FailureClaim::Held,
             "this process lives"
         );
         store.failure_hook_fired("r1").unwrap();
         claimed_by(&dead);
-        assert!(
-            !store.claim_failure_hook("r1").unwrap(),
+        assert_eq!(
+            store.claim_failure_hook("r1").unwrap(),
+            FailureClaim::Done,
             "a firing that finished is never repeated"
         );
     }
@@ -602,5 +683,35 @@ mod tests {
         let old = store.run("old").unwrap().unwrap();
         assert_eq!((old.keeper.as_str(), old.heartbeat_ms), ("process", 1000));
         assert!(store.create_run(&run("new")).unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_claim_of_a_process_that_died_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
+        assert!(store.claim_for_this_process("r1", "start").unwrap());
+        assert!(
+            store.claim_for_this_process("r1", "start").unwrap(),
+            "held already"
+        );
+        let mut child = std::process::Command::new("sleep")
+            .arg("60")
+            .spawn()
+            .unwrap();
+        let other = crate::keeper::Claimant::of(child.id());
+        store
+            .set_state("r2", "start", &serde_json::to_value(&other).unwrap())
+            .unwrap();
+        assert!(
+            !store.claim_for_this_process("r2", "start").unwrap(),
+            "it lives"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(
+            store.claim_for_this_process("r2", "start").unwrap(),
+            "taken over"
+        );
     }
 }

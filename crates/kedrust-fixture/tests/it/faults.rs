@@ -362,13 +362,11 @@ fn ops_of_one_run_that_start_together_share_one_save_version() {
 #[test]
 fn a_process_killed_while_firing_on_pipeline_error_hands_it_to_the_next_run() {
     let f = Fixture::new("basic");
-    let block = f.path().join("block");
+    let block = f.block_path();
+    let at = format!("on_pipeline_error={}", block.display());
     let mut orchestrator = f.spawn(
         &["run", "-p", "failing", "--params", "fail=true"],
-        &[(
-            "KEDRUST_FIXTURE_BLOCK_FAILURE_HOOK",
-            block.to_str().unwrap(),
-        )],
+        &[("KEDRUST_FIXTURE_BLOCK_HOOK", &at)],
     );
     wait_for(&block);
     let failed = f.last_run_id();
@@ -551,4 +549,84 @@ fn on_pipeline_error_fires_when_the_run_store_refuses_the_claim() {
         1,
         "the team still hears of the failure"
     );
+}
+
+#[test]
+fn a_binary_rebuilt_during_a_dagster_run_does_not_change_its_later_ops() {
+    let f = Fixture::new("basic");
+    let bin = tempfile::tempdir().unwrap();
+    let binary = bin.path().join("kedrust-fixture");
+    std::fs::copy(env!("CARGO_BIN_EXE_kedrust-fixture"), &binary).unwrap();
+    let run = [("KEDRUST_RUN_ID", "6f1c2d3e-0000-4000-8000-00000000d004")];
+    let op = |name: &str| {
+        let out = f
+            .command_of(
+                &binary,
+                &["__dagster_op", "--job", "chain_job", "--op", name],
+                &run,
+            )
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+        stderr.contains("started with another build of this binary")
+    };
+    assert!(
+        !op("before_pipeline_run_hook_chain_job"),
+        "the first op pins itself"
+    );
+    // A rebuild writes a new file and moves it into place, as the linker does.
+    let rebuilt = bin.path().join("kedrust-fixture.new");
+    std::fs::copy(env!("CARGO_BIN_EXE_kedrust-fixture"), &rebuilt).unwrap();
+    std::fs::rename(&rebuilt, &binary).unwrap();
+    for name in [
+        "make_numbers",
+        "double",
+        "total",
+        "summarise",
+        "after_pipeline_run_hook_chain_job",
+    ] {
+        assert!(op(name), "{name} ran the run's own build");
+    }
+    assert_eq!(status(&f, run[0].1), "SUCCESS");
+}
+
+#[test]
+fn an_op_killed_while_firing_the_start_hooks_hands_them_to_its_retry() {
+    let f = Fixture::new("basic");
+    let run = ("KEDRUST_RUN_ID", "6f1c2d3e-0000-4000-8000-00000000d005");
+    let block = f.block_path();
+    let at = format!("before_pipeline_run={}", block.display());
+    let start = [
+        "__dagster_op",
+        "--job",
+        "chain_job",
+        "--op",
+        "before_pipeline_run_hook_chain_job",
+    ];
+    let mut first = f.spawn(&start, &[run, ("KEDRUST_FIXTURE_BLOCK_HOOK", &at)]);
+    wait_for(&block);
+    signal("-9", &first.id().to_string());
+    first.wait().unwrap();
+    // Dagster's retry of the op: a new process, which finds the claim of a dead one.
+    let mut retry = f.spawn(&start, &[run]);
+    assert_eq!(
+        exit_within(&mut retry, Duration::from_secs(30)),
+        Some(0),
+        "the retry fired the start hooks instead of waiting for a dead op"
+    );
+    let completed = f
+        .recorded("second")
+        .iter()
+        .filter(|l| l.starts_with("before_pipeline_run"))
+        .count();
+    assert_eq!(
+        completed, 1,
+        "the killed firing never completed; the retry's did"
+    );
+    let out = f.run(
+        &["__dagster_op", "--job", "chain_job", "--op", "make_numbers"],
+        &[run],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
 }
