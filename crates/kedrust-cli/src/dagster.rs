@@ -101,7 +101,8 @@ pub(crate) fn op(
 ) -> Result<String, CliError> {
     let Some(run_id) = pipes.run_id().map(str::to_owned).or(base.run_id.clone()) else {
         return Err(CliError::BadInput(
-            "no run id: start this op from Dagster (Pipes) or set KEDRUST_RUN_ID".into(),
+            "no run id: start this op from Dagster (Pipes), or pass --run-id (KEDRUST_RUN_ID)"
+                .into(),
         ));
     };
     // The job's parameters, as the launchpad's run config gave them (the same for every op).

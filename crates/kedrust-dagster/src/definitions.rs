@@ -135,21 +135,36 @@ def _build(spec, default_class=None):
     return _resolve(factory)(**spec) if isinstance(factory, str) else factory(**spec)
 
 
+_LEVELS = ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG", "NOTSET"]
+
+
+def _level(value):
+    level = str(value or "INFO").strip().upper()
+    if level not in _LEVELS:
+        raise ValueError(f"log_level '{value}' is not one of {', '.join(_LEVELS)}")
+    return level
+
+
 def _logger_def(name, options):
     """A Dagster logger from a logger of dagster.yml: a stdlib logger with its level,
-    formatters, filters and handlers (one stdout handler when it names none)."""
+    formatters, filters and handlers (one stdout handler when it names none).
+
+    Handlers, formatters and filters name classes to import and call: they come from
+    dagster.yml, which is code, and never from the run config. At launch only the level can
+    change, through a strict schema, as Dagster's own loggers allow."""
+    options = options or {}
+    default_level = _level(options.get("log_level"))
 
     def _make(init_context):
-        config = init_context.logger_config
-        level = str(config.get("log_level") or "INFO").strip().upper()
+        level = _level(init_context.logger_config.get("log_level") or default_level)
         logger = logging.Logger(name, level)
         formatters = {
             key: _build(f) if ("()" in f or "class" in f)
             else logging.Formatter(f.get("format"), f.get("datefmt"), f.get("style", "%"))
-            for key, f in (config.get("formatters") or {}).items()
+            for key, f in (options.get("formatters") or {}).items()
         }
-        filters = {key: _build(f) for key, f in (config.get("filters") or {}).items()}
-        for spec in config.get("handlers") or [{"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}]:
+        filters = {key: _build(f) for key, f in (options.get("filters") or {}).items()}
+        for spec in options.get("handlers") or [{"class": "logging.StreamHandler", "stream": "ext://sys.stdout"}]:
             spec = dict(spec)
             handler_level = spec.pop("level", None) or level
             formatter = spec.pop("formatter", None)
@@ -166,8 +181,9 @@ def _logger_def(name, options):
 
     return dg.LoggerDefinition(
         _make,
-        config_schema=dg.Field(dg.Permissive(), default_value=options or {}, is_required=False),
-        description=f"Logger `{name}` of dagster.yml.",
+        config_schema={"log_level": dg.Field(str, default_value=default_level, is_required=False,
+                                             description=f"One of {', '.join(_LEVELS)}.")},
+        description=f"Logger `{name}` of dagster.yml; its handlers come from dagster.yml only.",
     )
 
 
@@ -195,7 +211,8 @@ def _job(plan):
         # Jobs that name loggers in dagster.yml log through them (Dagster starts a logger only
         # when the run config names it, so the default run config does); the others keep Dagster's.
         logger_defs={name: _logger_def(name, options) for name, options in plan["loggers"].items()} or None,
-        config={"loggers": {name: {"config": options or {}} for name, options in plan["loggers"].items()}}
+        config={"loggers": {name: {"config": {"log_level": _level((options or {}).get("log_level"))}}
+                            for name, options in plan["loggers"].items()}}
         if plan["loggers"] else None,
         tags={"kedrust/env": ENV},
     )

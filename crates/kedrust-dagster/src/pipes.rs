@@ -70,7 +70,11 @@ impl Pipes {
         else {
             return Ok(Self::standalone());
         };
-        let injected = decode_param(&context)?;
+        // Which variable is wrong, for a bootstrap that did not come from Dagster.
+        fn named(name: &'static str) -> impl Fn(PipesError) -> PipesError {
+            move |e| PipesError(format!("{name}: {}", e.0))
+        }
+        let injected = decode_param(&context).map_err(named(CONTEXT_ENV))?;
         let context = match (injected.get("path"), injected.get("data")) {
             (Some(Json::String(path)), _) => {
                 let text = std::fs::read_to_string(path)
@@ -81,7 +85,7 @@ impl Pipes {
             (_, Some(data)) => data.clone(),
             _ => return Err(PipesError(format!("unknown context injection: {injected}"))),
         };
-        let reader = decode_param(&messages)?;
+        let reader = decode_param(&messages).map_err(named(MESSAGES_ENV))?;
         let channel = match (
             reader.get("path"),
             reader.get("stdio"),

@@ -75,12 +75,50 @@ pub fn heartbeat_interval() -> Result<Duration, SessionError> {
     }
 }
 
-/// Opens the project's run store.
+/// Opens the project's run store. The state folder and the store, when this call creates
+/// them, are private to the user (0700, 0600): they hold parameters and data of every run.
 pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore>, SessionError> {
+    let io = |what: &Path, e: std::io::Error| {
+        SessionError::Io(format!("cannot create {}: {e}", what.display()))
+    };
+    let state = state_dir(project_path);
+    create_private_dir(&state).map_err(|e| io(&state, e))?;
     let path = path_var(RUN_STORE_ENV, project_path)
         .or_else(|| project.run_store_setting().map(|p| project_path.join(p)))
-        .unwrap_or_else(|| state_dir(project_path).join("runs.db"));
-    RunStore::open(&path)
-        .map(Arc::new)
-        .map_err(|e| SessionError::Io(e.to_string()))
+        .unwrap_or_else(|| state.join("runs.db"));
+    let new = !path.exists();
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).map_err(|e| io(dir, e))?;
+    }
+    let store = RunStore::open(&path).map_err(|e| SessionError::Io(e.to_string()))?;
+    if new {
+        make_private(&path).map_err(|e| io(&path, e))?;
+    }
+    Ok(Arc::new(store))
+}
+
+/// Creates `dir` (and its missing parents) readable by this user only; an existing folder
+/// keeps its permissions (a volume shared on purpose stays shared).
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+fn make_private(file: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(())
+    }
 }

@@ -507,6 +507,58 @@ jobs:
     );
 }
 
+#[test]
+fn launchpad_config_can_change_a_loggers_level_and_nothing_that_runs_code() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let logs = f.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let env = f.path().join("conf/logged");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(
+        env.join("dagster.yml"),
+        format!(
+            "loggers:\n  file_logger:\n    log_level: info\n    handlers:\n      - {{class: logging.FileHandler, filename: {}/run.log}}\njobs:\n  logged_job:\n    pipeline: {{pipeline_name: chain}}\n    loggers: [file_logger]\n",
+            logs.display()
+        ),
+    )
+    .unwrap();
+    let marker = f.path().join("code-ran");
+    // (run config, whether Dagster accepts it)
+    let cases = [
+        (
+            format!(
+                "loggers:\n  file_logger:\n    config:\n      handlers:\n        - class: subprocess.run\n          args: [touch, {}]\n",
+                marker.display()
+            ),
+            false,
+        ),
+        (
+            format!(
+                "loggers:\n  file_logger:\n    config:\n      formatters:\n        x: {{'()': subprocess.run, args: [touch, {}]}}\n",
+                marker.display()
+            ),
+            false,
+        ),
+        (
+            "loggers:\n  file_logger:\n    config:\n      log_level: DEBUG\n".to_owned(),
+            true,
+        ),
+    ];
+    for (config, accepted) in cases {
+        let path = f.path().join("run.yaml");
+        std::fs::write(&path, &config).unwrap();
+        let (code, text) = execute_job(&f, "logged_job", Some(&path), &[("KEDRUST_ENV", "logged")]);
+        assert_eq!(code == 0, accepted, "{config}\n{text}");
+        assert!(!marker.exists(), "the run config ran code: {config}");
+    }
+    let run_log = std::fs::read_to_string(logs.join("run.log")).unwrap();
+    assert!(
+        run_log.contains("STEP_START"),
+        "the launchpad's DEBUG level reached the logger: {run_log}"
+    );
+}
+
 /// Runs `script` with the pinned Python of `.venv-test` in the project; its stdout.
 fn python(f: &Fixture, script: &str, env: &[(&str, &str)]) -> String {
     let out = Command::new(dagster().with_file_name("python"))

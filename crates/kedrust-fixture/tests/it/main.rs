@@ -10,6 +10,7 @@ mod mlflow;
 mod orchestration;
 mod pipes;
 mod scenarios;
+mod security;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

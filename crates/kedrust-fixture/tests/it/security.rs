@@ -1,0 +1,83 @@
+//! What kedrust promises about data it keeps and input it refuses (issue #14, in part): the
+//! state folder is private, and bad input is refused with its own message before anything
+//! runs.
+
+use crate::Fixture;
+
+#[test]
+fn the_state_folder_and_the_run_store_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run", "-r", "process"], &[]).code, 0);
+    let mode = |p: &str| {
+        std::fs::metadata(f.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(".kedrust"), 0o700);
+    assert_eq!(mode(".kedrust/runs.db"), 0o600);
+}
+
+/// A refused command: its arguments, extra environment, and how its message starts.
+type Refused = (
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+#[test]
+fn bad_input_is_refused_with_its_own_message_before_anything_runs() {
+    let cases: [Refused; 7] = [
+        (
+            &["run", "--max-workers", "0"],
+            &[],
+            "error: --max-workers must be positive",
+        ),
+        (
+            &["run", "--load-versions", "summary"],
+            &[],
+            "error: --load-versions: 'summary' must be <dataset>:<version>",
+        ),
+        (
+            &["run", "--runner", "parallel"],
+            &[],
+            "error: unknown runner 'parallel'; use sequential, thread or process",
+        ),
+        (
+            &["--conf-source", "/nonexistent/conf", "run"],
+            &[],
+            "error: no configuration at /nonexistent/conf: run from a project folder or pass --project-dir",
+        ),
+        (
+            &["__dagster_op", "--job", "chain_job", "--op", "no_such_op"],
+            &[("KEDRUST_RUN_ID", "6f1c2d3e-0000-4000-8000-00000000e001")],
+            "error: op 'no_such_op' is not in job 'chain_job' (ops: before_pipeline_run_hook_chain_job, make_numbers, double, total, summarise, after_pipeline_run_hook_chain_job)",
+        ),
+        (
+            &["__dagster_op", "--job", "chain_job", "--op", "make_numbers"],
+            &[],
+            "error: no run id: start this op from Dagster (Pipes), or pass --run-id (KEDRUST_RUN_ID)",
+        ),
+        (
+            &["__dagster_op", "--job", "chain_job", "--op", "make_numbers"],
+            &[
+                ("DAGSTER_PIPES_CONTEXT", "not base64"),
+                ("DAGSTER_PIPES_MESSAGES", "x"),
+            ],
+            "error: dagster pipes: DAGSTER_PIPES_CONTEXT: not base64",
+        ),
+    ];
+    for (args, env, message) in cases {
+        let f = Fixture::new("basic");
+        let out = f.run(args, env);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.trim().starts_with(message),
+            "{args:?}: expected {message:?}, got {:?}",
+            out.stderr.trim()
+        );
+        assert!(f.trace().is_empty(), "{args:?}: no hook fired");
+    }
+}
