@@ -276,15 +276,7 @@ impl RunStore {
         if inserted == 1 {
             return Ok(true);
         }
-        let held: Option<String> = self.with(|c| {
-            c.query_row(
-                "SELECT value FROM run_state WHERE run_id = ?1 AND key = ?2",
-                params![run_id, key],
-                |r| r.get(0),
-            )
-            .optional()
-        })?;
-        let Some(held) = held else {
+        let Some(held) = self.state_text(run_id, key)? else {
             return Ok(false);
         };
         if held == mine {
@@ -431,15 +423,20 @@ impl RunStore {
 
     /// A run's state value.
     pub fn state(&self, run_id: &str, key: &str) -> Result<Option<Json>, StoreError> {
-        let text: Option<String> = self.with(|c| {
+        let text = self.state_text(run_id, key)?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// A run's state value as stored (claims compare it to the letter).
+    fn state_text(&self, run_id: &str, key: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
             c.query_row(
                 "SELECT value FROM run_state WHERE run_id = ?1 AND key = ?2",
                 params![run_id, key],
                 |r| r.get(0),
             )
             .optional()
-        })?;
-        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+        })
     }
 }
 

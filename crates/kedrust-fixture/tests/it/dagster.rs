@@ -454,16 +454,22 @@ fn the_failure_sensor_ends_failed_and_canceled_dagster_runs_once_even_after_a_fa
     assert_eq!(status(succeeded), "SUCCESS");
 }
 
-#[test]
-fn loggers_of_dagster_yml_are_the_jobs_dagster_loggers() {
+/// A project with its code location and an environment `logged` whose dagster.yml
+/// `dagster_yml` writes from the folder the loggers may write to; the project and that folder.
+fn logged_project(dagster_yml: impl Fn(&Path) -> String) -> (Fixture, PathBuf) {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
     let logs = f.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let env = f.path().join("conf/logged");
     std::fs::create_dir_all(&env).unwrap();
-    std::fs::write(
-        env.join("dagster.yml"),
+    std::fs::write(env.join("dagster.yml"), dagster_yml(&logs)).unwrap();
+    (f, logs)
+}
+
+#[test]
+fn loggers_of_dagster_yml_are_the_jobs_dagster_loggers() {
+    let (f, logs) = logged_project(|logs| {
         format!(
             r#"loggers:
   file_logger:
@@ -483,9 +489,8 @@ jobs:
         handlers: [{{class: logging.FileHandler, filename: {logs}/warnings.log}}]
 "#,
             logs = logs.display()
-        ),
-    )
-    .unwrap();
+        )
+    });
     let (code, text) = execute_job(&f, "logged_job", None, &[("KEDRUST_ENV", "logged")]);
     assert_eq!(code, 0, "{text}");
     let run_log = std::fs::read_to_string(logs.join("run.log")).expect(&text);
@@ -509,20 +514,12 @@ jobs:
 
 #[test]
 fn launchpad_config_can_change_a_loggers_level_and_nothing_that_runs_code() {
-    let f = Fixture::new("basic");
-    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    let logs = f.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let env = f.path().join("conf/logged");
-    std::fs::create_dir_all(&env).unwrap();
-    std::fs::write(
-        env.join("dagster.yml"),
+    let (f, logs) = logged_project(|logs| {
         format!(
             "loggers:\n  file_logger:\n    log_level: info\n    handlers:\n      - {{class: logging.FileHandler, filename: {}/run.log}}\njobs:\n  logged_job:\n    pipeline: {{pipeline_name: chain}}\n    loggers: [file_logger]\n",
             logs.display()
-        ),
-    )
-    .unwrap();
+        )
+    });
     let marker = f.path().join("code-ran");
     // (run config, whether Dagster accepts it)
     let cases = [

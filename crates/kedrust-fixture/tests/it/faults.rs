@@ -298,17 +298,25 @@ fn ctrl_c_in_a_terminal_cancels_the_run_and_a_second_one_exits_at_once() {
     assert_eq!(status(&f, &abandoned), "FAILURE");
 }
 
+/// Runs `job` of the `faults` environment with the fixture switch `switch` pointed at a marker
+/// file that makes something fail once; the project, after checking the run succeeded and the
+/// failure happened.
+fn run_failing_once(job: &str, switch: &str) -> Fixture {
+    let f = Fixture::new("basic");
+    let marker = f.path().join("failed-once");
+    let out = f.run(
+        &["run", "--env", "faults", "--job", job],
+        &[(switch, marker.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 0, "{job}: {}", out.stderr);
+    assert!(marker.exists(), "{job}: the first attempt failed");
+    f
+}
+
 #[test]
 fn a_retried_node_loads_its_in_memory_input_again_in_every_executor() {
     for job in ["retrying_in_memory_job", "retrying_in_memory_parallel_job"] {
-        let f = Fixture::new("basic");
-        let marker = f.path().join("failed-once");
-        let out = f.run(
-            &["run", "--env", "faults", "--job", job],
-            &[("KEDRUST_FIXTURE_FAIL_ONCE", marker.to_str().unwrap())],
-        );
-        assert_eq!(out.code, 0, "{job}: {}", out.stderr);
-        assert!(marker.exists(), "{job}: the first attempt failed");
+        let f = run_failing_once(job, "KEDRUST_FIXTURE_FAIL_ONCE");
         let loads = f
             .trace_lines()
             .iter()
@@ -480,17 +488,7 @@ fn a_retried_node_saves_again_the_version_its_failed_attempt_wrote() {
             .collect()
     };
     for job in ["retrying_in_memory_job", "retrying_in_memory_parallel_job"] {
-        let f = Fixture::new("basic");
-        let marker = f.path().join("failed-once");
-        let out = f.run(
-            &["run", "--env", "faults", "--job", job],
-            &[("KEDRUST_FIXTURE_FAIL_SAVED_ONCE", marker.to_str().unwrap())],
-        );
-        assert_eq!(out.code, 0, "{job}: {}", out.stderr);
-        assert!(
-            marker.exists(),
-            "{job}: the first attempt failed after its save"
-        );
+        let f = run_failing_once(job, "KEDRUST_FIXTURE_FAIL_SAVED_ONCE");
         assert_eq!(versions(&f).len(), 1, "{job}: one version, saved twice");
     }
     // On Dagster, the retry is a new process that Dagster starts with its RetryPolicy.
