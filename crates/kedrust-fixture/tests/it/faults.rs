@@ -46,6 +46,15 @@ fn exit_within(child: &mut Child, limit: Duration) -> Option<i32> {
     }
 }
 
+/// The ops of `chain_job` after its start op, in an order Dagster may run them.
+const CHAIN_JOB_AFTER_START: [&str; 5] = [
+    "make_numbers",
+    "double",
+    "total",
+    "summarise",
+    "after_pipeline_run_hook_chain_job",
+];
+
 /// The status word of `runs show <id>` (`STARTED`, `SUCCESS`, ...).
 fn status(f: &Fixture, run_id: &str) -> String {
     let (head, _) = f.events(run_id);
@@ -435,13 +444,7 @@ fn a_run_reads_its_configuration_once_whatever_happens_to_conf_meanwhile() {
     };
     assert_eq!(op("before_pipeline_run_hook_chain_job").code, 0);
     std::fs::write(f.path().join("conf/base/parameters.yml"), BROKEN_PARAMETERS).unwrap();
-    for name in [
-        "make_numbers",
-        "double",
-        "total",
-        "summarise",
-        "after_pipeline_run_hook_chain_job",
-    ] {
+    for name in CHAIN_JOB_AFTER_START {
         let out = op(name);
         assert_eq!(out.code, 0, "{name}: {}", out.stderr);
     }
@@ -577,13 +580,7 @@ fn a_binary_rebuilt_during_a_dagster_run_does_not_change_its_later_ops() {
     let rebuilt = bin.path().join("kedrust-fixture.new");
     std::fs::copy(env!("CARGO_BIN_EXE_kedrust-fixture"), &rebuilt).unwrap();
     std::fs::rename(&rebuilt, &binary).unwrap();
-    for name in [
-        "make_numbers",
-        "double",
-        "total",
-        "summarise",
-        "after_pipeline_run_hook_chain_job",
-    ] {
+    for name in CHAIN_JOB_AFTER_START {
         assert!(op(name), "{name} ran the run's own build");
     }
     assert_eq!(status(&f, run[0].1), "SUCCESS");
