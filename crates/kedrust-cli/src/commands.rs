@@ -223,8 +223,10 @@ fn run(
         Some(run_id) => kedrust_framework::resume_options(project, root, run_id)?,
         None => options(args, conf_source).map_err(CliError::BadInput)?,
     };
-    // Settings that mean nothing are refused before the run is announced.
+    // Settings that mean nothing, and a run store that cannot be opened, are refused before
+    // the run is announced.
     kedrust_framework::heartbeat_interval()?;
+    kedrust_framework::open_store(project, root)?;
     crate::signals::stop_on_ctrl_c();
     let started = std::time::Instant::now();
     let prepared = kedrust_framework::prepare(project, root.to_owned(), &options)?;

@@ -33,7 +33,7 @@ pub fn resume_options(
         }
         RunStatus::Started => {
             return Err(SessionError::Selection(format!(
-                "run '{run_id}' is still running (or its orchestrator died less than a few heartbeats ago)"
+                "run '{run_id}' is still running: resume it once it has ended (`runs show {run_id}`)"
             )));
         }
         RunStatus::Failure | RunStatus::Canceled => {}

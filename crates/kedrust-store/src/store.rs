@@ -36,6 +36,11 @@ pub fn now_ns() -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
+/// The schema this kedrust writes (SQLite's `user_version`): 1 was the first, 2 added who keeps
+/// a run alive and who claimed its failure hook. A store of a newer schema is refused; an
+/// older one is migrated when opened.
+const SCHEMA_VERSION: i64 = 2;
+
 /// Columns added after the first schema (new stores have them from the start), added to older
 /// stores when they are opened.
 const ADDED_RUN_COLUMNS: [(&str, &str); 6] = [
@@ -109,8 +114,21 @@ impl RunStore {
             .map_err(|e| fail(&e))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
             .map_err(|e| fail(&e))?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| fail(&e))?;
+        if version > SCHEMA_VERSION {
+            return Err(fail(&format!(
+                "written by a newer kedrust (run store schema {version}; this one reads up to \
+                 {SCHEMA_VERSION}): use that kedrust, or move the file away to start a new store"
+            )));
+        }
         conn.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
         add_missing_columns(&conn).map_err(|e| fail(&e))?;
+        if version < SCHEMA_VERSION {
+            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+                .map_err(|e| fail(&e))?;
+        }
         Ok(Self {
             path: path.to_owned(),
             conn: Mutex::new(conn),
@@ -709,6 +727,24 @@ mod tests {
         assert!(
             store.claim_for_this_process("r2", "start").unwrap(),
             "taken over"
+        );
+    }
+
+    #[test]
+    fn a_store_of_a_newer_kedrust_is_refused_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.db");
+        drop(RunStore::open(&path).unwrap());
+        let newer = Connection::open(&path).unwrap();
+        newer.execute_batch("PRAGMA user_version = 99").unwrap();
+        drop(newer);
+        let error = RunStore::open(&path).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                "written by a newer kedrust (run store schema 99; this one reads up to 2): use \
+                 that kedrust, or move the file away to start a new store"
+            ),
+            "{error}"
         );
     }
 }

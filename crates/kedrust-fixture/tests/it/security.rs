@@ -81,3 +81,40 @@ fn bad_input_is_refused_with_its_own_message_before_anything_runs() {
         assert!(f.trace().is_empty(), "{args:?}: no hook fired");
     }
 }
+
+#[test]
+fn a_run_store_that_cannot_be_read_and_a_resume_of_a_running_run_are_refused() {
+    let f = Fixture::new("basic");
+    let (mut running, _) = f.spawn_blocked(&["run", "-p", "failing"], &[]);
+    let run_id = f.last_run_id();
+    let out = f.run(&["run", "--resume", &run_id], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.trim(),
+        format!(
+            "error: run '{run_id}' is still running: resume it once it has ended (`runs show {run_id}`)"
+        )
+    );
+    std::fs::remove_file(f.block_path()).unwrap();
+    assert!(running.wait().unwrap().success());
+
+    let f = Fixture::new("basic");
+    std::fs::create_dir_all(f.path().join(".kedrust")).unwrap();
+    std::fs::write(
+        f.path().join(".kedrust/runs.db"),
+        "not a database, just text\n",
+    )
+    .unwrap();
+    for args in [&["runs", "list"][..], &["run"][..]] {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .trim()
+                .starts_with("error: run store <project>/.kedrust/runs.db: file is not a database"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(f.trace().is_empty(), "{args:?}: no hook fired");
+    }
+}
