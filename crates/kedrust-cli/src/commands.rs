@@ -223,19 +223,9 @@ fn run(
         Some(run_id) => kedrust_framework::resume_options(project, root, run_id)?,
         None => options(args, conf_source).map_err(CliError::BadInput)?,
     };
-    // Settings that mean nothing, and a run store that cannot be opened, are refused before
-    // the run is announced.
-    kedrust_framework::heartbeat_interval()?;
-    kedrust_framework::open_store(project, root)?;
     crate::signals::stop_on_ctrl_c();
     let started = std::time::Instant::now();
     let prepared = kedrust_framework::prepare(project, root.to_owned(), &options)?;
-    tracing::info!(
-        "kedrust project {}: running {} nodes (run {})",
-        project.name(),
-        prepared.pipeline.len(),
-        prepared.run_id
-    );
     let progress = Progress::new(prepared.pipeline.len());
     let observe = |event: &kedrust_runner::RunEvent<'_>| progress.observe(event);
     let outcome = kedrust_framework::run(project, prepared, &observe);

@@ -34,10 +34,7 @@ pub use prepare::{
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use resuming::resume_options;
 pub use session::run;
-pub use settings::{
-    HEARTBEAT_ENV, RUN_STORE_ENV, STATE_DIR_ENV, TRACE_ENV, heartbeat_interval, open_store,
-    state_dir, state_dir_is_explicit,
-};
+pub use settings::{STATE_DIR_ENV, open_store, state_dir_is_explicit};
 
 /// What the command line's hidden commands call: one step of the process runner, one op of
 /// an orchestrated run, its failure handler. Not for projects.

@@ -43,16 +43,21 @@ fn run_and_store(
     Ok((run_id, open_store(project, project_path)?))
 }
 
+/// The save version run `run_id` fixed, if an op fixed one.
+fn save_version(store: &RunStore, run_id: &str) -> Result<Option<String>, SessionError> {
+    Ok(store
+        .state(run_id, SAVE_VERSION_STATE)
+        .map_err(io)?
+        .and_then(|v| v.as_str().map(str::to_owned)))
+}
+
 /// The run's save version: the first op to get here fixes it, every later op reads it, even
 /// when the first ops of a run start together.
 fn fix_save_version(store: &RunStore, run_id: &str) -> Result<String, SessionError> {
     store
         .claim_state(run_id, SAVE_VERSION_STATE, &json!(new_version()))
         .map_err(io)?;
-    store
-        .state(run_id, SAVE_VERSION_STATE)
-        .map_err(io)?
-        .and_then(|v| v.as_str().map(str::to_owned))
+    save_version(store, run_id)?
         .ok_or_else(|| SessionError::Io(format!("run {run_id} has no readable save version")))
 }
 
@@ -267,10 +272,7 @@ pub fn fail_run(
         return Ok(false);
     }
     let mut options = options.clone();
-    options.save_version = store
-        .state(&run_id, SAVE_VERSION_STATE)
-        .map_err(io)?
-        .and_then(|v| v.as_str().map(str::to_owned));
+    options.save_version = save_version(&store, &run_id)?;
     if let Some(snapshot) = snapshot::existing(&crate::settings::run_dir(project_path, &run_id)) {
         options.conf_source = Some(snapshot);
     }

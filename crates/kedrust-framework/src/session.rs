@@ -73,6 +73,12 @@ pub fn run(
             ))
         }));
     }
+    // Announced once the settings, the run store and the run folder are known to be usable.
+    tracing::info!(
+        "kedrust project {}: running {} nodes (run {run_id})",
+        project.name(),
+        prepared.pipeline.len()
+    );
     let heartbeat = Heartbeat::start(store, &run_id, heartbeat_every);
     let hooks = &context.hooks;
     // Step events for node ops come from the executor's events.

@@ -23,11 +23,11 @@ use std::time::Duration;
 /// The state folder variable.
 pub const STATE_DIR_ENV: &str = "KEDRUST_STATE_DIR";
 /// The run store variable.
-pub const RUN_STORE_ENV: &str = "KEDRUST_RUN_STORE";
+pub(crate) const RUN_STORE_ENV: &str = "KEDRUST_RUN_STORE";
 /// The heartbeat interval variable.
-pub const HEARTBEAT_ENV: &str = "KEDRUST_HEARTBEAT_MS";
+pub(crate) const HEARTBEAT_ENV: &str = "KEDRUST_HEARTBEAT_MS";
 /// The hook trace variable.
-pub const TRACE_ENV: &str = "KEDRUST_TRACE_HOOKS";
+pub(crate) const TRACE_ENV: &str = "KEDRUST_TRACE_HOOKS";
 
 const HEARTBEAT_DEFAULT: Duration = Duration::from_secs(1);
 const HEARTBEAT_MAX_MS: u64 = 3_600_000;
@@ -40,7 +40,7 @@ fn path_var(name: &str, project: &Path) -> Option<PathBuf> {
 }
 
 /// The project's state folder.
-pub fn state_dir(project: &Path) -> PathBuf {
+pub(crate) fn state_dir(project: &Path) -> PathBuf {
     path_var(STATE_DIR_ENV, project).unwrap_or_else(|| project.join(".kedrust"))
 }
 
@@ -60,7 +60,7 @@ pub(crate) fn trace_file(project: &Path) -> Option<PathBuf> {
 }
 
 /// How often an embedded orchestrator says it is alive.
-pub fn heartbeat_interval() -> Result<Duration, SessionError> {
+pub(crate) fn heartbeat_interval() -> Result<Duration, SessionError> {
     match std::env::var(HEARTBEAT_ENV) {
         Err(_) => Ok(HEARTBEAT_DEFAULT),
         Ok(text) if text.trim().is_empty() => Ok(HEARTBEAT_DEFAULT),

@@ -113,7 +113,13 @@ impl RunStore {
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|e| fail(&e))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-            .map_err(|e| fail(&e))?;
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => fail(&format!(
+                    "{e}: it is not a run store; move it away (a new store is created) or set \
+                     KEDRUST_RUN_STORE to another file"
+                )),
+                _ => fail(&e),
+            })?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| fail(&e))?;
