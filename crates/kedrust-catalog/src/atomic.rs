@@ -1,46 +1,77 @@
-//! Atomic file replacement: write beside the target, flush to disk, rename over it.
+//! Atomic file replacement: write a new file beside the target, flush it to disk, rename it
+//! over the target, flush the folder.
 //!
-//! A save that fails or is killed half-way leaves the previous file untouched; at worst a
-//! hidden `.<name>.<pid>.<n>.tmp` stays beside it, which listings skip.
+//! - The temporary file is created exclusively under an unpredictable name
+//!   (`.<name>.<pid>.<random>.tmp`, by `tempfile`), so a symlink planted beside the target
+//!   cannot redirect the write.
+//! - A target that is a symlink is written through: the file it points to is replaced and
+//!   the link stays.
+//! - A replaced file keeps its permissions; a new one gets the usual `0666` less the umask.
+//! - A save that fails or is killed leaves the previous file untouched. A killed save leaves
+//!   its hidden temporary file, which listings skip and the next save of the same file
+//!   removes once its writer is gone.
 
 use crate::error::DatasetError;
-use std::fs::File;
+use crate::leftovers::{writer_alive, writer_of};
+use std::fs::{File, Permissions};
 use std::io::{BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The error type a writer closure may return.
 pub type WriteError = Box<dyn std::error::Error + Send + Sync>;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+/// How many symlinks a target may go through, as the kernel allows (`ELOOP`).
+const MAX_LINKS: usize = 40;
 
 /// Writes `path` through `write`, atomically: readers see the old file or the new one.
 pub fn write_file(
     path: &Path,
     write: impl FnOnce(&mut BufWriter<File>) -> Result<(), WriteError>,
 ) -> Result<(), DatasetError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(dir) = dir {
-        std::fs::create_dir_all(dir).map_err(|e| DatasetError::io("create folder", dir, e))?;
+    let target = through_links(path)?;
+    let dir = match target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(dir) => dir.to_owned(),
+        None => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| DatasetError::io("create folder", &dir, e))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    remove_dead_temporaries(&dir, &name);
+    let permissions = match std::fs::metadata(&target) {
+        Ok(meta) => meta.permissions(),
+        Err(_) => Permissions::from_mode(0o666),
+    };
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.{}.", std::process::id()))
+        .suffix(".tmp")
+        .permissions(permissions.clone())
+        .tempfile_in(&dir)
+        .map_err(|e| DatasetError::io("create a temporary file in", &dir, e))?;
+    // Dropping `temp_path` on any error below removes the temporary file.
+    let (file, temp_path) = temp.into_parts();
+    let mut out = BufWriter::new(file);
+    write(&mut out).map_err(|e| DatasetError::format(path, e))?;
+    let file = out
+        .into_inner()
+        .map_err(|e| DatasetError::io("write", &target, e.into_error()))?;
+    // The umask narrowed the mode at creation; a replaced file keeps exactly its own.
+    if std::fs::metadata(&target).is_ok() {
+        file.set_permissions(permissions)
+            .map_err(|e| DatasetError::io("set the permissions of", &target, e))?;
     }
-    let temp = temp_path(path);
-    let result = (|| {
-        let file = File::create(&temp).map_err(|e| DatasetError::io("create", &temp, e))?;
-        let mut out = BufWriter::new(file);
-        write(&mut out).map_err(|e| DatasetError::format(path, e))?;
-        out.flush()
-            .map_err(|e| DatasetError::io("write", &temp, e))?;
-        let file = out
-            .into_inner()
-            .map_err(|e| DatasetError::io("write", &temp, e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| DatasetError::io("write", &temp, e))?;
-        std::fs::rename(&temp, path).map_err(|e| DatasetError::io("replace", path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    file.sync_all()
+        .map_err(|e| DatasetError::io("write", &target, e))?;
+    drop(file);
+    temp_path
+        .persist(&target)
+        .map_err(|e| DatasetError::io("replace", &target, e.error))?;
+    // The rename is durable only once the folder that holds the new name is on disk.
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| DatasetError::io("flush the folder", &dir, e))
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -48,14 +79,43 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
     write_file(path, |out| Ok(out.write_all(bytes)?))
 }
 
-/// A hidden file in the target's folder, unique per process and save.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+/// The file a write to `path` replaces: `path`, or the file its symlinks lead to.
+fn through_links(path: &Path) -> Result<PathBuf, DatasetError> {
+    let mut at = path.to_owned();
+    for _ in 0..MAX_LINKS {
+        match std::fs::symlink_metadata(&at) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let next = std::fs::read_link(&at)
+                    .map_err(|e| DatasetError::io("read the link", &at, e))?;
+                at = match at.parent() {
+                    Some(dir) => dir.join(next),
+                    None => next,
+                };
+            }
+            _ => return Ok(at),
+        }
+    }
+    Err(DatasetError::io(
+        "follow the links of",
+        path,
+        std::io::Error::other(format!("more than {MAX_LINKS} symlinks")),
+    ))
+}
+
+/// Removes the temporary files of `name` whose writer is no longer running.
+fn remove_dead_temporaries(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.filter_map(Result::ok) {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = writer_of(&file, &prefix, ".tmp")
+            && !writer_alive(pid)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Whether a file name is one of our temporary files (or any hidden file).

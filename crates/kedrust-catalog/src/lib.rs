@@ -19,6 +19,7 @@ mod dataset;
 mod entries;
 mod error;
 mod file;
+mod leftovers;
 mod pattern;
 mod registry;
 mod version;

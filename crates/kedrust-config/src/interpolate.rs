@@ -54,6 +54,7 @@ pub(crate) fn resolve(
         root: &root,
         scope,
         stack: Vec::new(),
+        steps: 0,
     };
     let mut errors = Vec::new();
     walk(value, &mut Vec::new(), &mut |path, leaf| {
@@ -63,6 +64,7 @@ pub(crate) fn resolve(
             return;
         }
         resolution.stack = vec![path.join(".")];
+        resolution.steps = 0;
         match resolution.string(text, path) {
             Ok(resolved) => *leaf = resolved,
             Err(message) => errors.push(ConfigError::Interpolation {
@@ -115,12 +117,24 @@ fn nearest_location(locations: &BTreeMap<KeyPath, Loc>, path: &[String]) -> Opti
 
 const CYCLE: &str = "interpolation cycle: ";
 
+/// Interpolations one value may take, counting those of the keys it refers to: ordinary
+/// config takes a handful; a `${a}${a}` chain doubles with every level and would take
+/// minutes and gigabytes.
+const MAX_STEPS: usize = 10_000;
+
+/// The longest text an interpolation may build.
+const MAX_TEXT: usize = 1 << 20;
+
+const TOO_MUCH: &str = "interpolation stopped: ";
+
 struct Resolution<'a> {
     /// The group as written, before any resolution.
     root: &'a Value,
     scope: &'a Scope<'a>,
     /// Key paths being resolved, outermost first, to report cycles.
     stack: Vec<String>,
+    /// Interpolations taken for the current value, against [`MAX_STEPS`].
+    steps: usize,
 }
 
 impl Resolution<'_> {
@@ -143,11 +157,25 @@ impl Resolution<'_> {
                     scalar => out.push_str(&scalar.to_string()),
                 },
             }
+            if out.len() > MAX_TEXT {
+                return Err(format!(
+                    "{TOO_MUCH}the text it builds is longer than {} MiB; do keys refer to \
+                     each other in a chain that doubles at every level?",
+                    MAX_TEXT >> 20
+                ));
+            }
         }
         Ok(Value::String(out))
     }
 
     fn interpolation(&mut self, body: &str, path: &[String]) -> Result<Value, String> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(format!(
+                "{TOO_MUCH}more than {MAX_STEPS} interpolations for one value; do keys refer \
+                 to each other in a chain that doubles at every level?"
+            ));
+        }
         match template::expr(body)? {
             Expr::Reference(key) => self.reference(key),
             Expr::Call { name, args } => {
@@ -202,7 +230,7 @@ impl Resolution<'_> {
         self.stack.pop();
         match failure {
             None => Ok(target),
-            Some(e) if e.starts_with(CYCLE) => Err(e),
+            Some(e) if e.starts_with(CYCLE) || e.starts_with(TOO_MUCH) => Err(e),
             Some(e) => Err(format!("{e} (while resolving '${{{key}}}')")),
         }
     }

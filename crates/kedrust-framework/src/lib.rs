@@ -21,6 +21,7 @@ mod project;
 mod resume;
 mod resuming;
 mod run_context;
+mod run_id;
 mod session;
 mod settings;
 mod snapshot;

@@ -36,6 +36,7 @@ pub fn run(
     let heartbeat_every = heartbeat_interval()?;
     let store = open_store(project, &prepared.project_path)?;
     crate::orphans::sweep(project, &prepared.project_path, &store);
+    let prepared = crate::run_id::unique(project, prepared, &store)?;
     let context = RunContext::new(project, prepared, Arc::clone(&store))?;
     let run_id = context.run_id().to_owned();
     let prepared = &context.prepared;

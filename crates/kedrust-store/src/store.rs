@@ -84,6 +84,8 @@ CREATE TABLE IF NOT EXISTS events (
     metadata TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
+-- Run ids handed out to runs not yet recorded; a table only added, so no new schema version.
+CREATE TABLE IF NOT EXISTS run_ids (run_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS run_state (
     run_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -152,6 +154,20 @@ impl RunStore {
             path: self.path.display().to_string(),
             message: e.to_string(),
         })
+    }
+
+    /// Takes `run_id` for a run about to be recorded, unless another process took it or a run
+    /// has it: whether this call took it. Two runs started in the same millisecond both get
+    /// the timestamp as an id; only one may keep it.
+    pub fn reserve_run_id(&self, run_id: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO run_ids (run_id)
+                 SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)",
+                params![run_id],
+            )
+        })
+        .map(|n| n == 1)
     }
 
     /// Records a started run and its `RUN_START` event, unless it is recorded already (the ops

@@ -2,13 +2,18 @@
 //!
 //! Loading lists the folder and gives a [`PartitionMap`] of partition id to a lazy loader;
 //! nothing is read until a node asks for a partition. Saving takes a map of id to value or to
-//! a lazy producer, called at save time, one partition at a time. With `overwrite: true` the
-//! new partitions are written to a fresh folder that replaces the old one only when every
-//! partition is written, so a failed save leaves the old folder as it was.
+//! a lazy producer, called at save time, one partition at a time.
+//!
+//! With `overwrite: true` the new partitions are written to a hidden sibling folder
+//! `.<name>.new.<pid>`, marked complete, and swapped in with two renames (the old folder goes
+//! to `.<name>.old.<pid>` in between). A crash at any point leaves the old partitions or the
+//! complete new ones: the next load, save or existence check of the dataset finishes or
+//! undoes a swap whose writer is gone, and removes what is left of it.
 
 use crate::atomic::is_hidden;
 use crate::dataset::{Dataset, expect_ref};
 use crate::error::DatasetError;
+use crate::leftovers::{writer_alive, writer_of};
 use crate::registry::{DatasetSpec, DatasetType, Holds, Registry};
 use kedrust_pipeline::{TypeTag, Value};
 use serde_json::{Map, Value as Json};
@@ -198,7 +203,8 @@ impl PartitionedDataset {
     }
 }
 
-/// A partition id must stay inside the dataset's folder.
+/// A partition id must stay inside the dataset's folder and be listed when loading: hidden
+/// names (a component starting with `.`) are where saves keep their work in progress.
 fn check_id(id: &str) -> Result<(), DatasetError> {
     let escapes = id.is_empty()
         || Path::new(id)
@@ -209,11 +215,109 @@ fn check_id(id: &str) -> Result<(), DatasetError> {
             "partition id '{id}' must be a relative path inside the dataset's folder"
         )));
     }
+    if id.split('/').any(|part| part.starts_with('.')) {
+        return Err(DatasetError::Other(format!(
+            "partition id '{id}' has a part starting with '.': such names are hidden, so the \
+             partition could not be loaded back"
+        )));
+    }
     Ok(())
+}
+
+/// Marks a new folder as complete: every partition is written and flushed.
+const COMPLETE: &str = ".complete";
+
+/// The hidden folders of an overwrite of the dataset at `path`.
+struct Swap {
+    path: PathBuf,
+    name: String,
+}
+
+impl Swap {
+    fn of(path: &Path) -> Self {
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        Self {
+            path: path.to_owned(),
+            name,
+        }
+    }
+
+    fn new_folder(&self, pid: u32) -> PathBuf {
+        self.path
+            .with_file_name(format!(".{}.new.{pid}", self.name))
+    }
+
+    fn old_folder(&self, pid: u32) -> PathBuf {
+        self.path
+            .with_file_name(format!(".{}.old.{pid}", self.name))
+    }
+
+    /// The new and old folders left by writers that are gone.
+    fn dead_leftovers(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
+        let (mut new, mut old) = (Vec::new(), Vec::new());
+        let Some(Ok(entries)) = self.path.parent().map(|p| {
+            std::fs::read_dir(if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            })
+        }) else {
+            return (new, old);
+        };
+        let (new_prefix, old_prefix) = (
+            format!(".{}.new.", self.name),
+            format!(".{}.old.", self.name),
+        );
+        for entry in entries.filter_map(Result::ok) {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = writer_of(&file, &new_prefix, "")
+                && !writer_alive(pid)
+            {
+                new.push(entry.path());
+            } else if let Some(pid) = writer_of(&file, &old_prefix, "")
+                && !writer_alive(pid)
+            {
+                old.push(entry.path());
+            }
+        }
+        (new, old)
+    }
+
+    /// Finishes or undoes the swaps of writers that are gone, then removes their folders.
+    ///
+    /// Without the dataset's folder, a complete new folder takes its place, or else the old
+    /// one goes back; with it, the swap either never started or already finished.
+    fn recover(&self) -> Result<(), DatasetError> {
+        let (new, old) = self.dead_leftovers();
+        if !self.path.exists() {
+            let complete = new.iter().find(|f| f.join(COMPLETE).exists());
+            if let Some(back) = complete.or(old.first()) {
+                std::fs::rename(back, &self.path)
+                    .map_err(|e| DatasetError::io("recover", &self.path, e))?;
+            }
+        }
+        for folder in new.iter().chain(&old).filter(|f| f.exists()) {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+        let _ = std::fs::remove_file(self.path.join(COMPLETE));
+        Ok(())
+    }
+}
+
+/// Flushes a folder's entries to disk.
+fn sync_folder(dir: &Path) -> Result<(), DatasetError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| DatasetError::io("flush the folder", dir, e))
 }
 
 impl Dataset for PartitionedDataset {
     fn load(&self) -> Result<Value, DatasetError> {
+        Swap::of(&self.path).recover()?;
         let files = self.partition_files()?;
         if files.is_empty() {
             return Err(DatasetError::Other(format!(
@@ -239,24 +343,20 @@ impl Dataset for PartitionedDataset {
 
     fn save(&self, value: Value) -> Result<(), DatasetError> {
         let parts = expect_ref::<PartitionMap>(&value)?;
+        let swap = Swap::of(&self.path);
+        swap.recover()?;
         if !self.overwrite {
             return self.write_all(&self.path, parts);
         }
-        let name = self
-            .path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let fresh = self
-            .path
-            .with_file_name(format!(".{name}.new.{}", std::process::id()));
-        let old = self
-            .path
-            .with_file_name(format!(".{name}.old.{}", std::process::id()));
+        let pid = std::process::id();
+        let (fresh, old) = (swap.new_folder(pid), swap.old_folder(pid));
         let _ = std::fs::remove_dir_all(&fresh);
         std::fs::create_dir_all(&fresh).map_err(|e| DatasetError::io("create", &fresh, e))?;
-        if let Err(e) = self.write_all(&fresh, parts) {
+        let written = self.write_all(&fresh, parts).and_then(|()| {
+            crate::atomic::write_bytes(&fresh.join(COMPLETE), b"")?;
+            sync_folder(&fresh)
+        });
+        if let Err(e) = written {
             let _ = std::fs::remove_dir_all(&fresh);
             return Err(e);
         }
@@ -267,6 +367,10 @@ impl Dataset for PartitionedDataset {
         }
         std::fs::rename(&fresh, &self.path)
             .map_err(|e| DatasetError::io("replace", &self.path, e))?;
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_folder(parent)?;
+        }
+        let _ = std::fs::remove_file(self.path.join(COMPLETE));
         if had_old {
             let _ = std::fs::remove_dir_all(&old);
         }
@@ -274,6 +378,7 @@ impl Dataset for PartitionedDataset {
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {
+        Swap::of(&self.path).recover()?;
         Ok(!self.partition_files()?.is_empty())
     }
 

@@ -125,6 +125,13 @@ fn a_killed_save_leaves_the_old_file_intact() {
         c.load("report").unwrap().downcast_ref::<String>().unwrap(),
         "the old report"
     );
+    // The next save of the dataset removes what the killed one left.
+    kedrust_catalog::write_bytes(&target, b"the new report").unwrap();
+    assert_eq!(
+        std::fs::read_dir(target.parent().unwrap()).unwrap().count(),
+        1,
+        "only report.txt remains"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 mod atomic_saves;
 mod bind;
 mod config;
+mod crash_safety;
 mod roundtrip;
 mod versioning;
 

@@ -118,3 +118,36 @@ fn a_run_store_that_cannot_be_read_and_a_resume_of_a_running_run_are_refused() {
         assert!(f.trace().is_empty(), "{args:?}: no hook fired");
     }
 }
+
+#[test]
+fn runs_started_in_the_same_millisecond_get_distinct_run_ids_and_save_versions() {
+    use std::time::{Duration, SystemTime};
+    let f = Fixture::new("basic");
+    // Other runs took every id from a second ago to ten seconds ahead: whenever this run
+    // starts, its own millisecond is taken, and so is every one up to the end of the range.
+    let store = kedrust_store::RunStore::open(&f.path().join(".kedrust/runs.db")).unwrap();
+    let now = SystemTime::now();
+    let at = |ms: u64| kedrust_catalog::timestamp(now + Duration::from_millis(ms));
+    let before = kedrust_catalog::timestamp(now - Duration::from_secs(1));
+    assert!(store.reserve_run_id(&before).unwrap());
+    for ms in 0..10_000 {
+        assert!(store.reserve_run_id(&at(ms)).unwrap());
+    }
+    assert!(
+        !store.reserve_run_id(&at(0)).unwrap(),
+        "an id is taken once"
+    );
+    drop(store);
+
+    let out = f.run(
+        &["run", "--env", "faults", "--pipeline", "failing_in_memory"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let id = f.last_run_id();
+    assert_eq!(id, at(10_000), "the first millisecond no other run took");
+    assert!(
+        f.path().join("data/checked.json").join(&id).is_dir(),
+        "the run saves under its own version"
+    );
+}
