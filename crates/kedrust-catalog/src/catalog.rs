@@ -11,6 +11,7 @@ use crate::version::{Versioning, check_version, new_version};
 use kedrust_config::{Config, Loc};
 use kedrust_pipeline::suggest::best_match;
 use kedrust_pipeline::{TypeTag, Value};
+use kedrust_secrets::{Hidden, Redacted};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -32,7 +33,7 @@ pub enum Source {
 }
 
 /// How a name resolves: its source and its configuration with placeholders filled.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Resolution {
     /// The dataset's name.
     pub name: String,
@@ -46,6 +47,18 @@ pub struct Resolution {
     pub at: Option<Loc>,
 }
 
+impl std::fmt::Debug for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Resolution")
+            .field("name", &self.name)
+            .field("source", &self.source)
+            .field("type_name", &self.type_name)
+            .field("config", &self.config.as_ref().map(Redacted))
+            .field("at", &self.at)
+            .finish()
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Live {
     dataset: Arc<dyn Dataset>,
@@ -54,7 +67,6 @@ struct Live {
 }
 
 /// The datasets of a run.
-#[derive(Debug)]
 pub struct Catalog {
     registry: Arc<Registry>,
     entries: Vec<Entry>,
@@ -69,8 +81,22 @@ pub struct Catalog {
     live: RwLock<HashMap<String, Live>>,
 }
 
+/// Datasets by name; credentials and dataset arguments never shown.
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&str> = self.by_name.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        f.debug_struct("Catalog")
+            .field("entries", &names)
+            .field("patterns", &self.patterns())
+            .field("credentials", &Hidden(&self.credentials))
+            .field("root", &self.root)
+            .field("save_version", &self.save_version)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Builds a [`Catalog`] from the config groups of a run.
-#[derive(Debug)]
 pub struct CatalogBuilder {
     registry: Registry,
     catalog: Config,
@@ -79,6 +105,20 @@ pub struct CatalogBuilder {
     root: Option<PathBuf>,
     save_version: Option<String>,
     load_versions: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for CatalogBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogBuilder")
+            .field("registry", &self.registry)
+            .field("catalog", &self.catalog)
+            .field("credentials", &Hidden(&self.credentials))
+            .field("parameters", &self.parameters.as_ref().map(Redacted))
+            .field("root", &self.root)
+            .field("save_version", &self.save_version)
+            .field("load_versions", &self.load_versions)
+            .finish()
+    }
 }
 
 impl CatalogBuilder {
@@ -218,6 +258,20 @@ fn pattern_of(entry: &Entry) -> &Pattern {
 }
 
 impl Catalog {
+    /// The entry `name` of the credentials config: for project code (hooks, dataset types)
+    /// that signs in to a service itself. Never show it.
+    pub fn credentials(&self, name: &str) -> Option<&Json> {
+        self.credentials.get(name)
+    }
+
+    /// The names of the credentials config's entries.
+    pub fn credential_names(&self) -> impl Iterator<Item = &str> {
+        self.credentials
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.keys().map(String::as_str))
+    }
+
     /// A catalog with the built-in types and no entries: every dataset lives in memory.
     pub fn in_memory() -> Self {
         CatalogBuilder::new(Registry::with_builtins())

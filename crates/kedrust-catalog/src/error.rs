@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// What a dataset reports when it cannot load, save or check its data.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum DatasetError {
     /// The file system refused.
@@ -116,7 +116,7 @@ impl fmt::Display for Operation {
 }
 
 /// A failed catalog operation, naming the dataset and its type; the cause names the path.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CatalogError {
     /// A name that is neither declared, matched by a pattern, nor saved during the run.
     #[error("dataset '{name}' not found in the catalog{}", hint(suggestion))]
@@ -172,7 +172,7 @@ impl fmt::Display for ConfigProblem {
 }
 
 /// Every problem of a catalog configuration, reported together.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigProblems {
     /// The problems, in file order.
     pub problems: Vec<ConfigProblem>,
@@ -184,3 +184,5 @@ impl fmt::Display for ConfigProblems {
         f.write_str(&lines.join("\n"))
     }
 }
+
+kedrust_secrets::debug_as_message!(DatasetError, CatalogError, ConfigProblems);

@@ -90,7 +90,6 @@ impl std::fmt::Debug for DatasetType {
 
 /// What a constructor receives: the entry's arguments with credentials resolved and paths
 /// made absolute, the versions, and the Rust type the pipeline reads or writes.
-#[derive(Debug)]
 pub struct DatasetSpec<'a> {
     /// The dataset's name.
     pub name: &'a str,
@@ -102,6 +101,21 @@ pub struct DatasetSpec<'a> {
     pub value_type: Option<TypeTag>,
     /// The registry, for datasets that wrap another (partitioned) or need codecs (serde).
     pub registry: &'a Arc<Registry>,
+}
+
+/// The arguments with secrets hidden: they hold resolved credentials.
+impl std::fmt::Debug for DatasetSpec<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasetSpec")
+            .field("name", &self.name)
+            .field(
+                "args",
+                &kedrust_secrets::Redacted(&Json::Object(self.args.clone())),
+            )
+            .field("versioning", &self.versioning)
+            .field("value_type", &self.value_type)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DatasetSpec<'_> {

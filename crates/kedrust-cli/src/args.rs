@@ -180,8 +180,9 @@ pub(crate) struct RunArgs {
     #[arg(long, conflicts_with_all = ["pipeline", "runner"])]
     pub job: Option<String>,
     /// Resume a failed run: only the ops that failed or never ran, with its parameters and
-    /// load versions, as a new run linked to it.
-    #[arg(long, conflicts_with_all = ["pipeline", "job", "nodes", "params", "load_versions"])]
+    /// load versions, as a new run linked to it. `--params` gives again the secret
+    /// parameters the run store does not keep.
+    #[arg(long, conflicts_with_all = ["pipeline", "job", "nodes", "load_versions"])]
     pub resume: Option<String>,
 }
 

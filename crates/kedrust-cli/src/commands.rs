@@ -155,17 +155,22 @@ fn project_command(project: &Project, root: &Path, args: &[String]) -> Result<St
         .map_err(|e| CliError::Failed(format!("{name}: {e}")))
 }
 
-fn options(args: &RunArgs, conf_source: Option<PathBuf>) -> Result<RunOptions, String> {
-    let runtime_params = match &args.params {
+/// `--params`, parsed (none: an empty mapping).
+fn runtime_params(args: &RunArgs) -> Result<serde_json::Value, String> {
+    match &args.params {
         Some(text) => parse_runtime_params(text).map_err(|errors| {
             errors
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("\n")
-        })?,
-        None => serde_json::Value::Object(Default::default()),
-    };
+        }),
+        None => Ok(serde_json::Value::Object(Default::default())),
+    }
+}
+
+fn options(args: &RunArgs, conf_source: Option<PathBuf>) -> Result<RunOptions, String> {
+    let runtime_params = runtime_params(args)?;
     let load_versions = match &args.load_versions {
         Some(text) => parse_load_versions(text)?,
         None => Default::default(),
@@ -220,7 +225,10 @@ fn run(
     args: &RunArgs,
 ) -> Result<String, CliError> {
     let options = match &args.resume {
-        Some(run_id) => kedrust_framework::resume_options(project, root, run_id)?,
+        Some(run_id) => {
+            let again = runtime_params(args).map_err(CliError::BadInput)?;
+            kedrust_framework::resume_options(project, root, run_id, again)?
+        }
         None => options(args, conf_source).map_err(CliError::BadInput)?,
     };
     crate::signals::stop_on_ctrl_c();

@@ -47,7 +47,8 @@ pub(crate) fn plans(
             });
         }
         let mut plan = serde_json::to_value(job_plan).map_err(|e| e.to_string())?;
-        plan["params"] = built.params.clone();
+        // The launchpad shows them: secrets hidden, and the op drops what comes back hidden.
+        plan["params"] = kedrust_secrets::redact_json(&built.params);
         plan["loggers"] = json!(dagster.loggers_of(job));
         jobs.push(plan);
         if let Some(s) = &job.schedule {
@@ -106,10 +107,11 @@ pub(crate) fn op(
         ));
     };
     // The job's parameters, as the launchpad's run config gave them (the same for every op).
+    // A value the launchpad showed hidden is not a value: the configuration's own applies.
     let runtime_params = pipes
         .extras()
         .and_then(|e| e.get("params"))
-        .cloned()
+        .map(kedrust_secrets::without_masked)
         .unwrap_or_else(|| json!({}));
     // A Dagster re-execution is a new run whose parent is the run it re-executes.
     let parent_run_id = pipes

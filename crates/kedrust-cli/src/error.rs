@@ -38,15 +38,16 @@ impl CliError {
         }
     }
 
-    /// Says what went wrong on stderr (with Kedro's resume suggestion after a failed run)
-    /// and gives the exit code.
+    /// Says what went wrong on stderr (with Kedro's resume suggestion after a failed run),
+    /// secrets hidden, and gives the exit code.
     pub(crate) fn report(&self) -> ExitCode {
+        let shown = |text: String| kedrust_secrets::redact(&text).into_owned();
         match self {
             Self::StepFailed => {}
             Self::Session(SessionError::Run {
                 resume: Some(hint), ..
-            }) => eprintln!("error: {self}\n{hint}"),
-            _ => eprintln!("error: {self}"),
+            }) => eprintln!("error: {}\n{hint}", shown(self.to_string())),
+            _ => eprintln!("error: {}", shown(self.to_string())),
         }
         ExitCode::from(self.exit_code())
     }

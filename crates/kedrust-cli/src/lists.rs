@@ -10,8 +10,10 @@ use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// Every listing is printed here, secrets hidden (an entry may hold a URI with a password).
 fn yaml(value: &Json) -> String {
-    serde_saphyr::to_string(value).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
+    serde_saphyr::to_string(&kedrust_secrets::redact_json(value))
+        .unwrap_or_else(|e| format!("# cannot print: {e}\n"))
 }
 
 fn pipelines_of(project: &Project) -> Result<Pipelines, String> {

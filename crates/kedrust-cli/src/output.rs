@@ -5,7 +5,7 @@ use crate::args::LogFormat;
 use indicatif::{ProgressBar, ProgressStyle};
 use kedrust_dagster::Pipes;
 use kedrust_runner::RunEvent;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -22,7 +22,7 @@ pub(crate) fn init_logging(format: LogFormat, verbose: u8, pipes: Option<Arc<Pip
     };
     let filter = EnvFilter::try_from_env("KEDRUST_LOG").unwrap_or_else(|_| EnvFilter::new(level));
     let lines = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingWriter(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     let lines = match format {
@@ -36,7 +36,23 @@ pub(crate) fn init_logging(format: LogFormat, verbose: u8, pipes: Option<Arc<Pip
         .try_init();
 }
 
-/// Forwards log events to Dagster through Pipes.
+/// Writes log lines with secrets hidden. tracing's formatter builds each line in a buffer
+/// and writes it in one call, so a secret is never split between two calls.
+struct RedactingWriter<W: Write>(W);
+
+impl<W: Write> Write for RedactingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0
+            .write_all(kedrust_secrets::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Forwards log events to Dagster through Pipes, secrets hidden.
 struct PipesLog(Arc<Pipes>);
 
 impl<S: tracing::Subscriber> Layer<S> for PipesLog {
@@ -55,7 +71,8 @@ impl<S: tracing::Subscriber> Layer<S> for PipesLog {
         }
         let mut message = Message(String::new());
         event.record(&mut message);
-        let _ = self.0.log(event.metadata().level().as_str(), &message.0);
+        let shown = kedrust_secrets::redact(&message.0);
+        let _ = self.0.log(event.metadata().level().as_str(), &shown);
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// One problem with configuration.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// A file or folder that could not be read.
@@ -84,7 +84,7 @@ fn hint(suggestion: &Option<String>) -> String {
 }
 
 /// Every problem found while loading, reported together.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigErrors {
     /// The problems, by file and line.
     pub errors: Vec<ConfigError>,
@@ -102,3 +102,5 @@ impl From<ConfigError> for ConfigErrors {
         Self { errors: vec![e] }
     }
 }
+
+kedrust_secrets::debug_as_message!(ConfigError, ConfigErrors);

@@ -265,7 +265,11 @@ impl Resolution<'_> {
                     )
                 })
             }
-            "oc.env" if scope.resolvers.contains_key(name) => self.custom(name, args),
+            "oc.env" if scope.resolvers.contains_key(name) => {
+                let value = self.custom(name, args)?;
+                kedrust_secrets::register_all(&value);
+                Ok(value)
+            }
             "oc.env" => {
                 if !scope.env_vars {
                     return Err(format!(
@@ -277,6 +281,7 @@ impl Resolution<'_> {
                 let (var, default) = key_and_default(name, args)?;
                 std::env::var(&var)
                     .ok()
+                    .inspect(|value| kedrust_secrets::register(value))
                     .map(Value::String)
                     .or(default)
                     .ok_or_else(|| {

@@ -27,12 +27,22 @@ pub fn run_env(cli: Option<&str>) -> String {
 }
 
 /// A loaded group: the merged value and where each key path was last defined.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Config {
     /// The merged mapping.
     pub value: Value,
     /// Where each key path is written (the run environment's place when it overrides).
     pub locations: BTreeMap<KeyPath, Loc>,
+}
+
+/// The value with secrets hidden (the credentials group is a `Config` too).
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("value", &kedrust_secrets::Redacted(&self.value))
+            .field("locations", &self.locations)
+            .finish()
+    }
 }
 
 impl Config {
@@ -54,6 +64,8 @@ pub struct ConfigLoader {
     runtime_params: Value,
     resolvers: BTreeMap<String, Resolver>,
     env_vars_everywhere: bool,
+    secret_parameters: Vec<String>,
+    credentials_source: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ConfigLoader {
@@ -65,6 +77,8 @@ impl std::fmt::Debug for ConfigLoader {
             .field("groups", &self.groups)
             .field("resolvers", &self.resolvers.keys().collect::<Vec<_>>())
             .field("env_vars_everywhere", &self.env_vars_everywhere)
+            .field("secret_parameters", &self.secret_parameters)
+            .field("credentials_source", &self.credentials_source)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +87,8 @@ impl std::fmt::Debug for ConfigLoader {
 const GLOBALS: &str = "globals";
 /// The only group where `${oc.env:...}` works unless the project allows it everywhere.
 const CREDENTIALS: &str = "credentials";
+/// The group runtime parameters apply to.
+const PARAMETERS: &str = "parameters";
 
 impl ConfigLoader {
     /// A loader of `conf_source` with the default groups, `base` and the run environment.
@@ -86,6 +102,8 @@ impl ConfigLoader {
             runtime_params: Value::Object(Map::new()),
             resolvers: BTreeMap::new(),
             env_vars_everywhere: false,
+            secret_parameters: Vec::new(),
+            credentials_source: None,
         }
     }
 
@@ -102,6 +120,22 @@ impl ConfigLoader {
     /// Lets `${oc.env:VAR}` read environment variables in every group, not only credentials.
     pub fn env_vars_everywhere(mut self, allow: bool) -> Self {
         self.env_vars_everywhere = allow;
+        self
+    }
+
+    /// Marks parameters as secret (dotted keys: `api.token`; a mapping's every value): their
+    /// values, from the files or from runtime parameters, are hidden wherever kedrust shows
+    /// or keeps text, as credentials are.
+    pub fn secret_parameters<S: Into<String>>(mut self, keys: impl IntoIterator<Item = S>) -> Self {
+        self.secret_parameters
+            .extend(keys.into_iter().map(Into::into));
+        self
+    }
+
+    /// Reads the credentials group from another configuration folder: a copy of the
+    /// configuration that leaves credentials out reads them where they live.
+    pub fn credentials_source(mut self, conf_source: impl Into<PathBuf>) -> Self {
+        self.credentials_source = Some(conf_source.into());
         self
     }
 
@@ -169,7 +203,7 @@ impl ConfigLoader {
             merge(&mut config.value, run.value, strategy);
             config.locations.extend(run.locations);
         }
-        if group_name == "parameters" {
+        if group_name == PARAMETERS {
             deep_merge(&mut config.value, self.runtime_params.clone());
         } else if let Value::Object(map) = &mut config.value {
             // Keys starting with `_` hold YAML anchors for reuse, not entries.
@@ -179,6 +213,15 @@ impl ConfigLoader {
         // only kept for a key the merged value still has.
         let value = &config.value;
         config.locations.retain(|path, _| has_path(value, path));
+        if group_name == CREDENTIALS {
+            kedrust_secrets::register_all(&config.value);
+        }
+        if group_name == PARAMETERS {
+            for key in &self.secret_parameters {
+                let found = key.split('.').try_fold(&config.value, |v, k| v.get(k));
+                found.into_iter().for_each(kedrust_secrets::register_all);
+            }
+        }
         Ok(config)
     }
 
@@ -192,7 +235,11 @@ impl ConfigLoader {
         scope: &Scope<'_>,
         errors: &mut Vec<ConfigError>,
     ) -> Option<Config> {
-        let dir = self.conf_source.join(env);
+        let source = match &self.credentials_source {
+            Some(source) if group.name == CREDENTIALS => source,
+            _ => &self.conf_source,
+        };
+        let dir = source.join(env);
         if !dir.is_dir() {
             if required {
                 errors.push(self.missing_env(env, &dir));
@@ -214,6 +261,11 @@ impl ConfigLoader {
             let Some(doc) = read(&file, errors) else {
                 continue;
             };
+            // Registered as written too, so that a message about a key that does not
+            // resolve cannot show its neighbours.
+            if group.name == CREDENTIALS {
+                kedrust_secrets::register_all(&doc.value);
+            }
             // A file of comments only is empty, as an empty file is.
             let value = match doc.value {
                 Value::Null => Value::Object(Map::new()),

@@ -17,12 +17,22 @@ use std::sync::Arc;
 pub type KeyPath = Vec<String>;
 
 /// One parsed file: its top-level value and where each key path is defined.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Document {
     /// The content.
     pub value: Value,
     /// Where every key (at every depth) is written.
     pub locations: BTreeMap<KeyPath, Loc>,
+}
+
+/// The value with secrets hidden (a credentials file is a `Document` too).
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Document")
+            .field("value", &kedrust_secrets::Redacted(&self.value))
+            .field("locations", &self.locations)
+            .finish()
+    }
 }
 
 enum Tree {

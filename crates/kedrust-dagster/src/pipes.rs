@@ -134,11 +134,13 @@ impl Pipes {
         self.context.as_ref()?.get("extras")
     }
 
-    /// One message: the whole line in a single write.
+    /// One message: the whole line in a single write, secrets hidden (everything kedrust
+    /// tells Dagster goes through here).
     fn send(&self, method: &str, params: Json) -> Result<(), PipesError> {
         let Some(channel) = &self.channel else {
             return Ok(());
         };
+        let params = kedrust_secrets::redact_json(&params);
         let result = match channel {
             Channel::File(path) => OpenOptions::new()
                 .create(true)

@@ -3,6 +3,7 @@
 //! hook fail. The tests run this binary on the folders in `projects/`.
 
 mod recorder;
+mod warehouse;
 
 use kedrust_framework::{Pipelines, Project};
 use kedrust_pipeline::{Param, Pipeline, PipelineError, node, try_node};
@@ -145,6 +146,24 @@ fn early_end() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+/// Uses a secret parameter, then reads a table that cannot be reached (`--env secrets`).
+fn secrets() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(
+            |token: Param<String>| token.len() as i64,
+            "params:api_token",
+            "token_length",
+        )
+        .name("use_token"),
+        node(
+            |rows: Value, n: i64| json!({"rows": rows, "n": n}),
+            ["warehouse_table", "token_length"],
+            "joined",
+        )
+        .name("query_warehouse"),
+    ])
+}
+
 fn register() -> Result<Pipelines, PipelineError> {
     let mut p = Pipelines::new();
     p.insert("chain".into(), chain()?);
@@ -153,6 +172,7 @@ fn register() -> Result<Pipelines, PipelineError> {
     p.insert("fan".into(), fan()?);
     p.insert("opaque".into(), opaque()?);
     p.insert("early_end".into(), early_end()?);
+    p.insert("secrets".into(), secrets()?);
     p.insert("__default__".into(), chain()?);
     Ok(p)
 }
@@ -160,6 +180,10 @@ fn register() -> Result<Pipelines, PipelineError> {
 fn main() -> ExitCode {
     let project = Project::new("fixture")
         .pipelines(register)
+        .secret_parameters(["api_token"])
+        .datasets(|r| {
+            r.register(warehouse::dataset_type());
+        })
         .hook(recorder::Recorder::from_env("first"))
         .hook(recorder::Recorder::from_env("second"))
         .command(

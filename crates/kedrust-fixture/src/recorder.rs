@@ -8,6 +8,8 @@
 //! that pipeline hook before noting it (it writes the file, then waits up to 30 s for it to
 //! disappear). With
 //! `KEDRUST_FIXTURE_FAIL_SAVED_ONCE=<file>`, the first fails once after `checked` was saved.
+//! With `KEDRUST_FIXTURE_DEBUG=<file>`, the first writes the `Debug` output of every hook's
+//! arguments there, as a project debugging its hooks would.
 
 use kedrust_pipeline::{BoxError, Node, Value};
 use kedrust_runner::{
@@ -58,6 +60,18 @@ impl Recorder {
 }
 
 impl Recorder {
+    /// Appends `what`'s `Debug` output to `KEDRUST_FIXTURE_DEBUG`.
+    fn dump(&self, what: &dyn std::fmt::Debug) -> HookResult {
+        if let (Some(path), "first") = (std::env::var_os("KEDRUST_FIXTURE_DEBUG"), self.label) {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(format!("{what:#?}\n").as_bytes())?;
+        }
+        Ok(())
+    }
+
     /// The hook called first blocks at `hook` before it notes anything, for the tests that kill
     /// the process firing a pipeline hook.
     fn block_at(&self, hook: &str) -> HookResult {
@@ -75,13 +89,16 @@ impl Hook for Recorder {
     fn name(&self) -> String {
         format!("recorder_{}", self.label)
     }
-    fn after_context_created(&self, _: &ContextInfo<'_>) -> HookResult {
+    fn after_context_created(&self, info: &ContextInfo<'_>) -> HookResult {
+        self.dump(info)?;
         self.note("after_context_created", None, None)
     }
-    fn after_catalog_created(&self, _: &CatalogInfo<'_>) -> HookResult {
+    fn after_catalog_created(&self, info: &CatalogInfo<'_>) -> HookResult {
+        self.dump(info)?;
         self.note("after_catalog_created", None, None)
     }
     fn before_pipeline_run(&self, info: PipelineInfo<'_>) -> HookResult {
+        self.dump(&info)?;
         self.block_at("before_pipeline_run")?;
         if self.label == "first" {
             info.state
@@ -92,7 +109,8 @@ impl Hook for Recorder {
     fn after_pipeline_run(&self, _: &RunResult, _: PipelineInfo<'_>) -> HookResult {
         self.note("after_pipeline_run", None, None)
     }
-    fn on_pipeline_error(&self, _: &RunError, _: PipelineInfo<'_>) -> HookResult {
+    fn on_pipeline_error(&self, error: &RunError, _: PipelineInfo<'_>) -> HookResult {
+        self.dump(error)?;
         self.block_at("on_pipeline_error")?;
         self.note("on_pipeline_error", None, None)
     }
@@ -140,7 +158,9 @@ impl Hook for Recorder {
         }
         self.note("after_node_run", Some(info.node.node_name()), None)
     }
-    fn on_node_error(&self, _: &RunError, info: NodeInfo<'_>) -> HookResult {
+    fn on_node_error(&self, error: &RunError, info: NodeInfo<'_>) -> HookResult {
+        self.dump(error)?;
+        self.dump(&info)?;
         self.note("on_node_error", Some(info.node.node_name()), None)
     }
     fn before_dataset_loaded(&self, name: &str, node: &Node) -> HookResult {

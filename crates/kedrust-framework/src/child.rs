@@ -22,7 +22,7 @@ pub fn run_child(
             // The parent reads the message from here and reports it once; without the file it
             // still reports the exit, so a failed write is only logged.
             let path = kedrust_runner::error_path(run_dir, node_name);
-            if let Err(e) = std::fs::write(&path, message) {
+            if let Err(e) = std::fs::write(&path, kedrust_secrets::redact(message).as_bytes()) {
                 tracing::error!(
                     "cannot write {}: {e}; the node failed: {message}",
                     path.display()
@@ -37,8 +37,9 @@ fn child(
     run_dir: &std::path::Path,
     node_name: &str,
 ) -> Result<(), String> {
-    let request = std::fs::read(run_dir.join("request.json"))
-        .map_err(|e| format!("cannot read the run request in {}: {e}", run_dir.display()))?;
+    let mut request = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut request)
+        .map_err(|e| format!("cannot read the run request on standard input: {e}"))?;
     let options: RunOptions =
         serde_json::from_slice(&request).map_err(|e| format!("bad run request: {e}"))?;
     if options.run_id.is_none() {

@@ -109,7 +109,7 @@ pub fn run_op(
         &format!("started {}", this.name),
         json!({"pid": std::process::id()}),
     );
-    let started = start_once(&store, &run_id, || {
+    let started = start_once(&store, &run_id, START_WAIT, || {
         if let Some(parent) = &options.parent_run_id {
             inherit_memory(&crate::settings::run_dir(project_path, parent), &run_dir);
         }
@@ -184,17 +184,15 @@ const START_WAIT: Duration = Duration::from_secs(600);
 fn start_once(
     store: &RunStore,
     run_id: &str,
+    wait: Duration,
     fire: impl FnOnce() -> Result<(), RunError>,
 ) -> Result<(), RunError> {
-    let failed = |message: String| RunError::Crashed {
-        node: String::new(),
-        message,
-    };
+    let failed = |message: String| RunError::Engine { message };
     let outcome = |done: serde_json::Value| match done.get("error").and_then(|e| e.as_str()) {
         None => Ok(()),
         Some(error) => Err(failed(format!("the run's start hooks failed: {error}"))),
     };
-    let deadline = Instant::now() + START_WAIT;
+    let deadline = Instant::now() + wait;
     loop {
         if let Some(done) = store
             .state(run_id, STARTED)
@@ -207,7 +205,11 @@ fn start_once(
             .map_err(|e| failed(e.to_string()))?
         {
             let result = fire();
-            let error = result.as_ref().err().map(ToString::to_string);
+            // Run state keeps what it is given: the message is stored with secrets hidden.
+            let error = result
+                .as_ref()
+                .err()
+                .map(|e| kedrust_secrets::redact(&e.to_string()).into_owned());
             store
                 .set_state(run_id, STARTED, &json!({ "error": error }))
                 .map_err(|e| failed(e.to_string()))?;
@@ -215,8 +217,9 @@ fn start_once(
         }
         if Instant::now() > deadline {
             return Err(failed(format!(
-                "the op that claimed the run's start hooks did not finish them within {} s",
-                START_WAIT.as_secs()
+                "the op that claimed the run's start hooks did not finish them within {} s; \
+                 if it is stuck, end the run in Dagster and re-execute it",
+                wait.as_secs_f64()
             )));
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -279,8 +282,7 @@ pub fn fail_run(
     let error = if cancelled {
         RunError::Cancelled
     } else {
-        RunError::Crashed {
-            node: String::new(),
+        RunError::Engine {
             message: message.to_owned(),
         }
     };
@@ -311,4 +313,28 @@ pub fn open_runs(
         .filter(|r| r.tags.get("kedrust/env").map(String::as_str) == Some(env))
         .map(|r| r.run_id)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_op_waiting_for_start_hooks_that_never_finish_gives_up_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
+        // Held by an op that is alive (its claim cannot be judged gone) and never finishes.
+        store
+            .set_state("r1", START_CLAIM, &json!("another op"))
+            .unwrap();
+        let err = start_once(&store, "r1", Duration::from_millis(200), || {
+            panic!("the start hooks were claimed by another op")
+        })
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the op that claimed the run's start hooks did not finish them \
+             within 0.2 s; if it is stuck, end the run in Dagster and re-execute it"
+        );
+    }
 }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 /// What to run and how: the options of `kedrust run`. Serialisable, so that every process
 /// of a multi-process run rebuilds the same run.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct RunOptions {
     /// `--env` (else `KEDRUST_ENV`, else `local`).
     pub env: Option<String>,
@@ -46,6 +46,15 @@ pub struct RunOptions {
     pub save_version: Option<String>,
 }
 
+/// As its JSON form, secrets hidden (runtime parameters may hold them).
+impl std::fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let json = serde_json::to_value(self).unwrap_or_default();
+        write!(f, "RunOptions ")?;
+        std::fmt::Debug::fmt(&kedrust_secrets::Redacted(&json), f)
+    }
+}
+
 impl Default for RunOptions {
     fn default() -> Self {
         Self {
@@ -67,7 +76,7 @@ impl Default for RunOptions {
 }
 
 /// Why a run did not happen or failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum SessionError {
     /// Configuration files or catalog entries are invalid, or the catalog does not fit the
     /// pipeline; every problem found, config files first.
@@ -152,3 +161,5 @@ pub struct RunSummary {
     /// Free outputs held in memory.
     pub result: RunResult,
 }
+
+kedrust_secrets::debug_as_message!(SessionError);

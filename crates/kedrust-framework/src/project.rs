@@ -141,6 +141,14 @@ impl Project {
         self
     }
 
+    /// Marks parameters as secret (dotted keys such as `api.token`): their values are hidden
+    /// in logs, errors, the run store, Dagster and MLflow, as credentials are. Runtime
+    /// parameters at these keys are recorded hidden too, so `--resume` asks for them again.
+    pub fn secret_parameters<S: Into<String>>(self, keys: impl IntoIterator<Item = S>) -> Self {
+        let keys: Vec<String> = keys.into_iter().map(Into::into).collect();
+        self.config(move |loader| loader.secret_parameters(keys.clone()))
+    }
+
     /// The project's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -168,9 +176,15 @@ impl Project {
 
     /// A config loader for `env`, with the project's adjustments.
     pub fn config_loader(&self, conf_source: &Path, env: &str) -> ConfigLoader {
-        self.loader_setup
+        let loader = self
+            .loader_setup
             .iter()
-            .fold(ConfigLoader::new(conf_source, env), |l, setup| setup(l))
+            .fold(ConfigLoader::new(conf_source, env), |l, setup| setup(l));
+        // A run's snapshot leaves credentials out: they are read where they live.
+        match crate::snapshot::credentials_source(conf_source) {
+            Some(original) => loader.credentials_source(original),
+            None => loader,
+        }
     }
 
     /// The project folder: `explicit` (the command line's `--project-dir`, or

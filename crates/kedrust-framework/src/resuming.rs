@@ -9,14 +9,35 @@ use crate::resume::nodes_to_rerun;
 use crate::settings::open_store;
 use kedrust_plan::JobPlan;
 use kedrust_store::{EventKind, RunStatus};
+use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The options of the run that resumes `run_id`.
+/// The dotted keys of `value` whose values are hidden.
+fn masked_keys(value: &Json, prefix: &str, out: &mut Vec<String>) {
+    match value {
+        Json::Object(map) => {
+            for (key, item) in map {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                masked_keys(item, &path, out);
+            }
+        }
+        v if kedrust_secrets::is_masked(v) => out.push(prefix.to_owned()),
+        _ => {}
+    }
+}
+
+/// The options of the run that resumes `run_id`. `again` gives runtime parameters the run
+/// store kept hidden (secret ones); every one of them must be given again.
 pub fn resume_options(
     project: &Project,
     project_path: &Path,
     run_id: &str,
+    again: Json,
 ) -> Result<RunOptions, SessionError> {
     let store = open_store(project, project_path)?;
     let io = |e: kedrust_store::StoreError| SessionError::Io(e.to_string());
@@ -46,6 +67,18 @@ pub fn resume_options(
     let mut options: RunOptions =
         serde_json::from_value(old.options).map_err(|_| bad("options"))?;
     let plan: JobPlan = serde_json::from_value(old.plan).map_err(|_| bad("plan"))?;
+    kedrust_config::deep_merge(&mut options.runtime_params, again);
+    let mut hidden = Vec::new();
+    masked_keys(&options.runtime_params, "", &mut hidden);
+    if !hidden.is_empty() {
+        let example: Vec<String> = hidden.iter().map(|k| format!("{k}=<value>")).collect();
+        return Err(SessionError::Selection(format!(
+            "run '{run_id}' was given secret parameters the run store does not keep: {}; \
+             give them again: run --resume {run_id} --params {}",
+            hidden.join(", "),
+            example.join(",")
+        )));
+    }
     let succeeded: BTreeSet<String> = store
         .events(run_id)
         .map_err(io)?

@@ -167,8 +167,7 @@ impl RunContext {
     pub fn succeed(&self) -> Result<(), RunError> {
         self.hooks
             .record(EventKind::RunSuccess, "every op succeeded", json!({}));
-        let not_recorded = |why: String| RunError::Crashed {
-            node: String::new(),
+        let not_recorded = |why: String| RunError::Engine {
             message: format!("every op succeeded, but {why}"),
         };
         match retried(|| self.store.finish(self.run_id(), RunStatus::Success)) {

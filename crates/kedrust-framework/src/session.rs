@@ -48,7 +48,7 @@ pub fn run(
             let conf = crate::prepare::conf_dir(&prepared.project_path, &prepared.options);
             let run_dir = crate::settings::run_dir(&prepared.project_path, &run_id);
             let launcher = Launcher::new(&prepared.project_path, run_dir)
-                .and_then(|l| {
+                .and_then(|mut l| {
                     let request = RunOptions {
                         conf_source: Some(snapshot::take(&conf, &l.run_dir)?),
                         ..context.request()

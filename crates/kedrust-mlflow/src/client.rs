@@ -1,11 +1,12 @@
 //! A small blocking client of MLflow's REST API (`/api/2.0/mlflow/`): timeouts on every call,
 //! retries on connection errors and 5xx, and MLflow's `error_code` in every error.
 
+use kedrust_secrets::redact;
 use serde_json::{Value as Json, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// An MLflow call that failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("MLflow at {uri}: {message}")]
 pub struct MlflowError {
     /// The tracking URI.
@@ -23,12 +24,13 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// A tracking server.
+/// A tracking server. Parameters and tags it sends have secrets hidden.
 #[derive(Clone)]
 pub struct Client {
     uri: String,
     agent: ureq::Agent,
     attempts: u32,
+    authorization: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -38,9 +40,9 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A client of `uri` (`http://127.0.0.1:5000`), with a 10 s timeout per call and three
-    /// attempts for unreachable servers and server errors.
-    pub fn new(uri: &str) -> Self {
+    /// A client of `uri` (`http://127.0.0.1:5000`) that signs in with `auth`, with a 10 s
+    /// timeout per call and three attempts for unreachable servers and server errors.
+    pub fn new(uri: &str, auth: &crate::Auth) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(10)))
             .timeout_connect(Some(Duration::from_secs(3)))
@@ -51,6 +53,7 @@ impl Client {
             uri: uri.trim_end_matches('/').to_owned(),
             agent,
             attempts: 3,
+            authorization: auth.header(),
         }
     }
 
@@ -75,10 +78,24 @@ impl Client {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
             }
+            let auth = self.authorization.as_deref();
             let sent = match (method, body) {
-                ("GET", _) => self.agent.get(&url).call(),
-                (_, Some(b)) => self.agent.post(&url).send_json(b),
-                (_, None) => self.agent.post(&url).send_json(json!({})),
+                ("GET", _) => match auth {
+                    Some(a) => self.agent.get(&url).header("Authorization", a).call(),
+                    None => self.agent.get(&url).call(),
+                },
+                (_, body) => {
+                    let empty = json!({});
+                    let body = body.unwrap_or(&empty);
+                    match auth {
+                        Some(a) => self
+                            .agent
+                            .post(&url)
+                            .header("Authorization", a)
+                            .send_json(body),
+                        None => self.agent.post(&url).send_json(body),
+                    }
+                }
             };
             let mut response = match sent {
                 Ok(r) => r,
@@ -152,7 +169,7 @@ impl Client {
     ) -> Result<String, MlflowError> {
         let tags: Vec<Json> = tags
             .iter()
-            .map(|(k, v)| json!({"key": k, "value": v}))
+            .map(|(k, v)| json!({"key": k, "value": redact(v)}))
             .collect();
         let r = self.call(
             "POST",
@@ -170,7 +187,7 @@ impl Client {
         for chunk in params.chunks(100) {
             let params: Vec<Json> = chunk
                 .iter()
-                .map(|(k, v)| json!({"key": k, "value": v}))
+                .map(|(k, v)| json!({"key": k, "value": redact(v)}))
                 .collect();
             self.call(
                 "POST",
@@ -208,7 +225,7 @@ impl Client {
         self.call(
             "POST",
             "runs/set-tag",
-            Some(&json!({"run_id": run_id, "key": key, "value": value})),
+            Some(&json!({"run_id": run_id, "key": key, "value": redact(value)})),
         )
         .map(|_| ())
     }
@@ -258,3 +275,5 @@ fn encode(text: &str) -> String {
         })
         .collect()
 }
+
+kedrust_secrets::debug_as_message!(MlflowError);

@@ -169,6 +169,14 @@ impl MlflowConfig {
             .clone()
             .or_else(|| std::env::var("MLFLOW_TRACKING_URI").ok())
             .ok_or("mlflow.yml: no tracking server; set server.mlflow_tracking_uri or MLFLOW_TRACKING_URI to an http(s) address")?;
+        if kedrust_secrets::mask_uri_passwords(&uri) != uri {
+            return Err(format!(
+                "mlflow.yml: tracking URI '{}' has a password in it; put the user and password \
+                 in a credentials entry (MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD) and \
+                 name it in server.credentials, or set those variables",
+                kedrust_secrets::mask_uri_passwords(&uri)
+            ));
+        }
         if !(uri.starts_with("http://") || uri.starts_with("https://")) {
             return Err(format!(
                 "mlflow.yml: tracking URI '{uri}' is not an http(s) address; kedrust talks to an MLflow server, \

@@ -4,8 +4,10 @@
 //! tag `kedrust.run_id`, so a node's process or a failure handler in another process finds
 //! it.
 
+use crate::auth::Auth;
 use crate::client::Client;
 use crate::config::{LongParams, MAX_PARAM_VALUE, MlflowConfig, params_to_log};
+use kedrust_catalog::Catalog;
 use kedrust_pipeline::{BoxError, Value};
 use kedrust_runner::{
     ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError, RunResult,
@@ -21,10 +23,14 @@ use std::time::Instant;
 /// The state key holding what every process needs to track the run.
 pub const STATE_KEY: &str = "kedrust.mlflow";
 
-/// What the start op stores for the rest of the run.
+/// What the start op stores for the rest of the run: no secret (the run store keeps
+/// nothing secret); each process signs in from its own catalog and environment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Tracked {
     uri: String,
+    /// `server.credentials`: the credentials entry to sign in with.
+    #[serde(default)]
+    credentials: Option<String>,
     experiment_id: String,
     parent_run_id: String,
     node_runs: bool,
@@ -62,6 +68,13 @@ impl MlflowHook {
         state
             .get(STATE_KEY)
             .and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    /// A client of the tracked server, signed in as this process's catalog or environment
+    /// says.
+    fn client(t: &Tracked, catalog: &Catalog) -> Result<Client, BoxError> {
+        let auth = Auth::resolve(t.credentials.as_deref(), catalog)?;
+        Ok(Client::new(&t.uri, &auth))
     }
 
     fn log_params(
@@ -132,7 +145,9 @@ impl Hook for MlflowHook {
             return Ok(());
         }
         let uri = config.tracking_uri()?;
-        let client = Client::new(&uri);
+        let credentials = config.server.credentials.clone();
+        let auth = Auth::resolve(credentials.as_deref(), info.catalog)?;
+        let client = Client::new(&uri, &auth);
         let name = config
             .tracking
             .experiment
@@ -202,6 +217,7 @@ impl Hook for MlflowHook {
         }
         let tracked = Tracked {
             uri,
+            credentials,
             experiment_id,
             parent_run_id: parent,
             node_runs: config.tracking.run.node_runs,
@@ -218,7 +234,7 @@ impl Hook for MlflowHook {
         let Some(t) = Self::tracked(info.state) else {
             return Ok(None);
         };
-        let client = Client::new(&t.uri);
+        let client = Self::client(&t, info.catalog)?;
         let node = info.node.node_name();
         let run_id = if t.node_runs {
             let tags = [
@@ -260,7 +276,7 @@ impl Hook for MlflowHook {
         let Some(t) = Self::tracked(info.state) else {
             return Ok(());
         };
-        Client::new(&t.uri).end_run(&t.parent_run_id, "FINISHED")?;
+        Self::client(&t, info.catalog)?.end_run(&t.parent_run_id, "FINISHED")?;
         Ok(())
     }
 
@@ -268,7 +284,7 @@ impl Hook for MlflowHook {
         let Some(t) = Self::tracked(info.state) else {
             return Ok(());
         };
-        let client = Client::new(&t.uri);
+        let client = Self::client(&t, info.catalog)?;
         // Children left open by a crashed or killed step are closed too.
         let open = client.search_runs(
             &t.experiment_id,
@@ -305,7 +321,7 @@ impl MlflowHook {
             .unwrap_or_else(|e| e.into_inner())
             .remove(info.node.node_name());
         if let Some((run_id, started)) = opened {
-            let client = Client::new(&t.uri);
+            let client = Self::client(&t, info.catalog)?;
             client.log_metrics(
                 &run_id,
                 &[(

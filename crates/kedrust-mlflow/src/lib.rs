@@ -8,11 +8,13 @@
 //! Must never: pull an async runtime, or keep run state in one process's memory: what the
 //! start op learns goes to the run's state in the run store.
 
+mod auth;
 mod client;
 mod config;
 mod hook;
 mod metrics;
 
+pub use auth::Auth;
 pub use client::{Client, MlflowError, now_ms};
 pub use config::{LongParams, MlflowConfig, params_to_log};
 pub use hook::{MlflowHook, STATE_KEY};

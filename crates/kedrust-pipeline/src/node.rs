@@ -156,7 +156,7 @@ where
 }
 
 /// Why a node run failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum NodeRunError {
     /// An input could not become its argument.
     #[error("node '{node}' could not read input '{input}': {message}")]
@@ -519,3 +519,5 @@ impl fmt::Debug for Node {
         write!(f, "Node({self})")
     }
 }
+
+kedrust_secrets::debug_as_message!(NodeRunError);

@@ -4,7 +4,7 @@ use kedrust_catalog::CatalogError;
 use kedrust_pipeline::NodeRunError;
 
 /// A hook that failed, and where in the lifecycle.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("hook '{hook}' failed in {point}: {message}")]
 pub struct HookError {
     /// The hook's name.
@@ -16,7 +16,7 @@ pub struct HookError {
 }
 
 /// Why a run failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
     /// A node's function failed or its inputs or outputs did not fit.
@@ -60,6 +60,13 @@ pub enum RunError {
     /// The run was cancelled.
     #[error("the run was cancelled")]
     Cancelled,
+    /// The run failed outside any node: its start hooks could not be waited for, its end could
+    /// not be recorded, or its orchestrator ended it.
+    #[error("{message}")]
+    Engine {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl From<NodeRunError> for RunError {
@@ -67,3 +74,5 @@ impl From<NodeRunError> for RunError {
         Self::Node(Box::new(e))
     }
 }
+
+kedrust_secrets::debug_as_message!(HookError, RunError);

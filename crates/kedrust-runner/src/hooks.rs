@@ -13,6 +13,7 @@ use crate::trace::{TracePoint, Tracer};
 use kedrust_catalog::Catalog;
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{BoxError, Node, Pipeline, Value};
+use kedrust_secrets::{Hidden, Redacted};
 use kedrust_store::{EventKind, RunStore};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -74,7 +75,6 @@ impl NamedValues {
 }
 
 /// `after_context_created`: the project and its configuration.
-#[derive(Debug)]
 pub struct ContextInfo<'a> {
     /// The project folder.
     pub project_path: &'a Path,
@@ -86,8 +86,18 @@ pub struct ContextInfo<'a> {
     pub params: &'a Json,
 }
 
+impl std::fmt::Debug for ContextInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContextInfo")
+            .field("project_path", &self.project_path)
+            .field("env", &self.env)
+            .field("config_loader", &self.config_loader)
+            .field("params", &Redacted(self.params))
+            .finish()
+    }
+}
+
 /// `after_catalog_created`: the catalog and what it was built from.
-#[derive(Debug)]
 pub struct CatalogInfo<'a> {
     /// The catalog.
     pub catalog: &'a Catalog,
@@ -101,6 +111,20 @@ pub struct CatalogInfo<'a> {
     pub save_version: &'a str,
     /// Pinned load versions.
     pub load_versions: &'a BTreeMap<String, String>,
+}
+
+/// Credentials and parameter values never shown.
+impl std::fmt::Debug for CatalogInfo<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CatalogInfo")
+            .field("catalog", self.catalog)
+            .field("conf_catalog", &Redacted(self.conf_catalog))
+            .field("conf_creds", &Hidden(self.conf_creds))
+            .field("parameters", &self.parameters.keys().collect::<Vec<_>>())
+            .field("save_version", &self.save_version)
+            .field("load_versions", self.load_versions)
+            .finish()
+    }
 }
 
 /// The pipeline-level hooks' shared arguments.

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
 /// Kedro's `run_params`, key for key.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Clone, Default, Serialize, PartialEq)]
 pub struct RunParams {
     /// The run id (Kedro's session id format, `YYYY-MM-DDThh.mm.ss.sssZ`).
     pub run_id: String,
@@ -40,6 +40,15 @@ pub struct RunParams {
     pub runner: String,
     /// `--only-missing-outputs`.
     pub only_missing_outputs: bool,
+}
+
+/// As its JSON form, secrets hidden (runtime parameters may hold them).
+impl std::fmt::Debug for RunParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let json = serde_json::to_value(self).unwrap_or_default();
+        write!(f, "RunParams ")?;
+        std::fmt::Debug::fmt(&kedrust_secrets::Redacted(&json), f)
+    }
 }
 
 /// The version string every run reports.

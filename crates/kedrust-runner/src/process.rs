@@ -24,8 +24,11 @@ const PARENT_ENV: &str = "KEDRUST_PARENT_PID";
 pub struct Launcher {
     exe: PathBuf,
     project_dir: PathBuf,
-    /// The run's folder: the request, memory datasets, the children's errors.
+    /// The run's folder: memory datasets, the children's errors.
     pub run_dir: PathBuf,
+    /// The request every child reads on its standard input: never written to a file, as it
+    /// may hold secret runtime parameters.
+    request: Vec<u8>,
 }
 
 impl Launcher {
@@ -35,15 +38,17 @@ impl Launcher {
             exe: own_binary()?,
             project_dir: project_dir.to_owned(),
             run_dir,
+            request: Vec::new(),
         })
     }
 
-    /// Writes the request every child reads (the framework's options of the run).
-    pub fn prepare(&self, request: &impl serde::Serialize) -> std::io::Result<()> {
+    /// Makes the run's folder and keeps the request every child reads (the framework's
+    /// options of the run).
+    pub fn prepare(&mut self, request: &impl serde::Serialize) -> std::io::Result<()> {
         std::fs::create_dir_all(self.run_dir.join("memory"))?;
         std::fs::create_dir_all(self.run_dir.join("errors"))?;
-        let text = serde_json::to_vec_pretty(request).map_err(std::io::Error::other)?;
-        std::fs::write(self.run_dir.join("request.json"), text)
+        self.request = serde_json::to_vec(request).map_err(std::io::Error::other)?;
+        Ok(())
     }
 
     /// Runs `node` in a child and waits for it.
@@ -58,11 +63,16 @@ impl Launcher {
             .arg("--node")
             .arg(name)
             .env(PARENT_ENV, std::process::id().to_string())
+            .stdin(std::process::Stdio::piped())
             .spawn()
             .map_err(|e| RunError::Crashed {
                 node: name.to_owned(),
                 message: format!("cannot start {}: {e}", self.exe.display()),
             })?;
+        // A child that dies before reading is reported by its exit below.
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = std::io::Write::write_all(&mut stdin, &self.request);
+        }
         // Waits, polling, so that a cancelled run stops its running steps.
         let status = loop {
             match child.try_wait() {

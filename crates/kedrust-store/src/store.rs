@@ -1,7 +1,12 @@
 //! The SQLite file and its queries.
+//!
+//! **Nothing secret is kept**: every text and value kedrust writes passes through
+//! `kedrust_secrets` first (run options, plans, tags, event messages and metadata). Run state
+//! is the hooks' own data, kept as they give it.
 
 use crate::events::{Event, EventKind};
 use crate::runs::{NewRun, RunRecord, RunStatus};
+use kedrust_secrets::{redact, redact_json};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
@@ -189,9 +194,9 @@ impl RunStore {
                     now,
                     run.pid,
                     run.parent_run_id,
-                    run.options.to_string(),
-                    run.plan.to_string(),
-                    serde_json::to_string(&run.tags).unwrap_or_default(),
+                    redact_json(&run.options).to_string(),
+                    redact_json(&run.plan).to_string(),
+                    redact(&serde_json::to_string(&run.tags).unwrap_or_default()),
                     run.keeper.as_str(),
                     run.keeper.heartbeat_ms(),
                     crate::this_host(),
@@ -245,7 +250,14 @@ impl RunStore {
         self.with(|c| {
             c.execute(
                 "INSERT INTO events (run_id, ts_ns, kind, op, message, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![run_id, now_ns(), kind.as_str(), op, message, metadata.to_string()],
+                params![
+                    run_id,
+                    now_ns(),
+                    kind.as_str(),
+                    op,
+                    redact(message),
+                    redact_json(&metadata).to_string()
+                ],
             )
         })
         .map(|_| ())
@@ -436,7 +448,9 @@ impl RunStore {
         })
     }
 
-    /// Sets a run's state value (hooks keep pipeline-level state here).
+    /// Sets a run's state value (hooks keep pipeline-level state here). Kept as given: it is
+    /// data hooks read back, so hiding a part of it would change it; a hook keeps no secret
+    /// in it (kedrust's own hooks keep none).
     pub fn set_state(&self, run_id: &str, key: &str, value: &Json) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(

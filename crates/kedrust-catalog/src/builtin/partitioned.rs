@@ -128,7 +128,7 @@ pub struct PartitionedDataset {
 }
 
 /// How to build the dataset of one partition.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Underlying {
     name: String,
     kind: DatasetType,
@@ -136,6 +136,20 @@ struct Underlying {
     filepath_arg: String,
     value_type: Option<TypeTag>,
     registry: Arc<Registry>,
+}
+
+/// The arguments with secrets hidden: they hold resolved credentials.
+impl fmt::Debug for Underlying {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Underlying")
+            .field("kind", &self.kind)
+            .field(
+                "args",
+                &kedrust_secrets::Redacted(&Json::Object(self.args.clone())),
+            )
+            .field("filepath_arg", &self.filepath_arg)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Underlying {

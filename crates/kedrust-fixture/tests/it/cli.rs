@@ -15,6 +15,7 @@ fn pipeline_list_and_describe() {
     - failing_in_memory
     - fan
     - opaque
+    - secrets
     ");
     let out = f.run(&["registry", "describe", "fan"], &[]);
     insta::assert_snapshot!(out.stdout, @r"
@@ -26,7 +27,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, early_end, failing, failing_in_memory, fan, opaque)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, early_end, failing, failing_in_memory, fan, opaque, secrets)");
 }
 
 #[test]

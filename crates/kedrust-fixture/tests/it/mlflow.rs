@@ -3,7 +3,7 @@
 //! seconds to start.
 
 use crate::Fixture;
-use kedrust_mlflow::Client;
+use kedrust_mlflow::{Auth, Client};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -50,17 +50,50 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The admin of the server with basic authentication.
+const ADMIN: &str = "admin";
+/// The admin's password: the tests check that it is never shown.
+const ADMIN_PASSWORD: &str = "mlflow-admin-pw-4417";
+
 fn start_server() -> Server {
+    start(&Auth::None)
+}
+
+/// A server that signs users in (`--app-name basic-auth`), its admin `ADMIN`.
+fn start_server_with_basic_auth() -> Server {
+    start(&Auth::Basic {
+        username: ADMIN.into(),
+        password: ADMIN_PASSWORD.into(),
+    })
+}
+
+fn start(auth: &Auth) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let db = format!("sqlite:///{}", dir.path().join("mlflow.db").display());
-    let child = Command::new(mlflow_binary())
-        .args([
-            "server",
-            "--backend-store-uri",
-            &db,
-            "--default-artifact-root",
-        ])
+    let mut command = Command::new(mlflow_binary());
+    if let Auth::Basic { username, password } = auth {
+        let ini = dir.path().join("basic_auth.ini");
+        std::fs::write(
+            &ini,
+            format!(
+                "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}\n\
+                 admin_username = {username}\nadmin_password = {password}\n\
+                 authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n",
+                dir.path().join("auth.db").display()
+            ),
+        )
+        .unwrap();
+        command
+            .env("MLFLOW_AUTH_CONFIG_PATH", ini)
+            .env("MLFLOW_FLASK_SERVER_SECRET_KEY", "kedrust-tests");
+    }
+    command.args(["server", "--backend-store-uri", &db]);
+    if !matches!(auth, Auth::None) {
+        command.args(["--app-name", "basic-auth"]);
+    }
+    let child = command
+        .arg("--default-artifact-root")
         .arg(dir.path().join("artifacts"))
         .args([
             "--host",
@@ -82,7 +115,7 @@ fn start_server() -> Server {
         _dir: dir,
     };
     let deadline = Instant::now() + Duration::from_secs(120);
-    let client = Client::new(&server.uri);
+    let client = Client::new(&server.uri, auth);
     while client.experiment_by_name("Default").is_err() {
         assert!(
             Instant::now() < deadline,
@@ -116,7 +149,7 @@ fn param<'a>(run: &'a Json, key: &str) -> Option<&'a str> {
 #[test]
 fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
     let server = start_server();
-    let client = Client::new(&server.uri);
+    let client = Client::new(&server.uri, &Auth::None);
     let env = [("MLFLOW_TRACKING_URI", server.uri.as_str())];
     for runner in ["sequential", "process"] {
         let f = Fixture::new("basic");
@@ -255,4 +288,128 @@ fn an_unreachable_server_is_a_clear_error_and_never_a_hang() {
         out.stderr
     );
     assert!(f.nodes_run().is_empty(), "no node ran");
+}
+
+#[test]
+fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
+    let server = start_server_with_basic_auth();
+    let admin = Client::new(
+        &server.uri,
+        &Auth::Basic {
+            username: ADMIN.into(),
+            password: ADMIN_PASSWORD.into(),
+        },
+    );
+    let uri = [("MLFLOW_TRACKING_URI", server.uri.as_str())];
+
+    // Without a sign-in the server refuses, and the run says so before any node runs.
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--env", "mlflow"], &uri);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("401"), "{}", out.stderr);
+    assert!(f.nodes_run().is_empty());
+
+    // `server.credentials` names an entry of credentials.yml; every step of the process
+    // runner signs in from its own catalog.
+    let f = Fixture::new("basic");
+    let env_dir = f.path().join("conf/mlflow");
+    std::fs::write(
+        env_dir.join("credentials.yml"),
+        "mlflow_admin:\n  MLFLOW_TRACKING_USERNAME: admin\n  \
+         MLFLOW_TRACKING_PASSWORD: ${oc.env:FIXTURE_MLFLOW_PASSWORD}\n",
+    )
+    .unwrap();
+    let mlflow_yml = std::fs::read_to_string(env_dir.join("mlflow.yml")).unwrap();
+    std::fs::write(
+        env_dir.join("mlflow.yml"),
+        format!("server:\n  credentials: mlflow_admin\n{mlflow_yml}"),
+    )
+    .unwrap();
+    let out = f.run(
+        &["run", "--env", "mlflow", "-r", "process"],
+        &[uri[0], ("FIXTURE_MLFLOW_PASSWORD", ADMIN_PASSWORD)],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    let (experiment, _) = admin
+        .experiment_by_name("kedrust-fixture")
+        .unwrap()
+        .unwrap();
+    let parent = &runs(
+        &admin,
+        &experiment,
+        &format!("tags.`kedrust.run_id` = '{run_id}'"),
+    )[0];
+    assert_eq!(parent["info"]["status"], "FINISHED");
+    let parent_id = parent["info"]["run_id"].as_str().unwrap();
+    let children = runs(
+        &admin,
+        &experiment,
+        &format!("tags.mlflow.parentRunId = '{parent_id}'"),
+    );
+    assert_eq!(children.len(), 4, "every node's process signed in");
+
+    // A credentials entry without a sign-in is bad input, named.
+    std::fs::write(
+        env_dir.join("credentials.yml"),
+        "mlflow_admin:\n  user: admin\n",
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "mlflow"], &uri);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains(
+            "credentials entry 'mlflow_admin' has neither MLFLOW_TRACKING_TOKEN nor \
+             MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    // MLflow's own variables, without mlflow.yml naming anything. A secret parameter is
+    // logged, hidden.
+    let f = Fixture::new("basic");
+    let out = f.run(
+        &[
+            "run",
+            "--env",
+            "mlflow",
+            "--params",
+            "api_token=tok-params-5521",
+        ],
+        &[
+            uri[0],
+            ("MLFLOW_TRACKING_USERNAME", ADMIN),
+            ("MLFLOW_TRACKING_PASSWORD", ADMIN_PASSWORD),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    let parent = &runs(
+        &admin,
+        &experiment,
+        &format!("tags.`kedrust.run_id` = '{run_id}'"),
+    )[0];
+    assert_eq!(param(parent, "api_token"), Some("***"));
+    assert_eq!(param(parent, "count"), Some("4"));
+    assert!(
+        !parent.to_string().contains("tok-params-5521"),
+        "nor in a tag: {parent}"
+    );
+
+    // A password in the tracking URI is refused, and not shown.
+    let with_password = server
+        .uri
+        .replace("http://", &format!("http://admin:{ADMIN_PASSWORD}@"));
+    let out = f.run(
+        &["run", "--env", "mlflow"],
+        &[("MLFLOW_TRACKING_URI", &with_password)],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("http://admin:***@127.0.0.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(ADMIN_PASSWORD));
 }

@@ -151,3 +151,150 @@ fn runs_started_in_the_same_millisecond_get_distinct_run_ids_and_save_versions()
         "the run saves under its own version"
     );
 }
+
+/// The secrets the `secrets` environment reads (credentials.yml, `oc.env`) and the secret
+/// parameter the tests give with `--params`.
+const SECRETS: [&str; 3] = ["pg-s3cret-9431", "wh-token-7788", "tok-params-5521"];
+
+/// Every file under `dir`, except the project's own configuration.
+fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn secrets_appear_in_no_message_log_record_listing_or_file() {
+    let f = Fixture::new("basic");
+    let debug = f.path().join("hook-debug.txt");
+    let env = [
+        ("FIXTURE_WAREHOUSE_TOKEN", "wh-token-7788"),
+        ("KEDRUST_FIXTURE_DEBUG", debug.to_str().unwrap()),
+    ];
+    let mut shown = String::new();
+    for (runner, format) in [("sequential", "plain"), ("process", "json")] {
+        let out = f.run(
+            &[
+                "--log-format",
+                format,
+                "run",
+                "--env",
+                "secrets",
+                "--pipeline",
+                "secrets",
+                "--runner",
+                runner,
+                "--params",
+                "api_token=tok-params-5521",
+            ],
+            &env,
+        );
+        assert_eq!(out.code, 1, "{runner}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("cannot connect to postgresql://app:***@127.0.0.1:5432/test (token ***)"),
+            "{runner}: the error says what failed, secrets hidden: {}",
+            out.stderr
+        );
+        shown += &out.stderr;
+    }
+    // What the run store kept, a listing of the catalog, and what Dagster's launchpad shows.
+    let run_id = f.last_run_id();
+    let kept = f.run(&["runs", "show", &run_id], &[]);
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    shown += &kept.stdout;
+    let listing = f.run(
+        &["catalog", "resolve", "warehouse_table", "--env", "secrets"],
+        &env,
+    );
+    shown += &listing.stdout;
+    let plans = f.run(&["__dagster_plans", "--env", "secrets"], &env);
+    assert_eq!(plans.code, 0, "{}", plans.stderr);
+    shown += &plans.stdout;
+    for secret in SECRETS {
+        assert!(!shown.contains(secret), "{secret} was shown:\n{shown}");
+    }
+    assert!(
+        std::fs::read_to_string(&debug)
+            .unwrap()
+            .contains("conf_creds"),
+        "the hooks' arguments were printed"
+    );
+
+    // Everything kedrust and the hooks wrote: the run store (and its journal), the hook trace,
+    // the hooks' Debug output, the run folders and their copy of the configuration.
+    let mut files = Vec::new();
+    files_under(f.path(), &mut files);
+    let conf = f.path().join("conf");
+    for file in files.iter().filter(|p| !p.starts_with(&conf)) {
+        let bytes = String::from_utf8_lossy(&std::fs::read(file).unwrap()).into_owned();
+        for secret in SECRETS {
+            assert!(!bytes.contains(secret), "{secret} is in {}", file.display());
+        }
+    }
+
+    // The run store kept the secret parameter hidden: a resume asks for it again.
+    let resume = f.run(&["run", "--resume", &run_id], &env);
+    assert_eq!(resume.code, 2, "{}", resume.stderr);
+    insta::assert_snapshot!(
+        resume.stderr.replace(&run_id, "<run>"),
+        @"error: run '<run>' was given secret parameters the run store does not keep: api_token; give them again: run --resume <run> --params api_token=<value>"
+    );
+    let resume = f.run(
+        &[
+            "run",
+            "--resume",
+            &run_id,
+            "--params",
+            "api_token=tok-params-5521",
+        ],
+        &env,
+    );
+    assert_eq!(
+        resume.code, 1,
+        "it runs, and the table is still unreachable"
+    );
+    assert!(
+        resume.stderr.contains("connection refused"),
+        "{}",
+        resume.stderr
+    );
+}
+
+#[test]
+fn partitioned_dataset_config_errors_are_each_named_before_anything_runs() {
+    let f = Fixture::new("basic");
+    let env = f.path().join("conf/parts");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(
+        env.join("catalog.yml"),
+        // The four datasets of the default pipeline, each partitioned wrongly.
+        "numbers:\n  type: partitions.PartitionedDataset\n  path: data/a\n\
+         doubled:\n  type: partitions.PartitionedDataset\n  path: data/b\n  dataset: text.TextDatset\n\
+         report:\n  type: partitions.PartitionedDataset\n  path: data/c\n  dataset:\n    type: text.TextDataset\n    versioned: true\n\
+         summary:\n  type: partitions.PartitionedDataset\n  path: data/d\n  dataset:\n    filepath_arg: path\n",
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "parts"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(out.stderr);
+    assert!(f.trace().is_empty(), "no hook fired");
+}
+
+#[test]
+fn a_tracking_uri_that_is_not_a_server_says_how_to_get_one() {
+    let f = Fixture::new("basic");
+    let out = f.run(
+        &["run", "--env", "mlflow"],
+        &[("MLFLOW_TRACKING_URI", "sqlite:///mlruns.db")],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let error = out.stderr.lines().filter(|l| l.starts_with("error:"));
+    insta::assert_snapshot!(error.collect::<Vec<_>>().join("\n"));
+    assert!(f.nodes_run().is_empty(), "no node ran");
+}
