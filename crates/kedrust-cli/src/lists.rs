@@ -212,7 +212,7 @@ pub(crate) fn resolve_patterns(
 }
 
 /// `info`: the project, its pipelines and the dataset types it can use.
-pub(crate) fn info(project: &Project, root: &Path) -> String {
+pub(crate) fn info(project: &Project, root: &Path, conf: &Path) -> String {
     let pipelines = project
         .load_pipelines()
         .map(|p| {
@@ -228,6 +228,9 @@ pub(crate) fn info(project: &Project, root: &Path) -> String {
         "default_pipeline": DEFAULT_PIPELINE,
         "pipelines (nodes)": pipelines,
         "hooks": project.hooks().iter().map(|h| h.name()).collect::<Vec<_>>(),
+        // The MLflow hook is registered when some environment has an mlflow.yml, and tracks
+        // runs in those environments only.
+        "mlflow_tracks_environments": kedrust_mlflow::tracked_environments(conf),
         "dataset_types": project.registry().names().collect::<Vec<_>>(),
         "serde_types": project.registry().codec_names(),
         "commands": project.commands().iter().map(|c| json!({"name": c.name, "about": c.about})).collect::<Vec<_>>(),

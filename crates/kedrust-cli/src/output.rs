@@ -103,10 +103,12 @@ impl Progress {
             }
             // The run's closing error line reports it.
             RunEvent::NodeFailed { .. } => {}
+            RunEvent::NodeRestarted { .. } => {}
             RunEvent::NodeRetry {
                 node,
                 attempt,
                 error,
+                ..
             } => {
                 tracing::warn!("node {node} failed, retry {attempt}: {error}");
             }

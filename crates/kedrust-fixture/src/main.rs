@@ -6,7 +6,7 @@ mod recorder;
 mod warehouse;
 
 use kedrust_framework::{Pipelines, Project};
-use kedrust_pipeline::{Param, Pipeline, PipelineError, node, try_node};
+use kedrust_pipeline::{Param, Pipeline, PipelineError, node, pipeline, try_node};
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
@@ -64,6 +64,18 @@ fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64
     } else {
         Ok(doubled.iter().sum())
     }
+}
+
+/// Waits up to 30 s for `file` to exist.
+fn wait_for_file(file: &std::path::Path) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !file.exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{} never appeared", file.display()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(())
 }
 
 /// Writes this process's id to `block` (whole: a test reading it never sees half of it),
@@ -127,14 +139,18 @@ fn fan() -> Result<Pipeline, PipelineError> {
     ])
 }
 
-/// `slow_audit` is a terminal node of the first layer and finishes last; the chain after
-/// `source` ends earlier. The end op must wait for both (kedro-dagster's BUG-3).
+/// `slow_audit` is a terminal node of the first layer; with `KEDRUST_FIXTURE_AUDIT_WAITS_FOR`
+/// it finishes after the chain from `source` ends. The end op must wait for both
+/// (kedro-dagster's BUG-3).
 fn early_end() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
-        node(
-            |c: Param<i64>| {
-                std::thread::sleep(std::time::Duration::from_millis(300));
-                *c
+        try_node(
+            |c: Param<i64>| -> Result<i64, String> {
+                // `KEDRUST_FIXTURE_AUDIT_WAITS_FOR=<file>`: finishes once the file exists.
+                if let Some(file) = std::env::var_os("KEDRUST_FIXTURE_AUDIT_WAITS_FOR") {
+                    wait_for_file(file.as_ref())?;
+                }
+                Ok(*c)
             },
             "params:count",
             "audit_result",
@@ -144,6 +160,35 @@ fn early_end() -> Result<Pipeline, PipelineError> {
         node(|s: i64| s + 1, "source", "middle").name("middle"),
         node(|m: i64| m + 1, "middle", "sink_result").name("sink"),
     ])
+}
+
+/// Two namespaced copies of one template, for the run filters (`--env regions` persists
+/// their data): `<region>.load` is tagged `ingest`, `<region>.sum` totals the region, and
+/// `add_regions` adds both totals.
+fn regions() -> Result<Pipeline, PipelineError> {
+    let region = |ns: &str| {
+        let template = Pipeline::new([
+            node(
+                |c: Param<i64>| (1..=*c).collect::<Vec<i64>>(),
+                "params:count",
+                "numbers",
+            )
+            .name("load")
+            .tags(["ingest"]),
+            node(|n: Vec<i64>| n.iter().sum::<i64>(), "numbers", "total").name("sum"),
+        ])?;
+        pipeline([template])
+            .namespace(ns)
+            .parameters("count")
+            .build()
+    };
+    let add = Pipeline::new([node(
+        |a: i64, b: i64| a + b,
+        ["north.total", "south.total"],
+        "regions_total",
+    )
+    .name("add_regions")])?;
+    Pipeline::sum([&region("north")?, &region("south")?, &add])
 }
 
 /// Uses a secret parameter, then reads a table that cannot be reached (`--env secrets`).
@@ -173,6 +218,7 @@ fn register() -> Result<Pipelines, PipelineError> {
     p.insert("opaque".into(), opaque()?);
     p.insert("early_end".into(), early_end()?);
     p.insert("secrets".into(), secrets()?);
+    p.insert("regions".into(), regions()?);
     p.insert("__default__".into(), chain()?);
     Ok(p)
 }

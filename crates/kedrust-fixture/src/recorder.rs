@@ -8,7 +8,8 @@
 //! that pipeline hook before noting it (it writes the file, then waits up to 30 s for it to
 //! disappear). With
 //! `KEDRUST_FIXTURE_FAIL_SAVED_ONCE=<file>`, the first fails once after `checked` was saved.
-//! With `KEDRUST_FIXTURE_DEBUG=<file>`, the first writes the `Debug` output of every hook's
+//! With `KEDRUST_FIXTURE_MARK_SAVED=<dataset>=<file>`, the first creates the file once the
+//! dataset is saved. With `KEDRUST_FIXTURE_DEBUG=<file>`, the first writes the `Debug` output of every hook's
 //! arguments there, as a project debugging its hooks would.
 
 use kedrust_pipeline::{BoxError, Node, Value};
@@ -185,6 +186,12 @@ impl Hook for Recorder {
             .is_ok()
         {
             return Err("failed once after checked was saved".into());
+        }
+        if let (Ok(asked), "first") = (std::env::var("KEDRUST_FIXTURE_MARK_SAVED"), self.label)
+            && let Some((dataset, file)) = asked.split_once('=')
+            && dataset == name
+        {
+            std::fs::write(file, b"saved")?;
         }
         self.note("after_dataset_saved", Some(node.node_name()), Some(name))
     }

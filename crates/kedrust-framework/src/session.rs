@@ -109,11 +109,24 @@ pub fn run(
                 node,
                 attempt,
                 error,
+                wait,
             } => {
                 if let Some(op) = op_of(node) {
                     hooks.in_op(op).record(
                         EventKind::StepUpForRetry,
-                        &format!("{node} failed, retry {attempt}: {error}"),
+                        &format!(
+                            "{node} failed and requested a retry in {} seconds: {error}",
+                            wait.as_secs_f64()
+                        ),
+                        json!({"node": node, "attempt": attempt, "seconds_to_wait": wait.as_secs_f64()}),
+                    );
+                }
+            }
+            RunEvent::NodeRestarted { node, attempt } => {
+                if let Some(op) = op_of(node) {
+                    hooks.in_op(op).record(
+                        EventKind::StepRestarted,
+                        &format!("started re-execution (attempt # {}) of {node}", attempt + 1),
                         json!({"node": node, "attempt": attempt}),
                     );
                 }

@@ -240,6 +240,21 @@ impl Client {
         .map(|_| ())
     }
 
+    /// The ids of every active experiment.
+    pub fn experiment_ids(&self) -> Result<Vec<String>, MlflowError> {
+        let r = self.call(
+            "POST",
+            "experiments/search",
+            Some(&json!({"max_results": 1000})),
+        )?;
+        Ok(r["experiments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["experiment_id"].as_str().map(str::to_owned))
+            .collect())
+    }
+
     /// Runs of `experiment_id` matching an MLflow search `filter`, oldest first.
     pub fn search_runs(&self, experiment_id: &str, filter: &str) -> Result<Vec<Json>, MlflowError> {
         let mut out = Vec::new();

@@ -27,7 +27,7 @@ use std::path::Path;
 /// configuration folder `conf` has an `mlflow.yml` (the hook does nothing in an environment
 /// without one).
 pub fn enable_if_configured(project: Project, conf: &Path) -> Project {
-    if !has_mlflow_config(conf) {
+    if tracked_environments(conf).is_empty() {
         return project;
     }
     let name = project.name().to_owned();
@@ -38,17 +38,25 @@ pub fn enable_if_configured(project: Project, conf: &Path) -> Project {
         .hook(MlflowHook::new(name))
 }
 
-fn has_mlflow_config(conf: &Path) -> bool {
+/// The environments of the configuration folder `conf` that have an `mlflow.yml`, sorted
+/// (`base` among them means every environment is tracked).
+pub fn tracked_environments(conf: &Path) -> Vec<String> {
     let Ok(envs) = std::fs::read_dir(conf) else {
-        return false;
+        return Vec::new();
     };
-    envs.filter_map(Result::ok).any(|env| {
-        std::fs::read_dir(env.path())
-            .map(|files| {
-                files
-                    .filter_map(Result::ok)
-                    .any(|f| f.file_name().to_string_lossy().starts_with("mlflow"))
-            })
-            .unwrap_or(false)
-    })
+    let mut tracked: Vec<String> = envs
+        .filter_map(Result::ok)
+        .filter(|env| {
+            std::fs::read_dir(env.path())
+                .map(|files| {
+                    files
+                        .filter_map(Result::ok)
+                        .any(|f| f.file_name().to_string_lossy().starts_with("mlflow"))
+                })
+                .unwrap_or(false)
+        })
+        .map(|env| env.file_name().to_string_lossy().into_owned())
+        .collect();
+    tracked.sort();
+    tracked
 }

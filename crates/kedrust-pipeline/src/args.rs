@@ -52,6 +52,12 @@ pub enum ArgError {
 ///
 /// Implemented for every `Clone + Send + Sync + 'static` type (the value is moved out of its
 /// dataset when the node is its last consumer, cloned otherwise) and for [`Param`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a node argument",
+    label = "not data a node can take",
+    note = "a node argument is data that is `Clone + Send + Sync + 'static`, or `Param<T>` for a \
+            `params:` input, with `T: serde::Deserialize`"
+)]
 pub trait NodeArg: Sized + Send + 'static {
     /// What the argument expects.
     fn arg_type() -> ArgType;

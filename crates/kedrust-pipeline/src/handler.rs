@@ -26,6 +26,12 @@ pub enum CallError {
 }
 
 /// A function usable as node logic, with arguments `Args` and result `R`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a node function",
+    label = "not a node function",
+    note = "a node function is a `fn` or closure that is `Send + Sync + 'static`, of up to 16 \
+            arguments, each data (`Clone + Send + Sync`) or `Param<T>` with `T: serde::Deserialize`"
+)]
 pub trait Handler<Args, R>: Send + Sync + 'static {
     /// What each argument expects, in order.
     fn arg_types() -> Vec<ArgType>;

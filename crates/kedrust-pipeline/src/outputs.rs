@@ -42,6 +42,12 @@ pub struct OutputBinding<R> {
 }
 
 /// A declaration of outputs that can receive a result of type `R`.
+#[diagnostic::on_unimplemented(
+    message = "these outputs cannot receive a node result of type `{R}`",
+    label = "outputs that do not fit the function's result",
+    note = "one name takes the whole result; an array of N names takes an N-tuple of the same N; \
+            `named(...)` takes a struct deriving `NodeOutputs` or a map; `()` takes no result"
+)]
 pub trait OutputSpec<R> {
     /// The binding of this declaration to `R`.
     fn bind(self) -> OutputBinding<R>;

@@ -231,17 +231,19 @@ pub enum Backoff {
     Constant,
     /// `delay × attempt`.
     Linear,
-    /// `delay × 2^(attempt-1)`.
+    /// `(2^attempt − 1) × delay`: 1, 3, 7 times the delay.
     Exponential,
 }
 
 impl RetryPolicy {
-    /// The delay before retry number `attempt` (1-based).
+    /// The delay before retry number `attempt` (1-based), as Dagster's `calculate_delay`
+    /// computes it without jitter, so that a job waits the same times embedded and on Dagster.
     pub fn delay_before(&self, attempt: u32) -> f64 {
+        let n = attempt.max(1);
         match self.backoff {
             Backoff::Constant => self.delay,
-            Backoff::Linear => self.delay * f64::from(attempt),
-            Backoff::Exponential => self.delay * 2f64.powi(attempt.saturating_sub(1) as i32),
+            Backoff::Linear => self.delay * f64::from(n),
+            Backoff::Exponential => self.delay * (2f64.powi(n.min(62) as i32) - 1.0),
         }
     }
 }

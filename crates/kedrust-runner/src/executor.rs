@@ -56,7 +56,7 @@ pub enum RunEvent<'a> {
         /// What went wrong.
         error: &'a str,
     },
-    /// A node failed and will be tried again.
+    /// A node failed and will be tried again (Dagster's `STEP_UP_FOR_RETRY`).
     NodeRetry {
         /// The node.
         node: &'a str,
@@ -64,6 +64,15 @@ pub enum RunEvent<'a> {
         attempt: u32,
         /// What went wrong.
         error: &'a str,
+        /// How long the retry waits first.
+        wait: Duration,
+    },
+    /// A retry of a node starts (Dagster's `STEP_RESTARTED`).
+    NodeRestarted {
+        /// The node.
+        node: &'a str,
+        /// The retry (1 for the first).
+        attempt: u32,
     },
     /// A node finished and its outputs are saved.
     NodeCompleted {
@@ -132,13 +141,19 @@ pub fn execute(
                 Err(error) => match shared.retries.get(node.node_name()) {
                     Some(policy) if attempt < policy.max_retries => {
                         attempt += 1;
+                        let wait = Duration::from_secs_f64(policy.delay_before(attempt));
                         observe(&RunEvent::NodeRetry {
                             node: node.node_name(),
                             attempt,
                             error: &error.to_string(),
+                            wait,
                         });
-                        std::thread::sleep(Duration::from_secs_f64(policy.delay_before(attempt)));
+                        std::thread::sleep(wait);
                         discard_outputs(shared.catalog, node);
+                        observe(&RunEvent::NodeRestarted {
+                            node: node.node_name(),
+                            attempt,
+                        });
                     }
                     _ => return Err(error),
                 },

@@ -23,6 +23,8 @@ pub enum EventKind {
     StepFailure,
     /// An op failed and will be retried.
     StepUpForRetry,
+    /// A retry of an op started.
+    StepRestarted,
     /// An op was not run because an upstream op failed.
     StepSkipped,
     /// A persisted dataset was written.
@@ -49,6 +51,7 @@ impl EventKind {
             Self::StepSuccess => "STEP_SUCCESS",
             Self::StepFailure => "STEP_FAILURE",
             Self::StepUpForRetry => "STEP_UP_FOR_RETRY",
+            Self::StepRestarted => "STEP_RESTARTED",
             Self::StepSkipped => "STEP_SKIPPED",
             Self::AssetMaterialization => "ASSET_MATERIALIZATION",
             Self::HookCompleted => "HOOK_COMPLETED",

@@ -1,9 +1,28 @@
 //! Test helpers shared by the integration tests of several crates.
 //!
 //! Owns: copying fixture folders (conf and data) into temporary directories, so that tests
-//! never write into the repository. Must never: be a dependency of anything but tests.
+//! never write into the repository, and commands that start without the developer's
+//! settings. Must never: be a dependency of anything but tests.
 
 use std::path::Path;
+use std::process::Command;
+
+/// A command with none of the variables of the developer's shell that would change what
+/// kedrust, MLflow or Pipes do (`KEDRUST_*`, `MLFLOW_*`, `DAGSTER_PIPES_*`): every test says
+/// what it sets.
+pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let name = key.to_string_lossy();
+        if ["KEDRUST_", "MLFLOW_", "DAGSTER_PIPES_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            command.env_remove(&key);
+        }
+    }
+    command
+}
 
 /// A fresh temporary folder holding a copy of `from` (recursively).
 pub fn copy_of(from: impl AsRef<Path>) -> tempfile::TempDir {

@@ -64,3 +64,9 @@ pub fn scratch() -> tempfile::TempDir {
 pub fn project(root: &Path) -> Catalog {
     catalog_in("local", root).build().unwrap()
 }
+
+/// A codec for a type without serde does not compile (`tests/compile_fail/*.rs`).
+#[test]
+fn a_codec_for_a_type_without_serde_does_not_compile() {
+    trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");
+}

@@ -15,6 +15,7 @@ fn pipeline_list_and_describe() {
     - failing_in_memory
     - fan
     - opaque
+    - regions
     - secrets
     ");
     let out = f.run(&["registry", "describe", "fan"], &[]);
@@ -27,7 +28,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, early_end, failing, failing_in_memory, fan, opaque, secrets)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, early_end, failing, failing_in_memory, fan, opaque, regions, secrets)");
 }
 
 #[test]
@@ -238,5 +239,216 @@ fn a_conf_source_elsewhere_holds_for_every_command() {
             .contains("no configuration at <project>/conf"),
         "{}",
         without.stderr
+    );
+}
+
+#[test]
+fn a_project_without_dagster_yml_has_no_jobs_and_still_runs() {
+    let f = Fixture::new("basic");
+    std::fs::remove_file(f.path().join("conf/base/dagster.yml")).unwrap();
+    let jobs = f.run(&["jobs", "list"], &[]);
+    assert_eq!(jobs.code, 0, "{}", jobs.stderr);
+    insta::assert_snapshot!(jobs.stdout.trim(), @"no jobs: the project has no dagster.yml (or it defines none)");
+    let run = f.run(&["run"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        f.nodes_run(),
+        ["make_numbers", "double", "total", "summarise"]
+    );
+    let job = f.run(&["run", "--job", "chain_job"], &[]);
+    assert_eq!(job.code, 2);
+    insta::assert_snapshot!(job.stderr.trim(), @"error: job 'chain_job' is not in dagster.yml (jobs: none)");
+}
+
+/// The nodes a filtered run of the regions pipeline ran, sorted.
+fn filtered(f: &Fixture, filter: &[&str]) -> Vec<String> {
+    std::fs::remove_file(f.trace_path()).unwrap_or_default();
+    let mut args = vec!["run", "--env", "regions", "--pipeline", "regions"];
+    args.extend(filter);
+    let out = f.run(&args, &[]);
+    assert_eq!(out.code, 0, "{filter:?}: {}", out.stderr);
+    let mut nodes = f.nodes_run();
+    nodes.sort();
+    nodes
+}
+
+#[test]
+fn every_run_filter_selects_its_nodes_through_the_binary() {
+    let f = Fixture::new("basic");
+    let all = filtered(&f, &[]);
+    assert_eq!(
+        all,
+        [
+            "add_regions",
+            "north.load",
+            "north.sum",
+            "south.load",
+            "south.sum"
+        ]
+    );
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["--tags", "ingest"], &["north.load", "south.load"]),
+        (
+            &["--nodes", "north.load,add_regions"],
+            &["add_regions", "north.load"],
+        ),
+        (
+            &["--from-nodes", "north.sum"],
+            &["add_regions", "north.sum"],
+        ),
+        (&["--to-nodes", "north.sum"], &["north.load", "north.sum"]),
+        (
+            &["--from-inputs", "south.numbers"],
+            &["add_regions", "south.sum"],
+        ),
+        (
+            &["--to-outputs", "south.total"],
+            &["south.load", "south.sum"],
+        ),
+        (&["--namespaces", "south"], &["south.load", "south.sum"]),
+        (
+            &["--namespaces", "north", "--tags", "ingest"],
+            &["north.load"],
+        ),
+    ];
+    for (filter, nodes) in cases {
+        assert_eq!(filtered(&f, filter), *nodes, "{filter:?}");
+    }
+}
+
+#[test]
+fn load_versions_and_conf_source_reach_the_run() {
+    let f = Fixture::new("basic");
+    let total = |f: &Fixture| -> i64 {
+        let text = std::fs::read_to_string(f.path().join("data/regions/total.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let versions = |f: &Fixture| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(f.path().join("data/regions/north/total.json"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    // count 4: each region totals 10; then count 5: 15.
+    filtered(&f, &[]);
+    assert_eq!(total(&f), 20);
+    filtered(&f, &["--params", "count=5"]);
+    assert_eq!(total(&f), 30);
+    let first = versions(&f)[0].clone();
+    filtered(
+        &f,
+        &[
+            "--nodes",
+            "add_regions",
+            "--load-versions",
+            &format!("north.total:{first}"),
+        ],
+    );
+    assert_eq!(total(&f), 10 + 15, "north's first total, south's newest");
+
+    // Another configuration folder, with another count.
+    let other = f.path().join("other-conf");
+    kedrust_testkit::copy_dir(&f.path().join("conf"), &other);
+    std::fs::write(
+        other.join("base/parameters.yml"),
+        "count: 2\noffset: 100\nfail: false\ncrash: false\nseed: 7\n",
+    )
+    .unwrap();
+    let out = f.run(
+        &[
+            "--conf-source",
+            other.to_str().unwrap(),
+            "run",
+            "--env",
+            "regions",
+            "--pipeline",
+            "regions",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(total(&f), 3 + 3);
+}
+
+#[test]
+fn json_logs_are_one_json_object_per_line() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["--log-format", "json", "run"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let messages: Vec<&str> = lines
+        .iter()
+        .map(|l| l["fields"]["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].starts_with("kedrust project fixture: running 4 nodes"),
+        "{messages:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["level"] == "INFO" && l["timestamp"].is_string())
+    );
+    assert!(
+        messages
+            .last()
+            .unwrap()
+            .starts_with("pipeline execution completed successfully"),
+        "{messages:?}"
+    );
+}
+
+#[test]
+fn runs_logs_shows_a_failed_runs_failures() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "-p", "failing", "--params", "fail=true"], &[]);
+    assert_eq!(out.code, 1);
+    let run_id = f.last_run_id();
+    let logs = f.run(&["runs", "logs", &run_id], &[]);
+    assert_eq!(logs.code, 0, "{}", logs.stderr);
+    let kinds: Vec<&str> = logs
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(kinds.contains(&"STEP_FAILURE"), "{}", logs.stdout);
+    assert!(kinds.contains(&"RUN_FAILURE"), "{}", logs.stdout);
+    assert!(
+        logs.stdout
+            .contains("refusing 4 numbers: the fail switch is on"),
+        "{}",
+        logs.stdout
+    );
+    let unknown = f.run(&["runs", "logs", "no-such-run"], &[]);
+    assert_eq!(unknown.code, 2);
+    assert_eq!(
+        unknown.stderr.trim(),
+        "error: no run 'no-such-run' in the run store"
+    );
+}
+
+#[test]
+fn the_state_folder_can_be_named_for_embedded_runs() {
+    let f = Fixture::new("basic");
+    let state = [("KEDRUST_STATE_DIR", "shared-state")];
+    let out = f.run(&["run", "-r", "process"], &state);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(f.path().join("shared-state/runs.db").is_file());
+    assert!(
+        !f.path().join(".kedrust").exists(),
+        "nothing in the default folder"
+    );
+    let listed = f.run(&["runs", "list"], &state);
+    assert!(listed.stdout.contains("SUCCESS"), "{}", listed.stdout);
+    assert_eq!(
+        f.run(&["runs", "list"], &[]).stdout.trim(),
+        "no runs recorded yet",
+        "the default store has no run"
     );
 }

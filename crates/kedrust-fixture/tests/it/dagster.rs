@@ -18,7 +18,7 @@ pub(crate) fn dagster() -> PathBuf {
 }
 
 /// A persistent DAGSTER_HOME for one test, telemetry off.
-fn dagster_home() -> tempfile::TempDir {
+pub(crate) fn dagster_home() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     std::fs::write(
         home.path().join("dagster.yaml"),
@@ -29,12 +29,11 @@ fn dagster_home() -> tempfile::TempDir {
 }
 
 pub(crate) fn run_dagster(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let out = Command::new(dagster())
+    let out = crate::clean_command(dagster())
         .args(args)
         .current_dir(f.path())
         .env("DAGSTER_DISABLE_TELEMETRY", "1")
         .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .env_remove("KEDRUST_ENV")
         .envs(env.iter().copied())
         .output()
         .unwrap();
@@ -174,8 +173,10 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     let shown = f.run(&["runs", "show", run_id], &[]).stdout;
     assert!(shown.lines().next().unwrap().contains("SUCCESS"), "{shown}");
     assert!(
-        text.contains("ASSET_MATERIALIZATION") && text.contains("fan_report"),
-        "the join op's save is an asset materialisation in Dagster's event log"
+        text.lines()
+            .any(|l| l.contains("ASSET_MATERIALIZATION") && l.contains("fan_report")),
+        "the join op's save is an asset materialisation of fan_report in Dagster's event \
+         log: {text}"
     );
 
     // Parameters are run config: the launchpad's `kedrust_params`, the same for every op.
@@ -324,7 +325,18 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
         ("DAGSTER_DISABLE_TELEMETRY", "1"),
         ("KEDRUST_FIXTURE_FAIL_CHECK", "1"),
     ];
-    let mut daemon = Command::new(dagster().with_file_name("dagster-daemon"));
+    // The instance's storages are created once, before the daemon and the launch would both
+    // create them at the same moment.
+    python(
+        &f,
+        "import dagster as dg\n\
+         i = dg.DagsterInstance.get()\n\
+         i.get_runs(limit=1)\n\
+         i.all_instigator_state()\n\
+         i.get_latest_materialization_event(dg.AssetKey('none'))\n",
+        &env,
+    );
+    let mut daemon = crate::clean_command(dagster().with_file_name("dagster-daemon"));
     daemon
         .args(["run", "-f", "definitions.py"])
         .current_dir(f.path())
@@ -334,9 +346,8 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
         .stderr(std::process::Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
     let mut daemon = daemon.spawn().unwrap();
-    // The sensor's first tick only sets its cursor; give it time to happen.
-    std::thread::sleep(std::time::Duration::from_secs(12));
-    let launched = Command::new(dagster())
+    // The sensor is level-triggered (no cursor): a run launched before its first tick counts.
+    let launched = crate::clean_command(dagster())
         .args(["job", "launch", "-f", "definitions.py", "-j", "failing_job"])
         .current_dir(f.path())
         .env("KEDRUST_TRACE_HOOKS", f.trace_path())
@@ -353,7 +364,8 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     let first = f.fired("on_pipeline_error");
-    // More sensor ticks pass; the hook stays fired once.
+    // More sensor ticks pass (one every 5 s); the hook stays fired once. A slow machine
+    // makes fewer ticks here, which can only make this check weaker, never fail it wrongly.
     std::thread::sleep(std::time::Duration::from_secs(12));
     let later = f.fired("on_pipeline_error");
     let group = format!("-{}", daemon.id());
@@ -557,13 +569,12 @@ fn launchpad_config_can_change_a_loggers_level_and_nothing_that_runs_code() {
 }
 
 /// Runs `script` with the pinned Python of `.venv-test` in the project; its stdout.
-fn python(f: &Fixture, script: &str, env: &[(&str, &str)]) -> String {
-    let out = Command::new(dagster().with_file_name("python"))
+pub(crate) fn python(f: &Fixture, script: &str, env: &[(&str, &str)]) -> String {
+    let out = crate::clean_command(dagster().with_file_name("python"))
         .args(["-c", script])
         .current_dir(f.path())
         .env("DAGSTER_DISABLE_TELEMETRY", "1")
         .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .env_remove("KEDRUST_ENV")
         .envs(env.iter().copied())
         .output()
         .unwrap();
@@ -767,4 +778,38 @@ fn a_dagster_reexecution_from_failure_is_a_new_run_that_fires_its_start_hooks_on
             .find(|l| l.contains("save version")),
         shown.lines().find(|l| l.contains("save version")),
     );
+}
+
+#[test]
+fn embedded_retries_wait_what_dagsters_retry_policy_waits() {
+    use kedrust_plan::{Backoff, RetryPolicy};
+    let python = dagster().with_file_name("python");
+    // Dagster's own delays for the first five retries, without jitter.
+    let script = "from dagster._core.definitions.policy import Backoff, calculate_delay\n\
+                  for b in (None, Backoff.LINEAR, Backoff.EXPONENTIAL):\n    \
+                  print(' '.join(repr(float(calculate_delay(n, b, None, 0.75))) for n in range(1, 6)))\n";
+    let out = Command::new(python).args(["-c", script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dagsters: Vec<Vec<f64>> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').map(|n| n.parse().unwrap()).collect())
+        .collect();
+    // The order of the generated definitions.py's mapping: constant is Dagster's None.
+    for (backoff, dagster) in [Backoff::Constant, Backoff::Linear, Backoff::Exponential]
+        .into_iter()
+        .zip(&dagsters)
+    {
+        let policy = RetryPolicy {
+            max_retries: 5,
+            delay: 0.75,
+            backoff,
+        };
+        let ours: Vec<f64> = (1..=5).map(|n| policy.delay_before(n)).collect();
+        assert_eq!(&ours, dagster, "{backoff:?}");
+    }
 }

@@ -1,10 +1,11 @@
 //! The lifecycle conformance suite of `lifecycle.rs`, run again on Dagster (the pinned one of
 //! `.venv-test`): the same hooks in the same order, the same counts, one run id in every step,
-//! with Dagster's in-process and multiprocess executors. `on_pipeline_error` comes from what
-//! the run-failure sensor calls (`__dagster_failure`), called twice here: it fires once.
+//! with Dagster's in-process and multiprocess executors. `on_pipeline_error` comes from the
+//! code location's run-failure sensor, ticked twice against the Dagster instance that ran the
+//! job: it fires once.
 
 use crate::Fixture;
-use crate::dagster::execute_job;
+use crate::dagster::{dagster_home, execute_job, python};
 use crate::lifecycle::{failed_check_calls, node_calls, start};
 
 const JOBS: &str = "executors:
@@ -18,18 +19,40 @@ jobs:
   failing_multiprocess: {pipeline: {pipeline_name: failing}, executor: multi}
 ";
 
-/// The project, its code location, and the conformance jobs in environment `conformance`.
-fn project() -> Fixture {
+/// The project, its code location, the conformance jobs in environment `conformance`, and
+/// the Dagster instance (DAGSTER_HOME) its runs are recorded in.
+struct Project {
+    f: Fixture,
+    home: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Project {
+    type Target = Fixture;
+    fn deref(&self) -> &Fixture {
+        &self.f
+    }
+}
+
+fn project() -> Project {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
     let env = f.path().join("conf/conformance");
     std::fs::create_dir_all(&env).unwrap();
     std::fs::write(env.join("dagster.yml"), JOBS).unwrap();
-    f
+    Project {
+        f,
+        home: dagster_home(),
+    }
+}
+
+impl Project {
+    fn home(&self) -> &str {
+        self.home.path().to_str().expect("a UTF-8 path")
+    }
 }
 
 /// `dagster job execute` of `job` with the run's parameters; whether it succeeded.
-fn execute(f: &Fixture, job: &str, params: &str, env: &[(&str, &str)]) -> bool {
+fn execute(f: &Project, job: &str, params: &str, env: &[(&str, &str)]) -> bool {
     let config = f.path().join(format!("{job}.yaml"));
     std::fs::write(
         &config,
@@ -38,31 +61,37 @@ fn execute(f: &Fixture, job: &str, params: &str, env: &[(&str, &str)]) -> bool {
     .unwrap();
     let mut env = env.to_vec();
     env.push(("KEDRUST_ENV", "conformance"));
+    env.push(("DAGSTER_HOME", f.home()));
     let (code, text) = execute_job(f, job, Some(&config), &env);
     assert!(!text.contains("DagsterInvariantViolation"), "{text}");
     code == 0
 }
 
-/// What the run-failure sensor does for the failed run, twice.
-fn sensor_reports_failure(f: &Fixture, job: &str) {
-    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
-    for _ in 0..2 {
-        let out = f.run(
-            &[
-                "__dagster_failure",
-                "--env",
-                "conformance",
-                "--job",
-                job,
-                "--run-id",
-                &run_id,
-                "--message",
-                "a step failed",
-            ],
-            &[],
-        );
-        assert_eq!(out.code, 0, "{}", out.stderr);
-    }
+/// Two ticks of the code location's run-failure sensor on the instance that ran the job.
+const SENSOR_TWICE: &str = r#"
+import importlib.util
+import dagster as dg
+spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
+location = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(location)
+sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
+instance = dg.DagsterInstance.get()
+for _ in range(2):
+    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+"#;
+
+/// The run-failure sensor, ticked twice, finds the failed run and ends it.
+fn sensor_reports_failure(f: &Project) {
+    assert_eq!(
+        f.fired("on_pipeline_error"),
+        0,
+        "nothing fired before the sensor"
+    );
+    python(
+        f,
+        SENSOR_TWICE,
+        &[("DAGSTER_HOME", f.home()), ("KEDRUST_ENV", "conformance")],
+    );
 }
 
 /// One run id in every step, and `seq` increasing within each process.
@@ -113,7 +142,7 @@ fn a_failing_node_on_dagster_fires_on_node_error_then_on_pipeline_error_once() {
     for job in ["failing_in_process", "failing_multiprocess"] {
         let f = project();
         assert!(!execute(&f, job, "{fail: true}", &[]), "{job}");
-        sensor_reports_failure(&f, job);
+        sensor_reports_failure(&f);
         assert_eq!(f.trace_lines(), failed_check_calls(), "{job}");
         one_run_id(&f);
     }
@@ -124,7 +153,7 @@ fn a_killed_node_step_on_dagster_fails_the_run_and_fires_on_pipeline_error_once(
     for job in ["failing_in_process", "failing_multiprocess"] {
         let f = project();
         assert!(!execute(&f, job, "{crash: true}", &[]), "{job}");
-        sensor_reports_failure(&f, job);
+        sensor_reports_failure(&f);
         let lines = f.trace_lines();
         assert_eq!(f.fired("on_pipeline_error"), 1, "{job}");
         assert_eq!(lines.last().unwrap(), "on_pipeline_error - -");
@@ -136,7 +165,7 @@ fn a_killed_node_step_on_dagster_fails_the_run_and_fires_on_pipeline_error_once(
 }
 
 /// A run of `default_in_process` whose hooks fail at `point`, reported by the sensor.
-fn run_failing_at(point: &str) -> Fixture {
+fn run_failing_at(point: &str) -> Project {
     let f = project();
     assert!(!execute(
         &f,
@@ -144,7 +173,7 @@ fn run_failing_at(point: &str) -> Fixture {
         "{}",
         &[("KEDRUST_FIXTURE_FAIL_HOOK", point)]
     ));
-    sensor_reports_failure(&f, "default_in_process");
+    sensor_reports_failure(&f);
     f
 }
 

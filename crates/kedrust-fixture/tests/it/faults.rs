@@ -228,7 +228,7 @@ fn a_dagster_op_dies_with_the_dagster_process_that_started_it() {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
     let block = f.block_path();
-    let mut dagster = Command::new(crate::dagster::dagster())
+    let mut dagster = crate::clean_command(crate::dagster::dagster())
         .args([
             "job",
             "execute",
@@ -240,7 +240,6 @@ fn a_dagster_op_dies_with_the_dagster_process_that_started_it() {
         .current_dir(f.path())
         .env("DAGSTER_DISABLE_TELEMETRY", "1")
         .env("KEDRUST_FIXTURE_BLOCK", &block)
-        .env_remove("KEDRUST_ENV")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

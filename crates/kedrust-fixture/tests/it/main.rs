@@ -15,6 +15,8 @@ mod security;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use kedrust_testkit::clean_command;
+
 /// Waits up to 30 s for `path` to appear (a blocked node or hook writes it).
 pub fn wait_for(path: &Path) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -67,21 +69,20 @@ impl Fixture {
     }
 
     /// The fixture binary on this project with `args` and extra environment variables, tracing
-    /// hooks and recording; `KEDRUST_ENV` of the test's own environment never leaks in.
+    /// hooks and recording; the test's own `KEDRUST_*` variables never leak in.
     fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
         self.command_of(Path::new(env!("CARGO_BIN_EXE_kedrust-fixture")), args, env)
     }
 
     /// [`Self::command`] with another copy of the binary.
     fn command_of(&self, binary: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-        let mut command = Command::new(binary);
+        let mut command = clean_command(binary);
         command
             .arg("--project-dir")
             .arg(self.path())
             .args(args)
             .env("KEDRUST_TRACE_HOOKS", self.trace_path())
             .env("KEDRUST_FIXTURE_RECORD", self.record_path())
-            .env_remove("KEDRUST_ENV")
             .envs(env.iter().copied());
         command
     }

@@ -71,7 +71,7 @@ fn start(auth: &Auth) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let db = format!("sqlite:///{}", dir.path().join("mlflow.db").display());
-    let mut command = Command::new(mlflow_binary());
+    let mut command = crate::clean_command(mlflow_binary());
     if let Auth::Basic { username, password } = auth {
         let ini = dir.path().join("basic_auth.ini");
         std::fs::write(
@@ -259,13 +259,23 @@ fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
         "{metrics:?}"
     );
 
-    // Without mlflow.yml in the environment, nothing is tracked.
-    let before = runs(&client, &experiment, "attributes.status = 'FINISHED'").len();
-    assert_eq!(Fixture::new("basic").run(&["run"], &env).code, 0);
-    assert_eq!(
-        runs(&client, &experiment, "attributes.status = 'FINISHED'").len(),
-        before
+    // Without mlflow.yml in the environment, nothing is tracked, in any experiment.
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run"], &env).code, 0);
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    let experiments = client.experiment_ids().unwrap();
+    assert!(
+        experiments.len() >= 2,
+        "Default and kedrust-fixture: {experiments:?}"
     );
+    for experiment in experiments {
+        let tracked = runs(
+            &client,
+            &experiment,
+            &format!("tags.`kedrust.run_id` = '{run_id}'"),
+        );
+        assert!(tracked.is_empty(), "experiment {experiment}: {tracked:?}");
+    }
 }
 
 #[test]

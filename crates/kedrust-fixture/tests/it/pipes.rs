@@ -4,7 +4,6 @@
 
 use crate::Fixture;
 use std::path::Path;
-use std::process::Command;
 
 #[test]
 fn dagster_receives_every_message_and_the_error_in_closed() {
@@ -16,7 +15,7 @@ fn dagster_receives_every_message_and_the_error_in_closed() {
          python3 -m venv .venv-test && .venv-test/bin/pip install -r python-pins.txt"
     );
     let f = Fixture::new("basic");
-    let out = Command::new(python)
+    let out = crate::clean_command(python)
         .arg("tests/fixtures/pipes_probe.py")
         .arg(env!("CARGO_BIN_EXE_kedrust-fixture"))
         .arg("--project-dir")

@@ -80,6 +80,10 @@ fn bad_input_is_refused_with_its_own_message_before_anything_runs() {
         );
         assert!(f.trace().is_empty(), "{args:?}: no hook fired");
     }
+    // The same project traces its hooks when it runs: an empty trace above means none fired.
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run"], &[]).code, 0);
+    assert_eq!(f.fired("before_pipeline_run"), 1);
 }
 
 #[test]

@@ -49,3 +49,10 @@ pub fn kinds<T: std::fmt::Debug>(problems: &[T]) -> Vec<String> {
         })
         .collect()
 }
+
+/// The promises the type system keeps, with kedrust's own compile errors
+/// (`tests/compile_fail/*.rs` and the messages next to them).
+#[test]
+fn mistakes_in_node_declarations_do_not_compile_and_say_why() {
+    trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");
+}

@@ -4,7 +4,6 @@
 use polars::prelude::*;
 use spaceflights::generate::PLANTED;
 use std::path::Path;
-use std::process::Command;
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -13,7 +12,7 @@ fn project() -> tempfile::TempDir {
 }
 
 fn spaceflights(root: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spaceflights"))
+    let out = kedrust_testkit::clean_command(env!("CARGO_BIN_EXE_spaceflights"))
         .arg("--project-dir")
         .arg(root)
         .args(args)
@@ -102,7 +101,7 @@ fn reading_a_table_as_text_is_refused_before_any_node_runs() {
 #[test]
 fn the_pipelines_are_the_starters() {
     let dir = project();
-    let out = Command::new(env!("CARGO_BIN_EXE_spaceflights"))
+    let out = kedrust_testkit::clean_command(env!("CARGO_BIN_EXE_spaceflights"))
         .arg("--project-dir")
         .arg(dir.path())
         .args(["pipeline", "describe"])
@@ -141,7 +140,7 @@ fn the_example_runs_on_dagster() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        Command::new(&dagster)
+        kedrust_testkit::clean_command(&dagster)
             .args(args)
             .current_dir(root)
             .env("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -197,12 +196,13 @@ fn the_example_runs_on_dagster() {
         i = dg.DagsterInstance.ephemeral()\n\
         for job in ['parallel_data_processing', 'data_science_sequential']:\n\
         \x20   assert d.defs.resolve_job_def(job).execute_in_process(instance=i).success, job\n\
-        r = d.defs.resolve_job_def('default').execute_in_process(instance=i, raise_on_error=False)\n\
+        r = d.defs.resolve_job_def('default').execute_in_process(instance=i)\n\
+        assert r.success, 'default'\n\
         for e in r.get_asset_materialization_events():\n\
         \x20   m = e.materialization\n\
         \x20   if m.asset_key.path == ['model_input_table']:\n\
         \x20       print(m.metadata['dagster/row_count'].value, len(m.metadata['dagster/column_schema'].value.columns))\n";
-    let out = Command::new(dagster.with_file_name("python"))
+    let out = kedrust_testkit::clean_command(dagster.with_file_name("python"))
         .args(["-c", script])
         .current_dir(root)
         .env("PYTHONPATH", root)
