@@ -15,7 +15,7 @@ use kedrust_secrets::{Hidden, Redacted};
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Where a dataset's definition comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +79,8 @@ pub struct Catalog {
     load_versions: BTreeMap<String, String>,
     value_types: RwLock<HashMap<String, TypeTag>>,
     live: RwLock<HashMap<String, Live>>,
+    /// Held while a dataset is made, so that threads asking for one at once make it once.
+    making: Mutex<()>,
 }
 
 /// Datasets by name; credentials and dataset arguments never shown.
@@ -216,6 +218,7 @@ impl CatalogBuilder {
             load_versions: self.load_versions,
             value_types: RwLock::default(),
             live: RwLock::default(),
+            making: Mutex::default(),
         };
         for (name, version) in &catalog.load_versions {
             if let Err(e) = check_version(version) {
@@ -485,6 +488,12 @@ impl Catalog {
         if let Some(live) = self.read_live().get(name) {
             return Ok(live.clone());
         }
+        // A dataset is made once: the threads that found none wait here, and all but the
+        // first find it made.
+        let _making = self.making.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(live) = self.read_live().get(name) {
+            return Ok(live.clone());
+        }
         let live = match self.resolve_config(name) {
             Some(resolution) => self.create(&resolution)?,
             None if create_default => Live {
@@ -499,7 +508,6 @@ impl Catalog {
                 });
             }
         };
-        // Two threads may race to create one dataset; the first one stored wins.
         Ok(self
             .write_live()
             .entry(name.to_owned())
@@ -509,6 +517,7 @@ impl Catalog {
 
     /// Creates a dataset from its resolved configuration.
     pub(crate) fn create_from(&self, resolution: &Resolution) -> Result<(), CatalogError> {
+        let _making = self.making.lock().unwrap_or_else(|e| e.into_inner());
         if self.read_live().contains_key(&resolution.name) {
             return Ok(());
         }

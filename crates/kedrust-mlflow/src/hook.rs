@@ -172,9 +172,6 @@ impl Hook for MlflowHook {
             ("kedrust.run_id".to_owned(), params.run_id.clone()),
             ("mlflow.source.name".to_owned(), "kedrust".to_owned()),
         ];
-        if let Ok(dagster) = std::env::var("DAGSTER_RUN_ID") {
-            tags.push(("dagster_run_id".to_owned(), dagster));
-        }
         if let Json::Object(map) = serde_json::to_value(params)? {
             for (k, v) in map {
                 let empty = v.is_null()

@@ -568,6 +568,23 @@ fn launchpad_config_can_change_a_loggers_level_and_nothing_that_runs_code() {
     );
 }
 
+/// Two ticks of the code location's run-failure sensor on the Dagster instance of `env`'s
+/// `DAGSTER_HOME`, as the daemon would tick it.
+pub(crate) fn tick_failure_sensor_twice(f: &Fixture, env: &[(&str, &str)]) {
+    let script = r#"
+import importlib.util
+import dagster as dg
+spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
+location = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(location)
+sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
+instance = dg.DagsterInstance.get()
+for _ in range(2):
+    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+"#;
+    python(f, script, env);
+}
+
 /// Runs `script` with the pinned Python of `.venv-test` in the project; its stdout.
 pub(crate) fn python(f: &Fixture, script: &str, env: &[(&str, &str)]) -> String {
     let out = crate::clean_command(dagster().with_file_name("python"))

@@ -5,7 +5,7 @@
 //! job: it fires once.
 
 use crate::Fixture;
-use crate::dagster::{dagster_home, execute_job, python};
+use crate::dagster::{dagster_home, execute_job, tick_failure_sensor_twice};
 use crate::lifecycle::{failed_check_calls, node_calls, start};
 
 const JOBS: &str = "executors:
@@ -62,23 +62,15 @@ fn execute(f: &Project, job: &str, params: &str, env: &[(&str, &str)]) -> bool {
     let mut env = env.to_vec();
     env.push(("KEDRUST_ENV", "conformance"));
     env.push(("DAGSTER_HOME", f.home()));
+    let record = f.record_path();
+    env.push((
+        "KEDRUST_FIXTURE_RECORD",
+        record.to_str().expect("a UTF-8 path"),
+    ));
     let (code, text) = execute_job(f, job, Some(&config), &env);
     assert!(!text.contains("DagsterInvariantViolation"), "{text}");
     code == 0
 }
-
-/// Two ticks of the code location's run-failure sensor on the instance that ran the job.
-const SENSOR_TWICE: &str = r#"
-import importlib.util
-import dagster as dg
-spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
-location = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(location)
-sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
-instance = dg.DagsterInstance.get()
-for _ in range(2):
-    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
-"#;
 
 /// The run-failure sensor, ticked twice, finds the failed run and ends it.
 fn sensor_reports_failure(f: &Project) {
@@ -87,9 +79,8 @@ fn sensor_reports_failure(f: &Project) {
         0,
         "nothing fired before the sensor"
     );
-    python(
+    tick_failure_sensor_twice(
         f,
-        SENSOR_TWICE,
         &[("DAGSTER_HOME", f.home()), ("KEDRUST_ENV", "conformance")],
     );
 }
@@ -123,6 +114,26 @@ fn a_successful_dagster_run_fires_every_hook_in_kedros_order() {
         expected.push("after_pipeline_run - -".into());
         assert_eq!(f.trace_lines(), expected, "{job}");
         one_run_id(&f);
+        // The trace has the documented keys, with the op of every call.
+        let trace = f.trace();
+        let keys: Vec<&String> = trace[0].as_object().unwrap().keys().collect();
+        assert_eq!(
+            keys,
+            [
+                "seq", "hook", "node", "dataset", "op", "run_id", "pid", "ts_ns"
+            ],
+            "{job}"
+        );
+        assert!(trace.iter().all(|t| t["op"].is_string()), "{job}");
+        // Hooks run last-registered first in every op, as pluggy runs them.
+        let order: Vec<String> = std::fs::read_to_string(f.record_path())
+            .unwrap()
+            .lines()
+            .take(2)
+            .map(|l| l.split(' ').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(order, ["second", "first"], "{job}");
+        assert_eq!(f.recorded("first"), f.trace_lines(), "{job}");
         let pids: std::collections::BTreeSet<u64> =
             f.trace().iter().filter_map(|t| t["pid"].as_u64()).collect();
         assert_eq!(
@@ -208,4 +219,32 @@ fn before_node_run_replaces_inputs_on_dagster_too() {
         std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
         "total 1020 over 4 numbers\n"
     );
+}
+
+#[test]
+fn bad_config_on_dagster_fires_no_hook_and_runs_nothing() {
+    let f = project();
+    // A catalog entry of a type that does not exist, for a dataset of the pipeline: the code
+    // location refuses to load, with kedrust's message, and no op starts.
+    std::fs::write(
+        f.path().join("conf/conformance/catalog.yml"),
+        "numbers:\n  type: json.JSONDatset\n  filepath: data/numbers.json\n",
+    )
+    .unwrap();
+    let (code, text) = execute_job(
+        &f,
+        "default_in_process",
+        None,
+        &[("KEDRUST_ENV", "conformance"), ("DAGSTER_HOME", f.home())],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        text.contains(
+            "conf/conformance/catalog.yml:2:3: dataset 'numbers': unknown dataset type \
+             'json.JSONDatset'; did you mean 'json.JSONDataset'?"
+        ),
+        "{text}"
+    );
+    assert!(f.trace().is_empty(), "no hook fired");
+    assert!(!f.path().join("data/summary.txt").exists(), "nothing ran");
 }

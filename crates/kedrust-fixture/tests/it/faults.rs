@@ -280,30 +280,33 @@ fn ctrl_c_in_a_terminal_cancels_the_run_and_a_second_one_exits_at_once() {
     assert_eq!(status(&f, &cancelled), "CANCELED");
     assert_eq!(f.fired("on_pipeline_error"), 1);
 
-    // In one process the running node goes on after the first Ctrl-C; the second one ends
-    // the process at once, and the next run fails the abandoned run with its hook, once.
-    let f = Fixture::new("basic");
-    let block = f.path().join("block");
-    let mut orchestrator = in_group(&f, &["run", "-p", "failing"], &block);
-    wait_for(&block);
-    let abandoned = f.last_run_id();
-    let group = format!("-{}", orchestrator.id());
-    signal("-INT", &group);
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        orchestrator.try_wait().unwrap().is_none(),
-        "the node still runs"
-    );
-    signal("-INT", &group);
-    assert_eq!(
-        exit_within(&mut orchestrator, Duration::from_secs(10)),
-        Some(130),
-        "the node blocks for 30 s: only an exit at once ends it this soon"
-    );
-    assert_eq!(f.fired("on_pipeline_error"), 0);
-    assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
-    assert_eq!(f.fired_for("on_pipeline_error"), [abandoned.as_str()]);
-    assert_eq!(status(&f, &abandoned), "FAILURE");
+    // In one process (sequential or threaded) the running node goes on after the first
+    // Ctrl-C; the second one ends the process at once, and the next run fails the abandoned
+    // run with its hook, once.
+    for runner in ["sequential", "thread"] {
+        let f = Fixture::new("basic");
+        let block = f.path().join("block");
+        let mut orchestrator = in_group(&f, &["run", "-p", "failing", "-r", runner], &block);
+        wait_for(&block);
+        let abandoned = f.last_run_id();
+        let group = format!("-{}", orchestrator.id());
+        signal("-INT", &group);
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            orchestrator.try_wait().unwrap().is_none(),
+            "{runner}: the node still runs"
+        );
+        signal("-INT", &group);
+        assert_eq!(
+            exit_within(&mut orchestrator, Duration::from_secs(10)),
+            Some(130),
+            "{runner}: the node blocks for 30 s: only an exit at once ends it this soon"
+        );
+        assert_eq!(f.fired("on_pipeline_error"), 0);
+        assert_eq!(f.run(&["run", "-p", "chain"], &[]).code, 0);
+        assert_eq!(f.fired_for("on_pipeline_error"), [abandoned.as_str()]);
+        assert_eq!(status(&f, &abandoned), "FAILURE", "{runner}");
+    }
 }
 
 /// Runs `job` of the `faults` environment with the fixture switch `switch` pointed at a marker

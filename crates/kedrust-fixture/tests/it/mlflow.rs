@@ -423,3 +423,78 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
     );
     assert!(!out.stderr.contains(ADMIN_PASSWORD));
 }
+
+#[test]
+fn on_dagster_every_op_logs_to_the_runs_nested_runs_and_a_failure_closes_them_failed() {
+    use crate::dagster::{dagster_home, execute_job, tick_failure_sensor_twice};
+    let server = start_server();
+    let client = Client::new(&server.uri, &Auth::None);
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = dagster_home();
+    let home = home.path().to_str().unwrap();
+    let env = [
+        ("MLFLOW_TRACKING_URI", server.uri.as_str()),
+        ("KEDRUST_ENV", "mlflow"),
+        ("DAGSTER_HOME", home),
+    ];
+    // Each op is its own process: the parent run opened in the start op, a nested run per
+    // node op, closed in the end op.
+    let (code, text) = execute_job(&f, "chain_job", None, &env);
+    assert_eq!(code, 0, "{text}");
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    let (experiment, _) = client
+        .experiment_by_name("kedrust-fixture")
+        .unwrap()
+        .unwrap();
+    let parent = &runs(
+        &client,
+        &experiment,
+        &format!("tags.`kedrust.run_id` = '{run_id}'"),
+    )
+    .into_iter()
+    .find(|r| tag(r, "kedrust.node").is_none())
+    .expect("the parent run");
+    assert_eq!(parent["info"]["status"], "FINISHED");
+    // On Dagster the run id is Dagster's: the tag links the MLflow run to the Dagster run.
+    assert_eq!(tag(parent, "kedrust.run_id"), Some(run_id.as_str()));
+    let parent_id = parent["info"]["run_id"].as_str().unwrap();
+    let children = runs(
+        &client,
+        &experiment,
+        &format!("tags.mlflow.parentRunId = '{parent_id}'"),
+    );
+    let mut nodes: Vec<&str> = children
+        .iter()
+        .filter_map(|c| tag(c, "kedrust.node"))
+        .collect();
+    nodes.sort();
+    assert_eq!(nodes, ["double", "make_numbers", "summarise", "total"]);
+    assert!(children.iter().all(|c| c["info"]["status"] == "FINISHED"));
+
+    // A failing node: its run closes FAILED in its op, the parent when the failure sensor
+    // ends the Dagster run.
+    std::fs::remove_file(f.trace_path()).unwrap();
+    let mut failing = env.to_vec();
+    failing.push(("KEDRUST_FIXTURE_FAIL_CHECK", "1"));
+    let (code, _) = execute_job(&f, "failing_job", None, &failing);
+    assert_ne!(code, 0);
+    tick_failure_sensor_twice(&f, &failing);
+    let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
+    let parent = &runs(
+        &client,
+        &experiment,
+        &format!("tags.`kedrust.run_id` = '{run_id}'"),
+    )
+    .into_iter()
+    .find(|r| tag(r, "kedrust.node").is_none())
+    .expect("the parent run");
+    assert_eq!(parent["info"]["status"], "FAILED");
+    let parent_id = parent["info"]["run_id"].as_str().unwrap();
+    let check = runs(
+        &client,
+        &experiment,
+        &format!("tags.mlflow.parentRunId = '{parent_id}' and tags.`kedrust.node` = 'check'"),
+    );
+    assert_eq!(check[0]["info"]["status"], "FAILED");
+}

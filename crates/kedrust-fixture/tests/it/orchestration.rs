@@ -355,3 +355,26 @@ fn the_run_store_can_move() {
     assert!(!f.path().join(".kedrust/runs.db").exists());
     assert!(f.run(&["runs", "list"], &moved).stdout.contains("SUCCESS"));
 }
+
+#[test]
+fn a_resumed_run_reruns_the_producers_of_in_memory_data_it_needs() {
+    // `failing_in_memory` passes `doubled_in_memory` through memory: it is gone when the run
+    // ends, so the resume runs `double` (and what it needs) again before `check`.
+    for runner in ["sequential", "process"] {
+        let f = Fixture::new("basic");
+        let out = f.run(
+            &["run", "-p", "failing_in_memory", "-r", runner],
+            &[("KEDRUST_FIXTURE_FAIL_CHECK", "1")],
+        );
+        assert_eq!(out.code, 1, "{runner}");
+        let failed = f.last_run_id();
+        std::fs::remove_file(f.trace_path()).unwrap();
+        let out = f.run(&["run", "--resume", &failed], &[]);
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        assert_eq!(
+            f.nodes_run(),
+            ["make_numbers", "double", "check", "after_check"],
+            "{runner}: memory data is made again"
+        );
+    }
+}

@@ -49,3 +49,43 @@ fn dagster_receives_every_message_and_the_error_in_closed() {
         "{failed}"
     );
 }
+
+#[test]
+fn messages_on_stdout_or_stderr_parse_with_dagsters_own_line_parser() {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/python");
+    let f = Fixture::new("basic");
+    let out = crate::clean_command(python)
+        .arg("tests/fixtures/pipes_stdio_probe.py")
+        .arg(env!("CARGO_BIN_EXE_kedrust-fixture"))
+        .arg("--project-dir")
+        .arg(f.path())
+        .arg("pipes-probe")
+        .env("DAGSTER_DISABLE_TELEMETRY", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    for stream in ["stdout", "stderr"] {
+        let r = &report[stream];
+        assert_eq!(r["code"], 0, "{stream}: {r}");
+        assert_eq!(r["opened"], 1, "{stream}: {r}");
+        assert_eq!(
+            r["probe_logs"], 1000,
+            "{stream}: every message, one per line"
+        );
+        assert_eq!(
+            r["big"], true,
+            "{stream}: the 70 KiB message is one line too"
+        );
+        assert_eq!(r["closed"], 1, "{stream}: {r}");
+    }
+    assert_eq!(
+        report["stdout"]["other_lines"], 0,
+        "nothing else is written to the channel"
+    );
+}
