@@ -170,6 +170,16 @@ impl Fixture {
             .collect()
     }
 
+    /// Which recording hook was called first, and which second, at the first hook point.
+    pub fn first_called(&self) -> Vec<String> {
+        std::fs::read_to_string(self.record_path())
+            .unwrap()
+            .lines()
+            .take(2)
+            .map(|l| l.split(' ').next().unwrap().to_owned())
+            .collect()
+    }
+
     /// What one recording hook saw, as `hook node dataset` lines.
     pub fn recorded(&self, label: &str) -> Vec<String> {
         std::fs::read_to_string(self.record_path())

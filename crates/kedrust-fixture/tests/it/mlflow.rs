@@ -130,6 +130,18 @@ fn runs(client: &Client, experiment: &str, filter: &str) -> Vec<Json> {
     client.search_runs(experiment, filter).unwrap()
 }
 
+/// The MLflow parent run of kedrust run `run_id` (its nested runs carry the same tag).
+fn parent_run(client: &Client, experiment: &str, run_id: &str) -> Json {
+    runs(
+        client,
+        experiment,
+        &format!("tags.`kedrust.run_id` = '{run_id}'"),
+    )
+    .into_iter()
+    .find(|r| tag(r, "kedrust.node").is_none())
+    .expect("the parent run")
+}
+
 fn tag<'a>(run: &'a Json, key: &str) -> Option<&'a str> {
     run["data"]["tags"]
         .as_array()?
@@ -447,14 +459,7 @@ fn on_dagster_every_op_logs_to_the_runs_nested_runs_and_a_failure_closes_them_fa
         .experiment_by_name("kedrust-fixture")
         .unwrap()
         .unwrap();
-    let parent = &runs(
-        &client,
-        &experiment,
-        &format!("tags.`kedrust.run_id` = '{run_id}'"),
-    )
-    .into_iter()
-    .find(|r| tag(r, "kedrust.node").is_none())
-    .expect("the parent run");
+    let parent = &parent_run(&client, &experiment, &run_id);
     assert_eq!(parent["info"]["status"], "FINISHED");
     // On Dagster the run id is Dagster's: the tag links the MLflow run to the Dagster run.
     assert_eq!(tag(parent, "kedrust.run_id"), Some(run_id.as_str()));
@@ -481,14 +486,7 @@ fn on_dagster_every_op_logs_to_the_runs_nested_runs_and_a_failure_closes_them_fa
     assert_ne!(code, 0);
     tick_failure_sensor_twice(&f, &failing);
     let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
-    let parent = &runs(
-        &client,
-        &experiment,
-        &format!("tags.`kedrust.run_id` = '{run_id}'"),
-    )
-    .into_iter()
-    .find(|r| tag(r, "kedrust.node").is_none())
-    .expect("the parent run");
+    let parent = &parent_run(&client, &experiment, &run_id);
     assert_eq!(parent["info"]["status"], "FAILED");
     let parent_id = parent["info"]["run_id"].as_str().unwrap();
     let check = runs(

@@ -5,8 +5,9 @@
 use crate::Fixture;
 use std::path::Path;
 
-#[test]
-fn dagster_receives_every_message_and_the_error_in_closed() {
+/// Runs the Python `script` of `tests/fixtures` on the fixture binary's `pipes-probe`; the
+/// JSON report it prints last.
+fn probe(script: &str) -> serde_json::Value {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let python = root.join(".venv-test/bin/python");
     assert!(
@@ -16,7 +17,7 @@ fn dagster_receives_every_message_and_the_error_in_closed() {
     );
     let f = Fixture::new("basic");
     let out = crate::clean_command(python)
-        .arg("tests/fixtures/pipes_probe.py")
+        .arg(Path::new("tests/fixtures").join(script))
         .arg(env!("CARGO_BIN_EXE_kedrust-fixture"))
         .arg("--project-dir")
         .arg(f.path())
@@ -27,11 +28,15 @@ fn dagster_receives_every_message_and_the_error_in_closed() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{}\n{}",
-        stdout,
+        "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+}
+
+#[test]
+fn dagster_receives_every_message_and_the_error_in_closed() {
+    let report = probe("pipes_probe.py");
     let ok = &report["ok_job"];
     assert_eq!(ok["success"], true, "{ok}");
     assert_eq!(ok["probe_logs"], 1000, "{ok}");
@@ -52,24 +57,7 @@ fn dagster_receives_every_message_and_the_error_in_closed() {
 
 #[test]
 fn messages_on_stdout_or_stderr_parse_with_dagsters_own_line_parser() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/python");
-    let f = Fixture::new("basic");
-    let out = crate::clean_command(python)
-        .arg("tests/fixtures/pipes_stdio_probe.py")
-        .arg(env!("CARGO_BIN_EXE_kedrust-fixture"))
-        .arg("--project-dir")
-        .arg(f.path())
-        .arg("pipes-probe")
-        .env("DAGSTER_DISABLE_TELEMETRY", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let report = probe("pipes_stdio_probe.py");
     for stream in ["stdout", "stderr"] {
         let r = &report[stream];
         assert_eq!(r["code"], 0, "{stream}: {r}");
