@@ -398,6 +398,12 @@ impl RunStore {
     /// longer lives; elsewhere, it missed [`crate::MISSED_HEARTBEATS`] of its own heartbeats.
     /// Runs an external orchestrator keeps are never orphans here.
     pub fn orphans(&self) -> Result<Vec<RunRecord>, StoreError> {
+        self.orphans_at(now_ns())
+    }
+
+    /// [`Self::orphans`] as they are at `now` (nanoseconds since the epoch): the heartbeat
+    /// threshold judged against a given clock.
+    pub fn orphans_at(&self, now: i64) -> Result<Vec<RunRecord>, StoreError> {
         let started: Vec<RunRecord> = self.with(|c| {
             let mut stmt = c.prepare(&format!(
                 "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'STARTED' AND keeper = ?1 ORDER BY started_ns"
@@ -405,7 +411,6 @@ impl RunStore {
             let rows = stmt.query_map(params![crate::keeper::PROCESS], run_record)?;
             rows.collect()
         })?;
-        let now = now_ns();
         Ok(started
             .into_iter()
             .filter(|r| {
@@ -659,13 +664,17 @@ mod tests {
                 ..with_pid("dagster", child.id())
             })
             .unwrap();
-        // Heartbeats are long stale (10 ms interval): only a dead process makes an orphan.
-        std::thread::sleep(Duration::from_millis(100));
-        assert!(store.orphans().unwrap().is_empty(), "sleep still runs");
+        // An hour later every heartbeat is long stale: on this host only a dead process makes
+        // an orphan.
+        let later = now_ns() + 3_600 * 1_000_000_000;
+        assert!(
+            store.orphans_at(later).unwrap().is_empty(),
+            "sleep still runs"
+        );
         child.kill().unwrap();
         child.wait().unwrap();
         let orphans: Vec<String> = store
-            .orphans()
+            .orphans_at(later)
             .unwrap()
             .into_iter()
             .map(|r| r.run_id)

@@ -281,3 +281,33 @@ fn before_node_run_replaces_inputs_and_the_first_registered_hook_wins() {
         );
     }
 }
+
+#[test]
+fn after_catalog_created_sees_the_parameters_and_the_runs_save_version() {
+    let f = Fixture::new("basic");
+    let debug = f.path().join("hook-debug.txt");
+    let out = f.run(
+        &["run", "--params", "offset=5"],
+        &[("KEDRUST_FIXTURE_DEBUG", debug.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let run_id = f.fired_for("after_catalog_created")[0].clone();
+    let dumped = std::fs::read_to_string(&debug).unwrap();
+    let catalog_info = dumped
+        .split("CatalogInfo {")
+        .nth(1)
+        .expect("after_catalog_created printed its arguments");
+    for expected in [
+        "\"params:count\"".to_owned(),
+        "\"params:offset\"".to_owned(),
+        "\"parameters\"".to_owned(),
+        format!("save_version: \"{run_id}\""),
+    ] {
+        assert!(
+            catalog_info.contains(&expected),
+            "{expected} in {catalog_info}"
+        );
+    }
+    // The parameters the context saw include the runtime one.
+    assert!(dumped.contains("\"offset\": Number(5)"), "{dumped}");
+}

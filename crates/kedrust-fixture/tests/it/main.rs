@@ -40,6 +40,15 @@ pub struct Outcome {
     pub stderr: String,
 }
 
+/// The text of `path`; empty when it was never written. Any other problem fails the test.
+fn read_if_written(path: &Path) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => panic!("{}: {e}", path.display()),
+    }
+}
+
 /// A copy of a fixture project in a temporary folder.
 pub struct Fixture {
     dir: tempfile::TempDir,
@@ -127,10 +136,10 @@ impl Fixture {
             .unwrap()
     }
 
-    /// The trace's lines, parsed.
+    /// The trace's lines, parsed; none when no hook fired (no trace file). Any other problem
+    /// with the file fails the test.
     pub fn trace(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.trace_path())
-            .unwrap_or_default()
+        read_if_written(&self.trace_path())
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
@@ -157,7 +166,7 @@ impl Fixture {
         self.trace()
             .iter()
             .filter(|t| t["hook"] == hook)
-            .map(|t| t["run_id"].as_str().unwrap_or_default().to_owned())
+            .map(|t| t["run_id"].as_str().expect("a run id").to_owned())
             .collect()
     }
 
@@ -166,7 +175,7 @@ impl Fixture {
         self.trace()
             .iter()
             .filter(|t| t["hook"] == "before_node_run")
-            .map(|t| t["node"].as_str().unwrap_or_default().to_owned())
+            .map(|t| t["node"].as_str().expect("a node name").to_owned())
             .collect()
     }
 
@@ -182,8 +191,7 @@ impl Fixture {
 
     /// What one recording hook saw, as `hook node dataset` lines.
     pub fn recorded(&self, label: &str) -> Vec<String> {
-        std::fs::read_to_string(self.record_path())
-            .unwrap_or_default()
+        read_if_written(&self.record_path())
             .lines()
             .filter_map(|l| l.strip_prefix(&format!("{label} ")).map(str::to_owned))
             .collect()
@@ -194,11 +202,16 @@ impl Fixture {
     /// The newest run's id, from `runs list`.
     pub fn last_run_id(&self) -> String {
         let out = self.run(&["runs", "list"], &[]);
+        assert!(
+            !out.stdout.starts_with("no runs"),
+            "no run is recorded: {}",
+            out.stderr
+        );
         out.stdout
             .lines()
             .next()
             .and_then(|l| l.split_whitespace().next())
-            .unwrap_or_default()
+            .expect("a run id")
             .to_owned()
     }
 
