@@ -108,6 +108,20 @@ pub(crate) enum Command {
         #[arg(long)]
         canceled: bool,
     },
+    /// The sensor's call for a run Dagster finished successfully without its end op (a
+    /// re-execution of chosen ops): fires after_pipeline_run once.
+    #[command(name = "__dagster_success", hide = true)]
+    DagsterSuccess {
+        /// The environment.
+        #[arg(long)]
+        env: Option<String>,
+        /// The job.
+        #[arg(long)]
+        job: String,
+        /// The Dagster run id.
+        #[arg(long)]
+        run_id: String,
+    },
     /// The runs Dagster keeps that have not ended in the run store, as JSON (the failure
     /// sensor's list).
     #[command(name = "__dagster_open_runs", hide = true)]

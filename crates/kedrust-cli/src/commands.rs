@@ -92,6 +92,13 @@ pub(crate) fn dispatch(
             };
             crate::dagster::failure(project, &root, options, env, &job, &ended).map_err(bad)
         }
+        Command::DagsterSuccess { env, job, run_id } => {
+            let options = RunOptions {
+                conf_source,
+                ..RunOptions::default()
+            };
+            crate::dagster::success(project, &root, options, env, &job, &run_id)
+        }
         Command::DagsterOpenRuns { env } => {
             crate::dagster::open_runs(project, &root, env).map_err(bad)
         }

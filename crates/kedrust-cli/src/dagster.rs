@@ -240,6 +240,29 @@ pub(crate) fn failure(
     })
 }
 
+/// `__dagster_success`: the end of a Dagster run that finished without its end op.
+pub(crate) fn success(
+    project: &Project,
+    root: &Path,
+    base: RunOptions,
+    env: Option<String>,
+    job: &str,
+    run_id: &str,
+) -> Result<String, CliError> {
+    let options = RunOptions {
+        env: Some(run_env(env.as_deref())),
+        job: Some(job.to_owned()),
+        run_id: Some(run_id.to_owned()),
+        ..base
+    };
+    let ended = kedrust_framework::orchestrated::finish_run(project, root, &options)?;
+    Ok(if ended {
+        format!("after_pipeline_run fired for run {run_id}\n")
+    } else {
+        format!("run {run_id}: it had ended already, or is unknown\n")
+    })
+}
+
 /// `__dagster_open_runs`: the run ids the failure sensor checks against Dagster, as JSON.
 pub(crate) fn open_runs(
     project: &Project,

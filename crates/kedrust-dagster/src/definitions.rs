@@ -248,7 +248,8 @@ def _failure_message(instance, run):
 @dg.sensor(
     name="on_pipeline_error_sensor",
     description="Fires kedrust's on_pipeline_error exactly once for every run of this project that "
-    "Dagster ended failed or canceled; a call that fails is made again at the next tick.",
+    "Dagster ended failed or canceled, and after_pipeline_run for one it finished without its end "
+    "op; a call that fails is made again at the next tick.",
     minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
@@ -264,12 +265,19 @@ def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
     ended = []
     for run_id in json.loads(listed.stdout):
         run = context.instance.get_run_by_id(run_id)
-        if run is None or run.status not in _ENDED_BADLY or run.job_name not in _job_names:
+        if run is None or run.job_name not in _job_names:
             continue
-        args = ["__dagster_failure", "--env", ENV, "--job", run.job_name, "--run-id", run_id,
-                "--message", _failure_message(context.instance, run)]
-        if run.status == dg.DagsterRunStatus.CANCELED:
-            args.append("--canceled")
+        if run.status == dg.DagsterRunStatus.SUCCESS:
+            # Finished without its end op (a re-execution of chosen ops): the run still ends
+            # here, with after_pipeline_run.
+            args = ["__dagster_success", "--env", ENV, "--job", run.job_name, "--run-id", run_id]
+        elif run.status in _ENDED_BADLY:
+            args = ["__dagster_failure", "--env", ENV, "--job", run.job_name, "--run-id", run_id,
+                    "--message", _failure_message(context.instance, run)]
+            if run.status == dg.DagsterRunStatus.CANCELED:
+                args.append("--canceled")
+        else:
+            continue
         try:
             done = subprocess.run(_kedrust(*args), capture_output=True, text=True)
             failed = done.returncode != 0 and (done.stderr.strip() or f"exit code {done.returncode}")
@@ -279,7 +287,7 @@ def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
             context.log.warning(f"kedrust could not end run {run_id} (tried again at the next tick): {failed}")
         else:
             ended.append(run_id)
-    return dg.SkipReason(f"ended {', '.join(ended)}" if ended else "no run of this project ended failed or canceled")
+    return dg.SkipReason(f"ended {', '.join(ended)}" if ended else "no run of this project is left to end")
 
 
 _assets = [

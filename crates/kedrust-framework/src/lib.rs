@@ -43,5 +43,5 @@ pub use settings::{STATE_DIR_ENV, open_store, state_dir_is_explicit};
 pub mod orchestrated {
     pub use crate::binary::pin_binary;
     pub use crate::child::run_child;
-    pub use crate::ops::{SAVE_VERSION_STATE, fail_run, open_runs, run_op};
+    pub use crate::ops::{SAVE_VERSION_STATE, fail_run, finish_run, open_runs, run_op};
 }

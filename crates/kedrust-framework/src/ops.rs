@@ -298,6 +298,60 @@ pub fn fail_run(
     }
 }
 
+/// Who fires the end hooks of a run the orchestrator finished without its end op.
+const END_CLAIM: &str = "kedrust.end_claimed_by";
+
+/// The end of a run the orchestrator finished successfully without running its end op (a
+/// Dagster re-execution of chosen ops): fires `after_pipeline_run` once and records the
+/// run's success; whether this call did. A run that ended already, or is unknown, is left as
+/// it is.
+pub fn finish_run(
+    project: &Project,
+    project_path: &Path,
+    options: &RunOptions,
+) -> Result<bool, SessionError> {
+    let (run_id, store) = run_and_store(project, project_path, options)?;
+    let open = store
+        .run(&run_id)
+        .map_err(io)?
+        .is_some_and(|r| r.status == RunStatus::Started);
+    if !open
+        || !store
+            .claim_for_this_process(&run_id, END_CLAIM)
+            .map_err(io)?
+    {
+        return Ok(false);
+    }
+    let mut options = options.clone();
+    options.save_version = save_version(&store, &run_id)?;
+    let run_dir = crate::settings::run_dir(project_path, &run_id);
+    if let Some(snapshot) = snapshot::existing(&run_dir) {
+        options.conf_source = Some(snapshot);
+    }
+    let prepared = prepare(project, project_path.to_owned(), &options)?;
+    let end_op = prepared.plan.end_op().to_owned();
+    let context = RunContext::new(project, prepared, store)?;
+    let ended = context
+        .fire_end_hooks(&end_op)
+        .map_err(RunError::from)
+        .and_then(|_| context.succeed());
+    match ended {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&run_dir);
+            Ok(true)
+        }
+        // The end hooks failed: the run failed, and on_pipeline_error says so, once.
+        Err(error) => {
+            context.fail(&error);
+            Err(SessionError::Run {
+                error,
+                resume: None,
+                run_id,
+            })
+        }
+    }
+}
+
 /// The runs of environment `env` that the orchestrator keeps and that have not ended here:
 /// what its failure handler looks at on every tick.
 pub fn open_runs(

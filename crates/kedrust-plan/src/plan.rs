@@ -235,6 +235,14 @@ impl JobPlan {
         self.ops.iter().find(|o| o.name == name)
     }
 
+    /// The end op's name (every plan has one: `after_pipeline_run` fires there).
+    pub fn end_op(&self) -> &str {
+        self.ops
+            .iter()
+            .find(|o| matches!(o.kind, OpKind::End))
+            .map_or("", |o| o.name.as_str())
+    }
+
     /// The dry-run text of `plan --job`: ops in order with their upstream ops, loads, saves
     /// and overwrites, then the memory datasets that cross a process boundary.
     pub fn render(&self) -> String {

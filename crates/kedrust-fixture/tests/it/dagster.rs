@@ -830,3 +830,94 @@ fn embedded_retries_wait_what_dagsters_retry_policy_waits() {
         assert_eq!(&ours, dagster, "{backoff:?}");
     }
 }
+
+/// Runs `chain_job`, then re-executes chosen ops of it twice (only `summarise`; the start op
+/// and `make_numbers`), then ticks the failure sensor twice; prints the run ids as JSON.
+const REEXECUTE_CHOSEN: &str = r#"
+import importlib.util, json, os
+import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+recon = ReconstructableRepository.for_file("definitions.py", "defs", os.getcwd()).get_reconstructable_job("chain_job")
+instance = dg.DagsterInstance.get()
+first = dg.execute_job(recon, instance)
+def again(*steps):
+    options = dg.ReexecutionOptions(parent_run_id=first.run_id, step_selection=list(steps))
+    return dg.execute_job(recon, instance, reexecution_options=options)
+chosen = again("chain_job__summarise")
+with_start = again("chain_job__before_pipeline_run_hook_chain_job", "chain_job__make_numbers")
+spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
+location = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(location)
+sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
+for _ in range(2):
+    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+print(json.dumps({"ok": [first.success, chosen.success, with_start.success],
+                  "first": first.run_id, "chosen": chosen.run_id, "with_start": with_start.run_id}))
+"#;
+
+#[test]
+fn a_reexecution_of_chosen_ops_fires_its_start_hooks_first_and_after_pipeline_run_once() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = dagster_home();
+    let out = python(
+        &f,
+        REEXECUTE_CHOSEN,
+        &[("DAGSTER_HOME", home.path().to_str().unwrap())],
+    );
+    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        report["ok"],
+        serde_json::json!([true, true, true]),
+        "{report}"
+    );
+    let of = |run: &str| -> Vec<String> {
+        f.trace()
+            .iter()
+            .filter(|t| t["run_id"] == run && !t["hook"].as_str().unwrap().contains("dataset"))
+            .map(|t| {
+                format!(
+                    "{} {}",
+                    t["hook"].as_str().unwrap(),
+                    t["node"].as_str().unwrap_or("-")
+                )
+            })
+            .collect()
+    };
+    let start = [
+        "after_context_created -",
+        "after_catalog_created -",
+        "before_pipeline_run -",
+    ];
+    // Only `summarise`: the start hooks fire in its op, before it; the end op was not chosen,
+    // and the sensor ends the run with after_pipeline_run, once.
+    let mut expected: Vec<&str> = start.to_vec();
+    expected.extend([
+        "before_node_run summarise",
+        "after_node_run summarise",
+        "after_pipeline_run -",
+    ]);
+    assert_eq!(of(report["chosen"].as_str().unwrap()), expected);
+    // The start op and `make_numbers`: the start hooks fire in the start op.
+    let mut expected: Vec<&str> = start.to_vec();
+    expected.extend([
+        "before_node_run make_numbers",
+        "after_node_run make_numbers",
+        "after_pipeline_run -",
+    ]);
+    assert_eq!(of(report["with_start"].as_str().unwrap()), expected);
+    for run in ["first", "chosen", "with_start"] {
+        let run_id = report[run].as_str().unwrap();
+        let (head, _) = f.events(run_id);
+        assert!(head.contains("SUCCESS"), "{run}: {head}");
+        assert_eq!(
+            f.fired_for("after_pipeline_run")
+                .iter()
+                .filter(|r| *r == run_id)
+                .count(),
+            1,
+            "{run}"
+        );
+    }
+}
