@@ -360,3 +360,58 @@ pub(crate) fn split_list(text: Option<&str>) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("project").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_command() {
+        for args in [
+            &["--log-format", "json", "run"][..],
+            &["run", "--log-format", "json"][..],
+        ] {
+            let cli = parse(args).unwrap();
+            assert_eq!(cli.log_format, LogFormat::Json, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn resume_takes_secret_parameters_again_and_nothing_that_changes_the_run() {
+        assert!(parse(&["run", "--resume", "r1", "--params", "api_token=x"]).is_ok());
+        for other in [
+            &["--pipeline", "chain"][..],
+            &["--job", "chain_job"][..],
+            &["--nodes", "double"][..],
+            &["--load-versions", "a:b"][..],
+        ] {
+            let mut args = vec!["run", "--resume", "r1"];
+            args.extend(other);
+            let err = parse(&args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{other:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_job_brings_its_own_pipeline_and_runner() {
+        for other in [&["--pipeline", "chain"][..], &["--runner", "thread"][..]] {
+            let mut args = vec!["run", "--job", "chain_job"];
+            args.extend(other);
+            assert!(parse(&args).is_err(), "{other:?}");
+        }
+    }
+}

@@ -346,19 +346,32 @@ fn a_retried_node_loads_its_in_memory_input_again_in_every_executor() {
 }
 
 #[test]
-fn ops_of_one_run_that_start_together_share_one_save_version() {
+fn ops_of_one_run_that_start_together_wait_for_the_start_hooks_and_share_one_save_version() {
     // A re-execution from failure skips the start op, so its first ops may start together.
     let f = Fixture::new("basic");
     let versions = f.path().join("versions.txt");
     let run_id = "6f1c2d3e-0000-4000-8000-00000000d002";
+    // The op that claims the start hooks blocks in before_pipeline_run until told to go on.
+    let block = f.path().join("start-block");
+    let block_hook = format!("before_pipeline_run={}", block.display());
     let env = [
         ("KEDRUST_RUN_ID", run_id),
         ("KEDRUST_FIXTURE_VERSIONS", versions.to_str().unwrap()),
+        ("KEDRUST_FIXTURE_BLOCK_HOOK", block_hook.as_str()),
     ];
     let mut ops: Vec<Child> = ["branch_a", "branch_b", "branch_c"]
         .iter()
         .map(|op| f.spawn(&["__dagster_op", "--job", "fan_job", "--op", op], &env))
         .collect();
+    wait_for(&block);
+    // While the start hooks are not done, the other ops wait: no node has started.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        f.nodes_run(),
+        Vec::<String>::new(),
+        "the ops wait for the start hooks"
+    );
+    std::fs::remove_file(&block).unwrap();
     for op in &mut ops {
         assert_eq!(exit_within(op, Duration::from_secs(60)), Some(0));
     }
@@ -376,6 +389,20 @@ fn ops_of_one_run_that_start_together_share_one_save_version() {
         1,
         "the start hooks fired once"
     );
+    let lines = f.trace_lines();
+    let started = lines
+        .iter()
+        .position(|l| l.starts_with("before_pipeline_run"))
+        .unwrap();
+    let first_node = lines
+        .iter()
+        .position(|l| l.starts_with("before_node_run"))
+        .unwrap();
+    assert!(
+        started < first_node,
+        "every node after the start hooks: {lines:?}"
+    );
+    assert_eq!(f.nodes_run().len(), 3);
 }
 
 #[test]
@@ -626,4 +653,17 @@ fn an_op_killed_while_firing_the_start_hooks_hands_them_to_its_retry() {
         &[run],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn a_tag_retry_policy_retries_the_nodes_with_its_tag_at_run_time() {
+    let f = run_failing_once("tag_retrying_job", "KEDRUST_FIXTURE_FAIL_ONCE");
+    let (_, events) = f.events(&f.last_run_id());
+    let retried: Vec<&str> = events
+        .iter()
+        .filter(|(k, _)| k == "STEP_UP_FOR_RETRY")
+        .map(|(_, op)| op.as_str())
+        .collect();
+    assert_eq!(retried, ["check"], "the flaky node, once");
+    assert_eq!(f.fired("on_pipeline_error"), 0);
 }
