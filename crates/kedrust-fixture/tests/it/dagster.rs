@@ -921,3 +921,58 @@ fn a_reexecution_of_chosen_ops_fires_its_start_hooks_first_and_after_pipeline_ru
         );
     }
 }
+
+/// Runs `failing_job` (fails), re-executes it from failure (fails again), then ticks the
+/// failure sensor twice; prints both run ids as JSON.
+const REEXECUTION_FAILS_AGAIN: &str = r#"
+import importlib.util, json, os
+import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+recon = ReconstructableRepository.for_file("definitions.py", "defs", os.getcwd()).get_reconstructable_job("failing_job")
+instance = dg.DagsterInstance.get()
+first = dg.execute_job(recon, instance)
+second = dg.execute_job(
+    recon, instance, reexecution_options=dg.ReexecutionOptions.from_failure(first.run_id, instance)
+)
+spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
+location = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(location)
+sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
+for _ in range(2):
+    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+print(json.dumps({"ok": [first.success, second.success], "first": first.run_id, "second": second.run_id}))
+"#;
+
+#[test]
+fn a_failed_reexecution_gets_its_own_on_pipeline_error_from_the_sensor() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = dagster_home();
+    let out = python(
+        &f,
+        REEXECUTION_FAILS_AGAIN,
+        &[
+            ("DAGSTER_HOME", home.path().to_str().unwrap()),
+            ("KEDRUST_FIXTURE_FAIL_CHECK", "1"),
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(report["ok"], serde_json::json!([false, false]), "{report}");
+    let (first, second) = (
+        report["first"].as_str().unwrap(),
+        report["second"].as_str().unwrap(),
+    );
+    let mut fired = f.fired_for("on_pipeline_error");
+    fired.sort();
+    let mut expected = vec![first.to_owned(), second.to_owned()];
+    expected.sort();
+    assert_eq!(
+        fired, expected,
+        "once for the run, once for its re-execution"
+    );
+    for run in [first, second] {
+        let (head, _) = f.events(run);
+        assert!(head.contains("FAILURE"), "{head}");
+    }
+}
