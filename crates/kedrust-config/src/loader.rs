@@ -279,6 +279,30 @@ impl ConfigLoader {
             };
             for (key, value) in map {
                 let path = vec![key.clone()];
+                // Parameter files of one environment merge deeply: only a leaf in two files
+                // clashes (Kedro 1.x), so `model.alpha` and `model.beta` may live apart.
+                if group.name == PARAMETERS {
+                    let mut clashes = Vec::new();
+                    merge_leaves(
+                        &mut merged.value,
+                        key,
+                        value,
+                        &mut path.clone(),
+                        &mut clashes,
+                    );
+                    for leaf in clashes {
+                        if let (Some(first), Some(second)) =
+                            (merged.locations.get(&leaf), doc.locations.get(&leaf))
+                        {
+                            errors.push(ConfigError::DuplicateKey {
+                                key: leaf.join("."),
+                                first: first.clone(),
+                                second: second.clone(),
+                            });
+                        }
+                    }
+                    continue;
+                }
                 if let (Some(first), Some(second)) =
                     (merged.locations.get(&path), doc.locations.get(&path))
                 {
@@ -320,6 +344,37 @@ impl ConfigLoader {
             env: env.to_owned(),
             path: dir.to_owned(),
             suggestion: best_match(env, existing.iter().map(String::as_str)).map(str::to_owned),
+        }
+    }
+}
+
+/// Puts `value` at `key` of the mapping `into`, merging mappings key by key; the key path of
+/// every leaf both sides define goes to `clashes` (keys starting with `_` hold anchors and
+/// never clash).
+fn merge_leaves(
+    into: &mut Value,
+    key: String,
+    value: Value,
+    path: &mut KeyPath,
+    clashes: &mut Vec<KeyPath>,
+) {
+    let Value::Object(map) = into else { return };
+    match (map.get_mut(&key), value) {
+        (None, value) => {
+            map.insert(key, value);
+        }
+        (Some(existing @ Value::Object(_)), Value::Object(inner)) => {
+            for (k, v) in inner {
+                path.push(k.clone());
+                merge_leaves(existing, k, v, path, clashes);
+                path.pop();
+            }
+        }
+        (Some(existing), value) => {
+            if !key.starts_with('_') {
+                clashes.push(path.clone());
+            }
+            *existing = value;
         }
     }
 }

@@ -110,8 +110,18 @@ pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Document, ConfigError> {
     let tree: Spanned<Tree> =
         serde_saphyr::from_str_with_options(text, options()).map_err(|e| yaml_error(file, &e))?;
     let mut locations = BTreeMap::new();
-    let value = to_value(tree.value, &mut Vec::new(), file, &mut locations);
-    Ok(Document { value, locations })
+    let mut duplicates = Vec::new();
+    let value = to_value(
+        tree.value,
+        &mut Vec::new(),
+        file,
+        &mut locations,
+        &mut duplicates,
+    );
+    match duplicates.into_iter().next() {
+        Some(duplicate) => Err(duplicate),
+        None => Ok(Document { value, locations }),
+    }
 }
 
 /// The parser's limits against alias bombs stay on, except the ratio of aliases to anchors:
@@ -121,21 +131,26 @@ fn options() -> serde_saphyr::Options {
     budget.enforce_alias_anchor_ratio = false;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
+    // Repeated keys reach `to_value`, which names both places.
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
     options
 }
 
+/// The value of `tree`; a key written twice in one mapping goes to `duplicates`, at both
+/// places.
 fn to_value(
     tree: Tree,
     path: &mut KeyPath,
     file: &Arc<PathBuf>,
     locations: &mut BTreeMap<KeyPath, Loc>,
+    duplicates: &mut Vec<ConfigError>,
 ) -> Value {
     match tree {
         Tree::Scalar(v) => v,
         Tree::Seq(items) => Value::Array(
             items
                 .into_iter()
-                .map(|i| to_value(i.value, path, file, locations))
+                .map(|i| to_value(i.value, path, file, locations, duplicates))
                 .collect(),
         ),
         Tree::Map(entries) => {
@@ -143,8 +158,18 @@ fn to_value(
             for (key, value) in entries {
                 path.push(key.value.clone());
                 let at = key.referenced;
-                locations.insert(path.clone(), Loc::new(file, at.line(), at.column()));
-                let v = to_value(value.value, path, file, locations);
+                let here = Loc::new(file, at.line(), at.column());
+                if map.contains_key(&key.value)
+                    && let Some(first) = locations.get(path.as_slice())
+                {
+                    duplicates.push(ConfigError::DuplicateKey {
+                        key: path.join("."),
+                        first: first.clone(),
+                        second: here.clone(),
+                    });
+                }
+                locations.insert(path.clone(), here);
+                let v = to_value(value.value, path, file, locations, duplicates);
                 path.pop();
                 map.insert(key.value, v);
             }
