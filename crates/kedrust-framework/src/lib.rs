@@ -16,6 +16,7 @@ mod missing;
 mod ops;
 mod options;
 mod orphans;
+mod parameters;
 mod prepare;
 mod project;
 mod resume;

@@ -192,7 +192,14 @@ pub fn prepare(
         .unwrap_or_else(|| run_id.clone());
     let built = build_catalog(project, &project_path, &conf, &env, options, &save_version)?;
     let catalog = built.catalog;
-    catalog.bind(&pipeline)?;
+    // Every problem before the run, together: the parameters the nodes read, then the catalog.
+    let mut problems = crate::parameters::check(&pipeline, &built.params, &built.param_locations);
+    if let Err(bound) = catalog.bind(&pipeline) {
+        problems.extend(bound.problems);
+    }
+    if !problems.is_empty() {
+        return Err(ConfigProblems { problems }.into());
+    }
     if matches!(options.runner, Runner::Process { .. }) {
         let problems: Vec<ConfigProblem> =
             kedrust_runner::without_codec(&pipeline, &catalog, project.registry())
@@ -239,6 +246,8 @@ pub struct BuiltCatalog {
     pub conf_creds: Json,
     /// The parameters, runtime parameters applied.
     pub params: Json,
+    /// Where each parameter key is written.
+    pub param_locations: std::collections::BTreeMap<kedrust_config::KeyPath, kedrust_config::Loc>,
 }
 
 /// Loads the catalog, credentials and parameters of `env` and builds the catalog, reporting
@@ -292,6 +301,7 @@ pub fn build_catalog(
         conf_catalog,
         conf_creds: creds.value,
         params: params.value,
+        param_locations: params.locations,
     })
 }
 

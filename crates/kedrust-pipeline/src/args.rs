@@ -8,7 +8,7 @@ use std::fmt;
 use std::ops::Deref;
 
 /// What a node argument expects to find in its input dataset.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct ArgType {
     /// The type the dataset must hold.
     pub held: TypeTag,
@@ -16,6 +16,27 @@ pub struct ArgType {
     pub declared: TypeTag,
     /// Whether the argument reads a parameter rather than data.
     pub kind: ArgKind,
+    /// For a parameter: whether a configured value deserialises into the declared type
+    /// (serde's message when not), so that a run checks every parameter before any node.
+    pub check: Option<ParamCheck>,
+}
+
+/// Whether a configured parameter fits a declared `Param<T>` (serde's message when not).
+pub type ParamCheck = fn(&serde_json::Value) -> Result<(), String>;
+
+/// Two arguments expect the same when they hold and declare the same types (the check follows
+/// from the declared type).
+impl PartialEq for ArgType {
+    fn eq(&self, other: &Self) -> bool {
+        (self.held, self.declared, self.kind) == (other.held, other.declared, other.kind)
+    }
+}
+
+impl Eq for ArgType {}
+
+/// Whether `value` deserialises into `T`.
+fn deserialises_into<T: DeserializeOwned>(value: &serde_json::Value) -> Result<(), String> {
+    T::deserialize(value).map(drop).map_err(|e| e.to_string())
 }
 
 /// Data or parameter.
@@ -71,6 +92,7 @@ impl<T: Any + Clone + Send + Sync> NodeArg for T {
             held: TypeTag::of::<T>(),
             declared: TypeTag::of::<T>(),
             kind: ArgKind::Data,
+            check: None,
         }
     }
 
@@ -114,6 +136,7 @@ impl<T: DeserializeOwned + Send + 'static> NodeArg for Param<T> {
             held: TypeTag::of::<serde_json::Value>(),
             declared: TypeTag::of::<Param<T>>(),
             kind: ArgKind::Parameter,
+            check: Some(deserialises_into::<T>),
         }
     }
 

@@ -311,3 +311,25 @@ fn after_catalog_created_sees_the_parameters_and_the_runs_save_version() {
     // The parameters the context saw include the runtime one.
     assert!(dumped.contains("\"offset\": Number(5)"), "{dumped}");
 }
+
+#[test]
+fn parameters_the_nodes_read_are_checked_before_any_node_runs() {
+    // A key the nodes read is missing (a typo in the file): named, located, suggested.
+    let f = Fixture::new("basic");
+    std::fs::write(
+        f.path().join("conf/base/parameters.yml"),
+        "cuont: 4\noffset: 100\nfail: false\ncrash: false\nseed: 7\n",
+    )
+    .unwrap();
+    let out = f.run(&["run"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(out.stderr.trim(), @"error: <project>/conf/base/parameters.yml:1:1: dataset 'params:count': node 'make_numbers' reads it, but the parameters config has no key 'count'; did you mean 'params:cuont'?");
+    assert!(f.trace().is_empty(), "no hook fired");
+
+    // A value that does not fit the node's Param<T>: every node's parameters are checked.
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--params", "count=four"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(out.stderr.trim(), @r#"error: <project>/conf/base/parameters.yml:1:1: dataset 'params:count': node 'make_numbers' reads it as Param<i64>: invalid type: string "four", expected i64"#);
+    assert!(f.trace().is_empty(), "no hook fired");
+}
