@@ -273,6 +273,15 @@ pub fn build_catalog(
     };
     let (catalog_conf, creds, params) =
         (group("catalog"), group("credentials"), group("parameters"));
+    // A problem every group meets (a missing environment, a broken globals file) is said once.
+    let mut said = Vec::new();
+    errors.retain(|e| {
+        let new = !said.contains(e);
+        if new {
+            said.push(e.clone());
+        }
+        new
+    });
     let (Some(catalog_conf), Some(creds)) = (catalog_conf, creds) else {
         return Err(ConfigErrors { errors }.into());
     };

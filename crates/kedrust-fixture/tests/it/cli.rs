@@ -452,3 +452,11 @@ fn the_state_folder_can_be_named_for_embedded_runs() {
         "the default store has no run"
     );
 }
+
+#[test]
+fn a_problem_every_config_group_meets_is_said_once() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--env", "mlflw"], &[]);
+    assert_eq!(out.code, 2);
+    insta::assert_snapshot!(out.stderr.trim(), @"error: environment 'mlflw' not found: <project>/conf/mlflw is not a folder; did you mean 'mlflow'?");
+}
