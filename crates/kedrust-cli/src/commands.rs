@@ -33,7 +33,7 @@ pub(crate) fn dispatch(
             lists::describe(project, &name).map_err(bad)
         }
         Command::Catalog(c) => catalog(project, (&root, &conf), c).map_err(bad),
-        Command::Info => Ok(lists::info(project, &root, &conf)),
+        Command::Info => lists::info(project, &root, &conf).map_err(bad),
         Command::Jobs(JobsCommand::List { env }) => {
             crate::jobs::list(project, &conf, env).map_err(bad)
         }

@@ -212,16 +212,12 @@ pub(crate) fn resolve_patterns(
 }
 
 /// `info`: the project, its pipelines and the dataset types it can use.
-pub(crate) fn info(project: &Project, root: &Path, conf: &Path) -> String {
-    let pipelines = project
-        .load_pipelines()
-        .map(|p| {
-            p.into_iter()
-                .map(|(k, v)| (k, json!(v.len())))
-                .collect::<Map<_, _>>()
-        })
-        .unwrap_or_default();
-    yaml(&json!({
+pub(crate) fn info(project: &Project, root: &Path, conf: &Path) -> Result<String, String> {
+    let pipelines: Map<String, Json> = pipelines_of(project)?
+        .into_iter()
+        .map(|(k, v)| (k, json!(v.len())))
+        .collect();
+    Ok(yaml(&json!({
         "kedrust": kedrust_runner::framework_version(),
         "project": project.name(),
         "project_path": root.display().to_string(),
@@ -234,5 +230,5 @@ pub(crate) fn info(project: &Project, root: &Path, conf: &Path) -> String {
         "dataset_types": project.registry().names().collect::<Vec<_>>(),
         "serde_types": project.registry().codec_names(),
         "commands": project.commands().iter().map(|c| json!({"name": c.name, "about": c.about})).collect::<Vec<_>>(),
-    }))
+    })))
 }

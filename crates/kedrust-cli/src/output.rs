@@ -11,16 +11,49 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-/// Logs at info (or `-v` debug, `-vv` trace); `KEDRUST_LOG` overrides with a filter.
+/// The crates whose debug lines `-v` shows; dependencies (the HTTP client, SQLite) stay at
+/// info unless a filter asks for them.
+const OWN_TARGETS: [&str; 13] = [
+    "kedrust",
+    "kedrust_catalog",
+    "kedrust_cli",
+    "kedrust_config",
+    "kedrust_dagster",
+    "kedrust_framework",
+    "kedrust_mlflow",
+    "kedrust_pipeline",
+    "kedrust_plan",
+    "kedrust_polars",
+    "kedrust_runner",
+    "kedrust_secrets",
+    "kedrust_store",
+];
+
+/// The filter of `-v`/`-vv`: kedrust's crates and the project's own at that level, the rest
+/// at info.
+fn verbose_filter(level: &str) -> String {
+    let project = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().replace('-', "_")));
+    let mut directives = vec!["info".to_owned()];
+    directives.extend(OWN_TARGETS.iter().map(|t| format!("{t}={level}")));
+    directives.extend(project.map(|p| format!("{p}={level}")));
+    directives.join(",")
+}
+
+/// Logs at info (or `-v` debug, `-vv` trace, for kedrust and the project); `KEDRUST_LOG`,
+/// else `RUST_LOG`, overrides with a filter (`tracing_subscriber`'s `EnvFilter` syntax).
 /// Under Dagster (`pipes`), every log line also goes to Dagster's event log as a Pipes log
 /// message.
 pub(crate) fn init_logging(format: LogFormat, verbose: u8, pipes: Option<Arc<Pipes>>) {
-    let level = match verbose {
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
+    let filter = match verbose {
+        0 => "info".to_owned(),
+        1 => verbose_filter("debug"),
+        _ => verbose_filter("trace"),
     };
-    let filter = EnvFilter::try_from_env("KEDRUST_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let filter = EnvFilter::try_from_env("KEDRUST_LOG")
+        .or_else(|_| EnvFilter::try_from_env("RUST_LOG"))
+        .unwrap_or_else(|_| EnvFilter::new(filter));
     let lines = tracing_subscriber::fmt::layer()
         .with_writer(|| RedactingWriter(std::io::stderr()))
         .with_ansi(std::io::stderr().is_terminal())

@@ -5,6 +5,23 @@ use kedrust_framework::open_store;
 use kedrust_store::{EventKind, RunRecord};
 use std::path::Path;
 
+/// The environment and pipelines a run ran: `env local  pipeline chain`.
+fn what(r: &RunRecord) -> String {
+    let env = r.tags.get("kedrust/env").map_or("-", String::as_str);
+    let pipelines: Vec<&str> = r.options["pipeline_names"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.as_str())
+        .collect();
+    let pipelines = if pipelines.is_empty() {
+        "__default__".to_owned()
+    } else {
+        pipelines.join("+")
+    };
+    format!("env {env}  pipeline {pipelines}")
+}
+
 fn seconds(r: &RunRecord) -> String {
     r.ended_ns
         .map(|e| format!("{:.1} s", (e - r.started_ns) as f64 / 1e9))
@@ -28,10 +45,11 @@ pub(crate) fn show(
             let mut out = String::new();
             for r in runs {
                 out.push_str(&format!(
-                    "{}  {:<8}  job {}  {}{}\n",
+                    "{}  {:<8}  job {}  {}  {}{}\n",
                     r.run_id,
                     r.status.as_str(),
                     r.job,
+                    what(&r),
                     seconds(&r),
                     r.parent_run_id
                         .map(|p| format!("  (resumes {p})"))

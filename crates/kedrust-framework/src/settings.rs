@@ -9,8 +9,9 @@
 //! | `KEDRUST_TRACE_HOOKS` | the hook trace file | the variable (relative to the project), else no trace |
 //!
 //! The command line declares its own (`KEDRUST_PROJECT_DIR`, `KEDRUST_CONF_SOURCE`,
-//! `KEDRUST_RUN_ID`, `KEDRUST_DAGSTER`, `KEDRUST_LOG`) in its argument definitions, and the
-//! config crate `KEDRUST_ENV`. A value that means nothing is refused with
+//! `KEDRUST_RUN_ID`, `KEDRUST_DAGSTER`) in its argument definitions and its log filter
+//! (`KEDRUST_LOG`, else `RUST_LOG`, else `-v`) in `output.rs`, and the config crate
+//! `KEDRUST_ENV`. A value that means nothing is refused with
 //! [`SessionError::Setting`] before anything runs.
 
 use crate::options::SessionError;

@@ -49,9 +49,17 @@ pub enum FilterProblem {
     UnknownNamespaces {
         /// The namespaces.
         names: Vec<String>,
+        /// Existing namespaces that may have been meant.
+        hints: Vec<String>,
     },
     /// Every node was filtered out.
-    Empty,
+    Empty {
+        /// Tags asked for that no node has (Kedro runs the nodes of the other tags, so an
+        /// unknown tag is only a problem when nothing is left).
+        unknown_tags: Vec<String>,
+        /// Existing tags that may have been meant.
+        hints: Vec<String>,
+    },
 }
 
 impl fmt::Display for FilterProblem {
@@ -73,12 +81,23 @@ impl fmt::Display for FilterProblem {
                 quoted(names),
                 hint(hints)
             ),
-            Self::UnknownNamespaces { names } => write!(
+            Self::UnknownNamespaces { names, hints } => write!(
                 f,
-                "pipeline does not contain nodes with the following namespaces: {}",
-                quoted(names)
+                "pipeline does not contain nodes with the following namespaces: {}{}",
+                quoted(names),
+                hint(hints)
             ),
-            Self::Empty => f.write_str(
+            Self::Empty {
+                unknown_tags,
+                hints,
+            } if !unknown_tags.is_empty() => {
+                write!(f, "no node is tagged {}", quoted(unknown_tags))?;
+                if !hints.is_empty() {
+                    write!(f, " (did you mean {}?)", quoted(hints))?;
+                }
+                f.write_str(": the filters leave no node to run")
+            }
+            Self::Empty { .. } => f.write_str(
                 "pipeline contains no nodes after applying all provided filters; ensure that at least one pipeline with nodes has been defined",
             ),
         }
@@ -213,7 +232,29 @@ impl Pipeline {
             }
         }
         if !all.contains(&true) {
-            return Err(FilterProblem::Empty.into());
+            let known: BTreeSet<&str> = self
+                .nodes()
+                .flat_map(|n| n.tag_set().iter().map(String::as_str))
+                .collect();
+            let unknown_tags: Vec<String> = f
+                .tags
+                .iter()
+                .filter(|t| !known.contains(t.as_str()))
+                .cloned()
+                .collect();
+            let mut hints = Vec::new();
+            for t in &unknown_tags {
+                for h in close_matches(t, known.iter().copied(), 3, 0.6) {
+                    if !hints.iter().any(|x: &String| x == h) {
+                        hints.push(h.to_owned());
+                    }
+                }
+            }
+            return Err(FilterProblem::Empty {
+                unknown_tags,
+                hints,
+            }
+            .into());
         }
         Ok(self.keep(&all))
     }
@@ -291,10 +332,32 @@ impl Pipeline {
             }
         }
         if unknown.is_empty() {
-            Ok(sel)
-        } else {
-            Err(FilterProblem::UnknownNamespaces { names: unknown }.into())
+            return Ok(sel);
         }
+        // Every namespace and its enclosing ones: `a.b` is in `a` too.
+        let known: BTreeSet<String> = self
+            .nodes()
+            .filter_map(|n| n.namespace_name())
+            .flat_map(|ns| {
+                ns.match_indices('.')
+                    .map(|(i, _)| ns[..i].to_owned())
+                    .chain(std::iter::once(ns.to_owned()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut hints = Vec::new();
+        for u in &unknown {
+            for h in close_matches(u, known.iter().map(String::as_str), 3, 0.6) {
+                if !hints.iter().any(|x: &String| x == h) {
+                    hints.push(h.to_owned());
+                }
+            }
+        }
+        Err(FilterProblem::UnknownNamespaces {
+            names: unknown,
+            hints,
+        }
+        .into())
     }
 
     /// Checks dataset names: valid when used exactly or as a base name.

@@ -8,13 +8,13 @@ use std::path::Path;
 use std::process::Command;
 
 /// A command with none of the variables of the developer's shell that would change what
-/// kedrust, MLflow or Pipes do (`KEDRUST_*`, `MLFLOW_*`, `DAGSTER_PIPES_*`): every test says
-/// what it sets.
+/// kedrust, its logs, MLflow or Pipes do (`KEDRUST_*`, `RUST_LOG`, `MLFLOW_*`,
+/// `DAGSTER_PIPES_*`): every test says what it sets.
 pub fn clean_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
     for (key, _) in std::env::vars_os() {
         let name = key.to_string_lossy();
-        if ["KEDRUST_", "MLFLOW_", "DAGSTER_PIPES_"]
+        if ["KEDRUST_", "RUST_LOG", "MLFLOW_", "DAGSTER_PIPES_"]
             .iter()
             .any(|p| name.starts_with(p))
         {

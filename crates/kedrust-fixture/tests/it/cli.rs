@@ -445,7 +445,13 @@ fn the_state_folder_can_be_named_for_embedded_runs() {
         "nothing in the default folder"
     );
     let listed = f.run(&["runs", "list"], &state);
-    assert!(listed.stdout.contains("SUCCESS"), "{}", listed.stdout);
+    assert!(
+        listed
+            .stdout
+            .contains("SUCCESS   job run  env local  pipeline __default__"),
+        "each run with its job, environment and pipeline: {}",
+        listed.stdout
+    );
     assert_eq!(
         f.run(&["runs", "list"], &[]).stdout.trim(),
         "no runs recorded yet",
@@ -459,4 +465,27 @@ fn a_problem_every_config_group_meets_is_said_once() {
     let out = f.run(&["run", "--env", "mlflw"], &[]);
     assert_eq!(out.code, 2);
     insta::assert_snapshot!(out.stderr.trim(), @"error: environment 'mlflw' not found: <project>/conf/mlflw is not a folder; did you mean 'mlflow'?");
+}
+
+#[test]
+fn unknown_tags_and_namespaces_get_the_nearest_existing_one() {
+    let f = Fixture::new("basic");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--tags", "ingst"],
+            "error: no node is tagged 'ingst' (did you mean 'ingest'?): the filters leave no node to run",
+        ),
+        (
+            &["--namespaces", "nort"],
+            "error: pipeline does not contain nodes with the following namespaces: 'nort'; did you mean 'north'?",
+        ),
+    ];
+    for (filter, message) in cases {
+        let mut args = vec!["run", "--pipeline", "regions"];
+        args.extend(*filter);
+        let out = f.run(&args, &[]);
+        assert_eq!(out.code, 2, "{filter:?}");
+        assert_eq!(out.stderr.trim(), *message);
+    }
+    assert!(f.trace().is_empty(), "nothing ran");
 }

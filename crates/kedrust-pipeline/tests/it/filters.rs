@@ -82,7 +82,8 @@ fn namespaces_match_whole_segments() {
     assert_eq!(
         err.problems,
         [FilterProblem::UnknownNamespaces {
-            names: vec!["ext".into()]
+            names: vec!["ext".into()],
+            hints: vec!["extra".into()]
         }]
     );
 }
@@ -127,7 +128,8 @@ fn filter_reports_every_unknown_name_and_an_empty_result() {
                 hints: vec![]
             },
             FilterProblem::UnknownNamespaces {
-                names: vec!["nope".into()]
+                names: vec!["nope".into()],
+                hints: vec![]
             },
         ]
     );
@@ -136,5 +138,25 @@ fn filter_reports_every_unknown_name_and_an_empty_result() {
         node_names: vec!["n1".into()],
         ..Filter::default()
     };
-    assert_eq!(p.filter(&f).unwrap_err().problems, [FilterProblem::Empty]);
+    assert_eq!(
+        p.filter(&f).unwrap_err().problems,
+        [FilterProblem::Empty {
+            unknown_tags: vec![],
+            hints: vec![]
+        }]
+    );
+    // A tag no node has is named, with the nearest one, when nothing is left to run.
+    let f = Filter {
+        tags: vec!["frist".into()],
+        ..Filter::default()
+    };
+    let err = p.filter(&f).unwrap_err();
+    assert_eq!(
+        err.problems,
+        [FilterProblem::Empty {
+            unknown_tags: vec!["frist".into()],
+            hints: vec!["first".into()]
+        }]
+    );
+    insta::assert_snapshot!(err.to_string(), @"no node is tagged 'frist' (did you mean 'first'?): the filters leave no node to run");
 }
