@@ -243,6 +243,30 @@ impl CatalogBuilder {
                 });
             }
         }
+        // Every entry is made once now and dropped, so that a bad argument of an entry no
+        // pipeline uses (a missing filepath, a misspelt save_args key) is found by `catalog
+        // list` and by every run, not only by the run that uses it. The run makes its own,
+        // knowing the Rust type its nodes give each dataset.
+        if problems.is_empty() {
+            let mut found_here = Vec::new();
+            for entry in &catalog.entries {
+                let Some(resolution) = catalog.resolve_config(&entry.key) else {
+                    continue;
+                };
+                match catalog.create(&resolution) {
+                    Ok(_) => {}
+                    Err(CatalogError::Config(found)) => found_here.extend(found.problems),
+                    Err(other) => found_here.push(ConfigProblem {
+                        at: resolution.at.clone(),
+                        dataset: entry.key.clone(),
+                        message: other.to_string(),
+                    }),
+                }
+            }
+            // In the order they are written.
+            found_here.sort_by(|a, b| a.at.cmp(&b.at));
+            problems.extend(found_here);
+        }
         if !problems.is_empty() {
             return Err(ConfigProblems { problems });
         }

@@ -489,3 +489,23 @@ fn unknown_tags_and_namespaces_get_the_nearest_existing_one() {
     }
     assert!(f.trace().is_empty(), "nothing ran");
 }
+
+#[test]
+fn a_bad_entry_no_pipeline_uses_is_found_by_catalog_list_and_by_every_run() {
+    let f = Fixture::new("basic");
+    std::fs::write(
+        f.path().join("conf/base/catalog_extra.yml"),
+        "old_report:\n  type: text.TextDataset\n",
+    )
+    .unwrap();
+    for args in [&["catalog", "list"][..], &["run"][..]] {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert_eq!(
+            out.stderr.trim(),
+            "error: <project>/conf/base/catalog_extra.yml:1:1: dataset 'old_report': text.TextDataset: 'filepath' is required",
+            "{args:?}"
+        );
+    }
+    assert!(f.trace().is_empty(), "nothing ran");
+}

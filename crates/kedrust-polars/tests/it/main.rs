@@ -123,16 +123,17 @@ fn reading_a_csv_into_a_string_is_reported_before_the_run() {
 }
 
 #[test]
-fn a_typo_in_load_args_suggests_the_option() {
-    fn rows(df: DataFrame) -> usize {
-        df.height()
-    }
-    let dir = scratch();
-    let c = catalog(dir.path());
-    let p = Pipeline::new([node(rows, "typo_in_load_args", "n").name("rows")]).unwrap();
-    let err = c.bind(&p).unwrap_err().to_string();
+fn a_typo_in_load_args_suggests_the_option_even_when_no_pipeline_uses_the_entry() {
+    let mut registry = Registry::with_builtins();
+    kedrust_polars::register(&mut registry);
+    let loader = ConfigLoader::new(Path::new(FIXTURES).join("conf"), "typo");
+    let err = CatalogBuilder::new(registry)
+        .config(loader.load("catalog").unwrap())
+        .build()
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.starts_with("tests/fixtures/conf/base/catalog.yml:37:1: dataset 'typo_in_load_args': polars.CSVDataset: 'load_args': unknown key 'sepaator'; did you mean 'separator'? (valid: separator, has_header,"),
+        err.starts_with("tests/fixtures/conf/typo/catalog.yml:3:1: dataset 'typo_in_load_args': polars.CSVDataset: 'load_args': unknown key 'sepaator'; did you mean 'separator'? (valid: separator, has_header,"),
         "{err}"
     );
 }
