@@ -584,6 +584,12 @@ impl Catalog {
                 resolution.type_name
             ))
         })?;
+        if versioned && !kind.can_version() {
+            return Err(problem(format!(
+                "{} cannot be versioned (it keeps no versions); remove `versioned: true`",
+                resolution.type_name
+            )));
+        }
         let versioning = versioned.then(|| Versioning {
             load: self.load_versions.get(&resolution.name).cloned(),
             save: self.save_version.clone(),

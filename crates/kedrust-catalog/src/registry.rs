@@ -37,6 +37,7 @@ pub struct DatasetType {
     holds: Holds,
     args: Vec<&'static str>,
     constructor: Constructor,
+    versions: bool,
 }
 
 impl DatasetType {
@@ -55,7 +56,21 @@ impl DatasetType {
             holds,
             args: args.to_vec(),
             constructor: Arc::new(constructor),
+            versions: false,
         }
+    }
+
+    /// Datasets of this type keep versions (`versioned: true` in the catalog, Kedro's
+    /// layout): its constructor reads [`DatasetSpec::versioning`]. Without it, an entry that
+    /// asks for versions is refused instead of silently not versioned.
+    pub fn versioned(mut self) -> Self {
+        self.versions = true;
+        self
+    }
+
+    /// Whether datasets of this type keep versions.
+    pub fn can_version(&self) -> bool {
+        self.versions
     }
 
     /// The name used in `type:`.

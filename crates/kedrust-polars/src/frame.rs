@@ -81,6 +81,7 @@ pub(crate) fn frame_type(
             }))
         },
     )
+    .versioned()
 }
 
 /// A one-character option (a separator, a quote) as the byte Polars wants.

@@ -79,6 +79,7 @@ fn document_type(name: &str, syntax: Syntax) -> DatasetType {
             }))
         },
     )
+    .versioned()
 }
 
 pub(super) fn json_type() -> DatasetType {

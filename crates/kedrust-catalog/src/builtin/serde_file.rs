@@ -134,6 +134,7 @@ fn serde_type(name: &str, encoding: Encoding) -> DatasetType {
             }))
         },
     )
+    .versioned()
 }
 
 pub(super) fn json_type() -> DatasetType {

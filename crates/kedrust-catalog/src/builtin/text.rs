@@ -81,6 +81,7 @@ pub(super) fn text_type() -> DatasetType {
             }))
         },
     )
+    .versioned()
 }
 
 pub(super) fn bytes_type() -> DatasetType {
@@ -94,4 +95,5 @@ pub(super) fn bytes_type() -> DatasetType {
             }))
         },
     )
+    .versioned()
 }

@@ -509,3 +509,19 @@ fn a_bad_entry_no_pipeline_uses_is_found_by_catalog_list_and_by_every_run() {
     }
     assert!(f.trace().is_empty(), "nothing ran");
 }
+
+#[test]
+fn versioned_true_on_a_type_that_keeps_no_versions_is_refused() {
+    let f = Fixture::new("basic");
+    std::fs::write(
+        f.path().join("conf/base/catalog_extra.yml"),
+        "numbers:\n  type: MemoryDataset\n  versioned: true\n",
+    )
+    .unwrap();
+    let out = f.run(&["run"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr.trim(),
+        "error: <project>/conf/base/catalog_extra.yml:1:1: dataset 'numbers': MemoryDataset cannot be versioned (it keeps no versions); remove `versioned: true`"
+    );
+}
