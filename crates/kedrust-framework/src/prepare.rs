@@ -88,8 +88,41 @@ pub fn plan_job(
     };
     let pipeline = select(project, &options)?;
     let built = build_catalog(project, project_path, conf, env, &options, &new_version())?;
+    // On Dagster every op is a process of its own: in-memory data between ops needs a codec,
+    // whatever the executor. The code location refuses to load without one.
+    built.catalog.bind(&pipeline)?;
+    let problems = codec_problems(
+        project,
+        &pipeline,
+        &built.catalog,
+        "the ops of a Dagster run (each op is a process of its own)",
+    );
+    if !problems.is_empty() {
+        return Err(ConfigProblems { problems }.into());
+    }
     let plan = JobPlan::build(job, env, &pipeline, &built.catalog);
     Ok((plan, pipeline, built))
+}
+
+/// The in-memory datasets of `pipeline` whose values cannot travel between processes (no
+/// serde codec), said for the processes `between`.
+fn codec_problems(
+    project: &Project,
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+    between: &str,
+) -> Vec<ConfigProblem> {
+    kedrust_runner::without_codec(pipeline, catalog, project.registry())
+        .into_iter()
+        .map(|(dataset, type_name)| ConfigProblem {
+            at: None,
+            dataset,
+            message: format!(
+                "it holds {type_name}, which cannot travel between {between}; register it with \
+                 Registry::serde_type::<{type_name}>() or declare the dataset in the catalog"
+            ),
+        })
+        .collect()
 }
 
 /// Applies `--job`: the job's pipeline and filters, and its executor as the runner.
@@ -201,19 +234,12 @@ pub fn prepare(
         return Err(ConfigProblems { problems }.into());
     }
     if matches!(options.runner, Runner::Process { .. }) {
-        let problems: Vec<ConfigProblem> =
-            kedrust_runner::without_codec(&pipeline, &catalog, project.registry())
-                .into_iter()
-                .map(|(dataset, type_name)| ConfigProblem {
-                    at: None,
-                    dataset,
-                    message: format!(
-                        "it holds {type_name}, which cannot travel between the processes of \
-                         the process runner; register it with Registry::serde_type::<{type_name}>() \
-                         or declare the dataset in the catalog"
-                    ),
-                })
-                .collect();
+        let problems = codec_problems(
+            project,
+            &pipeline,
+            &catalog,
+            "the processes of the process runner",
+        );
         if !problems.is_empty() {
             return Err(ConfigProblems { problems }.into());
         }

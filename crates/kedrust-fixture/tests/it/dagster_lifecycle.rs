@@ -242,3 +242,32 @@ fn bad_config_on_dagster_fires_no_hook_and_runs_nothing() {
     assert!(f.trace().is_empty(), "no hook fired");
     assert!(!f.path().join("data/summary.txt").exists(), "nothing ran");
 }
+
+#[test]
+fn values_without_a_codec_are_refused_on_dagster_before_any_op_runs() {
+    let f = project();
+    // Every op is a process of its own, whatever the executor: in-memory data needs a codec.
+    let env = f.path().join("conf/opaque");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(
+        env.join("dagster.yml"),
+        "jobs:\n  opaque_job: {pipeline: {pipeline_name: opaque}}\n",
+    )
+    .unwrap();
+    let (code, text) = execute_job(
+        &f,
+        "opaque_job",
+        None,
+        &[("KEDRUST_ENV", "opaque"), ("DAGSTER_HOME", f.home())],
+    );
+    assert_ne!(code, 0);
+    assert!(
+        text.contains(
+            "dataset 'opaque': it holds Opaque, which cannot travel between the ops of a Dagster \
+             run (each op is a process of its own); register it with \
+             Registry::serde_type::<Opaque>() or declare the dataset in the catalog"
+        ),
+        "{text}"
+    );
+    assert!(f.trace().is_empty(), "no hook fired");
+}
