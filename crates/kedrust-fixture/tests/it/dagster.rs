@@ -391,19 +391,8 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
 /// `chain_job` run whose start op ran before Dagster canceled it, then evaluates the failure
 /// sensor tick by tick: the first tick's calls fail, the next ones work.
 const SENSOR_TICKS: &str = r#"
-import importlib.util, os, subprocess, sys
-import dagster as dg
-
-spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
-location = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(location)
+import os, subprocess
 defs = location.defs
-instance = dg.DagsterInstance.get()
-sensor = defs.get_sensor_def("on_pipeline_error_sensor")
-
-def tick():
-    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
-
 failed = defs.get_job_def("failing_job").execute_in_process(instance=instance, raise_on_error=False)
 assert not failed.success
 succeeded = defs.get_job_def("chain_job").execute_in_process(instance=instance)
@@ -430,18 +419,9 @@ print(failed.run_id, succeeded.run_id, canceled.run_id)
 
 #[test]
 fn the_failure_sensor_ends_failed_and_canceled_dagster_runs_once_even_after_a_failed_call() {
-    let f = Fixture::new("basic");
-    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    let home = dagster_home();
-    let out = python(
-        &f,
-        SENSOR_TICKS,
-        &[
-            ("DAGSTER_HOME", home.path().to_str().unwrap()),
-            ("KEDRUST_FIXTURE_FAIL_CHECK", "1"),
-        ],
-    );
-    let ids: Vec<&str> = out.lines().last().unwrap().split(' ').collect();
+    let (f, _home, last) =
+        on_a_fresh_instance(SENSOR_TICKS, &[("KEDRUST_FIXTURE_FAIL_CHECK", "1")]);
+    let ids: Vec<&str> = last.split(' ').collect();
     let (failed, succeeded, canceled) = (ids[0], ids[1], ids[2]);
     let errors: Vec<String> = f
         .trace()
@@ -571,18 +551,39 @@ fn launchpad_config_can_change_a_loggers_level_and_nothing_that_runs_code() {
 /// Two ticks of the code location's run-failure sensor on the Dagster instance of `env`'s
 /// `DAGSTER_HOME`, as the daemon would tick it.
 pub(crate) fn tick_failure_sensor_twice(f: &Fixture, env: &[(&str, &str)]) {
-    let script = r#"
-import importlib.util
+    python(f, &format!("{ON_THE_INSTANCE}tick(2)\n"), env);
+}
+
+/// What the Python scripts of these tests start with: the code location (`location`), the
+/// Dagster instance of `DAGSTER_HOME` (`instance`), and `tick(n)`, which evaluates the
+/// failure sensor as the daemon would.
+const ON_THE_INSTANCE: &str = r#"
+import importlib.util, json, os
 import dagster as dg
-spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
-location = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(location)
-sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+_spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
+location = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(location)
 instance = dg.DagsterInstance.get()
-for _ in range(2):
-    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+_sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
+def tick(times=1):
+    for _ in range(times):
+        _sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+def reconstructable(job):
+    return ReconstructableRepository.for_file("definitions.py", "defs", os.getcwd()).get_reconstructable_job(job)
 "#;
-    python(f, script, env);
+
+/// A fresh project with its code location and a Dagster instance of its own, and what
+/// `script` (after [`ON_THE_INSTANCE`]) printed last.
+fn on_a_fresh_instance(script: &str, env: &[(&str, &str)]) -> (Fixture, tempfile::TempDir, String) {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = dagster_home();
+    let mut env = env.to_vec();
+    env.push(("DAGSTER_HOME", home.path().to_str().expect("a UTF-8 path")));
+    let out = python(&f, &format!("{ON_THE_INSTANCE}{script}"), &env);
+    let last = out.lines().last().unwrap_or_default().to_owned();
+    (f, home, last)
 }
 
 /// Runs `script` with the pinned Python of `.venv-test` in the project; its stdout.
@@ -834,39 +835,22 @@ fn embedded_retries_wait_what_dagsters_retry_policy_waits() {
 /// Runs `chain_job`, then re-executes chosen ops of it twice (only `summarise`; the start op
 /// and `make_numbers`), then ticks the failure sensor twice; prints the run ids as JSON.
 const REEXECUTE_CHOSEN: &str = r#"
-import importlib.util, json, os
-import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
-
-recon = ReconstructableRepository.for_file("definitions.py", "defs", os.getcwd()).get_reconstructable_job("chain_job")
-instance = dg.DagsterInstance.get()
+recon = reconstructable("chain_job")
 first = dg.execute_job(recon, instance)
 def again(*steps):
     options = dg.ReexecutionOptions(parent_run_id=first.run_id, step_selection=list(steps))
     return dg.execute_job(recon, instance, reexecution_options=options)
 chosen = again("chain_job__summarise")
 with_start = again("chain_job__before_pipeline_run_hook_chain_job", "chain_job__make_numbers")
-spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
-location = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(location)
-sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
-for _ in range(2):
-    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+tick(2)
 print(json.dumps({"ok": [first.success, chosen.success, with_start.success],
                   "first": first.run_id, "chosen": chosen.run_id, "with_start": with_start.run_id}))
 "#;
 
 #[test]
 fn a_reexecution_of_chosen_ops_fires_its_start_hooks_first_and_after_pipeline_run_once() {
-    let f = Fixture::new("basic");
-    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    let home = dagster_home();
-    let out = python(
-        &f,
-        REEXECUTE_CHOSEN,
-        &[("DAGSTER_HOME", home.path().to_str().unwrap())],
-    );
-    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let (f, _home, last) = on_a_fresh_instance(REEXECUTE_CHOSEN, &[]);
+    let report: serde_json::Value = serde_json::from_str(&last).unwrap();
     assert_eq!(
         report["ok"],
         serde_json::json!([true, true, true]),
@@ -925,39 +909,22 @@ fn a_reexecution_of_chosen_ops_fires_its_start_hooks_first_and_after_pipeline_ru
 /// Runs `failing_job` (fails), re-executes it from failure (fails again), then ticks the
 /// failure sensor twice; prints both run ids as JSON.
 const REEXECUTION_FAILS_AGAIN: &str = r#"
-import importlib.util, json, os
-import dagster as dg
-from dagster._core.definitions.reconstruct import ReconstructableRepository
-
-recon = ReconstructableRepository.for_file("definitions.py", "defs", os.getcwd()).get_reconstructable_job("failing_job")
-instance = dg.DagsterInstance.get()
+recon = reconstructable("failing_job")
 first = dg.execute_job(recon, instance)
 second = dg.execute_job(
     recon, instance, reexecution_options=dg.ReexecutionOptions.from_failure(first.run_id, instance)
 )
-spec = importlib.util.spec_from_file_location("definitions", "definitions.py")
-location = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(location)
-sensor = location.defs.get_sensor_def("on_pipeline_error_sensor")
-for _ in range(2):
-    sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+tick(2)
 print(json.dumps({"ok": [first.success, second.success], "first": first.run_id, "second": second.run_id}))
 "#;
 
 #[test]
 fn a_failed_reexecution_gets_its_own_on_pipeline_error_from_the_sensor() {
-    let f = Fixture::new("basic");
-    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    let home = dagster_home();
-    let out = python(
-        &f,
+    let (f, _home, last) = on_a_fresh_instance(
         REEXECUTION_FAILS_AGAIN,
-        &[
-            ("DAGSTER_HOME", home.path().to_str().unwrap()),
-            ("KEDRUST_FIXTURE_FAIL_CHECK", "1"),
-        ],
+        &[("KEDRUST_FIXTURE_FAIL_CHECK", "1")],
     );
-    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&last).unwrap();
     assert_eq!(report["ok"], serde_json::json!([false, false]), "{report}");
     let (first, second) = (
         report["first"].as_str().unwrap(),
