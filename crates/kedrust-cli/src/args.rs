@@ -92,15 +92,8 @@ pub(crate) enum Command {
     /// The run-failure sensor's call.
     #[command(name = "__dagster_failure", hide = true)]
     DagsterFailure {
-        /// The environment.
-        #[arg(long)]
-        env: Option<String>,
-        /// The job.
-        #[arg(long)]
-        job: String,
-        /// The Dagster run id.
-        #[arg(long)]
-        run_id: String,
+        #[command(flatten)]
+        run: DagsterRun,
         /// What failed.
         #[arg(long, default_value = "the run failed")]
         message: String,
@@ -112,15 +105,8 @@ pub(crate) enum Command {
     /// re-execution of chosen ops): fires after_pipeline_run once.
     #[command(name = "__dagster_success", hide = true)]
     DagsterSuccess {
-        /// The environment.
-        #[arg(long)]
-        env: Option<String>,
-        /// The job.
-        #[arg(long)]
-        job: String,
-        /// The Dagster run id.
-        #[arg(long)]
-        run_id: String,
+        #[command(flatten)]
+        run: DagsterRun,
     },
     /// The runs Dagster keeps that have not ended in the run store, as JSON (the failure
     /// sensor's list).
@@ -143,6 +129,20 @@ pub(crate) enum Command {
     /// A command the project defines.
     #[command(external_subcommand)]
     Project(Vec<String>),
+}
+
+/// The Dagster run a call of the failure sensor is about.
+#[derive(Debug, Args)]
+pub(crate) struct DagsterRun {
+    /// The environment.
+    #[arg(long)]
+    pub env: Option<String>,
+    /// The job.
+    #[arg(long)]
+    pub job: String,
+    /// The Dagster run id.
+    #[arg(long)]
+    pub run_id: String,
 }
 
 #[derive(Debug, Args)]

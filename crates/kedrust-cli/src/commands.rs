@@ -1,7 +1,8 @@
 //! One function per command; each returns what to print or why it did not succeed.
 
 use crate::args::{
-    CatalogArgs, CatalogCommand, Cli, Command, JobsCommand, PipelineCommand, RunArgs, split_list,
+    CatalogArgs, CatalogCommand, Cli, Command, DagsterRun, JobsCommand, PipelineCommand, RunArgs,
+    split_list,
 };
 use crate::error::CliError;
 use crate::lists;
@@ -75,9 +76,7 @@ pub(crate) fn dispatch(
             crate::dagster::op(project, &root, options, env, (&job, &op), &pipes)
         }
         Command::DagsterFailure {
-            env,
-            job,
-            run_id,
+            run: DagsterRun { env, job, run_id },
             message,
             canceled,
         } => {
@@ -92,7 +91,9 @@ pub(crate) fn dispatch(
             };
             crate::dagster::failure(project, &root, options, env, &job, &ended).map_err(bad)
         }
-        Command::DagsterSuccess { env, job, run_id } => {
+        Command::DagsterSuccess {
+            run: DagsterRun { env, job, run_id },
+        } => {
             let options = RunOptions {
                 conf_source,
                 ..RunOptions::default()

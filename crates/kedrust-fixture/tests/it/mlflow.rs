@@ -130,6 +130,15 @@ fn runs(client: &Client, experiment: &str, filter: &str) -> Vec<Json> {
     client.search_runs(experiment, filter).unwrap()
 }
 
+/// The id of the fixture project's experiment.
+fn fixture_experiment(client: &Client) -> String {
+    client
+        .experiment_by_name("kedrust-fixture")
+        .unwrap()
+        .expect("the experiment")
+        .0
+}
+
 /// The MLflow parent run of kedrust run `run_id` (its nested runs carry the same tag).
 fn parent_run(client: &Client, experiment: &str, run_id: &str) -> Json {
     runs(
@@ -168,10 +177,7 @@ fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
         let out = f.run(&["run", "--env", "mlflow", "-r", runner], &env);
         assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
         let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
-        let (experiment, _) = client
-            .experiment_by_name("kedrust-fixture")
-            .unwrap()
-            .unwrap();
+        let experiment = fixture_experiment(&client);
         let parents = runs(
             &client,
             &experiment,
@@ -230,15 +236,8 @@ fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
     );
     assert_eq!(out.code, 1);
     let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
-    let (experiment, _) = client
-        .experiment_by_name("kedrust-fixture")
-        .unwrap()
-        .unwrap();
-    let parent = &runs(
-        &client,
-        &experiment,
-        &format!("tags.`kedrust.run_id` = '{run_id}' and tags.`mlflow.source.name` = 'kedrust'"),
-    )[0];
+    let experiment = fixture_experiment(&client);
+    let parent = &parent_run(&client, &experiment, &run_id);
     assert_eq!(parent["info"]["status"], "FAILED");
     assert!(
         tag(parent, "kedrust.error")
@@ -353,15 +352,8 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
-    let (experiment, _) = admin
-        .experiment_by_name("kedrust-fixture")
-        .unwrap()
-        .unwrap();
-    let parent = &runs(
-        &admin,
-        &experiment,
-        &format!("tags.`kedrust.run_id` = '{run_id}'"),
-    )[0];
+    let experiment = fixture_experiment(&admin);
+    let parent = &parent_run(&admin, &experiment, &run_id);
     assert_eq!(parent["info"]["status"], "FINISHED");
     let parent_id = parent["info"]["run_id"].as_str().unwrap();
     let children = runs(
@@ -407,11 +399,7 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
-    let parent = &runs(
-        &admin,
-        &experiment,
-        &format!("tags.`kedrust.run_id` = '{run_id}'"),
-    )[0];
+    let parent = &parent_run(&admin, &experiment, &run_id);
     assert_eq!(param(parent, "api_token"), Some("***"));
     assert_eq!(param(parent, "count"), Some("4"));
     assert!(
@@ -455,10 +443,7 @@ fn on_dagster_every_op_logs_to_the_runs_nested_runs_and_a_failure_closes_them_fa
     let (code, text) = execute_job(&f, "chain_job", None, &env);
     assert_eq!(code, 0, "{text}");
     let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
-    let (experiment, _) = client
-        .experiment_by_name("kedrust-fixture")
-        .unwrap()
-        .unwrap();
+    let experiment = fixture_experiment(&client);
     let parent = &parent_run(&client, &experiment, &run_id);
     assert_eq!(parent["info"]["status"], "FINISHED");
     // On Dagster the run id is Dagster's: the tag links the MLflow run to the Dagster run.
