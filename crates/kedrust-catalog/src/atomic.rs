@@ -12,7 +12,7 @@
 //!   removes once its writer is gone.
 
 use crate::error::DatasetError;
-use crate::leftovers::{writer_alive, writer_of};
+use crate::leftovers::{dead_leftovers, folder_of, sync_folder};
 use std::fs::{File, Permissions};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -30,16 +30,16 @@ pub fn write_file(
     write: impl FnOnce(&mut BufWriter<File>) -> Result<(), WriteError>,
 ) -> Result<(), DatasetError> {
     let target = through_links(path)?;
-    let dir = match target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        Some(dir) => dir.to_owned(),
-        None => PathBuf::from("."),
-    };
+    let dir = folder_of(&target).to_owned();
     std::fs::create_dir_all(&dir).map_err(|e| DatasetError::io("create folder", &dir, e))?;
     let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    remove_dead_temporaries(&dir, &name);
+    // What killed saves of this file left.
+    for temporary in dead_leftovers(&dir, &format!(".{name}."), ".tmp") {
+        let _ = std::fs::remove_file(temporary);
+    }
     let permissions = match std::fs::metadata(&target) {
         Ok(meta) => meta.permissions(),
         Err(_) => Permissions::from_mode(0o666),
@@ -68,10 +68,7 @@ pub fn write_file(
     temp_path
         .persist(&target)
         .map_err(|e| DatasetError::io("replace", &target, e.error))?;
-    // The rename is durable only once the folder that holds the new name is on disk.
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| DatasetError::io("flush the folder", &dir, e))
+    sync_folder(&dir)
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -100,22 +97,6 @@ fn through_links(path: &Path) -> Result<PathBuf, DatasetError> {
         path,
         std::io::Error::other(format!("more than {MAX_LINKS} symlinks")),
     ))
-}
-
-/// Removes the temporary files of `name` whose writer is no longer running.
-fn remove_dead_temporaries(dir: &Path, name: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let prefix = format!(".{name}.");
-    for entry in entries.filter_map(Result::ok) {
-        let file = entry.file_name().to_string_lossy().into_owned();
-        if let Some(pid) = writer_of(&file, &prefix, ".tmp")
-            && !writer_alive(pid)
-        {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }
 
 /// Whether a file name is one of our temporary files (or any hidden file).

@@ -4,6 +4,9 @@
 //! tell the leftovers of a dead writer (removed or recovered) from those of a save still
 //! running in another process (left alone).
 
+use crate::error::DatasetError;
+use std::path::{Path, PathBuf};
+
 /// Whether the process that wrote a leftover is still running on this machine.
 ///
 /// A process id that was reused since only makes a leftover live a little longer.
@@ -32,6 +35,35 @@ pub(crate) fn writer_of(name: &str, prefix: &str, suffix: &str) -> Option<u32> {
         return None;
     }
     pid.parse().ok()
+}
+
+/// The leftovers in `dir` named `<prefix><pid>[.<random>]<suffix>` whose writer is gone.
+pub(crate) fn dead_leftovers(dir: &Path, prefix: &str, suffix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            writer_of(&name, prefix, suffix).is_some_and(|pid| !writer_alive(pid))
+        })
+        .map(|entry| entry.path())
+        .collect()
+}
+
+/// The folder that holds `path` (`.` for a bare file name).
+pub(crate) fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Flushes a folder's entries to disk: a rename in it is durable only then.
+pub(crate) fn sync_folder(dir: &Path) -> Result<(), DatasetError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| DatasetError::io("flush the folder", dir, e))
 }
 
 #[cfg(test)]

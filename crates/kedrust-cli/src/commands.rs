@@ -1,8 +1,7 @@
 //! One function per command; each returns what to print or why it did not succeed.
 
 use crate::args::{
-    CatalogArgs, CatalogCommand, Cli, Command, DagsterRun, JobsCommand, PipelineCommand, RunArgs,
-    split_list,
+    CatalogArgs, CatalogCommand, Cli, Command, JobsCommand, PipelineCommand, RunArgs, split_list,
 };
 use crate::error::CliError;
 use crate::lists;
@@ -76,29 +75,16 @@ pub(crate) fn dispatch(
             crate::dagster::op(project, &root, options, env, (&job, &op), &pipes)
         }
         Command::DagsterFailure {
-            run: DagsterRun { env, job, run_id },
+            run,
             message,
             canceled,
         } => {
-            let options = RunOptions {
-                conf_source,
-                ..RunOptions::default()
-            };
-            let ended = crate::dagster::Ended {
-                run_id,
-                message,
-                canceled,
-            };
-            crate::dagster::failure(project, &root, options, env, &job, &ended).map_err(bad)
+            let options = crate::dagster::run_options(&run, conf_source);
+            crate::dagster::failure(project, &root, &options, &message, canceled).map_err(bad)
         }
-        Command::DagsterSuccess {
-            run: DagsterRun { env, job, run_id },
-        } => {
-            let options = RunOptions {
-                conf_source,
-                ..RunOptions::default()
-            };
-            crate::dagster::success(project, &root, options, env, &job, &run_id)
+        Command::DagsterSuccess { run } => {
+            let options = crate::dagster::run_options(&run, conf_source);
+            crate::dagster::success(project, &root, &options)
         }
         Command::DagsterOpenRuns { env } => {
             crate::dagster::open_runs(project, &root, env).map_err(bad)

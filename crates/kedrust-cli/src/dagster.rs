@@ -1,13 +1,14 @@
 //! The Dagster commands: `dagster init|validate` for users, and the hidden ones the
 //! generated code location calls (`__dagster_plans`, `__dagster_op`, `__dagster_failure`).
 
+use crate::args::DagsterRun;
 use crate::error::CliError;
 use kedrust_config::run_env;
 use kedrust_dagster::{Pipes, definitions_py};
 use kedrust_framework::orchestrated::{fail_run, run_op};
 use kedrust_framework::{Project, RunOptions};
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `__dagster_plans`: every job plan of the environment, and the schedules, as JSON.
 pub(crate) fn plans(
@@ -208,31 +209,27 @@ fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id
     }
 }
 
-/// How Dagster ended a run, as its failure sensor says.
-pub(crate) struct Ended {
-    pub run_id: String,
-    pub message: String,
-    pub canceled: bool,
+/// The options of the run a call of the failure sensor is about.
+pub(crate) fn run_options(run: &DagsterRun, conf_source: Option<PathBuf>) -> RunOptions {
+    RunOptions {
+        env: Some(run_env(run.env.as_deref())),
+        job: Some(run.job.clone()),
+        run_id: Some(run.run_id.clone()),
+        conf_source,
+        ..RunOptions::default()
+    }
 }
 
 /// `__dagster_failure`: the failure sensor's call; fires `on_pipeline_error` once.
 pub(crate) fn failure(
     project: &Project,
     root: &Path,
-    base: RunOptions,
-    env: Option<String>,
-    job: &str,
-    ended: &Ended,
+    options: &RunOptions,
+    message: &str,
+    canceled: bool,
 ) -> Result<String, String> {
-    let run_id = &ended.run_id;
-    let options = RunOptions {
-        env: Some(run_env(env.as_deref())),
-        job: Some(job.to_owned()),
-        run_id: Some(run_id.clone()),
-        ..base
-    };
-    let fired = fail_run(project, root, &options, &ended.message, ended.canceled)
-        .map_err(|e| e.to_string())?;
+    let run_id = options.run_id.as_deref().unwrap_or_default();
+    let fired = fail_run(project, root, options, message, canceled).map_err(|e| e.to_string())?;
     Ok(if fired {
         format!("on_pipeline_error fired for run {run_id}\n")
     } else {
@@ -244,18 +241,10 @@ pub(crate) fn failure(
 pub(crate) fn success(
     project: &Project,
     root: &Path,
-    base: RunOptions,
-    env: Option<String>,
-    job: &str,
-    run_id: &str,
+    options: &RunOptions,
 ) -> Result<String, CliError> {
-    let options = RunOptions {
-        env: Some(run_env(env.as_deref())),
-        job: Some(job.to_owned()),
-        run_id: Some(run_id.to_owned()),
-        ..base
-    };
-    let ended = kedrust_framework::orchestrated::finish_run(project, root, &options)?;
+    let run_id = options.run_id.as_deref().unwrap_or_default();
+    let ended = kedrust_framework::orchestrated::finish_run(project, root, options)?;
     Ok(if ended {
         format!("after_pipeline_run fired for run {run_id}\n")
     } else {

@@ -12,6 +12,7 @@
 //! string that cannot be resolved is reported, each at its own file, line and key.
 
 use crate::error::ConfigError;
+use crate::keys::{dotted_paths, nearest_location};
 use crate::location::Loc;
 use crate::params::yaml_value;
 use crate::template::{self, Expr, Piece};
@@ -105,14 +106,6 @@ fn walk(value: &mut Value, path: &mut KeyPath, f: &mut impl FnMut(&KeyPath, &mut
         }
         leaf => f(path, leaf),
     }
-}
-
-/// The location of `path`, or of its nearest located ancestor (list items have none).
-fn nearest_location(locations: &BTreeMap<KeyPath, Loc>, path: &[String]) -> Option<Loc> {
-    (0..=path.len())
-        .rev()
-        .find_map(|n| locations.get(&path[..n]))
-        .cloned()
 }
 
 const CYCLE: &str = "interpolation cycle: ";
@@ -334,21 +327,6 @@ fn lookup<'v>(root: &'v Value, key: &str) -> Option<&'v Value> {
 }
 
 fn hint(key: &str, root: &Value) -> String {
-    let mut paths = Vec::new();
-    dotted_paths(root, "", &mut paths);
-    kedrust_pipeline::suggest::hint(key, paths.iter().map(String::as_str))
-}
-
-fn dotted_paths(value: &Value, prefix: &str, out: &mut Vec<String>) {
-    if let Value::Object(map) = value {
-        for (key, item) in map {
-            let path = if prefix.is_empty() {
-                key.clone()
-            } else {
-                format!("{prefix}.{key}")
-            };
-            dotted_paths(item, &path, out);
-            out.push(path);
-        }
-    }
+    let paths = dotted_paths(root);
+    kedrust_pipeline::suggest::hint(key, paths.iter().map(|(p, _)| p.as_str()))
 }

@@ -12,6 +12,7 @@
 mod discover;
 mod error;
 mod interpolate;
+mod keys;
 mod loader;
 mod location;
 mod merge;
@@ -22,6 +23,7 @@ mod yaml;
 pub use discover::{Group, default_groups};
 pub use error::{ConfigError, ConfigErrors};
 pub use interpolate::Resolver;
+pub use keys::{dotted_paths, nearest_location};
 pub use loader::{BASE_ENV, Config, ConfigLoader, DEFAULT_RUN_ENV, ENV_VAR, run_env};
 pub use location::Loc;
 pub use merge::{MergeStrategy, deep_merge, merge};

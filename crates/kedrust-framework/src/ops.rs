@@ -51,6 +51,22 @@ fn save_version(store: &RunStore, run_id: &str) -> Result<Option<String>, Sessio
         .and_then(|v| v.as_str().map(str::to_owned)))
 }
 
+/// `options` of run `run_id` as its ops ran it: the save version its first op fixed, and the
+/// run's copy of the configuration when there is one.
+fn as_recorded(
+    options: &RunOptions,
+    store: &RunStore,
+    project_path: &Path,
+    run_id: &str,
+) -> Result<RunOptions, SessionError> {
+    let mut options = options.clone();
+    options.save_version = save_version(store, run_id)?;
+    if let Some(snapshot) = snapshot::existing(&crate::settings::run_dir(project_path, run_id)) {
+        options.conf_source = Some(snapshot);
+    }
+    Ok(options)
+}
+
 /// The run's save version: the first op to get here fixes it, every later op reads it, even
 /// when the first ops of a run start together.
 fn fix_save_version(store: &RunStore, run_id: &str) -> Result<String, SessionError> {
@@ -274,11 +290,7 @@ pub fn fail_run(
     if store.run(&run_id).map_err(io)?.is_none() {
         return Ok(false);
     }
-    let mut options = options.clone();
-    options.save_version = save_version(&store, &run_id)?;
-    if let Some(snapshot) = snapshot::existing(&crate::settings::run_dir(project_path, &run_id)) {
-        options.conf_source = Some(snapshot);
-    }
+    let options = as_recorded(options, &store, project_path, &run_id)?;
     let error = if cancelled {
         RunError::Cancelled
     } else {
@@ -322,12 +334,7 @@ pub fn finish_run(
     {
         return Ok(false);
     }
-    let mut options = options.clone();
-    options.save_version = save_version(&store, &run_id)?;
-    let run_dir = crate::settings::run_dir(project_path, &run_id);
-    if let Some(snapshot) = snapshot::existing(&run_dir) {
-        options.conf_source = Some(snapshot);
-    }
+    let options = as_recorded(options, &store, project_path, &run_id)?;
     let prepared = prepare(project, project_path.to_owned(), &options)?;
     let end_op = prepared.plan.end_op().to_owned();
     let context = RunContext::new(project, prepared, store)?;
@@ -337,7 +344,7 @@ pub fn finish_run(
         .and_then(|_| context.succeed());
     match ended {
         Ok(()) => {
-            let _ = std::fs::remove_dir_all(&run_dir);
+            let _ = std::fs::remove_dir_all(crate::settings::run_dir(project_path, &run_id));
             Ok(true)
         }
         // The end hooks failed: the run failed, and on_pipeline_error says so, once.

@@ -2,7 +2,8 @@
 //! it deserialises into the node's `Param<T>`. Kedro finds either only when the node runs.
 
 use kedrust_catalog::ConfigProblem;
-use kedrust_config::{KeyPath, Loc};
+use kedrust_config::{KeyPath, Loc, dotted_paths, nearest_location};
+use kedrust_pipeline::naming::{ALL_PARAMETERS, PARAMS_PREFIX};
 use kedrust_pipeline::{ArgKind, Pipeline};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -22,11 +23,11 @@ pub(crate) fn check(
             let found = path.iter().try_fold(params, |v, k| v.get(k));
             let problem = match (found, arg.check) {
                 (None, _) => {
-                    let keys = dotted_keys(params);
+                    let keys = dotted_paths(params);
                     let wanted = path.join(".");
                     let nearest = kedrust_pipeline::suggest::best_match(
                         &wanted,
-                        keys.iter().map(String::as_str),
+                        keys.iter().map(|(k, _)| k.as_str()),
                     );
                     let hint =
                         nearest.map_or(String::new(), |k| format!("; did you mean 'params:{k}'?"));
@@ -68,37 +69,9 @@ pub(crate) fn check(
 
 /// The key path of a parameter dataset (`params:a.b` is `a.b`; `parameters` is the root).
 fn key_path(name: &str) -> Option<Vec<String>> {
-    if name == "parameters" {
+    if name == ALL_PARAMETERS {
         return Some(Vec::new());
     }
-    let key = name.strip_prefix("params:")?;
+    let key = name.strip_prefix(PARAMS_PREFIX)?;
     Some(key.split('.').map(str::to_owned).collect())
-}
-
-/// Where `path` or its nearest located ancestor is written.
-fn nearest_location(locations: &BTreeMap<KeyPath, Loc>, path: &[String]) -> Option<Loc> {
-    (1..=path.len())
-        .rev()
-        .find_map(|n| locations.get(&path[..n]))
-        .cloned()
-}
-
-/// Every key path of `value`'s mappings, dotted.
-fn dotted_keys(value: &Json) -> Vec<String> {
-    fn walk(value: &Json, prefix: &str, out: &mut Vec<String>) {
-        if let Json::Object(map) = value {
-            for (key, item) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                walk(item, &path, out);
-                out.push(path);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(value, "", &mut out);
-    out
 }

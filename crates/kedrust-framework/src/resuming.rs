@@ -13,24 +13,6 @@ use serde_json::Value as Json;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// The dotted keys of `value` whose values are hidden.
-fn masked_keys(value: &Json, prefix: &str, out: &mut Vec<String>) {
-    match value {
-        Json::Object(map) => {
-            for (key, item) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                masked_keys(item, &path, out);
-            }
-        }
-        v if kedrust_secrets::is_masked(v) => out.push(prefix.to_owned()),
-        _ => {}
-    }
-}
-
 /// The options of the run that resumes `run_id`. `again` gives runtime parameters the run
 /// store kept hidden (secret ones); every one of them must be given again.
 pub fn resume_options(
@@ -68,8 +50,11 @@ pub fn resume_options(
         serde_json::from_value(old.options).map_err(|_| bad("options"))?;
     let plan: JobPlan = serde_json::from_value(old.plan).map_err(|_| bad("plan"))?;
     kedrust_config::deep_merge(&mut options.runtime_params, again);
-    let mut hidden = Vec::new();
-    masked_keys(&options.runtime_params, "", &mut hidden);
+    let hidden: Vec<String> = kedrust_config::dotted_paths(&options.runtime_params)
+        .into_iter()
+        .filter(|(_, value)| kedrust_secrets::is_masked(value))
+        .map(|(key, _)| key)
+        .collect();
     if !hidden.is_empty() {
         let example: Vec<String> = hidden.iter().map(|k| format!("{k}=<value>")).collect();
         return Err(SessionError::Selection(format!(

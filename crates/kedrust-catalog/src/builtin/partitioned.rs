@@ -13,7 +13,7 @@
 use crate::atomic::is_hidden;
 use crate::dataset::{Dataset, expect_ref};
 use crate::error::DatasetError;
-use crate::leftovers::{writer_alive, writer_of};
+use crate::leftovers::{dead_leftovers, folder_of, sync_folder};
 use crate::registry::{DatasetSpec, DatasetType, Holds, Registry};
 use kedrust_pipeline::{TypeTag, Value};
 use serde_json::{Map, Value as Json};
@@ -270,43 +270,14 @@ impl Swap {
             .with_file_name(format!(".{}.old.{pid}", self.name))
     }
 
-    /// The new and old folders left by writers that are gone.
-    fn dead_leftovers(&self) -> (Vec<PathBuf>, Vec<PathBuf>) {
-        let (mut new, mut old) = (Vec::new(), Vec::new());
-        let Some(Ok(entries)) = self.path.parent().map(|p| {
-            std::fs::read_dir(if p.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                p
-            })
-        }) else {
-            return (new, old);
-        };
-        let (new_prefix, old_prefix) = (
-            format!(".{}.new.", self.name),
-            format!(".{}.old.", self.name),
-        );
-        for entry in entries.filter_map(Result::ok) {
-            let file = entry.file_name().to_string_lossy().into_owned();
-            if let Some(pid) = writer_of(&file, &new_prefix, "")
-                && !writer_alive(pid)
-            {
-                new.push(entry.path());
-            } else if let Some(pid) = writer_of(&file, &old_prefix, "")
-                && !writer_alive(pid)
-            {
-                old.push(entry.path());
-            }
-        }
-        (new, old)
-    }
-
     /// Finishes or undoes the swaps of writers that are gone, then removes their folders.
     ///
     /// Without the dataset's folder, a complete new folder takes its place, or else the old
     /// one goes back; with it, the swap either never started or already finished.
     fn recover(&self) -> Result<(), DatasetError> {
-        let (new, old) = self.dead_leftovers();
+        let dir = folder_of(&self.path);
+        let new = dead_leftovers(dir, &format!(".{}.new.", self.name), "");
+        let old = dead_leftovers(dir, &format!(".{}.old.", self.name), "");
         if !self.path.exists() {
             let complete = new.iter().find(|f| f.join(COMPLETE).exists());
             if let Some(back) = complete.or(old.first()) {
@@ -320,13 +291,6 @@ impl Swap {
         let _ = std::fs::remove_file(self.path.join(COMPLETE));
         Ok(())
     }
-}
-
-/// Flushes a folder's entries to disk.
-fn sync_folder(dir: &Path) -> Result<(), DatasetError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| DatasetError::io("flush the folder", dir, e))
 }
 
 impl Dataset for PartitionedDataset {
@@ -381,9 +345,7 @@ impl Dataset for PartitionedDataset {
         }
         std::fs::rename(&fresh, &self.path)
             .map_err(|e| DatasetError::io("replace", &self.path, e))?;
-        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            sync_folder(parent)?;
-        }
+        sync_folder(folder_of(&self.path))?;
         let _ = std::fs::remove_file(self.path.join(COMPLETE));
         if had_old {
             let _ = std::fs::remove_dir_all(&old);
