@@ -1,15 +1,8 @@
 //! Config that would take unbounded work fails fast, naming its file and key.
 
+use crate::conf_with;
 use kedrust_config::ConfigLoader;
 use std::fmt::Write;
-
-fn conf_with(file: &str, text: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("base")).unwrap();
-    std::fs::create_dir_all(dir.path().join("local")).unwrap();
-    std::fs::write(dir.path().join("base").join(file), text).unwrap();
-    dir
-}
 
 #[test]
 fn a_chain_of_references_that_doubles_stops_with_the_key_that_started_it() {
@@ -18,7 +11,7 @@ fn a_chain_of_references_that_doubles_stops_with_the_key_that_started_it() {
     for n in 1..=40 {
         writeln!(text, "level_{n}: ${{level_{m}}}${{level_{m}}}", m = n - 1).unwrap();
     }
-    let dir = conf_with("parameters.yml", &text);
+    let dir = conf_with(&[("parameters.yml", &text)]);
     let err = ConfigLoader::new(dir.path(), "local")
         .load("parameters")
         .unwrap_err()
@@ -43,7 +36,7 @@ fn a_yaml_alias_bomb_is_refused_at_its_file() {
         )
         .unwrap();
     }
-    let dir = conf_with("catalog.yml", &text);
+    let dir = conf_with(&[("catalog.yml", &text)]);
     let err = ConfigLoader::new(dir.path(), "local")
         .load("catalog")
         .unwrap_err()

@@ -1,5 +1,6 @@
 //! Loading groups from layered environments.
 
+use crate::{conf_with, load_error};
 use kedrust_config::{ConfigLoader, MergeStrategy, parse_runtime_params};
 use serde_json::json;
 
@@ -147,21 +148,17 @@ fn a_missing_default_local_environment_is_empty() {
 
 #[test]
 fn parameter_files_of_one_environment_merge_deeply_and_clash_only_on_a_leaf() {
-    let dir = tempfile::tempdir().unwrap();
-    let base = dir.path().join("base");
-    std::fs::create_dir_all(base.join("parameters")).unwrap();
-    std::fs::create_dir_all(dir.path().join("local")).unwrap();
     // Namespaced parameters split by pipeline, as Kedro projects write them.
-    std::fs::write(
-        base.join("parameters/data_science.yml"),
-        "price_predictor:\n  model:\n    alpha: 0.1\n",
-    )
-    .unwrap();
-    std::fs::write(
-        base.join("parameters/data_processing.yml"),
-        "price_predictor:\n  split:\n    test_size: 0.2\n  model:\n    max_iter: 100\n",
-    )
-    .unwrap();
+    let dir = conf_with(&[
+        (
+            "parameters/data_science.yml",
+            "price_predictor:\n  model:\n    alpha: 0.1\n",
+        ),
+        (
+            "parameters/data_processing.yml",
+            "price_predictor:\n  split:\n    test_size: 0.2\n  model:\n    max_iter: 100\n",
+        ),
+    ]);
     let params = ConfigLoader::new(dir.path(), "local")
         .load("parameters")
         .unwrap()
@@ -176,31 +173,20 @@ fn parameter_files_of_one_environment_merge_deeply_and_clash_only_on_a_leaf() {
 
     // The same leaf in two files is the one clash, named at both places.
     std::fs::write(
-        base.join("parameters/tuning.yml"),
+        dir.path().join("base/parameters/tuning.yml"),
         "price_predictor:\n  model:\n    alpha: 0.5\n",
     )
     .unwrap();
-    let err = ConfigLoader::new(dir.path(), "local")
-        .load("parameters")
-        .unwrap_err()
-        .to_string()
-        .replace(&dir.path().display().to_string(), "<conf>");
+    let err = load_error(&dir, "parameters");
     insta::assert_snapshot!(err, @"<conf>/base/parameters/tuning.yml:3:5: key 'price_predictor.model.alpha' is already defined in <conf>/base/parameters/data_science.yml:3:5; a key may be defined once per environment");
 }
 
 #[test]
 fn a_key_written_twice_in_one_file_names_both_lines() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("base")).unwrap();
-    std::fs::write(
-        dir.path().join("base/catalog.yml"),
+    let dir = conf_with(&[(
+        "catalog.yml",
         "companies:\n  type: text.TextDataset\n  filepath: a.txt\n  filepath: b.txt\n",
-    )
-    .unwrap();
-    let err = ConfigLoader::new(dir.path(), "local")
-        .load("catalog")
-        .unwrap_err()
-        .to_string()
-        .replace(&dir.path().display().to_string(), "<conf>");
+    )]);
+    let err = load_error(&dir, "catalog");
     insta::assert_snapshot!(err, @"<conf>/base/catalog.yml:4:3: key 'companies.filepath' is already defined in <conf>/base/catalog.yml:3:3; a key may be defined once per environment");
 }

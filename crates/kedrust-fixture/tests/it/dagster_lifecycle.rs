@@ -225,22 +225,28 @@ fn bad_config_on_dagster_fires_no_hook_and_runs_nothing() {
         "numbers:\n  type: json.JSONDatset\n  filepath: data/numbers.json\n",
     )
     .unwrap();
-    let (code, text) = execute_job(
+    refused_to_load(
         &f,
+        "conformance",
         "default_in_process",
+        "conf/conformance/catalog.yml:2:3: dataset 'numbers': unknown dataset type \
+         'json.JSONDatset'; did you mean 'json.JSONDataset'?",
+    );
+    assert!(!f.path().join("data/summary.txt").exists(), "nothing ran");
+}
+
+/// Dagster cannot run `job` of `env`: the code location refuses to load, saying `message`,
+/// and no hook fires.
+fn refused_to_load(f: &Project, env: &str, job: &str, message: &str) {
+    let (code, text) = execute_job(
+        f,
+        job,
         None,
-        &[("KEDRUST_ENV", "conformance"), ("DAGSTER_HOME", f.home())],
+        &[("KEDRUST_ENV", env), ("DAGSTER_HOME", f.home())],
     );
     assert_ne!(code, 0);
-    assert!(
-        text.contains(
-            "conf/conformance/catalog.yml:2:3: dataset 'numbers': unknown dataset type \
-             'json.JSONDatset'; did you mean 'json.JSONDataset'?"
-        ),
-        "{text}"
-    );
+    assert!(text.contains(message), "{text}");
     assert!(f.trace().is_empty(), "no hook fired");
-    assert!(!f.path().join("data/summary.txt").exists(), "nothing ran");
 }
 
 #[test]
@@ -254,20 +260,12 @@ fn values_without_a_codec_are_refused_on_dagster_before_any_op_runs() {
         "jobs:\n  opaque_job: {pipeline: {pipeline_name: opaque}}\n",
     )
     .unwrap();
-    let (code, text) = execute_job(
+    refused_to_load(
         &f,
+        "opaque",
         "opaque_job",
-        None,
-        &[("KEDRUST_ENV", "opaque"), ("DAGSTER_HOME", f.home())],
+        "dataset 'opaque': it holds Opaque, which cannot travel between the ops of a Dagster \
+         run (each op is a process of its own); register it with \
+         Registry::serde_type::<Opaque>() or declare the dataset in the catalog",
     );
-    assert_ne!(code, 0);
-    assert!(
-        text.contains(
-            "dataset 'opaque': it holds Opaque, which cannot travel between the ops of a Dagster \
-             run (each op is a process of its own); register it with \
-             Registry::serde_type::<Opaque>() or declare the dataset in the catalog"
-        ),
-        "{text}"
-    );
-    assert!(f.trace().is_empty(), "no hook fired");
 }

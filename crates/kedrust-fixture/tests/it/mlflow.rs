@@ -130,6 +130,16 @@ fn runs(client: &Client, experiment: &str, filter: &str) -> Vec<Json> {
     client.search_runs(experiment, filter).unwrap()
 }
 
+/// The nested runs of MLflow run `parent` matching `and_filter` (empty, or ` and ...`).
+fn nested_runs(client: &Client, experiment: &str, parent: &Json, and_filter: &str) -> Vec<Json> {
+    let parent_id = parent["info"]["run_id"].as_str().expect("a run id");
+    runs(
+        client,
+        experiment,
+        &format!("tags.mlflow.parentRunId = '{parent_id}'{and_filter}"),
+    )
+}
+
 /// The id of the fixture project's experiment.
 fn fixture_experiment(client: &Client) -> String {
     client
@@ -193,12 +203,7 @@ fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
             Some("4"),
             "{runner}: the run's parameters"
         );
-        let parent_id = parent["info"]["run_id"].as_str().unwrap();
-        let children = runs(
-            &client,
-            &experiment,
-            &format!("tags.mlflow.parentRunId = '{parent_id}'"),
-        );
+        let children = nested_runs(&client, &experiment, parent, "");
         let names: Vec<&str> = children
             .iter()
             .filter_map(|c| tag(c, "kedrust.node"))
@@ -244,11 +249,11 @@ fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
             .unwrap()
             .contains("the fail switch is on")
     );
-    let parent_id = parent["info"]["run_id"].as_str().unwrap();
-    let check = runs(
+    let check = nested_runs(
         &client,
         &experiment,
-        &format!("tags.mlflow.parentRunId = '{parent_id}' and tags.`kedrust.node` = 'check'"),
+        parent,
+        " and tags.`kedrust.node` = 'check'",
     );
     assert_eq!(check[0]["info"]["status"], "FAILED");
 
@@ -355,12 +360,7 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
     let experiment = fixture_experiment(&admin);
     let parent = &parent_run(&admin, &experiment, &run_id);
     assert_eq!(parent["info"]["status"], "FINISHED");
-    let parent_id = parent["info"]["run_id"].as_str().unwrap();
-    let children = runs(
-        &admin,
-        &experiment,
-        &format!("tags.mlflow.parentRunId = '{parent_id}'"),
-    );
+    let children = nested_runs(&admin, &experiment, parent, "");
     assert_eq!(children.len(), 4, "every node's process signed in");
 
     // A credentials entry without a sign-in is bad input, named.
@@ -448,12 +448,7 @@ fn on_dagster_every_op_logs_to_the_runs_nested_runs_and_a_failure_closes_them_fa
     assert_eq!(parent["info"]["status"], "FINISHED");
     // On Dagster the run id is Dagster's: the tag links the MLflow run to the Dagster run.
     assert_eq!(tag(parent, "kedrust.run_id"), Some(run_id.as_str()));
-    let parent_id = parent["info"]["run_id"].as_str().unwrap();
-    let children = runs(
-        &client,
-        &experiment,
-        &format!("tags.mlflow.parentRunId = '{parent_id}'"),
-    );
+    let children = nested_runs(&client, &experiment, parent, "");
     let mut nodes: Vec<&str> = children
         .iter()
         .filter_map(|c| tag(c, "kedrust.node"))
@@ -473,11 +468,11 @@ fn on_dagster_every_op_logs_to_the_runs_nested_runs_and_a_failure_closes_them_fa
     let run_id = f.trace()[0]["run_id"].as_str().unwrap().to_owned();
     let parent = &parent_run(&client, &experiment, &run_id);
     assert_eq!(parent["info"]["status"], "FAILED");
-    let parent_id = parent["info"]["run_id"].as_str().unwrap();
-    let check = runs(
+    let check = nested_runs(
         &client,
         &experiment,
-        &format!("tags.mlflow.parentRunId = '{parent_id}' and tags.`kedrust.node` = 'check'"),
+        parent,
+        " and tags.`kedrust.node` = 'check'",
     );
     assert_eq!(check[0]["info"]["status"], "FAILED");
 }
