@@ -32,6 +32,34 @@ pub enum Source {
     Added,
 }
 
+/// A factory pattern no dataset name matches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedPattern {
+    /// The pattern as written.
+    pub pattern: String,
+    /// Where it is written.
+    pub at: Option<Loc>,
+    /// The dataset name nearest to it.
+    pub nearest: Option<String>,
+}
+
+impl std::fmt::Display for UnmatchedPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(at) = &self.at {
+            write!(f, "{at}: ")?;
+        }
+        write!(
+            f,
+            "catalog pattern '{}' matches no dataset of any pipeline",
+            self.pattern
+        )?;
+        match &self.nearest {
+            Some(name) => write!(f, "; the nearest dataset is '{name}'"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// How a name resolves: its source and its configuration with placeholders filled.
 #[derive(Clone)]
 pub struct Resolution {
@@ -430,6 +458,26 @@ impl Catalog {
             .collect()
     }
 
+    /// The factory patterns (the catch-all aside) that match none of `names`, each with
+    /// where it is written and the name nearest to it: usually a typo, which would otherwise
+    /// leave the datasets it meant as memory datasets.
+    pub fn unmatched_patterns(&self, names: &[&str]) -> Vec<UnmatchedPattern> {
+        let candidates: Vec<pattern::Candidate> =
+            names.iter().map(|n| pattern::Candidate::new(n)).collect();
+        self.patterns
+            .iter()
+            .filter(|entry| {
+                let p = pattern_of(entry);
+                !candidates.iter().any(|c| p.matches_prepared(c).is_some())
+            })
+            .map(|entry| UnmatchedPattern {
+                pattern: entry.key.clone(),
+                at: entry.at.clone(),
+                nearest: best_match(&entry.key, names.iter().copied()).map(str::to_owned),
+            })
+            .collect()
+    }
+
     /// Loads `name`.
     pub fn load(&self, name: &str) -> Result<Value, CatalogError> {
         let live = self.dataset(name, false)?;
@@ -577,8 +625,7 @@ impl Catalog {
             absolutise(&mut args, root);
         }
         let kind = self.registry.get(&resolution.type_name).ok_or_else(|| {
-            let hint =
-                kedrust_pipeline::suggest::hint(&resolution.type_name, self.registry.names());
+            let hint = self.registry.unknown_type_hint(&resolution.type_name);
             problem(format!(
                 "unknown dataset type '{}'{hint}",
                 resolution.type_name

@@ -154,7 +154,7 @@ fn check_entry(
         return; // A type chosen by a placeholder is checked when a name matches.
     }
     let Some(kind) = registry.get(type_name) else {
-        let hint = kedrust_pipeline::suggest::hint(type_name, registry.names());
+        let hint = registry.unknown_type_hint(type_name);
         push("type", format!("unknown dataset type '{type_name}'{hint}"));
         return;
     };

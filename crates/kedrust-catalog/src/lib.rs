@@ -19,6 +19,7 @@ mod dataset;
 mod entries;
 mod error;
 mod file;
+mod kedro_types;
 mod leftovers;
 mod pattern;
 mod registry;
@@ -27,7 +28,8 @@ mod version;
 pub use atomic::{WriteError, write_bytes, write_file};
 pub use builtin::{MemoryDataset, NothingDataset, Partition, PartitionMap, PartitionedDataset};
 pub use catalog::{
-    Catalog, CatalogBuilder, Resolution, Source, parameter_datasets, parse_load_versions,
+    Catalog, CatalogBuilder, Resolution, Source, UnmatchedPattern, parameter_datasets,
+    parse_load_versions,
 };
 pub use dataset::{Dataset, expect_arc, expect_ref};
 pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};

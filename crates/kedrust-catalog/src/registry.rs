@@ -149,8 +149,12 @@ impl DatasetSpec<'_> {
         self.args
             .get(key)
             .map(|v| {
-                serde_json::from_value(v.clone())
-                    .map_err(|e| format!("'{key}': {}", with_suggestion(&e.to_string())))
+                serde_json::from_value(v.clone()).map_err(|e| {
+                    format!(
+                        "'{key}': {}",
+                        kedrust_pipeline::suggest::unknown_field(&e.to_string())
+                    )
+                })
             })
             .transpose()
     }
@@ -159,26 +163,6 @@ impl DatasetSpec<'_> {
     /// default when absent); unknown keys are reported with the nearest valid one.
     pub fn options<T: DeserializeOwned + Default>(&self, key: &str) -> Result<T, String> {
         Ok(self.arg(key)?.unwrap_or_default())
-    }
-}
-
-/// serde says "unknown field `sepaator`, expected one of `separator`, `has_header`"; we add
-/// the nearest valid name, which serde leaves the reader to find.
-fn with_suggestion(message: &str) -> String {
-    let Some(rest) = message.strip_prefix("unknown field `") else {
-        return message.to_owned();
-    };
-    let Some((field, expected)) = rest.split_once('`') else {
-        return message.to_owned();
-    };
-    let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    match kedrust_pipeline::suggest::best_match(field, valid.iter().copied()) {
-        Some(best) => format!(
-            "unknown key '{field}'; did you mean '{best}'? (valid: {})",
-            valid.join(", ")
-        ),
-        None if valid.is_empty() => format!("unknown key '{field}'; no keys are accepted here"),
-        None => format!("unknown key '{field}' (valid: {})", valid.join(", ")),
     }
 }
 
@@ -268,6 +252,13 @@ const KEDRO_PREFIXES: [&str; 3] = [
     "kedro_datasets_experimental.",
 ];
 
+fn without_kedro_prefix(name: &str) -> &str {
+    KEDRO_PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name)
+}
+
 /// Every dataset type a catalog can build.
 #[derive(Clone, Debug, Default)]
 pub struct Registry {
@@ -346,13 +337,20 @@ impl Registry {
         self
     }
 
-    /// The type called `name` (Kedro prefixes such as `kedro_datasets.` are ignored).
+    /// The type called `name` (Kedro prefixes such as `kedro_datasets.` are ignored, and
+    /// kedro-dagster's nothing dataset is ours).
     pub fn get(&self, name: &str) -> Option<&DatasetType> {
-        let bare = KEDRO_PREFIXES
-            .iter()
-            .find_map(|p| name.strip_prefix(p))
-            .unwrap_or(name);
-        self.types.get(bare)
+        let bare = without_kedro_prefix(name);
+        self.types
+            .get(bare)
+            .or_else(|| self.types.get(crate::kedro_types::alias(bare)?))
+    }
+
+    /// What to tell a user who wrote the unknown type `name`: our counterpart of a Kedro
+    /// type, or that there is none, else the nearest type name.
+    pub fn unknown_type_hint(&self, name: &str) -> String {
+        crate::kedro_types::advice(without_kedro_prefix(name))
+            .unwrap_or_else(|| kedrust_pipeline::suggest::hint(name, self.names()))
     }
 
     /// Every type name, sorted.

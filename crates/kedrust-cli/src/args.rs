@@ -19,6 +19,10 @@ pub(crate) struct Cli {
     /// Log lines as plain text or as JSON objects.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Plain)]
     pub log_format: LogFormat,
+    /// The configuration environment (default: KEDRUST_ENV, else local), for every command
+    /// that reads configuration.
+    #[arg(short, long, global = true)]
+    pub env: Option<String>,
     /// More logs (-v: debug, -vv: trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -59,26 +63,16 @@ pub(crate) enum Command {
         /// The job (from dagster.yml).
         #[arg(long)]
         job: String,
-        /// The environment.
-        #[arg(short, long)]
-        env: Option<String>,
     },
     /// Dagster: write the code location, or check it.
     #[command(subcommand)]
     Dagster(DagsterCommand),
     /// The job plans of an environment as JSON (the generated definitions.py reads them).
     #[command(name = "__dagster_plans", hide = true)]
-    DagsterPlans {
-        /// The environment.
-        #[arg(long)]
-        env: Option<String>,
-    },
+    DagsterPlans,
     /// One op of a Dagster run, under Dagster Pipes.
     #[command(name = "__dagster_op", hide = true)]
     DagsterOp {
-        /// The environment.
-        #[arg(long)]
-        env: Option<String>,
         /// The job.
         #[arg(long)]
         job: String,
@@ -111,11 +105,7 @@ pub(crate) enum Command {
     /// The runs Dagster keeps that have not ended in the run store, as JSON (the failure
     /// sensor's list).
     #[command(name = "__dagster_open_runs", hide = true)]
-    DagsterOpenRuns {
-        /// The environment.
-        #[arg(long)]
-        env: Option<String>,
-    },
+    DagsterOpenRuns,
     /// Runs one node of a multi-process run (started by the process runner).
     #[command(name = "__node", hide = true)]
     Node {
@@ -134,9 +124,6 @@ pub(crate) enum Command {
 /// The Dagster run a call of the failure sensor is about.
 #[derive(Debug, Args)]
 pub(crate) struct DagsterRun {
-    /// The environment.
-    #[arg(long)]
-    pub env: Option<String>,
     /// The job.
     #[arg(long)]
     pub job: String,
@@ -147,9 +134,6 @@ pub(crate) struct DagsterRun {
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// The run environment (default: KEDRUST_ENV, else local).
-    #[arg(short, long)]
-    pub env: Option<String>,
     /// Pipelines to run, comma-separated (default: __default__).
     #[arg(short, long, alias = "pipelines")]
     pub pipeline: Option<String>,
@@ -222,18 +206,12 @@ pub(crate) enum DagsterCommand {
     },
     /// Loads the code location with Dagster and reports its problems.
     Validate {
-        /// The environment (KEDRUST_ENV for the code location).
-        #[arg(short, long)]
-        env: Option<String>,
         /// The dagster executable (default: `dagster` on the PATH).
         #[arg(long, env = "KEDRUST_DAGSTER")]
         dagster: Option<PathBuf>,
     },
     /// Starts the Dagster UI on the project; Ctrl-C stops it and all its processes.
     Dev {
-        /// The environment (KEDRUST_ENV for the code location).
-        #[arg(short, long)]
-        env: Option<String>,
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1")]
         host: String,
@@ -270,18 +248,12 @@ pub(crate) enum RunsCommand {
 pub(crate) enum SchedulesCommand {
     /// Every scheduled job with its cron, time zone and next tick.
     List {
-        /// The environment.
-        #[arg(short, long)]
-        env: Option<String>,
         /// The time the next tick is computed from (RFC 3339; default: now).
         #[arg(long)]
         at: Option<String>,
     },
     /// Launches every scheduled job on its ticks, one run per tick.
     Serve {
-        /// The environment.
-        #[arg(short, long)]
-        env: Option<String>,
         /// Start a simulated clock here (RFC 3339): ticks up to --until run at once, in order,
         /// without waiting.
         #[arg(long, requires = "until")]
@@ -298,11 +270,7 @@ pub(crate) enum SchedulesCommand {
 #[derive(Debug, Subcommand)]
 pub(crate) enum JobsCommand {
     /// Every job with its pipeline, executor and schedule.
-    List {
-        /// The environment.
-        #[arg(short, long)]
-        env: Option<String>,
-    },
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -325,9 +293,6 @@ pub(crate) enum CatalogCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct CatalogArgs {
-    /// The environment.
-    #[arg(short, long)]
-    pub env: Option<String>,
     /// Pipelines, comma-separated (default: every pipeline).
     #[arg(short, long, alias = "pipelines")]
     pub pipeline: Option<String>,

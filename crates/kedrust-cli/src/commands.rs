@@ -23,30 +23,31 @@ pub(crate) fn dispatch(
     // run included.
     let conf_source = cli.conf_source;
     let conf = conf_source.clone().unwrap_or_else(|| root.join("conf"));
+    // `--env` (or KEDRUST_ENV, else local), resolved once for every command.
+    let env = &kedrust_config::run_env(cli.env.as_deref());
     // MLflow tracking is on wherever an environment has an mlflow.yml.
     let project = &kedrust_mlflow::enable_if_configured(project.clone(), &conf);
     let bad = CliError::BadInput;
     match cli.command {
-        Command::Run(args) => run(project, &root, conf_source, &args),
-        Command::Pipeline(PipelineCommand::List) => lists::pipelines(project).map_err(bad),
+        Command::Run(args) => run(project, &root, conf_source, env, &args),
+        Command::Pipeline(PipelineCommand::List) => {
+            lists::pipelines(project, &conf, env).map_err(bad)
+        }
         Command::Pipeline(PipelineCommand::Describe { name }) => {
-            lists::describe(project, &name).map_err(bad)
+            lists::describe(project, &conf, env, &name).map_err(bad)
         }
-        Command::Catalog(c) => catalog(project, (&root, &conf), c).map_err(bad),
-        Command::Info => lists::info(project, &root, &conf).map_err(bad),
-        Command::Jobs(JobsCommand::List { env }) => {
-            crate::jobs::list(project, &conf, env).map_err(bad)
-        }
+        Command::Catalog(c) => catalog(project, (&root, &conf), env, c).map_err(bad),
+        Command::Info => lists::info(project, &root, &conf, env).map_err(bad),
+        Command::Jobs(JobsCommand::List) => crate::jobs::list(project, &conf, env).map_err(bad),
         Command::Runs(c) => crate::runs::show(project, &root, c).map_err(bad),
         Command::Dagster(crate::args::DagsterCommand::Init { force }) => {
             crate::dagster::init(&root, &conf, force).map_err(bad)
         }
-        Command::Dagster(crate::args::DagsterCommand::Validate { env, dagster }) => {
+        Command::Dagster(crate::args::DagsterCommand::Validate { dagster }) => {
             let dagster = crate::dagster::Dagster::new(&root, conf_source.as_deref(), dagster)?;
             crate::dagster::validate(&dagster, env)
         }
         Command::Dagster(crate::args::DagsterCommand::Dev {
-            env,
             host,
             port,
             dagster,
@@ -54,15 +55,8 @@ pub(crate) fn dispatch(
             let dagster = crate::dagster::Dagster::new(&root, conf_source.as_deref(), dagster)?;
             crate::dagster::dev(&dagster, env, &host, port)
         }
-        Command::DagsterPlans { env } => {
-            crate::dagster::plans(project, &root, &conf, env).map_err(bad)
-        }
-        Command::DagsterOp {
-            env,
-            job,
-            op,
-            run_id,
-        } => {
+        Command::DagsterPlans => crate::dagster::plans(project, &root, &conf, env).map_err(bad),
+        Command::DagsterOp { job, op, run_id } => {
             // The op dies with the Dagster process that started it, even after `kill -9`.
             kedrust_runner::tie_to_parent().map_err(CliError::Failed)?;
             let pipes =
@@ -79,22 +73,18 @@ pub(crate) fn dispatch(
             message,
             canceled,
         } => {
-            let options = crate::dagster::run_options(&run, conf_source);
+            let options = crate::dagster::run_options(&run, env, conf_source);
             crate::dagster::failure(project, &root, &options, &message, canceled).map_err(bad)
         }
         Command::DagsterSuccess { run } => {
-            let options = crate::dagster::run_options(&run, conf_source);
+            let options = crate::dagster::run_options(&run, env, conf_source);
             crate::dagster::success(project, &root, &options)
         }
-        Command::DagsterOpenRuns { env } => {
-            crate::dagster::open_runs(project, &root, env).map_err(bad)
-        }
+        Command::DagsterOpenRuns => crate::dagster::open_runs(project, &root, env).map_err(bad),
         Command::Schedules(c) => {
-            crate::schedules::command(project, &root, conf_source, c).map_err(bad)
+            crate::schedules::command(project, &root, conf_source, env, c).map_err(bad)
         }
-        Command::Plan { job, env } => {
-            crate::jobs::plan(project, &root, &conf, env, &job).map_err(bad)
-        }
+        Command::Plan { job } => crate::jobs::plan(project, &root, &conf, env, &job).map_err(bad),
         Command::Project(args) => project_command(project, &root, &args),
         Command::Node { run_dir, node } => {
             // A Ctrl-C in the terminal reaches the whole process group: the orchestrator
@@ -112,21 +102,16 @@ pub(crate) fn dispatch(
 fn catalog(
     project: &Project,
     at: (&Path, &Path),
+    env: &str,
     command: CatalogCommand,
 ) -> Result<String, String> {
-    let args = |c: &CatalogArgs| (c.env.clone(), split_list(c.pipeline.as_deref()));
+    let pipelines = |c: &CatalogArgs| split_list(c.pipeline.as_deref());
     match command {
-        CatalogCommand::List(c) => {
-            let (env, pipelines) = args(&c);
-            lists::describe_datasets(project, at, env, &pipelines)
-        }
-        CatalogCommand::Resolve { name, common } => {
-            lists::resolve(project, at, common.env.clone(), &name)
-        }
-        CatalogCommand::ListPatterns(c) => lists::patterns(project, at, c.env.clone()),
+        CatalogCommand::List(c) => lists::describe_datasets(project, at, env, &pipelines(&c)),
+        CatalogCommand::Resolve { name, .. } => lists::resolve(project, at, env, &name),
+        CatalogCommand::ListPatterns(_) => lists::patterns(project, at, env),
         CatalogCommand::ResolvePatterns(c) => {
-            let (env, pipelines) = args(&c);
-            lists::resolve_patterns(project, at, env, &pipelines)
+            lists::resolve_patterns(project, at, env, &pipelines(&c))
         }
     }
 }
@@ -163,7 +148,7 @@ fn runtime_params(args: &RunArgs) -> Result<serde_json::Value, String> {
     }
 }
 
-fn options(args: &RunArgs, conf_source: Option<PathBuf>) -> Result<RunOptions, String> {
+fn options(args: &RunArgs, env: &str, conf_source: Option<PathBuf>) -> Result<RunOptions, String> {
     let runtime_params = runtime_params(args)?;
     let load_versions = match &args.load_versions {
         Some(text) => parse_load_versions(text)?,
@@ -188,7 +173,7 @@ fn options(args: &RunArgs, conf_source: Option<PathBuf>) -> Result<RunOptions, S
         return Err("--max-workers must be positive".into());
     }
     Ok(RunOptions {
-        env: args.env.clone(),
+        env: Some(env.to_owned()),
         conf_source,
         pipeline_names: split_list(args.pipeline.as_deref()),
         filter: Filter {
@@ -212,10 +197,23 @@ fn options(args: &RunArgs, conf_source: Option<PathBuf>) -> Result<RunOptions, S
     })
 }
 
+/// A pattern no dataset matches is usually a typo: the datasets it meant would be memory
+/// datasets, and the run would lose them.
+fn warn_of_unmatched_patterns(project: &Project, prepared: &kedrust_framework::Prepared) {
+    let conf = kedrust_framework::conf_dir(&prepared.project_path, &prepared.options);
+    let at = (conf.as_path(), prepared.env.as_str());
+    if let Ok(unmatched) = kedrust_framework::unmatched_patterns(project, at, &prepared.catalog) {
+        for pattern in unmatched {
+            tracing::warn!("{pattern}");
+        }
+    }
+}
+
 fn run(
     project: &Project,
     root: &Path,
     conf_source: Option<PathBuf>,
+    env: &str,
     args: &RunArgs,
 ) -> Result<String, CliError> {
     let options = match &args.resume {
@@ -223,11 +221,12 @@ fn run(
             let again = runtime_params(args).map_err(CliError::BadInput)?;
             kedrust_framework::resume_options(project, root, run_id, again)?
         }
-        None => options(args, conf_source).map_err(CliError::BadInput)?,
+        None => options(args, env, conf_source).map_err(CliError::BadInput)?,
     };
     crate::signals::stop_on_ctrl_c();
     let started = std::time::Instant::now();
     let prepared = kedrust_framework::prepare(project, root.to_owned(), &options)?;
+    warn_of_unmatched_patterns(project, &prepared);
     let progress = Progress::new(prepared.pipeline.len());
     let observe = |event: &kedrust_runner::RunEvent<'_>| progress.observe(event);
     let outcome = kedrust_framework::run(project, prepared, &observe);

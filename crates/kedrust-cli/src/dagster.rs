@@ -3,7 +3,6 @@
 
 use crate::args::DagsterRun;
 use crate::error::CliError;
-use kedrust_config::run_env;
 use kedrust_dagster::{Pipes, definitions_py};
 use kedrust_framework::orchestrated::{fail_run, run_op};
 use kedrust_framework::{Project, RunOptions};
@@ -15,16 +14,15 @@ pub(crate) fn plans(
     project: &Project,
     root: &Path,
     conf: &Path,
-    env: Option<String>,
+    env: &str,
 ) -> Result<String, String> {
-    let env = run_env(env.as_deref());
-    let dagster = crate::jobs::dagster(project, conf, &env)?;
+    let dagster = crate::jobs::dagster(project, conf, env)?;
     shared_state_for_distributed_jobs(&dagster)?;
     let mut jobs = Vec::new();
     let mut schedules = Vec::new();
     let mut assets = std::collections::BTreeMap::new();
     for job in &dagster.jobs {
-        let (job_plan, _, built) = kedrust_framework::plan_job(project, root, conf, &env, job)
+        let (job_plan, _, built) = kedrust_framework::plan_job(project, root, conf, env, job)
             .map_err(|e| e.to_string())?;
         // Persisted datasets are assets: key from the name, group and description from
         // the entry's metadata.
@@ -97,7 +95,7 @@ pub(crate) fn op(
     project: &Project,
     root: &Path,
     base: RunOptions,
-    env: Option<String>,
+    env: &str,
     (job, op): (&str, &str),
     pipes: &Pipes,
 ) -> Result<String, CliError> {
@@ -121,7 +119,7 @@ pub(crate) fn op(
         .and_then(|p| p.as_str())
         .map(str::to_owned);
     let options = RunOptions {
-        env: Some(run_env(env.as_deref())),
+        env: Some(env.to_owned()),
         job: Some(job.to_owned()),
         run_id: Some(run_id.clone()),
         parent_run_id,
@@ -210,9 +208,9 @@ fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id
 }
 
 /// The options of the run a call of the failure sensor is about.
-pub(crate) fn run_options(run: &DagsterRun, conf_source: Option<PathBuf>) -> RunOptions {
+pub(crate) fn run_options(run: &DagsterRun, env: &str, conf_source: Option<PathBuf>) -> RunOptions {
     RunOptions {
-        env: Some(run_env(run.env.as_deref())),
+        env: Some(env.to_owned()),
         job: Some(run.job.clone()),
         run_id: Some(run.run_id.clone()),
         conf_source,
@@ -253,13 +251,8 @@ pub(crate) fn success(
 }
 
 /// `__dagster_open_runs`: the run ids the failure sensor checks against Dagster, as JSON.
-pub(crate) fn open_runs(
-    project: &Project,
-    root: &Path,
-    env: Option<String>,
-) -> Result<String, String> {
-    let env = run_env(env.as_deref());
-    let runs = kedrust_framework::orchestrated::open_runs(project, root, &env)
+pub(crate) fn open_runs(project: &Project, root: &Path, env: &str) -> Result<String, String> {
+    let runs = kedrust_framework::orchestrated::open_runs(project, root, env)
         .map_err(|e| e.to_string())?;
     Ok(format!("{}\n", json!(runs)))
 }
@@ -387,12 +380,12 @@ impl Dagster {
     }
 
     /// `dagster <args>` on the code location of environment `env`.
-    fn command(&self, env: Option<&str>, args: &[&str]) -> std::process::Command {
+    fn command(&self, env: &str, args: &[&str]) -> std::process::Command {
         let mut command = std::process::Command::new(&self.executable);
         command
             .args(args)
             .current_dir(&self.root)
-            .env("KEDRUST_ENV", run_env(env))
+            .env("KEDRUST_ENV", env)
             .envs(
                 self.conf_source
                     .as_deref()
@@ -403,12 +396,9 @@ impl Dagster {
 }
 
 /// `dagster validate`.
-pub(crate) fn validate(dagster: &Dagster, env: Option<String>) -> Result<String, CliError> {
+pub(crate) fn validate(dagster: &Dagster, env: &str) -> Result<String, CliError> {
     let status = dagster
-        .command(
-            env.as_deref(),
-            &["definitions", "validate", "-f", "definitions.py"],
-        )
+        .command(env, &["definitions", "validate", "-f", "definitions.py"])
         .status()
         .map_err(|e| CliError::BadInput(format!("cannot start dagster: {e}")))?;
     if status.success() {
@@ -422,15 +412,10 @@ pub(crate) fn validate(dagster: &Dagster, env: Option<String>) -> Result<String,
 
 /// `dagster dev`: the UI in its own process group, stopped as a whole on Ctrl-C or SIGTERM
 /// (Dagster only stops cleanly on SIGINT, which a background shell ignores).
-pub(crate) fn dev(
-    dagster: &Dagster,
-    env: Option<String>,
-    host: &str,
-    port: u16,
-) -> Result<String, CliError> {
+pub(crate) fn dev(dagster: &Dagster, env: &str, host: &str, port: u16) -> Result<String, CliError> {
     let port = port.to_string();
     let mut command = dagster.command(
-        env.as_deref(),
+        env,
         &["dev", "-f", "definitions.py", "-h", host, "-p", &port],
     );
     #[cfg(unix)]

@@ -1,6 +1,5 @@
 //! `jobs list` and `plan --job`: the jobs of `dagster.yml` and their plans.
 
-use kedrust_config::run_env;
 use kedrust_framework::{Project, find_job, load_dagster, plan_job};
 use kedrust_plan::DagsterConfig;
 use std::path::Path;
@@ -11,9 +10,8 @@ pub(crate) fn dagster(project: &Project, conf: &Path, env: &str) -> Result<Dagst
 }
 
 /// `jobs list`.
-pub(crate) fn list(project: &Project, conf: &Path, env: Option<String>) -> Result<String, String> {
-    let env = run_env(env.as_deref());
-    let d = dagster(project, conf, &env)?;
+pub(crate) fn list(project: &Project, conf: &Path, env: &str) -> Result<String, String> {
+    let d = dagster(project, conf, env)?;
     if d.jobs.is_empty() {
         return Ok("no jobs: the project has no dagster.yml (or it defines none)\n".into());
     }
@@ -39,14 +37,13 @@ pub(crate) fn plan(
     project: &Project,
     root: &Path,
     conf: &Path,
-    env: Option<String>,
+    env: &str,
     job: &str,
 ) -> Result<String, String> {
-    let env = run_env(env.as_deref());
-    let d = dagster(project, conf, &env)?;
+    let d = dagster(project, conf, env)?;
     let job = find_job(&d, job).map_err(|e| e.to_string())?;
     let (plan, pipeline, built) =
-        plan_job(project, root, conf, &env, job).map_err(|e| e.to_string())?;
+        plan_job(project, root, conf, env, job).map_err(|e| e.to_string())?;
     built.catalog.bind(&pipeline).map_err(|e| e.to_string())?;
     Ok(plan.render())
 }

@@ -2,7 +2,6 @@
 //! Kedro prints it, so scripts can read it.
 
 use kedrust_catalog::{Catalog, Source};
-use kedrust_config::run_env;
 use kedrust_framework::{DEFAULT_PIPELINE, Pipelines, Project, RunOptions, build_catalog};
 use kedrust_pipeline::naming::is_parameter;
 use kedrust_pipeline::suggest::close_matches;
@@ -16,13 +15,13 @@ fn yaml(value: &Json) -> String {
         .unwrap_or_else(|e| format!("# cannot print: {e}\n"))
 }
 
-fn pipelines_of(project: &Project) -> Result<Pipelines, String> {
-    project.load_pipelines().map_err(|e| e.to_string())
+fn pipelines_of(project: &Project, conf: &Path, env: &str) -> Result<Pipelines, String> {
+    project.load_pipelines(conf, env).map_err(|e| e.to_string())
 }
 
 /// `pipeline list`: the names, sorted.
-pub(crate) fn pipelines(project: &Project) -> Result<String, String> {
-    let names: Vec<Json> = pipelines_of(project)?
+pub(crate) fn pipelines(project: &Project, conf: &Path, env: &str) -> Result<String, String> {
+    let names: Vec<Json> = pipelines_of(project, conf, env)?
         .into_keys()
         .map(Json::String)
         .collect();
@@ -30,8 +29,13 @@ pub(crate) fn pipelines(project: &Project) -> Result<String, String> {
 }
 
 /// `pipeline describe <name>`: the nodes in execution order with their functions.
-pub(crate) fn describe(project: &Project, name: &str) -> Result<String, String> {
-    let all = pipelines_of(project)?;
+pub(crate) fn describe(
+    project: &Project,
+    conf: &Path,
+    env: &str,
+    name: &str,
+) -> Result<String, String> {
+    let all = pipelines_of(project, conf, env)?;
     let Some(p) = all.get(name) else {
         return Err(unknown_pipeline(name, &all));
     };
@@ -61,14 +65,13 @@ fn unknown_pipeline(name: &str, all: &Pipelines) -> String {
 fn catalog_of(
     project: &Project,
     (root, conf): (&Path, &Path),
-    env: Option<String>,
+    env: &str,
 ) -> Result<Catalog, String> {
-    let env = run_env(env.as_deref());
     build_catalog(
         project,
         root,
         conf,
-        &env,
+        env,
         &RunOptions::default(),
         &kedrust_catalog::new_version(),
     )
@@ -78,9 +81,10 @@ fn catalog_of(
 
 fn chosen(
     project: &Project,
+    (conf, env): (&Path, &str),
     names: &[String],
 ) -> Result<Vec<(String, kedrust_pipeline::Pipeline)>, String> {
-    let all = pipelines_of(project)?;
+    let all = pipelines_of(project, conf, env)?;
     if names.is_empty() {
         return Ok(all.into_iter().collect());
     }
@@ -100,12 +104,12 @@ fn chosen(
 pub(crate) fn describe_datasets(
     project: &Project,
     at: (&Path, &Path),
-    env: Option<String>,
+    env: &str,
     pipelines: &[String],
 ) -> Result<String, String> {
     let catalog = catalog_of(project, at, env)?;
     let mut out = Map::new();
-    for (name, pipeline) in chosen(project, pipelines)? {
+    for (name, pipeline) in chosen(project, (at.1, env), pipelines)? {
         let mut groups: BTreeMap<&str, BTreeMap<String, Vec<String>>> = BTreeMap::new();
         for ds in pipeline.datasets().into_iter().filter(|d| !is_parameter(d)) {
             let (group, type_name) = match catalog.resolve(&ds) {
@@ -136,7 +140,7 @@ pub(crate) fn describe_datasets(
 pub(crate) fn resolve(
     project: &Project,
     at: (&Path, &Path),
-    env: Option<String>,
+    env: &str,
     name: &str,
 ) -> Result<String, String> {
     let catalog = catalog_of(project, at, env)?;
@@ -170,12 +174,13 @@ pub(crate) fn resolve(
 }
 
 /// `catalog list-patterns`: patterns in matching order, then the default.
-pub(crate) fn patterns(
-    project: &Project,
-    at: (&Path, &Path),
-    env: Option<String>,
-) -> Result<String, String> {
+pub(crate) fn patterns(project: &Project, at: (&Path, &Path), env: &str) -> Result<String, String> {
     let catalog = catalog_of(project, at, env)?;
+    let unmatched = kedrust_framework::unmatched_patterns(project, (at.1, env), &catalog)
+        .map_err(|e| e.to_string())?;
+    for pattern in unmatched {
+        tracing::warn!("{pattern}");
+    }
     let mut list: Vec<Json> = catalog.patterns().into_iter().map(|p| json!(p)).collect();
     list.push(json!("{default}"));
     Ok(yaml(&Json::Array(list)))
@@ -185,7 +190,7 @@ pub(crate) fn patterns(
 pub(crate) fn resolve_patterns(
     project: &Project,
     at: (&Path, &Path),
-    env: Option<String>,
+    env: &str,
     pipelines: &[String],
 ) -> Result<String, String> {
     let catalog = catalog_of(project, at, env)?;
@@ -195,7 +200,7 @@ pub(crate) fn resolve_patterns(
         .filter(|r| r.source == Source::Entry)
         .map(|r| r.name)
         .collect();
-    for (_, p) in chosen(project, pipelines)? {
+    for (_, p) in chosen(project, (at.1, env), pipelines)? {
         names.extend(p.datasets().into_iter().filter(|d| !is_parameter(d)));
     }
     names.sort();
@@ -212,8 +217,13 @@ pub(crate) fn resolve_patterns(
 }
 
 /// `info`: the project, its pipelines and the dataset types it can use.
-pub(crate) fn info(project: &Project, root: &Path, conf: &Path) -> Result<String, String> {
-    let pipelines: Map<String, Json> = pipelines_of(project)?
+pub(crate) fn info(
+    project: &Project,
+    root: &Path,
+    conf: &Path,
+    env: &str,
+) -> Result<String, String> {
+    let pipelines: Map<String, Json> = pipelines_of(project, conf, env)?
         .into_iter()
         .map(|(k, v)| (k, json!(v.len())))
         .collect();
@@ -221,6 +231,7 @@ pub(crate) fn info(project: &Project, root: &Path, conf: &Path) -> Result<String
         "kedrust": kedrust_runner::framework_version(),
         "project": project.name(),
         "project_path": root.display().to_string(),
+        "env": env,
         "default_pipeline": DEFAULT_PIPELINE,
         "pipelines (nodes)": pipelines,
         "hooks": project.hooks().iter().map(|h| h.name()).collect::<Vec<_>>(),

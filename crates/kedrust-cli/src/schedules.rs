@@ -5,7 +5,6 @@
 use crate::args::SchedulesCommand;
 use crate::jobs::dagster;
 use chrono::{DateTime, Utc};
-use kedrust_config::run_env;
 use kedrust_framework::{Project, RunOptions, conf_dir, prepare, run};
 use kedrust_plan::{DagsterConfig, Job, next_tick};
 use std::path::{Path, PathBuf};
@@ -23,6 +22,7 @@ pub(crate) fn command(
     project: &Project,
     root: &Path,
     conf_source: Option<PathBuf>,
+    env: &str,
     command: SchedulesCommand,
 ) -> Result<String, String> {
     let base = RunOptions {
@@ -30,9 +30,8 @@ pub(crate) fn command(
         ..RunOptions::default()
     };
     match command {
-        SchedulesCommand::List { env, at } => list(project, &conf_dir(root, &base), env, at),
+        SchedulesCommand::List { at } => list(project, &conf_dir(root, &base), env, at),
         SchedulesCommand::Serve {
-            env,
             from,
             until,
             catch_up,
@@ -40,19 +39,13 @@ pub(crate) fn command(
     }
 }
 
-fn list(
-    project: &Project,
-    conf: &Path,
-    env: Option<String>,
-    at: Option<String>,
-) -> Result<String, String> {
-    let env = run_env(env.as_deref());
+fn list(project: &Project, conf: &Path, env: &str, at: Option<String>) -> Result<String, String> {
     let now = at
         .as_deref()
         .map(time)
         .transpose()?
         .unwrap_or_else(Utc::now);
-    let d = dagster(project, conf, &env)?;
+    let d = dagster(project, conf, env)?;
     let jobs = scheduled(&d);
     if jobs.is_empty() {
         return Ok("no scheduled jobs\n".into());
@@ -78,15 +71,14 @@ fn serve(
     project: &Project,
     root: &Path,
     base: &RunOptions,
-    env: Option<String>,
+    env: &str,
     from: Option<String>,
     until: Option<String>,
     catch_up: bool,
 ) -> Result<String, String> {
-    let env = run_env(env.as_deref());
     let until = until.as_deref().map(time).transpose()?;
     let simulated = from.as_deref().map(time).transpose()?;
-    let d = dagster(project, &conf_dir(root, base), &env)?;
+    let d = dagster(project, &conf_dir(root, base), env)?;
     let jobs = scheduled(&d);
     if jobs.is_empty() {
         return Ok("no scheduled jobs to serve\n".into());
@@ -128,7 +120,7 @@ fn serve(
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        launch(project, root, base, &env, (&job.name, &schedule), tick);
+        launch(project, root, base, env, (&job.name, &schedule), tick);
         // Without catch-up, ticks that passed during the run are skipped.
         last[i] = if catch_up || simulated.is_some() {
             tick

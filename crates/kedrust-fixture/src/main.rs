@@ -5,8 +5,9 @@
 mod recorder;
 mod warehouse;
 
+use kedrust_config::ConfigLoader;
 use kedrust_framework::{Pipelines, Project};
-use kedrust_pipeline::{Param, Pipeline, PipelineError, node, pipeline, try_node};
+use kedrust_pipeline::{BoxError, Param, Pipeline, PipelineError, node, pipeline, try_node};
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
@@ -211,7 +212,10 @@ fn secrets() -> Result<Pipeline, PipelineError> {
     ])
 }
 
-fn register() -> Result<Pipelines, PipelineError> {
+/// The pipelines of an environment: the same everywhere, but the `regions` environment runs
+/// its own pipeline by default (a registry that reads the environment, as ported Kedro
+/// projects do through their settings).
+fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     let mut p = Pipelines::new();
     p.insert("chain".into(), chain()?);
     p.insert("failing".into(), failing("doubled")?);
@@ -221,13 +225,17 @@ fn register() -> Result<Pipelines, PipelineError> {
     p.insert("early_end".into(), early_end()?);
     p.insert("secrets".into(), secrets()?);
     p.insert("regions".into(), regions()?);
-    p.insert("__default__".into(), chain()?);
+    let default = match conf.run_env() {
+        "regions" => regions()?,
+        _ => chain()?,
+    };
+    p.insert("__default__".into(), default);
     Ok(p)
 }
 
 fn main() -> ExitCode {
     let project = Project::new("fixture")
-        .pipelines(register)
+        .pipelines_per_env(register)
         .secret_parameters(["api_token"])
         .datasets(|r| {
             r.register(warehouse::dataset_type());

@@ -31,7 +31,7 @@ pub use options::{RunOptions, RunSummary, SessionError};
 pub use prepare::AD_HOC_JOB;
 pub use prepare::{
     BuiltCatalog, Prepared, build_catalog, conf_dir, find_job, load_dagster, plan_job, prepare,
-    select,
+    select, unmatched_patterns,
 };
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use resuming::resume_options;

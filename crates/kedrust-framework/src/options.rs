@@ -100,6 +100,14 @@ pub enum SessionError {
         /// The run id.
         run_id: String,
     },
+    /// A hook's own configuration is invalid.
+    #[error("{hook}: {message}")]
+    HookConfig {
+        /// The hook.
+        hook: String,
+        /// What is wrong, with the file.
+        message: String,
+    },
     /// An environment variable has a value that means nothing.
     #[error("{variable}='{value}' is not allowed: {expected}")]
     Setting {

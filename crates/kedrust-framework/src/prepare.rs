@@ -48,9 +48,7 @@ pub fn load_dagster(
     env: &str,
 ) -> Result<DagsterConfig, SessionError> {
     let config = project.config_loader(conf, env).load("dagster")?;
-    let pipelines = project
-        .load_pipelines()
-        .map_err(|e| SessionError::Selection(e.to_string()))?;
+    let pipelines = project.load_pipelines(conf, env)?;
     let names: Vec<&str> = pipelines.keys().map(String::as_str).collect();
     kedrust_plan::parse(&config, &names).map_err(|e| SessionError::Selection(e.to_string()))
 }
@@ -86,7 +84,7 @@ pub fn plan_job(
         filter: job.filter.clone(),
         ..RunOptions::default()
     };
-    let pipeline = select(project, &options)?;
+    let pipeline = select(project, (conf, env), &options)?;
     let built = build_catalog(project, project_path, conf, env, &options, &new_version())?;
     // On Dagster every op is a process of its own: in-memory data between ops needs a codec,
     // whatever the executor. The code location refuses to load without one.
@@ -217,13 +215,20 @@ pub fn prepare(
     }
     let (options, job) = resolve_job(project, &conf, &env, options)?;
     let options = &options;
-    let pipeline = select(project, options)?;
+    let pipeline = select(project, (&conf, &env), options)?;
     let run_id = options.run_id.clone().unwrap_or_else(new_version);
     let save_version = options
         .save_version
         .clone()
         .unwrap_or_else(|| run_id.clone());
     let built = build_catalog(project, &project_path, &conf, &env, options, &save_version)?;
+    for hook in project.hooks() {
+        hook.check_config(&built.loader)
+            .map_err(|e| SessionError::HookConfig {
+                hook: hook.name(),
+                message: e.to_string(),
+            })?;
+    }
     let catalog = built.catalog;
     // Every problem before the run, together: the parameters the nodes read, then the catalog.
     let mut problems = crate::parameters::check(&pipeline, &built.params, &built.param_locations);
@@ -340,11 +345,30 @@ pub fn build_catalog(
     })
 }
 
-/// The pipelines named (combined), filtered.
-pub fn select(project: &Project, options: &RunOptions) -> Result<Pipeline, SessionError> {
-    let pipelines = project
-        .load_pipelines()
-        .map_err(|e| SessionError::Selection(e.to_string()))?;
+/// The catalog's factory patterns that no dataset of any pipeline of `env` matches (see
+/// [`Catalog::unmatched_patterns`]).
+pub fn unmatched_patterns(
+    project: &Project,
+    (conf, env): (&std::path::Path, &str),
+    catalog: &Catalog,
+) -> Result<Vec<kedrust_catalog::UnmatchedPattern>, SessionError> {
+    let pipelines = project.load_pipelines(conf, env)?;
+    let names: std::collections::BTreeSet<String> = pipelines
+        .values()
+        .flat_map(Pipeline::datasets)
+        .filter(|d| !kedrust_pipeline::naming::is_parameter(d))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    Ok(catalog.unmatched_patterns(&names))
+}
+
+/// The pipelines named (combined) of environment `env`, filtered.
+pub fn select(
+    project: &Project,
+    (conf, env): (&std::path::Path, &str),
+    options: &RunOptions,
+) -> Result<Pipeline, SessionError> {
+    let pipelines = project.load_pipelines(conf, env)?;
     let names: Vec<&str> = if options.pipeline_names.is_empty() {
         vec![DEFAULT_PIPELINE]
     } else {

@@ -1,6 +1,7 @@
 //! A project: its name, its pipelines, its hooks, its dataset types and config resolvers;
 //! what a project's `main.rs` declares before handing over to the CLI.
 
+use crate::options::SessionError;
 use kedrust_catalog::Registry;
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{Pipeline, PipelineError};
@@ -15,7 +16,8 @@ pub type Pipelines = BTreeMap<String, Pipeline>;
 /// The name of the pipeline run by default.
 pub const DEFAULT_PIPELINE: &str = "__default__";
 
-type PipelineFactory = Arc<dyn Fn() -> Result<Pipelines, PipelineError> + Send + Sync>;
+type PipelineFactory =
+    Arc<dyn Fn(&ConfigLoader) -> Result<Pipelines, kedrust_pipeline::BoxError> + Send + Sync>;
 type LoaderSetup = Arc<dyn Fn(ConfigLoader) -> ConfigLoader + Send + Sync>;
 type CommandFn =
     Arc<dyn Fn(&Path, &[String]) -> Result<(), kedrust_pipeline::BoxError> + Send + Sync>;
@@ -63,7 +65,7 @@ impl Project {
         Self {
             name: name.into(),
             root_hint: None,
-            pipelines: Arc::new(|| Ok(Pipelines::new())),
+            pipelines: Arc::new(|_| Ok(Pipelines::new())),
             hooks: Vec::new(),
             registry: Registry::with_builtins(),
             loader_setup: Vec::new(),
@@ -111,10 +113,26 @@ impl Project {
         self
     }
 
-    /// The pipeline registry. Without a `__default__`, the sum of all pipelines is the default.
+    /// The pipeline registry, the same in every environment. Without a `__default__`, the
+    /// sum of all pipelines is the default.
     pub fn pipelines(
         mut self,
         register: impl Fn() -> Result<Pipelines, PipelineError> + Send + Sync + 'static,
+    ) -> Self {
+        self.pipelines = Arc::new(move |_| register().map_err(Into::into));
+        self
+    }
+
+    /// A pipeline registry that depends on the environment: `register` gets the config
+    /// loader of the environment a command runs in (`--env`, else `KEDRUST_ENV`, else
+    /// `local`), so it can read `loader.run_env()` or load a config group. A config error it
+    /// returns is reported as one (exit 2), before anything runs.
+    pub fn pipelines_per_env(
+        mut self,
+        register: impl Fn(&ConfigLoader) -> Result<Pipelines, kedrust_pipeline::BoxError>
+        + Send
+        + Sync
+        + 'static,
     ) -> Self {
         self.pipelines = Arc::new(register);
         self
@@ -164,11 +182,18 @@ impl Project {
         &self.registry
     }
 
-    /// Every pipeline, `__default__` included.
-    pub fn load_pipelines(&self) -> Result<Pipelines, PipelineError> {
-        let mut pipelines = (self.pipelines)()?;
+    /// Every pipeline of environment `env`, `__default__` included.
+    pub fn load_pipelines(&self, conf_source: &Path, env: &str) -> Result<Pipelines, SessionError> {
+        let loader = self.config_loader(conf_source, env);
+        let mut pipelines = (self.pipelines)(&loader).map_err(|e| {
+            match e.downcast::<kedrust_config::ConfigErrors>() {
+                Ok(config) => SessionError::from(*config),
+                Err(other) => SessionError::Selection(other.to_string()),
+            }
+        })?;
         if !pipelines.contains_key(DEFAULT_PIPELINE) {
-            let all = Pipeline::sum(pipelines.values())?;
+            let all = Pipeline::sum(pipelines.values())
+                .map_err(|e| SessionError::Selection(e.to_string()))?;
             pipelines.insert(DEFAULT_PIPELINE.to_owned(), all);
         }
         Ok(pipelines)

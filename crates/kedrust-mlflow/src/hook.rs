@@ -8,6 +8,7 @@ use crate::auth::Auth;
 use crate::client::Client;
 use crate::config::{LongParams, MAX_PARAM_VALUE, MlflowConfig, params_to_log};
 use kedrust_catalog::Catalog;
+use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{BoxError, Value};
 use kedrust_runner::{
     ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError, RunResult,
@@ -116,6 +117,17 @@ impl Hook for MlflowHook {
 
     fn reads_node_inputs(&self) -> bool {
         false
+    }
+
+    fn check_config(&self, config: &ConfigLoader) -> Result<(), BoxError> {
+        let group = config.load("mlflow")?;
+        let Some(config) =
+            MlflowConfig::from_group(&group.value).map_err(|e| in_file(&group, e))?
+        else {
+            return Ok(());
+        };
+        config.tracking_uri().map_err(|e| in_file(&group, e))?;
+        Ok(())
     }
 
     fn after_context_created(&self, context: &ContextInfo<'_>) -> HookResult {
@@ -330,5 +342,32 @@ impl MlflowHook {
             client.end_run(&run_id, status)?;
         }
         Ok(())
+    }
+}
+
+/// A problem of `mlflow.yml` as a config error: the line of the key serde names (between
+/// backticks), else the file.
+fn in_file(group: &kedrust_config::Config, message: String) -> BoxError {
+    let message = message.strip_prefix("mlflow.yml: ").unwrap_or(&message);
+    let field = message.split('`').nth(1);
+    let at = field
+        .and_then(|f| {
+            group
+                .locations
+                .iter()
+                .find(|(path, _)| path.last().map(String::as_str) == Some(f))
+                .map(|(_, at)| at.to_string())
+        })
+        .or_else(|| {
+            group
+                .locations
+                .values()
+                .next()
+                .map(|at| at.file.display().to_string())
+        });
+    let message = kedrust_pipeline::suggest::unknown_field(message);
+    match at {
+        Some(at) => format!("{at}: {message}").into(),
+        None => message.into(),
     }
 }

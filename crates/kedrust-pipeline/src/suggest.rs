@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions, ranked as Python's `difflib.get_close_matches` ranks them
 //! (Kedro's choice): the ratio of matching characters, at most `n`, at least `cutoff`.
+//! For a namespaced name (`data_science.active.model_input`), close names of its own
+//! namespace come first: a typo in one pipeline variant should not point at another variant.
 
-/// Up to `n` candidates whose similarity to `word` is at least `cutoff`, best first.
+/// Up to `n` candidates whose similarity to `word` is at least `cutoff`, best first, those
+/// of `word`'s namespace before the others.
 pub fn close_matches<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -17,7 +20,13 @@ pub fn close_matches<'a>(
             (r >= cutoff).then_some((r, c))
         })
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(a.1)));
+    let own = |c: &str| namespace(word).is_some() && namespace(c) == namespace(word);
+    scored.sort_by(|a, b| {
+        own(b.1)
+            .cmp(&own(a.1))
+            .then_with(|| b.0.total_cmp(&a.0))
+            .then_with(|| b.1.cmp(a.1))
+    });
     scored.dedup_by(|a, b| a.1 == b.1);
     scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
@@ -36,6 +45,32 @@ pub fn hint<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> St
     best_match(word, candidates)
         .map(|s| format!("; did you mean '{s}'?"))
         .unwrap_or_default()
+}
+
+/// serde says "unknown field `sepaator`, expected one of `separator`, `has_header`"; this
+/// adds the nearest valid name, which serde leaves the reader to find. Other messages are
+/// returned as they are.
+pub fn unknown_field(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_owned();
+    };
+    let Some((field, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let valid: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match best_match(field, valid.iter().copied()) {
+        Some(best) => format!(
+            "unknown key '{field}'; did you mean '{best}'? (valid: {})",
+            valid.join(", ")
+        ),
+        None if valid.is_empty() => format!("unknown key '{field}'; no keys are accepted here"),
+        None => format!("unknown key '{field}' (valid: {})", valid.join(", ")),
+    }
+}
+
+/// Everything before the last dot, as Kedro names namespaced datasets and parameters.
+fn namespace(name: &str) -> Option<&str> {
+    name.rsplit_once('.').map(|(ns, _)| ns)
 }
 
 /// `2 * matches / (len(a) + len(b))`, where matches are found as difflib finds them: the
@@ -91,5 +126,28 @@ mod tests {
             Some("companies")
         );
         assert_eq!(best_match("zzz", ["companies"]), None);
+    }
+
+    #[test]
+    fn ranks_names_of_the_same_namespace_first() {
+        // The name in namespace `ds.activ` is the closer string (0.94 against 0.88), but a
+        // typo inside `ds.active` means a dataset of `ds.active`.
+        let candidates = ["ds.activ.model_input_table", "ds.active.model_input"];
+        assert_eq!(
+            best_match("ds.active.model_input_tabel", candidates),
+            Some("ds.active.model_input")
+        );
+        // Without a namespace, or when the namespace has no close name, similarity decides.
+        assert_eq!(
+            best_match(
+                "model_input_tabel",
+                ["model_input_table", "ds.model_input_table"]
+            ),
+            Some("model_input_table")
+        );
+        assert_eq!(
+            best_match("ds.x.model_input_tabel", ["ds.y.model_input_table"]),
+            Some("ds.y.model_input_table")
+        );
     }
 }

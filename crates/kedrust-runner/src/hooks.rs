@@ -228,6 +228,13 @@ pub trait Hook: Send + Sync {
         true
     }
 
+    /// Checks the hook's own configuration (`mlflow.yml` for the MLflow hook) before
+    /// anything runs and before any hook fires. A problem is a configuration error (exit 2,
+    /// nothing run), not a failed run; say the file and the key.
+    fn check_config(&self, config: &ConfigLoader) -> Result<(), BoxError> {
+        Ok(())
+    }
+
     /// Once per run, when the configuration is loaded.
     fn after_context_created(&self, context: &ContextInfo<'_>) -> HookResult {
         Ok(())

@@ -34,6 +34,7 @@ pub mod framework {
 /// What a project's `main.rs` and node modules usually need.
 pub mod prelude {
     pub use kedrust_catalog::{Dataset, DatasetError, PartitionMap, Registry};
+    pub use kedrust_config::ConfigLoader;
     pub use kedrust_framework::{Pipelines, Project};
     pub use kedrust_pipeline::{
         BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, Value, named, node,

@@ -37,16 +37,43 @@ fn catalog_commands() {
     let out = f.run(&["catalog", "list", "-p", "chain,failing"], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     insta::assert_snapshot!(out.stdout);
-    let out = f.run(&["catalog", "resolve", "after_checked"], &[]);
-    insta::assert_snapshot!(
-        out.stdout
-            .replace(&f.path().display().to_string(), "<project>")
+    let out = f.run(
+        &["catalog", "resolve", "after_checked", "--env", "patterns"],
+        &[],
     );
-    let out = f.run(&["catalog", "list-patterns"], &[]);
+    let stdout = out
+        .stdout
+        .replace(&f.path().display().to_string(), "<project>");
+    insta::assert_snapshot!(stdout, @r#"
+    dataset: after_checked
+    source:
+      pattern: "{name}_checked"
+    defined_at: <project>/conf/patterns/catalog.yml:3:1
+    config:
+      type: text.TextDataset
+      filepath: data/after.txt
+    "#);
+    let out = f.run(&["catalog", "list-patterns", "-e", "patterns"], &[]);
     insta::assert_snapshot!(out.stdout, @r#"
     - "{name}_checked"
     - "{default}"
     "#);
+}
+
+#[test]
+fn a_factory_pattern_no_dataset_matches_is_warned_of_with_the_nearest_name() {
+    let f = Fixture::new("basic");
+    let warning = " WARN <project>/conf/patterns/catalog.yml:3:1: catalog pattern \
+                   '{name}_checked' matches no dataset of any pipeline; the nearest dataset \
+                   is 'checked'";
+    let listed = f.run(&["catalog", "list-patterns", "--env", "patterns"], &[]);
+    assert_eq!(listed.stderr.trim_end(), warning);
+    let run = f.run(&["run", "--pipeline", "chain", "--env", "patterns"], &[]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().next(), Some(warning));
+    // Where every pattern matches some dataset, nothing is said.
+    let quiet = f.run(&["catalog", "list-patterns"], &[]);
+    assert_eq!(quiet.stderr, "");
 }
 
 #[test]
@@ -523,5 +550,76 @@ fn versioned_true_on_a_type_that_keeps_no_versions_is_refused() {
     assert_eq!(
         out.stderr.trim(),
         "error: <project>/conf/base/catalog_extra.yml:1:1: dataset 'numbers': MemoryDataset cannot be versioned (it keeps no versions); remove `versioned: true`"
+    );
+}
+
+#[test]
+fn every_command_that_reads_configuration_takes_env_as_kedrust_env_does() {
+    let f = Fixture::new("basic");
+    // The command, the environment, and what only that environment makes it print.
+    let cases: [(&[&str], &str, &str); 10] = [
+        (&["pipeline", "list"], "regions", "__default__"),
+        // The registry sees the environment: `regions` runs its own pipeline by default.
+        (&["pipeline", "describe"], "regions", "- north.load"),
+        (&["info"], "regions", "env: regions"),
+        (
+            &["catalog", "list", "-p", "regions"],
+            "regions",
+            "serde.JSONDataset",
+        ),
+        (
+            &["catalog", "resolve", "after_checked"],
+            "patterns",
+            "{name}_checked",
+        ),
+        (&["catalog", "list-patterns"], "patterns", "{name}_checked"),
+        (
+            &["catalog", "resolve-patterns", "-p", "regions"],
+            "regions",
+            "data/regions/north/numbers.json",
+        ),
+        (&["jobs", "list"], "faults", "tag_retrying_job"),
+        (&["plan", "--job", "tag_retrying_job"], "faults", "check"),
+        (&["schedules", "list"], "faults", "no scheduled jobs"),
+    ];
+    for (args, env, marker) in cases {
+        let by_flag = f.run(&[args, &["--env", env]].concat(), &[]);
+        assert_eq!(by_flag.code, 0, "{args:?}: {}", by_flag.stderr);
+        assert!(
+            by_flag.stdout.contains(marker),
+            "{args:?}: {}",
+            by_flag.stdout
+        );
+        let by_variable = f.run(args, &[("KEDRUST_ENV", env)]);
+        assert_eq!(by_variable.stdout, by_flag.stdout, "{args:?}");
+        // The flag wins over the variable.
+        let both = f.run(
+            &[args, &["--env", env]].concat(),
+            &[("KEDRUST_ENV", "local")],
+        );
+        assert_eq!(both.stdout, by_flag.stdout, "{args:?}");
+        if args != ["pipeline", "list"] {
+            let local = f.run(args, &[]);
+            assert!(
+                local.code != 0 || !local.stdout.contains(marker),
+                "{args:?} without --env: {}",
+                local.stdout
+            );
+        }
+    }
+    // And `run --env regions` runs what the registry gives that environment.
+    let out = f.run(&["run", "--env", "regions"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut nodes = f.nodes_run();
+    nodes.sort();
+    assert_eq!(
+        nodes,
+        [
+            "add_regions",
+            "north.load",
+            "north.sum",
+            "south.load",
+            "south.sum"
+        ]
     );
 }

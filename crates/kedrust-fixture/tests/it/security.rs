@@ -291,14 +291,26 @@ fn partitioned_dataset_config_errors_are_each_named_before_anything_runs() {
 }
 
 #[test]
-fn a_tracking_uri_that_is_not_a_server_says_how_to_get_one() {
+fn a_tracking_uri_that_is_not_a_server_says_how_to_get_one_before_anything_runs() {
     let f = Fixture::new("basic");
     let out = f.run(
         &["run", "--env", "mlflow"],
         &[("MLFLOW_TRACKING_URI", "sqlite:///mlruns.db")],
     );
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    let error = out.stderr.lines().filter(|l| l.starts_with("error:"));
-    insta::assert_snapshot!(error.collect::<Vec<_>>().join("\n"));
-    assert!(f.nodes_run().is_empty(), "no node ran");
+    // A problem of the hook's own config file is a config error: exit 2, no hook fired.
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(out.stderr.trim_end(), @"error: MlflowHook: <project>/conf/mlflow/mlflow.yml: tracking URI 'sqlite:///mlruns.db' is not an http(s) address; kedrust talks to an MLflow server, so start one on that store (`mlflow server --backend-store-uri sqlite:///mlruns.db`) and give its address");
+    assert!(f.trace().is_empty(), "no hook fired");
+}
+
+#[test]
+fn a_misspelt_key_of_mlflow_yml_is_a_config_error_at_its_line() {
+    let f = Fixture::new("basic");
+    let file = f.path().join("conf/mlflow/mlflow.yml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replacen("tracking:", "trackin:", 1)).unwrap();
+    let out = f.run(&["run", "--env", "mlflow"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(out.stderr.trim_end(), @"error: MlflowHook: <project>/conf/mlflow/mlflow.yml:2:1: unknown key 'trackin'; did you mean 'tracking'? (valid: server, tracking, ui)");
+    assert!(f.trace().is_empty(), "no hook fired");
 }
