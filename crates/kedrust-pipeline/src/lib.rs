@@ -34,7 +34,8 @@ pub use handler::{CallError, Handler};
 pub use kedrust_macros::NodeOutputs;
 pub use node::{BoxError, IntoNames, Node, NodeRunError, node, try_node};
 pub use outputs::{
-    MissingKey, Named, NamedOutputs, OutputBinding, OutputError, OutputSpec, Splitter, named,
+    MissingKey, Named, NamedOutputs, Names, OneNameEach, OutputBinding, OutputError, OutputSpec,
+    Results, Splitter, TupleResult, named,
 };
 pub use pipeline::{Part, Pipeline};
 pub use problem::{PipelineError, Problem};

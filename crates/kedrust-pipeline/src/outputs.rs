@@ -87,38 +87,85 @@ impl<R: Any + Send + Sync> OutputSpec<R> for String {
     }
 }
 
-macro_rules! tuple_outputs {
+/// The count of an array of output names, as the compiler shows it when the count is wrong:
+/// "`Names<3>` for `Results<4>`".
+pub struct Names<const N: usize>;
+
+/// The count of elements of a tuple result.
+pub struct Results<const N: usize>;
+
+/// Holds when an array of names has one name per element of the tuple result. Its only impl
+/// is `Names<N>` for `Results<N>`, so a wrong count is reported with both numbers rather than
+/// as a list of every tuple size.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` for `{R}`: the outputs need one name per element of the function's result",
+    label = "one name per element of the result tuple",
+    note = "give as many names as the tuple has elements, or one name (a `&str`) for the whole result"
+)]
+pub trait OneNameEach<R> {}
+
+impl<const N: usize> OneNameEach<Results<N>> for Names<N> {}
+
+/// A tuple result, split into one value per element.
+#[diagnostic::on_unimplemented(
+    message = "an array of output names takes a tuple result, but the function returns `{Self}`",
+    label = "outputs for a tuple",
+    note = "one name (a `&str`) takes the whole result; an array of N names takes an N-tuple"
+)]
+pub trait TupleResult: Send + 'static {
+    /// `Results<N>` for an N-tuple.
+    type Count;
+    /// The element types, in order.
+    fn types() -> Vec<TypeTag>;
+    /// The elements, in order.
+    fn into_values(self) -> Vec<Value>;
+}
+
+impl<S: Into<String>, R: TupleResult, const N: usize> OutputSpec<R> for [S; N]
+where
+    Names<N>: OneNameEach<R::Count>,
+{
+    fn bind(self) -> OutputBinding<R> {
+        OutputBinding {
+            datasets: self.into_iter().map(Into::into).collect(),
+            keys: None,
+            types: R::types(),
+            static_keys: None,
+            split: |r, _| Ok(r.into_values()),
+        }
+    }
+}
+
+macro_rules! tuple_result {
     ($n:literal; $($T:ident $i:tt),+) => {
-        impl<S: Into<String>, $($T: Any + Send + Sync),+> OutputSpec<($($T,)+)> for [S; $n] {
-            fn bind(self) -> OutputBinding<($($T,)+)> {
-                OutputBinding {
-                    datasets: self.into_iter().map(Into::into).collect(),
-                    keys: None,
-                    types: vec![$(TypeTag::of::<$T>()),+],
-                    static_keys: None,
-                    split: |r, _| Ok(vec![$(Value::new(r.$i)),+]),
-                }
+        impl<$($T: Any + Send + Sync),+> TupleResult for ($($T,)+) {
+            type Count = Results<$n>;
+            fn types() -> Vec<TypeTag> {
+                vec![$(TypeTag::of::<$T>()),+]
+            }
+            fn into_values(self) -> Vec<Value> {
+                vec![$(Value::new(self.$i)),+]
             }
         }
     };
 }
 
-tuple_outputs!(1; A 0);
-tuple_outputs!(2; A 0, B 1);
-tuple_outputs!(3; A 0, B 1, C 2);
-tuple_outputs!(4; A 0, B 1, C 2, D 3);
-tuple_outputs!(5; A 0, B 1, C 2, D 3, E 4);
-tuple_outputs!(6; A 0, B 1, C 2, D 3, E 4, F 5);
-tuple_outputs!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
-tuple_outputs!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
-tuple_outputs!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
-tuple_outputs!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
-tuple_outputs!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
-tuple_outputs!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
-tuple_outputs!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
-tuple_outputs!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
-tuple_outputs!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
-tuple_outputs!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+tuple_result!(1; A 0);
+tuple_result!(2; A 0, B 1);
+tuple_result!(3; A 0, B 1, C 2);
+tuple_result!(4; A 0, B 1, C 2, D 3);
+tuple_result!(5; A 0, B 1, C 2, D 3, E 4);
+tuple_result!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+tuple_result!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+tuple_result!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+tuple_result!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+tuple_result!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+tuple_result!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+tuple_result!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+tuple_result!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+tuple_result!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+tuple_result!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+tuple_result!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
 
 /// A result with named parts: a struct deriving [`NodeOutputs`](crate::NodeOutputs), or a map
 /// of name to value.
