@@ -536,10 +536,18 @@ impl Catalog {
         if let Some(live) = self.read_live().get(name) {
             return live.dataset.is_ephemeral();
         }
-        self.resolve_config(name).is_none_or(|r| {
-            matches!(r.type_name.as_str(), "MemoryDataset" | "NothingDataset")
-                || r.type_name.ends_with(".MemoryDataset")
-        })
+        self.carries_nothing(name)
+            || self.resolve_config(name).is_none_or(|r| {
+                r.type_name == "MemoryDataset" || r.type_name.ends_with(".MemoryDataset")
+            })
+    }
+
+    /// A nothing dataset (under any of its names): it orders two nodes and holds no data, so
+    /// nothing carries it between processes.
+    pub fn carries_nothing(&self, name: &str) -> bool {
+        self.resolve_config(name)
+            .and_then(|r| self.registry.get(&r.type_name))
+            .is_some_and(|t| t.holds() == crate::registry::Holds::Nothing)
     }
 
     /// The dataset's type name, when it resolves.

@@ -294,18 +294,30 @@ pub(crate) fn init(root: &Path, conf: &Path, force: bool) -> Result<String, Stri
             dagster_requirements(),
         ),
     ];
-    let has_dagster_yml = std::fs::read_dir(conf.join("base"))
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .any(|f| f.file_name().to_string_lossy().starts_with("dagster"))
-        })
-        .unwrap_or(false);
-    if !has_dagster_yml {
-        let target = conf.join("base/dagster.yml");
-        let name = target.strip_prefix(root).unwrap_or(&target);
-        files.push((name.display().to_string(), DAGSTER_YML.to_owned()));
-    }
+    // Jobs of conf/base/dagster.yml join every environment's; when environments already
+    // have their own, a written template would add its `default` job to all of them.
+    let with_own = environments_with_dagster_yml(conf);
+    let target = conf.join("base/dagster.yml");
+    let shown = target
+        .strip_prefix(root)
+        .unwrap_or(&target)
+        .display()
+        .to_string();
     let mut out = String::new();
+    if with_own.is_empty() {
+        files.push((shown, DAGSTER_YML.to_owned()));
+    } else if !with_own.iter().any(|e| e == "base") {
+        let places: Vec<String> = with_own.iter().map(|e| format!("conf/{e}")).collect();
+        out.push_str(&format!(
+            "did not write {shown}: a dagster.yml is already in {}, and a base one would add \
+             its jobs to every environment. What it would have held:\n",
+            places.join(", ")
+        ));
+        for line in DAGSTER_YML.lines() {
+            let indent = if line.is_empty() { "" } else { "  " };
+            out.push_str(&format!("{indent}{line}\n"));
+        }
+    }
     for (name, text) in files {
         let path = root.join(&name);
         if let Some(dir) = path.parent() {
@@ -319,6 +331,26 @@ pub(crate) fn init(root: &Path, conf: &Path, force: bool) -> Result<String, Stri
         out.push_str(&format!("wrote {name}\n"));
     }
     Ok(out)
+}
+
+/// The environments (folders of `conf`) with a `dagster*` file or folder, sorted.
+fn environments_with_dagster_yml(conf: &Path) -> Vec<String> {
+    let has_one = |env: &Path| {
+        std::fs::read_dir(env).is_ok_and(|d| {
+            d.filter_map(Result::ok)
+                .any(|f| f.file_name().to_string_lossy().starts_with("dagster"))
+        })
+    };
+    let mut envs: Vec<String> = std::fs::read_dir(conf)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| e.path().is_dir() && has_one(&e.path()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    envs.sort();
+    envs
 }
 
 /// The Dagster lines of the repository's pins (one exact version for the whole family).

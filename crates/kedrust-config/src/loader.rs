@@ -163,6 +163,21 @@ impl ConfigLoader {
         &self.run_env
     }
 
+    /// An error when the base environment, or a run environment other than the default
+    /// `local`, has no folder: commands that load no group (`info`, `pipeline list`) report a
+    /// mistyped `--env` as `run` does.
+    pub fn check_environments(&self) -> Result<(), ConfigErrors> {
+        for env in [&self.base_env, &self.run_env] {
+            let dir = self.conf_source.join(env);
+            let required = env == &self.base_env || env != DEFAULT_RUN_ENV;
+            if required && !dir.is_dir() {
+                let errors = vec![self.missing_env(env, &dir)];
+                return Err(ConfigErrors { errors });
+            }
+        }
+        Ok(())
+    }
+
     /// Loads one group, reporting every problem of every file together.
     pub fn load(&self, group_name: &str) -> Result<Config, ConfigErrors> {
         let group = self

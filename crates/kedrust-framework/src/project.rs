@@ -185,6 +185,7 @@ impl Project {
     /// Every pipeline of environment `env`, `__default__` included.
     pub fn load_pipelines(&self, conf_source: &Path, env: &str) -> Result<Pipelines, SessionError> {
         let loader = self.config_loader(conf_source, env);
+        loader.check_environments()?;
         let mut pipelines = (self.pipelines)(&loader).map_err(|e| {
             match e.downcast::<kedrust_config::ConfigErrors>() {
                 Ok(config) => SessionError::from(*config),

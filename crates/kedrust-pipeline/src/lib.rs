@@ -32,7 +32,7 @@ pub use filter::{Filter, FilterError, FilterProblem};
 pub use group::{GroupBy, GroupKind, NodeGroup};
 pub use handler::{CallError, Handler};
 pub use kedrust_macros::NodeOutputs;
-pub use node::{BoxError, IntoNames, Node, NodeRunError, node, try_node};
+pub use node::{BoxError, IntoNames, Node, NodeRunError, fan_in, node, try_node};
 pub use outputs::{
     MissingKey, Named, NamedOutputs, Names, OneNameEach, OutputBinding, OutputError, OutputSpec,
     Results, Splitter, TupleResult, named,

@@ -1,6 +1,6 @@
 //! The node: a function with named inputs and outputs, a name, tags and a namespace.
 
-use crate::args::{ArgKind, ArgType};
+use crate::args::{ArgKind, ArgType, NodeArg};
 use crate::handler::{CallError, Handler};
 use crate::naming::{self, default_node_name, function_name};
 use crate::outputs::{OutputBinding, OutputError, OutputSpec};
@@ -99,9 +99,13 @@ where
     O: OutputSpec<R>,
     R: 'static,
 {
-    assemble::<F, Args, R, R>(inputs, outputs.bind(), move |values| {
-        func.call(values).map_err(Failure::Call)
-    })
+    let function = (std::any::type_name::<F>(), F::arg_types());
+    assemble(
+        function,
+        inputs.into_names(),
+        outputs.bind(),
+        move |values| func.call(values).map_err(Failure::Call),
+    )
 }
 
 /// A node of a fallible function: `Ok` values become the outputs, an `Err` fails the node.
@@ -119,22 +123,60 @@ where
     T: 'static,
     E: Into<BoxError> + 'static,
 {
-    assemble::<F, Args, Result<T, E>, T>(inputs, outputs.bind(), move |values| {
-        let result = func.call(values).map_err(Failure::Call)?;
-        result.map_err(|e| Failure::Function(e.into()))
+    let function = (std::any::type_name::<F>(), F::arg_types());
+    assemble(
+        function,
+        inputs.into_names(),
+        outputs.bind(),
+        move |values| {
+            let result = func.call(values).map_err(Failure::Call)?;
+            result.map_err(|e| Failure::Function(e.into()))
+        },
+    )
+}
+
+/// A node whose function takes every input as one list of a single type, as Kedro's
+/// `def f(*inputs)`: fan-in nodes such as "log every tuning result". Each input is checked
+/// against `T` before the run, as the arguments of other nodes are.
+///
+/// ```
+/// use kedrust_pipeline::fan_in;
+/// fn total(scores: Vec<f64>) -> f64 { scores.iter().sum() }
+/// let n = fan_in(total, ["score_a", "score_b", "score_c"], "total");
+/// assert_eq!(n.to_string(), "total([score_a;score_b;score_c]) -> [total]");
+/// ```
+pub fn fan_in<T, R, F, O>(func: F, inputs: impl IntoNames, outputs: O) -> Node
+where
+    F: Fn(Vec<T>) -> R + Send + Sync + 'static,
+    T: NodeArg,
+    O: OutputSpec<R>,
+    R: 'static,
+{
+    let inputs = inputs.into_names();
+    let function = (
+        std::any::type_name::<F>(),
+        vec![T::arg_type(); inputs.len()],
+    );
+    assemble(function, inputs, outputs.bind(), move |values| {
+        let args = values
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| {
+                T::from_value(value).map_err(|error| Failure::Call(CallError::Arg { index, error }))
+            })
+            .collect::<Result<Vec<T>, Failure>>()?;
+        Ok(func(args))
     })
 }
 
-/// The node of a function `F` whose call (`call`) yields the value `T` the outputs split.
-fn assemble<F, Args, R, T>(
-    inputs: impl IntoNames,
+/// The node of a function (its path and what each argument expects) whose call (`call`)
+/// yields the value `T` the outputs split.
+fn assemble<T: 'static>(
+    (function_path, arg_types): (&'static str, Vec<ArgType>),
+    inputs: Vec<String>,
     binding: OutputBinding<T>,
     call: impl Fn(Vec<Value>) -> Result<T, Failure> + Send + Sync + 'static,
-) -> Node
-where
-    F: Handler<Args, R>,
-    T: 'static,
-{
+) -> Node {
     let split = binding.split;
     let keys = binding.keys.clone();
     let run = move |values: Vec<Value>| {
@@ -143,14 +185,14 @@ where
     };
     Node::from_logic(
         Logic {
-            function_path: std::any::type_name::<F>(),
-            arg_types: F::arg_types(),
+            function_path,
+            arg_types,
             output_types: binding.types,
             output_keys: binding.keys,
             static_keys: binding.static_keys,
             call: Box::new(run),
         },
-        inputs.into_names(),
+        inputs,
         binding.datasets,
     )
 }

@@ -196,7 +196,7 @@ impl JobPlan {
             for output in node
                 .outputs()
                 .iter()
-                .filter(|o| !persisted(o) && !is_parameter(o))
+                .filter(|o| !persisted(o) && !is_parameter(o) && !catalog.carries_nothing(o))
             {
                 let to = pipeline
                     .nodes()

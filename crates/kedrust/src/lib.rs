@@ -37,8 +37,8 @@ pub mod prelude {
     pub use kedrust_config::ConfigLoader;
     pub use kedrust_framework::{Pipelines, Project};
     pub use kedrust_pipeline::{
-        BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, Value, named, node,
-        pipeline, try_node,
+        BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, Value, fan_in, named,
+        node, pipeline, try_node,
     };
     pub use kedrust_runner::{
         CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError,

@@ -61,6 +61,45 @@ fn catalog_commands() {
 }
 
 #[test]
+fn dagster_init_writes_no_base_dagster_yml_when_environments_have_their_own() {
+    let f = Fixture::new("basic");
+    std::fs::remove_file(f.path().join("conf/base/dagster.yml")).unwrap();
+    // conf/faults has one; so does conf/prod, as a folder of files.
+    std::fs::create_dir_all(f.path().join("conf/prod/dagster")).unwrap();
+    std::fs::write(f.path().join("conf/prod/dagster/jobs.yml"), "jobs: {}\n").unwrap();
+    let out = f.run(&["dagster", "init"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.starts_with(
+            "did not write conf/base/dagster.yml: a dagster.yml is already in conf/faults, \
+             conf/prod, and a base one would add its jobs to every environment. What it would \
+             have held:\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("\n  jobs:\n    default:\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .ends_with("wrote definitions.py\nwrote requirements-dagster.txt\n")
+    );
+    assert!(!f.path().join("conf/base/dagster.yml").exists());
+    // Without any, the template goes to conf/base.
+    std::fs::remove_dir_all(f.path().join("conf/prod")).unwrap();
+    std::fs::remove_file(f.path().join("conf/faults/dagster.yml")).unwrap();
+    let out = f.run(&["dagster", "init", "--force"], &[]);
+    assert!(
+        out.stdout.contains("wrote conf/base/dagster.yml\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn a_factory_pattern_no_dataset_matches_is_warned_of_with_the_nearest_name() {
     let f = Fixture::new("basic");
     let warning = " WARN <project>/conf/patterns/catalog.yml:3:1: catalog pattern \
@@ -598,6 +637,23 @@ fn every_command_that_reads_configuration_takes_env_as_kedrust_env_does() {
             &[("KEDRUST_ENV", "local")],
         );
         assert_eq!(both.stdout, by_flag.stdout, "{args:?}");
+        // A mistyped environment is one error, exit 2, with the nearest environment, for
+        // commands that load no config group (info, pipeline list) as for the others.
+        let typo = f.run(&[args, &["--env", "regoins"]].concat(), &[]);
+        assert_eq!(typo.code, 2, "{args:?}: {}", typo.stderr);
+        assert_eq!(
+            typo.stderr
+                .matches("environment 'regoins' not found")
+                .count(),
+            1,
+            "{args:?}: {}",
+            typo.stderr
+        );
+        assert!(
+            typo.stderr.contains("did you mean 'regions'?"),
+            "{args:?}: {}",
+            typo.stderr
+        );
         if args != ["pipeline", "list"] {
             let local = f.run(args, &[]);
             assert!(

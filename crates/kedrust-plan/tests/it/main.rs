@@ -134,3 +134,30 @@ fn colliding_op_names_get_a_suffix() {
     assert_eq!(plan.node_of_op["x__y"], "x.y");
     assert_eq!(plan.node_of_op["x__y_2"], "x__y");
 }
+
+#[test]
+fn a_nothing_dataset_is_not_carried_between_processes() {
+    // `loaded` orders `load` before `report` and holds no data, under the name a ported
+    // kedro-dagster catalog gives it; `rows` is a memory dataset that does cross.
+    let catalog = CatalogBuilder::new(Registry::with_builtins())
+        .config(kedrust_config::Config {
+            value: serde_json::json!({"loaded": {"type": "kedro_dagster.DagsterNothingDataset"}}),
+            locations: Default::default(),
+        })
+        .build()
+        .unwrap();
+    let p = Pipeline::new([
+        node(|| (3u8, ()), (), ["rows", "loaded"]).name("load"),
+        node(|r: u8, _: ()| r.to_string(), ["rows", "loaded"], "report").name("report"),
+    ])
+    .unwrap();
+    let d = dagster("jobs", "local").unwrap();
+    let plan = JobPlan::build(d.job("default").unwrap(), "local", &p, &catalog);
+    let carried: Vec<&str> = plan.crossings.iter().map(|c| c.dataset.as_str()).collect();
+    assert_eq!(carried, ["rows", "report"]);
+    let shown = plan.render();
+    assert!(
+        !shown.contains("loaded"),
+        "neither carried nor saved:\n{shown}"
+    );
+}

@@ -2,3 +2,4 @@
 //! failures and about the datasets their threads share.
 
 mod executors;
+mod fan_in;
