@@ -13,6 +13,7 @@ mod dagster;
 mod error;
 mod jobs;
 mod lists;
+mod logging;
 mod output;
 mod runs;
 mod schedules;
@@ -61,7 +62,25 @@ pub fn main_with(
         },
         _ => None,
     };
-    output::init_logging(cli.log_format, cli.verbose, pipes.clone());
+    // logging.yml and a job's loggers are read before anything logs; a mistake in them is
+    // bad configuration, reported before the command runs.
+    let root = project.locate(cli.project_dir.as_deref());
+    let conf = cli.conf_source.clone().unwrap_or_else(|| root.join("conf"));
+    let env = kedrust_config::run_env(cli.env.as_deref());
+    let job = match &cli.command {
+        args::Command::Run(run) => run.job.as_deref(),
+        _ => None,
+    };
+    let place = logging::Place {
+        root: &root,
+        conf: &conf,
+        env: &env,
+    };
+    let setup = match logging::load(&project, &place, job) {
+        Ok(setup) => setup,
+        Err(e) => return CliError::BadInput(e).report(),
+    };
+    output::init_logging(cli.log_format, cli.verbose, pipes.clone(), setup);
     match commands::dispatch(&project, cli, pipes) {
         Ok(text) => {
             print!("{text}");

@@ -2,6 +2,7 @@
 //! terminal, and the closing line of a run.
 
 use crate::args::LogFormat;
+use crate::logging::{LogSetup, Routing};
 use indicatif::{ProgressBar, ProgressStyle};
 use kedrust_dagster::Pipes;
 use kedrust_runner::RunEvent;
@@ -43,28 +44,47 @@ fn verbose_filter(level: &str) -> String {
 
 /// Logs at info (or `-v` debug, `-vv` trace, for kedrust and the project); `KEDRUST_LOG`,
 /// else `RUST_LOG`, overrides with a filter (`tracing_subscriber`'s `EnvFilter` syntax).
-/// Under Dagster (`pipes`), every log line also goes to Dagster's event log as a Pipes log
-/// message.
-pub(crate) fn init_logging(format: LogFormat, verbose: u8, pipes: Option<Arc<Pipes>>) {
-    let filter = match verbose {
-        0 => "info".to_owned(),
-        1 => verbose_filter("debug"),
-        _ => verbose_filter("trace"),
-    };
-    let filter = EnvFilter::try_from_env("KEDRUST_LOG")
+/// With a `logging.yml` (`setup`), its handlers replace the console lines and its loggers'
+/// levels decide unless a filter was given. Under Dagster (`pipes`), every log line also goes
+/// to Dagster's event log as a Pipes log message.
+pub(crate) fn init_logging(
+    format: LogFormat,
+    verbose: u8,
+    pipes: Option<Arc<Pipes>>,
+    setup: Option<LogSetup>,
+) {
+    let given = EnvFilter::try_from_env("KEDRUST_LOG")
         .or_else(|_| EnvFilter::try_from_env("RUST_LOG"))
-        .unwrap_or_else(|_| EnvFilter::new(filter));
-    let lines = tracing_subscriber::fmt::layer()
-        .with_writer(|| RedactingWriter(std::io::stderr()))
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
-    let lines = match format {
-        LogFormat::Json => lines.json().boxed(),
-        LogFormat::Plain => lines.without_time().boxed(),
+        .ok()
+        .or_else(|| match verbose {
+            0 => None,
+            1 => Some(EnvFilter::new(verbose_filter("debug"))),
+            _ => Some(EnvFilter::new(verbose_filter("trace"))),
+        });
+    let file_decides = setup.as_ref().is_some_and(LogSetup::has_loggers);
+    let by_level = given.is_none();
+    let filter = match (given, &setup) {
+        (Some(given), _) => given,
+        (None, Some(setup)) if file_decides => {
+            EnvFilter::default().add_directive(setup.most_verbose().filter().into())
+        }
+        (None, _) => EnvFilter::new("info"),
     };
+    let console = (!file_decides).then(|| {
+        let lines = tracing_subscriber::fmt::layer()
+            .with_writer(|| RedactingWriter(std::io::stderr()))
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false);
+        match format {
+            LogFormat::Json => lines.json().boxed(),
+            LogFormat::Plain => lines.without_time().boxed(),
+        }
+    });
+    let routing = setup.map(|s| Routing::new(s, by_level, format == LogFormat::Json));
     let _ = tracing_subscriber::registry()
         .with(filter)
-        .with(lines)
+        .with(console)
+        .with(routing)
         .with(pipes.map(PipesLog))
         .try_init();
 }

@@ -20,6 +20,8 @@ fn double(numbers: Vec<i64>) -> Vec<i64> {
 }
 
 fn total(doubled: Vec<i64>, offset: Param<i64>) -> Value {
+    // A node's own log line: logging.yml's handlers get it from whichever process runs it.
+    tracing::info!("adding up {} numbers", doubled.len());
     json!({"total": doubled.iter().sum::<i64>() + *offset, "count": doubled.len()})
 }
 

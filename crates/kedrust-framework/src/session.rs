@@ -48,9 +48,19 @@ pub fn run(
             let conf = crate::prepare::conf_dir(&prepared.project_path, &prepared.options);
             let run_dir = crate::settings::run_dir(&prepared.project_path, &run_id);
             let launcher = Launcher::new(&prepared.project_path, run_dir)
-                .and_then(|mut l| {
+                .and_then(|l| {
+                    let snapshot = snapshot::take(&conf, &l.run_dir)?;
+                    // A step starts as a command of the run's environment and snapshot, so
+                    // that what its command line reads before the request (logging.yml) is
+                    // the run's.
+                    let mut l = l.leading_args([
+                        "--env".as_ref(),
+                        prepared.env.as_ref(),
+                        "--conf-source".as_ref(),
+                        snapshot.as_os_str(),
+                    ]);
                     let request = RunOptions {
-                        conf_source: Some(snapshot::take(&conf, &l.run_dir)?),
+                        conf_source: Some(snapshot),
                         ..context.request()
                     };
                     l.prepare(&request).map(|()| l)

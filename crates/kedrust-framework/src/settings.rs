@@ -10,7 +10,8 @@
 //!
 //! The command line declares its own (`KEDRUST_PROJECT_DIR`, `KEDRUST_CONF_SOURCE`,
 //! `KEDRUST_RUN_ID`, `KEDRUST_DAGSTER`) in its argument definitions and its log filter
-//! (`KEDRUST_LOG`, else `RUST_LOG`, else `-v`) in `output.rs`, and the config crate
+//! (`KEDRUST_LOG`, else `RUST_LOG`, else `-v`, else the levels of `logging.yml`) in
+//! `output.rs`, and the config crate
 //! `KEDRUST_ENV`. A value that means nothing is refused with
 //! [`SessionError::Setting`] before anything runs.
 

@@ -29,6 +29,8 @@ pub struct Launcher {
     /// The request every child reads on its standard input: never written to a file, as it
     /// may hold secret runtime parameters.
     request: Vec<u8>,
+    /// Arguments every child's command line starts with (the framework's choice).
+    leading_args: Vec<std::ffi::OsString>,
 }
 
 impl Launcher {
@@ -39,7 +41,17 @@ impl Launcher {
             project_dir: project_dir.to_owned(),
             run_dir,
             request: Vec::new(),
+            leading_args: Vec::new(),
         })
+    }
+
+    /// Arguments every child's command line starts with, before the child command.
+    pub fn leading_args(
+        mut self,
+        args: impl IntoIterator<Item = impl Into<std::ffi::OsString>>,
+    ) -> Self {
+        self.leading_args = args.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Makes the run's folder and keeps the request every child reads (the framework's
@@ -57,6 +69,7 @@ impl Launcher {
         let mut child = Command::new(&self.exe)
             .arg("--project-dir")
             .arg(&self.project_dir)
+            .args(&self.leading_args)
             .arg(CHILD_COMMAND)
             .arg("--run-dir")
             .arg(&self.run_dir)

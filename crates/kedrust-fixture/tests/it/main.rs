@@ -6,6 +6,7 @@ mod dagster;
 mod dagster_lifecycle;
 mod faults;
 mod lifecycle;
+mod logging;
 mod mlflow;
 mod orchestration;
 mod pipes;

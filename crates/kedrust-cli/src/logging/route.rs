@@ -1,0 +1,81 @@
+//! The tracing layer that hands each event to the handlers of [`LogSetup`].
+
+use super::{Level, LogSetup, Record, logger_name};
+use tracing_subscriber::Layer;
+
+/// Routes events through a [`LogSetup`].
+pub(crate) struct Routing {
+    setup: LogSetup,
+    /// Whether the loggers' levels decide (no `-v`, `KEDRUST_LOG` or `RUST_LOG` given).
+    by_level: bool,
+    /// `--log-format json`: console handlers write JSON objects.
+    json: bool,
+}
+
+impl Routing {
+    pub(crate) fn new(setup: LogSetup, by_level: bool, json: bool) -> Self {
+        Self {
+            setup,
+            by_level,
+            json,
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> Layer<S> for Routing {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let meta = event.metadata();
+        let mut text = Text::default();
+        event.record(&mut text);
+        let name = logger_name(meta.target());
+        let record = Record {
+            time: chrono::Local::now(),
+            level: Level::of(meta.level()),
+            name: &name,
+            message: &text.line(),
+            file: meta.file(),
+            line: meta.line(),
+        };
+        self.setup.emit(&record, self.by_level, self.json);
+    }
+}
+
+/// An event's message, then its other fields as `key=value`, as tracing's own lines show.
+#[derive(Default)]
+struct Text {
+    message: String,
+    fields: Vec<String>,
+}
+
+impl Text {
+    fn line(&self) -> String {
+        let mut out = self.message.clone();
+        for f in &self.fields {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(f);
+        }
+        out
+    }
+}
+
+impl tracing::field::Visit for Text {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        match field.name() {
+            "message" => self.message = value.to_owned(),
+            name => self.fields.push(format!("{name}={value:?}")),
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        match field.name() {
+            "message" => self.message = format!("{value:?}"),
+            name => self.fields.push(format!("{name}={value:?}")),
+        }
+    }
+}
