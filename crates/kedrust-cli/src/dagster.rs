@@ -254,6 +254,11 @@ pub(crate) fn success(
 pub(crate) fn open_runs(project: &Project, root: &Path, env: &str) -> Result<String, String> {
     let runs = kedrust_framework::orchestrated::open_runs(project, root, env)
         .map_err(|e| e.to_string())?;
+    // One line per sensor tick, for whoever wants to watch the sensor at work.
+    tracing::debug!(
+        "the failure sensor asked for open runs: {} open",
+        runs.len()
+    );
     Ok(format!("{}\n", json!(runs)))
 }
 
@@ -359,7 +364,9 @@ fn dagster_requirements() -> String {
     let mut out = String::from("# Written by `dagster init` from kedrust's pins.\n");
     let (core, executors): (Vec<&str>, Vec<&str>) = pins
         .lines()
-        .filter(|l| l.starts_with("dagster") && !l.contains("# benchmarks"))
+        .filter(|l| {
+            (l.starts_with("dagster") || l.contains("# executor:")) && !l.contains("# benchmarks")
+        })
         .partition(|l| !l.contains("# executor:"));
     for line in core {
         out.push_str(line);

@@ -61,14 +61,17 @@ pub(crate) fn init_logging(
             1 => Some(EnvFilter::new(verbose_filter("debug"))),
             _ => Some(EnvFilter::new(verbose_filter("trace"))),
         });
-    let file_decides = setup.as_ref().is_some_and(LogSetup::has_loggers);
-    let by_level = given.is_none();
+    let setup = setup.map(Arc::new);
+    let file_decides = setup.as_deref().is_some_and(LogSetup::has_loggers);
+    // What is logged: a filter given on the command line or in the environment, else the
+    // levels of logging.yml (for every layer, Dagster's included), else info.
     let filter = match (given, &setup) {
-        (Some(given), _) => given,
+        (Some(given), _) => given.boxed(),
         (None, Some(setup)) if file_decides => {
-            EnvFilter::default().add_directive(setup.most_verbose().filter().into())
+            let setup = Arc::clone(setup);
+            tracing_subscriber::filter::filter_fn(move |meta| setup.admits(meta)).boxed()
         }
-        (None, _) => EnvFilter::new("info"),
+        (None, _) => EnvFilter::new("info").boxed(),
     };
     let console = (!file_decides).then(|| {
         let lines = tracing_subscriber::fmt::layer()
@@ -80,7 +83,7 @@ pub(crate) fn init_logging(
             LogFormat::Plain => lines.without_time().boxed(),
         }
     });
-    let routing = setup.map(|s| Routing::new(s, by_level, format == LogFormat::Json));
+    let routing = setup.map(|s| Routing::new(s, format == LogFormat::Json));
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(console)

@@ -98,8 +98,10 @@ fn branch(seed: Param<i64>, factor: i64) -> i64 {
     *seed * factor
 }
 
-fn join(a: i64, b: i64, c: i64) -> Value {
-    json!({"sum": a + b + c})
+/// Its inputs are declared out of name order, and `order` tells which value came in which
+/// argument: a wrong hand-over of the branches changes it, where the sum would not see it.
+fn join(c: i64, a: i64, b: i64) -> Value {
+    json!({"sum": a + b + c, "order": 100 * c + 10 * a + b})
 }
 
 fn chain() -> Result<Pipeline, PipelineError> {
@@ -140,7 +142,7 @@ fn fan() -> Result<Pipeline, PipelineError> {
         node(|s: Param<i64>| branch(s, 1), "params:seed", "a").name("branch_a"),
         node(|s: Param<i64>| branch(s, 2), "params:seed", "b").name("branch_b"),
         node(|s: Param<i64>| branch(s, 3), "params:seed", "c").name("branch_c"),
-        node(join, ["a", "b", "c"], "fan_report").name("join"),
+        node(join, ["c", "a", "b"], "fan_report").name("join"),
     ])
 }
 
@@ -168,10 +170,11 @@ fn early_end() -> Result<Pipeline, PipelineError> {
 }
 
 /// Two namespaced copies of one template, for the run filters (`--env regions` persists
-/// their data): `<region>.load` is tagged `ingest`, `<region>.sum` totals the region, and
-/// `add_regions` adds both totals.
+/// their data): `<region>.load` is tagged `ingest`, `<region>.sum` totals the region (south's
+/// totals are tenfold, so that a value routed to the wrong region shows), and `add_regions`
+/// adds both totals.
 fn regions() -> Result<Pipeline, PipelineError> {
-    let region = |ns: &str| {
+    let region = |ns: &str, scale: i64| {
         let template = Pipeline::new([
             node(
                 |c: Param<i64>| (1..=*c).collect::<Vec<i64>>(),
@@ -180,7 +183,12 @@ fn regions() -> Result<Pipeline, PipelineError> {
             )
             .name("load")
             .tags(["ingest"]),
-            node(|n: Vec<i64>| n.iter().sum::<i64>(), "numbers", "total").name("sum"),
+            node(
+                move |n: Vec<i64>| n.iter().sum::<i64>() * scale,
+                "numbers",
+                "total",
+            )
+            .name("sum"),
         ])?;
         pipeline([template])
             .namespace(ns)
@@ -193,7 +201,7 @@ fn regions() -> Result<Pipeline, PipelineError> {
         "regions_total",
     )
     .name("add_regions")])?;
-    Pipeline::sum([&region("north")?, &region("south")?, &add])
+    Pipeline::sum([&region("north", 1)?, &region("south", 10)?, &add])
 }
 
 /// Uses a secret parameter, then reads a table that cannot be reached (`--env secrets`).

@@ -65,10 +65,24 @@ impl Auth {
     /// The sign-in of `server.credentials` (the entry `credentials` names in `catalog`'s
     /// credentials), else of the environment.
     pub fn resolve(credentials: Option<&str>, catalog: &Catalog) -> Result<Self, String> {
+        Self::resolve_in(
+            credentials,
+            |name| catalog.credentials(name),
+            catalog.credential_names(),
+        )
+    }
+
+    /// [`Self::resolve`] over the credentials entries `entry` finds (named `names`), before
+    /// any catalog exists: the check before a run.
+    pub fn resolve_in<'a>(
+        credentials: Option<&str>,
+        entry: impl Fn(&str) -> Option<&'a Json>,
+        names: impl Iterator<Item = &'a str>,
+    ) -> Result<Self, String> {
         match credentials {
             Some(name) => {
-                let Some(entry) = catalog.credentials(name) else {
-                    let hint = kedrust_pipeline::suggest::hint(name, catalog.credential_names());
+                let Some(entry) = entry(name) else {
+                    let hint = kedrust_pipeline::suggest::hint(name, names);
                     return Err(format!(
                         "mlflow.yml: server.credentials names '{name}', which the credentials \
                          config does not have{hint}"

@@ -119,14 +119,25 @@ impl Hook for MlflowHook {
         false
     }
 
-    fn check_config(&self, config: &ConfigLoader) -> Result<(), BoxError> {
-        let group = config.load("mlflow")?;
+    fn check_config(&self, config_loader: &ConfigLoader) -> Result<(), BoxError> {
+        let group = config_loader.load("mlflow")?;
         let Some(config) =
             MlflowConfig::from_group(&group.value).map_err(|e| in_file(&group, e))?
         else {
             return Ok(());
         };
         config.tracking_uri().map_err(|e| in_file(&group, e))?;
+        // The sign-in is checked too: a credentials entry without one stops nothing midway.
+        let credentials = config.server.credentials.as_deref();
+        if credentials.is_some() {
+            let entries = config_loader.load("credentials")?.value;
+            let names = entries
+                .as_object()
+                .into_iter()
+                .flat_map(|m| m.keys().map(String::as_str));
+            Auth::resolve_in(credentials, |name| entries.get(name), names)
+                .map_err(|e| in_file(&group, e))?;
+        }
         Ok(())
     }
 

@@ -23,15 +23,22 @@ fn text_and_bytes() {
 fn json_and_yaml_documents() {
     let dir = scratch();
     let c = project(dir.path());
-    let doc = json!({"name": "kedrust", "layers": [1, 2, 3], "nested": {"ok": true}});
-    for name in ["settings_json", "settings_yaml"] {
-        c.save(name, Value::new(doc.clone())).unwrap();
+    // A document of its own for each, so that one read through the other's file shows.
+    let doc = |format: &str| json!({"name": format, "layers": [1, 2, 3], "nested": {"ok": true}});
+    for (name, format) in [("settings_json", "json"), ("settings_yaml", "yaml")] {
+        c.save(name, Value::new(doc(format))).unwrap();
+    }
+    for (name, format) in [("settings_json", "json"), ("settings_yaml", "yaml")] {
         let back = c.load(name).unwrap().take::<serde_json::Value>().unwrap();
-        assert_eq!(back, doc, "{name}");
+        assert_eq!(back, doc(format), "{name}");
     }
     let yaml =
         std::fs::read_to_string(dir.path().join("data/02_intermediate/settings.yml")).unwrap();
-    assert!(yaml.contains("name: kedrust"), "{yaml}");
+    assert!(yaml.contains("name: yaml"), "{yaml}");
+    let json_text =
+        std::fs::read_to_string(dir.path().join("data/02_intermediate/settings.json")).unwrap();
+    let written: serde_json::Value = serde_json::from_str(&json_text).unwrap();
+    assert_eq!(written, doc("json"));
 }
 
 #[test]

@@ -78,18 +78,6 @@ impl Level {
         }
     }
 
-    /// The most verbose tracing level that reaches this one.
-    pub(crate) fn filter(self) -> tracing::level_filters::LevelFilter {
-        use tracing::level_filters::LevelFilter;
-        match self.0 {
-            0..=5 => LevelFilter::TRACE,
-            6..=10 => LevelFilter::DEBUG,
-            11..=20 => LevelFilter::INFO,
-            21..=30 => LevelFilter::WARN,
-            _ => LevelFilter::ERROR,
-        }
-    }
-
     /// `%(levelname)s`: Python's name for the level.
     pub(crate) fn name(self) -> &'static str {
         match self.0 {
@@ -147,18 +135,6 @@ impl LogSetup {
         self
     }
 
-    /// The most verbose level any logger of the file asks for (the root's default is
-    /// WARNING, as Python's).
-    pub(crate) fn most_verbose(&self) -> Level {
-        let root = self.root_level();
-        self.loggers
-            .values()
-            .filter_map(|l| l.level)
-            .chain([root])
-            .min()
-            .unwrap_or(Level::WARNING)
-    }
-
     fn root_level(&self) -> Level {
         self.loggers
             .get("")
@@ -174,23 +150,27 @@ impl LogSetup {
             .unwrap_or_else(|| self.root_level())
     }
 
+    /// Whether the loggers' levels let an event of `meta` through (the filter of a process
+    /// whose `logging.yml` decides what is logged).
+    pub(crate) fn admits(&self, meta: &tracing::Metadata<'_>) -> bool {
+        Level::of(meta.level()) >= self.effective_level(&logger_name(meta.target()))
+    }
+
     /// Hands `record` to the handlers of its logger and of each ancestor up to the root,
-    /// stopping after a logger that does not propagate; `by_level` applies the loggers'
-    /// levels (off when a filter on the command line decides).
-    pub(crate) fn emit(&self, record: &Record<'_>, by_level: bool, json: bool) {
-        if self.has_loggers() && (!by_level || record.level >= self.effective_level(record.name)) {
-            for name in ancestry(record.name) {
-                let Some(logger) = self.loggers.get(name) else {
-                    continue;
-                };
-                for handler in &logger.handlers {
-                    if let Some(h) = self.handlers.get(handler) {
-                        h.emit(record, json);
-                    }
+    /// stopping after a logger that does not propagate, and to the handlers that take every
+    /// record.
+    pub(crate) fn emit(&self, record: &Record<'_>, json: bool) {
+        for name in ancestry(record.name) {
+            let Some(logger) = self.loggers.get(name) else {
+                continue;
+            };
+            for handler in &logger.handlers {
+                if let Some(h) = self.handlers.get(handler) {
+                    h.emit(record, json);
                 }
-                if !logger.propagate {
-                    break;
-                }
+            }
+            if !logger.propagate {
+                break;
             }
         }
         for h in &self.everything {

@@ -1,24 +1,19 @@
 //! The tracing layer that hands each event to the handlers of [`LogSetup`].
 
 use super::{Level, LogSetup, Record, logger_name};
+use std::sync::Arc;
 use tracing_subscriber::Layer;
 
 /// Routes events through a [`LogSetup`].
 pub(crate) struct Routing {
-    setup: LogSetup,
-    /// Whether the loggers' levels decide (no `-v`, `KEDRUST_LOG` or `RUST_LOG` given).
-    by_level: bool,
+    setup: Arc<LogSetup>,
     /// `--log-format json`: console handlers write JSON objects.
     json: bool,
 }
 
 impl Routing {
-    pub(crate) fn new(setup: LogSetup, by_level: bool, json: bool) -> Self {
-        Self {
-            setup,
-            by_level,
-            json,
-        }
+    pub(crate) fn new(setup: Arc<LogSetup>, json: bool) -> Self {
+        Self { setup, json }
     }
 }
 
@@ -40,7 +35,7 @@ impl<S: tracing::Subscriber> Layer<S> for Routing {
             file: meta.file(),
             line: meta.line(),
         };
-        self.setup.emit(&record, self.by_level, self.json);
+        self.setup.emit(&record, self.json);
     }
 }
 

@@ -397,11 +397,11 @@ fn load_versions_and_conf_source_reach_the_run() {
         v.sort();
         v
     };
-    // count 4: each region totals 10; then count 5: 15.
+    // count 4: north totals 10 and south 100; then count 5: 15 and 150.
     filtered(&f, &[]);
-    assert_eq!(total(&f), 20);
+    assert_eq!(total(&f), 10 + 100);
     filtered(&f, &["--params", "count=5"]);
-    assert_eq!(total(&f), 30);
+    assert_eq!(total(&f), 15 + 150);
     let first = versions(&f)[0].clone();
     filtered(
         &f,
@@ -412,7 +412,8 @@ fn load_versions_and_conf_source_reach_the_run() {
             &format!("north.total:{first}"),
         ],
     );
-    assert_eq!(total(&f), 10 + 15, "north's first total, south's newest");
+    // A pin that reached south instead would give 15 + 100.
+    assert_eq!(total(&f), 10 + 150, "north's first total, south's newest");
 
     // Another configuration folder, with another count.
     let other = f.path().join("other-conf");
@@ -435,7 +436,7 @@ fn load_versions_and_conf_source_reach_the_run() {
         &[],
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(total(&f), 3 + 3);
+    assert_eq!(total(&f), 3 + 30);
 }
 
 #[test]

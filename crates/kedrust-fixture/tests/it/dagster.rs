@@ -146,7 +146,8 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
         std::fs::read_to_string(f.path().join("data/fan_report.json"))
             .unwrap()
             .trim(),
-        "{\n  \"sum\": 42\n}"
+        "{\n  \"sum\": 42,\n  \"order\": 2184\n}",
+        "seed 7: c = 21, a = 7, b = 14, each in its own argument"
     );
     let trace = f.trace();
     let run_id = trace[0]["run_id"].as_str().unwrap();
@@ -193,7 +194,7 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
         std::fs::read_to_string(f.path().join("data/fan_report.json"))
             .unwrap()
             .trim(),
-        "{\n  \"sum\": 6\n}",
+        "{\n  \"sum\": 6,\n  \"order\": 312\n}",
         "seed 1 in every branch: 1 + 2 + 3"
     );
 }
@@ -317,6 +318,14 @@ fn dagster_validate_and_dev_start_and_stop_cleanly() {
 fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_the_cli() {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    // A line per sensor tick (the sensor asks the binary for open runs at every tick).
+    std::fs::write(
+        f.path().join("conf/logging.yml"),
+        "handlers:\n  ticks: {class: logging.FileHandler, filename: sensor_ticks.log}\n\
+         loggers:\n  kedrust.cli.dagster: {level: DEBUG, handlers: [ticks]}\n\
+         root: {level: INFO}\n",
+    )
+    .unwrap();
     let home = dagster_home();
     let path = venv_path();
     let env = [
@@ -364,9 +373,17 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
     let first = f.fired("on_pipeline_error");
-    // More sensor ticks pass (one every 5 s); the hook stays fired once. A slow machine
-    // makes fewer ticks here, which can only make this check weaker, never fail it wrongly.
-    std::thread::sleep(std::time::Duration::from_secs(12));
+    // Two more sensor ticks pass; the hook stays fired once. Each tick asks the binary for
+    // the open runs, which logs a line through the project's logging.yml.
+    let ticks = |f: &Fixture| {
+        std::fs::read_to_string(f.path().join("sensor_ticks.log")).map_or(0, |t| t.lines().count())
+    };
+    let seen = ticks(&f);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ticks(&f) < seen + 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(ticks(&f) >= seen + 2, "two more sensor ticks within 60 s");
     let later = f.fired("on_pipeline_error");
     let group = format!("-{}", daemon.id());
     let _ = Command::new("kill").args(["-INT", "--", &group]).status();
@@ -621,6 +638,8 @@ fn distributed_executors_load_with_their_pinned_libraries_and_a_shared_state_fol
     # dagster-celery-docker==0.29.27  # executor: celery_docker_executor
     # dagster-celery-k8s==0.29.27  # executor: celery_k8s_job_executor
     # dagster-dask==0.29.27  # executor: dask_executor
+    # dask[dataframe]==2026.8.0  # executor: dask_executor
+    # distributed==2026.8.0  # executor: dask_executor
     ");
     let env = f.path().join("conf/distributed");
     std::fs::create_dir_all(&env).unwrap();

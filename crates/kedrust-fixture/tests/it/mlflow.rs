@@ -370,7 +370,11 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
     )
     .unwrap();
     let out = f.run(&["run", "--env", "mlflow"], &uri);
-    assert_eq!(out.code, 1);
+    assert_eq!(
+        out.code, 2,
+        "a configuration error, before the run: {}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains(
             "credentials entry 'mlflow_admin' has neither MLFLOW_TRACKING_TOKEN nor \
@@ -407,7 +411,7 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
         "nor in a tag: {parent}"
     );
 
-    // A password in the tracking URI is refused, and not shown.
+    // A password in the tracking URI is refused before the run, and not shown.
     let with_password = server
         .uri
         .replace("http://", &format!("http://admin:{ADMIN_PASSWORD}@"));
@@ -415,7 +419,8 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
         &["run", "--env", "mlflow"],
         &[("MLFLOW_TRACKING_URI", &with_password)],
     );
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(f.fired("before_pipeline_run"), 1, "only the first run's");
     assert!(
         out.stderr.contains("http://admin:***@127.0.0.1"),
         "{}",

@@ -53,17 +53,18 @@ fn sixteen_arguments_are_accepted() {
         n: u8,
         o: u8,
         p: u8,
-    ) -> u32 {
-        [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p]
-            .iter()
-            .map(|&x| u32::from(x))
-            .sum()
+    ) -> Vec<u8> {
+        vec![a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p]
     }
     let inputs: Vec<String> = (0..16).map(|i| format!("in{i}")).collect();
     let n = node(sum16, inputs, "total");
     assert!(n.problems().is_empty());
     let values = (1..=16u8).map(Value::new).collect();
-    assert_eq!(run_one::<u32>(&n, values), 136);
+    // Each input in its own argument, in declared order.
+    assert_eq!(
+        run_one::<Vec<u8>>(&n, values),
+        (1..=16).collect::<Vec<u8>>()
+    );
 }
 
 #[test]
@@ -163,14 +164,26 @@ fn struct_keys_are_checked_before_anything_runs() {
 #[test]
 fn a_map_result_fills_named_outputs_and_is_checked_at_run_time() {
     let n = node(
-        |k: Vec<String>| k.into_iter().map(|k| (k, 1u8)).collect::<BTreeMap<_, _>>(),
+        |k: Vec<String>| {
+            k.into_iter()
+                .map(|k| {
+                    let first = k.as_bytes()[0];
+                    (k, first)
+                })
+                .collect::<BTreeMap<_, _>>()
+        },
         "keys",
-        named([("a", "out_a"), ("b", "out_b")]),
+        named([("b", "out_b"), ("a", "out_a")]),
     );
     let ok = n
         .run(vec![Value::new(vec!["b".to_string(), "a".to_string()])])
         .unwrap();
-    assert_eq!(ok.len(), 2);
+    // In the declared order (b, a), each key's own value.
+    let got: Vec<u8> = ok
+        .iter()
+        .map(|v| *v.downcast_ref::<u8>().unwrap())
+        .collect();
+    assert_eq!(got, [b'b', b'a']);
     let err = n.run(vec![Value::new(vec!["a".to_string()])]).unwrap_err();
     assert!(matches!(err, NodeRunError::Output { .. }), "{err}");
 }

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 /// What the last node saw, per executor.
 static REPORTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-/// The largest parameter the fan-in node found.
-static LARGEST: Mutex<Option<u32>> = Mutex::new(None);
+/// The parameters the fan-in node got, in order.
+static SIZES: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 #[test]
 fn a_fan_in_node_gets_every_input_in_declared_order_from_every_executor() {
@@ -45,11 +45,16 @@ fn a_fan_in_node_gets_every_input_in_declared_order_from_every_executor() {
 #[test]
 fn a_fan_in_node_takes_parameters_too() {
     let pick = fan_in(
-        |sizes: Vec<Param<u32>>| sizes.iter().map(|p| **p).max().unwrap_or(0),
+        |sizes: Vec<Param<u32>>| {
+            sizes
+                .into_iter()
+                .map(Param::into_inner)
+                .collect::<Vec<u32>>()
+        },
         ["params:small", "params:large"],
-        "largest",
+        "sizes",
     );
-    let check = node(|n: u32| *LARGEST.lock().unwrap() = Some(n), "largest", ());
+    let check = node(|s: Vec<u32>| *SIZES.lock().unwrap() = s, "sizes", ());
     let catalog = CatalogBuilder::new(Registry::with_builtins())
         .parameters(serde_json::json!({"small": 2, "large": 40}))
         .build()
@@ -63,5 +68,5 @@ fn a_fan_in_node_takes_parameters_too() {
         &|_| {},
     )
     .unwrap();
-    assert_eq!(*LARGEST.lock().unwrap(), Some(40));
+    assert_eq!(*SIZES.lock().unwrap(), [2, 40]);
 }
