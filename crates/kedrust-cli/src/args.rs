@@ -83,6 +83,16 @@ pub(crate) enum Command {
         #[arg(long, env = "KEDRUST_RUN_ID")]
         run_id: Option<String>,
     },
+    /// One asset op of a Dagster run that materialises assets, under Dagster Pipes.
+    #[command(name = "__dagster_assets", hide = true)]
+    DagsterAssets {
+        /// The asset op.
+        #[arg(long)]
+        op: String,
+        /// The run id, when Dagster (Pipes) does not give it.
+        #[arg(long, env = "KEDRUST_RUN_ID")]
+        run_id: Option<String>,
+    },
     /// The run-failure sensor's call.
     #[command(name = "__dagster_failure", hide = true)]
     DagsterFailure {

@@ -68,6 +68,17 @@ pub(crate) fn dispatch(
             };
             crate::dagster::op(project, &root, options, env, (&job, &op), &pipes)
         }
+        Command::DagsterAssets { op, run_id } => {
+            kedrust_runner::tie_to_parent().map_err(CliError::Failed)?;
+            let pipes =
+                pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
+            let options = RunOptions {
+                conf_source,
+                run_id,
+                ..RunOptions::default()
+            };
+            crate::dagster::asset_op(project, &root, options, env, &op, &pipes)
+        }
         Command::DagsterFailure {
             run,
             message,

@@ -20,31 +20,17 @@ pub(crate) fn plans(
     shared_state_for_distributed_jobs(&dagster)?;
     let mut jobs = Vec::new();
     let mut schedules = Vec::new();
-    let mut assets = std::collections::BTreeMap::new();
+    let mut job_datasets = std::collections::BTreeSet::new();
     for job in &dagster.jobs {
         let (job_plan, _, built) = kedrust_framework::plan_job(project, root, conf, env, job)
             .map_err(|e| e.to_string())?;
-        // Persisted datasets are assets: key from the name, group and description from
-        // the entry's metadata.
-        for dataset in job_plan
-            .ops
-            .iter()
-            .flat_map(|o| o.loads.iter().chain(&o.saves))
-        {
-            let metadata = built
-                .catalog
-                .resolve(dataset)
-                .and_then(|r| r.config)
-                .and_then(|c| c.get("metadata").cloned())
-                .unwrap_or_default();
-            assets.entry(dataset.clone()).or_insert_with(|| {
-                kedrust_dagster::asset_spec(
-                    dataset,
-                    &metadata,
-                    built.catalog.type_name(dataset).as_deref(),
-                )
-            });
-        }
+        job_datasets.extend(
+            job_plan
+                .ops
+                .iter()
+                .flat_map(|o| o.loads.iter().chain(&o.saves))
+                .map(|d| d.split('@').next().unwrap_or(d).to_owned()),
+        );
         let mut plan = serde_json::to_value(job_plan).map_err(|e| e.to_string())?;
         // The launchpad shows them: secrets hidden, and the op drops what comes back hidden.
         plan["params"] = kedrust_secrets::redact_json(&built.params);
@@ -57,11 +43,104 @@ pub(crate) fn plans(
             }));
         }
     }
-    let assets: Vec<serde_json::Value> = assets.into_values().collect();
+    let (assets, asset_ops, params) = asset_graph(project, root, (conf, env), &job_datasets)?;
     Ok(format!(
         "{}\n",
-        json!({"env": env, "jobs": jobs, "schedules": schedules, "assets": assets})
+        json!({
+            "env": env, "jobs": jobs, "schedules": schedules,
+            "assets": assets, "asset_ops": asset_ops, "asset_params": params,
+        })
     ))
+}
+
+/// The asset graph of the `__default__` pipeline: a spec per persisted dataset (the produced
+/// ones with their lineage and asset op, the sources without), the asset ops, and the
+/// parameters an asset run starts from. Persisted datasets only jobs of other pipelines
+/// touch (`job_datasets`) get a spec without an op, so that their materialisations in job
+/// runs land on a defined asset.
+fn asset_graph(
+    project: &Project,
+    root: &Path,
+    (conf, env): (&Path, &str),
+    job_datasets: &std::collections::BTreeSet<String>,
+) -> Result<(Vec<serde_json::Value>, serde_json::Value, serde_json::Value), String> {
+    let (graph, pipeline, built) =
+        kedrust_framework::plan_assets(project, root, conf, env).map_err(|e| e.to_string())?;
+    let catalog = &built.catalog;
+    // kedro-dagster's group for a node outside any namespace: the first registered pipeline
+    // (by name, `__default__` aside) that holds it.
+    let pipelines = project
+        .load_pipelines(conf, env)
+        .map_err(|e| e.to_string())?;
+    let pipeline_of = |node: &str| {
+        pipelines
+            .iter()
+            .find(|(name, p)| {
+                *name != kedrust_framework::DEFAULT_PIPELINE && p.node(node).is_some()
+            })
+            .map(|(name, _)| name.as_str())
+    };
+    let metadata = |dataset: &str| {
+        catalog
+            .resolve(dataset)
+            .and_then(|r| r.config)
+            .and_then(|c| c.get("metadata").cloned())
+    };
+    let mut specs = Vec::new();
+    for asset in &graph.assets {
+        let node = pipeline.node(&asset.node);
+        let metadata = metadata(&asset.dataset);
+        let type_name = catalog.type_name(&asset.dataset);
+        specs.push(kedrust_dagster::asset_spec(
+            env,
+            &kedrust_dagster::AssetFacts {
+                dataset: &asset.dataset,
+                type_name: type_name.as_deref(),
+                metadata: metadata.as_ref(),
+                deps: &asset.deps,
+                node: Some((&asset.node, node.and_then(|n| n.namespace_name()))),
+                pipeline: pipeline_of(&asset.node),
+                op: Some(&asset.op),
+                code_version: node.map(|n| n.fingerprint()),
+            },
+        ));
+    }
+    let in_graph = |d: &String| graph.asset(d).is_some() || graph.sources.contains(d);
+    let others: Vec<&String> = job_datasets.iter().filter(|d| !in_graph(d)).collect();
+    for dataset in graph.sources.iter().chain(others) {
+        let metadata = metadata(dataset);
+        let type_name = catalog.type_name(dataset);
+        specs.push(kedrust_dagster::asset_spec(
+            env,
+            &kedrust_dagster::AssetFacts {
+                dataset,
+                type_name: type_name.as_deref(),
+                metadata: metadata.as_ref(),
+                ..Default::default()
+            },
+        ));
+    }
+    // Dagster names a multi-asset's outputs after its keys' parts joined by `__`: two
+    // datasets whose keys join alike would be one output.
+    let mut seen: std::collections::BTreeMap<String, &str> = Default::default();
+    for spec in &specs {
+        let parts: Vec<&str> = spec["key"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str())
+            .collect();
+        let dataset = spec["dataset"].as_str().unwrap_or_default();
+        if let Some(other) = seen.insert(parts.join("__"), dataset) {
+            return Err(format!(
+                "datasets '{other}' and '{dataset}' get the same Dagster asset name ({}): \
+                 rename one of them",
+                parts.join("__")
+            ));
+        }
+    }
+    let params = kedrust_secrets::redact_json(&built.params);
+    Ok((specs, json!(graph.ops), params))
 }
 
 /// Ops of one run share its state through the run store and the run folder. Dagster's
@@ -99,6 +178,53 @@ pub(crate) fn op(
     (job, op): (&str, &str),
     pipes: &Pipes,
 ) -> Result<String, CliError> {
+    let (mut options, attempt) = op_options(base, env, pipes)?;
+    options.job = Some(job.to_owned());
+    let ran = run_op(project, root, &options, op, attempt);
+    ended(project, root, pipes, (&options, op, None), ran)
+}
+
+/// `__dagster_assets`: one asset op of a Dagster run that materialises assets. The code
+/// location passes the datasets of the run's selection and of this step's in the extras.
+pub(crate) fn asset_op(
+    project: &Project,
+    root: &Path,
+    base: RunOptions,
+    env: &str,
+    op: &str,
+    pipes: &Pipes,
+) -> Result<String, CliError> {
+    let (options, attempt) = op_options(base, env, pipes)?;
+    let datasets = |key: &str| -> Vec<String> {
+        pipes
+            .extras()
+            .and_then(|e| e.get(key))
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect()
+    };
+    let (run_assets, step_assets) = (datasets("run_datasets"), datasets("step_datasets"));
+    let ran = kedrust_framework::orchestrated::run_asset_op(
+        project,
+        root,
+        &options,
+        (op, &run_assets, &step_assets),
+        attempt,
+    );
+    ended(
+        project,
+        root,
+        pipes,
+        (&options, op, Some(&step_assets)),
+        ran,
+    )
+}
+
+/// The options every op of a Dagster run shares, from Pipes: the run id, the launchpad's
+/// parameters, the parent run of a re-execution; and Dagster's retry of this op.
+fn op_options(base: RunOptions, env: &str, pipes: &Pipes) -> Result<(RunOptions, u32), CliError> {
     let Some(run_id) = pipes.run_id().map(str::to_owned).or(base.run_id.clone()) else {
         return Err(CliError::BadInput(
             "no run id: start this op from Dagster (Pipes), or pass --run-id (KEDRUST_RUN_ID)"
@@ -120,11 +246,10 @@ pub(crate) fn op(
         .map(str::to_owned);
     let options = RunOptions {
         env: Some(env.to_owned()),
-        job: Some(job.to_owned()),
         run_id: Some(run_id.clone()),
         parent_run_id,
         runtime_params,
-        tags: [("dagster/run_id".to_owned(), run_id.clone())].into(),
+        tags: [("dagster/run_id".to_owned(), run_id)].into(),
         ..base
     };
     // Dagster's retry of this op (0 for the first try).
@@ -133,15 +258,27 @@ pub(crate) fn op(
         .and_then(|c| c.get("retry_number"))
         .and_then(|n| n.as_u64())
         .map_or(0, |n| n as u32);
+    Ok((options, attempt))
+}
+
+/// Tells Dagster how op `op` ended: its saves as materialisations (of the step's datasets
+/// only, for an asset op), then Pipes' closing message.
+fn ended(
+    project: &Project,
+    root: &Path,
+    pipes: &Pipes,
+    (options, op, step): (&RunOptions, &str, Option<&[String]>),
+    ran: Result<(), kedrust_framework::SessionError>,
+) -> Result<String, CliError> {
     // What cannot reach Dagster through Pipes still reaches stderr, which Dagster shows.
     let said = |sent: Result<(), kedrust_dagster::PipesError>| {
         if let Err(e) = sent {
             eprintln!("warning: {e}");
         }
     };
-    match run_op(project, root, &options, op, attempt) {
+    match ran {
         Ok(()) => {
-            report_materializations(project, root, pipes, &run_id, op);
+            report_materializations(project, root, pipes, options, (op, step));
             said(pipes.log("info", &format!("kedrust op {op} succeeded")));
             said(pipes.closed(None));
             Ok(String::new())
@@ -181,8 +318,17 @@ pub(crate) fn run_the_runs_binary(
     )))
 }
 
-/// The op's saves of persisted datasets, as Dagster asset materialisations.
-fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id: &str, op: &str) {
+/// The op's saves of persisted datasets, as Dagster asset materialisations; an asset op
+/// reports those of its step's datasets only (Dagster refuses the others in a subset run).
+fn report_materializations(
+    project: &Project,
+    root: &Path,
+    pipes: &Pipes,
+    options: &RunOptions,
+    (op, step): (&str, Option<&[String]>),
+) {
+    let run_id = options.run_id.as_deref().unwrap_or_default();
+    let env = options.env.as_deref().unwrap_or_default();
     let saves = kedrust_framework::open_store(project, root)
         .map_err(|e| e.to_string())
         .and_then(|store| store.events_in_op(run_id, op).map_err(|e| e.to_string()));
@@ -194,11 +340,16 @@ fn report_materializations(project: &Project, root: &Path, pipes: &Pipes, run_id
         }
     };
     let pid = u64::from(std::process::id());
+    let in_step = |dataset: &str| {
+        let base = dataset.split('@').next().unwrap_or(dataset);
+        step.is_none_or(|s| s.iter().any(|d| d == base))
+    };
     for e in events.iter().filter(|e| {
         e.kind == kedrust_store::EventKind::AssetMaterialization
             && e.metadata["pid"].as_u64() == Some(pid)
+            && in_step(e.metadata["dataset"].as_str().unwrap_or_default())
     }) {
-        let m = kedrust_dagster::materialization(&e.metadata, run_id);
+        let m = kedrust_dagster::materialization(env, &e.metadata, run_id);
         if let Err(error) =
             pipes.report_asset_materialization(&m.key, m.metadata, m.version.as_deref())
         {

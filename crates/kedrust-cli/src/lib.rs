@@ -41,25 +41,27 @@ pub fn main_with(
     };
     // A Dagster op speaks Pipes from its first log line on.
     let pipes = match &cli.command {
-        args::Command::DagsterOp { run_id, .. } => match kedrust_dagster::Pipes::from_env() {
-            Ok(p) => {
-                // Every op of a run runs the binary its first op ran (this call returns only
-                // when this process is that binary).
-                let root = project.locate(cli.project_dir.as_deref());
-                let run_id = p.run_id().map(str::to_owned).or_else(|| run_id.clone());
-                if let Some(run_id) = run_id
-                    && let Err(e) = dagster::run_the_runs_binary(&root, &run_id, &args)
-                {
-                    return e.report();
+        args::Command::DagsterOp { run_id, .. } | args::Command::DagsterAssets { run_id, .. } => {
+            match kedrust_dagster::Pipes::from_env() {
+                Ok(p) => {
+                    // Every op of a run runs the binary its first op ran (this call returns only
+                    // when this process is that binary).
+                    let root = project.locate(cli.project_dir.as_deref());
+                    let run_id = p.run_id().map(str::to_owned).or_else(|| run_id.clone());
+                    if let Some(run_id) = run_id
+                        && let Err(e) = dagster::run_the_runs_binary(&root, &run_id, &args)
+                    {
+                        return e.report();
+                    }
+                    if let Err(e) = p.opened() {
+                        // The first message, before any log line; without it Dagster reports the op.
+                        eprintln!("warning: {e}");
+                    }
+                    Some(std::sync::Arc::new(p))
                 }
-                if let Err(e) = p.opened() {
-                    // The first message, before any log line; without it Dagster reports the op.
-                    eprintln!("warning: {e}");
-                }
-                Some(std::sync::Arc::new(p))
+                Err(e) => return CliError::BadInput(e.to_string()).report(),
             }
-            Err(e) => return CliError::BadInput(e.to_string()).report(),
-        },
+        }
         _ => None,
     };
     // logging.yml and a job's loggers are read before anything logs; a mistake in them is

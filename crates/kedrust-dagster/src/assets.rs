@@ -5,20 +5,132 @@
 
 use serde_json::{Map, Value as Json, json};
 
-/// The asset key of a dataset: its dotted name's parts (`ns.model_input` → `ns/model_input`).
-pub fn asset_key(dataset: &str) -> Vec<&str> {
-    dataset.split('.').collect()
+/// The asset key of a dataset, as kedro-dagster forms it: the environment, then the dotted
+/// name's parts (`ns.model_input` in `local` is `local/ns/model_input`); a transcoded name
+/// is its base name, and every character outside `[A-Za-z0-9_]` becomes `__` (Dagster names
+/// the op outputs of a multi-asset after the key, and refuses other characters there).
+pub fn asset_key(env: &str, dataset: &str) -> Vec<String> {
+    let base = dataset.split('@').next().unwrap_or(dataset);
+    std::iter::once(env)
+        .chain(base.split('.'))
+        .map(dagster_name)
+        .collect()
 }
 
-/// The spec `definitions.py` makes an asset from: key, group and description from the
-/// catalog entry's `metadata`, and the dataset type.
-pub fn asset_spec(dataset: &str, metadata: &Json, type_name: Option<&str>) -> Json {
+/// `name` with every character outside `[A-Za-z0-9_]` replaced by `__`.
+pub fn dagster_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else {
+            out.push_str("__");
+        }
+    }
+    out
+}
+
+/// What kedrust knows of a dataset that becomes an asset.
+#[derive(Debug, Clone, Default)]
+pub struct AssetFacts<'a> {
+    /// The dataset.
+    pub dataset: &'a str,
+    /// Its catalog type (`polars.ParquetDataset`).
+    pub type_name: Option<&'a str>,
+    /// The catalog entry's `metadata`.
+    pub metadata: Option<&'a Json>,
+    /// The persisted datasets it is computed from.
+    pub deps: &'a [String],
+    /// The node that produces it and that node's namespace; none for a source asset.
+    pub node: Option<(&'a str, Option<&'a str>)>,
+    /// The registered pipeline the producing node belongs to (the first by name).
+    pub pipeline: Option<&'a str>,
+    /// The asset op that materialises it; none for a source asset.
+    pub op: Option<&'a str>,
+    /// The producing node's code version.
+    pub code_version: Option<String>,
+}
+
+/// The spec `definitions.py` makes an asset from. Group: the entry's `metadata.group_name`
+/// (or `group`), else the producing node's namespace (`a.b` is `a__b`), else its registered
+/// pipeline, else `default`, and `external` for sources; description and `owners`/`tags` from the metadata; kinds from the
+/// dataset type (`polars.ParquetDataset`: `polars`, `parquet`).
+pub fn asset_spec(env: &str, facts: &AssetFacts<'_>) -> Json {
+    let empty = Json::Object(Map::new());
+    let metadata = facts.metadata.unwrap_or(&empty);
+    let group = metadata
+        .get("group_name")
+        .or_else(|| metadata.get("group"))
+        .and_then(Json::as_str)
+        .map(dagster_name)
+        .unwrap_or_else(|| match facts.node {
+            None => "external".to_owned(),
+            Some((_, Some(namespace))) => dagster_name(namespace),
+            Some((_, None)) => facts.pipeline.map_or("default".to_owned(), dagster_name),
+        });
+    let type_name = facts.type_name.unwrap_or("MemoryDataset");
+    let description = metadata
+        .get("description")
+        .and_then(Json::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| match facts.node {
+            Some((node, _)) => {
+                format!("{type_name} `{}`, produced by node `{node}`", facts.dataset)
+            }
+            None => format!(
+                "{type_name} `{}`: no node of the `__default__` pipeline produces it (a source, \
+                 or materialised by jobs only)",
+                facts.dataset
+            ),
+        });
+    // What the UI shows: the rest of the entry's metadata, and where the asset comes from.
+    let mut shown: Map<String, Json> = metadata
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| {
+            !["group_name", "group", "description", "owners", "tags"].contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    shown.insert("kedrust/dataset".into(), json!(facts.dataset));
+    shown.insert("kedrust/type".into(), json!(type_name));
+    if let Some((node, _)) = facts.node {
+        shown.insert("kedrust/node".into(), json!(node));
+    }
     json!({
-        "key": asset_key(dataset),
-        "group": metadata.get("group_name").or_else(|| metadata.get("group")),
-        "description": metadata.get("description"),
-        "type": type_name,
+        "key": asset_key(env, facts.dataset),
+        "dataset": facts.dataset,
+        "deps": facts.deps.iter().map(|d| asset_key(env, d)).collect::<Vec<_>>(),
+        "group": group,
+        "description": description,
+        "kinds": kinds(type_name),
+        "owners": metadata.get("owners").cloned().unwrap_or(json!([])),
+        "tags": metadata.get("tags").cloned().unwrap_or(json!({})),
+        "code_version": facts.code_version,
+        "op": facts.op,
+        "metadata": shown,
     })
+}
+
+/// Kinds from a dataset type: its family and its format (`polars.ParquetDataset`: `polars`,
+/// `parquet`), always with `kedrust`.
+fn kinds(type_name: &str) -> Vec<String> {
+    let mut kinds = vec!["kedrust".to_owned()];
+    let (family, class) = type_name.rsplit_once('.').unwrap_or(("", type_name));
+    let format = class.trim_end_matches("Dataset").to_lowercase();
+    for kind in [
+        family.rsplit('.').next().unwrap_or("").to_lowercase(),
+        format,
+    ] {
+        if !kind.is_empty()
+            && !kinds.contains(&kind)
+            && kind.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            kinds.push(kind);
+        }
+    }
+    kinds
 }
 
 /// A save to report as an asset materialisation.
@@ -33,8 +145,9 @@ pub struct Materialization {
 }
 
 /// The materialisation of a save the run store recorded (`dataset`, `type`, `path`,
-/// `version`, and the value's `row_count` and `columns` for tables) in run `run_id`.
-pub fn materialization(saved: &Json, run_id: &str) -> Materialization {
+/// `version`, and the value's `row_count` and `columns` for tables) in run `run_id` of
+/// environment `env`.
+pub fn materialization(env: &str, saved: &Json, run_id: &str) -> Materialization {
     let dataset = saved["dataset"].as_str().unwrap_or_default();
     let mut metadata = Map::new();
     metadata.insert(
@@ -72,7 +185,7 @@ pub fn materialization(saved: &Json, run_id: &str) -> Materialization {
         );
     }
     Materialization {
-        key: asset_key(dataset).join("/"),
+        key: asset_key(env, dataset).join("/"),
         metadata: Json::Object(metadata),
         version: saved["version"].as_str().map(str::to_owned),
     }
@@ -89,8 +202,8 @@ mod tests {
             "path": "data/summary.parquet", "version": "2026-11-29T21.00.00.000Z",
             "value": {"row_count": 3, "columns": [{"name": "a", "type": "Int64"}]},
         });
-        let m = materialization(&saved, "r1");
-        assert_eq!(m.key, "reporting/summary");
+        let m = materialization("local", &saved, "r1");
+        assert_eq!(m.key, "local/reporting/summary");
         assert_eq!(m.version.as_deref(), Some("2026-11-29T21.00.00.000Z"));
         assert_eq!(m.metadata["dagster/row_count"]["raw_value"], 3);
         assert_eq!(
@@ -98,5 +211,27 @@ mod tests {
             "a"
         );
         assert_eq!(m.metadata["path"]["type"], "path");
+    }
+
+    #[test]
+    fn keys_are_kedro_dagsters_with_dagsters_characters() {
+        assert_eq!(
+            asset_key("prod", "ds.model_input"),
+            ["prod", "ds", "model_input"]
+        );
+        assert_eq!(asset_key("local", "cars@polars"), ["local", "cars"]);
+        assert_eq!(
+            asset_key("local", "raw-data.v2 x"),
+            ["local", "raw__data", "v2__x"]
+        );
+        assert_eq!(
+            kinds("polars.ParquetDataset"),
+            ["kedrust", "polars", "parquet"]
+        );
+        assert_eq!(
+            kinds("kedro_datasets.pandas.CSVDataset"),
+            ["kedrust", "pandas", "csv"]
+        );
+        assert_eq!(kinds("MemoryDataset"), ["kedrust", "memory"]);
     }
 }

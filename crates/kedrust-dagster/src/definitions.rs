@@ -231,7 +231,6 @@ _schedules = [
 ]
 
 
-_job_names = {job.name for job in _jobs}
 _ENDED_BADLY = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
 
 
@@ -264,8 +263,9 @@ def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
         return dg.SkipReason(f"kedrust could not list its open runs: {listed.stderr.strip()}")
     ended = []
     for run_id in json.loads(listed.stdout):
+        # Every run listed is this project's, in this environment: a job's or an asset run.
         run = context.instance.get_run_by_id(run_id)
-        if run is None or run.job_name not in _job_names:
+        if run is None:
             continue
         if run.status == dg.DagsterRunStatus.SUCCESS:
             # Finished without its end op (a re-execution of chosen ops): the run still ends
@@ -290,20 +290,77 @@ def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
     return dg.SkipReason(f"ended {', '.join(ended)}" if ended else "no run of this project is left to end")
 
 
-_assets = [
-    dg.AssetSpec(
+def _spec(asset):
+    return dg.AssetSpec(
         key=asset["key"],
+        deps=[dg.AssetDep(dep) for dep in asset["deps"]],
         group_name=asset["group"],
-        description=asset["description"] or f"{asset['type']} of the kedrust catalog",
-        kinds={"kedrust"},
+        description=asset["description"],
+        kinds=set(asset["kinds"]),
+        owners=asset["owners"] or None,
+        tags=asset["tags"] or None,
+        code_version=asset["code_version"],
+        metadata=asset["metadata"],
     )
-    for asset in _loaded["assets"]
+
+
+# Selected asset keys back to kedrust's dataset names, which is all the binary is told.
+_dataset_of = {tuple(asset["key"]): asset["dataset"] for asset in _loaded["assets"]}
+_produced = sorted(asset["dataset"] for asset in _loaded["assets"] if asset["op"])
+
+
+def _datasets(keys):
+    return sorted(_dataset_of[tuple(key.path)] for key in keys if tuple(key.path) in _dataset_of)
+
+
+def _asset_op(op):
+    """The nodes joined by memory datasets, as one multi-asset: materialising any subset of
+    its assets runs the nodes they need, through Pipes, with the run's hook lifecycle (the
+    first op of the run fires the start hooks; the sensor fires after_pipeline_run when
+    Dagster reports the run's end)."""
+    name = op["name"]
+
+    @dg.multi_asset(
+        name=name,
+        specs=[_spec(asset) for asset in _loaded["assets"] if asset["op"] == name],
+        can_subset=True,
+        required_resource_keys={"kedrust_params", "pipes"},
+        op_tags={"kedrust/op": name},
+        description=f"kedrust node(s) {', '.join(op['nodes'])}, run by the project binary through Pipes.",
+    )
+    def _materialize(context: dg.AssetExecutionContext):
+        selection = context.run.asset_selection
+        invocation = context.resources.pipes.run(
+            context=context,
+            command=_kedrust("__dagster_assets", "--env", ENV, "--op", name),
+            extras={
+                "params": context.resources.kedrust_params,
+                "parent_run_id": context.run.parent_run_id,
+                "run_datasets": _datasets(selection) if selection else _produced,
+                "step_datasets": _datasets(context.selected_asset_keys),
+            },
+        )
+        yield from invocation.get_results()
+
+    return _materialize
+
+
+_assets = [_asset_op(op) for op in _loaded["asset_ops"]] + [
+    _spec(asset) for asset in _loaded["assets"] if not asset["op"]
 ]
+
+# Asset runs read parameters as job runs do: one `kedrust_params` block in the launchpad.
+_asset_params = dg.ResourceDefinition(
+    lambda init: init.resource_config,
+    config_schema=dg.Field(dg.Permissive(), default_value=_loaded["asset_params"], is_required=False),
+    description="Runtime parameters of the run (kedrust --params), applied over parameters.yml.",
+)
 
 defs = dg.Definitions(
     assets=_assets,
     jobs=_jobs,
     schedules=_schedules,
     sensors=[on_pipeline_error_sensor],
+    resources={"kedrust_params": _asset_params, "pipes": dg.PipesSubprocessClient()},
 )
 "#;

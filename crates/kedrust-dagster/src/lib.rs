@@ -12,7 +12,9 @@ mod assets;
 mod definitions;
 mod pipes;
 
-pub use assets::{Materialization, asset_key, asset_spec, materialization};
+pub use assets::{
+    AssetFacts, Materialization, asset_key, asset_spec, dagster_name, materialization,
+};
 pub use definitions::definitions_py;
 pub use pipes::{
     Channel, Pipes, PipesError, decode_param, encode_param, message_line, write_message,

@@ -30,8 +30,8 @@ mod snapshot;
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use prepare::AD_HOC_JOB;
 pub use prepare::{
-    BuiltCatalog, Prepared, build_catalog, conf_dir, find_job, load_dagster, plan_job, prepare,
-    select, unmatched_patterns,
+    BuiltCatalog, Prepared, build_catalog, conf_dir, find_job, load_dagster, plan_assets, plan_job,
+    prepare, select, unmatched_patterns,
 };
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use resuming::resume_options;
@@ -44,5 +44,7 @@ pub use settings::{STATE_DIR_ENV, open_store, state_dir_is_explicit};
 pub mod orchestrated {
     pub use crate::binary::pin_binary;
     pub use crate::child::run_child;
-    pub use crate::ops::{SAVE_VERSION_STATE, fail_run, finish_run, open_runs, run_op};
+    pub use crate::ops::{
+        SAVE_VERSION_STATE, fail_run, finish_run, open_runs, run_asset_op, run_op,
+    };
 }

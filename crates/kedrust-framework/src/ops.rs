@@ -15,7 +15,7 @@ use kedrust_runner::RunError;
 use kedrust_runner::{Execution, discard_outputs, run_node};
 use kedrust_store::{EventKind, Keeper, RunStatus, RunStore};
 use serde_json::json;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,15 +51,28 @@ fn save_version(store: &RunStore, run_id: &str) -> Result<Option<String>, Sessio
         .and_then(|v| v.as_str().map(str::to_owned)))
 }
 
-/// `options` of run `run_id` as its ops ran it: the save version its first op fixed, and the
-/// run's copy of the configuration when there is one.
+/// Run `run_id` as its ops ran it: the options its record keeps (an asset run's nodes are
+/// known only from there; a secret parameter the record keeps hidden falls back to the
+/// configuration's value), else `options`; the save version its first op fixed; the run's
+/// copy of the configuration when there is one.
 fn as_recorded(
     options: &RunOptions,
     store: &RunStore,
     project_path: &Path,
     run_id: &str,
 ) -> Result<RunOptions, SessionError> {
-    let mut options = options.clone();
+    let recorded = store
+        .run(run_id)
+        .map_err(io)?
+        .and_then(|r| serde_json::from_value::<RunOptions>(r.options).ok());
+    let mut options = match recorded {
+        Some(mut recorded) => {
+            recorded.runtime_params = kedrust_secrets::without_masked(&recorded.runtime_params);
+            recorded.run_id = Some(run_id.to_owned());
+            recorded
+        }
+        None => options.clone(),
+    };
     options.save_version = save_version(store, run_id)?;
     if let Some(snapshot) = snapshot::existing(&crate::settings::run_dir(project_path, run_id)) {
         options.conf_source = Some(snapshot);
@@ -77,6 +90,14 @@ fn fix_save_version(store: &RunStore, run_id: &str) -> Result<String, SessionErr
         .ok_or_else(|| SessionError::Io(format!("run {run_id} has no readable save version")))
 }
 
+/// What an op runs.
+enum Work<'a> {
+    /// An op of the run's plan (start, one node, end).
+    PlanOp(&'a str),
+    /// Some nodes of the run, in one step (an asset op).
+    Nodes { op: &'a str, nodes: Vec<String> },
+}
+
 /// Runs op `op` of the run `options.run_id` (which must be set); `attempt` counts the
 /// orchestrator's retries of the op (0 for the first try).
 pub fn run_op(
@@ -87,11 +108,82 @@ pub fn run_op(
     attempt: u32,
 ) -> Result<(), SessionError> {
     let (run_id, store) = run_and_store(project, project_path, options)?;
+    let snapshot = with_snapshot(&store, project_path, &run_id, options)?;
+    run_work(
+        project,
+        project_path,
+        (snapshot, store),
+        Work::PlanOp(op),
+        attempt,
+    )
+}
+
+/// Runs asset op `op` of a run that materialises the assets `run_assets` (dataset names; the
+/// run's whole selection, the same in every op of the run): the run's pipeline is the nodes
+/// those assets need, and this op runs the ones the assets of its step (`step_assets`) need.
+/// There is no start or end op: the first op fires the start hooks, and the orchestrator's
+/// handler ends the run ([`finish_run`], [`fail_run`]).
+pub fn run_asset_op(
+    project: &Project,
+    project_path: &Path,
+    options: &RunOptions,
+    (op, run_assets, step_assets): (&str, &[String], &[String]),
+    attempt: u32,
+) -> Result<(), SessionError> {
+    let (run_id, store) = run_and_store(project, project_path, options)?;
+    let (mut options, project_conf) = with_snapshot(&store, project_path, &run_id, options)?;
+    let env = kedrust_config::run_env(options.env.as_deref());
+    let conf = crate::prepare::conf_dir(project_path, &options);
+    let (graph, pipeline, built) = crate::prepare::plan_assets(project, project_path, &conf, &env)?;
+    let needed = |assets: &[String]| {
+        graph
+            .nodes_for(&pipeline, &built.catalog, assets)
+            .map_err(SessionError::Selection)
+    };
+    let of_op: Vec<&str> = graph
+        .ops
+        .iter()
+        .find(|o| o.name == op)
+        .map(|o| o.nodes.iter().map(String::as_str).collect())
+        .ok_or_else(|| {
+            let ops: Vec<&str> = graph.ops.iter().map(|o| o.name.as_str()).collect();
+            SessionError::Selection(format!(
+                "'{op}' is not an asset op of this project (asset ops: {})",
+                ops.join(", ")
+            ))
+        })?;
+    let nodes: Vec<String> = needed(step_assets)?
+        .into_iter()
+        .filter(|n| of_op.contains(&n.as_str()))
+        .collect();
+    options.job = None;
+    options.pipeline_names = Vec::new();
+    options.filter = kedrust_pipeline::Filter {
+        node_names: needed(run_assets)?,
+        ..Default::default()
+    };
+    run_work(
+        project,
+        project_path,
+        ((options, project_conf), store),
+        Work::Nodes { op, nodes },
+        attempt,
+    )
+}
+
+/// `options` with the run's save version (the first op to get here fixes it) and the run's
+/// copy of the configuration (the first op takes it): every op reads both as the first found
+/// them. Also the configuration folder `options` named, which the run's record keeps.
+fn with_snapshot(
+    store: &RunStore,
+    project_path: &Path,
+    run_id: &str,
+    options: &RunOptions,
+) -> Result<(RunOptions, Option<PathBuf>), SessionError> {
     let mut options = options.clone();
-    options.save_version = Some(fix_save_version(&store, &run_id)?);
-    // Every op reads the configuration as the run's first op found it.
-    let run_dir = crate::settings::run_dir(project_path, &run_id);
     let project_conf = options.conf_source.clone();
+    options.save_version = Some(fix_save_version(store, run_id)?);
+    let run_dir = crate::settings::run_dir(project_path, run_id);
     let conf = crate::prepare::conf_dir(project_path, &options);
     options.conf_source = Some(snapshot::take(&conf, &run_dir).map_err(|e| {
         SessionError::Io(format!(
@@ -100,17 +192,35 @@ pub fn run_op(
             run_dir.display()
         ))
     })?);
+    Ok((options, project_conf))
+}
+
+fn run_work(
+    project: &Project,
+    project_path: &Path,
+    ((options, project_conf), store): ((RunOptions, Option<PathBuf>), Arc<RunStore>),
+    work: Work<'_>,
+    attempt: u32,
+) -> Result<(), SessionError> {
+    let run_id = options.run_id.clone().unwrap_or_default();
+    let run_dir = crate::settings::run_dir(project_path, &run_id);
     let mut prepared = prepare(project, project_path.to_owned(), &options)?;
     // The record keeps the project's configuration folder, not this run's copy of it.
     prepared.options.conf_source = project_conf;
-    let Some(this) = prepared.plan.op(op).cloned() else {
-        let plan = &prepared.plan;
-        let ops: Vec<&str> = plan.ops.iter().map(|o| o.name.as_str()).collect();
-        return Err(SessionError::Selection(format!(
-            "op '{op}' is not in job '{}' (ops: {})",
-            plan.job,
-            ops.join(", ")
-        )));
+    let op_name = match &work {
+        Work::PlanOp(op) => match prepared.plan.op(op) {
+            Some(this) => this.name.clone(),
+            None => {
+                let plan = &prepared.plan;
+                let ops: Vec<&str> = plan.ops.iter().map(|o| o.name.as_str()).collect();
+                return Err(SessionError::Selection(format!(
+                    "op '{op}' is not in job '{}' (ops: {})",
+                    plan.job,
+                    ops.join(", ")
+                )));
+            }
+        },
+        Work::Nodes { op, .. } => (*op).to_owned(),
     };
     let context = RunContext::new(project, prepared, Arc::clone(&store))?;
     // Whichever op of the run starts first records it; Dagster keeps it alive.
@@ -118,56 +228,59 @@ pub fn run_op(
         name: ORCHESTRATOR.into(),
     })?;
     let prepared = &context.prepared;
-    let hooks = context.hooks.in_op(&this.name);
+    let hooks = context.hooks.in_op(&op_name);
     kedrust_runner::install(&run_dir, &prepared.pipeline, &prepared.catalog);
     hooks.record(
         EventKind::StepStart,
-        &format!("started {}", this.name),
+        &format!("started {op_name}"),
         json!({"pid": std::process::id()}),
     );
     let started = start_once(&store, &run_id, START_WAIT, || {
         if let Some(parent) = &options.parent_run_id {
             inherit_memory(&crate::settings::run_dir(project_path, parent), &run_dir);
         }
-        context.fire_start_hooks(&this.name).map_err(RunError::from)
+        context.fire_start_hooks(&op_name).map_err(RunError::from)
     });
-    let outcome: Result<(), RunError> = match &this.kind {
-        _ if started.is_err() => started,
-        OpKind::Start => Ok(()),
-        OpKind::Node { node } => match prepared.pipeline.only_nodes(&[node.as_str()]) {
-            Ok(one) => {
-                let shared = Execution::new(&one, &prepared.catalog, &hooks);
-                let node = prepared
-                    .pipeline
-                    .node(node)
-                    .expect("the plan's node is in the pipeline");
-                if attempt > 0 {
-                    discard_outputs(&prepared.catalog, node);
-                }
-                run_node(&shared, node)
-            }
-            Err(e) => Err(RunError::Crashed {
-                node: node.clone(),
+    let run_nodes = |names: &[String]| -> Result<(), RunError> {
+        let some = prepared
+            .pipeline
+            .only_nodes(names)
+            .map_err(|e| RunError::Engine {
                 message: e.to_string(),
-            }),
+            })?;
+        let shared = Execution::new(&some, &prepared.catalog, &hooks);
+        for node in some.nodes() {
+            if attempt > 0 {
+                discard_outputs(&prepared.catalog, node);
+            }
+            run_node(&shared, node)?;
+        }
+        Ok(())
+    };
+    let outcome: Result<(), RunError> = match &work {
+        _ if started.is_err() => started,
+        Work::Nodes { nodes, .. } => run_nodes(nodes),
+        Work::PlanOp(_) => match &prepared.plan.op(&op_name).expect("found above").kind {
+            OpKind::Start => Ok(()),
+            OpKind::Node { node } => run_nodes(std::slice::from_ref(node)),
+            OpKind::End => context
+                .fire_end_hooks(&op_name)
+                .map_err(RunError::from)
+                .and_then(|_| context.succeed())
+                .map(|()| {
+                    if let Err(e) = std::fs::remove_dir_all(&run_dir)
+                        && e.kind() != std::io::ErrorKind::NotFound
+                    {
+                        tracing::warn!("cannot remove the run folder {}: {e}", run_dir.display());
+                    }
+                }),
         },
-        OpKind::End => context
-            .fire_end_hooks(&this.name)
-            .map_err(RunError::from)
-            .and_then(|_| context.succeed())
-            .map(|()| {
-                if let Err(e) = std::fs::remove_dir_all(&run_dir)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!("cannot remove the run folder {}: {e}", run_dir.display());
-                }
-            }),
     };
     match outcome {
         Ok(()) => {
             hooks.record(
                 EventKind::StepSuccess,
-                &format!("{} succeeded", this.name),
+                &format!("{op_name} succeeded"),
                 json!({}),
             );
             Ok(())

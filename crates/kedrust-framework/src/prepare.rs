@@ -7,7 +7,7 @@ use crate::project::{DEFAULT_PIPELINE, Project};
 use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
 use kedrust_config::{ConfigErrors, run_env};
 use kedrust_pipeline::{Filter, Pipeline, suggest::close_matches};
-use kedrust_plan::{DagsterConfig, Executor, ExecutorKind, Job, JobPlan};
+use kedrust_plan::{AssetGraph, DagsterConfig, Executor, ExecutorKind, Job, JobPlan};
 use kedrust_runner::Runner;
 use serde_json::Value as Json;
 use std::path::PathBuf;
@@ -100,6 +100,36 @@ pub fn plan_job(
     }
     let plan = JobPlan::build(job, env, &pipeline, &built.catalog);
     Ok((plan, pipeline, built))
+}
+
+/// The asset graph of the project's `__default__` pipeline in `env` (the project, as `kedro
+/// run` sees it; registered pipelines may share node names, so their union need not be one
+/// pipeline), and the pipeline and catalog it was read from. As for a job, in-memory data between the nodes needs a codec: the
+/// ops of a Dagster run are processes of their own.
+pub fn plan_assets(
+    project: &Project,
+    project_path: &std::path::Path,
+    conf: &std::path::Path,
+    env: &str,
+) -> Result<(AssetGraph, Pipeline, BuiltCatalog), SessionError> {
+    let options = RunOptions {
+        env: Some(env.to_owned()),
+        ..RunOptions::default()
+    };
+    let pipeline = select(project, (conf, env), &options)?;
+    let built = build_catalog(project, project_path, conf, env, &options, &new_version())?;
+    built.catalog.bind(&pipeline)?;
+    let problems = codec_problems(
+        project,
+        &pipeline,
+        &built.catalog,
+        "the asset ops of a Dagster run (each op is a process of its own)",
+    );
+    if !problems.is_empty() {
+        return Err(ConfigProblems { problems }.into());
+    }
+    let graph = AssetGraph::build(&pipeline, &built.catalog);
+    Ok((graph, pipeline, built))
 }
 
 /// The in-memory datasets of `pipeline` whose values cannot travel between processes (no

@@ -72,14 +72,21 @@ pub fn function_name(type_path: &str) -> &str {
 /// (64-bit FNV-1a, first 8 hex digits) covers the function's path and the node's inputs and
 /// outputs, so `--nodes` keeps working from one run to the next.
 pub fn default_node_name(function_path: &str, inputs: &[String], outputs: &[String]) -> String {
+    let hex = fingerprint(function_path, inputs, outputs);
+    format!("{}__{}", function_name(function_path), &hex[..8])
+}
+
+/// A node's fingerprint: 64-bit FNV-1a of its function's path, inputs and outputs, as 16 hex
+/// digits. It changes when the node is rewired or its function renamed, not when the
+/// function's body changes.
+pub fn fingerprint(function_path: &str, inputs: &[String], outputs: &[String]) -> String {
     let key = format!("{function_path}|{inputs:?}|{outputs:?}");
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in key.bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    let hex = format!("{hash:016x}");
-    format!("{}__{}", function_name(function_path), &hex[..8])
+    format!("{hash:016x}")
 }
 
 #[cfg(test)]

@@ -299,6 +299,12 @@ impl Node {
         function_name(self.logic.function_path)
     }
 
+    /// The node's fingerprint ([`naming::fingerprint`]): what Dagster shows as the code
+    /// version of the assets it produces.
+    pub fn fingerprint(&self) -> String {
+        naming::fingerprint(self.logic.function_path, &self.inputs, &self.outputs)
+    }
+
     /// The declared inputs, in argument order.
     pub fn inputs(&self) -> &[String] {
         &self.inputs

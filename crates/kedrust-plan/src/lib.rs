@@ -4,16 +4,20 @@
 //! loggers and retry policies, strictly validated), and the serialisable [`JobPlan`]: a start
 //! op every node op depends on, one op per node, an end op fed by every terminal node, op
 //! names that are valid Dagster names mapped to nodes through a stored map, and the memory
-//! datasets that cross op boundaries; and when schedules fire (`ticks`).
+//! datasets that cross op boundaries; the [`AssetGraph`] of a pipeline (persisted datasets,
+//! their lineage through memory datasets, the nodes each must run with); and when schedules
+//! fire (`ticks`).
 //!
 //! Must never: run anything or keep run state; the orchestrator executes plans and keeps
 //! pipeline-level state in the run store.
 
+mod assets;
 mod dagster_yml;
 mod plan;
 mod schema;
 mod ticks;
 
+pub use assets::{Asset, AssetGraph, AssetOp};
 pub use dagster_yml::{
     Backoff, DagsterConfig, Executor, ExecutorKind, Job, RetryPolicy, Schedule, executor_options,
     parse,

@@ -112,15 +112,17 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     // Persisted datasets are assets, with group and description from their metadata.
     let listed = python(
         &f,
-        "import definitions as d; [print('/'.join(a.key.path), a.group_name, a.description, sep='|') for a in d._assets]",
+        "import definitions as d\n\
+         g = d.defs.resolve_asset_graph()\n\
+         for k in g.get_all_asset_keys(): print('/'.join(k.path), g.get(k).group_name, g.get(k).description, sep='|')",
         &[],
     );
     assert!(
-        listed.contains("summary|reporting|one line about the numbers"),
+        listed.contains("local/summary|reporting|one line about the numbers"),
         "{listed}"
     );
     assert!(
-        listed.contains("report|None|json.JSONDataset of the kedrust catalog"),
+        listed.contains("local/report|chain|json.JSONDataset `report`, produced by node `total`"),
         "{listed}"
     );
 
@@ -574,7 +576,7 @@ pub(crate) fn tick_failure_sensor_twice(f: &Fixture, env: &[(&str, &str)]) {
 /// What the Python scripts of these tests start with: the code location (`location`), the
 /// Dagster instance of `DAGSTER_HOME` (`instance`), and `tick(n)`, which evaluates the
 /// failure sensor as the daemon would.
-const ON_THE_INSTANCE: &str = r#"
+pub(crate) const ON_THE_INSTANCE: &str = r#"
 import importlib.util, json, os
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
@@ -592,7 +594,10 @@ def reconstructable(job):
 
 /// A fresh project with its code location and a Dagster instance of its own, and what
 /// `script` (after [`ON_THE_INSTANCE`]) printed last.
-fn on_a_fresh_instance(script: &str, env: &[(&str, &str)]) -> (Fixture, tempfile::TempDir, String) {
+pub(crate) fn on_a_fresh_instance(
+    script: &str,
+    env: &[(&str, &str)],
+) -> (Fixture, tempfile::TempDir, String) {
     let f = Fixture::new("basic");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
     let home = dagster_home();

@@ -3,6 +3,7 @@
 
 mod cli;
 mod dagster;
+mod dagster_assets;
 mod dagster_lifecycle;
 mod faults;
 mod lifecycle;

@@ -154,6 +154,37 @@ fn the_example_runs_on_dagster() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The asset graph Dagster loaded is the pipeline's lineage, memory datasets looked
+    // through (X_train and friends), grouped by registered pipeline, raw data as sources.
+    let script = "import definitions as d\n\
+        g = d.defs.resolve_asset_graph()\n\
+        for k in sorted(g.get_all_asset_keys(), key=lambda k: k.path):\n\
+        \x20   n = g.get(k)\n\
+        \x20   print('/'.join(k.path), n.group_name, ','.join(sorted('/'.join(p.path) for p in n.parent_keys)))\n";
+    let out = kedrust_testkit::clean_command(dagster.with_file_name("python"))
+        .args(["-c", script])
+        .current_dir(root)
+        .env("PYTHONPATH", root)
+        .env("DAGSTER_DISABLE_TELEMETRY", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            "local/companies external ",
+            "local/metrics data_science local/model_input_table,local/regressor",
+            "local/model_input_table data_processing local/preprocessed_companies,local/preprocessed_shuttles,local/reviews",
+            "local/preprocessed_companies data_processing local/companies",
+            "local/preprocessed_shuttles data_processing local/shuttles",
+            "local/regressor data_science local/model_input_table",
+            "local/reviews external ",
+            "local/shuttles external ",
+        ],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["job", "list", "-f", "definitions.py"]);
     let listing = String::from_utf8_lossy(&out.stdout);
     let jobs: Vec<&str> = listing
@@ -200,7 +231,7 @@ fn the_example_runs_on_dagster() {
         assert r.success, 'default'\n\
         for e in r.get_asset_materialization_events():\n\
         \x20   m = e.materialization\n\
-        \x20   if m.asset_key.path == ['model_input_table']:\n\
+        \x20   if m.asset_key.path == ['local', 'model_input_table']:\n\
         \x20       print(m.metadata['dagster/row_count'].value, len(m.metadata['dagster/column_schema'].value.columns))\n";
     let out = kedrust_testkit::clean_command(dagster.with_file_name("python"))
         .args(["-c", script])
