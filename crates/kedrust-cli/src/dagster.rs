@@ -331,9 +331,18 @@ fn report_materializations(
     let env = options.env.as_deref().unwrap_or_default();
     let saves = kedrust_framework::open_store(project, root)
         .map_err(|e| e.to_string())
-        .and_then(|store| store.events_in_op(run_id, op).map_err(|e| e.to_string()));
-    let events = match saves {
-        Ok(events) => events,
+        .and_then(|store| {
+            let events = store.events_in_op(run_id, op).map_err(|e| e.to_string())?;
+            // A tracked run's materialisations link to its MLflow run.
+            let mlflow = store
+                .state(run_id, kedrust_mlflow::STATE_KEY)
+                .ok()
+                .flatten()
+                .and_then(|state| kedrust_mlflow::tracked_run(&state));
+            Ok((events, mlflow))
+        });
+    let (events, mlflow) = match saves {
+        Ok(found) => found,
         Err(e) => {
             tracing::warn!("the op's saves are not reported to Dagster: {e}");
             return;
@@ -349,7 +358,17 @@ fn report_materializations(
             && e.metadata["pid"].as_u64() == Some(pid)
             && in_step(e.metadata["dataset"].as_str().unwrap_or_default())
     }) {
-        let m = kedrust_dagster::materialization(env, &e.metadata, run_id);
+        let mut m = kedrust_dagster::materialization(env, &e.metadata, run_id);
+        if let (Some((mlflow_run, url)), Some(metadata)) = (&mlflow, m.metadata.as_object_mut()) {
+            metadata.insert(
+                "mlflow_run_id".into(),
+                json!({"raw_value": mlflow_run, "type": "text"}),
+            );
+            metadata.insert(
+                "mlflow_run".into(),
+                json!({"raw_value": url, "type": "url"}),
+            );
+        }
         if let Err(error) =
             pipes.report_asset_materialization(&m.key, m.metadata, m.version.as_deref())
         {

@@ -39,6 +39,19 @@ struct Tracked {
     long_params: LongParams,
 }
 
+/// The MLflow run of a kedrust run, from the run state the start op stored (`STATE_KEY`):
+/// its id and its page in MLflow's UI. None when the run is not tracked.
+pub fn tracked_run(state: &Json) -> Option<(String, String)> {
+    let t: Tracked = serde_json::from_value(state.clone()).ok()?;
+    let url = format!(
+        "{}/#/experiments/{}/runs/{}",
+        t.uri.trim_end_matches('/'),
+        t.experiment_id,
+        t.parent_run_id
+    );
+    Some((t.parent_run_id, url))
+}
+
 thread_local! {
     /// The MLflow run of the node running on this thread (metrics datasets log to it).
     pub(crate) static CURRENT: RefCell<Option<(Client, String)>> = const { RefCell::new(None) };

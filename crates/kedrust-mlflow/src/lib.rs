@@ -17,7 +17,7 @@ mod metrics;
 pub use auth::Auth;
 pub use client::{Client, MlflowError, now_ms};
 pub use config::{LongParams, MlflowConfig, params_to_log};
-pub use hook::{MlflowHook, STATE_KEY};
+pub use hook::{MlflowHook, STATE_KEY, tracked_run};
 pub use metrics::MetricsDataset;
 
 use kedrust_framework::Project;

@@ -16,6 +16,8 @@ specs = {"/".join(key.path): {
     "group": graph.get(key).group_name,
     "kinds": sorted(graph.get(key).kinds),
     "code_version": graph.get(key).code_version is not None,
+    "owners": list(graph.get(key).owners),
+    "tags": {k: v for k, v in graph.get(key).tags.items() if not k.startswith("dagster/")},
     "materialisable": graph.get(key).is_materializable,
 } for key in graph.get_all_asset_keys()}
 asset_job = location.defs.get_implicit_global_asset_job_def()

@@ -461,6 +461,23 @@ fn on_dagster_every_op_logs_to_the_runs_nested_runs_and_a_failure_closes_them_fa
     nodes.sort();
     assert_eq!(nodes, ["double", "make_numbers", "summarise", "total"]);
     assert!(children.iter().all(|c| c["info"]["status"] == "FINISHED"));
+    // Each materialisation links to the run's MLflow run.
+    let linked = crate::dagster::python(
+        &f,
+        "import dagster as dg\n\
+         e = dg.DagsterInstance.get().get_latest_materialization_event(dg.AssetKey(['mlflow', 'report']))\n\
+         m = e.asset_materialization.metadata\n\
+         print(m['mlflow_run_id'].value, m['mlflow_run'].value)\n",
+        &env,
+    );
+    let parent_id = parent["info"]["run_id"].as_str().unwrap();
+    assert_eq!(
+        linked.trim(),
+        format!(
+            "{parent_id} {}/#/experiments/{experiment}/runs/{parent_id}",
+            server.uri.trim_end_matches('/')
+        )
+    );
 
     // A failing node: its run closes FAILED in its op, the parent when the failure sensor
     // ends the Dagster run.
