@@ -27,7 +27,7 @@ pub fn derive_node_outputs(input: TokenStream) -> TokenStream {
     let idents: Vec<_> = fields.iter().filter_map(|f| f.ident.as_ref()).collect();
     let keys: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
     let types: Vec<_> = fields.iter().map(|f| &f.ty).collect();
-    let p = quote!(::kedrust_pipeline::__private);
+    let p = private_path();
     quote! {
         impl #p::NamedOutputs for #name {
             fn static_keys() -> ::core::option::Option<::std::vec::Vec<&'static str>> {
@@ -45,6 +45,28 @@ pub fn derive_node_outputs(input: TokenStream) -> TokenStream {
         }
     }
     .into()
+}
+
+/// The path of `kedrust_pipeline::__private` as the deriving crate can name it: through the
+/// facade (`::kedrust::pipeline`) in a project that depends on kedrust only, directly in one
+/// that depends on `kedrust-pipeline`, and `crate` inside `kedrust-pipeline` itself.
+fn private_path() -> proc_macro2::TokenStream {
+    use proc_macro_crate::{FoundCrate, crate_name};
+    let named = |name: &str| syn::Ident::new(name, proc_macro2::Span::call_site());
+    match (crate_name("kedrust"), crate_name("kedrust-pipeline")) {
+        (Ok(FoundCrate::Name(facade)), _) => {
+            let facade = named(&facade);
+            quote!(::#facade::pipeline::__private)
+        }
+        (_, Ok(FoundCrate::Itself)) => quote!(crate::__private),
+        (_, Ok(FoundCrate::Name(pipeline))) => {
+            let pipeline = named(&pipeline);
+            quote!(::#pipeline::__private)
+        }
+        // Neither is a dependency by name (renamed away, or a build outside Cargo): the
+        // facade's path, which the compiler then names in its error.
+        _ => quote!(::kedrust::pipeline::__private),
+    }
 }
 
 fn error(input: &DeriveInput, message: &str) -> TokenStream {

@@ -20,6 +20,8 @@ type Call = dyn Fn(Vec<Value>) -> Result<Vec<Value>, Failure> + Send + Sync;
 /// What a node runs, shared by every copy of the node (tagging and namespacing copy nodes).
 struct Logic {
     function_path: &'static str,
+    /// The result type of a `node` whose function returns a `Result` (`try_node` unwraps it).
+    result_from_node: Option<&'static str>,
     arg_types: Vec<ArgType>,
     output_types: Vec<TypeTag>,
     output_keys: Option<Vec<String>>,
@@ -99,7 +101,12 @@ where
     O: OutputSpec<R>,
     R: 'static,
 {
-    let function = (std::any::type_name::<F>(), F::arg_types());
+    // A `Result` stored as a dataset's value would hide its error: the pipeline refuses it.
+    let returned = std::any::type_name::<R>();
+    let result = returned
+        .starts_with("core::result::Result<")
+        .then_some(returned);
+    let function = (std::any::type_name::<F>(), F::arg_types(), result);
     assemble(
         function,
         inputs.into_names(),
@@ -123,7 +130,7 @@ where
     T: 'static,
     E: Into<BoxError> + 'static,
 {
-    let function = (std::any::type_name::<F>(), F::arg_types());
+    let function = (std::any::type_name::<F>(), F::arg_types(), None);
     assemble(
         function,
         inputs.into_names(),
@@ -156,6 +163,7 @@ where
     let function = (
         std::any::type_name::<F>(),
         vec![T::arg_type(); inputs.len()],
+        None,
     );
     assemble(function, inputs, outputs.bind(), move |values| {
         let args = values
@@ -169,10 +177,14 @@ where
     })
 }
 
-/// The node of a function (its path and what each argument expects) whose call (`call`)
-/// yields the value `T` the outputs split.
+/// The node of a function (its path, what each argument expects, and its `Result` type when
+/// `node` was given one) whose call (`call`) yields the value `T` the outputs split.
 fn assemble<T: 'static>(
-    (function_path, arg_types): (&'static str, Vec<ArgType>),
+    (function_path, arg_types, result_from_node): (
+        &'static str,
+        Vec<ArgType>,
+        Option<&'static str>,
+    ),
     inputs: Vec<String>,
     binding: OutputBinding<T>,
     call: impl Fn(Vec<Value>) -> Result<T, Failure> + Send + Sync + 'static,
@@ -186,6 +198,7 @@ fn assemble<T: 'static>(
     Node::from_logic(
         Logic {
             function_path,
+            result_from_node,
             arg_types,
             output_types: binding.types,
             output_keys: binding.keys,
@@ -425,6 +438,12 @@ impl Node {
         }
         if self.inputs.is_empty() && self.outputs.is_empty() {
             out.push(Problem::NoInputsOrOutputs { node: node() });
+        }
+        if let Some(result) = self.logic.result_from_node {
+            out.push(Problem::NodeReturnsResult {
+                node: node(),
+                result: crate::types::short_type_name(result),
+            });
         }
         if self.inputs.len() != self.logic.arg_types.len() {
             out.push(Problem::ArityMismatch {

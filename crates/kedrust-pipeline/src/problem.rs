@@ -87,6 +87,16 @@ pub enum Problem {
         /// The base names on both sides.
         datasets: Vec<String>,
     },
+    /// A `node` whose function returns a `Result`: its `Err` would become the dataset's value.
+    #[error(
+        "node '{node}': the function returns {result}; use try_node(...) so that an Err fails the node instead of being saved as the output"
+    )]
+    NodeReturnsResult {
+        /// The node.
+        node: String,
+        /// The result type.
+        result: String,
+    },
     /// Named outputs that the result type does not have, or result fields left undeclared.
     #[error("node '{node}': {}", key_mismatch(unknown, missing, available))]
     OutputKeys {

@@ -14,6 +14,7 @@ mod cancel;
 mod error;
 mod executor;
 mod hooks;
+mod in_memory;
 mod params;
 mod point;
 mod process;
@@ -27,6 +28,7 @@ pub use hooks::{
     CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
     RunResult, RunState,
 };
+pub use in_memory::{InMemory, Outputs};
 pub use params::{RunParams, framework_version};
 pub use point::HookPoint;
 pub use process::{

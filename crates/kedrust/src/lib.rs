@@ -41,7 +41,7 @@ pub mod prelude {
         node, pipeline, try_node,
     };
     pub use kedrust_runner::{
-        CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError,
-        RunResult,
+        CatalogInfo, ContextInfo, Hook, HookResult, InMemory, NamedValues, NodeInfo, PipelineInfo,
+        RunError, RunResult,
     };
 }

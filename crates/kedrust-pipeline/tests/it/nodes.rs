@@ -213,6 +213,29 @@ fn fallible_functions_fail_the_node_with_their_error() {
 }
 
 #[test]
+fn a_result_given_to_node_is_refused_with_the_fix() {
+    fn parse(s: String) -> Result<i64, std::num::ParseIntError> {
+        s.parse()
+    }
+    let err =
+        kedrust_pipeline::Pipeline::new([node(parse, "raw", "number").name("parse")]).unwrap_err();
+    assert_eq!(
+        err.problems,
+        [Problem::NodeReturnsResult {
+            node: "parse".into(),
+            result: "Result<i64, ParseIntError>".into(),
+        }]
+    );
+    assert_eq!(
+        err.problems[0].to_string(),
+        "node 'parse': the function returns Result<i64, ParseIntError>; use try_node(...) so \
+         that an Err fails the node instead of being saved as the output"
+    );
+    // try_node takes the same function.
+    assert!(kedrust_pipeline::Pipeline::new([try_node(parse, "raw", "number")]).is_ok());
+}
+
+#[test]
 fn a_wrong_input_type_names_the_input() {
     let n = node(add, ["a", "b"], "c").name("adder");
     let err = n.run(vec![Value::new(1i64), Value::new("2")]).unwrap_err();

@@ -3,3 +3,4 @@
 
 mod executors;
 mod fan_in;
+mod in_memory;

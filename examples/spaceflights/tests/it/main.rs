@@ -1,6 +1,8 @@
 //! The spaceflights example end to end: generate, run, and check what the model learnt
 //! against the relation the generator planted.
 
+mod facade;
+
 use polars::prelude::*;
 use spaceflights::generate::PLANTED;
 use std::path::Path;
