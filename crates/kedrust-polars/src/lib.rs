@@ -1,5 +1,6 @@
 //! Polars DataFrame datasets for the catalog: `polars.CSVDataset`, `polars.ParquetDataset`,
-//! `polars.NDJSONDataset`, `polars.JSONDataset` and `polars.IPCDataset`, each storing a
+//! `polars.NDJSONDataset`, `polars.JSONDataset`, `polars.IPCDataset` and
+//! `polars.ExcelDataset`, each storing a
 //! `polars::prelude::DataFrame`, with `load_args`/`save_args` mapped to Polars' options.
 //!
 //! Owns: reading and writing DataFrames, and nothing else. Must never: be a dependency of
@@ -7,11 +8,13 @@
 //! project opts in by calling [`register`].
 
 mod csv;
+mod excel;
 mod frame;
 mod ipc;
 mod json;
 mod parquet;
 
+pub use excel::excel_bytes;
 pub use frame::FrameDataset;
 pub use polars::prelude::DataFrame;
 
@@ -30,6 +33,7 @@ pub fn register(registry: &mut Registry) -> &mut Registry {
         .register(json::ndjson_type())
         .register(json::json_type())
         .register(ipc::dataset_type())
+        .register(excel::dataset_type())
 }
 
 fn to_ipc(value: &dyn std::any::Any) -> Result<Vec<u8>, String> {

@@ -1,6 +1,7 @@
 //! Raw data with the spaceflights schemas and their quirks: money as `"$1,325.0"`, booleans
-//! as `"t"`/`"f"`, ratings as `"95%"`, empty fields for missing values. The same seed and
-//! size always give the same bytes.
+//! as `"t"`/`"f"`, ratings as `"95%"`, empty fields for missing values, the shuttles in an
+//! Excel sheet, and a feature that is constant once incomplete rows are dropped. The same
+//! seed and size always give the same data.
 //!
 //! Shuttle prices follow a known linear relation ([`PLANTED`]) plus bounded noise, so the
 //! model the pipeline fits can be checked against the truth.
@@ -98,8 +99,8 @@ fn flag(b: bool) -> &'static str {
     if b { "t" } else { "f" }
 }
 
-/// Writes `companies.csv`, `shuttles.csv` and `reviews.csv` for `shuttles` shuttles into
-/// `<root>/data/01_raw`.
+/// Writes `companies.csv`, `shuttles.xlsx` and `reviews.csv` for `shuttles` shuttles into
+/// `<root>/data/01_raw`, as Kedro's starter has them.
 pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
     let mut rng = Rng(seed);
     let companies = (shuttles * 2 / 3).max(1);
@@ -152,11 +153,14 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
         let capacity = 1 + rng.below(8);
         let crew = 1 + rng.below(8);
         let d_check = rng.chance(0.7);
-        let moon = rng.chance(0.5);
+        let moon = rng.chance(0.2);
         let review = 20.0 + rng.below(81) as f64;
         let missing_engines = rng.chance(0.01);
         let missing_crew = rng.chance(0.02);
-        let missing_review = rng.chance(0.1);
+        // The starter's quirk: every shuttle with moon clearance lacks a review score, so
+        // after the join drops incomplete rows, `moon_clearance_complete` is the same in
+        // every row and the regression must fit a constant column.
+        let missing_review = rng.chance(0.1) || moon;
         let rating = company_rating[company].unwrap_or(0.5);
         let features = [
             engines as f64,
@@ -214,7 +218,13 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
             rng.unit() * 5.0,
         );
     }
-    std::fs::write(raw.join("shuttles.csv"), shuttles_csv)?;
+    // The starter keeps its shuttles in an Excel sheet: typed cells where the CSV had text.
+    use polars::prelude::SerReader;
+    let shuttles = polars::prelude::CsvReader::new(std::io::Cursor::new(shuttles_csv))
+        .finish()
+        .and_then(|frame| kedrust_polars::excel_bytes(&frame, "Sheet1"))
+        .map_err(std::io::Error::other)?;
+    std::fs::write(raw.join("shuttles.xlsx"), shuttles)?;
     std::fs::write(raw.join("reviews.csv"), reviews_csv)
 }
 

@@ -1,6 +1,8 @@
-//! A linear regression fitted by least squares through a Householder QR decomposition,
-//! which stays accurate where the normal equations lose digits (features of very different
-//! scales, nearly collinear columns).
+//! A linear regression fitted as scikit-learn's `LinearRegression` fits it: the features and
+//! the target centred, then least squares by SVD with singular values below `eps · max(n, p) ·
+//! σ_max` dropped (scipy's `lstsq`), which gives the minimum-norm solution on rank-deficient
+//! data (a feature that is the same in every row gets weight 0), and the intercept from the
+//! means. nalgebra does the linear algebra.
 
 use serde::{Deserialize, Serialize};
 
@@ -34,59 +36,30 @@ pub fn least_squares(
     rows: &[Vec<f64>],
     y: &[f64],
 ) -> Result<LinearModel, String> {
-    let p = features.len() + 1; // the intercept's column of ones comes first
-    let n = rows.len();
-    if n < p {
-        return Err(format!("{n} rows cannot fit {p} parameters"));
+    let (n, p) = (rows.len(), features.len());
+    if n == 0 {
+        return Err("no training rows".into());
     }
-    // Column-major design matrix with a leading column of ones.
-    let mut a: Vec<Vec<f64>> = vec![vec![1.0; n]];
-    for j in 0..features.len() {
-        a.push(rows.iter().map(|r| r[j]).collect());
-    }
-    let mut b = y.to_vec();
-    if a.iter().flatten().chain(&b).any(|v| !v.is_finite()) {
+    if rows.iter().flatten().chain(y).any(|v| !v.is_finite()) {
         return Err("the training data has missing or infinite values".into());
     }
-    // Householder QR: turn A into R in place, applying the same reflections to b.
-    for k in 0..p {
-        let norm = a[k][k..].iter().map(|v| v * v).sum::<f64>().sqrt();
-        if norm == 0.0 {
-            return Err(format!("feature column {k} is constant zero or collinear"));
-        }
-        let alpha = if a[k][k] > 0.0 { -norm } else { norm };
-        let mut v: Vec<f64> = a[k][k..].to_vec();
-        v[0] -= alpha;
-        let vnorm2: f64 = v.iter().map(|x| x * x).sum();
-        if vnorm2 == 0.0 {
-            continue;
-        }
-        for col in a.iter_mut().skip(k) {
-            let dot: f64 = v.iter().zip(&col[k..]).map(|(x, y)| x * y).sum();
-            let f = 2.0 * dot / vnorm2;
-            for (c, x) in col[k..].iter_mut().zip(&v) {
-                *c -= f * x;
-            }
-        }
-        let dot: f64 = v.iter().zip(&b[k..]).map(|(x, y)| x * y).sum();
-        let f = 2.0 * dot / vnorm2;
-        for (c, x) in b[k..].iter_mut().zip(&v) {
-            *c -= f * x;
-        }
-    }
-    // Back substitution on R x = Qᵀb.
-    let mut x = vec![0.0; p];
-    for i in (0..p).rev() {
-        let s: f64 = (i + 1..p).map(|j| a[j][i] * x[j]).sum();
-        if a[i][i].abs() < 1e-12 {
-            return Err(format!("feature column {i} is collinear with the others"));
-        }
-        x[i] = (b[i] - s) / a[i][i];
-    }
+    let x = nalgebra::DMatrix::from_fn(n, p, |i, j| rows[i][j]);
+    let y = nalgebra::DVector::from_column_slice(y);
+    let x_mean = x.row_mean();
+    let y_mean = y.mean();
+    let centred = nalgebra::DMatrix::from_fn(n, p, |i, j| x[(i, j)] - x_mean[j]);
+    let target = y.add_scalar(-y_mean);
+    let svd = centred.svd(true, true);
+    let largest = svd.singular_values.max();
+    let cutoff = f64::EPSILON * n.max(p) as f64 * largest;
+    let coefficients = svd
+        .solve(&target, cutoff)
+        .map_err(|e| format!("least squares failed: {e}"))?;
+    let intercept = y_mean - (x_mean * &coefficients)[(0, 0)];
     Ok(LinearModel {
         features,
-        intercept: x[0],
-        coefficients: x[1..].to_vec(),
+        coefficients: coefficients.iter().copied().collect(),
+        intercept,
     })
 }
 
@@ -107,9 +80,19 @@ mod tests {
     }
 
     #[test]
-    fn collinear_columns_are_refused() {
-        let rows: Vec<Vec<f64>> = (0..10).map(|i| vec![i as f64, 2.0 * i as f64]).collect();
-        let y: Vec<f64> = (0..10).map(|i| i as f64).collect();
-        assert!(least_squares(vec!["a".into(), "b".into()], &rows, &y).is_err());
+    fn a_constant_or_collinear_feature_gets_the_minimum_norm_fit() {
+        // `b` is twice `a` and `c` is the same in every row, as a feature of the starter
+        // data is after the join: scikit-learn fits it anyway, with the weight split
+        // between a and b (1/5 and 2/5, the minimum-norm pair) and none on c.
+        let rows: Vec<Vec<f64>> = (0..10)
+            .map(|i| vec![i as f64, 2.0 * i as f64, 1.0])
+            .collect();
+        let y: Vec<f64> = (0..10).map(|i| 4.0 + i as f64).collect();
+        let m = least_squares(vec!["a".into(), "b".into(), "c".into()], &rows, &y).unwrap();
+        assert!((m.coefficients[0] - 0.2).abs() < 1e-9, "{m:?}");
+        assert!((m.coefficients[1] - 0.4).abs() < 1e-9, "{m:?}");
+        assert!(m.coefficients[2].abs() < 1e-9, "{m:?}");
+        assert!((m.intercept - 4.0).abs() < 1e-9, "{m:?}");
+        assert!((m.predict(&rows[3]) - 7.0).abs() < 1e-9);
     }
 }

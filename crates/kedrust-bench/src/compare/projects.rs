@@ -17,7 +17,7 @@ const SPACEFLIGHTS_PY: &str = include_str!("../../python/spaceflights.py");
 const SPACEFLIGHTS_CATALOG: &str = "\
 companies: {type: pandas.CSVDataset, filepath: data/01_raw/companies.csv}
 reviews: {type: pandas.CSVDataset, filepath: data/01_raw/reviews.csv}
-shuttles: {type: pandas.CSVDataset, filepath: data/01_raw/shuttles.csv}
+shuttles: {type: pandas.ExcelDataset, filepath: data/01_raw/shuttles.xlsx}
 preprocessed_companies: {type: pandas.ParquetDataset, filepath: data/02_intermediate/preprocessed_companies.parquet}
 preprocessed_shuttles: {type: pandas.ParquetDataset, filepath: data/02_intermediate/preprocessed_shuttles.parquet}
 model_input_table: {type: pandas.ParquetDataset, filepath: data/03_primary/model_input_table.parquet}

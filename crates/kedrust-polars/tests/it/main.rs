@@ -137,3 +137,60 @@ fn a_typo_in_load_args_suggests_the_option_even_when_no_pipeline_uses_the_entry(
         "{err}"
     );
 }
+
+#[test]
+fn an_excel_sheet_round_trips_with_pandas_column_types() {
+    let dir = scratch();
+    let c = catalog(dir.path());
+    let df = df!(
+        "id" => [1i64, 2, 3],
+        "engines" => [Some(1.5), None, Some(2.0)],
+        "checked" => [true, false, true],
+        "price" => ["$1,325.0", "$2,000.0", "$99.5"],
+    )
+    .unwrap();
+    c.save("fleet_xlsx", Value::new(df.clone())).unwrap();
+    let back = frame(&c, "fleet_xlsx");
+    assert_eq!(
+        back, df,
+        "whole numbers stay Int64, a gap makes Float64, flags stay Boolean"
+    );
+    // The sheet is named as save_args says, and load_args pick it by name or position.
+    let book = dir.path().join("data/out/fleet.xlsx");
+    let mut sheets = calamine::open_workbook_auto(&book).unwrap();
+    assert_eq!(calamine::Reader::sheet_names(&sheets), ["fleet"]);
+    let _ = calamine::Reader::worksheet_range(&mut sheets, "fleet").unwrap();
+}
+
+#[test]
+fn kedros_starter_shuttles_sheet_loads() {
+    let starter = Path::new("../../../shared/data/spaceflights-starter/shuttles.xlsx");
+    if !starter.exists() {
+        eprintln!("skipped: {} is not here", starter.display());
+        return;
+    }
+    let mut registry = Registry::with_builtins();
+    kedrust_polars::register(&mut registry);
+    let entry = serde_json::json!({"shuttles": {
+        "type": "polars.ExcelDataset",
+        "filepath": std::fs::canonicalize(starter).unwrap(),
+    }});
+    let c = CatalogBuilder::new(registry)
+        .config(kedrust_config::Config {
+            value: entry,
+            locations: Default::default(),
+        })
+        .build()
+        .unwrap();
+    let shuttles = frame(&c, "shuttles");
+    assert_eq!(shuttles.height(), 15_531);
+    let column = |name: &str| shuttles.column(name).unwrap().dtype().clone();
+    assert_eq!(column("id"), DataType::Int64);
+    assert_eq!(column("engines"), DataType::Float64, "it has gaps");
+    assert_eq!(
+        column("d_check_complete"),
+        DataType::String,
+        "t/f, as in the CSV"
+    );
+    assert_eq!(column("price"), DataType::String, "$1,325.0 as text");
+}

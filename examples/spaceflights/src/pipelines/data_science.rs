@@ -41,22 +41,19 @@ fn target(y: &DataFrame) -> PolarsResult<Vec<f64>> {
         .collect())
 }
 
-/// A deterministic shuffle (Fisher-Yates over splitmix64), then the last `ceil(test_size·n)`
-/// rows are the test set, as scikit-learn's `train_test_split` sizes it.
+/// A seeded shuffle (ChaCha8 from `random_state`, the same on every platform), then the last
+/// `ceil(test_size·n)` rows are the test set, as scikit-learn's `train_test_split` sizes it.
 pub fn split_data(
     data: DataFrame,
     options: Param<ModelOptions>,
 ) -> PolarsResult<(DataFrame, DataFrame, DataFrame, DataFrame)> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
     let n = data.height();
     let mut order: Vec<IdxSize> = (0..n as IdxSize).collect();
-    let mut state = options.random_state;
-    for i in (1..n).rev() {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        order.swap(i, ((z ^ (z >> 31)) % (i as u64 + 1)) as usize);
-    }
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(
+        options.random_state,
+    ));
     let test_rows = (options.test_size * n as f64).ceil() as usize;
     let (train, test) = order.split_at(n - test_rows);
     let rows = |idx: &[IdxSize]| data.take(&IdxCa::from_vec("idx".into(), idx.to_vec()));
