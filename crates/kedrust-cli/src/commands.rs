@@ -57,26 +57,11 @@ pub(crate) fn dispatch(
         }
         Command::DagsterPlans => crate::dagster::plans(project, &root, &conf, env).map_err(bad),
         Command::DagsterOp { job, op, run_id } => {
-            // The op dies with the Dagster process that started it, even after `kill -9`.
-            kedrust_runner::tie_to_parent().map_err(CliError::Failed)?;
-            let pipes =
-                pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
-            let options = RunOptions {
-                conf_source,
-                run_id,
-                ..RunOptions::default()
-            };
+            let (pipes, options) = op_process(pipes, conf_source, run_id)?;
             crate::dagster::op(project, &root, options, env, (&job, &op), &pipes)
         }
         Command::DagsterAssets { op, run_id } => {
-            kedrust_runner::tie_to_parent().map_err(CliError::Failed)?;
-            let pipes =
-                pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
-            let options = RunOptions {
-                conf_source,
-                run_id,
-                ..RunOptions::default()
-            };
+            let (pipes, options) = op_process(pipes, conf_source, run_id)?;
             crate::dagster::asset_op(project, &root, options, env, &op, &pipes)
         }
         Command::DagsterFailure {
@@ -108,6 +93,24 @@ pub(crate) fn dispatch(
                 .map_err(|_| CliError::StepFailed)
         }
     }
+}
+
+/// What every op process of a Dagster run starts with: tied to the Dagster process that
+/// started it (it dies with it, even after `kill -9`), Pipes (standalone without Dagster), and
+/// the options its command line gave.
+fn op_process(
+    pipes: Option<std::sync::Arc<kedrust_dagster::Pipes>>,
+    conf_source: Option<PathBuf>,
+    run_id: Option<String>,
+) -> Result<(std::sync::Arc<kedrust_dagster::Pipes>, RunOptions), CliError> {
+    kedrust_runner::tie_to_parent().map_err(CliError::Failed)?;
+    let pipes = pipes.unwrap_or_else(|| std::sync::Arc::new(kedrust_dagster::Pipes::standalone()));
+    let options = RunOptions {
+        conf_source,
+        run_id,
+        ..RunOptions::default()
+    };
+    Ok((pipes, options))
 }
 
 fn catalog(

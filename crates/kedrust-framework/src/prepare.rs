@@ -84,28 +84,14 @@ pub fn plan_job(
         filter: job.filter.clone(),
         ..RunOptions::default()
     };
-    let pipeline = select(project, (conf, env), &options)?;
-    let built = build_catalog(project, project_path, conf, env, &options, &new_version())?;
-    // On Dagster every op is a process of its own: in-memory data between ops needs a codec,
-    // whatever the executor. The code location refuses to load without one.
-    built.catalog.bind(&pipeline)?;
-    let problems = codec_problems(
-        project,
-        &pipeline,
-        &built.catalog,
-        "the ops of a Dagster run (each op is a process of its own)",
-    );
-    if !problems.is_empty() {
-        return Err(ConfigProblems { problems }.into());
-    }
+    let (pipeline, built) = for_dagster(project, (project_path, conf), &options, "ops")?;
     let plan = JobPlan::build(job, env, &pipeline, &built.catalog);
     Ok((plan, pipeline, built))
 }
 
 /// The asset graph of the project's `__default__` pipeline in `env` (the project, as `kedro
 /// run` sees it; registered pipelines may share node names, so their union need not be one
-/// pipeline), and the pipeline and catalog it was read from. As for a job, in-memory data between the nodes needs a codec: the
-/// ops of a Dagster run are processes of their own.
+/// pipeline), and the pipeline and catalog it was read from.
 pub fn plan_assets(
     project: &Project,
     project_path: &std::path::Path,
@@ -116,20 +102,30 @@ pub fn plan_assets(
         env: Some(env.to_owned()),
         ..RunOptions::default()
     };
-    let pipeline = select(project, (conf, env), &options)?;
-    let built = build_catalog(project, project_path, conf, env, &options, &new_version())?;
+    let (pipeline, built) = for_dagster(project, (project_path, conf), &options, "asset ops")?;
+    let graph = AssetGraph::build(&pipeline, &built.catalog);
+    Ok((graph, pipeline, built))
+}
+
+/// The pipeline `options` select and the catalog bound to it, for Dagster: every op (`what`)
+/// of a Dagster run is a process of its own, so in-memory data between nodes needs a codec,
+/// whatever the executor, and the code location refuses to load without one.
+fn for_dagster(
+    project: &Project,
+    (project_path, conf): (&std::path::Path, &std::path::Path),
+    options: &RunOptions,
+    what: &str,
+) -> Result<(Pipeline, BuiltCatalog), SessionError> {
+    let env = run_env(options.env.as_deref());
+    let pipeline = select(project, (conf, &env), options)?;
+    let built = build_catalog(project, project_path, conf, &env, options, &new_version())?;
     built.catalog.bind(&pipeline)?;
-    let problems = codec_problems(
-        project,
-        &pipeline,
-        &built.catalog,
-        "the asset ops of a Dagster run (each op is a process of its own)",
-    );
+    let between = format!("the {what} of a Dagster run (each op is a process of its own)");
+    let problems = codec_problems(project, &pipeline, &built.catalog, &between);
     if !problems.is_empty() {
         return Err(ConfigProblems { problems }.into());
     }
-    let graph = AssetGraph::build(&pipeline, &built.catalog);
-    Ok((graph, pipeline, built))
+    Ok((pipeline, built))
 }
 
 /// The in-memory datasets of `pipeline` whose values cannot travel between processes (no

@@ -18,6 +18,10 @@ pub const DEFAULT_PIPELINE: &str = "__default__";
 
 type PipelineFactory =
     Arc<dyn Fn(&ConfigLoader) -> Result<Pipelines, kedrust_pipeline::BoxError> + Send + Sync>;
+type NamedPipeline = (
+    String,
+    Arc<dyn Fn() -> Result<Pipeline, PipelineError> + Send + Sync>,
+);
 type LoaderSetup = Arc<dyn Fn(ConfigLoader) -> ConfigLoader + Send + Sync>;
 type CommandFn =
     Arc<dyn Fn(&Path, &[String]) -> Result<(), kedrust_pipeline::BoxError> + Send + Sync>;
@@ -39,6 +43,8 @@ pub struct Project {
     name: String,
     root_hint: Option<PathBuf>,
     pipelines: PipelineFactory,
+    /// Pipelines registered one by one with [`Project::pipeline`].
+    named: Vec<NamedPipeline>,
     hooks: Vec<Arc<dyn Hook>>,
     registry: Registry,
     loader_setup: Vec<LoaderSetup>,
@@ -66,6 +72,7 @@ impl Project {
             name: name.into(),
             root_hint: None,
             pipelines: Arc::new(|_| Ok(Pipelines::new())),
+            named: Vec::new(),
             hooks: Vec::new(),
             registry: Registry::with_builtins(),
             loader_setup: Vec::new(),
@@ -120,6 +127,27 @@ impl Project {
         register: impl Fn() -> Result<Pipelines, PipelineError> + Send + Sync + 'static,
     ) -> Self {
         self.pipelines = Arc::new(move |_| register().map_err(Into::into));
+        self
+    }
+
+    /// Registers pipeline `name`, built by `factory`; call it once per pipeline:
+    ///
+    /// ```no_run
+    /// # use kedrust_framework::Project;
+    /// # use kedrust_pipeline::{Pipeline, PipelineError, node};
+    /// # fn ingest() -> Result<Pipeline, PipelineError> { Pipeline::new([node(|| 1u8, (), "one")]) }
+    /// # fn report() -> Result<Pipeline, PipelineError> { Pipeline::new([node(|o: u8| o, "one", "two")]) }
+    /// let project = Project::new("shop").pipeline("ingest", ingest).pipeline("report", report);
+    /// ```
+    ///
+    /// Every problem of every pipeline is reported together, each under its pipeline's name.
+    /// `__default__` is the sum of the others unless one is registered under that name.
+    pub fn pipeline(
+        mut self,
+        name: impl Into<String>,
+        factory: impl Fn() -> Result<Pipeline, PipelineError> + Send + Sync + 'static,
+    ) -> Self {
+        self.named.push((name.into(), Arc::new(factory)));
         self
     }
 
@@ -192,6 +220,23 @@ impl Project {
                 Err(other) => SessionError::Selection(other.to_string()),
             }
         })?;
+        let mut problems = Vec::new();
+        for (name, factory) in &self.named {
+            match factory() {
+                Err(e) => {
+                    problems.extend(e.problems.iter().map(|p| format!("pipeline '{name}': {p}")))
+                }
+                Ok(_) if pipelines.contains_key(name) => {
+                    problems.push(format!("pipeline '{name}' is registered twice"));
+                }
+                Ok(p) => {
+                    pipelines.insert(name.clone(), p);
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(SessionError::Selection(problems.join("\n")));
+        }
         if !pipelines.contains_key(DEFAULT_PIPELINE) {
             let all = Pipeline::sum(pipelines.values())
                 .map_err(|e| SessionError::Selection(e.to_string()))?;
@@ -225,5 +270,49 @@ impl Project {
             return cwd;
         }
         self.root_hint.clone().unwrap_or(cwd)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kedrust_pipeline::node;
+
+    #[test]
+    fn pipelines_registered_one_by_one_report_every_problem_of_every_pipeline() {
+        let conf = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(conf.path().join("base")).unwrap();
+        let good = || Pipeline::new([node(|| 1u8, (), "one").name("make")]);
+        let two_problems = || {
+            Pipeline::new([
+                node(|| 1u8, (), "x").name("bad name!"),
+                node(|s: u8| s, "x", "y").name("also bad!"),
+            ])
+        };
+        let project = Project::new("shop")
+            .pipeline("ingest", good)
+            .pipeline("report", two_problems)
+            .pipeline("ingest", good);
+        let err = project.load_pipelines(conf.path(), "local").unwrap_err();
+        let message = err.to_string();
+        assert_eq!(
+            message
+                .lines()
+                .filter(|l| l.starts_with("pipeline 'report': "))
+                .count(),
+            2,
+            "{message}"
+        );
+        assert!(
+            message.contains("pipeline 'ingest' is registered twice"),
+            "{message}"
+        );
+        // Without the mistakes: the pipelines by name, and __default__ as their sum.
+        let project = Project::new("shop").pipeline("ingest", good);
+        let pipelines = project.load_pipelines(conf.path(), "local").unwrap();
+        assert_eq!(
+            pipelines.keys().collect::<Vec<_>>(),
+            ["__default__", "ingest"]
+        );
     }
 }

@@ -49,14 +49,7 @@ impl AssetGraph {
     pub fn build(pipeline: &Pipeline, catalog: &Catalog) -> Self {
         let persisted = |d: &str| !is_parameter(d) && !catalog.is_ephemeral(d);
         let carries_data = |d: &str| !is_parameter(d) && !catalog.carries_nothing(d);
-        let producer: BTreeMap<&str, &str> = pipeline
-            .nodes()
-            .flat_map(|n| {
-                n.outputs()
-                    .iter()
-                    .map(move |o| (base_name(o), n.node_name()))
-            })
-            .collect();
+        let producer = producers(pipeline);
         // Persisted datasets upstream of each node, through datasets that are not persisted.
         let mut upstream: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
         for node in pipeline.nodes() {
@@ -185,14 +178,7 @@ impl AssetGraph {
                 }
             }
         }
-        let producer: BTreeMap<&str, &str> = pipeline
-            .nodes()
-            .flat_map(|n| {
-                n.outputs()
-                    .iter()
-                    .map(move |o| (base_name(o), n.node_name()))
-            })
-            .collect();
+        let producer = producers(pipeline);
         let memory =
             |d: &str| !is_parameter(d) && catalog.is_ephemeral(d) && !catalog.carries_nothing(d);
         // Walk up in reverse execution order: a node's memory inputs come from earlier nodes.
@@ -216,4 +202,16 @@ impl AssetGraph {
             .map(str::to_owned)
             .collect())
     }
+}
+
+/// The node that produces each dataset of `pipeline`, by base name.
+fn producers(pipeline: &Pipeline) -> BTreeMap<&str, &str> {
+    pipeline
+        .nodes()
+        .flat_map(|n| {
+            n.outputs()
+                .iter()
+                .map(move |o| (base_name(o), n.node_name()))
+        })
+        .collect()
 }

@@ -163,6 +163,16 @@ fn the_example_runs_on_dagster() {
             .output()
             .unwrap()
     };
+    // A script in the pinned Python, with the code location importable.
+    let python = |script: &str| {
+        kedrust_testkit::clean_command(dagster.with_file_name("python"))
+            .args(["-c", script])
+            .current_dir(root)
+            .env("PYTHONPATH", root)
+            .env("DAGSTER_DISABLE_TELEMETRY", "1")
+            .output()
+            .unwrap()
+    };
     let out = run(&["definitions", "validate", "-f", "definitions.py"]);
     assert!(
         out.status.success(),
@@ -176,13 +186,7 @@ fn the_example_runs_on_dagster() {
         for k in sorted(g.get_all_asset_keys(), key=lambda k: k.path):\n\
         \x20   n = g.get(k)\n\
         \x20   print('/'.join(k.path), n.group_name, ','.join(sorted('/'.join(p.path) for p in n.parent_keys)))\n";
-    let out = kedrust_testkit::clean_command(dagster.with_file_name("python"))
-        .args(["-c", script])
-        .current_dir(root)
-        .env("PYTHONPATH", root)
-        .env("DAGSTER_DISABLE_TELEMETRY", "1")
-        .output()
-        .unwrap();
+    let out = python(script);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -248,13 +252,7 @@ fn the_example_runs_on_dagster() {
         \x20   m = e.materialization\n\
         \x20   if m.asset_key.path == ['local', 'model_input_table']:\n\
         \x20       print(m.metadata['dagster/row_count'].value, len(m.metadata['dagster/column_schema'].value.columns))\n";
-    let out = kedrust_testkit::clean_command(dagster.with_file_name("python"))
-        .args(["-c", script])
-        .current_dir(root)
-        .env("PYTHONPATH", root)
-        .env("DAGSTER_DISABLE_TELEMETRY", "1")
-        .output()
-        .unwrap();
+    let out = python(script);
     let printed = String::from_utf8_lossy(&out.stdout);
     let table = parquet(&root.join("data/03_primary/model_input_table.parquet"));
     assert_eq!(
