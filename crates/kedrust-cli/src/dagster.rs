@@ -43,12 +43,19 @@ pub(crate) fn plans(
             }));
         }
     }
-    let (assets, asset_ops, params) = asset_graph(project, root, (conf, env), &job_datasets)?;
+    // The jobs stand on their own: a `__default__` pipeline that cannot be planned leaves the
+    // code location without assets, and says why where Dagster shows the location's logs.
+    let (assets, asset_ops, params, asset_problem) =
+        match asset_graph(project, root, (conf, env), &job_datasets) {
+            Ok((assets, ops, params)) => (assets, ops, params, None),
+            Err(problem) => (Vec::new(), json!([]), json!({}), Some(problem)),
+        };
     Ok(format!(
         "{}\n",
         json!({
             "env": env, "jobs": jobs, "schedules": schedules,
             "assets": assets, "asset_ops": asset_ops, "asset_params": params,
+            "asset_problem": asset_problem,
         })
     ))
 }

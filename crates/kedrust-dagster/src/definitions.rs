@@ -44,6 +44,11 @@ def _plans():
 
 
 _loaded = _plans()
+if _loaded.get("asset_problem"):
+    logging.getLogger("kedrust").warning(
+        "kedrust project %s (env %s) has no assets: its __default__ pipeline cannot be planned:\n%s",
+        PROJECT, ENV, _loaded["asset_problem"],
+    )
 
 
 def _name(job, op):

@@ -100,6 +100,26 @@ fn dagster_init_writes_no_base_dagster_yml_when_environments_have_their_own() {
 }
 
 #[test]
+fn a_default_pipeline_dagster_cannot_run_leaves_the_jobs_and_says_why_there_are_no_assets() {
+    let f = Fixture::new("basic");
+    std::fs::create_dir_all(f.path().join("conf/opaque_default")).unwrap();
+    let out = f.run(&["__dagster_plans", "--env", "opaque_default"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plans: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(plans["jobs"][0]["job"], "chain_job");
+    assert_eq!(plans["assets"], serde_json::json!([]));
+    let problem = plans["asset_problem"].as_str().unwrap();
+    assert!(
+        problem.contains("opaque") && problem.contains("asset ops of a Dagster run"),
+        "{problem}"
+    );
+    // With a default pipeline it can plan, there is no problem to tell.
+    let out = f.run(&["__dagster_plans"], &[]);
+    let plans: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(plans["asset_problem"].is_null());
+}
+
+#[test]
 fn a_factory_pattern_no_dataset_matches_is_warned_of_with_the_nearest_name() {
     let f = Fixture::new("basic");
     let warning = " WARN <project>/conf/patterns/catalog.yml:3:1: catalog pattern \
