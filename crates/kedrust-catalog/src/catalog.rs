@@ -661,6 +661,7 @@ impl Catalog {
             versioning,
             value_type,
             registry: &self.registry,
+            root: self.root.as_deref(),
         };
         let dataset = kind
             .create(&spec)
@@ -753,7 +754,8 @@ pub fn parameter_datasets(params: &Json) -> BTreeMap<String, Json> {
     out
 }
 
-/// Keys whose string values are paths, made absolute against the project folder.
+/// Keys whose string values are paths, made absolute against the project folder before a
+/// dataset type sees them; a type's other path keys use `DatasetSpec::path_in_project`.
 const PATH_KEYS: [&str; 3] = ["filepath", "path", "filename"];
 
 fn absolutise(map: &mut Map<String, Json>, root: &Path) {

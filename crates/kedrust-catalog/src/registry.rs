@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json};
 use std::any::{Any, TypeId};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Builds a dataset from its configuration; the error is said in words and located by the
@@ -116,6 +116,10 @@ pub struct DatasetSpec<'a> {
     pub value_type: Option<TypeTag>,
     /// The registry, for datasets that wrap another (partitioned) or need codecs (serde).
     pub registry: &'a Arc<Registry>,
+    /// The project folder, when the catalog has one. `filepath`, `path` and `filename` (at
+    /// any depth) are made absolute against it before the type sees them; other keys are not:
+    /// read them with [`DatasetSpec::path_in_project`].
+    pub root: Option<&'a Path>,
 }
 
 /// The arguments with secrets hidden: they hold resolved credentials.
@@ -141,6 +145,17 @@ impl DatasetSpec<'_> {
             Some(other) => Err(format!("'{key}' must be a path, not {other}")),
             None => Err(format!("'{key}' is required")),
         }
+    }
+
+    /// A path argument of the type's own (`database: data/shop.db`): a relative path is
+    /// taken from the project folder, as `filepath` is, not from the working directory of the
+    /// command.
+    pub fn path_in_project(&self, key: &str) -> Result<PathBuf, String> {
+        let path = self.path(key)?;
+        Ok(match self.root {
+            Some(root) if path.is_relative() => root.join(path),
+            _ => path,
+        })
     }
 
     /// An optional argument deserialised into `T`; an unknown key inside it (a typo in

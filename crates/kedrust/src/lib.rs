@@ -33,12 +33,14 @@ pub mod framework {
 
 /// What a project's `main.rs` and node modules usually need.
 pub mod prelude {
-    pub use kedrust_catalog::{Dataset, DatasetError, PartitionMap, Registry};
+    pub use kedrust_catalog::{
+        Dataset, DatasetError, DatasetSpec, DatasetType, Holds, PartitionMap, Registry,
+    };
     pub use kedrust_config::ConfigLoader;
     pub use kedrust_framework::{Pipelines, Project};
     pub use kedrust_pipeline::{
-        BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, Value, fan_in, named,
-        node, pipeline, try_node,
+        BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, TypeTag, Value,
+        fan_in, named, node, pipeline, try_node,
     };
     pub use kedrust_runner::{
         CatalogInfo, ContextInfo, Hook, HookResult, InMemory, NamedValues, NodeInfo, PipelineInfo,

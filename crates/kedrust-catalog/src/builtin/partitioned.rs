@@ -136,6 +136,7 @@ struct Underlying {
     filepath_arg: String,
     value_type: Option<TypeTag>,
     registry: Arc<Registry>,
+    root: Option<std::path::PathBuf>,
 }
 
 /// The arguments with secrets hidden: they hold resolved credentials.
@@ -165,6 +166,7 @@ impl Underlying {
             versioning: None,
             value_type: self.value_type,
             registry: &self.registry,
+            root: self.root.as_deref(),
         };
         self.kind.create(&spec).map_err(DatasetError::Other)
     }
@@ -415,6 +417,7 @@ pub(super) fn dataset_type() -> DatasetType {
                         .unwrap_or_else(|| "filepath".into()),
                     value_type,
                     registry: Arc::clone(spec.registry),
+                    root: spec.root.map(Path::to_path_buf),
                 },
                 suffix: spec.arg("filename_suffix")?.unwrap_or_default(),
                 overwrite: spec.arg("overwrite")?.unwrap_or(false),

@@ -91,3 +91,53 @@ fn load_versions_must_name_catalog_datasets() {
         "dataset 'modle': --load-versions names a dataset the catalog does not declare; did you mean 'model'?"
     );
 }
+
+#[test]
+fn a_custom_types_own_path_key_is_taken_from_the_project_folder() {
+    use kedrust_catalog::Registry;
+    use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds};
+    use kedrust_pipeline::TypeTag;
+    use std::sync::Arc;
+
+    /// Stands for a database file: loading says where it would open it.
+    #[derive(Debug)]
+    struct Database(std::path::PathBuf);
+    impl Dataset for Database {
+        fn load(&self) -> Result<Value, DatasetError> {
+            Ok(Value::new(self.0.display().to_string()))
+        }
+        fn save(&self, _: Value) -> Result<(), DatasetError> {
+            Ok(())
+        }
+        fn exists(&self) -> Result<bool, DatasetError> {
+            Ok(true)
+        }
+    }
+    let mut registry = Registry::with_builtins();
+    registry.register(DatasetType::new(
+        "shop.Database",
+        Holds::Fixed(TypeTag::of::<String>()),
+        &["database"],
+        |spec| Ok(Arc::new(Database(spec.path_in_project("database")?))),
+    ));
+    let root = tempfile::tempdir().unwrap();
+    let entries = json!({
+        "orders": {"type": "shop.Database", "database": "data/shop.db"},
+        "elsewhere": {"type": "shop.Database", "database": "/srv/shop.db"},
+    });
+    let catalog = CatalogBuilder::new(registry)
+        .config(kedrust_config::Config {
+            value: entries,
+            locations: Default::default(),
+        })
+        .root(root.path())
+        .build()
+        .unwrap();
+    let opened = |name: &str| catalog.load(name).unwrap().take::<String>().unwrap();
+    assert_eq!(
+        opened("orders"),
+        root.path().join("data/shop.db").display().to_string(),
+        "not the working directory's data/shop.db"
+    );
+    assert_eq!(opened("elsewhere"), "/srv/shop.db");
+}
