@@ -12,10 +12,10 @@
 //! dataset is saved. With `KEDRUST_FIXTURE_DEBUG=<file>`, the first writes the `Debug` output of every hook's
 //! arguments there, as a project debugging its hooks would.
 
-use kedrust_pipeline::{BoxError, Node, Value};
+use kedrust_pipeline::{BoxError, Value};
 use kedrust_runner::{
-    CatalogInfo, ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError,
-    RunResult,
+    CatalogInfo, ContextInfo, DatasetInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo,
+    RunError, RunResult,
 };
 use std::io::Write;
 
@@ -164,16 +164,20 @@ impl Hook for Recorder {
         self.dump(&info)?;
         self.note("on_node_error", Some(info.node.node_name()), None)
     }
-    fn before_dataset_loaded(&self, name: &str, node: &Node) -> HookResult {
+    fn before_dataset_loaded(&self, info: DatasetInfo<'_>) -> HookResult {
+        let (name, node) = (info.dataset, info.node);
         self.note("before_dataset_loaded", Some(node.node_name()), Some(name))
     }
-    fn after_dataset_loaded(&self, name: &str, _: &Value, node: &Node) -> HookResult {
+    fn after_dataset_loaded(&self, _: &Value, info: DatasetInfo<'_>) -> HookResult {
+        let (name, node) = (info.dataset, info.node);
         self.note("after_dataset_loaded", Some(node.node_name()), Some(name))
     }
-    fn before_dataset_saved(&self, name: &str, _: &Value, node: &Node) -> HookResult {
+    fn before_dataset_saved(&self, _: &Value, info: DatasetInfo<'_>) -> HookResult {
+        let (name, node) = (info.dataset, info.node);
         self.note("before_dataset_saved", Some(node.node_name()), Some(name))
     }
-    fn after_dataset_saved(&self, name: &str, _: &Value, node: &Node) -> HookResult {
+    fn after_dataset_saved(&self, _: &Value, info: DatasetInfo<'_>) -> HookResult {
+        let (name, node) = (info.dataset, info.node);
         // Fails once after `checked` was saved (the marker file remembers it across processes).
         if let (Some(marker), "first", "checked") = (
             std::env::var_os("KEDRUST_FIXTURE_FAIL_SAVED_ONCE"),

@@ -207,6 +207,22 @@ pub struct NodeInfo<'a> {
     pub state: &'a RunState,
 }
 
+/// What the dataset hooks get, as node hooks get [`NodeInfo`]: Kedro's `dataset_name` and
+/// `node`, and the run.
+#[derive(Clone, Copy)]
+pub struct DatasetInfo<'a> {
+    /// The dataset loaded or saved.
+    pub dataset: &'a str,
+    /// The node that reads or writes it.
+    pub node: &'a Node,
+    /// The run's catalog.
+    pub catalog: &'a Catalog,
+    /// The run id.
+    pub run_id: &'a str,
+    /// The run's pipeline-level state (see [`RunState`]).
+    pub state: &'a RunState,
+}
+
 /// What a run produced: the free outputs that live in memory, by name.
 #[derive(Debug, Clone, Default)]
 pub struct RunResult {
@@ -223,7 +239,9 @@ pub trait Hook: Send + Sync {
     }
 
     /// Whether `after_node_run` and `on_node_error` read `inputs`. When no hook does, a node
-    /// takes its inputs by moving them rather than copying; return false if you can.
+    /// takes its inputs by moving them rather than copying. An optimisation kedrust's own
+    /// hooks use; a project's hooks keep the default.
+    #[doc(hidden)]
     fn reads_node_inputs(&self) -> bool {
         true
     }
@@ -271,19 +289,19 @@ pub trait Hook: Send + Sync {
         Ok(())
     }
     /// Before an input is loaded.
-    fn before_dataset_loaded(&self, dataset_name: &str, node: &Node) -> HookResult {
+    fn before_dataset_loaded(&self, info: DatasetInfo<'_>) -> HookResult {
         Ok(())
     }
     /// After an input is loaded.
-    fn after_dataset_loaded(&self, dataset_name: &str, data: &Value, node: &Node) -> HookResult {
+    fn after_dataset_loaded(&self, data: &Value, info: DatasetInfo<'_>) -> HookResult {
         Ok(())
     }
     /// Before an output is saved.
-    fn before_dataset_saved(&self, dataset_name: &str, data: &Value, node: &Node) -> HookResult {
+    fn before_dataset_saved(&self, data: &Value, info: DatasetInfo<'_>) -> HookResult {
         Ok(())
     }
     /// After an output is saved.
-    fn after_dataset_saved(&self, dataset_name: &str, data: &Value, node: &Node) -> HookResult {
+    fn after_dataset_saved(&self, data: &Value, info: DatasetInfo<'_>) -> HookResult {
         Ok(())
     }
 }

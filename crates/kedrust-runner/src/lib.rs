@@ -25,8 +25,8 @@ pub use cancel::{cancel, is_cancelled};
 pub use error::{HookError, RunError};
 pub use executor::{Failure, Observer, RunEvent, Runner, execute, run_nodes};
 pub use hooks::{
-    CatalogInfo, ContextInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo, PipelineInfo,
-    RunResult, RunState,
+    CatalogInfo, ContextInfo, DatasetInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo,
+    PipelineInfo, RunResult, RunState,
 };
 pub use in_memory::{InMemory, Outputs};
 pub use params::{RunParams, framework_version};

@@ -2,7 +2,7 @@
 //! outputs; each load and save between its dataset hooks. Kedro's order, §6.4.
 
 use crate::error::RunError;
-use crate::hooks::{Hooks, NamedValues, NodeInfo};
+use crate::hooks::{DatasetInfo, Hooks, NamedValues, NodeInfo};
 use crate::point::HookPoint;
 use crate::trace::TracePoint;
 use kedrust_catalog::Catalog;
@@ -100,12 +100,13 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
             node: Some(node_name),
             dataset: Some(name),
         };
+        let dataset = dataset_info(name, node, catalog, hooks);
         hooks.each(HookPoint::BeforeDatasetLoaded, at, |h| {
-            h.before_dataset_loaded(name, node)
+            h.before_dataset_loaded(dataset)
         })?;
         let value = catalog.load(name).map_err(dataset_error)?;
         hooks.each(HookPoint::AfterDatasetLoaded, at, |h| {
-            h.after_dataset_loaded(name, &value, node)
+            h.after_dataset_loaded(&value, dataset)
         })?;
         if !retried {
             release_after_load(shared, name);
@@ -150,12 +151,13 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
             node: Some(node_name),
             dataset: Some(name),
         };
+        let dataset = dataset_info(name, node, catalog, hooks);
         hooks.each(HookPoint::BeforeDatasetSaved, at, |h| {
-            h.before_dataset_saved(name, value, node)
+            h.before_dataset_saved(value, dataset)
         })?;
         catalog.save(name, value.clone()).map_err(dataset_error)?;
         hooks.each(HookPoint::AfterDatasetSaved, at, |h| {
-            h.after_dataset_saved(name, value, node)
+            h.after_dataset_saved(value, dataset)
         })?;
         if hooks.store().is_some() && !catalog.is_ephemeral(name) {
             hooks.record(
@@ -214,6 +216,21 @@ fn node_info<'a>(
         catalog,
         inputs,
         is_async: false,
+        run_id: hooks.run_id(),
+        state: hooks.state(),
+    }
+}
+
+fn dataset_info<'a>(
+    dataset: &'a str,
+    node: &'a Node,
+    catalog: &'a Catalog,
+    hooks: &'a Hooks,
+) -> DatasetInfo<'a> {
+    DatasetInfo {
+        dataset,
+        node,
+        catalog,
         run_id: hooks.run_id(),
         state: hooks.state(),
     }

@@ -43,7 +43,7 @@ pub mod prelude {
         fan_in, named, node, pipeline, try_node,
     };
     pub use kedrust_runner::{
-        CatalogInfo, ContextInfo, Hook, HookResult, InMemory, NamedValues, NodeInfo, PipelineInfo,
-        RunError, RunResult,
+        CatalogInfo, ContextInfo, DatasetInfo, Hook, HookResult, InMemory, NamedValues, NodeInfo,
+        PipelineInfo, RunError, RunResult,
     };
 }
