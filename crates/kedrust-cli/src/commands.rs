@@ -6,6 +6,7 @@ use crate::args::{
 use crate::error::CliError;
 use crate::lists;
 use crate::output::Progress;
+use crate::place::Place;
 use kedrust_catalog::parse_load_versions;
 use kedrust_config::parse_runtime_params;
 use kedrust_framework::{Project, RunOptions};
@@ -16,15 +17,16 @@ use std::path::{Path, PathBuf};
 pub(crate) fn dispatch(
     project: &Project,
     cli: Cli,
+    place: Place,
     pipes: Option<std::sync::Arc<kedrust_dagster::Pipes>>,
 ) -> Result<String, CliError> {
-    let root = project.locate(cli.project_dir.as_deref());
-    // `--conf-source` (or KEDRUST_CONF_SOURCE) holds for every command, the ops and steps of a
-    // run included.
-    let conf_source = cli.conf_source;
-    let conf = conf_source.clone().unwrap_or_else(|| root.join("conf"));
-    // `--env` (or KEDRUST_ENV, else local), resolved once for every command.
-    let env = &kedrust_config::run_env(cli.env.as_deref());
+    let Place {
+        root,
+        conf_source,
+        conf,
+        env,
+    } = place;
+    let env = env.as_str();
     // MLflow tracking is on wherever an environment has an mlflow.yml.
     let project = &kedrust_mlflow::enable_if_configured(project.clone(), &conf);
     let bad = CliError::BadInput;

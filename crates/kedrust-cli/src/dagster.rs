@@ -6,6 +6,7 @@ use crate::error::CliError;
 use kedrust_dagster::{Pipes, definitions_py};
 use kedrust_framework::orchestrated::{fail_run, run_op};
 use kedrust_framework::{Project, RunOptions};
+use kedrust_pipeline::naming::base_name;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ pub(crate) fn plans(
                 .ops
                 .iter()
                 .flat_map(|o| o.loads.iter().chain(&o.saves))
-                .map(|d| d.split('@').next().unwrap_or(d).to_owned()),
+                .map(|d| base_name(d).to_owned()),
         );
         let mut plan = serde_json::to_value(job_plan).map_err(|e| e.to_string())?;
         // The launchpad shows them: secrets hidden, and the op drops what comes back hidden.
@@ -356,10 +357,7 @@ fn report_materializations(
         }
     };
     let pid = u64::from(std::process::id());
-    let in_step = |dataset: &str| {
-        let base = dataset.split('@').next().unwrap_or(dataset);
-        step.is_none_or(|s| s.iter().any(|d| d == base))
-    };
+    let in_step = |dataset: &str| step.is_none_or(|s| s.iter().any(|d| d == base_name(dataset)));
     for e in events.iter().filter(|e| {
         e.kind == kedrust_store::EventKind::AssetMaterialization
             && e.metadata["pid"].as_u64() == Some(pid)

@@ -15,6 +15,7 @@ mod jobs;
 mod lists;
 mod logging;
 mod output;
+mod place;
 mod runs;
 mod schedules;
 mod signals;
@@ -39,6 +40,7 @@ pub fn main_with(
         Ok(cli) => cli,
         Err(e) => return error::usage(&e),
     };
+    let place = place::Place::of(&project, &cli);
     // A Dagster op speaks Pipes from its first log line on.
     let pipes = match &cli.command {
         args::Command::DagsterOp { run_id, .. } | args::Command::DagsterAssets { run_id, .. } => {
@@ -46,10 +48,9 @@ pub fn main_with(
                 Ok(p) => {
                     // Every op of a run runs the binary its first op ran (this call returns only
                     // when this process is that binary).
-                    let root = project.locate(cli.project_dir.as_deref());
                     let run_id = p.run_id().map(str::to_owned).or_else(|| run_id.clone());
                     if let Some(run_id) = run_id
-                        && let Err(e) = dagster::run_the_runs_binary(&root, &run_id, &args)
+                        && let Err(e) = dagster::run_the_runs_binary(&place.root, &run_id, &args)
                     {
                         return e.report();
                     }
@@ -66,24 +67,16 @@ pub fn main_with(
     };
     // logging.yml and a job's loggers are read before anything logs; a mistake in them is
     // bad configuration, reported before the command runs.
-    let root = project.locate(cli.project_dir.as_deref());
-    let conf = cli.conf_source.clone().unwrap_or_else(|| root.join("conf"));
-    let env = kedrust_config::run_env(cli.env.as_deref());
     let job = match &cli.command {
         args::Command::Run(run) => run.job.as_deref(),
         _ => None,
-    };
-    let place = logging::Place {
-        root: &root,
-        conf: &conf,
-        env: &env,
     };
     let setup = match logging::load(&project, &place, job) {
         Ok(setup) => setup,
         Err(e) => return CliError::BadInput(e).report(),
     };
     output::init_logging(cli.log_format, cli.verbose, pipes.clone(), setup);
-    match commands::dispatch(&project, cli, pipes) {
+    match commands::dispatch(&project, cli, place, pipes) {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS

@@ -3,26 +3,19 @@
 
 use super::LogSetup;
 use super::dict_config::{from_dagster_loggers, from_dict_config};
+use crate::place::Place;
 use std::collections::BTreeMap;
-
-/// Where the configuration of this process is: the project, its configuration folder and the
-/// environment, resolved once from the command line.
-pub(crate) struct Place<'a> {
-    pub root: &'a std::path::Path,
-    pub conf: &'a std::path::Path,
-    pub env: &'a str,
-}
 
 /// The logging of this process: `logging.yml` of the configuration and, for `run --job`, the
 /// job's loggers of `dagster.yml`; `None` when neither says anything. A missing environment
 /// is left to the command, which reports it where it reads configuration.
 pub(crate) fn load(
     project: &kedrust_framework::Project,
-    at: &Place<'_>,
+    at: &Place,
     job: Option<&str>,
 ) -> Result<Option<LogSetup>, String> {
     let loader = project
-        .config_loader(at.conf, at.env)
+        .config_loader(&at.conf, &at.env)
         .merge_strategy("logging", kedrust_config::MergeStrategy::Soft);
     if loader.check_environments().is_err() {
         return Ok(None);
@@ -46,17 +39,17 @@ pub(crate) fn load(
     let configured = document.value.as_object().is_some_and(|m| !m.is_empty());
     let mut setup = match configured {
         true => Some(
-            from_dict_config(&document.value, &document.locations, at.root)
+            from_dict_config(&document.value, &document.locations, &at.root)
                 .map_err(|problems| problems.join("\n"))?,
         ),
         false => None,
     };
     // A job's loggers: a dagster.yml that does not load is reported by the run itself.
     if let Some(job) = job
-        && let Ok(dagster) = kedrust_framework::load_dagster(project, at.conf, at.env)
+        && let Ok(dagster) = kedrust_framework::load_dagster(project, &at.conf, &at.env)
         && let Some(job) = dagster.job(job)
     {
-        let (loggers, warnings) = from_dagster_loggers(&dagster.loggers_of(job), at.root);
+        let (loggers, warnings) = from_dagster_loggers(&dagster.loggers_of(job), &at.root);
         // Logging starts after this; these go to stderr as the command's own warnings do.
         for warning in warnings {
             eprintln!("warning: {warning}");

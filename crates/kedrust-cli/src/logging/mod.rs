@@ -17,7 +17,7 @@ mod load;
 mod route;
 mod sink;
 
-pub(crate) use load::{Place, load};
+pub(crate) use load::load;
 pub(crate) use route::Routing;
 
 use format::{Format, Record};
