@@ -46,6 +46,9 @@ pub struct Project {
     /// Pipelines registered one by one with [`Project::pipeline`].
     named: Vec<NamedPipeline>,
     hooks: Vec<Arc<dyn Hook>>,
+    /// Whether a registered hook may read a node's inputs after it ran (see
+    /// [`Project::hook_ignoring_node_inputs`]).
+    hooks_read_node_inputs: bool,
     registry: Registry,
     loader_setup: Vec<LoaderSetup>,
     commands: Vec<ProjectCommand>,
@@ -74,6 +77,7 @@ impl Project {
             pipelines: Arc::new(|_| Ok(Pipelines::new())),
             named: Vec::new(),
             hooks: Vec::new(),
+            hooks_read_node_inputs: false,
             registry: Registry::with_builtins(),
             loader_setup: Vec::new(),
             commands: Vec::new(),
@@ -169,6 +173,16 @@ impl Project {
     /// Registers a hook; hooks run last-registered first, as in Kedro.
     pub fn hook(mut self, hook: impl Hook + 'static) -> Self {
         self.hooks.push(Arc::new(hook));
+        self.hooks_read_node_inputs = true;
+        self
+    }
+
+    /// Registers a hook whose `after_node_run` and `on_node_error` never look at the node's
+    /// `inputs`. When every hook is registered this way, a node takes its inputs by moving
+    /// them instead of copying them, which matters for large in-memory values (the MLflow
+    /// hook is registered so).
+    pub fn hook_ignoring_node_inputs(mut self, hook: impl Hook + 'static) -> Self {
+        self.hooks.push(Arc::new(hook));
         self
     }
 
@@ -203,6 +217,11 @@ impl Project {
     /// The hooks in registration order.
     pub fn hooks(&self) -> &[Arc<dyn Hook>] {
         &self.hooks
+    }
+
+    /// Whether any hook was registered that may read a node's inputs after it ran.
+    pub fn hooks_read_node_inputs(&self) -> bool {
+        self.hooks_read_node_inputs
     }
 
     /// The dataset types.

@@ -43,6 +43,7 @@ impl RunContext {
             .map_err(|e| SessionError::Io(format!("cannot open the hook trace: {e}")))?
             .map(Arc::new);
         let hooks = Hooks::new(project.hooks().iter().cloned())
+            .reading_node_inputs(project.hooks_read_node_inputs())
             .with_tracer(tracer)
             .with_store(Some(Arc::clone(&store)))
             .for_run(&prepared.run_id, None);

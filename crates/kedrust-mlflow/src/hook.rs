@@ -128,10 +128,6 @@ impl Hook for MlflowHook {
         "MlflowHook".into()
     }
 
-    fn reads_node_inputs(&self) -> bool {
-        false
-    }
-
     fn check_config(&self, config_loader: &ConfigLoader) -> Result<(), BoxError> {
         let group = config_loader.load("mlflow")?;
         let Some(config) =

@@ -35,7 +35,7 @@ pub fn enable_if_configured(project: Project, conf: &Path) -> Project {
         .datasets(|r| {
             r.register(metrics::dataset_type());
         })
-        .hook(MlflowHook::new(name))
+        .hook_ignoring_node_inputs(MlflowHook::new(name))
 }
 
 /// The environments of the configuration folder `conf` that have an `mlflow.yml`, sorted

@@ -238,14 +238,6 @@ pub trait Hook: Send + Sync {
         kedrust_pipeline::short_type_name(std::any::type_name::<Self>())
     }
 
-    /// Whether `after_node_run` and `on_node_error` read `inputs`. When no hook does, a node
-    /// takes its inputs by moving them rather than copying. An optimisation kedrust's own
-    /// hooks use; a project's hooks keep the default.
-    #[doc(hidden)]
-    fn reads_node_inputs(&self) -> bool {
-        true
-    }
-
     /// Checks the hook's own configuration (`mlflow.yml` for the MLflow hook) before
     /// anything runs and before any hook fires. A problem is a configuration error (exit 2,
     /// nothing run), not a failed run; say the file and the key.
@@ -329,16 +321,25 @@ impl std::fmt::Debug for Hooks {
 }
 
 impl Hooks {
-    /// Hooks in registration order; they are called in reverse.
+    /// Hooks in registration order; they are called in reverse. Any hook may read a node's
+    /// inputs in `after_node_run` and `on_node_error` unless [`Hooks::reading_node_inputs`]
+    /// says otherwise.
     pub fn new(registered: impl IntoIterator<Item = Arc<dyn Hook>>) -> Self {
         let mut ordered: Vec<Arc<dyn Hook>> = registered.into_iter().collect();
         ordered.reverse();
-        let reads_inputs = ordered.iter().any(|h| h.reads_node_inputs());
+        let reads_inputs = !ordered.is_empty();
         Self {
             ordered,
             reads_inputs,
             ..Self::default()
         }
+    }
+
+    /// Whether any hook reads a node's inputs after the node ran. When none does, a node
+    /// takes its inputs by moving them rather than copying.
+    pub fn reading_node_inputs(mut self, reads: bool) -> Self {
+        self.reads_inputs = reads && !self.ordered.is_empty();
+        self
     }
 
     /// Traces every lifecycle point to `tracer`.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 /// Seconds a run of `size` should take, from the measured `(size, seconds)` of the smaller
 /// sizes: with the growth the last two showed (never less than linear), else linearly.
-fn extrapolate(measured: &[(usize, f64)], size: usize) -> f64 {
+pub(super) fn extrapolate(measured: &[(usize, f64)], size: usize) -> f64 {
     match measured {
         [] => 0.0,
         [.., (n, secs)] if !secs.is_finite() => secs * size as f64 / *n as f64,
@@ -283,7 +283,7 @@ pub fn startup(b: &Bench, results: &mut Results) -> Result<(), String> {
 }
 
 /// Makes the Kedro project a kedro-dagster code location (`kedro dagster init`), once.
-fn kedro_dagster_init(b: &Bench) -> Result<(), String> {
+pub(super) fn kedro_dagster_init(b: &Bench) -> Result<(), String> {
     if b.kedro_dir.join(projects::KEDRO_DEFINITIONS).is_file() {
         return Ok(());
     }
@@ -293,7 +293,12 @@ fn kedro_dagster_init(b: &Bench) -> Result<(), String> {
 }
 
 /// The Kedro project's jobs for kedro-dagster, and the shapes its registry builds.
-fn kedro_jobs(b: &Bench, shape: Shape, size: usize, executor: &str) -> Result<String, String> {
+pub(super) fn kedro_jobs(
+    b: &Bench,
+    shape: Shape,
+    size: usize,
+    executor: &str,
+) -> Result<String, String> {
     let json = projects::shape_json(&b.kedro_dir, shape, size)?;
     std::fs::write(
         b.kedro_dir.join("conf/local/dagster.yml"),
@@ -304,7 +309,12 @@ fn kedro_jobs(b: &Bench, shape: Shape, size: usize, executor: &str) -> Result<St
 }
 
 /// The kedrust project's jobs.
-fn kedrust_jobs(b: &Bench, shape: Shape, size: usize, executor: &str) -> Result<String, String> {
+pub(super) fn kedrust_jobs(
+    b: &Bench,
+    shape: Shape,
+    size: usize,
+    executor: &str,
+) -> Result<String, String> {
     std::fs::write(
         b.kedrust_dir.join("conf/base/dagster.yml"),
         projects::dagster_yml(&[pipeline_name(shape, size)], executor),

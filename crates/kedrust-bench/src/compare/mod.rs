@@ -3,6 +3,7 @@
 //! environment (`python-pins.txt`). Every figure of `bench/RESULTS.md`, and the headline table
 //! of the README, is written here.
 
+mod asset_graph;
 mod cases;
 mod data;
 mod measure;
@@ -35,10 +36,11 @@ pub struct Options {
 
 /// The cases, by name.
 type Case = fn(&Bench, &mut report::Results) -> Result<(), String>;
-const CASES: [(&str, Case); 6] = [
+const CASES: [(&str, Case); 7] = [
     ("overhead", cases::overhead),
     ("startup", cases::startup),
     ("code-location", cases::code_location),
+    ("asset-graph", asset_graph::run),
     ("dagster-steps", cases::dagster_steps),
     ("data", cases::data),
     ("spaceflights", cases::spaceflights),
