@@ -23,6 +23,7 @@ mod kedro_types;
 mod leftovers;
 mod pattern;
 mod registry;
+mod typed;
 mod version;
 
 pub use atomic::{WriteError, write_bytes, write_file};
@@ -36,4 +37,5 @@ pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Opera
 pub use file::FileTarget;
 pub use pattern::{Candidate, Captures, Pattern};
 pub use registry::{Codec, DatasetSpec, DatasetType, Describer, Holds, Registry};
+pub use typed::{DatasetContext, TypedDataset, dataset_type};
 pub use version::{Versioning, check_version, new_version, timestamp};

@@ -344,6 +344,11 @@ impl Registry {
         self
     }
 
+    /// Adds or replaces the dataset type `T` (see [`crate::TypedDataset`]).
+    pub fn dataset<T: crate::TypedDataset>(&mut self) -> &mut Self {
+        self.register(crate::dataset_type::<T>())
+    }
+
     /// Lets `serde.JSONDataset` and `serde.BinaryDataset` store `T`.
     pub fn serde_type<T: Serialize + DeserializeOwned + Send + Sync + 'static>(
         &mut self,

@@ -250,9 +250,7 @@ fn main() -> ExitCode {
     let project = Project::new("fixture")
         .pipelines_per_env(register)
         .secret_parameters(["api_token"])
-        .datasets(|r| {
-            r.register(warehouse::dataset_type());
-        })
+        .dataset::<warehouse::WarehouseTable>()
         .hook(recorder::Recorder::from_env("first"))
         .hook(recorder::Recorder::from_env("second"))
         .command(

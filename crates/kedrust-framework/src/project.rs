@@ -186,6 +186,12 @@ impl Project {
         self
     }
 
+    /// Registers the dataset type `T` (see [`kedrust_catalog::TypedDataset`]).
+    pub fn dataset<T: kedrust_catalog::TypedDataset>(mut self) -> Self {
+        self.registry.dataset::<T>();
+        self
+    }
+
     /// Registers dataset types or serde codecs.
     pub fn datasets(mut self, register: impl FnOnce(&mut Registry)) -> Self {
         register(&mut self.registry);

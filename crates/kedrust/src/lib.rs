@@ -34,7 +34,8 @@ pub mod framework {
 /// What a project's `main.rs` and node modules usually need.
 pub mod prelude {
     pub use kedrust_catalog::{
-        Dataset, DatasetError, DatasetSpec, DatasetType, Holds, PartitionMap, Registry,
+        Dataset, DatasetContext, DatasetError, DatasetSpec, DatasetType, Holds, PartitionMap,
+        Registry, TypedDataset, write_bytes, write_file,
     };
     pub use kedrust_config::ConfigLoader;
     pub use kedrust_framework::{Pipelines, Project};

@@ -5,6 +5,7 @@ mod bind;
 mod config;
 mod crash_safety;
 mod roundtrip;
+mod typed;
 mod versioning;
 
 use kedrust_catalog::{Catalog, CatalogBuilder, Registry};
@@ -65,8 +66,9 @@ pub fn project(root: &Path) -> Catalog {
     catalog_in("local", root).build().unwrap()
 }
 
-/// A codec for a type without serde does not compile (`tests/compile_fail/*.rs`).
+/// Misuses that must not compile, with the message they get (`tests/compile_fail/*.rs`): a
+/// codec for a type without serde, a dataset type without the typed trait.
 #[test]
-fn a_codec_for_a_type_without_serde_does_not_compile() {
+fn misuses_of_the_registry_do_not_compile() {
     trybuild::TestCases::new().compile_fail("tests/compile_fail/*.rs");
 }
