@@ -533,9 +533,9 @@ fn environments_with_dagster_yml(conf: &Path) -> Vec<String> {
     envs
 }
 
-/// The Dagster lines of the repository's pins (one exact version for the whole family).
+/// The Dagster lines of the repository's pins (`python-pins.txt`, kept in this crate) (one exact version for the whole family).
 fn dagster_requirements() -> String {
-    let pins = include_str!("../../../python-pins.txt");
+    let pins = include_str!("../python-pins.txt");
     let mut out = String::from("# Written by `dagster init` from kedrust's pins.\n");
     let (core, executors): (Vec<&str>, Vec<&str>) = pins
         .lines()

@@ -5,13 +5,39 @@
 //!
 //! It must never hold logic of its own: everything here is a re-export.
 //!
-//! The repository README follows; its examples are compiled and run as doc tests.
-#![doc = include_str!("../../../README.md")]
+//! ```no_run
+//! use kedrust::prelude::*;
+//!
+//! fn greet(name: String) -> String {
+//!     format!("Hello, {name}!")
+//! }
+//!
+//! fn pipelines() -> Result<Pipelines, PipelineError> {
+//!     let mut p = Pipelines::new();
+//!     p.insert("greet".into(), Pipeline::new([node(greet, "name", "greeting")])?);
+//!     Ok(p)
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     kedrust::cli::main(Project::new("hello").pipelines(pipelines))
+//! }
+//! ```
+//!
+//! The repository's README and user guide (`docs/guide/`) say how to start a project, port a
+//! Kedro one, write dataset types and hooks, and run on Dagster.
 
 pub use kedrust_catalog as catalog;
 pub use kedrust_cli as cli;
 pub use kedrust_config as config;
 pub use kedrust_pipeline as pipeline;
+
+/// The DataFrame dataset types (`polars.CSVDataset`, `polars.ParquetDataset`, ...): register
+/// them with `.datasets(|r| { kedrust::frames::register(r); })`. With the `polars` feature.
+#[cfg(feature = "polars")]
+pub use kedrust_polars as frames;
+/// Polars, as the DataFrame dataset types use it. With the `polars` feature.
+#[cfg(feature = "polars")]
+pub use polars;
 
 /// Hooks and the runner's executors, for projects that write hooks or run nodes themselves.
 pub mod runner {

@@ -58,8 +58,33 @@ fn only_the_dataframe_crate_the_example_and_the_benchmarks_depend_on_polars() {
         .collect();
     assert_eq!(
         with_polars,
-        ["kedrust-bench", "kedrust-polars", "spaceflights"]
+        [
+            "kedrust",
+            "kedrust-bench",
+            "kedrust-docs",
+            "kedrust-polars",
+            "spaceflights"
+        ]
     );
+    // The facade's and the benchmarks' only by a feature a project opts into (the docs
+    // crate enables the facade's to compile the guide's DataFrame code).
+    for manifest in ["kedrust", "kedrust-bench"] {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join(manifest)
+                .join("Cargo.toml"),
+        )
+        .unwrap();
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("polars =") || l.starts_with("kedrust-polars ="))
+            .filter(|l| !l.contains("dep:"))
+        // the feature itself
+        {
+            assert!(line.contains("optional = true"), "{manifest}: {line}");
+        }
+    }
 }
 
 #[test]

@@ -219,10 +219,10 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
         );
     }
     // The starter keeps its shuttles in an Excel sheet: typed cells where the CSV had text.
-    use polars::prelude::SerReader;
-    let shuttles = polars::prelude::CsvReader::new(std::io::Cursor::new(shuttles_csv))
+    use kedrust::polars::prelude::SerReader;
+    let shuttles = kedrust::polars::prelude::CsvReader::new(std::io::Cursor::new(shuttles_csv))
         .finish()
-        .and_then(|frame| kedrust_polars::excel_bytes(&frame, "Sheet1"))
+        .and_then(|frame| kedrust::frames::excel_bytes(&frame, "Sheet1"))
         .map_err(std::io::Error::other)?;
     std::fs::write(raw.join("shuttles.xlsx"), shuttles)?;
     std::fs::write(raw.join("reviews.csv"), reviews_csv)

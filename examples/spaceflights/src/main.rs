@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         .root(env!("CARGO_MANIFEST_DIR"))
         .pipelines(register_pipelines)
         .datasets(|registry| {
-            kedrust_polars::register(registry);
+            kedrust::frames::register(registry);
             registry.serde_type::<model::LinearModel>();
         })
         .command("generate", "writes the raw data: generate [rows]", generate);

@@ -1,66 +1,53 @@
 //! `data_processing`: clean the raw companies and shuttles, join them with the reviews.
 
+use kedrust::polars::prelude::*;
 use kedrust::prelude::*;
-use polars::prelude::*;
 
 /// `"t"` is true; anything else, missing included, is false.
-fn is_true(df: &DataFrame, column: &str) -> PolarsResult<Column> {
-    let flags: BooleanChunked = df
-        .column(column)?
-        .str()?
-        .iter()
-        .map(|v| Some(v == Some("t")))
-        .collect();
-    Ok(flags.with_name(column.into()).into_column())
+fn flag(column: &str) -> Expr {
+    col(column).eq(lit("t")).fill_null(lit(false)).alias(column)
 }
 
-/// Parses a text column into floats with `parse`; unparsable or missing values are null.
-fn parsed(df: &DataFrame, column: &str, parse: fn(&str) -> Option<f64>) -> PolarsResult<Column> {
-    let values: Float64Chunked = df
-        .column(column)?
-        .str()?
-        .iter()
-        .map(|v| v.and_then(parse))
-        .collect();
-    Ok(values.with_name(column.into()).into_column())
+/// A text column as floats once `strip` has cleaned it; what does not parse is null.
+fn number(column: &str, strip: impl FnOnce(Expr) -> Expr) -> Expr {
+    strip(col(column).str().strip_chars(lit(NULL)))
+        .cast(DataType::Float64)
+        .alias(column)
 }
 
-/// `"95%"` as 0.95.
-pub fn percentage(text: &str) -> Option<f64> {
-    text.trim()
-        .strip_suffix('%')?
-        .parse::<f64>()
-        .ok()
-        .map(|p| p / 100.0)
+/// `"95%"` as 0.95, as Kedro's starter parses it.
+fn percentage(column: &str) -> Expr {
+    number(column, |text| text.str().strip_suffix(lit("%"))) / lit(100.0)
 }
 
 /// `"$1,325.0"` as 1325.0.
-pub fn money(text: &str) -> Option<f64> {
-    text.trim()
-        .trim_start_matches('$')
-        .replace(',', "")
-        .parse()
-        .ok()
+fn money(column: &str) -> Expr {
+    number(column, |text| {
+        text.str()
+            .strip_prefix(lit("$"))
+            .str()
+            .replace_all(lit(","), lit(""), true)
+    })
 }
 
 /// `iata_approved` to a boolean, `company_rating` to a fraction.
-pub fn preprocess_companies(mut companies: DataFrame) -> PolarsResult<DataFrame> {
-    let iata = is_true(&companies, "iata_approved")?;
-    let rating = parsed(&companies, "company_rating", percentage)?;
-    companies.with_column(iata)?;
-    companies.with_column(rating)?;
-    Ok(companies)
+pub fn preprocess_companies(companies: DataFrame) -> PolarsResult<DataFrame> {
+    companies
+        .lazy()
+        .with_columns([flag("iata_approved"), percentage("company_rating")])
+        .collect()
 }
 
 /// The two checks to booleans, `price` to a number.
-pub fn preprocess_shuttles(mut shuttles: DataFrame) -> PolarsResult<DataFrame> {
-    let d_check = is_true(&shuttles, "d_check_complete")?;
-    let moon = is_true(&shuttles, "moon_clearance_complete")?;
-    let price = parsed(&shuttles, "price", money)?;
-    shuttles.with_column(d_check)?;
-    shuttles.with_column(moon)?;
-    shuttles.with_column(price)?;
-    Ok(shuttles)
+pub fn preprocess_shuttles(shuttles: DataFrame) -> PolarsResult<DataFrame> {
+    shuttles
+        .lazy()
+        .with_columns([
+            flag("d_check_complete"),
+            flag("moon_clearance_complete"),
+            money("price"),
+        ])
+        .collect()
 }
 
 /// Shuttles joined with their reviews and their company; rows with any missing value dropped.
@@ -92,4 +79,56 @@ pub fn create_pipeline() -> Result<Pipeline, PipelineError> {
         )
         .name("create_model_input_table_node"),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starters_text_columns_are_cleaned_as_kedro_cleans_them() {
+        let companies = df!(
+            "iata_approved" => [Some("t"), Some("f"), None],
+            "company_rating" => [Some("95%"), Some(" 100% "), Some("n/a")],
+        )
+        .unwrap();
+        let cleaned = preprocess_companies(companies).unwrap();
+        let flags: Vec<Option<bool>> = cleaned
+            .column("iata_approved")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(flags, [Some(true), Some(false), Some(false)]);
+        let ratings: Vec<Option<f64>> = cleaned
+            .column("company_rating")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
+        // Polars divides by multiplying with the reciprocal: equal to the last bit or so.
+        let close = |got: Option<f64>, want: f64| got.is_some_and(|g| (g - want).abs() < 1e-12);
+        assert!(
+            close(ratings[0], 0.95) && close(ratings[1], 1.0),
+            "{ratings:?}"
+        );
+        assert_eq!(ratings[2], None);
+        let shuttles = df!(
+            "d_check_complete" => ["t", "f"],
+            "moon_clearance_complete" => ["f", "f"],
+            "price" => ["$1,325.0", "$42.0"],
+        )
+        .unwrap();
+        let cleaned = preprocess_shuttles(shuttles).unwrap();
+        let prices: Vec<Option<f64>> = cleaned
+            .column("price")
+            .unwrap()
+            .f64()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(prices, [Some(1325.0), Some(42.0)]);
+    }
 }

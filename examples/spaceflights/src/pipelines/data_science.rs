@@ -1,8 +1,8 @@
 //! `data_science`: split the table, fit a linear regression, evaluate it.
 
 use crate::model::{LinearModel, least_squares};
+use kedrust::polars::prelude::*;
 use kedrust::prelude::*;
-use polars::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 mod facade;
 mod starter;
 
-use polars::prelude::*;
+use kedrust::polars::prelude::*;
 use spaceflights::generate::PLANTED;
 use std::path::Path;
 

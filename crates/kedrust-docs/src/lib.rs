@@ -1,0 +1,7 @@
+//! The repository's prose, compiled: each document below is the doc comment of an item, so
+//! `cargo test --doc` builds and runs every Rust code block in it against the published API
+//! (the `kedrust` facade only, as a project sees it). A code block that stops compiling fails
+//! the test command. The documents live outside every published crate, hence this crate.
+
+#[doc = include_str!("../../../README.md")]
+pub struct Readme;
