@@ -4,6 +4,7 @@
 //! parameters file, as `kedro pipeline create` does.
 
 mod scaffold;
+mod starter;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -22,11 +23,14 @@ enum Command {
     New {
         /// The project's name: a crate name (letters, digits, `_` or `-`).
         name: String,
+        /// What to start from.
+        #[arg(long, value_enum, default_value = "empty")]
+        starter: starter::Starter,
         /// Where to write it (default: ./<name>).
         #[arg(long)]
         path: Option<PathBuf>,
         /// The kedrust the project depends on: a path to this repository's `crates/kedrust`
-        /// (default: the one this command was built from).
+        /// (default: the checkout this command was built from, else crates.io's kedrust).
         #[arg(long)]
         kedrust: Option<PathBuf>,
     },
@@ -55,12 +59,15 @@ fn main() -> ExitCode {
     let done = match cli.command {
         Command::New {
             name,
+            starter,
             path,
             kedrust,
         } => {
-            let kedrust = kedrust
-                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../kedrust"));
-            scaffold::new_project(&name, path.as_deref(), &kedrust)
+            // A command built in a checkout points new projects at that checkout's kedrust;
+            // one installed from crates.io, at crates.io's.
+            let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../kedrust");
+            let kedrust = kedrust.or_else(|| checkout.is_dir().then_some(checkout));
+            scaffold::new_project(&name, starter, path.as_deref(), kedrust.as_deref())
         }
         Command::Pipeline(PipelineCommand::Create { name }) => {
             scaffold::create_pipeline(&std::env::current_dir().unwrap_or_default(), &name)

@@ -1,6 +1,8 @@
-//! What `kedrust new` and `kedrust pipeline create` write. Every file is a template here,
-//! with `{{name}}`-style holes; nothing is fetched.
+//! What `kedrust new` and `kedrust pipeline create` write: a starter's files (see
+//! `starter/`) and what every project has (data layers, `.gitignore`, local credentials).
+//! Nothing is fetched.
 
+use crate::starter::{Holes, KedrustSource, Starter};
 use std::path::{Path, PathBuf};
 
 /// Kedro's data layers, each kept in git by an empty `.gitkeep`.
@@ -15,91 +17,6 @@ const DATA_LAYERS: [&str; 8] = [
     "08_reporting",
 ];
 
-const CARGO_TOML: &str = r#"[package]
-name = "{{name}}"
-version = "0.1.0"
-edition = "2024"
-publish = false
-
-[dependencies]
-kedrust = { path = "{{kedrust}}" }
-serde = { version = "1", features = ["derive"] }
-serde_json = "1"
-
-# A project of its own, even when its folder sits inside another Cargo workspace.
-[workspace]
-"#;
-
-const MAIN_RS: &str = r#"//! The {{name}} project: its pipelines, hooks and dataset types, then kedrust's command line
-//! (`cargo run -- run`, `cargo run -- pipeline list`, `cargo run -- --help`).
-
-mod pipelines;
-
-use kedrust::prelude::*;
-use std::process::ExitCode;
-
-fn main() -> ExitCode {
-    let project = Project::new("{{name}}")
-        .root(env!("CARGO_MANIFEST_DIR"))
-        .pipeline("greeting", pipelines::greeting::create_pipeline);
-    kedrust::cli::main(project)
-}
-"#;
-
-const GREETING_RS: &str = r#"//! `greeting`: one node that greets every name of `names` with the configured word.
-
-use kedrust::prelude::*;
-use serde::Deserialize;
-
-/// `params:greeting`, from `conf/base/parameters_greeting.yml`.
-#[derive(Debug, Deserialize)]
-pub struct Greeting {
-    /// The word to greet with.
-    pub word: String,
-}
-
-/// One line per non-empty name.
-pub fn greet(names: String, greeting: Param<Greeting>) -> String {
-    names
-        .lines()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .map(|n| format!("{}, {n}!\n", greeting.word))
-        .collect()
-}
-
-/// The pipeline, registered in `main.rs`.
-pub fn create_pipeline() -> Result<Pipeline, PipelineError> {
-    Pipeline::new([node(greet, ["names", "params:greeting"], "greetings").name("greet_node")])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_name_is_greeted() {
-        let pipeline = create_pipeline().unwrap();
-        let out = InMemory::new(&pipeline)
-            .input("names", "Ada\n\nGrace\n".to_string())
-            .parameters(serde_json::json!({"greeting": {"word": "Hi"}}))
-            .run()
-            .unwrap();
-        assert_eq!(out.get::<String>("greetings").unwrap(), "Hi, Ada!\nHi, Grace!\n");
-    }
-}
-"#;
-
-const CATALOG_YML: &str = r#"# The data catalog: every dataset a node reads or writes that is not in memory.
-names:
-  type: text.TextDataset
-  filepath: data/01_raw/names.txt
-
-greetings:
-  type: text.TextDataset
-  filepath: data/08_reporting/greetings.txt
-"#;
-
 const GITIGNORE: &str = r#"/target
 # Local configuration and credentials stay on this machine.
 conf/local/**
@@ -112,28 +29,14 @@ data/**
 .kedrust/
 "#;
 
-const README_MD: &str = r#"# {{name}}
-
-A [kedrust](https://example.invalid/kedrust) project, in Kedro's layout:
-
-| path | what |
-|---|---|
-| `src/main.rs` | the project: pipelines, hooks, dataset types |
-| `src/pipelines/` | one module per pipeline, each with its unit tests |
-| `conf/base/` | the catalog and parameters every environment shares |
-| `conf/local/` | this machine's settings and `credentials.yml` (not committed) |
-| `data/01_raw` ... `data/08_reporting` | Kedro's data layers |
-
-```sh
-cargo run -- run                        # run the __default__ pipeline
-cargo test                              # the pipelines' unit tests
-kedrust pipeline create data_processing # a new pipeline module and its parameters file
-```
-"#;
-
-/// The project `name`, written into `path` (default `./<name>`), depending on the kedrust at
-/// `kedrust`; what to tell the user.
-pub fn new_project(name: &str, path: Option<&Path>, kedrust: &Path) -> Result<String, String> {
+/// The project `name` from `starter`, written into `path` (default `./<name>`), depending on
+/// the kedrust at `kedrust` (crates.io's when `None`); what to tell the user.
+pub fn new_project(
+    name: &str,
+    starter: Starter,
+    path: Option<&Path>,
+    kedrust: Option<&Path>,
+) -> Result<String, String> {
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name
             .chars()
@@ -152,39 +55,26 @@ pub fn new_project(name: &str, path: Option<&Path>, kedrust: &Path) -> Result<St
     {
         return Err(format!("{} exists and is not empty", root.display()));
     }
-    let kedrust = std::fs::canonicalize(kedrust).map_err(|e| {
-        format!(
-            "kedrust is not at {}: {e} (give --kedrust)",
-            kedrust.display()
-        )
-    })?;
-    let fill = |template: &str| {
-        template
-            .replace("{{name}}", name)
-            .replace("{{kedrust}}", &kedrust.display().to_string())
+    let kedrust =
+        match kedrust {
+            Some(path) => KedrustSource::Path(std::fs::canonicalize(path).map_err(|e| {
+                format!("kedrust is not at {}: {e} (give --kedrust)", path.display())
+            })?),
+            None => KedrustSource::Registry,
+        };
+    let holes = Holes {
+        name,
+        kedrust: &kedrust,
     };
-    let mut files: Vec<(PathBuf, String)> = vec![
-        ("Cargo.toml".into(), fill(CARGO_TOML)),
-        ("src/main.rs".into(), fill(MAIN_RS)),
-        (
-            "src/pipelines/mod.rs".into(),
-            "//! One module per pipeline.\n\npub mod greeting;\n".into(),
-        ),
-        ("src/pipelines/greeting.rs".into(), GREETING_RS.into()),
-        ("conf/base/catalog.yml".into(), CATALOG_YML.into()),
-        (
-            "conf/base/parameters_greeting.yml".into(),
-            "greeting:\n  word: Hello\n".into(),
-        ),
+    let mut files = starter.files(&holes);
+    files.extend([
         (
             "conf/local/credentials.yml".into(),
             "# Secrets for this machine only: this folder is not committed.\n{}\n".into(),
         ),
         ("conf/local/.gitkeep".into(), String::new()),
-        ("data/01_raw/names.txt".into(), "Ada\nGrace\n".into()),
         (".gitignore".into(), GITIGNORE.into()),
-        ("README.md".into(), fill(README_MD)),
-    ];
+    ]);
     for layer in DATA_LAYERS {
         files.push((
             PathBuf::from("data").join(layer).join(".gitkeep"),
@@ -193,9 +83,10 @@ pub fn new_project(name: &str, path: Option<&Path>, kedrust: &Path) -> Result<St
     }
     write_all(&root, &files)?;
     Ok(format!(
-        "wrote the project {name} in {}\nnext: cd {} && cargo run -- run\n",
+        "wrote the project {name} in {}\nnext: cd {} && {}\n",
         root.display(),
-        root.display()
+        root.display(),
+        starter.first_command()
     ))
 }
 

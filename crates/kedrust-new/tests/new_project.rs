@@ -15,19 +15,62 @@ fn kedrust(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// `cargo <args>` in the project, with a target folder of its own beside the workspace's
-/// (kept between runs, so only the first run compiles kedrust's dependencies).
+/// `cargo <args>` in the project. Its target folder is the workspace's: with the versions of
+/// the workspace's `Cargo.lock` and the same profile, the dependencies the workspace has
+/// compiled (Polars among them) are reused, and only kedrust's crates and the project are
+/// compiled again.
 fn cargo(project: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO"))
+    let mut command = Command::new(env!("CARGO"));
+    // As from a shell: the variables cargo and the test runner set for this test (the
+    // package's, the runner's) would make build scripts that watch them run again and
+    // rebuild shared dependencies in place.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let tooling = [
+            "CARGO",
+            "RUSTC",
+            "RUSTDOC",
+            "NEXTEST",
+            "__CARGO",
+            "RUSTFLAGS",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix));
+        if tooling && name != "CARGO_HOME" {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
         .args(args)
         .current_dir(project)
-        .env(
-            "CARGO_TARGET_DIR",
-            Path::new(WORKSPACE).join("target/scaffolded"),
-        )
-        .env_remove("RUSTFLAGS")
+        .env("CARGO_TARGET_DIR", Path::new(WORKSPACE).join("target"))
         .output()
         .unwrap()
+}
+
+/// `kedrust new <name> --starter <starter>` in `dir`, against this repository's kedrust and the
+/// versions of its `Cargo.lock`; the project's folder.
+fn new_project(dir: &Path, name: &str, starter: &str) -> std::path::PathBuf {
+    let kedrust_crate = Path::new(WORKSPACE).join("crates/kedrust");
+    let out = kedrust(
+        dir,
+        &[
+            "new",
+            name,
+            "--starter",
+            starter,
+            "--kedrust",
+            kedrust_crate.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let project = dir.join(name);
+    std::fs::copy(
+        Path::new(WORKSPACE).join("Cargo.lock"),
+        project.join("Cargo.lock"),
+    )
+    .unwrap();
+    project
 }
 
 fn text(out: &std::process::Output) -> String {
@@ -41,13 +84,7 @@ fn text(out: &std::process::Output) -> String {
 #[test]
 fn a_new_project_builds_runs_and_tests_and_takes_a_new_pipeline() {
     let dir = tempfile::tempdir().unwrap();
-    let kedrust_crate = Path::new(WORKSPACE).join("crates/kedrust");
-    let out = kedrust(
-        dir.path(),
-        &["new", "shop", "--kedrust", kedrust_crate.to_str().unwrap()],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let project = dir.path().join("shop");
+    let project = new_project(dir.path(), "shop", "empty");
     for file in [
         "Cargo.toml",
         "src/main.rs",
@@ -61,12 +98,6 @@ fn a_new_project_builds_runs_and_tests_and_takes_a_new_pipeline() {
     ] {
         assert!(project.join(file).is_file(), "{file}");
     }
-    // The versions this repository is tested with.
-    std::fs::copy(
-        Path::new(WORKSPACE).join("Cargo.lock"),
-        project.join("Cargo.lock"),
-    )
-    .unwrap();
     let out = cargo(&project, &["run", "-q", "--", "run"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
@@ -109,4 +140,39 @@ fn a_new_project_builds_runs_and_tests_and_takes_a_new_pipeline() {
     );
     let bad = kedrust(dir.path(), &["new", "9lives"]);
     assert!(text(&bad).contains("is not a crate name"), "{}", text(&bad));
+}
+
+#[test]
+fn a_new_project_from_the_spaceflights_starter_generates_its_data_runs_and_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = new_project(dir.path(), "rocket-works", "spaceflights");
+    // The example's own sources and configuration, every file of them.
+    let example = Path::new(WORKSPACE).join("examples/spaceflights");
+    for folder in ["src", "conf/base"] {
+        for entry in std::fs::read_dir(example.join(folder)).unwrap() {
+            let name = entry.unwrap().file_name();
+            let file = Path::new(folder).join(&name);
+            assert!(project.join(&file).exists(), "{}", file.display());
+        }
+    }
+    let main = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
+    assert!(main.contains("Project::new(\"rocket-works\")"), "{main}");
+    assert!(main.contains("rocket_works::generate::write"), "{main}");
+    let out = cargo(&project, &["run", "-q", "--", "generate", "2000"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cargo(&project, &["run", "-q", "--", "run"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(project.join("data/08_reporting/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    let r2 = metrics["r2_score"].as_f64().unwrap();
+    assert!(r2 > 0.9, "the generated relation is recovered: {metrics}");
+    let out = cargo(&project, &["test"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("the_starters_text_columns_are_cleaned_as_kedro_cleans_them ... ok"),
+        "the pipelines' unit tests ran: {}",
+        text(&out)
+    );
 }

@@ -1,7 +1,7 @@
 //! Kedro's spaceflights tutorial on kedrust. The whole project: pipelines, dataset types, a
 //! `generate` command for the raw data, and kedrust's command line.
 //!
-//! `cargo run -p spaceflights -- generate && cargo run -p spaceflights -- run`
+//! `cargo run -- generate && cargo run -- run`
 
 mod model;
 mod pipelines;
@@ -10,21 +10,11 @@ use kedrust::prelude::*;
 use pipelines::{data_processing, data_science};
 use std::process::ExitCode;
 
-fn register_pipelines() -> Result<Pipelines, PipelineError> {
-    let mut p = Pipelines::new();
-    p.insert(
-        "data_processing".into(),
-        data_processing::create_pipeline()?,
-    );
-    p.insert("data_science".into(), data_science::create_pipeline()?);
-    Ok(p) // `__default__` is the sum of both
-}
-
 fn generate(root: &std::path::Path, args: &[String]) -> Result<(), BoxError> {
     let rows = match args {
         [] => 15_531,
         [n] => n.parse().map_err(|_| format!("'{n}' is not a row count"))?,
-        _ => return Err("usage: spaceflights generate [rows]".into()),
+        _ => return Err("usage: generate [rows]".into()),
     };
     spaceflights::generate::write(root, rows, 42)?;
     println!(
@@ -37,9 +27,11 @@ fn generate(root: &std::path::Path, args: &[String]) -> Result<(), BoxError> {
 fn main() -> ExitCode {
     let project = Project::new("spaceflights")
         .root(env!("CARGO_MANIFEST_DIR"))
-        .pipelines(register_pipelines)
+        // `__default__` is the sum of both.
+        .pipeline("data_processing", data_processing::create_pipeline)
+        .pipeline("data_science", data_science::create_pipeline)
         .datasets(|registry| {
-            kedrust::frames::register(registry);
+            kedrust::frames::register(registry); // polars.CSVDataset, polars.ExcelDataset, ...
             registry.serde_type::<model::LinearModel>();
         })
         .command("generate", "writes the raw data: generate [rows]", generate);
