@@ -5,3 +5,12 @@
 
 #[doc = include_str!("../../../README.md")]
 pub struct Readme;
+
+#[doc = include_str!("../../../docs/guide/tutorial.md")]
+pub struct Tutorial;
+
+#[doc = include_str!("../../../docs/guide/from-kedro.md")]
+pub struct FromKedro;
+
+#[doc = include_str!("../../../docs/guide/datasets-and-hooks.md")]
+pub struct DatasetsAndHooks;
