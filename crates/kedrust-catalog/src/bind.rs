@@ -74,10 +74,14 @@ impl Catalog {
             if !matches!(resolution.source, Source::Entry | Source::Pattern(_)) {
                 continue;
             }
+            let entry = resolution
+                .config
+                .as_ref()
+                .and_then(serde_json::Value::as_object);
             if let Some(Holds::Fixed(stored)) = self
                 .registry()
                 .get(&resolution.type_name)
-                .map(|t| t.holds())
+                .map(|t| entry.map_or(t.holds(), |e| t.holds_for(e)))
             {
                 for u in uses.iter().filter(|u| u.tag != stored) {
                     problems.push(ConfigProblem {

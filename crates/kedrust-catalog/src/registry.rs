@@ -30,11 +30,15 @@ pub enum Holds {
     Nothing,
 }
 
+/// What a type holds for one entry, when its keys decide it.
+pub type HoldsFor = Arc<dyn Fn(&Map<String, Json>) -> Holds + Send + Sync>;
+
 /// A named dataset type.
 #[derive(Clone)]
 pub struct DatasetType {
     name: String,
     holds: Holds,
+    holds_for: Option<HoldsFor>,
     args: Vec<&'static str>,
     constructor: Constructor,
     versions: bool,
@@ -54,6 +58,7 @@ impl DatasetType {
         Self {
             name: name.into(),
             holds,
+            holds_for: None,
             args: args.to_vec(),
             constructor: Arc::new(constructor),
             versions: false,
@@ -66,6 +71,21 @@ impl DatasetType {
     pub fn versioned(mut self) -> Self {
         self.versions = true;
         self
+    }
+
+    /// Lets an entry's keys decide what its dataset holds (Excel: one sheet is a DataFrame,
+    /// several are a map of them); [`DatasetType::holds`] stays the usual case.
+    pub fn holding(
+        mut self,
+        by_entry: impl Fn(&Map<String, Json>) -> Holds + Send + Sync + 'static,
+    ) -> Self {
+        self.holds_for = Some(Arc::new(by_entry));
+        self
+    }
+
+    /// What a dataset of this type holds for the entry `config`.
+    pub fn holds_for(&self, config: &Map<String, Json>) -> Holds {
+        self.holds_for.as_ref().map_or(self.holds, |f| f(config))
     }
 
     /// Whether datasets of this type keep versions.

@@ -1,5 +1,7 @@
 //! `polars.ExcelDataset`: one sheet of an `.xlsx` workbook as a DataFrame, with the keys of
-//! Kedro's `pandas.ExcelDataset` that apply. calamine reads, rust_xlsxwriter writes.
+//! Kedro's `pandas.ExcelDataset` that apply. calamine reads, rust_xlsxwriter writes. As in
+//! Kedro, `load_args.sheet_name: null` (every sheet) or a list of sheets makes the dataset a
+//! map of sheet names to DataFrames (`BTreeMap<String, DataFrame>`), loaded and saved whole.
 //!
 //! Column types are read as pandas reads them: numbers are `Int64` when every cell is a whole
 //! number and none is empty, else `Float64`; booleans are `Boolean`; anything else (text,
@@ -8,12 +10,18 @@
 
 use crate::frame::{FrameFormat, frame_type};
 use calamine::{Data, Reader};
-use kedrust_catalog::DatasetType;
+use kedrust_catalog::{Dataset, DatasetError, DatasetType, FileTarget, Holds, expect_ref};
+use kedrust_pipeline::{TypeTag, Value};
 use polars::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
+use std::sync::Arc;
+
+/// Several sheets, by name: what an entry with `sheet_name: null` or a list holds.
+pub type Sheets = BTreeMap<String, DataFrame>;
 
 /// A sheet by name or by position.
 #[derive(Debug, Clone, Deserialize)]
@@ -23,12 +31,27 @@ enum Sheet {
     Name(String),
 }
 
+/// `load_args.sheet_name`: `null` is every sheet, as in pandas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum SheetChoice {
+    Several(Vec<Sheet>),
+    One(Sheet),
+    All(()),
+}
+
+/// A key that is present, `null` included (absent is `None`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SheetChoice>, D::Error> {
+    SheetChoice::deserialize(d).map(Some)
+}
+
 /// `load_args`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct LoadArgs {
-    /// The sheet (default: the first).
-    sheet_name: Option<Sheet>,
+    /// The sheet (default: the first), `null` for every sheet, or a list of sheets.
+    #[serde(deserialize_with = "present")]
+    sheet_name: Option<SheetChoice>,
     /// The row of the column names, counted from the sheet's first row with data (default 0).
     header: Option<usize>,
     /// At most this many data rows.
@@ -54,12 +77,13 @@ struct Excel {
 
 impl FrameFormat for Excel {
     fn read(&self, path: &Path) -> PolarsResult<DataFrame> {
-        read_excel(
-            path,
-            self.load.sheet_name.as_ref(),
-            self.load.header,
-            self.load.nrows,
-        )
+        let sheet = match &self.load.sheet_name {
+            Some(SheetChoice::One(sheet)) => Some(sheet),
+            _ => None,
+        };
+        let mut book = calamine::open_workbook_auto(path).map_err(|e| excel_error(&e))?;
+        let name = sheet_name(&book.sheet_names(), sheet)?;
+        read_sheet(&mut book, &name, self.load.header, self.load.nrows)
     }
 
     fn write(&self, frame: &mut DataFrame, out: &mut BufWriter<File>) -> PolarsResult<()> {
@@ -69,22 +93,64 @@ impl FrameFormat for Excel {
     }
 }
 
+/// A workbook whose entry asks for several sheets: a [`Sheets`] map, loaded and saved whole.
+#[derive(Debug)]
+struct ExcelSheets {
+    target: FileTarget,
+    load: LoadArgs,
+}
+
+impl Dataset for ExcelSheets {
+    fn load(&self) -> Result<Value, DatasetError> {
+        let path = self.target.load_path()?;
+        let mut book = calamine::open_workbook_auto(&path)
+            .map_err(|e| DatasetError::format(path.clone(), excel_error(&e)))?;
+        let names = book.sheet_names();
+        let wanted: Vec<String> = match &self.load.sheet_name {
+            Some(SheetChoice::Several(sheets)) => sheets
+                .iter()
+                .map(|s| sheet_name(&names, Some(s)))
+                .collect::<PolarsResult<_>>()
+                .map_err(|e| DatasetError::format(path.clone(), e))?,
+            _ => names,
+        };
+        let mut sheets = Sheets::new();
+        for name in wanted {
+            let frame = read_sheet(&mut book, &name, self.load.header, self.load.nrows)
+                .map_err(|e| DatasetError::format(path.clone(), e))?;
+            sheets.insert(name, frame);
+        }
+        Ok(Value::new(sheets))
+    }
+
+    fn save(&self, value: Value) -> Result<(), DatasetError> {
+        let sheets = expect_ref::<Sheets>(&value)?;
+        let bytes = workbook_bytes(sheets.iter().map(|(n, f)| (n.as_str(), f)))
+            .map_err(|e| DatasetError::format(self.target.filepath().to_owned(), e))?;
+        self.target
+            .write(|out| out.write_all(&bytes).map_err(Into::into))
+    }
+
+    fn exists(&self) -> Result<bool, DatasetError> {
+        self.target.exists()
+    }
+
+    fn discard_save(&self) -> Result<(), DatasetError> {
+        self.target.discard_save()
+    }
+
+    fn path(&self) -> Option<&Path> {
+        Some(self.target.filepath())
+    }
+}
+
 fn excel_error(e: &dyn std::fmt::Display) -> PolarsError {
     polars_err!(ComputeError: "{e}")
 }
 
-/// Reads one sheet of the workbook at `path` (the first unless `sheet` names one), the column
-/// names in row `header` (counted from the sheet's first row with data), at most `nrows`
-/// rows after it.
-fn read_excel(
-    path: &Path,
-    sheet: Option<&Sheet>,
-    header: Option<usize>,
-    nrows: Option<usize>,
-) -> PolarsResult<DataFrame> {
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| excel_error(&e))?;
-    let names = book.sheet_names();
-    let name = match sheet {
+/// The name of `sheet` among the workbook's `names` (the first when `None`).
+fn sheet_name(names: &[String], sheet: Option<&Sheet>) -> PolarsResult<String> {
+    match sheet {
         None => names.first().cloned(),
         Some(Sheet::Index(i)) => names.get(*i).cloned(),
         Some(Sheet::Name(n)) => names.iter().find(|s| *s == n).cloned(),
@@ -99,8 +165,18 @@ fn read_excel(
             },
             names.join(", ")
         ))
-    })?;
-    let range = book.worksheet_range(&name).map_err(|e| excel_error(&e))?;
+    })
+}
+
+/// Reads the sheet `name`: the column names in row `header` (counted from the sheet's first
+/// row with data), at most `nrows` rows after it.
+fn read_sheet<R: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Sheets<R>,
+    name: &str,
+    header: Option<usize>,
+    nrows: Option<usize>,
+) -> PolarsResult<DataFrame> {
+    let range = book.worksheet_range(name).map_err(|e| excel_error(&e))?;
     let mut rows = range.rows().skip(header.unwrap_or(0));
     let Some(header) = rows.next() else {
         return Ok(DataFrame::empty());
@@ -122,9 +198,23 @@ fn read_excel(
 /// `frame` as an `.xlsx` workbook of one sheet called `sheet`: a header row, then one row per
 /// row of the frame (numbers as numbers, booleans as booleans, nulls as empty cells).
 pub fn excel_bytes(frame: &DataFrame, sheet: &str) -> PolarsResult<Vec<u8>> {
+    workbook_bytes([(sheet, frame)])
+}
+
+/// An `.xlsx` workbook with one sheet per `(name, frame)`, in order.
+fn workbook_bytes<'a>(
+    sheets: impl IntoIterator<Item = (&'a str, &'a DataFrame)>,
+) -> PolarsResult<Vec<u8>> {
     let mut book = rust_xlsxwriter::Workbook::new();
-    let worksheet = book.add_worksheet();
-    worksheet.set_name(sheet).map_err(|e| excel_error(&e))?;
+    for (sheet, frame) in sheets {
+        let worksheet = book.add_worksheet();
+        worksheet.set_name(sheet).map_err(|e| excel_error(&e))?;
+        write_sheet(worksheet, frame)?;
+    }
+    book.save_to_buffer().map_err(|e| excel_error(&e))
+}
+
+fn write_sheet(worksheet: &mut rust_xlsxwriter::Worksheet, frame: &DataFrame) -> PolarsResult<()> {
     for (j, column) in frame.columns().iter().enumerate() {
         let col = u16::try_from(j).map_err(|e| excel_error(&e))?;
         worksheet
@@ -145,7 +235,7 @@ pub fn excel_bytes(frame: &DataFrame, sheet: &str) -> PolarsResult<Vec<u8>> {
             written.map_err(|e| excel_error(&e))?;
         }
     }
-    book.save_to_buffer().map_err(|e| excel_error(&e))
+    Ok(())
 }
 
 /// A cell as text: what Excel shows for numbers, `None` for an empty cell.
@@ -192,8 +282,17 @@ fn column<'a>(name: &str, cells: impl Iterator<Item = &'a Data> + Clone) -> Colu
     values.with_name(name).into_column()
 }
 
+/// Whether the entry's `load_args.sheet_name` asks for several sheets (`null` or a list).
+fn several_sheets(entry: &serde_json::Map<String, serde_json::Value>) -> bool {
+    entry
+        .get("load_args")
+        .and_then(|a| a.as_object())
+        .and_then(|a| a.get("sheet_name"))
+        .is_some_and(|s| s.is_null() || s.is_array())
+}
+
 pub(crate) fn dataset_type() -> DatasetType {
-    frame_type("polars.ExcelDataset", |spec| {
+    let one_sheet = frame_type("polars.ExcelDataset", |spec| {
         let save: SaveArgs = spec.options("save_args")?;
         if save.index == Some(true) {
             return Err(
@@ -205,5 +304,35 @@ pub(crate) fn dataset_type() -> DatasetType {
             load: spec.options("load_args")?,
             save,
         }))
+    });
+    let frame = one_sheet.clone();
+    DatasetType::new(
+        "polars.ExcelDataset",
+        Holds::Fixed(TypeTag::of::<DataFrame>()),
+        one_sheet.args(),
+        move |spec| {
+            if !several_sheets(spec.args) {
+                return frame.create(spec);
+            }
+            let save: SaveArgs = spec.options("save_args")?;
+            if save.sheet_name.is_some() {
+                return Err(
+                    "save_args.sheet_name: several sheets are saved under their own names (the map's keys)"
+                        .into(),
+                );
+            }
+            Ok(Arc::new(ExcelSheets {
+                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                load: spec.options("load_args")?,
+            }) as Arc<dyn Dataset>)
+        },
+    )
+    .versioned()
+    .holding(|entry| {
+        if several_sheets(entry) {
+            Holds::Fixed(TypeTag::of::<Sheets>())
+        } else {
+            Holds::Fixed(TypeTag::of::<DataFrame>())
+        }
     })
 }

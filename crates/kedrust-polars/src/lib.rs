@@ -14,7 +14,7 @@ mod ipc;
 mod json;
 mod parquet;
 
-pub use excel::excel_bytes;
+pub use excel::{Sheets, excel_bytes};
 pub use frame::FrameDataset;
 pub use polars::prelude::DataFrame;
 

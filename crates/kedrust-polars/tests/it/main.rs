@@ -194,3 +194,77 @@ fn kedros_starter_shuttles_sheet_loads() {
     );
     assert_eq!(column("price"), DataType::String, "$1,325.0 as text");
 }
+
+/// A catalog of one entry, written inline.
+fn catalog_of(root: &Path, entries: serde_json::Value) -> Result<Catalog, String> {
+    let mut registry = Registry::with_builtins();
+    kedrust_polars::register(&mut registry);
+    CatalogBuilder::new(registry)
+        .config(kedrust_config::Config {
+            value: entries,
+            locations: Default::default(),
+        })
+        .root(root)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn several_sheets_load_and_save_as_a_map_as_kedros_sheet_name_none_does() {
+    use kedrust_polars::Sheets;
+    let dir = scratch();
+    let every = catalog_of(
+        dir.path(),
+        serde_json::json!({"book": {
+            "type": "polars.ExcelDataset",
+            "filepath": "data/book.xlsx",
+            "load_args": {"sheet_name": null},
+        }}),
+    )
+    .unwrap();
+    let sheets: Sheets = [
+        ("fleet".to_owned(), df!("id" => [1i64, 2]).unwrap()),
+        ("crew".to_owned(), df!("name" => ["Ada", "Grace"]).unwrap()),
+    ]
+    .into();
+    every.save("book", Value::new(sheets.clone())).unwrap();
+    let back = every.load("book").unwrap().take::<Sheets>().unwrap();
+    assert_eq!(back, sheets, "every sheet, by name");
+
+    // A list picks sheets by name or position; one sheet stays a DataFrame.
+    let some = catalog_of(
+        dir.path(),
+        serde_json::json!({
+            "two": {"type": "polars.ExcelDataset", "filepath": "data/book.xlsx",
+                    "load_args": {"sheet_name": ["fleet", 0]}},
+            "one": {"type": "polars.ExcelDataset", "filepath": "data/book.xlsx",
+                    "load_args": {"sheet_name": "fleet"}},
+        }),
+    )
+    .unwrap();
+    let two = some.load("two").unwrap().take::<Sheets>().unwrap();
+    assert_eq!(two.keys().collect::<Vec<_>>(), ["crew", "fleet"]);
+    assert_eq!(frame(&some, "one"), sheets["fleet"]);
+
+    // What the entry holds is checked against the nodes before the run.
+    fn count(frame: DataFrame) -> usize {
+        frame.height()
+    }
+    let p = Pipeline::new([node(count, "book", "rows").name("count")]).unwrap();
+    let err = every.bind(&p).unwrap_err().to_string();
+    assert!(
+        err.contains("polars.ExcelDataset stores BTreeMap<String, DataFrame>, but node 'count' reads it as DataFrame"),
+        "{err}"
+    );
+    let missing = catalog_of(
+        dir.path(),
+        serde_json::json!({"x": {"type": "polars.ExcelDataset", "filepath": "data/book.xlsx",
+                                 "load_args": {"sheet_name": ["fleet", "crews"]}}}),
+    )
+    .unwrap();
+    let err = missing.load("x").unwrap_err().to_string();
+    assert!(
+        err.contains("no sheet 'crews' (sheets: crew, fleet)"),
+        "{err}"
+    );
+}
