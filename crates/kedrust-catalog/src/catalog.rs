@@ -536,9 +536,13 @@ impl Catalog {
         if let Some(live) = self.read_live().get(name) {
             return live.dataset.is_ephemeral();
         }
+        // A type that holds any value is the memory dataset's kind, under whatever name the
+        // catalog spells it (`kedro.io.MemoryDataset`, a project's own alias).
         self.carries_nothing(name)
             || self.resolve_config(name).is_none_or(|r| {
-                r.type_name == "MemoryDataset" || r.type_name.ends_with(".MemoryDataset")
+                self.registry
+                    .get(&r.type_name)
+                    .is_some_and(|t| t.holds() == crate::registry::Holds::Any)
             })
     }
 

@@ -141,3 +141,22 @@ fn a_custom_types_own_path_key_is_taken_from_the_project_folder() {
     );
     assert_eq!(opened("elsewhere"), "/srv/shop.db");
 }
+
+#[test]
+fn memory_datasets_are_ephemeral_under_any_of_their_names() {
+    let catalog = CatalogBuilder::new(registry())
+        .config(kedrust_config::Config {
+            value: json!({
+                "plain": {"type": "MemoryDataset"},
+                "kedros": {"type": "kedro.io.MemoryDataset", "copy_mode": "assign"},
+                "on_disk": {"type": "text.TextDataset", "filepath": "data/a.txt"},
+            }),
+            locations: Default::default(),
+        })
+        .build()
+        .unwrap();
+    assert!(catalog.is_ephemeral("plain"));
+    assert!(catalog.is_ephemeral("kedros"));
+    assert!(catalog.is_ephemeral("not_in_the_catalog"));
+    assert!(!catalog.is_ephemeral("on_disk"));
+}
