@@ -46,6 +46,15 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// A configuration written in code rather than read from files (tests, programs that
+    /// embed kedrust): its keys have no file locations.
+    pub fn inline(value: Value) -> Self {
+        Self {
+            value,
+            locations: BTreeMap::new(),
+        }
+    }
+
     /// Where `path` is defined.
     pub fn location(&self, path: &[&str]) -> Option<&Loc> {
         let key: KeyPath = path.iter().map(|s| (*s).to_owned()).collect();

@@ -357,18 +357,13 @@ pub fn code_location(b: &Bench, results: &mut Results) -> Result<(), String> {
             c
         })?;
         last = Some(load.wall.as_secs_f64());
-        let validate = ["definitions", "validate"];
         let ours_validate = measure::median(repeat, || {
-            b.dagster(
-                Location::Kedrust {
-                    pipelines: &registered,
-                },
-                &validate,
-                &[],
-            )
+            b.validate(Location::Kedrust {
+                pipelines: &registered,
+            })
         })?;
         let theirs_validate = measure::median(repeat, || {
-            b.dagster(Location::KedroDagster { shapes: &shapes }, &validate, &[])
+            b.validate(Location::KedroDagster { shapes: &shapes })
         })?;
         let ratio = plans.wall.as_secs_f64() / load.wall.as_secs_f64();
         let _ = writeln!(

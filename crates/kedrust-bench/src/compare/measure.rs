@@ -77,12 +77,17 @@ pub fn run_limited(mut command: Command, limit: Duration) -> Result<Outcome, Str
     };
     let wall = start.elapsed();
     if !status.success() {
-        let text = std::fs::read_to_string(stderr.path()).unwrap_or_default();
-        let tail: Vec<&str> = text.lines().rev().take(30).collect();
+        // Some tools (Dagster) say why they failed on stdout, others on stderr.
+        let tail = |f: &tempfile::NamedTempFile| {
+            let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(30)..].join("\n")
+        };
         return Err(format!(
-            "{:?} failed ({status}):\n{}",
+            "{:?} failed ({status}):\n{}\n{}",
             actual.get_args().collect::<Vec<_>>(),
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            tail(&stdout),
+            tail(&stderr)
         ));
     }
     let peak_kib = wrapped

@@ -156,6 +156,11 @@ impl Bench {
         c
     }
 
+    /// `dagster definitions validate` of one code location: Dagster's whole load of it.
+    fn validate(&self, location: Location<'_>) -> Command {
+        self.dagster(location, &["definitions", "validate"], &[])
+    }
+
     /// How often to repeat a case whose single run is expected to take `estimate` seconds.
     fn repeat_for(&self, estimate: f64) -> usize {
         if self.options.quick {

@@ -126,10 +126,7 @@ fn a_custom_types_own_path_key_is_taken_from_the_project_folder() {
         "elsewhere": {"type": "shop.Database", "database": "/srv/shop.db"},
     });
     let catalog = CatalogBuilder::new(registry)
-        .config(kedrust_config::Config {
-            value: entries,
-            locations: Default::default(),
-        })
+        .config(kedrust_config::Config::inline(entries))
         .root(root.path())
         .build()
         .unwrap();
@@ -145,14 +142,11 @@ fn a_custom_types_own_path_key_is_taken_from_the_project_folder() {
 #[test]
 fn memory_datasets_are_ephemeral_under_any_of_their_names() {
     let catalog = CatalogBuilder::new(registry())
-        .config(kedrust_config::Config {
-            value: json!({
-                "plain": {"type": "MemoryDataset"},
-                "kedros": {"type": "kedro.io.MemoryDataset", "copy_mode": "assign"},
-                "on_disk": {"type": "text.TextDataset", "filepath": "data/a.txt"},
-            }),
-            locations: Default::default(),
-        })
+        .config(kedrust_config::Config::inline(json!({
+            "plain": {"type": "MemoryDataset"},
+            "kedros": {"type": "kedro.io.MemoryDataset", "copy_mode": "assign"},
+            "on_disk": {"type": "text.TextDataset", "filepath": "data/a.txt"},
+        })))
         .build()
         .unwrap();
     assert!(catalog.is_ephemeral("plain"));

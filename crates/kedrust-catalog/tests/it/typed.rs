@@ -65,10 +65,7 @@ fn catalog(root: &Path, entries: serde_json::Value) -> Result<kedrust_catalog::C
     let mut registry = Registry::with_builtins();
     registry.dataset::<OrdersFile>();
     CatalogBuilder::new(registry)
-        .config(kedrust_config::Config {
-            value: entries,
-            locations: Default::default(),
-        })
+        .config(kedrust_config::Config::inline(entries))
         .root(root)
         .build()
         .map_err(|e| e.to_string())

@@ -140,10 +140,9 @@ fn a_nothing_dataset_is_not_carried_between_processes() {
     // `loaded` orders `load` before `report` and holds no data, under the name a ported
     // kedro-dagster catalog gives it; `rows` is a memory dataset that does cross.
     let catalog = CatalogBuilder::new(Registry::with_builtins())
-        .config(kedrust_config::Config {
-            value: serde_json::json!({"loaded": {"type": "kedro_dagster.DagsterNothingDataset"}}),
-            locations: Default::default(),
-        })
+        .config(kedrust_config::Config::inline(
+            serde_json::json!({"loaded": {"type": "kedro_dagster.DagsterNothingDataset"}}),
+        ))
         .build()
         .unwrap();
     let p = Pipeline::new([

@@ -176,10 +176,7 @@ fn kedros_starter_shuttles_sheet_loads() {
         "filepath": std::fs::canonicalize(starter).unwrap(),
     }});
     let c = CatalogBuilder::new(registry)
-        .config(kedrust_config::Config {
-            value: entry,
-            locations: Default::default(),
-        })
+        .config(kedrust_config::Config::inline(entry))
         .build()
         .unwrap();
     let shuttles = frame(&c, "shuttles");
@@ -200,10 +197,7 @@ fn catalog_of(root: &Path, entries: serde_json::Value) -> Result<Catalog, String
     let mut registry = Registry::with_builtins();
     kedrust_polars::register(&mut registry);
     CatalogBuilder::new(registry)
-        .config(kedrust_config::Config {
-            value: entries,
-            locations: Default::default(),
-        })
+        .config(kedrust_config::Config::inline(entries))
         .root(root)
         .build()
         .map_err(|e| e.to_string())

@@ -113,10 +113,9 @@ fn a_dataset_from_config_is_made_once_per_run_and_shared_by_every_thread() {
         },
     ));
     let catalog = CatalogBuilder::new(registry)
-        .config(Config {
-            value: json!({"shared": {"type": "counting.Dataset"}}),
-            locations: Default::default(),
-        })
+        .config(Config::inline(
+            json!({"shared": {"type": "counting.Dataset"}}),
+        ))
         .build()
         .unwrap();
     // Building the catalog checked the entry by making one and dropping it.
