@@ -8,14 +8,19 @@ use croner::Cron;
 
 /// The schedule's time zone (UTC when it names none).
 pub fn time_zone(schedule: &Schedule) -> Result<Tz, String> {
-    match &schedule.execution_timezone {
-        None => Ok(Tz::UTC),
-        Some(name) => name.parse::<Tz>().map_err(|_| {
-            let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
-            let hint = kedrust_pipeline::suggest::hint(name, names);
-            format!("unknown time zone '{name}'{hint}")
-        }),
-    }
+    schedule
+        .execution_timezone
+        .as_deref()
+        .map_or(Ok(Tz::UTC), parse_time_zone)
+}
+
+/// The IANA time zone `name`, or an error with the nearest name.
+pub(crate) fn parse_time_zone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>().map_err(|_| {
+        let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+        let hint = kedrust_pipeline::suggest::hint(name, names);
+        format!("unknown time zone '{name}'{hint}")
+    })
 }
 
 /// Every tick strictly after `after` and at or before `until`.

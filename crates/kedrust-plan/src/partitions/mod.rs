@@ -1,0 +1,151 @@
+//! Partitions definitions, as Dagster defines them: the keys a partitioned dataset or job is
+//! sliced by. Static keys, time windows (hourly, daily, weekly, monthly; a start, an optional
+//! end, a time zone, a key format, offsets) and dynamic keys (added at run time).
+//!
+//! Read from a `partitions:` mapping (a catalog entry's or `dagster.yml`'s):
+//!
+//! ```yaml
+//! partitions: {type: daily, start: "2024-01-01", timezone: Europe/Paris}
+//! partitions: {type: static, keys: [north, south]}
+//! partitions: {type: dynamic, name: customers}
+//! ```
+//!
+//! Every problem of a definition is reported at once, with the nearest valid key or type.
+
+mod time_window;
+
+pub use time_window::{Cadence, TimeWindows};
+
+use serde_json::Value as Json;
+
+/// How a dataset or job is sliced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartitionsDef {
+    /// A fixed list of keys.
+    Static(Vec<String>),
+    /// One key per time window, the window's start formatted.
+    TimeWindow(TimeWindows),
+    /// Keys added at run time under `name` (by a command or a node).
+    Dynamic {
+        /// The definition's name, which keys are added under.
+        name: String,
+    },
+}
+
+/// The `type:` values.
+const TYPES: [&str; 6] = ["static", "hourly", "daily", "weekly", "monthly", "dynamic"];
+
+impl PartitionsDef {
+    /// Reads a `partitions:` mapping; every problem, each a sentence naming its key.
+    pub fn from_config(config: &Json) -> Result<Self, Vec<String>> {
+        let Some(map) = config.as_object() else {
+            return Err(vec![format!(
+                "'partitions' must be a mapping with a 'type' ({}), not {config}",
+                TYPES.join(", ")
+            )]);
+        };
+        let kind = match map.get("type").and_then(Json::as_str) {
+            Some(kind) => kind,
+            None => {
+                return Err(vec![format!(
+                    "'partitions.type' is missing ({})",
+                    TYPES.join(", ")
+                )]);
+            }
+        };
+        let allowed: &[&str] = match kind {
+            "static" => &["type", "keys"],
+            "dynamic" => &["type", "name"],
+            "hourly" | "daily" | "weekly" | "monthly" => &time_window::KEYS,
+            other => {
+                let hint = kedrust_pipeline::suggest::hint(other, TYPES);
+                return Err(vec![format!(
+                    "'partitions.type': unknown partitions type '{other}'{hint} (types: {})",
+                    TYPES.join(", ")
+                )]);
+            }
+        };
+        let mut problems: Vec<String> = map
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .map(|k| {
+                let hint = kedrust_pipeline::suggest::hint(k, allowed.iter().copied());
+                format!(
+                    "'partitions.{k}': unknown key for {kind} partitions{hint} (valid: {})",
+                    allowed.join(", ")
+                )
+            })
+            .collect();
+        let def = match kind {
+            "static" => static_keys(map.get("keys")).map(PartitionsDef::Static),
+            "dynamic" => match map.get("name").and_then(Json::as_str) {
+                Some(name) if !name.is_empty() => Ok(PartitionsDef::Dynamic {
+                    name: name.to_owned(),
+                }),
+                _ => Err(vec![
+                    "'partitions.name': dynamic partitions need a name to add keys under".into(),
+                ]),
+            },
+            cadence => TimeWindows::from_config(cadence, map).map(PartitionsDef::TimeWindow),
+        };
+        match def {
+            Ok(def) if problems.is_empty() => Ok(def),
+            Ok(_) => Err(problems),
+            Err(more) => {
+                problems.extend(more);
+                Err(problems)
+            }
+        }
+    }
+}
+
+/// Static keys: unique, and written as Dagster accepts them.
+fn static_keys(keys: Option<&Json>) -> Result<Vec<String>, Vec<String>> {
+    let Some(Json::Array(items)) = keys else {
+        return Err(vec![
+            "'partitions.keys': static partitions need a list of keys".into(),
+        ]);
+    };
+    let mut problems = Vec::new();
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let key = match item {
+            Json::String(s) => s.clone(),
+            Json::Number(n) => n.to_string(),
+            other => {
+                problems.push(format!(
+                    "'partitions.keys': a key must be text, not {other}"
+                ));
+                continue;
+            }
+        };
+        if let Some(why) = invalid_key(&key) {
+            problems.push(format!("'partitions.keys': key {key:?} {why}"));
+        } else if out.contains(&key) {
+            problems.push(format!("'partitions.keys': key '{key}' is listed twice"));
+        } else {
+            out.push(key);
+        }
+    }
+    if out.is_empty() && problems.is_empty() {
+        problems.push("'partitions.keys': the list is empty".into());
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Why Dagster refuses `key` as a partition key, if it does.
+pub fn invalid_key(key: &str) -> Option<&'static str> {
+    if key.is_empty() {
+        Some("is empty")
+    } else if key.contains("...") {
+        Some("contains '...', which Dagster reads as a key range")
+    } else if key.chars().any(|c| c.is_control()) {
+        Some("contains a control character")
+    } else {
+        None
+    }
+}
