@@ -13,7 +13,6 @@
 
 mod assets;
 mod dagster_yml;
-mod partitions;
 mod plan;
 mod schema;
 mod ticks;
@@ -23,7 +22,6 @@ pub use dagster_yml::{
     Backoff, DagsterConfig, Executor, ExecutorKind, Job, RetryPolicy, Schedule, executor_options,
     parse,
 };
-pub use partitions::{Cadence, PartitionsDef, TimeWindows, invalid_key};
 pub use plan::{Crossing, JobPlan, Op, OpKind, op_name};
 pub use schema::{Problem, Problems};
 pub use ticks::{next_tick, ticks, time_zone};

@@ -11,16 +11,7 @@ pub fn time_zone(schedule: &Schedule) -> Result<Tz, String> {
     schedule
         .execution_timezone
         .as_deref()
-        .map_or(Ok(Tz::UTC), parse_time_zone)
-}
-
-/// The IANA time zone `name`, or an error with the nearest name.
-pub(crate) fn parse_time_zone(name: &str) -> Result<Tz, String> {
-    name.parse::<Tz>().map_err(|_| {
-        let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
-        let hint = kedrust_pipeline::suggest::hint(name, names);
-        format!("unknown time zone '{name}'{hint}")
-    })
+        .map_or(Ok(Tz::UTC), kedrust_partitions::parse_time_zone)
 }
 
 /// Every tick strictly after `after` and at or before `until`.

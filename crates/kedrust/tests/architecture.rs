@@ -79,8 +79,8 @@ fn only_the_dataframe_crate_the_example_and_the_benchmarks_depend_on_polars() {
         for line in text
             .lines()
             .filter(|l| l.starts_with("polars =") || l.starts_with("kedrust-polars ="))
+            // not the feature itself
             .filter(|l| !l.contains("dep:"))
-        // the feature itself
         {
             assert!(line.contains("optional = true"), "{manifest}: {line}");
         }
@@ -112,6 +112,11 @@ fn the_layers_depend_only_downwards() {
     ] {
         assert!(!runner.contains(upper), "kedrust-runner depends on {upper}");
     }
+    // Partitions definitions know the pipeline's suggestions and nothing else.
+    assert_eq!(
+        kedrust_deps("kedrust-partitions"),
+        only(&["kedrust-macros", "kedrust-pipeline", "kedrust-secrets"])
+    );
     // The pipeline model rests on nothing of kedrust but its derive macros and the secrets
     // of its error messages.
     assert_eq!(

@@ -1,7 +1,5 @@
 //! `dagster.yml` validation and job plans, over the fixture projects in `tests/fixtures`.
 
-mod partitions;
-
 use kedrust_catalog::{CatalogBuilder, Registry};
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{Pipeline, node};

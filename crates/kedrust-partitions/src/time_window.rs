@@ -106,7 +106,7 @@ impl TimeWindows {
         };
         let timezone = match map.get("timezone") {
             None => Tz::UTC,
-            Some(Json::String(name)) => crate::ticks::parse_time_zone(name).unwrap_or_else(|e| {
+            Some(Json::String(name)) => crate::parse_time_zone(name).unwrap_or_else(|e| {
                 problems.push(format!("'partitions.timezone': {e}"));
                 Tz::UTC
             }),

@@ -12,11 +12,25 @@
 //!
 //! Every problem of a definition is reported at once, with the nearest valid key or type.
 
+//!
+//! Owns: reading definitions and forming their keys. Must never: read files, know the
+//! catalog, runs or Dagster (the catalog, the plans and the Dagster code location use it).
+
 mod time_window;
 
 pub use time_window::{Cadence, TimeWindows};
 
+use chrono_tz::Tz;
 use serde_json::Value as Json;
+
+/// The IANA time zone `name`, or an error with the nearest name.
+pub fn parse_time_zone(name: &str) -> Result<Tz, String> {
+    name.parse::<Tz>().map_err(|_| {
+        let names = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name());
+        let hint = kedrust_pipeline::suggest::hint(name, names);
+        format!("unknown time zone '{name}'{hint}")
+    })
+}
 
 /// How a dataset or job is sliced.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,7 @@
 //! valid word. Each case is the definition as YAML would write it, and what it must give.
 
 use chrono::{DateTime, Utc};
-use kedrust_plan::PartitionsDef;
+use kedrust_partitions::PartitionsDef;
 use serde_json::json;
 
 fn def(config: serde_json::Value) -> PartitionsDef {
