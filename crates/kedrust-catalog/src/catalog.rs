@@ -9,6 +9,7 @@ use crate::pattern::{self, Pattern};
 use crate::registry::{DatasetSpec, Registry};
 use crate::version::{Versioning, check_version, new_version};
 use kedrust_config::{Config, Loc};
+use kedrust_partitions::PartitionsDef;
 use kedrust_pipeline::suggest::best_match;
 use kedrust_pipeline::{TypeTag, Value};
 use kedrust_secrets::{Hidden, Redacted};
@@ -105,6 +106,7 @@ pub struct Catalog {
     root: Option<PathBuf>,
     save_version: String,
     load_versions: BTreeMap<String, String>,
+    partition: Option<String>,
     value_types: RwLock<HashMap<String, TypeTag>>,
     live: RwLock<HashMap<String, Live>>,
     /// Held while a dataset is made, so that threads asking for one at once make it once.
@@ -135,6 +137,7 @@ pub struct CatalogBuilder {
     root: Option<PathBuf>,
     save_version: Option<String>,
     load_versions: BTreeMap<String, String>,
+    partition: Option<String>,
 }
 
 impl std::fmt::Debug for CatalogBuilder {
@@ -147,6 +150,7 @@ impl std::fmt::Debug for CatalogBuilder {
             .field("root", &self.root)
             .field("save_version", &self.save_version)
             .field("load_versions", &self.load_versions)
+            .field("partition", &self.partition)
             .finish()
     }
 }
@@ -162,6 +166,7 @@ impl CatalogBuilder {
             root: None,
             save_version: None,
             load_versions: BTreeMap::new(),
+            partition: None,
         }
     }
 
@@ -198,6 +203,13 @@ impl CatalogBuilder {
     /// Pinned versions to load, by dataset (`--load-versions`).
     pub fn load_versions(mut self, versions: BTreeMap<String, String>) -> Self {
         self.load_versions = versions;
+        self
+    }
+
+    /// The run's partition key: it fills `{partition}` in the paths of partitioned entries,
+    /// and must be one of each such entry's keys.
+    pub fn partition(mut self, key: Option<String>) -> Self {
+        self.partition = key;
         self
     }
 
@@ -244,6 +256,7 @@ impl CatalogBuilder {
             root: self.root,
             save_version,
             load_versions: self.load_versions,
+            partition: self.partition,
             value_types: RwLock::default(),
             live: RwLock::default(),
             making: Mutex::default(),
@@ -281,7 +294,9 @@ impl CatalogBuilder {
                 let Some(resolution) = catalog.resolve_config(&entry.key) else {
                     continue;
                 };
-                match catalog.create(&resolution) {
+                // Without the partition key: a key is checked against the datasets a run
+                // uses, not against every partitioned entry.
+                match catalog.create_for(&resolution, None) {
                     Ok(_) => {}
                     Err(CatalogError::Config(found)) => found_here.extend(found.problems),
                     Err(other) => found_here.push(ConfigProblem {
@@ -546,6 +561,23 @@ impl Catalog {
             })
     }
 
+    /// The partitions definition of `name`, when it is partitioned.
+    pub fn partitions(&self, name: &str) -> Option<PartitionsDef> {
+        let config = self.resolve_config(name)?.config?;
+        PartitionsDef::from_config(config.get("partitions")?).ok()
+    }
+
+    /// Why the run's partition key is not one of `name`'s keys, if it is not.
+    pub fn partition_problem(&self, name: &str) -> Option<String> {
+        let key = self.partition.as_deref()?;
+        crate::partition::check_key(&self.partitions(name)?, key).err()
+    }
+
+    /// The run's partition key, if it has one.
+    pub fn partition_key(&self) -> Option<&str> {
+        self.partition.as_deref()
+    }
+
     /// A nothing dataset (under any of its names): it orders two nodes and holds no data, so
     /// nothing carries it between processes.
     pub fn carries_nothing(&self, name: &str) -> bool {
@@ -613,6 +645,15 @@ impl Catalog {
     }
 
     fn create(&self, resolution: &Resolution) -> Result<Live, CatalogError> {
+        self.create_for(resolution, self.partition.as_deref())
+    }
+
+    /// Makes the dataset of `resolution`, a partitioned one for `partition`.
+    fn create_for(
+        &self,
+        resolution: &Resolution,
+        partition: Option<&str>,
+    ) -> Result<Live, CatalogError> {
         let problem = |message: String| {
             CatalogError::Config(ConfigProblems {
                 problems: vec![ConfigProblem {
@@ -628,6 +669,14 @@ impl Catalog {
         let mut args = config.clone();
         args.remove("type");
         args.remove("metadata");
+        if let Some(definition) = args.remove("partitions")
+            && let Some(key) = partition
+        {
+            let definition = PartitionsDef::from_config(&definition)
+                .map_err(|found| problem(found.join("; ")))?;
+            crate::partition::check_key(&definition, key).map_err(problem)?;
+            crate::partition::fill(&mut args, key);
+        }
         let versioned = args
             .remove("versioned")
             .and_then(|v| v.as_bool())

@@ -9,7 +9,8 @@ use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
 
 /// Keys the catalog itself reads, valid in every entry.
-pub(crate) const CATALOG_KEYS: [&str; 4] = ["type", "versioned", "metadata", "credentials"];
+pub(crate) const CATALOG_KEYS: [&str; 5] =
+    ["type", "versioned", "metadata", "credentials", "partitions"];
 
 /// One catalog key: an explicit dataset or a pattern.
 #[derive(Debug, Clone)]
@@ -171,6 +172,18 @@ fn check_entry(
             );
         }
     }
+    if let Some(definition) = config.get("partitions") {
+        match kedrust_partitions::PartitionsDef::from_config(definition) {
+            Err(found) => found.into_iter().for_each(|m| push("partitions", m)),
+            Ok(_) if !mentions_partition(config) => push(
+                "partitions",
+                "a partitioned dataset needs '{partition}' in its path, where each key's slice \
+                 goes (data/01_raw/sales/{partition}.csv)"
+                    .into(),
+            ),
+            Ok(_) => {}
+        }
+    }
     if let Some(v) = config.get("versioned")
         && !v.is_boolean()
     {
@@ -193,4 +206,15 @@ fn check_entry(
             format!("credentials '{reference}' not found in the credentials config{hint}"),
         );
     }
+}
+
+/// Whether a string argument of the entry has the `{partition}` placeholder.
+fn mentions_partition(config: &Map<String, Json>) -> bool {
+    config
+        .iter()
+        .filter(|(k, _)| k.as_str() != "partitions")
+        .any(|(_, v)| {
+            v.as_str()
+                .is_some_and(|s| s.contains(crate::PARTITION_PLACEHOLDER))
+        })
 }

@@ -21,6 +21,7 @@ mod error;
 mod file;
 mod kedro_types;
 mod leftovers;
+mod partition;
 mod pattern;
 mod registry;
 mod typed;
@@ -35,6 +36,7 @@ pub use catalog::{
 pub use dataset::{Dataset, expect_arc, expect_ref};
 pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};
 pub use file::FileTarget;
+pub use partition::PARTITION_PLACEHOLDER;
 pub use pattern::{Candidate, Captures, Pattern};
 pub use registry::{Codec, DatasetSpec, DatasetType, Describer, Holds, Registry};
 pub use typed::{DatasetContext, TypedDataset, dataset_type};

@@ -187,6 +187,10 @@ pub(crate) struct RunArgs {
     /// Run a job of dagster.yml: its pipeline, filters and executor.
     #[arg(long, conflicts_with_all = ["pipeline", "runner"])]
     pub job: Option<String>,
+    /// Run one partition: the key fills `{partition}` in the paths of the partitioned
+    /// datasets (a catalog entry's `partitions:`), and must be one of their keys.
+    #[arg(long)]
+    pub partition: Option<String>,
     /// Resume a failed run: only the ops that failed or never ran, with its parameters and
     /// load versions, as a new run linked to it. `--params` gives again the secret
     /// parameters the run store does not keep.

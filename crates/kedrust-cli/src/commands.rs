@@ -210,6 +210,7 @@ fn options(args: &RunArgs, env: &str, conf_source: Option<PathBuf>) -> Result<Ru
         parent_run_id: None,
         tags: Default::default(),
         save_version: None,
+        partition: args.partition.clone(),
     })
 }
 

@@ -17,6 +17,7 @@ mod ops;
 mod options;
 mod orphans;
 mod parameters;
+mod partitioned;
 mod prepare;
 mod project;
 mod resume;

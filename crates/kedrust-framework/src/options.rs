@@ -44,6 +44,10 @@ pub struct RunOptions {
     /// save version a Kedro timestamp fixed by the start op).
     #[serde(default)]
     pub save_version: Option<String>,
+    /// `--partition`: the key of the slice every partitioned dataset of the run reads and
+    /// writes.
+    #[serde(default)]
+    pub partition: Option<String>,
 }
 
 /// As its JSON form, secrets hidden (runtime parameters may hold them).
@@ -71,6 +75,7 @@ impl Default for RunOptions {
             parent_run_id: None,
             tags: BTreeMap::new(),
             save_version: None,
+            partition: None,
         }
     }
 }

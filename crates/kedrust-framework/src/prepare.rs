@@ -261,6 +261,7 @@ pub fn prepare(
     if let Err(bound) = catalog.bind(&pipeline) {
         problems.extend(bound.problems);
     }
+    problems.extend(crate::partitioned::problems(&pipeline, &catalog));
     if !problems.is_empty() {
         return Err(ConfigProblems { problems }.into());
     }
@@ -351,6 +352,7 @@ pub fn build_catalog(
         .root(project_path)
         .save_version(save_version)
         .load_versions(options.load_versions.clone())
+        .partition(options.partition.clone())
         .build();
     let (catalog, params) = match (built, params) {
         (Ok(catalog), Some(params)) => (catalog, params),

@@ -280,5 +280,6 @@ fn run_params(prepared: &Prepared) -> RunParams {
         namespaces: options.filter.node_namespaces.clone(),
         runner: options.runner.kedro_name().to_owned(),
         only_missing_outputs: options.only_missing_outputs,
+        partition: options.partition.clone(),
     }
 }

@@ -188,6 +188,11 @@ impl TimeWindows {
         self.timezone
     }
 
+    /// The first window's key.
+    pub fn first_key(&self) -> String {
+        self.key(&self.first)
+    }
+
     /// The key of the window starting at `start`.
     pub fn key(&self, start: &DateTime<Tz>) -> String {
         start.format(&self.fmt).to_string()

@@ -38,6 +38,10 @@ pub struct RunParams {
     pub namespaces: Vec<String>,
     /// The runner's name (`SequentialRunner`, `ThreadRunner`, `ParallelRunner`).
     pub runner: String,
+    /// `--partition`: the partition this run reads and writes (not a Kedro key; left out of
+    /// the dict when the run has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
     /// `--only-missing-outputs`.
     pub only_missing_outputs: bool,
 }

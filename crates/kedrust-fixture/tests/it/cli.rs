@@ -700,3 +700,58 @@ fn every_command_that_reads_configuration_takes_env_as_kedrust_env_does() {
         ]
     );
 }
+
+#[test]
+fn a_partitioned_dataset_is_written_for_the_runs_partition_key() {
+    let f = Fixture::new("basic");
+    let debug = f.path().join("hook-debug.txt");
+    let out = f.run(
+        &["run", "--env", "partitioned", "--partition", "south"],
+        &[("KEDRUST_FIXTURE_DEBUG", debug.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(f.path().join("data/summary/south.txt").is_file());
+    assert!(!f.path().join("data/summary/north.txt").exists());
+    // The hooks' run params carry the key.
+    let dumped = std::fs::read_to_string(&debug).unwrap();
+    assert!(
+        dumped.contains("\"partition\": String(\"south\")"),
+        "{dumped}"
+    );
+    // Every process of a multi-process run writes the same partition.
+    let out = f.run(
+        &[
+            "run",
+            "--env",
+            "partitioned",
+            "--partition",
+            "north",
+            "--runner",
+            "process",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(f.path().join("data/summary/north.txt").is_file());
+
+    // Mistakes, before any node runs: each names the dataset and what to do.
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["run", "--env", "partitioned"],
+            "dataset 'summary': it is partitioned: run one partition of it with --partition <key>",
+        ),
+        (
+            &["run", "--env", "partitioned", "--partition", "sout"],
+            "'sout' is not one of its partition keys (north, south); did you mean 'south'?",
+        ),
+        (
+            &["run", "--partition", "south"],
+            "--partition south: no dataset of the pipeline is partitioned",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
+    }
+}

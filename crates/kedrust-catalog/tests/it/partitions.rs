@@ -1,0 +1,109 @@
+//! Partitioned entries: a `partitions:` definition checked with the entry, and the run's
+//! partition key filling `{partition}` in the path.
+
+use kedrust_catalog::{Catalog, CatalogBuilder, Registry};
+use kedrust_pipeline::Value;
+use serde_json::json;
+use std::path::Path;
+
+fn catalog(
+    root: &Path,
+    partition: Option<&str>,
+    entries: serde_json::Value,
+) -> Result<Catalog, String> {
+    CatalogBuilder::new(Registry::with_builtins())
+        .config(kedrust_config::Config::inline(entries))
+        .root(root)
+        .partition(partition.map(str::to_owned))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn sales() -> serde_json::Value {
+    json!({"sales": {
+        "type": "text.TextDataset",
+        "filepath": "data/sales/{partition}.txt",
+        "partitions": {"type": "static", "keys": ["north", "south"]},
+    }})
+}
+
+#[test]
+fn the_partition_key_picks_the_slice_a_dataset_reads_and_writes() {
+    let root = tempfile::tempdir().unwrap();
+    let south = catalog(root.path(), Some("south"), sales()).unwrap();
+    south
+        .save("sales", Value::new("12 shuttles".to_owned()))
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("data/sales/south.txt")).unwrap(),
+        "12 shuttles"
+    );
+    assert!(!root.path().join("data/sales/north.txt").exists());
+    assert_eq!(south.partition_key(), Some("south"));
+    assert!(south.partitions("sales").is_some());
+    // Without a key (listing the catalog) the entry is still checked.
+    catalog(root.path(), None, sales()).unwrap();
+}
+
+#[test]
+fn a_key_the_definition_does_not_have_is_refused_with_the_nearest_key() {
+    let root = tempfile::tempdir().unwrap();
+    let sout = catalog(root.path(), Some("sout"), sales()).unwrap();
+    let err = sout.partition_problem("sales").unwrap();
+    assert!(sout.load("sales").unwrap_err().to_string().contains(&err));
+    assert!(
+        err.contains(
+            "'sout' is not one of its partition keys (north, south); did you mean 'south'?"
+        ),
+        "{err}"
+    );
+    let daily = json!({"events": {
+        "type": "text.TextDataset",
+        "filepath": "data/events/{partition}.txt",
+        "partitions": {"type": "daily", "start": "2024-01-01"},
+    }});
+    let problem = |key: &str| {
+        catalog(root.path(), Some(key), daily.clone())
+            .unwrap()
+            .partition_problem("events")
+    };
+    assert_eq!(problem("2024-02-29"), None);
+    let err = problem("29/02/2024").unwrap();
+    assert!(err.contains("the first is 2024-01-01"), "{err}");
+    let err = problem("2023-12-31").unwrap();
+    assert!(
+        err.contains("'2023-12-31' is not one of its partition keys"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_broken_definition_is_reported_with_the_entry() {
+    let root = tempfile::tempdir().unwrap();
+    let err = catalog(
+        root.path(),
+        None,
+        json!({"events": {
+            "type": "text.TextDataset",
+            "filepath": "data/events/{partition}.txt",
+            "partitions": {"type": "dayly", "start": "2024-01-01"},
+        }}),
+    )
+    .unwrap_err();
+    assert!(err.contains("dataset 'events'"), "{err}");
+    assert!(
+        err.contains("unknown partitions type 'dayly'; did you mean 'daily'?"),
+        "{err}"
+    );
+    let err = catalog(
+        root.path(),
+        None,
+        json!({"events": {
+            "type": "text.TextDataset",
+            "filepath": "data/events.txt",
+            "partitions": {"type": "static", "keys": ["a"]},
+        }}),
+    )
+    .unwrap_err();
+    assert!(err.contains("needs '{partition}' in its path"), "{err}");
+}
