@@ -76,6 +76,8 @@ pub(crate) fn read(
                 .iter()
                 .map(String::as_str)
                 .filter(|u| !fields.contains(u))
+                // The run's partition key fills it, not the pattern.
+                .filter(|u| *u != "partition" || !config.contains_key("partitions"))
                 .collect();
             if !missing.is_empty() {
                 problems.push(problem(

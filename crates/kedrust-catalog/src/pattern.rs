@@ -246,10 +246,16 @@ fn format_str(text: &str, captures: &Captures) -> Result<String, String> {
                     .find('}')
                     .ok_or_else(|| format!("'{text}' has a '{{' without '}}'"))?;
                 let name = after[..close].split(':').next().unwrap_or_default();
-                let value = captures.get(name).ok_or_else(|| {
-                    format!("'{text}' uses '{{{name}}}', which the pattern does not capture")
-                })?;
-                out.push_str(value);
+                match captures.get(name) {
+                    Some(value) => out.push_str(value),
+                    // Filled later with the run's partition key.
+                    None if name == "partition" => out.push_str(crate::PARTITION_PLACEHOLDER),
+                    None => {
+                        return Err(format!(
+                            "'{text}' uses '{{{name}}}', which the pattern does not capture"
+                        ));
+                    }
+                }
                 rest = &after[close + 1..];
             }
             _ => {

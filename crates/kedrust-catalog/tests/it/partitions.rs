@@ -46,6 +46,20 @@ fn the_partition_key_picks_the_slice_a_dataset_reads_and_writes() {
 }
 
 #[test]
+fn a_factory_pattern_leaves_the_partition_placeholder_for_the_key() {
+    let root = tempfile::tempdir().unwrap();
+    let regional = json!({"{region}_sales": {
+        "type": "text.TextDataset",
+        "filepath": "data/{region}/{partition}.txt",
+        "partitions": {"type": "static", "keys": ["2024", "2025"]},
+    }});
+    let c = catalog(root.path(), Some("2025"), regional).unwrap();
+    c.save("north_sales", Value::new("9".to_owned())).unwrap();
+    assert!(root.path().join("data/north/2025.txt").is_file());
+    assert!(c.partitions("north_sales").is_some());
+}
+
+#[test]
 fn a_key_the_definition_does_not_have_is_refused_with_the_nearest_key() {
     let root = tempfile::tempdir().unwrap();
     let sout = catalog(root.path(), Some("sout"), sales()).unwrap();
