@@ -66,8 +66,8 @@ pub struct TimeWindows {
 }
 
 impl TimeWindows {
-    pub(super) fn from_config(cadence: &str, map: &Map<String, Json>) -> Result<Self, Vec<String>> {
-        let cadence = match cadence {
+    pub(super) fn from_config(kind: &str, map: &Map<String, Json>) -> Result<Self, Vec<String>> {
+        let cadence = match kind {
             "hourly" => Cadence::Hourly,
             "daily" => Cadence::Daily,
             "weekly" => Cadence::Weekly,
@@ -142,13 +142,7 @@ impl TimeWindows {
             instant("start", &mut problems)
         } else {
             problems.push(format!(
-                "'partitions.start' is missing: {} partitions need the first window's start",
-                match cadence {
-                    Cadence::Hourly => "hourly",
-                    Cadence::Daily => "daily",
-                    Cadence::Weekly => "weekly",
-                    Cadence::Monthly => "monthly",
-                }
+                "'partitions.start' is missing: {kind} partitions need the first window's start"
             ));
             None
         };
@@ -242,64 +236,56 @@ impl TimeWindows {
     /// The first window start at or after `t`.
     fn first_at_or_after(&self, t: DateTime<Tz>) -> DateTime<Tz> {
         let local = t.naive_local();
-        let at = |date: NaiveDate, hour: u32| {
-            let time = NaiveTime::from_hms_opt(hour, self.minute_offset, 0).unwrap_or_default();
-            resolve(self.timezone, date.and_time(time))
-        };
-        match self.cadence {
+        let date = match self.cadence {
             Cadence::Hourly => {
                 let hour = local
                     .date()
                     .and_time(NaiveTime::from_hms_opt(local.hour(), 0, 0).unwrap_or_default());
                 let c = resolve(self.timezone, hour) + Duration::minutes(self.minute_offset.into());
-                if c < t { c + Duration::hours(1) } else { c }
+                return if c < t { c + Duration::hours(1) } else { c };
             }
-            Cadence::Daily => {
-                let c = at(local.date(), self.hour_offset);
-                if c < t {
-                    at(local.date() + Duration::days(1), self.hour_offset)
-                } else {
-                    c
-                }
-            }
+            Cadence::Daily => local.date(),
             Cadence::Weekly => {
                 let target = weekday(self.day_offset);
                 let mut date = local.date();
                 while date.weekday() != target {
                     date += Duration::days(1);
                 }
-                let c = at(date, self.hour_offset);
-                if c < t {
-                    at(date + Duration::days(7), self.hour_offset)
-                } else {
-                    c
-                }
+                date
             }
             Cadence::Monthly => {
-                let this = month_day(local.date().year(), local.date().month(), self.day_offset);
-                let c = at(this, self.hour_offset);
-                if c < t {
-                    at(next_month(this), self.hour_offset)
-                } else {
-                    c
-                }
+                month_day(local.date().year(), local.date().month(), self.day_offset)
             }
+        };
+        let c = self.start_on(date);
+        if c < t {
+            self.start_on(self.next_date(date))
+        } else {
+            c
         }
     }
 
     /// The start of the window after the one starting at `start`.
     fn next_start(&self, start: DateTime<Tz>) -> DateTime<Tz> {
-        let again = |date: NaiveDate| {
-            let time = NaiveTime::from_hms_opt(self.hour_offset, self.minute_offset, 0)
-                .unwrap_or_default();
-            resolve(self.timezone, date.and_time(time))
-        };
-        let date = start.naive_local().date();
         match self.cadence {
             Cadence::Hourly => start + Duration::hours(1),
-            Cadence::Daily => again(date + Duration::days(1)),
-            Cadence::Weekly => again(date + Duration::days(7)),
-            Cadence::Monthly => again(next_month(date)),
+            _ => self.start_on(self.next_date(start.naive_local().date())),
+        }
+    }
+
+    /// The start of the (daily, weekly or monthly) window on the local `date`.
+    fn start_on(&self, date: NaiveDate) -> DateTime<Tz> {
+        let time =
+            NaiveTime::from_hms_opt(self.hour_offset, self.minute_offset, 0).unwrap_or_default();
+        resolve(self.timezone, date.and_time(time))
+    }
+
+    /// The date of the window after the one on `date`.
+    fn next_date(&self, date: NaiveDate) -> NaiveDate {
+        match self.cadence {
+            Cadence::Hourly | Cadence::Daily => date + Duration::days(1),
+            Cadence::Weekly => date + Duration::days(7),
+            Cadence::Monthly => next_month(date),
         }
     }
 }
