@@ -55,6 +55,18 @@ impl FileTarget {
         }
     }
 
+    /// The file to read, which must exist: a missing one is the file system's "not found"
+    /// for the path, whatever library would have opened it.
+    pub fn existing_load_path(&self) -> Result<PathBuf, DatasetError> {
+        let path = self.load_path()?;
+        if path.exists() {
+            Ok(path)
+        } else {
+            let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+            Err(DatasetError::io("read", &path, missing))
+        }
+    }
+
     /// The file to write, checked: a version is written once, and a plain file where the
     /// versions folder should be is reported rather than overwritten.
     pub fn save_path(&self) -> Result<PathBuf, DatasetError> {

@@ -102,7 +102,7 @@ struct ExcelSheets {
 
 impl Dataset for ExcelSheets {
     fn load(&self) -> Result<Value, DatasetError> {
-        let path = self.target.load_path()?;
+        let path = self.target.existing_load_path()?;
         let mut book = calamine::open_workbook_auto(&path)
             .map_err(|e| DatasetError::format(path.clone(), excel_error(&e)))?;
         let names = book.sheet_names();

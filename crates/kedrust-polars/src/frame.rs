@@ -32,14 +32,7 @@ impl Dataset for FrameDataset {
     }
 
     fn load(&self) -> Result<Value, DatasetError> {
-        let path = self.target.load_path()?;
-        if !path.exists() {
-            return Err(DatasetError::io(
-                "read",
-                &path,
-                std::io::Error::from(std::io::ErrorKind::NotFound),
-            ));
-        }
+        let path = self.target.existing_load_path()?;
         self.format
             .read(&path)
             .map(Value::new)
