@@ -570,7 +570,7 @@ impl Catalog {
     /// Why the run's partition key is not one of `name`'s keys, if it is not.
     pub fn partition_problem(&self, name: &str) -> Option<String> {
         let key = self.partition.as_deref()?;
-        crate::partition::check_key(&self.partitions(name)?, key).err()
+        self.partitions(name)?.check_key(key).err()
     }
 
     /// The run's partition key, if it has one.
@@ -674,7 +674,7 @@ impl Catalog {
         {
             let definition = PartitionsDef::from_config(&definition)
                 .map_err(|found| problem(found.join("; ")))?;
-            crate::partition::check_key(&definition, key).map_err(problem)?;
+            definition.check_key(key).map_err(problem)?;
             crate::partition::fill(&mut args, key);
         }
         let versioned = args

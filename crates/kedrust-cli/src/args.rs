@@ -57,6 +57,12 @@ pub(crate) enum Command {
     /// The jobs of dagster.yml.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// One run per partition key of a job or pipeline, several at once, with a summary;
+    /// `--resume` runs again the keys that did not succeed.
+    Backfill(Box<BackfillArgs>),
+    /// Partition keys of a job or dataset and the runs that last ran them.
+    #[command(subcommand)]
+    Partitions(PartitionsCommand),
     /// A dry run of a job: its ops in order, what each loads, saves and overwrites, and the
     /// memory datasets that cross a process boundary.
     Plan {
@@ -116,6 +122,9 @@ pub(crate) enum Command {
     /// sensor's list).
     #[command(name = "__dagster_open_runs", hide = true)]
     DagsterOpenRuns,
+    /// One partition key's run of a backfill (started by the backfill; options on stdin).
+    #[command(name = "__backfill_run", hide = true)]
+    BackfillRun,
     /// Runs one node of a multi-process run (started by the process runner).
     #[command(name = "__node", hide = true)]
     Node {
@@ -196,6 +205,45 @@ pub(crate) struct RunArgs {
     /// parameters the run store does not keep.
     #[arg(long, conflicts_with_all = ["pipeline", "job", "nodes", "load_versions"])]
     pub resume: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which_keys").required(true).args(["from", "keys", "resume"])))]
+pub(crate) struct BackfillArgs {
+    /// The job of dagster.yml each key runs.
+    #[arg(long, conflicts_with = "pipeline")]
+    pub job: Option<String>,
+    /// The pipeline each key runs (default: __default__).
+    #[arg(short, long)]
+    pub pipeline: Option<String>,
+    /// The first key of a range (with --to), in the partitions' order.
+    #[arg(long, requires = "to")]
+    pub from: Option<String>,
+    /// The last key of the range (included).
+    #[arg(long, requires = "from")]
+    pub to: Option<String>,
+    /// These keys, comma-separated, instead of a range.
+    #[arg(long, conflicts_with_all = ["from", "to"])]
+    pub keys: Option<String>,
+    /// Runtime parameters of every run: "a.b=1,model.kind=linear".
+    #[arg(long)]
+    pub params: Option<String>,
+    /// The most runs at once (default: the CPUs).
+    #[arg(long)]
+    pub max_concurrent: Option<usize>,
+    /// Resume a backfill: run again the keys whose latest run did not succeed.
+    #[arg(long, conflicts_with_all = ["job", "pipeline", "from", "to", "keys", "params"])]
+    pub resume: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PartitionsCommand {
+    /// Every partition key of a job (of dagster.yml) or a partitioned dataset: materialized,
+    /// failed, running or missing, with the run that last ran it.
+    Status {
+        /// The job or the dataset.
+        target: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -79,6 +79,16 @@ pub(crate) fn dispatch(
             crate::dagster::success(project, &root, &options)
         }
         Command::DagsterOpenRuns => crate::dagster::open_runs(project, &root, env).map_err(bad),
+        Command::Backfill(args) => {
+            crate::partitions::backfill(project, &root, conf_source, env, &args)
+        }
+        Command::Partitions(crate::args::PartitionsCommand::Status { target }) => {
+            crate::partitions::status(project, (&root, &conf), conf_source, env, &target)
+        }
+        Command::BackfillRun => {
+            let options = kedrust_framework::orchestrated::backfill_run_options()?;
+            run_with(project, &root, &options)
+        }
         Command::Schedules(c) => {
             crate::schedules::command(project, &root, conf_source, env, c).map_err(bad)
         }
@@ -151,8 +161,8 @@ fn project_command(project: &Project, root: &Path, args: &[String]) -> Result<St
 }
 
 /// `--params`, parsed (none: an empty mapping).
-fn runtime_params(args: &RunArgs) -> Result<serde_json::Value, String> {
-    match &args.params {
+pub(crate) fn runtime_params(params: Option<&str>) -> Result<serde_json::Value, String> {
+    match params {
         Some(text) => parse_runtime_params(text).map_err(|errors| {
             errors
                 .iter()
@@ -165,7 +175,7 @@ fn runtime_params(args: &RunArgs) -> Result<serde_json::Value, String> {
 }
 
 fn options(args: &RunArgs, env: &str, conf_source: Option<PathBuf>) -> Result<RunOptions, String> {
-    let runtime_params = runtime_params(args)?;
+    let runtime_params = runtime_params(args.params.as_deref())?;
     let load_versions = match &args.load_versions {
         Some(text) => parse_load_versions(text)?,
         None => Default::default(),
@@ -235,14 +245,19 @@ fn run(
 ) -> Result<String, CliError> {
     let options = match &args.resume {
         Some(run_id) => {
-            let again = runtime_params(args).map_err(CliError::BadInput)?;
+            let again = runtime_params(args.params.as_deref()).map_err(CliError::BadInput)?;
             kedrust_framework::resume_options(project, root, run_id, again)?
         }
         None => options(args, env, conf_source).map_err(CliError::BadInput)?,
     };
+    run_with(project, root, &options)
+}
+
+/// A run of `options`, with progress on stderr; Ctrl-C stops it.
+fn run_with(project: &Project, root: &Path, options: &RunOptions) -> Result<String, CliError> {
     crate::signals::stop_on_ctrl_c();
     let started = std::time::Instant::now();
-    let prepared = kedrust_framework::prepare(project, root.to_owned(), &options)?;
+    let prepared = kedrust_framework::prepare(project, root.to_owned(), options)?;
     warn_of_unmatched_patterns(project, &prepared);
     let progress = Progress::new(prepared.pipeline.len());
     let observe = |event: &kedrust_runner::RunEvent<'_>| progress.observe(event);

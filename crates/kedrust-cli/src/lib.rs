@@ -15,6 +15,7 @@ mod jobs;
 mod lists;
 mod logging;
 mod output;
+mod partitions;
 mod place;
 mod runs;
 mod schedules;

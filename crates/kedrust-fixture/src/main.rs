@@ -204,6 +204,25 @@ fn regions() -> Result<Pipeline, PipelineError> {
     Pipeline::sum([&region("north", 1)?, &region("south", 10)?, &add])
 }
 
+/// One day of sales at a time (`--env daily` partitions both datasets by day): the day's
+/// total, then its report. A day whose sales file is missing fails.
+fn daily() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(
+            |sales: Vec<i64>| sales.iter().sum::<i64>(),
+            "sales",
+            "day_total",
+        )
+        .name("total_day"),
+        node(
+            |total: i64| json!({"total": total}),
+            "day_total",
+            "day_report",
+        )
+        .name("report_day"),
+    ])
+}
+
 /// Uses a secret parameter, then reads a table that cannot be reached (`--env secrets`).
 fn secrets() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
@@ -222,8 +241,8 @@ fn secrets() -> Result<Pipeline, PipelineError> {
     ])
 }
 
-/// The pipelines of an environment: the same everywhere, but the `regions` environment runs
-/// its own pipeline by default (a registry that reads the environment, as ported Kedro
+/// The pipelines of an environment: the same everywhere, but the `regions` and `daily`
+/// environments run their own pipeline by default (a registry that reads the environment, as ported Kedro
 /// projects do through their settings).
 fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     let mut p = Pipelines::new();
@@ -235,8 +254,10 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("early_end".into(), early_end()?);
     p.insert("secrets".into(), secrets()?);
     p.insert("regions".into(), regions()?);
+    p.insert("daily".into(), daily()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
+        "daily" => daily()?,
         // A default pipeline Dagster cannot run (a value without a codec), for the code
         // location that keeps its jobs without assets.
         "opaque_default" => opaque()?,

@@ -3,13 +3,15 @@
 //!
 //! Owns: [`Project`] (pipelines, hooks, dataset types, resolvers, commands), preparing a run
 //! (config, selection, catalog, plan), the run context (`run_context.rs`, the one
-//! implementation of every pipeline-level lifecycle step), the embedded session, the ops of an
-//! orchestrated run and its failure handler, orphans, `--resume`, the settings read from the
-//! environment and the per-run snapshot of the configuration.
+//! implementation of every pipeline-level lifecycle step), the embedded session, backfills
+//! (a run per partition key), the ops of an orchestrated run and its failure handler,
+//! orphans, `--resume`, the settings read from the environment and the per-run snapshot of
+//! the configuration.
 //!
 //! Must never: execute nodes itself (the runner does) or know Dagster's vocabulary
 //! (`kedrust-dagster` does); parse command lines or print.
 
+mod backfill;
 mod binary;
 mod child;
 mod missing;
@@ -17,6 +19,7 @@ mod ops;
 mod options;
 mod orphans;
 mod parameters;
+mod partition_status;
 mod partitioned;
 mod prepare;
 mod project;
@@ -28,7 +31,10 @@ mod session;
 mod settings;
 mod snapshot;
 
+pub use backfill::{BackfillSummary, KeyOutcome, KeySelection, backfill, resume_backfill};
 pub use options::{RunOptions, RunSummary, SessionError};
+pub use partition_status::{KeyState, KeyStatus, PartitionStatus, StatusTarget, partition_status};
+pub use partitioned::pipeline_partitions;
 pub use prepare::AD_HOC_JOB;
 pub use prepare::{
     BuiltCatalog, Prepared, build_catalog, conf_dir, find_job, load_dagster, plan_assets, plan_job,
@@ -43,6 +49,7 @@ pub use settings::{STATE_DIR_ENV, open_store, state_dir_is_explicit};
 /// an orchestrated run, its failure handler. Not for projects.
 #[doc(hidden)]
 pub mod orchestrated {
+    pub use crate::backfill::{BACKFILL_RUN_COMMAND, backfill_run_options};
     pub use crate::binary::pin_binary;
     pub use crate::child::run_child;
     pub use crate::ops::{

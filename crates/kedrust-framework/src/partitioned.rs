@@ -2,8 +2,12 @@
 //! reads or writes one runs one partition at a time, and that key must be one of each such
 //! dataset's keys; a key for a pipeline without any is a mistake too.
 
+use crate::options::{RunOptions, SessionError};
+use crate::project::Project;
 use kedrust_catalog::{Catalog, ConfigProblem};
+use kedrust_partitions::PartitionsDef;
 use kedrust_pipeline::Pipeline;
+use std::path::Path;
 
 /// Every problem of the run's partition key, each naming its dataset.
 pub(crate) fn problems(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigProblem> {
@@ -40,4 +44,50 @@ pub(crate) fn problems(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigProb
             .filter_map(|d| catalog.partition_problem(d).map(|m| problem(d, m)))
             .collect(),
     }
+}
+
+/// The partitions of a run's pipeline: the definition its partitioned datasets share (a key
+/// of it is a run of the pipeline), found without a key. `None` when nothing is partitioned.
+pub fn pipeline_partitions(
+    project: &Project,
+    project_path: &Path,
+    options: &RunOptions,
+) -> Result<Option<PartitionsDef>, SessionError> {
+    let env = kedrust_config::run_env(options.env.as_deref());
+    let conf = crate::prepare::conf_dir(project_path, options);
+    let (options, _) = crate::prepare::resolve_job(project, &conf, &env, options)?;
+    let pipeline = crate::prepare::select(project, (&conf, &env), &options)?;
+    let catalog = keyless_catalog(project, (project_path, &conf, &env), &options)?;
+    let mut found: Option<(String, PartitionsDef)> = None;
+    for dataset in pipeline.datasets() {
+        let Some(def) = catalog.partitions(&dataset) else {
+            continue;
+        };
+        match &found {
+            None => found = Some((dataset, def)),
+            Some((first, theirs)) if *theirs != def => {
+                return Err(SessionError::Selection(format!(
+                    "datasets '{first}' and '{dataset}' are partitioned differently: one key \
+                     cannot select a slice of both (give them the same `partitions:`)"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(found.map(|(_, def)| def))
+}
+
+/// The catalog of `options` without a partition key: partitioned paths keep `{partition}`.
+pub(crate) fn keyless_catalog(
+    project: &Project,
+    (project_path, conf, env): (&Path, &Path, &str),
+    options: &RunOptions,
+) -> Result<Catalog, SessionError> {
+    let keyless = RunOptions {
+        partition: None,
+        ..options.clone()
+    };
+    let version = kedrust_catalog::new_version();
+    crate::prepare::build_catalog(project, project_path, conf, env, &keyless, &version)
+        .map(|built| built.catalog)
 }

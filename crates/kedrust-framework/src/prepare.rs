@@ -150,7 +150,7 @@ fn codec_problems(
 }
 
 /// Applies `--job`: the job's pipeline and filters, and its executor as the runner.
-fn resolve_job(
+pub(crate) fn resolve_job(
     project: &Project,
     conf: &std::path::Path,
     env: &str,

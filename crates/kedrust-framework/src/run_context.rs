@@ -85,6 +85,9 @@ impl RunContext {
         let prepared = &self.prepared;
         let mut tags = prepared.options.tags.clone();
         tags.insert("kedrust/env".into(), prepared.env.clone());
+        if let Some(key) = &prepared.options.partition {
+            tags.insert(kedrust_store::PARTITION_TAG.into(), key.clone());
+        }
         tags.insert(
             "kedrust/pipeline".into(),
             prepared.plan.pipeline_name.clone(),

@@ -36,7 +36,9 @@ fn cargo(project: &Path, args: &[&str]) -> std::process::Output {
         ]
         .iter()
         .any(|prefix| name.starts_with(prefix));
-        if tooling && name != "CARGO_HOME" {
+        // Kept: where crates are, and whether the workspace's build was incremental (CI's is
+        // not), which would otherwise rebuild kedrust's crates in place.
+        if tooling && name != "CARGO_HOME" && name != "CARGO_INCREMENTAL" {
             command.env_remove(name.as_ref());
         }
     }

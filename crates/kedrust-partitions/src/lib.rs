@@ -20,6 +20,7 @@ mod time_window;
 
 pub use time_window::{Cadence, TimeWindows};
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value as Json;
 
@@ -110,6 +111,75 @@ impl PartitionsDef {
                 Err(problems)
             }
         }
+    }
+}
+
+impl PartitionsDef {
+    /// `key` if it is one of this definition's keys, else why not (with the nearest key).
+    pub fn check_key(&self, key: &str) -> Result<(), String> {
+        match self {
+            Self::Static(keys) if keys.iter().any(|k| k == key) => Ok(()),
+            Self::Static(keys) => Err(format!(
+                "'{key}' is not one of its partition keys ({}){}",
+                keys.join(", "),
+                kedrust_pipeline::suggest::hint(key, keys.iter().map(String::as_str))
+            )),
+            Self::TimeWindow(windows) => match windows.window(key) {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "'{key}' is not one of its partition keys: a window start on or after the \
+                     first, written as its format writes it (the first is {})",
+                    windows.first_key()
+                )),
+            },
+            Self::Dynamic { .. } => match invalid_key(key) {
+                None => Ok(()),
+                Some(why) => Err(format!("partition key {key:?} {why}")),
+            },
+        }
+    }
+
+    /// Every key as of `now`, in order; `None` for dynamic keys, which live in the run store.
+    pub fn keys(&self, now: DateTime<Utc>) -> Option<Vec<String>> {
+        match self {
+            Self::Static(keys) => Some(keys.clone()),
+            Self::TimeWindow(windows) => Some(windows.keys(now)),
+            Self::Dynamic { .. } => None,
+        }
+    }
+
+    /// The keys from `from` to `to`, both included, in the definition's order, as of `now`.
+    pub fn key_range(
+        &self,
+        from: &str,
+        to: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, String> {
+        let Some(keys) = self.keys(now) else {
+            return Err(
+                "dynamic partitions have no order to take a range in: list the keys".into(),
+            );
+        };
+        let position = |key: &str| {
+            keys.iter().position(|k| k == key).ok_or_else(|| {
+                match self.check_key(key) {
+                    Err(why) => why,
+                    // A valid key that is not a key yet: a window not complete as of now.
+                    Ok(()) => format!(
+                        "'{key}' is not a partition key yet (its window has not ended; the \
+                         last is {})",
+                        keys.last().map_or("none", String::as_str)
+                    ),
+                }
+            })
+        };
+        let (first, last) = (position(from)?, position(to)?);
+        if first > last {
+            return Err(format!(
+                "'{from}' comes after '{to}': give the earlier key first"
+            ));
+        }
+        Ok(keys[first..=last].to_vec())
     }
 }
 

@@ -176,3 +176,46 @@ fn every_mistake_in_a_definition_is_named_with_the_nearest_word() {
     assert!(said.contains("'partitions.timezone'"), "{said}");
     assert!(said.contains("'partitions.start' is missing"), "{said}");
 }
+
+#[test]
+fn a_key_range_is_taken_in_the_definitions_order_and_refused_when_it_cannot_be() {
+    let now: DateTime<Utc> = "2024-01-10T12:00:00Z".parse().unwrap();
+    let regions = def(json!({"type": "static", "keys": ["north", "east", "south", "west"]}));
+    assert_eq!(
+        regions.key_range("east", "west", now).unwrap(),
+        ["east", "south", "west"]
+    );
+    let daily = def(json!({"type": "daily", "start": "2024-01-01"}));
+    assert_eq!(
+        daily.key_range("2024-01-08", "2024-01-09", now).unwrap(),
+        ["2024-01-08", "2024-01-09"]
+    );
+    let refused = [
+        (
+            regions.key_range("west", "north", now),
+            "'west' comes after 'north'",
+        ),
+        (
+            regions.key_range("nort", "east", now),
+            "did you mean 'north'?",
+        ),
+        // The 10th's window has not ended at noon on the 10th.
+        (
+            daily.key_range("2024-01-08", "2024-01-10", now),
+            "'2024-01-10' is not a partition key yet (its window has not ended; the last is \
+             2024-01-09)",
+        ),
+        (
+            daily.key_range("2023-12-31", "2024-01-02", now),
+            "the first is 2024-01-01",
+        ),
+        (
+            def(json!({"type": "dynamic", "name": "customers"})).key_range("a", "b", now),
+            "dynamic partitions have no order",
+        ),
+    ];
+    for (range, said) in refused {
+        let error = range.unwrap_err();
+        assert!(error.contains(said), "{error}");
+    }
+}

@@ -207,6 +207,13 @@ pub struct NodeInfo<'a> {
     pub state: &'a RunState,
 }
 
+impl NodeInfo<'_> {
+    /// The partition key the run reads and writes, when it runs one partition.
+    pub fn partition_key(&self) -> Option<&str> {
+        self.catalog.partition_key()
+    }
+}
+
 /// What the dataset hooks get, as node hooks get [`NodeInfo`]: Kedro's `dataset_name` and
 /// `node`, and the run.
 #[derive(Clone, Copy)]

@@ -160,18 +160,22 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
             h.after_dataset_saved(value, dataset)
         })?;
         if hooks.store().is_some() && !catalog.is_ephemeral(name) {
+            let mut metadata = serde_json::json!({
+                "dataset": name,
+                "type": catalog.type_name(name),
+                "path": catalog.path(name),
+                "version": catalog.save_version(),
+                "value": catalog.registry().describe(value),
+                "node": node_name,
+                "pid": std::process::id(),
+            });
+            if let Some(key) = catalog.partition_key() {
+                metadata["partition"] = key.into();
+            }
             hooks.record(
                 kedrust_store::EventKind::AssetMaterialization,
                 &format!("saved {name}"),
-                serde_json::json!({
-                    "dataset": name,
-                    "type": catalog.type_name(name),
-                    "path": catalog.path(name),
-                    "version": catalog.save_version(),
-                    "value": catalog.registry().describe(value),
-                    "node": node_name,
-                    "pid": std::process::id(),
-                }),
+                metadata,
             );
         }
         // An output nobody reads is dropped at once, unless it is a result of the run.

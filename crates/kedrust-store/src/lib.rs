@@ -3,17 +3,19 @@
 //! that every process of a run opens.
 //!
 //! Owns: the schema, runs (id, job, status, times, heartbeat, the options and plan as JSON,
-//! the run it resumes), events, per-run key/value state, the "on_pipeline_error fired" claim
+//! the run it resumes), backfills, events, per-run key/value state, the "on_pipeline_error fired" claim
 //! that makes the hook fire exactly once, who keeps each run alive, and finding orphans
 //! (started runs of an embedded orchestrator that is gone).
 //!
 //! Must never: decide what a run does or call hooks; it records and answers.
 
+mod backfills;
 mod events;
 mod keeper;
 mod runs;
 mod store;
 
+pub use backfills::{BACKFILL_TAG, BackfillRecord, PARTITION_TAG};
 pub use events::{Event, EventKind};
 pub use keeper::{Keeper, MISSED_HEARTBEATS, check_run_id, process_start, this_host};
 pub use runs::{NewRun, RunRecord, RunStatus};

@@ -4,6 +4,7 @@
 //! `kedrust_secrets` first (run options, plans, tags, event messages and metadata). Run state
 //! is the hooks' own data, kept as they give it.
 
+use crate::backfills::BackfillRecord;
 use crate::events::{Event, EventKind};
 use crate::runs::{NewRun, RunRecord, RunStatus};
 use kedrust_secrets::{redact, redact_json};
@@ -91,6 +92,14 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
 -- Run ids handed out to runs not yet recorded; a table only added, so no new schema version.
 CREATE TABLE IF NOT EXISTS run_ids (run_id TEXT PRIMARY KEY);
+-- Backfills; a table only added, so no new schema version.
+CREATE TABLE IF NOT EXISTS backfills (
+    backfill_id TEXT PRIMARY KEY,
+    job TEXT NOT NULL,
+    options TEXT NOT NULL,
+    keys TEXT NOT NULL,
+    created_ns INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS run_state (
     run_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -378,6 +387,77 @@ impl RunStore {
                 "SELECT {RUN_COLUMNS} FROM runs ORDER BY started_ns DESC LIMIT ?1"
             ))?;
             let rows = stmt.query_map(params![limit as i64], run_record)?;
+            rows.collect()
+        })
+    }
+
+    /// Runs with tag `name` (set to `value`, when given), newest first.
+    pub fn runs_tagged(
+        &self,
+        name: &str,
+        value: Option<&str>,
+    ) -> Result<Vec<RunRecord>, StoreError> {
+        // The tag name is a JSON path member, quoted so that '/' in Dagster's names is kept.
+        let path = format!("$.{}", Json::String(name.to_owned()));
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE json_extract(tags, ?1) IS NOT NULL
+                 AND (?2 IS NULL OR json_extract(tags, ?1) = ?2)
+                 ORDER BY started_ns DESC, run_id DESC"
+            ))?;
+            let rows = stmt.query_map(params![path, value], run_record)?;
+            rows.collect()
+        })
+    }
+
+    /// Records a backfill about to launch its runs.
+    pub fn create_backfill(&self, backfill: &BackfillRecord) -> Result<(), StoreError> {
+        let keys = Json::from(backfill.keys.clone()).to_string();
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO backfills (backfill_id, job, options, keys, created_ns)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    backfill.backfill_id,
+                    backfill.job,
+                    redact_json(&backfill.options).to_string(),
+                    keys,
+                    backfill.created_ns
+                ],
+            )
+        })
+        .map(|_| ())
+    }
+
+    /// One backfill.
+    pub fn backfill(&self, backfill_id: &str) -> Result<Option<BackfillRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT backfill_id, job, options, keys, created_ns FROM backfills
+                 WHERE backfill_id = ?1",
+                params![backfill_id],
+                |r| {
+                    let options: String = r.get(2)?;
+                    let keys: String = r.get(3)?;
+                    Ok(BackfillRecord {
+                        backfill_id: r.get(0)?,
+                        job: r.get(1)?,
+                        options: serde_json::from_str(&options).unwrap_or(Json::Null),
+                        keys: serde_json::from_str(&keys).unwrap_or_default(),
+                        created_ns: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// The ids of the latest backfills, newest first (to suggest one for a mistyped id).
+    pub fn backfill_ids(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT backfill_id FROM backfills ORDER BY created_ns DESC LIMIT ?1")?;
+            let rows = stmt.query_map(params![limit as i64], |r| r.get(0))?;
             rows.collect()
         })
     }

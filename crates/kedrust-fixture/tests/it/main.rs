@@ -10,6 +10,7 @@ mod lifecycle;
 mod logging;
 mod mlflow;
 mod orchestration;
+mod partitions;
 mod pipes;
 mod scenarios;
 mod security;

@@ -1,0 +1,229 @@
+//! Partitions embedded: backfills (a run per key, resumed), `partitions status`, and the
+//! mistakes refused before any run starts.
+
+use crate::Fixture;
+
+/// The January 2024 days `first..=last`, as the daily partitions write them.
+fn days(first: u32, last: u32) -> Vec<String> {
+    (first..=last).map(|d| format!("2024-01-{d:02}")).collect()
+}
+
+/// Sales files for the given days (day `d` sold `d` and `2 d`).
+fn write_sales(f: &Fixture, days: &[String]) {
+    let dir = f.path().join("data/sales");
+    std::fs::create_dir_all(&dir).unwrap();
+    for day in days {
+        let d: i64 = day[8..].parse().unwrap();
+        std::fs::write(dir.join(format!("{day}.json")), format!("[{d}, {}]", 2 * d)).unwrap();
+    }
+}
+
+#[test]
+fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() {
+    let f = Fixture::new("basic");
+    // The 7th's sales file is missing: that day's run fails.
+    let mut present = days(1, 30);
+    present.retain(|d| d != "2024-01-07");
+    write_sales(&f, &present);
+    let args = [
+        "backfill",
+        "--env",
+        "daily",
+        "--job",
+        "daily_job",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-01-30",
+        "--max-concurrent",
+        "4",
+    ];
+    let out = f.run(&args, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("30 of 30 keys run, 29 succeeded, 1 failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("2024-01-07: failed (run "),
+        "{}",
+        out.stderr
+    );
+    // The progress line says what broke, and the summary how to go on.
+    assert!(out.stderr.contains("sales"), "{}", out.stderr);
+    let backfill_id = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("resume the keys that did not succeed: backfill --resume "))
+        .expect("the resume command")
+        .to_owned();
+    for day in days(1, 30) {
+        let written = f
+            .path()
+            .join(format!("data/day_report/{day}.json"))
+            .is_file();
+        assert_eq!(written, day != "2024-01-07", "{day}");
+    }
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(f.path().join("data/day_report/2024-01-12.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report, serde_json::json!({"total": 36}));
+    // Each key is a whole run: its pipeline hooks once, its own run id.
+    let started = f.fired_for("before_pipeline_run");
+    assert_eq!(started.len(), 30);
+    let mut distinct = started.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 30);
+    assert_eq!(f.fired("after_pipeline_run"), 29);
+    assert_eq!(f.fired("on_pipeline_error"), 1);
+
+    // Status of the job and of one of its datasets: the 31st was never run.
+    let status = f.run(
+        &["partitions", "status", "--env", "daily", "daily_job"],
+        &[],
+    );
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert!(
+        status.stdout.starts_with(
+            "job 'daily_job': 31 keys, 29 materialized, 1 failed, 0 running, 1 missing\n"
+        ),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("\n2024-01-07  failed        run "),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.ends_with("\n2024-01-31  missing\n"),
+        "{}",
+        status.stdout
+    );
+    let status = f.run(
+        &["partitions", "status", "--env", "daily", "day_report"],
+        &[],
+    );
+    assert!(
+        status
+            .stdout
+            .starts_with("dataset 'day_report': 31 keys, 29 materialized, 1 failed"),
+        "{}",
+        status.stdout
+    );
+
+    // The missing file arrives; the resume runs that key alone.
+    write_sales(&f, &["2024-01-07".to_owned()]);
+    let out = f.run(&["backfill", "--resume", &backfill_id], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("1 of 30 keys run, 1 succeeded, 0 failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(f.path().join("data/day_report/2024-01-07.json").is_file());
+    assert_eq!(f.fired("before_pipeline_run"), 31);
+    let status = f.run(
+        &["partitions", "status", "--env", "daily", "daily_job"],
+        &[],
+    );
+    assert!(
+        status.stdout.contains("30 materialized, 0 failed"),
+        "{}",
+        status.stdout
+    );
+    let out = f.run(&["backfill", "--resume", &backfill_id], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("nothing to run"), "{}", out.stdout);
+
+    // One more key by hand, as a run of the job: the status counts it.
+    write_sales(&f, &["2024-01-31".to_owned()]);
+    let args = [
+        "run",
+        "--env",
+        "daily",
+        "--job",
+        "daily_job",
+        "--partition",
+        "2024-01-31",
+    ];
+    let out = f.run(&args, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let status = f.run(
+        &["partitions", "status", "--env", "daily", "daily_job"],
+        &[],
+    );
+    assert!(
+        status.stdout.contains("31 keys, 31 materialized"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn backfill_mistakes_are_refused_before_any_run_starts() {
+    let f = Fixture::new("basic");
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "backfill",
+                "--env",
+                "daily",
+                "--job",
+                "daily_job",
+                "--from",
+                "2024-01-10",
+                "--to",
+                "2024-01-03",
+            ],
+            "'2024-01-10' comes after '2024-01-03'",
+        ),
+        (
+            &[
+                "backfill",
+                "--env",
+                "daily",
+                "--job",
+                "daily_job",
+                "--keys",
+                "2024-01-05,2023-12-31",
+            ],
+            "'2023-12-31' is not one of its partition keys",
+        ),
+        (
+            &[
+                "backfill",
+                "--env",
+                "daily",
+                "--job",
+                "daily_jb",
+                "--keys",
+                "2024-01-05",
+            ],
+            "did you mean 'daily_job'?",
+        ),
+        (
+            &["backfill", "--job", "chain_job", "--keys", "north"],
+            "no dataset of the pipeline is partitioned",
+        ),
+        (
+            &["backfill", "--resume", "backfill-nope"],
+            "no backfill 'backfill-nope' in the run store",
+        ),
+        (
+            &["partitions", "status", "--env", "daily", "day_reprt"],
+            "did you mean 'day_report'?",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
+    }
+    assert!(f.trace().is_empty(), "a hook fired");
+}

@@ -1,0 +1,207 @@
+//! `partitions status`: each partition key of a job or a dataset with the run that last ran
+//! it, read from the run store. As Dagster shows partitions: the latest attempt decides, so a
+//! key whose last run failed is failed even if an earlier run wrote it.
+
+use crate::options::{RunOptions, SessionError};
+use crate::project::Project;
+use crate::settings::open_store;
+use kedrust_partitions::PartitionsDef;
+use kedrust_store::{EventKind, PARTITION_TAG, RunRecord, RunStatus, RunStore};
+use std::path::Path;
+
+/// What a job or dataset partition status is about.
+#[derive(Debug, Clone)]
+pub enum StatusTarget {
+    /// The runs of a job (of dagster.yml), or of a pipeline run without one.
+    Job(RunOptions),
+    /// The runs that write a dataset.
+    Dataset {
+        /// The dataset.
+        name: String,
+        /// The environment and configuration folder it is read from.
+        options: RunOptions,
+    },
+}
+
+/// Where one partition key is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Its latest run wrote it (or succeeded).
+    Materialized,
+    /// Its latest run failed or was cancelled before writing it.
+    Failed,
+    /// Its latest run has not ended.
+    Running,
+    /// No run has run it.
+    Missing,
+}
+
+impl KeyState {
+    /// The word printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Materialized => "materialized",
+            Self::Failed => "failed",
+            Self::Running => "running",
+            Self::Missing => "missing",
+        }
+    }
+}
+
+/// One key's status.
+#[derive(Debug, Clone)]
+pub struct KeyStatus {
+    /// The key.
+    pub key: String,
+    /// Where it is.
+    pub state: KeyState,
+    /// The run that decided it.
+    pub run_id: Option<String>,
+}
+
+/// Every key of a partitions definition, each with its status.
+#[derive(Debug, Clone)]
+pub struct PartitionStatus {
+    /// The definition.
+    pub partitions: PartitionsDef,
+    /// The keys, in the definition's order (for dynamic partitions, the keys runs ran).
+    pub keys: Vec<KeyStatus>,
+}
+
+/// The status of every partition key of `target`.
+pub fn partition_status(
+    project: &Project,
+    project_path: &Path,
+    target: &StatusTarget,
+) -> Result<PartitionStatus, SessionError> {
+    let (partitions, job) = match target {
+        StatusTarget::Job(options) => {
+            let def = crate::partitioned::pipeline_partitions(project, project_path, options)?
+                .ok_or_else(|| {
+                    SessionError::Selection("no dataset of the job is partitioned".into())
+                })?;
+            let job = options
+                .job
+                .clone()
+                .unwrap_or_else(|| crate::AD_HOC_JOB.into());
+            (def, Some(job))
+        }
+        StatusTarget::Dataset { name, options } => (
+            dataset_partitions(project, project_path, name, options)?,
+            None,
+        ),
+    };
+    let store = open_store(project, project_path)?;
+    let runs = store
+        .runs_tagged(PARTITION_TAG, None)
+        .map_err(|e| SessionError::Io(e.to_string()))?;
+    let runs: Vec<&RunRecord> = runs
+        .iter()
+        .filter(|r| match (&job, target) {
+            (Some(job), _) => r.job == *job,
+            (None, StatusTarget::Dataset { name, .. }) => plan_saves(r, name),
+            (None, StatusTarget::Job(_)) => false,
+        })
+        .collect();
+    let keys = partitions.keys(chrono::Utc::now()).unwrap_or_else(|| {
+        // Dynamic keys: the ones runs ran, oldest first.
+        let mut seen: Vec<String> = Vec::new();
+        for run in runs.iter().rev() {
+            if let Some(key) = run.tags.get(PARTITION_TAG)
+                && !seen.contains(key)
+            {
+                seen.push(key.clone());
+            }
+        }
+        seen
+    });
+    let dataset = match target {
+        StatusTarget::Dataset { name, .. } => Some(name.as_str()),
+        StatusTarget::Job(_) => None,
+    };
+    let keys = keys
+        .into_iter()
+        .map(|key| {
+            let latest = runs
+                .iter()
+                .find(|r| r.tags.get(PARTITION_TAG) == Some(&key));
+            let state = match latest {
+                None => KeyState::Missing,
+                Some(run) => state_of(&store, run, dataset),
+            };
+            KeyStatus {
+                key,
+                state,
+                run_id: latest.map(|r| r.run_id.clone()),
+            }
+        })
+        .collect();
+    Ok(PartitionStatus { partitions, keys })
+}
+
+/// The partitions of dataset `name`, or why it has none (with the nearest partitioned name).
+fn dataset_partitions(
+    project: &Project,
+    project_path: &Path,
+    name: &str,
+    options: &RunOptions,
+) -> Result<PartitionsDef, SessionError> {
+    let env = kedrust_config::run_env(options.env.as_deref());
+    let conf = crate::prepare::conf_dir(project_path, options);
+    let catalog =
+        crate::partitioned::keyless_catalog(project, (project_path, &conf, &env), options)?;
+    if let Some(def) = catalog.partitions(name) {
+        return Ok(def);
+    }
+    let pipelines = project.load_pipelines(&conf, &env)?;
+    let mut partitioned: Vec<String> = pipelines
+        .values()
+        .flat_map(|p| p.datasets())
+        .filter(|d| catalog.partitions(d).is_some())
+        .collect();
+    partitioned.sort();
+    partitioned.dedup();
+    let hint = kedrust_pipeline::suggest::hint(name, partitioned.iter().map(String::as_str));
+    Err(SessionError::Selection(format!(
+        "'{name}' is neither a job of dagster.yml nor a partitioned dataset{hint} (partitioned \
+         datasets: {})",
+        if partitioned.is_empty() {
+            "none".to_owned()
+        } else {
+            partitioned.join(", ")
+        }
+    )))
+}
+
+/// Whether run `run`'s plan writes `dataset`.
+fn plan_saves(run: &RunRecord, dataset: &str) -> bool {
+    run.plan["ops"].as_array().is_some_and(|ops| {
+        ops.iter().any(|op| {
+            op["saves"]
+                .as_array()
+                .is_some_and(|saves| saves.iter().any(|s| s == dataset))
+        })
+    })
+}
+
+/// The state a run gives its key: of a dataset, whether the run wrote it.
+fn state_of(store: &RunStore, run: &RunRecord, dataset: Option<&str>) -> KeyState {
+    match run.status {
+        RunStatus::Started => KeyState::Running,
+        RunStatus::Success => KeyState::Materialized,
+        RunStatus::Failure | RunStatus::Canceled => {
+            let wrote = dataset.is_some_and(|d| {
+                store.events(&run.run_id).is_ok_and(|events| {
+                    events.iter().any(|e| {
+                        e.kind == EventKind::AssetMaterialization && e.metadata["dataset"] == d
+                    })
+                })
+            });
+            if wrote {
+                KeyState::Materialized
+            } else {
+                KeyState::Failed
+            }
+        }
+    }
+}
