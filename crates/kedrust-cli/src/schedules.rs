@@ -1,11 +1,13 @@
 //! `schedules list` and `schedules serve`: Dagster's schedules in embedded mode. A tick
-//! launches one run of its job; ticks missed while a run ran are skipped unless
+//! launches one run of its job (of a partitioned job, one per key the tick runs: the last
+//! complete time window, or every static key); ticks missed while a run ran are skipped unless
 //! `--catch-up`. With `--from` the clock is simulated, so tests never wait.
 
 use crate::args::SchedulesCommand;
 use crate::jobs::dagster;
 use chrono::{DateTime, Utc};
 use kedrust_framework::{Project, RunOptions, conf_dir, prepare, run};
+use kedrust_partitions::PartitionsDef;
 use kedrust_plan::{DagsterConfig, Job, next_tick};
 use std::path::{Path, PathBuf};
 
@@ -83,6 +85,26 @@ fn serve(
     if jobs.is_empty() {
         return Ok("no scheduled jobs to serve\n".into());
     }
+    // A partitioned job's tick runs the keys its partitions give for that tick; dynamic keys
+    // cannot be chosen by a clock. Found before the first tick.
+    let mut partitions = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let options = RunOptions {
+            env: Some(env.to_owned()),
+            job: Some(job.name.clone()),
+            ..base.clone()
+        };
+        let def = kedrust_framework::pipeline_partitions(project, root, &options)
+            .map_err(|e| e.to_string())?;
+        if let Some(PartitionsDef::Dynamic { name }) = &def {
+            return Err(format!(
+                "job '{}' has dynamic partitions ('{name}'): a schedule cannot tell which key a \
+                 tick runs; run its keys with backfill --keys",
+                job.name
+            ));
+        }
+        partitions.push(def);
+    }
     crate::signals::stop_on_ctrl_c();
     // The last tick served per job; the next tick is computed from it.
     let mut last: Vec<DateTime<Utc>> = vec![simulated.unwrap_or_else(Utc::now); jobs.len()];
@@ -120,7 +142,31 @@ fn serve(
             .as_ref()
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        launch(project, root, base, env, (&job.name, &schedule), tick);
+        let keys = match &partitions[i] {
+            None => vec![None],
+            Some(def) => def
+                .keys_for_tick(tick)
+                .unwrap_or_default()
+                .into_iter()
+                .map(Some)
+                .collect(),
+        };
+        if keys.is_empty() {
+            tracing::warn!(
+                "tick {tick} of {schedule}: no partition of job {} has ended yet; nothing to run",
+                job.name
+            );
+        }
+        for key in keys {
+            launch(
+                project,
+                root,
+                base,
+                env,
+                (&job.name, &schedule),
+                (tick, key),
+            );
+        }
         // Without catch-up, ticks that passed during the run are skipped.
         last[i] = if catch_up || simulated.is_some() {
             tick
@@ -139,11 +185,12 @@ fn launch(
     base: &RunOptions,
     env: &str,
     (job, schedule): (&str, &str),
-    tick: DateTime<Utc>,
+    (tick, partition): (DateTime<Utc>, Option<String>),
 ) {
     let options = RunOptions {
         env: Some(env.to_owned()),
         job: Some(job.to_owned()),
+        partition,
         tags: [
             ("dagster/schedule_name".to_owned(), schedule.to_owned()),
             (

@@ -204,7 +204,7 @@ fn regions() -> Result<Pipeline, PipelineError> {
     Pipeline::sum([&region("north", 1)?, &region("south", 10)?, &add])
 }
 
-/// One day of sales at a time (`--env daily` partitions both datasets by day): the day's
+/// One day of sales at a time (the `daily` project partitions its datasets by day): the day's
 /// total, then its report. A day whose sales file is missing fails.
 fn daily() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
@@ -241,8 +241,8 @@ fn secrets() -> Result<Pipeline, PipelineError> {
     ])
 }
 
-/// The pipelines of an environment: the same everywhere, but the `regions` and `daily`
-/// environments run their own pipeline by default (a registry that reads the environment, as ported Kedro
+/// The pipelines of an environment: the same everywhere, but the `regions` environment runs
+/// its own pipeline by default (a registry that reads the environment, as ported Kedro
 /// projects do through their settings).
 fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     let mut p = Pipelines::new();
@@ -257,7 +257,6 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("daily".into(), daily()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
-        "daily" => daily()?,
         // A default pipeline Dagster cannot run (a value without a codec), for the code
         // location that keeps its jobs without assets.
         "opaque_default" => opaque()?,

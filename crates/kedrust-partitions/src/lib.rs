@@ -148,6 +148,18 @@ impl PartitionsDef {
         }
     }
 
+    /// The keys a schedule's tick at `tick` runs, as Dagster's schedules of partitioned jobs
+    /// run them: of time windows, the last window complete at the tick (a daily job at 01:00
+    /// runs the day before; none before the first window ends); of static keys, every key;
+    /// dynamic keys are not known here (`None`).
+    pub fn keys_for_tick(&self, tick: DateTime<Utc>) -> Option<Vec<String>> {
+        match self {
+            Self::TimeWindow(windows) => Some(windows.keys(tick).pop().into_iter().collect()),
+            Self::Static(keys) => Some(keys.clone()),
+            Self::Dynamic { .. } => None,
+        }
+    }
+
     /// The keys from `from` to `to`, both included, in the definition's order, as of `now`.
     pub fn key_range(
         &self,

@@ -20,15 +20,13 @@ fn write_sales(f: &Fixture, days: &[String]) {
 
 #[test]
 fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() {
-    let f = Fixture::new("basic");
+    let f = Fixture::new("daily");
     // The 7th's sales file is missing: that day's run fails.
     let mut present = days(1, 30);
     present.retain(|d| d != "2024-01-07");
     write_sales(&f, &present);
     let args = [
         "backfill",
-        "--env",
-        "daily",
         "--job",
         "daily_job",
         "--from",
@@ -82,10 +80,7 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
     assert_eq!(f.fired("on_pipeline_error"), 1);
 
     // Status of the job and of one of its datasets: the 31st was never run.
-    let status = f.run(
-        &["partitions", "status", "--env", "daily", "daily_job"],
-        &[],
-    );
+    let status = f.run(&["partitions", "status", "daily_job"], &[]);
     assert_eq!(status.code, 0, "{}", status.stderr);
     assert!(
         status.stdout.starts_with(
@@ -104,10 +99,7 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
         "{}",
         status.stdout
     );
-    let status = f.run(
-        &["partitions", "status", "--env", "daily", "day_report"],
-        &[],
-    );
+    let status = f.run(&["partitions", "status", "day_report"], &[]);
     assert!(
         status
             .stdout
@@ -128,10 +120,7 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
     );
     assert!(f.path().join("data/day_report/2024-01-07.json").is_file());
     assert_eq!(f.fired("before_pipeline_run"), 31);
-    let status = f.run(
-        &["partitions", "status", "--env", "daily", "daily_job"],
-        &[],
-    );
+    let status = f.run(&["partitions", "status", "daily_job"], &[]);
     assert!(
         status.stdout.contains("30 materialized, 0 failed"),
         "{}",
@@ -143,21 +132,10 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
 
     // One more key by hand, as a run of the job: the status counts it.
     write_sales(&f, &["2024-01-31".to_owned()]);
-    let args = [
-        "run",
-        "--env",
-        "daily",
-        "--job",
-        "daily_job",
-        "--partition",
-        "2024-01-31",
-    ];
+    let args = ["run", "--job", "daily_job", "--partition", "2024-01-31"];
     let out = f.run(&args, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let status = f.run(
-        &["partitions", "status", "--env", "daily", "daily_job"],
-        &[],
-    );
+    let status = f.run(&["partitions", "status", "daily_job"], &[]);
     assert!(
         status.stdout.contains("31 keys, 31 materialized"),
         "{}",
@@ -167,13 +145,11 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
 
 #[test]
 fn backfill_mistakes_are_refused_before_any_run_starts() {
-    let f = Fixture::new("basic");
+    let f = Fixture::new("daily");
     let cases: [(&[&str], &str); 6] = [
         (
             &[
                 "backfill",
-                "--env",
-                "daily",
                 "--job",
                 "daily_job",
                 "--from",
@@ -186,8 +162,6 @@ fn backfill_mistakes_are_refused_before_any_run_starts() {
         (
             &[
                 "backfill",
-                "--env",
-                "daily",
                 "--job",
                 "daily_job",
                 "--keys",
@@ -196,19 +170,11 @@ fn backfill_mistakes_are_refused_before_any_run_starts() {
             "'2023-12-31' is not one of its partition keys",
         ),
         (
-            &[
-                "backfill",
-                "--env",
-                "daily",
-                "--job",
-                "daily_jb",
-                "--keys",
-                "2024-01-05",
-            ],
+            &["backfill", "--job", "daily_jb", "--keys", "2024-01-05"],
             "did you mean 'daily_job'?",
         ),
         (
-            &["backfill", "--job", "chain_job", "--keys", "north"],
+            &["backfill", "--pipeline", "chain", "--keys", "north"],
             "no dataset of the pipeline is partitioned",
         ),
         (
@@ -216,7 +182,7 @@ fn backfill_mistakes_are_refused_before_any_run_starts() {
             "no backfill 'backfill-nope' in the run store",
         ),
         (
-            &["partitions", "status", "--env", "daily", "day_reprt"],
+            &["partitions", "status", "day_reprt"],
             "did you mean 'day_report'?",
         ),
     ];
@@ -226,4 +192,57 @@ fn backfill_mistakes_are_refused_before_any_run_starts() {
         assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
     }
     assert!(f.trace().is_empty(), "a hook fired");
+}
+
+#[test]
+fn a_nightly_schedule_runs_the_day_that_has_just_ended() {
+    let f = Fixture::new("daily");
+    write_sales(&f, &days(1, 5));
+    // Ticks at 01:00 on the 3rd, 4th and 5th, on a simulated clock.
+    let args = [
+        "schedules",
+        "serve",
+        "--from",
+        "2024-01-03T00:30:00Z",
+        "--until",
+        "2024-01-05T02:00:00Z",
+    ];
+    let out = f.run(&args, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("served 3 ticks"), "{}", out.stdout);
+    for day in days(1, 5) {
+        let written = f
+            .path()
+            .join(format!("data/day_report/{day}.json"))
+            .is_file();
+        assert_eq!(
+            written,
+            ["2024-01-02", "2024-01-03", "2024-01-04"].contains(&day.as_str()),
+            "{day}"
+        );
+    }
+    let status = f.run(&["partitions", "status", "daily_job"], &[]);
+    assert!(
+        status.stdout.contains("31 keys, 3 materialized"),
+        "{}",
+        status.stdout
+    );
+    // A tick before the first day has ended runs nothing.
+    let args = [
+        "schedules",
+        "serve",
+        "--from",
+        "2023-12-31T00:30:00Z",
+        "--until",
+        "2024-01-01T02:00:00Z",
+    ];
+    let out = f.run(&args, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no partition of job daily_job has ended yet"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(f.fired("before_pipeline_run"), 3);
 }
