@@ -53,7 +53,27 @@ impl Catalog {
                 .find(|u| u.writes)
                 .or_else(|| uses.first())
                 .map(|u| u.tag);
-            if let Some(tag) = tag {
+            // Several partitions of an input, through a mapping: its readers take them as a
+            // map, whatever each partition holds.
+            let several = self.mapped_keys(name).filter(|keys| keys.len() > 1);
+            if let Some(keys) = &several {
+                let map = TypeTag::of::<crate::PartitionMap>();
+                for u in uses.iter().filter(|u| u.tag != map) {
+                    problems.push(ConfigProblem {
+                        at: self.resolve(name).and_then(|r| r.at),
+                        dataset: (*name).to_owned(),
+                        message: format!(
+                            "its partition mapping gives node '{}' {} partitions of it ({} to \
+                             {}): the node reads them as a PartitionMap, not as {}",
+                            u.node.node_name(),
+                            keys.len(),
+                            keys.first().map_or("", String::as_str),
+                            keys.last().map_or("", String::as_str),
+                            u.tag.short_name()
+                        ),
+                    });
+                }
+            } else if let Some(tag) = tag {
                 self.set_value_type(name, tag);
             }
             let Some(resolution) = self.resolve(name) else {
@@ -78,10 +98,11 @@ impl Catalog {
                 .config
                 .as_ref()
                 .and_then(serde_json::Value::as_object);
-            if let Some(Holds::Fixed(stored)) = self
-                .registry()
-                .get(&resolution.type_name)
-                .map(|t| entry.map_or(t.holds(), |e| t.holds_for(e)))
+            if several.is_none()
+                && let Some(Holds::Fixed(stored)) = self
+                    .registry()
+                    .get(&resolution.type_name)
+                    .map(|t| entry.map_or(t.holds(), |e| t.holds_for(e)))
             {
                 for u in uses.iter().filter(|u| u.tag != stored) {
                     problems.push(ConfigProblem {

@@ -9,7 +9,7 @@ use crate::pattern::{self, Pattern};
 use crate::registry::{DatasetSpec, Registry};
 use crate::version::{Versioning, check_version, new_version};
 use kedrust_config::{Config, Loc};
-use kedrust_partitions::PartitionsDef;
+use kedrust_partitions::{PartitionMapping, PartitionsDef};
 use kedrust_pipeline::suggest::best_match;
 use kedrust_pipeline::{TypeTag, Value};
 use kedrust_secrets::{Hidden, Redacted};
@@ -107,6 +107,8 @@ pub struct Catalog {
     save_version: String,
     load_versions: BTreeMap<String, String>,
     partition: Option<String>,
+    /// Inputs a partition mapping makes read other keys than the run's.
+    mapped_keys: RwLock<HashMap<String, Vec<String>>>,
     value_types: RwLock<HashMap<String, TypeTag>>,
     live: RwLock<HashMap<String, Live>>,
     /// Held while a dataset is made, so that threads asking for one at once make it once.
@@ -257,6 +259,7 @@ impl CatalogBuilder {
             save_version,
             load_versions: self.load_versions,
             partition: self.partition,
+            mapped_keys: RwLock::default(),
             value_types: RwLock::default(),
             live: RwLock::default(),
             making: Mutex::default(),
@@ -567,10 +570,40 @@ impl Catalog {
         PartitionsDef::from_config(config.get("partitions")?).ok()
     }
 
-    /// Why the run's partition key is not one of `name`'s keys, if it is not.
+    /// Why the run's partition key is not one of `name`'s keys, if it is not (an input a
+    /// mapping reads is checked by the mapping).
     pub fn partition_problem(&self, name: &str) -> Option<String> {
         let key = self.partition.as_deref()?;
+        if self.mapped_keys(name).is_some() {
+            return None;
+        }
         self.partitions(name)?.check_key(key).err()
+    }
+
+    /// The mapping partitioned dataset `input` declares (`partition_mapping`) for output
+    /// `output`, by its name or a pattern it matches; `None` when it declares none for it.
+    pub fn partition_mapping(&self, input: &str, output: &str) -> Option<PartitionMapping> {
+        let config = self.resolve_config(input)?.config?;
+        crate::partition::mapping_for(config.get(crate::partition::MAPPING_KEY)?, output)
+    }
+
+    /// Makes the run read input `name` at `keys` (a partition mapping's) instead of the run's
+    /// key: one key fills its path, several make it a [`crate::PartitionMap`]. Set before the
+    /// catalog is bound to its pipeline.
+    pub fn map_partitions(&self, name: &str, keys: Vec<String>) {
+        self.mapped_keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), keys);
+    }
+
+    /// The keys a partition mapping makes the run read of `name`, if one does.
+    pub fn mapped_keys(&self, name: &str) -> Option<Vec<String>> {
+        self.mapped_keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// The run's partition key, if it has one.
@@ -645,7 +678,22 @@ impl Catalog {
     }
 
     fn create(&self, resolution: &Resolution) -> Result<Live, CatalogError> {
-        self.create_for(resolution, self.partition.as_deref())
+        match self.mapped_keys(&resolution.name) {
+            Some(keys) if keys.len() > 1 => {
+                let mut parts = Vec::with_capacity(keys.len());
+                for key in keys {
+                    let live = self.create_for(resolution, Some(&key))?;
+                    parts.push((key, live.dataset));
+                }
+                Ok(Live {
+                    dataset: Arc::new(crate::partition::MappedPartitions { parts }),
+                    type_name: resolution.type_name.as_str().into(),
+                    source: resolution.source.clone(),
+                })
+            }
+            Some(keys) => self.create_for(resolution, keys.first().map(String::as_str)),
+            None => self.create_for(resolution, self.partition.as_deref()),
+        }
     }
 
     /// Makes the dataset of `resolution`, a partitioned one for `partition`.
@@ -669,6 +717,7 @@ impl Catalog {
         let mut args = config.clone();
         args.remove("type");
         args.remove("metadata");
+        args.remove(crate::partition::MAPPING_KEY);
         if let Some(definition) = args.remove("partitions")
             && let Some(key) = partition
         {

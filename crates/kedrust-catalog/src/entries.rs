@@ -9,8 +9,14 @@ use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
 
 /// Keys the catalog itself reads, valid in every entry.
-pub(crate) const CATALOG_KEYS: [&str; 5] =
-    ["type", "versioned", "metadata", "credentials", "partitions"];
+pub(crate) const CATALOG_KEYS: [&str; 6] = [
+    "type",
+    "versioned",
+    "metadata",
+    "credentials",
+    "partitions",
+    crate::partition::MAPPING_KEY,
+];
 
 /// One catalog key: an explicit dataset or a pattern.
 #[derive(Debug, Clone)]
@@ -184,6 +190,18 @@ fn check_entry(
                     .into(),
             ),
             Ok(_) => {}
+        }
+    }
+    if let Some(mappings) = config.get(crate::partition::MAPPING_KEY) {
+        let key = crate::partition::MAPPING_KEY;
+        if !config.contains_key("partitions") {
+            push(
+                key,
+                "only a partitioned dataset (with `partitions:`) has partition mappings".into(),
+            );
+        }
+        for problem in crate::partition::mapping_problems(mappings) {
+            push(key, problem);
         }
     }
     if let Some(v) = config.get("versioned")

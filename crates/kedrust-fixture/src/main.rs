@@ -223,6 +223,33 @@ fn daily() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+/// Trends over the daily data (the `daily` project): each day's change from the day before,
+/// which a partition mapping reads as `previous_day_total`, and the week up to each day,
+/// which a mapping gives as seven partitions of `day_report`.
+fn trends() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(
+            |today: i64, yesterday: i64| today - yesterday,
+            ["day_total", "previous_day_total"],
+            "day_change",
+        )
+        .name("change_day"),
+        try_node(
+            |days: kedrust_catalog::PartitionMap| -> Result<Value, String> {
+                let mut total = 0;
+                for day in days.ids() {
+                    let report: Value = days.load(day).map_err(|e| e.to_string())?;
+                    total += report["total"].as_i64().unwrap_or_default();
+                }
+                Ok(json!({"days": days.len(), "total": total}))
+            },
+            "day_report",
+            "week_report",
+        )
+        .name("trail_week"),
+    ])
+}
+
 /// Uses a secret parameter, then reads a table that cannot be reached (`--env secrets`).
 fn secrets() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
@@ -255,6 +282,7 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("secrets".into(), secrets()?);
     p.insert("regions".into(), regions()?);
     p.insert("daily".into(), daily()?);
+    p.insert("trends".into(), trends()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
         // A default pipeline Dagster cannot run (a value without a codec), for the code

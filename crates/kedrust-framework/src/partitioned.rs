@@ -91,3 +91,99 @@ pub(crate) fn keyless_catalog(
     crate::prepare::build_catalog(project, project_path, conf, env, &keyless, &version)
         .map(|built| built.catalog)
 }
+
+/// For every partitioned input that its readers' mappings (`partition_mapping`) make read
+/// other keys than the run's, which keys, told to the catalog before it is bound; every
+/// problem, each naming its dataset. An input without a mapping for an output reads the
+/// output's key (identity), as in Dagster.
+pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigProblem> {
+    let Some(key) = catalog.partition_key() else {
+        return Vec::new();
+    };
+    let now = chrono::Utc::now();
+    let produced = pipeline.all_outputs();
+    let mut problems = Vec::new();
+    let mut problem = |dataset: &str, message: String| {
+        problems.push(ConfigProblem {
+            at: catalog.resolve(dataset).and_then(|r| r.at),
+            dataset: dataset.to_owned(),
+            message,
+        });
+    };
+    for input in pipeline.datasets() {
+        let Some(input_def) = catalog.partitions(&input) else {
+            continue;
+        };
+        // The keys each reader reads, by the mapping of each partitioned output it writes.
+        let mut chosen: Option<(&str, Vec<String>)> = None;
+        for node in pipeline.nodes().filter(|n| n.inputs().contains(&input)) {
+            for output in node.outputs() {
+                let Some(output_def) = catalog.partitions(output) else {
+                    continue;
+                };
+                let Some(mapping) = catalog.partition_mapping(&input, output) else {
+                    // Identity: the run's key, checked with the dataset.
+                    continue;
+                };
+                let keys = match mapping.input_keys((&input_def, &output_def), key, now) {
+                    Ok(keys) => keys,
+                    Err(why) => {
+                        problem(
+                            &input,
+                            format!(
+                                "node '{}' reads it for '{output}' {key} through its partition \
+                                 mapping: {why}",
+                                node.node_name()
+                            ),
+                        );
+                        continue;
+                    }
+                };
+                match &chosen {
+                    None => chosen = Some((node.node_name(), keys)),
+                    Some((other, theirs)) if *theirs != keys => problem(
+                        &input,
+                        format!(
+                            "node '{other}' reads {} of it and node '{}' reads {} in the same \
+                             run: give one of them an entry of its own (the same path) with its \
+                             own partition mapping",
+                            key_list(theirs),
+                            node.node_name(),
+                            key_list(&keys)
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        let Some((reader, keys)) = chosen else {
+            continue;
+        };
+        if keys == [key] {
+            continue;
+        }
+        if produced.contains(&input) {
+            problem(
+                &input,
+                format!(
+                    "the run writes its partition {key}, and node '{reader}' reads {} of it \
+                     through its partition mapping: read those through an entry of its own (the \
+                     same path, its own name)",
+                    key_list(&keys)
+                ),
+            );
+        } else {
+            catalog.map_partitions(&input, keys);
+        }
+    }
+    problems
+}
+
+/// Keys as a sentence shows them: one, or the first to the last with how many.
+fn key_list(keys: &[String]) -> String {
+    match keys {
+        [one] => format!("partition {one}"),
+        [first, .., last] => format!("{} partitions ({first} to {last})", keys.len()),
+        [] => "no partition".into(),
+    }
+}

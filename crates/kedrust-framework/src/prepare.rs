@@ -258,6 +258,7 @@ pub fn prepare(
     let catalog = built.catalog;
     // Every problem before the run, together: the parameters the nodes read, then the catalog.
     let mut problems = crate::parameters::check(&pipeline, &built.params, &built.param_locations);
+    problems.extend(crate::partitioned::map_inputs(&pipeline, &catalog));
     if let Err(bound) = catalog.bind(&pipeline) {
         problems.extend(bound.problems);
     }

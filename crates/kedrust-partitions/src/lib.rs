@@ -11,13 +11,16 @@
 //! ```
 //!
 //! Every problem of a definition is reported at once, with the nearest valid key or type.
+//! A [`PartitionMapping`] says which keys of a partitioned input one output key reads.
 
 //!
 //! Owns: reading definitions and forming their keys. Must never: read files, know the
 //! catalog, runs or Dagster (the catalog, the plans and the Dagster code location use it).
 
+mod mapping;
 mod time_window;
 
+pub use mapping::PartitionMapping;
 pub use time_window::{Cadence, TimeWindows};
 
 use chrono::{DateTime, Utc};

@@ -265,6 +265,31 @@ impl TimeWindows {
         }
     }
 
+    /// The start of the window `windows` windows after (before, if negative) the one starting
+    /// at `start`.
+    pub fn shifted(&self, start: DateTime<Tz>, windows: i64) -> DateTime<Tz> {
+        let mut at = start;
+        for _ in 0..windows.unsigned_abs() {
+            at = if windows > 0 {
+                self.next_start(at)
+            } else {
+                self.previous_start(at)
+            };
+        }
+        at
+    }
+
+    /// The start of the window before the one starting at `start`.
+    fn previous_start(&self, start: DateTime<Tz>) -> DateTime<Tz> {
+        let date = start.naive_local().date();
+        match self.cadence {
+            Cadence::Hourly => start - Duration::hours(1),
+            Cadence::Daily => self.start_on(date - Duration::days(1)),
+            Cadence::Weekly => self.start_on(date - Duration::days(7)),
+            Cadence::Monthly => self.start_on(previous_month(date)),
+        }
+    }
+
     /// The start of the window after the one starting at `start`.
     fn next_start(&self, start: DateTime<Tz>) -> DateTime<Tz> {
         match self.cadence {
@@ -305,6 +330,15 @@ fn next_month(date: NaiveDate) -> NaiveDate {
         (date.year() + 1, 1)
     } else {
         (date.year(), date.month() + 1)
+    };
+    month_day(year, month, date.day())
+}
+
+fn previous_month(date: NaiveDate) -> NaiveDate {
+    let (year, month) = if date.month() == 1 {
+        (date.year() - 1, 12)
+    } else {
+        (date.year(), date.month() - 1)
     };
     month_day(year, month, date.day())
 }

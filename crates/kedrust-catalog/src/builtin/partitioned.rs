@@ -64,6 +64,11 @@ impl PartitionMap {
         self
     }
 
+    /// Adds a partition as it is.
+    pub(crate) fn insert_partition(&mut self, id: &str, part: Partition) {
+        self.parts.insert(id.to_owned(), part);
+    }
+
     /// Adds a partition produced by `f` at save time (one partition in memory at a time).
     pub fn insert_lazy<T: Any + Send + Sync>(
         &mut self,

@@ -121,3 +121,71 @@ fn a_broken_definition_is_reported_with_the_entry() {
     .unwrap_err();
     assert!(err.contains("needs '{partition}' in its path"), "{err}");
 }
+
+#[test]
+fn a_mapping_is_found_by_the_output_name_as_written_or_a_pattern_it_matches() {
+    let root = tempfile::tempdir().unwrap();
+    let entries = json!({"sales": {
+        "type": "text.TextDataset",
+        "filepath": "data/sales/{partition}.txt",
+        "partitions": {"type": "static", "keys": ["north", "south"]},
+        "partition_mapping": {
+            "reporting.summary": "all",
+            "{region}.forecast": {"type": "static",
+                "downstream_partition_keys_by_upstream_partition_key": {"north": "n"}},
+        },
+    }});
+    let c = catalog(root.path(), Some("south"), entries).unwrap();
+    use kedrust_partitions::PartitionMapping;
+    // A dotted, namespaced name is matched as the catalog writes it.
+    assert_eq!(
+        c.partition_mapping("sales", "reporting.summary"),
+        Some(PartitionMapping::All)
+    );
+    assert!(matches!(
+        c.partition_mapping("sales", "eu.forecast"),
+        Some(PartitionMapping::Static(_))
+    ));
+    assert_eq!(c.partition_mapping("sales", "reporting__summary"), None);
+    assert_eq!(c.partition_mapping("sales", "other"), None);
+
+    // Several keys read at once: a map of partitions, each loaded when asked for.
+    for key in ["north", "south"] {
+        std::fs::create_dir_all(root.path().join("data/sales")).unwrap();
+        std::fs::write(root.path().join(format!("data/sales/{key}.txt")), key).unwrap();
+    }
+    c.map_partitions("sales", vec!["north".into(), "south".into()]);
+    let loaded = c.load("sales").unwrap();
+    let map = loaded
+        .downcast_ref::<kedrust_catalog::PartitionMap>()
+        .unwrap();
+    assert_eq!(map.ids().collect::<Vec<_>>(), ["north", "south"]);
+    assert_eq!(map.load::<String>("north").unwrap(), "north");
+    let refused = c
+        .save("sales", Value::new(String::new()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("read through a partition mapping"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_mapping_on_an_unpartitioned_entry_or_written_wrong_is_refused_with_the_entry() {
+    let root = tempfile::tempdir().unwrap();
+    let entries = json!({"plain": {
+        "type": "text.TextDataset",
+        "filepath": "data/plain.txt",
+        "partition_mapping": {"out": {"type": "lst"}},
+    }});
+    let error = catalog(root.path(), None, entries).unwrap_err();
+    assert!(
+        error.contains("only a partitioned dataset (with `partitions:`) has partition mappings"),
+        "{error}"
+    );
+    assert!(
+        error.contains("unknown partition mapping type 'lst'; did you mean 'last'?"),
+        "{error}"
+    );
+}

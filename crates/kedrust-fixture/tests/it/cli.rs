@@ -18,6 +18,7 @@ fn pipeline_list_and_describe() {
     - opaque
     - regions
     - secrets
+    - trends
     ");
     let out = f.run(&["registry", "describe", "fan"], &[]);
     insta::assert_snapshot!(out.stdout, @r"
@@ -29,7 +30,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, daily, early_end, failing, failing_in_memory, fan, opaque, regions, secrets)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, daily, early_end, failing, failing_in_memory, fan, opaque, regions, secrets, trends)");
 }
 
 #[test]

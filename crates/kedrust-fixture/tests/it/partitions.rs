@@ -144,7 +144,7 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
 }
 
 #[test]
-fn backfill_mistakes_are_refused_before_any_run_starts() {
+fn partition_mistakes_are_refused_before_any_run_starts() {
     let f = Fixture::new("daily");
     let cases: [(&[&str], &str); 6] = [
         (
@@ -191,6 +191,32 @@ fn backfill_mistakes_are_refused_before_any_run_starts() {
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
     }
+    // A mistake in a mapping, with its file and key, before anything runs.
+    std::fs::write(
+        f.path().join("conf/local/catalog.yml"),
+        "previous_day_total:\n  type: serde.JSONDataset\n  filepath: data/day_total/{partition}.json\n  \
+         partitions: {type: daily, start: \"2024-01-01\"}\n  partition_mapping:\n    \
+         day_change: {type: time_windw, start_offset: -1}\n",
+    )
+    .unwrap();
+    let out = f.run(
+        &["run", "--job", "trends_job", "--partition", "2024-01-05"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("conf/local/catalog.yml"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "'partition_mapping.day_change': unknown partition mapping type 'time_windw'; did you \
+             mean 'time_window'?"
+        ),
+        "{}",
+        out.stderr
+    );
     assert!(f.trace().is_empty(), "a hook fired");
 }
 
@@ -245,4 +271,70 @@ fn a_nightly_schedule_runs_the_day_that_has_just_ended() {
         out.stderr
     );
     assert_eq!(f.fired("before_pipeline_run"), 3);
+}
+
+#[test]
+fn partition_mappings_read_yesterdays_partition_and_a_trailing_week() {
+    let f = Fixture::new("daily");
+    write_sales(&f, &days(1, 10));
+    let args = [
+        "backfill",
+        "--job",
+        "daily_job",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-01-10",
+    ];
+    let out = f.run(&args, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let read = |path: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(f.path().join(path)).unwrap()).unwrap()
+    };
+    // Day d sold 3 d: the 9th's change from the 8th is 3; its week is the 3rd to the 9th.
+    let out = f.run(
+        &["run", "--job", "trends_job", "--partition", "2024-01-09"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        read("data/day_change/2024-01-09.json"),
+        serde_json::json!(3)
+    );
+    assert_eq!(
+        read("data/week_report/2024-01-09.json"),
+        serde_json::json!({"days": 7, "total": 3 * (3 + 4 + 5 + 6 + 7 + 8 + 9)})
+    );
+    // Early in the month the week is shorter; the first day has no day before it, which is
+    // said before anything runs.
+    let out = f.run(
+        &["run", "--job", "trends_job", "--partition", "2024-01-01"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "dataset 'previous_day_total': node 'change_day' reads it for 'day_change' 2024-01-01 \
+             through its partition mapping: no key of it is mapped to '2024-01-01'"
+        ),
+        "{}",
+        out.stderr
+    );
+    let out = f.run(
+        &[
+            "backfill",
+            "--job",
+            "trends_job",
+            "--from",
+            "2024-01-02",
+            "--to",
+            "2024-01-04",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        read("data/week_report/2024-01-03.json"),
+        serde_json::json!({"days": 3, "total": 18})
+    );
 }
