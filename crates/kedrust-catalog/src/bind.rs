@@ -55,20 +55,17 @@ impl Catalog {
                 .map(|u| u.tag);
             // Several partitions of an input, through a mapping: its readers take them as a
             // map, whatever each partition holds.
-            let several = self.mapped_keys(name).filter(|keys| keys.len() > 1);
-            if let Some(keys) = &several {
+            let several = self.mapped_read(name).filter(|read| read.several);
+            if several.is_some() {
                 let map = TypeTag::of::<crate::PartitionMap>();
                 for u in uses.iter().filter(|u| u.tag != map) {
                     problems.push(ConfigProblem {
                         at: self.resolve(name).and_then(|r| r.at),
                         dataset: (*name).to_owned(),
                         message: format!(
-                            "its partition mapping gives node '{}' {} partitions of it ({} to \
-                             {}): the node reads them as a PartitionMap, not as {}",
+                            "its partition mapping gives node '{}' several partitions of it: \
+                             the node reads them as a PartitionMap, not as {}",
                             u.node.node_name(),
-                            keys.len(),
-                            keys.first().map_or("", String::as_str),
-                            keys.last().map_or("", String::as_str),
                             u.tag.short_name()
                         ),
                     });

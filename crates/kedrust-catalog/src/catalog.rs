@@ -95,6 +95,15 @@ struct Live {
     source: Source,
 }
 
+/// How a run reads an input through a partition mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappedRead {
+    /// Its keys (none when the catalog has no partition key).
+    pub keys: Vec<String>,
+    /// Whether the node takes a map of partitions rather than one.
+    pub several: bool,
+}
+
 /// The datasets of a run.
 pub struct Catalog {
     registry: Arc<Registry>,
@@ -108,7 +117,7 @@ pub struct Catalog {
     load_versions: BTreeMap<String, String>,
     partition: Option<String>,
     /// Inputs a partition mapping makes read other keys than the run's.
-    mapped_keys: RwLock<HashMap<String, Vec<String>>>,
+    mapped_keys: RwLock<HashMap<String, MappedRead>>,
     value_types: RwLock<HashMap<String, TypeTag>>,
     live: RwLock<HashMap<String, Live>>,
     /// Held while a dataset is made, so that threads asking for one at once make it once.
@@ -574,7 +583,7 @@ impl Catalog {
     /// mapping reads is checked by the mapping).
     pub fn partition_problem(&self, name: &str) -> Option<String> {
         let key = self.partition.as_deref()?;
-        if self.mapped_keys(name).is_some() {
+        if self.mapped_read(name).is_some() {
             return None;
         }
         self.partitions(name)?.check_key(key).err()
@@ -587,18 +596,19 @@ impl Catalog {
         crate::partition::mapping_for(config.get(crate::partition::MAPPING_KEY)?, output)
     }
 
-    /// Makes the run read input `name` at `keys` (a partition mapping's) instead of the run's
-    /// key: one key fills its path, several make it a [`crate::PartitionMap`]. Set before the
-    /// catalog is bound to its pipeline.
-    pub fn map_partitions(&self, name: &str, keys: Vec<String>) {
+    /// Makes the run read input `name` as a partition mapping says: its keys (none when the
+    /// catalog has no key, as when a job is planned), and whether the node takes several
+    /// partitions as a [`crate::PartitionMap`] or one as itself. Set before the catalog is
+    /// bound to its pipeline.
+    pub fn map_partitions(&self, name: &str, read: MappedRead) {
         self.mapped_keys
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(name.to_owned(), keys);
+            .insert(name.to_owned(), read);
     }
 
-    /// The keys a partition mapping makes the run read of `name`, if one does.
-    pub fn mapped_keys(&self, name: &str) -> Option<Vec<String>> {
+    /// How a partition mapping makes the run read `name`, if one does.
+    pub fn mapped_read(&self, name: &str) -> Option<MappedRead> {
         self.mapped_keys
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -678,10 +688,10 @@ impl Catalog {
     }
 
     fn create(&self, resolution: &Resolution) -> Result<Live, CatalogError> {
-        match self.mapped_keys(&resolution.name) {
-            Some(keys) if keys.len() > 1 => {
-                let mut parts = Vec::with_capacity(keys.len());
-                for key in keys {
+        match self.mapped_read(&resolution.name) {
+            Some(read) if read.several => {
+                let mut parts = Vec::with_capacity(read.keys.len());
+                for key in read.keys {
                     let live = self.create_for(resolution, Some(&key))?;
                     parts.push((key, live.dataset));
                 }
@@ -691,8 +701,10 @@ impl Catalog {
                     source: resolution.source.clone(),
                 })
             }
-            Some(keys) => self.create_for(resolution, keys.first().map(String::as_str)),
-            None => self.create_for(resolution, self.partition.as_deref()),
+            Some(read) if !read.keys.is_empty() => {
+                self.create_for(resolution, read.keys.first().map(String::as_str))
+            }
+            _ => self.create_for(resolution, self.partition.as_deref()),
         }
     }
 

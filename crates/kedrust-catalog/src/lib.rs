@@ -30,7 +30,7 @@ mod version;
 pub use atomic::{WriteError, write_bytes, write_file};
 pub use builtin::{MemoryDataset, NothingDataset, Partition, PartitionMap, PartitionedDataset};
 pub use catalog::{
-    Catalog, CatalogBuilder, Resolution, Source, UnmatchedPattern, parameter_datasets,
+    Catalog, CatalogBuilder, MappedRead, Resolution, Source, UnmatchedPattern, parameter_datasets,
     parse_load_versions,
 };
 pub use dataset::{Dataset, expect_arc, expect_ref};

@@ -23,8 +23,11 @@ pub(crate) fn plans(
     let mut schedules = Vec::new();
     let mut job_datasets = std::collections::BTreeSet::new();
     for job in &dagster.jobs {
-        let (job_plan, _, built) = kedrust_framework::plan_job(project, root, conf, env, job)
-            .map_err(|e| e.to_string())?;
+        let (job_plan, pipeline, built) =
+            kedrust_framework::plan_job(project, root, conf, env, job)
+                .map_err(|e| e.to_string())?;
+        let partitions = kedrust_framework::shared_partitions(&pipeline, &built.catalog)
+            .map_err(|e| format!("job '{}': {e}", job.name))?;
         job_datasets.extend(
             job_plan
                 .ops
@@ -36,6 +39,9 @@ pub(crate) fn plans(
         // The launchpad shows them: secrets hidden, and the op drops what comes back hidden.
         plan["params"] = kedrust_secrets::redact_json(&built.params);
         plan["loggers"] = json!(dagster.loggers_of(job));
+        plan["partitions"] = partitions
+            .as_ref()
+            .map_or(json!(null), kedrust_dagster::partitions_spec);
         jobs.push(plan);
         if let Some(s) = &job.schedule {
             schedules.push(json!({
@@ -128,6 +134,7 @@ fn asset_graph(
             },
         ));
     }
+    partitioned_assets(catalog, &mut specs)?;
     // Dagster names a multi-asset's outputs after its keys' parts joined by `__`: two
     // datasets whose keys join alike would be one output.
     let mut seen: std::collections::BTreeMap<String, &str> = Default::default();
@@ -149,6 +156,54 @@ fn asset_graph(
     }
     let params = kedrust_secrets::redact_json(&built.params);
     Ok((specs, json!(graph.ops), params))
+}
+
+/// Partitions on the asset specs: each partitioned dataset's definition, and the mapping
+/// its entry declares for each asset it feeds. Dagster gives a multi-asset one definition, so
+/// an asset op whose datasets are partitioned differently (or some not at all) is refused.
+fn partitioned_assets(
+    catalog: &kedrust_catalog::Catalog,
+    specs: &mut [serde_json::Value],
+) -> Result<(), String> {
+    let mut of_op: std::collections::BTreeMap<String, (String, Option<_>)> = Default::default();
+    for spec in specs.iter_mut() {
+        let dataset = spec["dataset"].as_str().unwrap_or_default().to_owned();
+        let partitions = catalog.partitions(&dataset);
+        let deps: Vec<String> = spec["deps_datasets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str().map(str::to_owned))
+            .collect();
+        spec["dep_mappings"] = deps
+            .iter()
+            .map(|dep| {
+                catalog
+                    .partition_mapping(dep, &dataset)
+                    .map_or(json!(null), |m| kedrust_dagster::mapping_spec(&m))
+            })
+            .collect();
+        spec["partitions"] = partitions
+            .as_ref()
+            .map_or(json!(null), kedrust_dagster::partitions_spec);
+        let Some(op) = spec["op"].as_str().map(str::to_owned) else {
+            continue;
+        };
+        match of_op.get(&op) {
+            None => {
+                of_op.insert(op, (dataset, partitions));
+            }
+            Some((other, theirs)) if *theirs != partitions => {
+                return Err(format!(
+                    "datasets '{other}' and '{dataset}' are made by the same nodes (asset op \
+                     '{op}') but partitioned differently: Dagster gives the assets of one op one \
+                     partitions definition"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Ops of one run share its state through the run store and the run folder. Dagster's
@@ -231,7 +286,8 @@ pub(crate) fn asset_op(
 }
 
 /// The options every op of a Dagster run shares, from Pipes: the run id, the launchpad's
-/// parameters, the parent run of a re-execution; and Dagster's retry of this op.
+/// parameters, the parent run of a re-execution, the partition key; and Dagster's retry of
+/// this op.
 fn op_options(base: RunOptions, env: &str, pipes: &Pipes) -> Result<(RunOptions, u32), CliError> {
     let Some(run_id) = pipes.run_id().map(str::to_owned).or(base.run_id.clone()) else {
         return Err(CliError::BadInput(
@@ -252,10 +308,16 @@ fn op_options(base: RunOptions, env: &str, pipes: &Pipes) -> Result<(RunOptions,
         .and_then(|e| e.get("parent_run_id"))
         .and_then(|p| p.as_str())
         .map(str::to_owned);
+    // A partitioned run's key: Dagster's, through the Pipes context.
+    let partition = pipes
+        .partition_key()
+        .map(str::to_owned)
+        .or(base.partition.clone());
     let options = RunOptions {
         env: Some(env.to_owned()),
         run_id: Some(run_id.clone()),
         parent_run_id,
+        partition,
         runtime_params,
         tags: [("dagster/run_id".to_owned(), run_id)].into(),
         ..base

@@ -102,6 +102,7 @@ pub fn asset_spec(env: &str, facts: &AssetFacts<'_>) -> Json {
         "key": asset_key(env, facts.dataset),
         "dataset": facts.dataset,
         "deps": facts.deps.iter().map(|d| asset_key(env, d)).collect::<Vec<_>>(),
+        "deps_datasets": facts.deps,
         "group": group,
         "description": description,
         "kinds": kinds(type_name),

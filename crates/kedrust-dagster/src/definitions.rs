@@ -51,6 +51,20 @@ if _loaded.get("asset_problem"):
     )
 
 
+_made = {}
+
+
+def _partitions(spec):
+    # A partitions definition or mapping of the binary's: a Dagster class and its arguments,
+    # one object per definition (the specs of one multi-asset must share theirs).
+    if not spec:
+        return None
+    key = json.dumps(spec, sort_keys=True)
+    if key not in _made:
+        _made[key] = getattr(dg, spec["class"])(**spec["args"])
+    return _made[key]
+
+
 def _name(job, op):
     # Op definitions are shared by name across the code location, so each carries its job.
     return f"{job}__{op}"
@@ -77,9 +91,11 @@ def _op(job, spec):
             command=_kedrust("__dagster_op", "--env", ENV, "--job", job, "--op", spec["name"]),
             extras={"params": context.resources.kedrust_params, "parent_run_id": context.run.parent_run_id},
         )
-        # Saves of persisted datasets, reported by the binary, become asset materialisations.
+        # Saves of persisted datasets, reported by the binary, become asset materialisations
+        # (of the run's partition, in a partitioned run).
+        partition = context.partition_key if context.has_partition_key else None
         for result in invocation.get_results():
-            yield dg.AssetMaterialization(asset_key=result.asset_key, metadata=result.metadata)
+            yield dg.AssetMaterialization(asset_key=result.asset_key, metadata=result.metadata, partition=partition)
 
     return _run
 
@@ -220,20 +236,43 @@ def _job(plan):
                             for name, options in plan["loggers"].items()}}
         if plan["loggers"] else None,
         tags={"kedrust/env": ENV},
+        partitions_def=_partitions(plan["partitions"]),
     )
 
 
 _jobs = [_job(plan) for plan in _loaded["jobs"]]
-_schedules = [
-    dg.ScheduleDefinition(
+_job_named = {job.name: job for job in _jobs}
+
+
+def _schedule(s):
+    job = _job_named[s["job"]]
+    partitions = job.partitions_def
+
+    def _requests(context):
+        # The keys kedrust's embedded schedules run: the last window complete at the tick, or
+        # every static key.
+        if isinstance(partitions, dg.TimeWindowPartitionsDefinition):
+            keys = partitions.get_partition_keys(current_time=context.scheduled_execution_time)
+            if not keys:
+                yield dg.SkipReason("no partition of the job has ended yet")
+                return
+            keys = keys[-1:]
+        else:
+            keys = partitions.get_partition_keys(dynamic_partitions_store=context.instance)
+        for key in keys:
+            yield dg.RunRequest(run_key=key, partition_key=key)
+
+    return dg.ScheduleDefinition(
         name=s["name"],
-        job_name=s["job"],
+        job=job,
         cron_schedule=s["cron_schedule"],
         execution_timezone=s["execution_timezone"] or "UTC",
         description=s["description"],
+        execution_fn=_requests if partitions is not None else None,
     )
-    for s in _loaded["schedules"]
-]
+
+
+_schedules = [_schedule(s) for s in _loaded["schedules"]]
 
 
 _ENDED_BADLY = (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)
@@ -298,7 +337,9 @@ def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
 def _spec(asset):
     return dg.AssetSpec(
         key=asset["key"],
-        deps=[dg.AssetDep(dep) for dep in asset["deps"]],
+        deps=[dg.AssetDep(dep, partition_mapping=_partitions(mapping))
+              for dep, mapping in zip(asset["deps"], asset["dep_mappings"])],
+        partitions_def=_partitions(asset["partitions"]),
         group_name=asset["group"],
         description=asset["description"],
         kinds=set(asset["kinds"]),

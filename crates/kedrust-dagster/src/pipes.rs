@@ -129,6 +129,12 @@ impl Pipes {
         self.context.as_ref()?.get("run_id")?.as_str()
     }
 
+    /// The partition key of the run, when it runs one partition (Dagster gives it only to
+    /// runs tagged `dagster/partition`; ranged runs get none).
+    pub fn partition_key(&self) -> Option<&str> {
+        self.context()?.get("partition_key")?.as_str()
+    }
+
     /// What the op passed as `extras`.
     pub fn extras(&self) -> Option<&Json> {
         self.context.as_ref()?.get("extras")

@@ -225,7 +225,7 @@ fn daily() -> Result<Pipeline, PipelineError> {
 
 /// Trends over the daily data (the `daily` project): each day's change from the day before,
 /// which a partition mapping reads as `previous_day_total`, and the week up to each day,
-/// which a mapping gives as seven partitions of `day_report`.
+/// which a mapping gives as seven partitions of the day reports (`days_of_week`).
 fn trends() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
         node(
@@ -243,7 +243,7 @@ fn trends() -> Result<Pipeline, PipelineError> {
                 }
                 Ok(json!({"days": days.len(), "total": total}))
             },
-            "day_report",
+            "days_of_week",
             "week_report",
         )
         .name("trail_week"),
@@ -268,8 +268,8 @@ fn secrets() -> Result<Pipeline, PipelineError> {
     ])
 }
 
-/// The pipelines of an environment: the same everywhere, but the `regions` environment runs
-/// its own pipeline by default (a registry that reads the environment, as ported Kedro
+/// The pipelines of an environment: the same everywhere, but the `regions` and `daily`
+/// environments run their own pipeline by default (a registry that reads the environment, as ported Kedro
 /// projects do through their settings).
 fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     let mut p = Pipelines::new();
@@ -285,6 +285,8 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("trends".into(), trends()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
+        // The daily project's assets: a day's data, then its trends.
+        "daily" => Pipeline::sum([&daily()?, &trends()?])?,
         // A default pipeline Dagster cannot run (a value without a codec), for the code
         // location that keeps its jobs without assets.
         "opaque_default" => opaque()?,

@@ -34,7 +34,7 @@ mod snapshot;
 pub use backfill::{BackfillSummary, KeyOutcome, KeySelection, backfill, resume_backfill};
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use partition_status::{KeyState, KeyStatus, PartitionStatus, StatusTarget, partition_status};
-pub use partitioned::pipeline_partitions;
+pub use partitioned::{pipeline_partitions, shared_partitions};
 pub use prepare::AD_HOC_JOB;
 pub use prepare::{
     BuiltCatalog, Prepared, build_catalog, conf_dir, find_job, load_dagster, plan_assets, plan_job,

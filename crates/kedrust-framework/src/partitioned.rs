@@ -4,7 +4,7 @@
 
 use crate::options::{RunOptions, SessionError};
 use crate::project::Project;
-use kedrust_catalog::{Catalog, ConfigProblem};
+use kedrust_catalog::{Catalog, ConfigProblem, MappedRead};
 use kedrust_partitions::PartitionsDef;
 use kedrust_pipeline::Pipeline;
 use std::path::Path;
@@ -58,6 +58,15 @@ pub fn pipeline_partitions(
     let (options, _) = crate::prepare::resolve_job(project, &conf, &env, options)?;
     let pipeline = crate::prepare::select(project, (&conf, &env), &options)?;
     let catalog = keyless_catalog(project, (project_path, &conf, &env), &options)?;
+    shared_partitions(&pipeline, &catalog)
+}
+
+/// The definition the partitioned datasets of `pipeline` share (`None` when none is
+/// partitioned), or the two datasets that differ.
+pub fn shared_partitions(
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+) -> Result<Option<PartitionsDef>, SessionError> {
     let mut found: Option<(String, PartitionsDef)> = None;
     for dataset in pipeline.datasets() {
         let Some(def) = catalog.partitions(&dataset) else {
@@ -92,14 +101,14 @@ pub(crate) fn keyless_catalog(
         .map(|built| built.catalog)
 }
 
-/// For every partitioned input that its readers' mappings (`partition_mapping`) make read
-/// other keys than the run's, which keys, told to the catalog before it is bound; every
-/// problem, each naming its dataset. An input without a mapping for an output reads the
-/// output's key (identity), as in Dagster.
+/// For every partitioned input its readers' mappings (`partition_mapping`) make read other
+/// keys than the run's, how it is read, told to the catalog before it is bound; every
+/// problem, each naming its dataset. Without a run key (a job planned for Dagster) only
+/// whether each input is one partition or several is known, which fixes its node's input
+/// type. An input without a mapping for an output reads the output's key (identity), as in
+/// Dagster.
 pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigProblem> {
-    let Some(key) = catalog.partition_key() else {
-        return Vec::new();
-    };
+    let key = catalog.partition_key();
     let now = chrono::Utc::now();
     let produced = pipeline.all_outputs();
     let mut problems = Vec::new();
@@ -114,8 +123,8 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
         let Some(input_def) = catalog.partitions(&input) else {
             continue;
         };
-        // The keys each reader reads, by the mapping of each partitioned output it writes.
-        let mut chosen: Option<(&str, Vec<String>)> = None;
+        // How each reader reads it, by the mapping of each partitioned output it writes.
+        let mut chosen: Option<(&str, MappedRead)> = None;
         for node in pipeline.nodes().filter(|n| n.inputs().contains(&input)) {
             for output in node.outputs() {
                 let Some(output_def) = catalog.partitions(output) else {
@@ -125,23 +134,28 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
                     // Identity: the run's key, checked with the dataset.
                     continue;
                 };
-                let keys = match mapping.input_keys((&input_def, &output_def), key, now) {
-                    Ok(keys) => keys,
-                    Err(why) => {
+                let several = mapping.reads_several(&input_def, &output_def);
+                let keys = match key.map(|k| mapping.input_keys((&input_def, &output_def), k, now))
+                {
+                    None => Vec::new(),
+                    Some(Ok(keys)) => keys,
+                    Some(Err(why)) => {
                         problem(
                             &input,
                             format!(
-                                "node '{}' reads it for '{output}' {key} through its partition \
+                                "node '{}' reads it for '{output}' {} through its partition \
                                  mapping: {why}",
-                                node.node_name()
+                                node.node_name(),
+                                key.unwrap_or_default()
                             ),
                         );
                         continue;
                     }
                 };
+                let read = MappedRead { keys, several };
                 match &chosen {
-                    None => chosen = Some((node.node_name(), keys)),
-                    Some((other, theirs)) if *theirs != keys => problem(
+                    None => chosen = Some((node.node_name(), read)),
+                    Some((other, theirs)) if *theirs != read => problem(
                         &input,
                         format!(
                             "node '{other}' reads {} of it and node '{}' reads {} in the same \
@@ -149,41 +163,43 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
                              own partition mapping",
                             key_list(theirs),
                             node.node_name(),
-                            key_list(&keys)
+                            key_list(&read)
                         ),
                     ),
                     Some(_) => {}
                 }
             }
         }
-        let Some((reader, keys)) = chosen else {
+        let Some((reader, read)) = chosen else {
             continue;
         };
-        if keys == [key] {
-            continue;
-        }
-        if produced.contains(&input) {
-            problem(
+        let as_run = |k: &str| !read.several && read.keys == [k];
+        match key {
+            Some(key) if as_run(key) => continue,
+            // Planned without a key: what the run writes is checked when it runs.
+            None if produced.contains(&input) => continue,
+            Some(key) if produced.contains(&input) => problem(
                 &input,
                 format!(
                     "the run writes its partition {key}, and node '{reader}' reads {} of it \
                      through its partition mapping: read those through an entry of its own (the \
                      same path, its own name)",
-                    key_list(&keys)
+                    key_list(&read)
                 ),
-            );
-        } else {
-            catalog.map_partitions(&input, keys);
+            ),
+            _ => catalog.map_partitions(&input, read),
         }
     }
     problems
 }
 
 /// Keys as a sentence shows them: one, or the first to the last with how many.
-fn key_list(keys: &[String]) -> String {
-    match keys {
+fn key_list(read: &MappedRead) -> String {
+    let keys = &read.keys;
+    match keys.as_slice() {
         [one] => format!("partition {one}"),
         [first, .., last] => format!("{} partitions ({first} to {last})", keys.len()),
-        [] => "no partition".into(),
+        [] if read.several => "several partitions".into(),
+        [] => "one partition".into(),
     }
 }

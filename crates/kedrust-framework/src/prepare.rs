@@ -119,6 +119,10 @@ fn for_dagster(
     let env = run_env(options.env.as_deref());
     let pipeline = select(project, (conf, &env), options)?;
     let built = build_catalog(project, project_path, conf, &env, options, &new_version())?;
+    let problems = crate::partitioned::map_inputs(&pipeline, &built.catalog);
+    if !problems.is_empty() {
+        return Err(ConfigProblems { problems }.into());
+    }
     built.catalog.bind(&pipeline)?;
     let between = format!("the {what} of a Dagster run (each op is a process of its own)");
     let problems = codec_problems(project, &pipeline, &built.catalog, &between);

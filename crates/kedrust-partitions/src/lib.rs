@@ -21,7 +21,7 @@ mod mapping;
 mod time_window;
 
 pub use mapping::PartitionMapping;
-pub use time_window::{Cadence, TimeWindows};
+pub use time_window::{Cadence, TimeWindows, WindowSettings};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -127,6 +127,29 @@ impl PartitionMapping {
         }
     }
 
+    /// Whether a node reads several partitions of `input` through this mapping (as a map of
+    /// them, whatever the key: a trailing week is a map on its first day too), rather than
+    /// exactly one: a node's input type must not depend on the key.
+    pub fn reads_several(&self, input: &PartitionsDef, output: &PartitionsDef) -> bool {
+        match self {
+            Self::Identity | Self::Last => false,
+            Self::All => true,
+            Self::Static(map) => {
+                let mut feeds: BTreeMap<&str, usize> = BTreeMap::new();
+                for outputs in map.values() {
+                    for o in outputs {
+                        *feeds.entry(o).or_default() += 1;
+                    }
+                }
+                feeds.values().any(|n| *n > 1)
+            }
+            Self::TimeWindow {
+                start_offset,
+                end_offset,
+            } => start_offset != end_offset || input != output,
+        }
+    }
+
     /// The keys of `input` that the run of `output`'s key `key` reads, in `input`'s order;
     /// or why there are none.
     pub fn input_keys(

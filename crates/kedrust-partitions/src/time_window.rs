@@ -49,6 +49,27 @@ impl Cadence {
     }
 }
 
+/// A time-window definition's settings, written out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSettings {
+    /// The first window's start, formatted with `fmt`.
+    pub start: String,
+    /// Where windows stop (exclusive), formatted with `fmt`.
+    pub end: Option<String>,
+    /// The IANA time zone.
+    pub timezone: String,
+    /// The key format (strftime).
+    pub fmt: String,
+    /// Minutes past the hour a window starts.
+    pub minute_offset: u32,
+    /// Hours past midnight a window starts (daily and longer).
+    pub hour_offset: u32,
+    /// The weekday (0 = Sunday) or day of the month a window starts (weekly, monthly).
+    pub day_offset: u32,
+    /// Windows past the last complete one.
+    pub end_offset: i64,
+}
+
 /// A time-window partitions definition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TimeWindows {
@@ -169,6 +190,21 @@ impl TimeWindows {
                 Ok(windows)
             }
             _ => Err(problems),
+        }
+    }
+
+    /// The definition's settings, as its configuration would write them again (the start
+    /// moved to the first window's).
+    pub fn settings(&self) -> WindowSettings {
+        WindowSettings {
+            start: self.first_key(),
+            end: self.end.map(|e| e.format(&self.fmt).to_string()),
+            timezone: self.timezone.name().to_owned(),
+            fmt: self.fmt.clone(),
+            minute_offset: self.minute_offset,
+            hour_offset: self.hour_offset,
+            day_offset: self.day_offset,
+            end_offset: self.end_offset,
         }
     }
 

@@ -98,8 +98,24 @@ fn the_layers_depend_only_downwards() {
     };
     let only =
         |names: &[&str]| -> BTreeSet<String> { names.iter().map(|n| (*n).to_owned()).collect() };
-    // Only kedrust-dagster knows Dagster, and it knows nothing else of kedrust.
-    assert_eq!(kedrust_deps("kedrust-dagster"), only(&["kedrust-secrets"]));
+    // Only kedrust-dagster knows Dagster, and of kedrust it knows only what it translates:
+    // secrets (to hide them) and partitions definitions (which bring the pipeline model's
+    // name suggestions), never the catalog, runs, the runner, plans or the framework.
+    let direct: BTreeSet<String> = graph["kedrust-dagster"]
+        .iter()
+        .filter(|d| d.starts_with("kedrust"))
+        .cloned()
+        .collect();
+    assert_eq!(direct, only(&["kedrust-partitions", "kedrust-secrets"]));
+    assert_eq!(
+        kedrust_deps("kedrust-dagster"),
+        only(&[
+            "kedrust-macros",
+            "kedrust-partitions",
+            "kedrust-pipeline",
+            "kedrust-secrets"
+        ])
+    );
     // The store records and answers: no lifecycle, no catalog.
     assert_eq!(kedrust_deps("kedrust-store"), only(&["kedrust-secrets"]));
     // The runner knows nothing of projects, sessions or the command line.

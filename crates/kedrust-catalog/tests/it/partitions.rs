@@ -154,7 +154,13 @@ fn a_mapping_is_found_by_the_output_name_as_written_or_a_pattern_it_matches() {
         std::fs::create_dir_all(root.path().join("data/sales")).unwrap();
         std::fs::write(root.path().join(format!("data/sales/{key}.txt")), key).unwrap();
     }
-    c.map_partitions("sales", vec!["north".into(), "south".into()]);
+    c.map_partitions(
+        "sales",
+        kedrust_catalog::MappedRead {
+            keys: vec!["north".into(), "south".into()],
+            several: true,
+        },
+    );
     let loaded = c.load("sales").unwrap();
     let map = loaded
         .downcast_ref::<kedrust_catalog::PartitionMap>()

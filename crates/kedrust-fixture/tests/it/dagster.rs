@@ -247,7 +247,7 @@ fn the_failure_handler_fires_on_pipeline_error_once_per_dagster_run() {
     );
 }
 
-fn venv_path() -> String {
+pub(crate) fn venv_path() -> String {
     let bin = dagster();
     format!(
         "{}:{}",

@@ -5,6 +5,7 @@ mod cli;
 mod dagster;
 mod dagster_assets;
 mod dagster_lifecycle;
+mod dagster_partitions;
 mod faults;
 mod lifecycle;
 mod logging;

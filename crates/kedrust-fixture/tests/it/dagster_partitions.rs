@@ -1,0 +1,161 @@
+//! Partitions on Dagster: the daily project's jobs and assets carry its partitions
+//! definitions and mappings, its schedule asks for the day that has just ended, and a
+//! backfill of three keys through `dagster job backfill` and the daemon runs each key as a
+//! kedrust run with its hooks, recording materialisations for that key.
+
+use crate::Fixture;
+use crate::dagster::{ON_THE_INSTANCE, dagster, dagster_home, python, venv_path};
+use std::process::Command;
+
+/// Sales files for January days `days` (day d sold d and 2 d).
+fn write_sales(f: &Fixture, days: &[u32]) {
+    let dir = f.path().join("data/sales");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in days {
+        std::fs::write(
+            dir.join(format!("2024-01-{d:02}.json")),
+            format!("[{d}, {}]", 2 * d),
+        )
+        .unwrap();
+    }
+}
+
+/// What the code location of the `daily` environment makes of the catalog, read back from
+/// Dagster's own objects.
+const READ_BACK: &str = r#"
+from datetime import datetime, timezone
+defs = location.defs
+job = defs.resolve_job_def("daily_job")
+p = job.partitions_def
+print("job", type(p).__name__, p.start.date(), p.end.date(), p.get_partition_keys()[:2])
+graph = defs.resolve_asset_graph()
+for key in [["daily", "day_report"], ["daily", "week_report"], ["daily", "days_of_week"]]:
+    node = graph.get(dg.AssetKey(key))
+    print("asset", "/".join(key), type(node.partitions_def).__name__)
+week = graph.get(dg.AssetKey(["daily", "week_report"]))
+for dep in week.parent_keys:
+    mapping = week.partition_mappings.get(dep)
+    print("dep", "/".join(dep.path), type(mapping).__name__, getattr(mapping, "start_offset", None))
+nightly = defs.resolve_schedule_def("daily_job_nightly_schedule")
+tick = nightly.evaluate_tick(dg.build_schedule_context(
+    instance=instance, repository_def=defs.get_repository_def(),
+    scheduled_execution_time=datetime(2024, 1, 3, 1, tzinfo=timezone.utc)))
+print("tick", [r.partition_key for r in tick.run_requests])
+# One partition of two assets, materialised as the UI does.
+selection = [dg.AssetKey(["daily", "day_total"]), dg.AssetKey(["daily", "day_report"])]
+run = defs.get_implicit_global_asset_job_def().execute_in_process(
+    instance=instance, asset_selection=selection, partition_key="2024-01-05")
+records = instance.fetch_materializations(dg.AssetKey(["daily", "day_report"]), limit=5).records
+print("materialized", run.success, [r.asset_materialization.partition for r in records])
+"#;
+
+#[test]
+fn dagster_jobs_assets_and_schedules_carry_the_catalogs_partitions_and_mappings() {
+    let f = Fixture::new("daily");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    write_sales(&f, &[5]);
+    let home = dagster_home();
+    let env = [
+        ("DAGSTER_HOME", home.path().to_str().unwrap()),
+        ("KEDRUST_ENV", "daily"),
+    ];
+    let out = python(&f, &format!("{ON_THE_INSTANCE}{READ_BACK}"), &env);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "job DailyPartitionsDefinition 2024-01-01 2024-02-01 ['2024-01-01', '2024-01-02']",
+            "asset daily/day_report DailyPartitionsDefinition",
+            "asset daily/week_report DailyPartitionsDefinition",
+            "asset daily/days_of_week DailyPartitionsDefinition",
+            "dep daily/days_of_week TimeWindowPartitionMapping -6",
+            "tick ['2024-01-02']",
+            "materialized True ['2024-01-05']",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn a_dagster_backfill_of_three_keys_runs_each_as_a_kedrust_run_of_that_key() {
+    let f = Fixture::new("daily");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    write_sales(&f, &[1, 2, 3, 4, 5]);
+    let home = dagster_home();
+    let path = venv_path();
+    let env = [
+        ("PATH", path.as_str()),
+        ("DAGSTER_HOME", home.path().to_str().unwrap()),
+        ("DAGSTER_DISABLE_TELEMETRY", "1"),
+    ];
+    // The instance's storages exist before the daemon and the backfill would create them.
+    python(
+        &f,
+        "import dagster as dg\ndg.DagsterInstance.get().get_runs(limit=1)\n",
+        &env,
+    );
+    let mut daemon = crate::clean_command(dagster().with_file_name("dagster-daemon"));
+    daemon
+        .args(["run", "-f", "definitions.py"])
+        .current_dir(f.path())
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
+    let mut daemon = daemon.spawn().unwrap();
+    let backfill = crate::clean_command(dagster())
+        .args(["job", "backfill", "-f", "definitions.py", "-j", "daily_job"])
+        .args([
+            "--partitions",
+            "2024-01-02,2024-01-03,2024-01-04",
+            "--noprompt",
+        ])
+        .current_dir(f.path())
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while f.fired("after_pipeline_run") < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let group = format!("-{}", daemon.id());
+    let _ = Command::new("kill").args(["-INT", "--", &group]).status();
+    let _ = daemon.wait();
+    assert!(
+        backfill.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backfill.stderr)
+    );
+    assert_eq!(f.fired("after_pipeline_run"), 3, "three runs within 180 s");
+    assert_eq!(f.fired("before_pipeline_run"), 3);
+    assert_eq!(f.fired("on_pipeline_error"), 0);
+    for d in 1..=5 {
+        let written = f
+            .path()
+            .join(format!("data/day_report/2024-01-{d:02}.json"))
+            .is_file();
+        assert_eq!(written, (2..=4).contains(&d), "day {d}");
+    }
+    // kedrust's run store knows each key's run; Dagster recorded each materialisation for its key.
+    let status = f.run(&["partitions", "status", "daily_job"], &[]);
+    assert!(
+        status.stdout.contains("31 keys, 3 materialized"),
+        "{}",
+        status.stdout
+    );
+    let out = python(
+        &f,
+        "import dagster as dg\n\
+         i = dg.DagsterInstance.get()\n\
+         records = i.fetch_materializations(dg.AssetKey(['local', 'day_report']), limit=10).records\n\
+         print(sorted(r.asset_materialization.partition for r in records))\n",
+        &env,
+    );
+    assert_eq!(
+        out.trim(),
+        "['2024-01-02', '2024-01-03', '2024-01-04']",
+        "{out}"
+    );
+}
