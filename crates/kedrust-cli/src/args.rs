@@ -122,6 +122,10 @@ pub(crate) enum Command {
     /// sensor's list).
     #[command(name = "__dagster_open_runs", hide = true)]
     DagsterOpenRuns,
+    /// The keys of every dynamic partitions definition, as JSON (the code location's sensor
+    /// adds them to Dagster's instance).
+    #[command(name = "__dagster_dynamic_partitions", hide = true)]
+    DagsterDynamicPartitions,
     /// One partition key's run of a backfill (started by the backfill; options on stdin).
     #[command(name = "__backfill_run", hide = true)]
     BackfillRun,
@@ -243,6 +247,27 @@ pub(crate) enum PartitionsCommand {
     Status {
         /// The job or the dataset.
         target: String,
+    },
+    /// Adds keys to dynamic partitions (a catalog entry's `partitions: {type: dynamic, name:
+    /// ...}`); keys it has are kept.
+    Add {
+        /// The dynamic partitions' name.
+        name: String,
+        /// The keys.
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+    /// The keys of dynamic partitions, in the order they were added.
+    List {
+        /// The dynamic partitions' name.
+        name: String,
+    },
+    /// Removes a key from dynamic partitions (the data written for it stays).
+    Delete {
+        /// The dynamic partitions' name.
+        name: String,
+        /// The key.
+        key: String,
     },
 }
 

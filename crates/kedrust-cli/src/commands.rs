@@ -78,12 +78,21 @@ pub(crate) fn dispatch(
             let options = crate::dagster::run_options(&run, env, conf_source);
             crate::dagster::success(project, &root, &options)
         }
+        Command::DagsterDynamicPartitions => {
+            let options = RunOptions {
+                env: Some(env.to_owned()),
+                conf_source,
+                ..RunOptions::default()
+            };
+            let keys = kedrust_framework::all_dynamic_keys(project, &root, &options)?;
+            Ok(format!("{}\n", serde_json::json!(keys)))
+        }
         Command::DagsterOpenRuns => crate::dagster::open_runs(project, &root, env).map_err(bad),
         Command::Backfill(args) => {
             crate::partitions::backfill(project, &root, conf_source, env, &args)
         }
-        Command::Partitions(crate::args::PartitionsCommand::Status { target }) => {
-            crate::partitions::status(project, (&root, &conf), conf_source, env, &target)
+        Command::Partitions(command) => {
+            crate::partitions::command(project, (&root, &conf), conf_source, env, command)
         }
         Command::BackfillRun => {
             let options = kedrust_framework::orchestrated::backfill_run_options()?;

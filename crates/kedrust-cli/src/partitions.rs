@@ -1,7 +1,7 @@
-//! `backfill` and `partitions status`: the keys of a partitioned job, run one run per key,
-//! and where each key is.
+//! `backfill` and `partitions`: the keys of a partitioned job, run one run per key, where
+//! each key is, and the keys of dynamic partitions.
 
-use crate::args::{BackfillArgs, split_list};
+use crate::args::{BackfillArgs, PartitionsCommand, split_list};
 use crate::error::CliError;
 use kedrust_framework::{
     KeyOutcome, KeySelection, KeyState, Project, RunOptions, StatusTarget, partition_status,
@@ -117,8 +117,44 @@ pub(crate) fn backfill(
     Err(CliError::Failed(out))
 }
 
+/// `partitions status|add|list|delete`.
+pub(crate) fn command(
+    project: &Project,
+    (root, conf): (&Path, &Path),
+    conf_source: Option<PathBuf>,
+    env: &str,
+    command: PartitionsCommand,
+) -> Result<String, CliError> {
+    let options = RunOptions {
+        env: Some(env.to_owned()),
+        conf_source: conf_source.clone(),
+        ..RunOptions::default()
+    };
+    match command {
+        PartitionsCommand::Status { target } => {
+            status(project, (root, conf), conf_source, env, &target)
+        }
+        PartitionsCommand::Add { name, keys } => {
+            let (added, total) =
+                kedrust_framework::add_dynamic_keys(project, root, &options, &name, &keys)?;
+            Ok(format!(
+                "added {added} key{} to '{name}' ({total} in all)\n",
+                if added == 1 { "" } else { "s" }
+            ))
+        }
+        PartitionsCommand::List { name } => {
+            let keys = kedrust_framework::dynamic_keys(project, root, &options, &name)?;
+            Ok(keys.iter().map(|k| format!("{k}\n")).collect())
+        }
+        PartitionsCommand::Delete { name, key } => {
+            kedrust_framework::delete_dynamic_key(project, root, &options, &name, &key)?;
+            Ok(format!("deleted '{key}' from '{name}'\n"))
+        }
+    }
+}
+
 /// `partitions status <job or dataset>`: one line per key.
-pub(crate) fn status(
+fn status(
     project: &Project,
     (root, conf): (&Path, &Path),
     conf_source: Option<PathBuf>,

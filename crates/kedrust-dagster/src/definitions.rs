@@ -334,6 +334,34 @@ def on_pipeline_error_sensor(context: dg.SensorEvaluationContext):
     return dg.SkipReason(f"ended {', '.join(ended)}" if ended else "no run of this project is left to end")
 
 
+def _dynamic_names():
+    defs = [_job_named[plan["job"]].partitions_def for plan in _loaded["jobs"]]
+    defs += [_partitions(asset["partitions"]) for asset in _loaded["assets"]]
+    return sorted({d.name for d in defs if isinstance(d, dg.DynamicPartitionsDefinition)})
+
+
+@dg.sensor(
+    name="dynamic_partitions_sensor",
+    description="Adds to Dagster's instance the keys of dynamic partitions that kedrust's "
+    "`partitions add` or a node added to the project's run store.",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def dynamic_partitions_sensor(context: dg.SensorEvaluationContext):
+    listed = subprocess.run(_kedrust("__dagster_dynamic_partitions", "--env", ENV), capture_output=True, text=True)
+    if listed.returncode != 0:
+        return dg.SkipReason(f"kedrust could not list its dynamic partitions: {listed.stderr.strip()}")
+    requests = []
+    for name, keys in json.loads(listed.stdout).items():
+        known = set(context.instance.get_dynamic_partitions(name))
+        new = [key for key in keys if key not in known]
+        if new:
+            requests.append(dg.AddDynamicPartitionsRequest(partitions_def_name=name, partition_keys=new))
+    if not requests:
+        return dg.SkipReason("Dagster has every dynamic partition key kedrust has")
+    return dg.SensorResult(dynamic_partitions_requests=requests)
+
+
 def _spec(asset):
     return dg.AssetSpec(
         key=asset["key"],
@@ -406,7 +434,7 @@ defs = dg.Definitions(
     assets=_assets,
     jobs=_jobs,
     schedules=_schedules,
-    sensors=[on_pipeline_error_sensor],
+    sensors=[on_pipeline_error_sensor] + ([dynamic_partitions_sensor] if _dynamic_names() else []),
     resources={"kedrust_params": _asset_params, "pipes": dg.PipesSubprocessClient()},
 )
 "#;

@@ -250,6 +250,24 @@ fn trends() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+/// Customers found at run time (the `daily` project): `find_customers` adds the sign-ups as
+/// keys of the dynamic partitions `customers` (by writing `new_customers`).
+fn signup() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(|signups: Vec<String>| signups, "signups", "new_customers").name("find_customers"),
+    ])
+}
+
+/// One customer at a time: the customer's orders summed.
+fn customers() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([node(
+        |orders: Vec<i64>| json!({"orders": orders.len(), "total": orders.iter().sum::<i64>()}),
+        "customer_orders",
+        "customer_summary",
+    )
+    .name("summarise_customer")])
+}
+
 /// Uses a secret parameter, then reads a table that cannot be reached (`--env secrets`).
 fn secrets() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
@@ -283,6 +301,8 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("regions".into(), regions()?);
     p.insert("daily".into(), daily()?);
     p.insert("trends".into(), trends()?);
+    p.insert("signup".into(), signup()?);
+    p.insert("customers".into(), customers()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
         // The daily project's assets: a day's data, then its trends.

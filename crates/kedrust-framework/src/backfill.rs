@@ -107,6 +107,8 @@ pub fn backfill(
             )
         },
     )?;
+    let store = open_store(project, project_path)?;
+    let def = crate::dynamic_keys::with_known_keys(def, &store)?;
     let now = chrono::Utc::now();
     let keys = match keys {
         KeySelection::Range { from, to } => def.key_range(&from, &to, now),
@@ -128,7 +130,6 @@ pub fn backfill(
         ..options.clone()
     };
     check_before_launch(project, project_path, &base, first)?;
-    let store = open_store(project, project_path)?;
     let record = BackfillRecord {
         backfill_id: format!(
             "backfill-{}",

@@ -64,7 +64,8 @@ pub struct KeyStatus {
 pub struct PartitionStatus {
     /// The definition.
     pub partitions: PartitionsDef,
-    /// The keys, in the definition's order (for dynamic partitions, the keys runs ran).
+    /// The keys, in the definition's order (for dynamic partitions, the order they were
+    /// added in).
     pub keys: Vec<KeyStatus>,
 }
 
@@ -92,6 +93,7 @@ pub fn partition_status(
         ),
     };
     let store = open_store(project, project_path)?;
+    let partitions = crate::dynamic_keys::with_known_keys(partitions, &store)?;
     let runs = store
         .runs_tagged(PARTITION_TAG, None)
         .map_err(|e| SessionError::Io(e.to_string()))?;
@@ -103,18 +105,8 @@ pub fn partition_status(
             (None, StatusTarget::Job(_)) => false,
         })
         .collect();
-    let keys = partitions.keys(chrono::Utc::now()).unwrap_or_else(|| {
-        // Dynamic keys: the ones runs ran, oldest first.
-        let mut seen: Vec<String> = Vec::new();
-        for run in runs.iter().rev() {
-            if let Some(key) = run.tags.get(PARTITION_TAG)
-                && !seen.contains(key)
-            {
-                seen.push(key.clone());
-            }
-        }
-        seen
-    });
+    // Dynamic keys are the store's by now.
+    let keys = partitions.keys(chrono::Utc::now()).unwrap_or_default();
     let dataset = match target {
         StatusTarget::Dataset { name, .. } => Some(name.as_str()),
         StatusTarget::Job(_) => None,

@@ -9,8 +9,13 @@ use kedrust_partitions::PartitionsDef;
 use kedrust_pipeline::Pipeline;
 use std::path::Path;
 
-/// Every problem of the run's partition key, each naming its dataset.
-pub(crate) fn problems(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigProblem> {
+/// Every problem of the run's partition key, each naming its dataset; `dynamic(name, key)`
+/// says why a key is not one of dynamic partitions `name`'s.
+pub(crate) fn problems(
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+    dynamic: &dyn Fn(&str, &str) -> Option<String>,
+) -> Vec<ConfigProblem> {
     let partitioned: Vec<String> = pipeline
         .datasets()
         .into_iter()
@@ -39,9 +44,21 @@ pub(crate) fn problems(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigProb
                  entry's `partitions:` makes one)"
             ),
         }],
-        Some(_) => partitioned
+        Some(key) => partitioned
             .iter()
-            .filter_map(|d| catalog.partition_problem(d).map(|m| problem(d, m)))
+            .filter_map(|d| {
+                let why = catalog
+                    .partition_problem(d)
+                    .or_else(|| match catalog.partitions(d) {
+                        Some(PartitionsDef::Dynamic { name })
+                            if catalog.mapped_read(d).is_none() =>
+                        {
+                            dynamic(&name, key)
+                        }
+                        _ => None,
+                    });
+                why.map(|m| problem(d, m))
+            })
             .collect(),
     }
 }

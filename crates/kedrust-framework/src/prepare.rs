@@ -266,7 +266,16 @@ pub fn prepare(
     if let Err(bound) = catalog.bind(&pipeline) {
         problems.extend(bound.problems);
     }
-    problems.extend(crate::partitioned::problems(&pipeline, &catalog));
+    // A dynamic key must be one the project added; a Dagster run's key is one Dagster's
+    // instance has, which it checked.
+    let dynamic = |name: &str, key: &str| {
+        if options.tags.contains_key("dagster/run_id") {
+            return None;
+        }
+        let store = crate::settings::open_store(project, &project_path).ok()?;
+        crate::dynamic_keys::unknown_key(&store, name, key)
+    };
+    problems.extend(crate::partitioned::problems(&pipeline, &catalog, &dynamic));
     if !problems.is_empty() {
         return Err(ConfigProblems { problems }.into());
     }
@@ -350,7 +359,11 @@ pub fn build_catalog(
     };
     let conf_catalog = catalog_conf.value.clone();
     // With broken parameters the catalog is still checked, so one run shows every problem.
-    let built = CatalogBuilder::new(project.registry().clone())
+    let mut registry = project.registry().clone();
+    registry.register(crate::dynamic_keys::dataset_type(
+        crate::settings::store_path(project, project_path),
+    ));
+    let built = CatalogBuilder::new(registry)
         .config(catalog_conf)
         .credentials(creds.value.clone())
         .parameters(params.as_ref().map_or(Json::Null, |p| p.value.clone()))

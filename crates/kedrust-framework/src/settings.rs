@@ -77,6 +77,14 @@ pub(crate) fn heartbeat_interval() -> Result<Duration, SessionError> {
     }
 }
 
+/// Where the project's run store is: `KEDRUST_RUN_STORE`, else the project's setting, else
+/// `runs.db` in the state folder.
+pub(crate) fn store_path(project: &Project, project_path: &Path) -> PathBuf {
+    path_var(RUN_STORE_ENV, project_path)
+        .or_else(|| project.run_store_setting().map(|p| project_path.join(p)))
+        .unwrap_or_else(|| state_dir(project_path).join("runs.db"))
+}
+
 /// Opens the project's run store. The state folder and the store, when this call creates
 /// them, are private to the user (0700, 0600): they hold parameters and data of every run.
 pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore>, SessionError> {
@@ -85,9 +93,7 @@ pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore
     };
     let state = state_dir(project_path);
     create_private_dir(&state).map_err(|e| io(&state, e))?;
-    let path = path_var(RUN_STORE_ENV, project_path)
-        .or_else(|| project.run_store_setting().map(|p| project_path.join(p)))
-        .unwrap_or_else(|| state.join("runs.db"));
+    let path = store_path(project, project_path);
     let new = !path.exists();
     if let Some(dir) = path.parent() {
         create_private_dir(dir).map_err(|e| io(dir, e))?;

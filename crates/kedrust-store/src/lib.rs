@@ -3,7 +3,7 @@
 //! that every process of a run opens.
 //!
 //! Owns: the schema, runs (id, job, status, times, heartbeat, the options and plan as JSON,
-//! the run it resumes), backfills, events, per-run key/value state, the "on_pipeline_error fired" claim
+//! the run it resumes), backfills, the keys of dynamic partitions, events, per-run key/value state, the "on_pipeline_error fired" claim
 //! that makes the hook fire exactly once, who keeps each run alive, and finding orphans
 //! (started runs of an embedded orchestrator that is gone).
 //!

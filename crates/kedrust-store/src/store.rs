@@ -100,6 +100,13 @@ CREATE TABLE IF NOT EXISTS backfills (
     keys TEXT NOT NULL,
     created_ns INTEGER NOT NULL
 );
+-- Keys of dynamic partitions, by definition name; a table only added.
+CREATE TABLE IF NOT EXISTS dynamic_partitions (
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    added_ns INTEGER NOT NULL,
+    PRIMARY KEY (name, key)
+);
 CREATE TABLE IF NOT EXISTS run_state (
     run_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -460,6 +467,45 @@ impl RunStore {
             let rows = stmt.query_map(params![limit as i64], |r| r.get(0))?;
             rows.collect()
         })
+    }
+
+    /// Adds `keys` to dynamic partitions `name` (keys it has are kept as they are); how many
+    /// were new.
+    pub fn add_dynamic_partitions(&self, name: &str, keys: &[String]) -> Result<usize, StoreError> {
+        let now = now_ns();
+        self.with(|c| {
+            let mut added = 0;
+            for (i, key) in keys.iter().enumerate() {
+                // Keys added together keep their order.
+                added += c.execute(
+                    "INSERT OR IGNORE INTO dynamic_partitions (name, key, added_ns) VALUES (?1, ?2, ?3)",
+                    params![name, key, now + i as i64],
+                )?;
+            }
+            Ok(added)
+        })
+    }
+
+    /// The keys of dynamic partitions `name`, in the order they were added.
+    pub fn dynamic_partitions(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT key FROM dynamic_partitions WHERE name = ?1 ORDER BY added_ns, key",
+            )?;
+            let rows = stmt.query_map(params![name], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    /// Removes `key` from dynamic partitions `name`; whether it was there.
+    pub fn delete_dynamic_partition(&self, name: &str, key: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM dynamic_partitions WHERE name = ?1 AND key = ?2",
+                params![name, key],
+            )
+        })
+        .map(|n| n == 1)
     }
 
     /// One run.

@@ -10,6 +10,7 @@ fn pipeline_list_and_describe() {
     insta::assert_snapshot!(out.stdout, @r"
     - __default__
     - chain
+    - customers
     - daily
     - early_end
     - failing
@@ -18,6 +19,7 @@ fn pipeline_list_and_describe() {
     - opaque
     - regions
     - secrets
+    - signup
     - trends
     ");
     let out = f.run(&["registry", "describe", "fan"], &[]);
@@ -30,7 +32,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, daily, early_end, failing, failing_in_memory, fan, opaque, regions, secrets, trends)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, opaque, regions, secrets, signup, trends)");
 }
 
 #[test]

@@ -47,6 +47,10 @@ run = defs.get_implicit_global_asset_job_def().execute_in_process(
     instance=instance, asset_selection=selection, partition_key="2024-01-05")
 records = instance.fetch_materializations(dg.AssetKey(["daily", "day_report"]), limit=5).records
 print("materialized", run.success, [r.asset_materialization.partition for r in records])
+# Dynamic keys kedrust added reach Dagster's instance through the sensor.
+print("customers", type(defs.resolve_job_def("customers_job").partitions_def).__name__)
+sync = defs.get_sensor_def("dynamic_partitions_sensor").evaluate_tick(dg.build_sensor_context(instance=instance))
+print("sync", [(r.partitions_def_name, list(r.partition_keys)) for r in sync.dynamic_partitions_requests])
 "#;
 
 #[test]
@@ -54,6 +58,8 @@ fn dagster_jobs_assets_and_schedules_carry_the_catalogs_partitions_and_mappings(
     let f = Fixture::new("daily");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
     write_sales(&f, &[5]);
+    let added = f.run(&["partitions", "add", "customers", "acme", "globex"], &[]);
+    assert_eq!(added.code, 0, "{}", added.stderr);
     let home = dagster_home();
     let env = [
         ("DAGSTER_HOME", home.path().to_str().unwrap()),
@@ -71,6 +77,8 @@ fn dagster_jobs_assets_and_schedules_carry_the_catalogs_partitions_and_mappings(
             "dep daily/days_of_week TimeWindowPartitionMapping -6",
             "tick ['2024-01-02']",
             "materialized True ['2024-01-05']",
+            "customers DynamicPartitionsDefinition",
+            "sync [('customers', ['acme', 'globex'])]",
         ],
         "{out}"
     );

@@ -338,3 +338,99 @@ fn partition_mappings_read_yesterdays_partition_and_a_trailing_week() {
         serde_json::json!({"days": 3, "total": 18})
     );
 }
+
+#[test]
+fn dynamic_keys_are_added_by_a_command_or_a_node_and_runs_take_only_those() {
+    let f = Fixture::new("daily");
+    let orders = |customer: &str, orders: &str| {
+        let dir = f.path().join(format!("data/customers/{customer}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("orders.json"), orders).unwrap();
+    };
+    orders("acme", "[5, 7]");
+    orders("globex", "[1]");
+    orders("initech", "[2, 2, 2]");
+    let out = f.run(&["partitions", "add", "customers", "acme"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "added 1 key to 'customers' (1 in all)\n");
+    // A key nobody added is refused before anything runs, with the command that adds it.
+    let out = f.run(
+        &["run", "--job", "customers_job", "--partition", "globex"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "dataset 'customer_orders': 'globex' is not a key of dynamic partitions 'customers' \
+             (keys: acme); add it with `partitions add customers globex`"
+        ),
+        "{}",
+        out.stderr
+    );
+    // A node adds the keys it finds.
+    std::fs::write(
+        f.path().join("data/signups.json"),
+        r#"["globex", "initech", "acme"]"#,
+    )
+    .unwrap();
+    let out = f.run(&["run", "--job", "signup_job"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = f.run(&["partitions", "list", "customers"], &[]);
+    assert_eq!(out.stdout, "acme\nglobex\ninitech\n");
+    // A backfill over them, in the order they were added.
+    let out = f.run(
+        &[
+            "backfill",
+            "--job",
+            "customers_job",
+            "--from",
+            "acme",
+            "--to",
+            "initech",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains("3 of 3 keys run, 3 succeeded"),
+        "{}",
+        out.stdout
+    );
+    let summary =
+        std::fs::read_to_string(f.path().join("data/customers/initech/summary.json")).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&summary).unwrap(),
+        serde_json::json!({"orders": 3, "total": 6})
+    );
+    let status = f.run(&["partitions", "status", "customer_summary"], &[]);
+    assert!(
+        status.stdout.contains("3 keys, 3 materialized"),
+        "{}",
+        status.stdout
+    );
+    let out = f.run(&["partitions", "delete", "customers", "globex"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        f.run(&["partitions", "list", "customers"], &[]).stdout,
+        "acme\ninitech\n"
+    );
+    let mistakes: [(&[&str], &str); 3] = [
+        (
+            &["partitions", "add", "customer", "x"],
+            "no dataset has dynamic partitions named 'customer'; did you mean 'customers'?",
+        ),
+        (
+            &["partitions", "add", "customers", "a...b"],
+            "partition key \"a...b\" contains '...'",
+        ),
+        (
+            &["partitions", "delete", "customers", "acm"],
+            "'acm' is not a key of dynamic partitions 'customers' (keys: acme, initech); did you mean 'acme'?",
+        ),
+    ];
+    for (args, said) in mistakes {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
+    }
+}
