@@ -167,3 +167,72 @@ fn a_dagster_backfill_of_three_keys_runs_each_as_a_kedrust_run_of_that_key() {
         "{out}"
     );
 }
+
+/// A partitioned run of `daily_job` for `day` on Dagster (its multiprocess executor when
+/// `multiprocess`), then two ticks of the failure sensor; the trace as `hook node dataset`.
+fn on_dagster(day: &str, multiprocess: bool) -> Vec<String> {
+    let f = Fixture::new("daily");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    write_sales(&f, &[3]);
+    if multiprocess {
+        std::fs::write(
+            f.path().join("conf/local/dagster.yml"),
+            "executors:\n  multi:\n    multiprocess:\n      max_concurrent: 2\n\
+             jobs:\n  daily_job:\n    pipeline:\n      pipeline_name: daily\n    executor: multi\n",
+        )
+        .unwrap();
+    }
+    let home = dagster_home();
+    let env = [("DAGSTER_HOME", home.path().to_str().unwrap())];
+    let script = format!(
+        "{ON_THE_INSTANCE}dg.execute_job(reconstructable('daily_job'), instance, \
+         tags={{'dagster/partition': '{day}'}}, raise_on_error=False)\ntick(2)\n"
+    );
+    python(&f, &script, &env);
+    f.trace_lines()
+}
+
+/// The same run embedded, with `runner`.
+fn embedded(day: &str, runner: &str) -> Vec<String> {
+    let f = Fixture::new("daily");
+    write_sales(&f, &[3]);
+    let args = [
+        "run",
+        "--pipeline",
+        "daily",
+        "--partition",
+        day,
+        "--runner",
+        runner,
+    ];
+    let out = f.run(&args, &[]);
+    assert_eq!(out.code == 0, day == "2024-01-03", "{}", out.stderr);
+    f.trace_lines()
+}
+
+#[test]
+fn a_partitioned_run_fires_the_same_hooks_embedded_and_on_dagster() {
+    // The 3rd has sales and succeeds; the 4th has none and fails loading them.
+    for day in ["2024-01-03", "2024-01-04"] {
+        let expected = embedded(day, "sequential");
+        assert_eq!(
+            expected.last().map(String::as_str),
+            Some(if day == "2024-01-03" {
+                "after_pipeline_run - -"
+            } else {
+                "on_pipeline_error - -"
+            }),
+            "{expected:?}"
+        );
+        for runner in ["thread", "process"] {
+            assert_eq!(embedded(day, runner), expected, "{day} {runner}");
+        }
+        for multiprocess in [false, true] {
+            assert_eq!(
+                on_dagster(day, multiprocess),
+                expected,
+                "{day} on Dagster, multiprocess {multiprocess}"
+            );
+        }
+    }
+}
