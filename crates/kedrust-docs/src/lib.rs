@@ -14,3 +14,6 @@ pub struct FromKedro;
 
 #[doc = include_str!("../../../docs/guide/datasets-and-hooks.md")]
 pub struct DatasetsAndHooks;
+
+#[doc = include_str!("../../../docs/guide/partitions.md")]
+pub struct Partitions;
