@@ -596,6 +596,13 @@ impl Catalog {
         crate::partition::mapping_for(config.get(crate::partition::MAPPING_KEY)?, output)
     }
 
+    /// Whether partitioned dataset `name` declares partition mappings (`partition_mapping`).
+    pub fn has_partition_mappings(&self, name: &str) -> bool {
+        self.resolve_config(name)
+            .and_then(|r| r.config)
+            .is_some_and(|c| c.get(crate::partition::MAPPING_KEY).is_some())
+    }
+
     /// Makes the run read input `name` as a partition mapping says: its keys (none when the
     /// catalog has no key, as when a job is planned), and whether the node takes several
     /// partitions as a [`crate::PartitionMap`] or one as itself. Set before the catalog is

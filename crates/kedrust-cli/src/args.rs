@@ -235,8 +235,9 @@ pub(crate) struct BackfillArgs {
     /// The most runs at once (default: the CPUs).
     #[arg(long)]
     pub max_concurrent: Option<usize>,
-    /// Resume a backfill: run again the keys whose latest run did not succeed.
-    #[arg(long, conflicts_with_all = ["job", "pipeline", "from", "to", "keys", "params"])]
+    /// Resume a backfill: run again the keys whose latest run did not succeed (`--params`
+    /// gives again the secret parameters the run store does not keep).
+    #[arg(long, conflicts_with_all = ["job", "pipeline", "from", "to", "keys"])]
     pub resume: Option<String>,
 }
 

@@ -44,6 +44,14 @@ pub(crate) fn plans(
             .map_or(json!(null), kedrust_dagster::partitions_spec);
         jobs.push(plan);
         if let Some(s) = &job.schedule {
+            if let Some(kedrust_partitions::PartitionsDef::Dynamic { name }) = &partitions {
+                return Err(format!(
+                    "job '{}' has dynamic partitions ('{name}') and schedule '{}': a schedule \
+                     cannot tell which key a tick runs (kedrust's embedded schedules refuse it \
+                     too); launch its keys with a backfill",
+                    job.name, s.name
+                ));
+            }
             schedules.push(json!({
                 "name": s.name, "job": job.name, "cron_schedule": s.cron_schedule,
                 "execution_timezone": s.execution_timezone, "description": s.description,

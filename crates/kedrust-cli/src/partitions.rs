@@ -45,8 +45,12 @@ pub(crate) fn backfill(
                 .unwrap_or_default()
         ),
     };
+    let params =
+        crate::commands::runtime_params(args.params.as_deref()).map_err(CliError::BadInput)?;
     let summary = match &args.resume {
-        Some(id) => kedrust_framework::resume_backfill(project, root, id, parallel, &on_done)?,
+        Some(id) => {
+            kedrust_framework::resume_backfill(project, root, (id, params), parallel, &on_done)?
+        }
         None => {
             let keys = match (&args.from, &args.to) {
                 (Some(from), Some(to)) => KeySelection::Range {
@@ -59,8 +63,7 @@ pub(crate) fn backfill(
                 env: Some(env.to_owned()),
                 conf_source,
                 pipeline_names: split_list(args.pipeline.as_deref()),
-                runtime_params: crate::commands::runtime_params(args.params.as_deref())
-                    .map_err(CliError::BadInput)?,
+                runtime_params: params,
                 job: args.job.clone(),
                 ..RunOptions::default()
             };

@@ -65,6 +65,11 @@ def _partitions(spec):
     return _made[key]
 
 
+# Assets whose datasets are partitioned: a partitioned run's materialisations of them are of
+# its key; the others' are of no partition.
+_partitioned_assets = {tuple(asset["key"]) for asset in _loaded["assets"] if asset.get("partitions")}
+
+
 def _name(job, op):
     # Op definitions are shared by name across the code location, so each carries its job.
     return f"{job}__{op}"
@@ -95,7 +100,8 @@ def _op(job, spec):
         # (of the run's partition, in a partitioned run).
         partition = context.partition_key if context.has_partition_key else None
         for result in invocation.get_results():
-            yield dg.AssetMaterialization(asset_key=result.asset_key, metadata=result.metadata, partition=partition)
+            keyed = partition if tuple(result.asset_key.path) in _partitioned_assets else None
+            yield dg.AssetMaterialization(asset_key=result.asset_key, metadata=result.metadata, partition=keyed)
 
     return _run
 

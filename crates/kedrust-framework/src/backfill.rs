@@ -8,7 +8,7 @@ use crate::options::{RunOptions, SessionError};
 use crate::prepare::prepare;
 use crate::project::Project;
 use crate::settings::{open_store, state_dir};
-use kedrust_store::{BACKFILL_TAG, BackfillRecord, PARTITION_TAG, RunStatus, RunStore};
+use kedrust_store::{BACKFILL_TAG, BackfillRecord, RunStatus, RunStore};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -54,16 +54,7 @@ pub enum KeyOutcome {
     },
 }
 
-impl KeyOutcome {
-    /// The key.
-    pub fn key(&self) -> &str {
-        match self {
-            Self::Succeeded { key, .. } | Self::Failed { key, .. } => key,
-        }
-    }
-}
-
-/// A backfill's result: the keys it ran this time, in the definition's order.
+/// A backfill's result: the keys it ran this time, in the order they were asked for.
 #[derive(Debug, Clone)]
 pub struct BackfillSummary {
     /// Its id (what `--resume` takes).
@@ -114,7 +105,22 @@ pub fn backfill(
         KeySelection::Range { from, to } => def.key_range(&from, &to, now),
         KeySelection::List(keys) => keys
             .iter()
-            .map(|k| def.check_key(k).map(|()| k.clone()))
+            .enumerate()
+            .map(|(i, k)| {
+                if keys[..i].contains(k) {
+                    return Err(format!("key '{k}' is listed twice"));
+                }
+                def.check_key(k)?;
+                match def.keys(now) {
+                    // A window that has not ended yet is not a key yet, as in Dagster.
+                    Some(all) if !all.contains(k) => Err(format!(
+                        "'{k}' is not a partition key yet (its window has not ended; the last \
+                         is {})",
+                        all.last().map_or("none", String::as_str)
+                    )),
+                    _ => Ok(k.clone()),
+                }
+            })
             .collect(),
     }
     .map_err(SessionError::Selection)?;
@@ -155,7 +161,7 @@ pub fn backfill(
 pub fn resume_backfill(
     project: &Project,
     project_path: &Path,
-    backfill_id: &str,
+    (backfill_id, again): (&str, serde_json::Value),
     parallel: usize,
     on_done: &(dyn Fn(&KeyOutcome, usize, usize) + Sync),
 ) -> Result<BackfillSummary, SessionError> {
@@ -167,17 +173,39 @@ pub fn resume_backfill(
             "no backfill '{backfill_id}' in the run store{hint}"
         )));
     };
-    let base: RunOptions = serde_json::from_value(record.options.clone()).map_err(|e| {
+    let mut base: RunOptions = serde_json::from_value(record.options.clone()).map_err(|e| {
         SessionError::Io(format!(
             "backfill {backfill_id}: its options are unreadable: {e}"
         ))
     })?;
+    crate::resuming::given_again(
+        &mut base,
+        again,
+        (
+            &format!("backfill '{backfill_id}'"),
+            &format!("backfill --resume {backfill_id}"),
+        ),
+    )?;
     let runs = store
         .runs_tagged(BACKFILL_TAG, Some(backfill_id))
         .map_err(store_error)?;
+    // A key whose run is still going would run twice at once; a run whose process is gone
+    // is an orphan, which the next run fails with its hook, and may be resumed.
+    let orphans = store.orphans().map_err(store_error)?;
+    if let Some(running) = runs
+        .iter()
+        .find(|r| r.status == RunStatus::Started && !orphans.iter().any(|o| o.run_id == r.run_id))
+    {
+        return Err(SessionError::Selection(format!(
+            "backfill '{backfill_id}' is still running key {} (run {}): resume it once it has \
+             ended",
+            running.partition().unwrap_or("?"),
+            running.run_id
+        )));
+    }
     let succeeded = |key: &str| {
         runs.iter()
-            .find(|r| r.tags.get(PARTITION_TAG).map(String::as_str) == Some(key))
+            .find(|r| r.partition() == Some(key))
             .is_some_and(|r| r.status == RunStatus::Success)
     };
     let keys: Vec<String> = record
@@ -285,10 +313,7 @@ impl Launch<'_> {
             .store
             .runs_tagged(BACKFILL_TAG, Some(self.backfill_id))
             .ok()
-            .and_then(|runs| {
-                runs.into_iter()
-                    .find(|r| r.tags.get(PARTITION_TAG).map(String::as_str) == Some(key))
-            });
+            .and_then(|runs| runs.into_iter().find(|r| r.partition() == Some(key)));
         match (exit, run) {
             (Ok(()), Some(run)) if run.status == RunStatus::Success => KeyOutcome::Succeeded {
                 key: key.to_owned(),
@@ -341,11 +366,13 @@ fn launch_process(project_path: &Path, options: &RunOptions, log: &Path) -> Resu
         .stderr(errors)
         .spawn()
         .map_err(|e| format!("cannot start the run: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        std::io::Write::write_all(&mut stdin, &request)
-            .map_err(|e| format!("cannot send the run its options: {e}"))?;
-    }
+    let sent = match child.stdin.take() {
+        Some(mut stdin) => std::io::Write::write_all(&mut stdin, &request),
+        None => Ok(()),
+    };
+    // Waited for either way: the process ends when its stdin closes.
     let status = child.wait().map_err(|e| e.to_string())?;
+    sent.map_err(|e| format!("cannot send the run its options: {e}"))?;
     if status.success() {
         Ok(())
     } else {

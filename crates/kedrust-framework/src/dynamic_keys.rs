@@ -57,7 +57,7 @@ impl Dataset for DynamicKeys {
     fn save(&self, value: Value) -> Result<(), DatasetError> {
         let keys = expect_ref::<Vec<String>>(&value)?;
         for key in keys {
-            if let Some(why) = kedrust_partitions::invalid_key(key) {
+            if let Some(why) = kedrust_partitions::invalid_dynamic_key(key) {
                 return Err(DatasetError::Other(format!("partition key {key:?} {why}")));
             }
         }
@@ -91,9 +91,17 @@ pub(crate) fn with_known_keys(
     }
 }
 
-/// Why `key` is not a key of dynamic partitions `name`, if it is not.
+/// Why `key` is not a key of dynamic partitions `name`, if it is not (or the store cannot
+/// say).
 pub(crate) fn unknown_key(store: &RunStore, name: &str, key: &str) -> Option<String> {
-    let keys = store.dynamic_partitions(name).ok()?;
+    let keys = match store.dynamic_partitions(name) {
+        Ok(keys) => keys,
+        Err(e) => {
+            return Some(format!(
+                "the keys of dynamic partitions '{name}' are unknown: {e}"
+            ));
+        }
+    };
     if keys.iter().any(|k| k == key) {
         return None;
     }
@@ -116,16 +124,11 @@ fn declared_names(
     project_path: &Path,
     options: &RunOptions,
 ) -> Result<Vec<String>, SessionError> {
-    let env = kedrust_config::run_env(options.env.as_deref());
-    let conf = crate::prepare::conf_dir(project_path, options);
-    let catalog =
-        crate::partitioned::keyless_catalog(project, (project_path, &conf, &env), options)?;
-    let pipelines = project.load_pipelines(&conf, &env)?;
-    let mut names: Vec<String> = pipelines
-        .values()
-        .flat_map(|p| p.datasets())
-        .filter_map(|d| match catalog.partitions(&d) {
-            Some(PartitionsDef::Dynamic { name }) => Some(name),
+    let partitioned = crate::partitioned::partitioned_datasets(project, project_path, options)?;
+    let mut names: Vec<String> = partitioned
+        .into_values()
+        .filter_map(|def| match def {
+            PartitionsDef::Dynamic { name } => Some(name),
             _ => None,
         })
         .collect();
@@ -193,7 +196,7 @@ pub fn add_dynamic_keys(
 ) -> Result<(usize, usize), SessionError> {
     let store = store_for(project, project_path, options, name)?;
     for key in keys {
-        if let Some(why) = kedrust_partitions::invalid_key(key) {
+        if let Some(why) = kedrust_partitions::invalid_dynamic_key(key) {
             return Err(SessionError::Selection(format!(
                 "partition key {key:?} {why}"
             )));

@@ -114,9 +114,7 @@ pub fn partition_status(
     let keys = keys
         .into_iter()
         .map(|key| {
-            let latest = runs
-                .iter()
-                .find(|r| r.tags.get(PARTITION_TAG) == Some(&key));
+            let latest = runs.iter().find(|r| r.partition() == Some(key.as_str()));
             let state = match latest {
                 None => KeyState::Missing,
                 Some(run) => state_of(&store, run, dataset),
@@ -138,29 +136,19 @@ fn dataset_partitions(
     name: &str,
     options: &RunOptions,
 ) -> Result<PartitionsDef, SessionError> {
-    let env = kedrust_config::run_env(options.env.as_deref());
-    let conf = crate::prepare::conf_dir(project_path, options);
-    let catalog =
-        crate::partitioned::keyless_catalog(project, (project_path, &conf, &env), options)?;
-    if let Some(def) = catalog.partitions(name) {
-        return Ok(def);
+    let partitioned = crate::partitioned::partitioned_datasets(project, project_path, options)?;
+    if let Some(def) = partitioned.get(name) {
+        return Ok(def.clone());
     }
-    let pipelines = project.load_pipelines(&conf, &env)?;
-    let mut partitioned: Vec<String> = pipelines
-        .values()
-        .flat_map(|p| p.datasets())
-        .filter(|d| catalog.partitions(d).is_some())
-        .collect();
-    partitioned.sort();
-    partitioned.dedup();
-    let hint = kedrust_pipeline::suggest::hint(name, partitioned.iter().map(String::as_str));
+    let names = partitioned.keys().map(String::as_str);
+    let hint = kedrust_pipeline::suggest::hint(name, names.clone());
     Err(SessionError::Selection(format!(
         "'{name}' is neither a job of dagster.yml nor a partitioned dataset{hint} (partitioned \
          datasets: {})",
         if partitioned.is_empty() {
             "none".to_owned()
         } else {
-            partitioned.join(", ")
+            names.collect::<Vec<_>>().join(", ")
         }
     )))
 }

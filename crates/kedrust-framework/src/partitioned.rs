@@ -5,7 +5,7 @@
 use crate::options::{RunOptions, SessionError};
 use crate::project::Project;
 use kedrust_catalog::{Catalog, ConfigProblem, MappedRead};
-use kedrust_partitions::PartitionsDef;
+use kedrust_partitions::{PartitionMapping, PartitionsDef};
 use kedrust_pipeline::Pipeline;
 use std::path::Path;
 
@@ -79,16 +79,21 @@ pub fn pipeline_partitions(
 }
 
 /// The definition the partitioned datasets of `pipeline` share (`None` when none is
-/// partitioned), or the two datasets that differ.
+/// partitioned), or the two datasets that differ. An input read only through partition
+/// mappings may be partitioned otherwise: the mapping turns the run's key into its keys.
 pub fn shared_partitions(
     pipeline: &Pipeline,
     catalog: &Catalog,
 ) -> Result<Option<PartitionsDef>, SessionError> {
+    let produced = pipeline.all_outputs();
     let mut found: Option<(String, PartitionsDef)> = None;
     for dataset in pipeline.datasets() {
         let Some(def) = catalog.partitions(&dataset) else {
             continue;
         };
+        if !produced.contains(&dataset) && catalog.has_partition_mappings(&dataset) {
+            continue;
+        }
         match &found {
             None => found = Some((dataset, def)),
             Some((first, theirs)) if *theirs != def => {
@@ -120,10 +125,10 @@ pub(crate) fn keyless_catalog(
 
 /// For every partitioned input its readers' mappings (`partition_mapping`) make read other
 /// keys than the run's, how it is read, told to the catalog before it is bound; every
-/// problem, each naming its dataset. Without a run key (a job planned for Dagster) only
-/// whether each input is one partition or several is known, which fixes its node's input
-/// type. An input without a mapping for an output reads the output's key (identity), as in
-/// Dagster.
+/// problem, each naming its dataset. A reader without a mapping for a partitioned output it
+/// writes, or without a partitioned output, reads the run's key. Without a run key (a job
+/// planned for Dagster) the mappings themselves must agree, and whether the input is one
+/// partition or several fixes its node's input type.
 pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigProblem> {
     let key = catalog.partition_key();
     let now = chrono::Utc::now();
@@ -136,19 +141,28 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
             message,
         });
     };
+    let as_run = || MappedRead {
+        keys: key.map(|k| vec![k.to_owned()]).unwrap_or_default(),
+        several: false,
+    };
     for input in pipeline.datasets() {
         let Some(input_def) = catalog.partitions(&input) else {
             continue;
         };
-        // How each reader reads it, by the mapping of each partitioned output it writes.
-        let mut chosen: Option<(&str, MappedRead)> = None;
+        // How each reader reads it: by the mapping for each partitioned output it writes.
+        let mut reads: Vec<(&str, PartitionMapping, MappedRead)> = Vec::new();
         for node in pipeline.nodes().filter(|n| n.inputs().contains(&input)) {
-            for output in node.outputs() {
-                let Some(output_def) = catalog.partitions(output) else {
-                    continue;
-                };
+            let outputs: Vec<(&String, PartitionsDef)> = node
+                .outputs()
+                .iter()
+                .filter_map(|o| catalog.partitions(o).map(|d| (o, d)))
+                .collect();
+            if outputs.is_empty() {
+                reads.push((node.node_name(), PartitionMapping::Identity, as_run()));
+            }
+            for (output, output_def) in outputs {
                 let Some(mapping) = catalog.partition_mapping(&input, output) else {
-                    // Identity: the run's key, checked with the dataset.
+                    reads.push((node.node_name(), PartitionMapping::Identity, as_run()));
                     continue;
                 };
                 let several = mapping.reads_several(&input_def, &output_def);
@@ -169,54 +183,76 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
                         continue;
                     }
                 };
-                let read = MappedRead { keys, several };
-                match &chosen {
-                    None => chosen = Some((node.node_name(), read)),
-                    Some((other, theirs)) if *theirs != read => problem(
-                        &input,
-                        format!(
-                            "node '{other}' reads {} of it and node '{}' reads {} in the same \
-                             run: give one of them an entry of its own (the same path) with its \
-                             own partition mapping",
-                            key_list(theirs),
-                            node.node_name(),
-                            key_list(&read)
-                        ),
-                    ),
-                    Some(_) => {}
-                }
+                reads.push((node.node_name(), mapping, MappedRead { keys, several }));
             }
         }
-        let Some((reader, read)) = chosen else {
+        let Some((reader, mapping, read)) = reads.first().cloned() else {
             continue;
         };
-        let as_run = |k: &str| !read.several && read.keys == [k];
-        match key {
-            Some(key) if as_run(key) => continue,
-            // Planned without a key: what the run writes is checked when it runs.
-            None if produced.contains(&input) => continue,
-            Some(key) if produced.contains(&input) => problem(
+        if let Some((other, their_mapping, theirs)) =
+            reads.iter().find(|(_, m, r)| *m != mapping || *r != read)
+        {
+            problem(
                 &input,
                 format!(
-                    "the run writes its partition {key}, and node '{reader}' reads {} of it \
-                     through its partition mapping: read those through an entry of its own (the \
-                     same path, its own name)",
-                    key_list(&read)
+                    "node '{reader}' reads {} of it and node '{other}' reads {} in the same run: \
+                     give one of them an entry of its own (the same path) with its own \
+                     partition mapping",
+                    key_list(&read, &mapping),
+                    key_list(theirs, their_mapping)
                 ),
-            ),
-            _ => catalog.map_partitions(&input, read),
+            );
+            continue;
         }
+        if mapping == PartitionMapping::Identity {
+            continue;
+        }
+        if produced.contains(&input) {
+            // Planned without a key, what the run writes is checked when it runs.
+            if let Some(key) = key.filter(|k| read.several || read.keys != [*k]) {
+                problem(
+                    &input,
+                    format!(
+                        "the run writes its partition {key}, and node '{reader}' reads {} of it \
+                         through its partition mapping: read those through an entry of its own \
+                         (the same path, its own name)",
+                        key_list(&read, &mapping)
+                    ),
+                );
+            }
+            continue;
+        }
+        catalog.map_partitions(&input, read);
     }
     problems
 }
 
-/// Keys as a sentence shows them: one, or the first to the last with how many.
-fn key_list(read: &MappedRead) -> String {
+/// Keys as a sentence shows them: one, or the first to the last with how many; without a
+/// key, the mapping.
+fn key_list(read: &MappedRead, mapping: &PartitionMapping) -> String {
     let keys = &read.keys;
     match keys.as_slice() {
         [one] => format!("partition {one}"),
         [first, .., last] => format!("{} partitions ({first} to {last})", keys.len()),
-        [] if read.several => "several partitions".into(),
-        [] => "one partition".into(),
+        [] if *mapping == PartitionMapping::Identity => "the run's partition".into(),
+        [] => format!("the partitions its {mapping:?} mapping gives"),
     }
+}
+
+/// Every partitioned dataset of every pipeline of `options`' environment, by name, with its
+/// definition.
+pub(crate) fn partitioned_datasets(
+    project: &Project,
+    project_path: &Path,
+    options: &RunOptions,
+) -> Result<std::collections::BTreeMap<String, PartitionsDef>, SessionError> {
+    let env = kedrust_config::run_env(options.env.as_deref());
+    let conf = crate::prepare::conf_dir(project_path, options);
+    let catalog = keyless_catalog(project, (project_path, &conf, &env), options)?;
+    let pipelines = project.load_pipelines(&conf, &env)?;
+    Ok(pipelines
+        .values()
+        .flat_map(|p| p.datasets())
+        .filter_map(|d| catalog.partitions(&d).map(|def| (d, def)))
+        .collect())
 }

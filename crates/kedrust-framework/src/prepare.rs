@@ -272,8 +272,10 @@ pub fn prepare(
         if options.tags.contains_key("dagster/run_id") {
             return None;
         }
-        let store = crate::settings::open_store(project, &project_path).ok()?;
-        crate::dynamic_keys::unknown_key(&store, name, key)
+        match crate::settings::open_store(project, &project_path) {
+            Ok(store) => crate::dynamic_keys::unknown_key(&store, name, key),
+            Err(e) => Some(e.to_string()),
+        }
     };
     problems.extend(crate::partitioned::problems(&pipeline, &catalog, &dynamic));
     if !problems.is_empty() {

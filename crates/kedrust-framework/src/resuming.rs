@@ -49,21 +49,14 @@ pub fn resume_options(
     let mut options: RunOptions =
         serde_json::from_value(old.options).map_err(|_| bad("options"))?;
     let plan: JobPlan = serde_json::from_value(old.plan).map_err(|_| bad("plan"))?;
-    kedrust_config::deep_merge(&mut options.runtime_params, again);
-    let hidden: Vec<String> = kedrust_config::dotted_paths(&options.runtime_params)
-        .into_iter()
-        .filter(|(_, value)| kedrust_secrets::is_masked(value))
-        .map(|(key, _)| key)
-        .collect();
-    if !hidden.is_empty() {
-        let example: Vec<String> = hidden.iter().map(|k| format!("{k}=<value>")).collect();
-        return Err(SessionError::Selection(format!(
-            "run '{run_id}' was given secret parameters the run store does not keep: {}; \
-             give them again: run --resume {run_id} --params {}",
-            hidden.join(", "),
-            example.join(",")
-        )));
-    }
+    given_again(
+        &mut options,
+        again,
+        (
+            &format!("run '{run_id}'"),
+            &format!("run --resume {run_id}"),
+        ),
+    )?;
     let succeeded: BTreeSet<String> = store
         .events(run_id)
         .map_err(io)?
@@ -87,4 +80,30 @@ pub fn resume_options(
     options.filter.node_names = nodes_to_rerun(&prepared.pipeline, &prepared.catalog, &remaining);
     options.parent_run_id = Some(run_id.to_owned());
     Ok(options)
+}
+
+/// The runtime parameters `again` over the ones a recorded request kept; the secret ones the
+/// run store hid must be among them. `what` names the request and `resume` the command that
+/// gives them again.
+pub(crate) fn given_again(
+    options: &mut RunOptions,
+    again: Json,
+    (what, resume): (&str, &str),
+) -> Result<(), SessionError> {
+    kedrust_config::deep_merge(&mut options.runtime_params, again);
+    let hidden: Vec<String> = kedrust_config::dotted_paths(&options.runtime_params)
+        .into_iter()
+        .filter(|(_, value)| kedrust_secrets::is_masked(value))
+        .map(|(key, _)| key)
+        .collect();
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    let example: Vec<String> = hidden.iter().map(|k| format!("{k}=<value>")).collect();
+    Err(SessionError::Selection(format!(
+        "{what} was given secret parameters the run store does not keep: {}; give them \
+         again: {resume} --params {}",
+        hidden.join(", "),
+        example.join(",")
+    )))
 }

@@ -131,11 +131,11 @@ impl PartitionsDef {
                 Some(_) => Ok(()),
                 None => Err(format!(
                     "'{key}' is not one of its partition keys: a window start on or after the \
-                     first, written as its format writes it (the first is {})",
+                     first, before the end, written as its format writes it (the first is {})",
                     windows.first_key()
                 )),
             },
-            Self::Dynamic { .. } => match invalid_key(key) {
+            Self::Dynamic { .. } => match invalid_dynamic_key(key) {
                 None => Ok(()),
                 Some(why) => Err(format!("partition key {key:?} {why}")),
             },
@@ -247,4 +247,17 @@ pub fn invalid_key(key: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Why `key` cannot be a dynamic key, if it cannot: what Dagster refuses, and what would
+/// lead a path out of its folder. Dynamic keys come from data and commands, and fill
+/// `{partition}` in paths; static and time-window keys are written in the configuration.
+pub fn invalid_dynamic_key(key: &str) -> Option<&'static str> {
+    invalid_key(key).or(if key.contains(['/', '\\']) {
+        Some("contains a path separator, which would put its files in another folder")
+    } else if key.starts_with('.') {
+        Some("starts with '.', which names a hidden file or a parent folder")
+    } else {
+        None
+    })
 }

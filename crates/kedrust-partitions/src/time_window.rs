@@ -258,7 +258,8 @@ impl TimeWindows {
         starts.iter().map(|s| self.key(s)).collect()
     }
 
-    /// The window `[start, end)` whose key is `key`, if it is one of this definition's.
+    /// The window `[start, end)` whose key is `key`, if it is one of this definition's (on or
+    /// after the first, ending by `end`).
     pub fn window(&self, key: &str) -> Option<(DateTime<Tz>, DateTime<Tz>)> {
         let naive = parse_local(key, &self.fmt)?;
         let start = resolve(self.timezone, naive);
@@ -266,6 +267,9 @@ impl TimeWindows {
             return None;
         }
         let end = self.next_start(start);
+        if self.end.is_some_and(|limit| end > limit) {
+            return None;
+        }
         Some((start, end))
     }
 

@@ -94,3 +94,10 @@ pub struct RunRecord {
     /// The plan.
     pub plan: Json,
 }
+
+impl RunRecord {
+    /// The partition key the run ran, when it ran one (its `dagster/partition` tag).
+    pub fn partition(&self) -> Option<&str> {
+        self.tags.get(crate::PARTITION_TAG).map(String::as_str)
+    }
+}

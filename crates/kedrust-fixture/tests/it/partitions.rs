@@ -35,6 +35,9 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
         "2024-01-30",
         "--max-concurrent",
         "4",
+        // A secret parameter: the run store keeps it hidden, so a resume is given it again.
+        "--params",
+        "api_token=s3cret",
     ];
     let out = f.run(&args, &[]);
     assert_eq!(out.code, 1, "{}", out.stderr);
@@ -111,6 +114,21 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
     // The missing file arrives; the resume runs that key alone.
     write_sales(&f, &["2024-01-07".to_owned()]);
     let out = f.run(&["backfill", "--resume", &backfill_id], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("was given secret parameters the run store does not keep: api_token"),
+        "{}",
+        out.stderr
+    );
+    let again = [
+        "backfill",
+        "--resume",
+        &backfill_id,
+        "--params",
+        "api_token=s3cret",
+    ];
+    let out = f.run(&again, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout
@@ -126,7 +144,7 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
         "{}",
         status.stdout
     );
-    let out = f.run(&["backfill", "--resume", &backfill_id], &[]);
+    let out = f.run(&again, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("nothing to run"), "{}", out.stdout);
 
@@ -146,7 +164,7 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
 #[test]
 fn partition_mistakes_are_refused_before_any_run_starts() {
     let f = Fixture::new("daily");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 8] = [
         (
             &[
                 "backfill",
@@ -178,6 +196,21 @@ fn partition_mistakes_are_refused_before_any_run_starts() {
             "no dataset of the pipeline is partitioned",
         ),
         (
+            &[
+                "backfill",
+                "--job",
+                "daily_job",
+                "--keys",
+                "2024-01-05,2024-01-05",
+            ],
+            "key '2024-01-05' is listed twice",
+        ),
+        (
+            &["backfill", "--job", "daily_job", "--keys", "2024-02-15"],
+            "'2024-02-15' is not one of its partition keys: a window start on or after the \
+             first, before the end",
+        ),
+        (
             &["backfill", "--resume", "backfill-nope"],
             "no backfill 'backfill-nope' in the run store",
         ),
@@ -191,6 +224,25 @@ fn partition_mistakes_are_refused_before_any_run_starts() {
         assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
     }
+    // Two readers of day_total wanting different days of it in one run (the daily
+    // environment runs both pipelines) are refused: one needs an entry of its own.
+    std::fs::write(
+        f.path().join("conf/daily/catalog.yml"),
+        "day_total:\n  type: serde.JSONDataset\n  filepath: data/day_total/{partition}.json\n  \
+         partitions: {type: daily, start: \"2024-01-01\", end: \"2024-02-01\"}\n  \
+         partition_mapping:\n    day_change: {type: time_window, start_offset: -1, end_offset: -1}\n",
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "daily", "--partition", "2024-01-05"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "dataset 'day_total': node 'change_day' reads partition 2024-01-04 of it and node \
+             'report_day' reads partition 2024-01-05 in the same run"
+        ),
+        "{}",
+        out.stderr
+    );
     // A mistake in a mapping, with its file and key, before anything runs.
     std::fs::write(
         f.path().join("conf/local/catalog.yml"),
@@ -414,7 +466,7 @@ fn dynamic_keys_are_added_by_a_command_or_a_node_and_runs_take_only_those() {
         f.run(&["partitions", "list", "customers"], &[]).stdout,
         "acme\ninitech\n"
     );
-    let mistakes: [(&[&str], &str); 3] = [
+    let mistakes: [(&[&str], &str); 4] = [
         (
             &["partitions", "add", "customer", "x"],
             "no dataset has dynamic partitions named 'customer'; did you mean 'customers'?",
@@ -422,6 +474,10 @@ fn dynamic_keys_are_added_by_a_command_or_a_node_and_runs_take_only_those() {
         (
             &["partitions", "add", "customers", "a...b"],
             "partition key \"a...b\" contains '...'",
+        ),
+        (
+            &["partitions", "add", "customers", "../../etc"],
+            "contains a path separator",
         ),
         (
             &["partitions", "delete", "customers", "acm"],
