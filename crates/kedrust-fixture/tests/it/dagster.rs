@@ -45,6 +45,38 @@ pub(crate) fn run_dagster(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> (
     (out.status.code().unwrap_or(-1), text)
 }
 
+/// `dagster-daemon run` on the project's code location with `env`, once the instance's
+/// storages exist (the daemon and a launch would otherwise create them at the same moment);
+/// [`stop_daemon`] stops it with every process it started.
+pub(crate) fn start_daemon(f: &Fixture, env: &[(&str, &str)]) -> std::process::Child {
+    python(
+        f,
+        "import dagster as dg\n\
+         i = dg.DagsterInstance.get()\n\
+         i.get_runs(limit=1)\n\
+         i.all_instigator_state()\n\
+         i.get_latest_materialization_event(dg.AssetKey('none'))\n",
+        env,
+    );
+    let mut daemon = crate::clean_command(dagster().with_file_name("dagster-daemon"));
+    daemon
+        .args(["run", "-f", "definitions.py"])
+        .current_dir(f.path())
+        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
+    daemon.spawn().unwrap()
+}
+
+/// Stops a daemon of [`start_daemon`] and its process group.
+pub(crate) fn stop_daemon(mut daemon: std::process::Child) {
+    let group = format!("-{}", daemon.id());
+    let _ = Command::new("kill").args(["-INT", "--", &group]).status();
+    let _ = daemon.wait();
+}
+
 /// `dagster job execute` of `job` in the project's code location, with a run config file if
 /// given; the exit code and the output.
 pub(crate) fn execute_job(
@@ -336,40 +368,14 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
         ("DAGSTER_DISABLE_TELEMETRY", "1"),
         ("KEDRUST_FIXTURE_FAIL_CHECK", "1"),
     ];
-    // The instance's storages are created once, before the daemon and the launch would both
-    // create them at the same moment.
-    python(
+    let daemon = start_daemon(&f, &env);
+    // The sensor is level-triggered (no cursor): a run launched before its first tick counts.
+    let (code, text) = run_dagster(
         &f,
-        "import dagster as dg\n\
-         i = dg.DagsterInstance.get()\n\
-         i.get_runs(limit=1)\n\
-         i.all_instigator_state()\n\
-         i.get_latest_materialization_event(dg.AssetKey('none'))\n",
+        &["job", "launch", "-f", "definitions.py", "-j", "failing_job"],
         &env,
     );
-    let mut daemon = crate::clean_command(dagster().with_file_name("dagster-daemon"));
-    daemon
-        .args(["run", "-f", "definitions.py"])
-        .current_dir(f.path())
-        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
-    let mut daemon = daemon.spawn().unwrap();
-    // The sensor is level-triggered (no cursor): a run launched before its first tick counts.
-    let launched = crate::clean_command(dagster())
-        .args(["job", "launch", "-f", "definitions.py", "-j", "failing_job"])
-        .current_dir(f.path())
-        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    assert!(
-        launched.status.success(),
-        "{}",
-        String::from_utf8_lossy(&launched.stderr)
-    );
+    assert_eq!(code, 0, "{text}");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     while f.fired("on_pipeline_error") == 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(500));
@@ -387,9 +393,7 @@ fn the_run_failure_sensor_fires_on_pipeline_error_once_for_a_run_launched_from_t
     }
     assert!(ticks(&f) >= seen + 2, "two more sensor ticks within 60 s");
     let later = f.fired("on_pipeline_error");
-    let group = format!("-{}", daemon.id());
-    let _ = Command::new("kill").args(["-INT", "--", &group]).status();
-    let _ = daemon.wait();
+    stop_daemon(daemon);
     assert_eq!(first, 1, "on_pipeline_error fired within 90 s");
     assert_eq!(later, 1, "and never again");
     let errors: Vec<serde_json::Value> = f

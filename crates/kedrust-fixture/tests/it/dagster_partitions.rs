@@ -4,8 +4,9 @@
 //! kedrust run with its hooks, recording materialisations for that key.
 
 use crate::Fixture;
-use crate::dagster::{ON_THE_INSTANCE, dagster, dagster_home, python, venv_path};
-use std::process::Command;
+use crate::dagster::{
+    ON_THE_INSTANCE, dagster_home, python, run_dagster, start_daemon, stop_daemon, venv_path,
+};
 
 /// Sales files for January days `days` (day d sold d and 2 d).
 fn write_sales(f: &Fixture, days: &[u32]) {
@@ -96,46 +97,28 @@ fn a_dagster_backfill_of_three_keys_runs_each_as_a_kedrust_run_of_that_key() {
         ("DAGSTER_HOME", home.path().to_str().unwrap()),
         ("DAGSTER_DISABLE_TELEMETRY", "1"),
     ];
-    // The instance's storages exist before the daemon and the backfill would create them.
-    python(
+    let daemon = start_daemon(&f, &env);
+    let (code, text) = run_dagster(
         &f,
-        "import dagster as dg\ndg.DagsterInstance.get().get_runs(limit=1)\n",
-        &env,
-    );
-    let mut daemon = crate::clean_command(dagster().with_file_name("dagster-daemon"));
-    daemon
-        .args(["run", "-f", "definitions.py"])
-        .current_dir(f.path())
-        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    std::os::unix::process::CommandExt::process_group(&mut daemon, 0);
-    let mut daemon = daemon.spawn().unwrap();
-    let backfill = crate::clean_command(dagster())
-        .args(["job", "backfill", "-f", "definitions.py", "-j", "daily_job"])
-        .args([
+        &[
+            "job",
+            "backfill",
+            "-f",
+            "definitions.py",
+            "-j",
+            "daily_job",
             "--partitions",
             "2024-01-02,2024-01-03,2024-01-04",
             "--noprompt",
-        ])
-        .current_dir(f.path())
-        .env("KEDRUST_TRACE_HOOKS", f.trace_path())
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
+        ],
+        &env,
+    );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
     while f.fired("after_pipeline_run") < 3 && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
-    let group = format!("-{}", daemon.id());
-    let _ = Command::new("kill").args(["-INT", "--", &group]).status();
-    let _ = daemon.wait();
-    assert!(
-        backfill.status.success(),
-        "{}",
-        String::from_utf8_lossy(&backfill.stderr)
-    );
+    stop_daemon(daemon);
+    assert_eq!(code, 0, "{text}");
     assert_eq!(f.fired("after_pipeline_run"), 3, "three runs within 180 s");
     assert_eq!(f.fired("before_pipeline_run"), 3);
     assert_eq!(f.fired("on_pipeline_error"), 0);

@@ -272,21 +272,22 @@ fn partition_mistakes_are_refused_before_any_run_starts() {
     assert!(f.trace().is_empty(), "a hook fired");
 }
 
+/// `schedules serve` on a simulated clock from `from` to `until`.
+fn serve(f: &Fixture, (from, until): (&str, &str)) -> crate::Outcome {
+    let out = f.run(
+        &["schedules", "serve", "--from", from, "--until", until],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    out
+}
+
 #[test]
 fn a_nightly_schedule_runs_the_day_that_has_just_ended() {
     let f = Fixture::new("daily");
     write_sales(&f, &days(1, 5));
-    // Ticks at 01:00 on the 3rd, 4th and 5th, on a simulated clock.
-    let args = [
-        "schedules",
-        "serve",
-        "--from",
-        "2024-01-03T00:30:00Z",
-        "--until",
-        "2024-01-05T02:00:00Z",
-    ];
-    let out = f.run(&args, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Ticks at 01:00 on the 3rd, 4th and 5th.
+    let out = serve(&f, ("2024-01-03T00:30:00Z", "2024-01-05T02:00:00Z"));
     assert!(out.stdout.contains("served 3 ticks"), "{}", out.stdout);
     for day in days(1, 5) {
         let written = f
@@ -306,16 +307,7 @@ fn a_nightly_schedule_runs_the_day_that_has_just_ended() {
         status.stdout
     );
     // A tick before the first day has ended runs nothing.
-    let args = [
-        "schedules",
-        "serve",
-        "--from",
-        "2023-12-31T00:30:00Z",
-        "--until",
-        "2024-01-01T02:00:00Z",
-    ];
-    let out = f.run(&args, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = serve(&f, ("2023-12-31T00:30:00Z", "2024-01-01T02:00:00Z"));
     assert!(
         out.stderr
             .contains("no partition of job daily_job has ended yet"),
