@@ -321,6 +321,30 @@ fn op_options(base: RunOptions, env: &str, pipes: &Pipes) -> Result<(RunOptions,
         .partition_key()
         .map(str::to_owned)
         .or(base.partition.clone());
+    if let (None, Some(range)) = (
+        &partition,
+        pipes
+            .extras()
+            .and_then(|e| e.get("partition_range"))
+            .and_then(|r| r.as_array()),
+    ) {
+        let key = |i: usize| range.get(i).and_then(|k| k.as_str()).unwrap_or("?");
+        let message = format!(
+            "this Dagster run covers the partitions {} to {} at once (a BackfillPolicy or a \
+             partition range); kedrust runs one partition per run: launch one run per key (a \
+             backfill without a BackfillPolicy does)",
+            key(0),
+            key(1)
+        );
+        // Said through Pipes too, so that Dagster's event log shows it.
+        let said = pipes
+            .log("error", &message)
+            .and_then(|()| pipes.closed(Some(("KedrustError", &message))));
+        if let Err(e) = said {
+            eprintln!("warning: {e}");
+        }
+        return Err(CliError::BadInput(message));
+    }
     let options = RunOptions {
         env: Some(env.to_owned()),
         run_id: Some(run_id.clone()),

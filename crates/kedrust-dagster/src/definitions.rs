@@ -70,6 +70,15 @@ def _partitions(spec):
 _partitioned_assets = {tuple(asset["key"]) for asset in _loaded["assets"] if asset.get("partitions")}
 
 
+def _range(context):
+    # A ranged run (a BackfillPolicy, a partition range) reaches Pipes without any key; the
+    # binary is told the range, to refuse it by name.
+    if context.has_partition_key_range and not context.has_partition_key:
+        r = context.partition_key_range
+        return [r.start, r.end]
+    return None
+
+
 def _name(job, op):
     # Op definitions are shared by name across the code location, so each carries its job.
     return f"{job}__{op}"
@@ -94,7 +103,8 @@ def _op(job, spec):
         invocation = context.resources.pipes.run(
             context=context,
             command=_kedrust("__dagster_op", "--env", ENV, "--job", job, "--op", spec["name"]),
-            extras={"params": context.resources.kedrust_params, "parent_run_id": context.run.parent_run_id},
+            extras={"params": context.resources.kedrust_params, "parent_run_id": context.run.parent_run_id,
+                    "partition_range": _range(context)},
         )
         # Saves of persisted datasets, reported by the binary, become asset materialisations
         # (of the run's partition, in a partitioned run).
@@ -418,6 +428,7 @@ def _asset_op(op):
                 "parent_run_id": context.run.parent_run_id,
                 "run_datasets": _datasets(selection) if selection else _produced,
                 "step_datasets": _datasets(context.selected_asset_keys),
+                "partition_range": _range(context),
             },
         )
         yield from invocation.get_results()

@@ -308,12 +308,17 @@ impl Launch<'_> {
             .join("backfills")
             .join(self.backfill_id)
             .join(format!("{}.log", key.replace(['/', '\\'], "_")));
+        // This attempt's run, not an earlier attempt's of a resumed backfill.
+        let attempt = kedrust_store::now_ns();
         let exit = launch_process(self.project_path, &options, &log);
         let run = self
             .store
             .runs_tagged(BACKFILL_TAG, Some(self.backfill_id))
             .ok()
-            .and_then(|runs| runs.into_iter().find(|r| r.partition() == Some(key)));
+            .and_then(|runs| {
+                runs.into_iter()
+                    .find(|r| r.partition() == Some(key) && r.started_ns >= attempt)
+            });
         match (exit, run) {
             (Ok(()), Some(run)) if run.status == RunStatus::Success => KeyOutcome::Succeeded {
                 key: key.to_owned(),
@@ -354,7 +359,18 @@ fn launch_process(project_path: &Path, options: &RunOptions, log: &Path) -> Resu
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let output = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    // Every attempt of the key appends, after a line that says when it started.
+    let mut output = std::fs::File::options()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("{}: {e}", log.display()))?;
+    let started = kedrust_catalog::timestamp(std::time::SystemTime::now());
+    std::io::Write::write_all(
+        &mut output,
+        format!("== run started {started} ==\n").as_bytes(),
+    )
+    .map_err(|e| format!("{}: {e}", log.display()))?;
     let errors = output.try_clone().map_err(|e| e.to_string())?;
     let binary = std::env::current_exe().map_err(|e| format!("cannot find this binary: {e}"))?;
     let mut child = Command::new(binary)
@@ -380,11 +396,13 @@ fn launch_process(project_path: &Path, options: &RunOptions, log: &Path) -> Resu
     }
 }
 
-/// The last line of a run's output that says what went wrong (`error: ...`).
+/// The last line of a key's output that says what went wrong (`error: ...`): its latest
+/// attempt's, which comes last.
 fn last_error_line(log: &Path) -> Option<String> {
     let text = std::fs::read_to_string(log).ok()?;
     text.lines()
         .rev()
+        .take_while(|l| !l.starts_with("== run started "))
         .find_map(|l| l.strip_prefix("error: "))
         .map(str::to_owned)
 }

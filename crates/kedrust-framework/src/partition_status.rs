@@ -28,7 +28,7 @@ pub enum StatusTarget {
 pub enum KeyState {
     /// Its latest run wrote it (or succeeded).
     Materialized,
-    /// Its latest run failed or was cancelled before writing it.
+    /// Its latest run failed, was cancelled or died before writing it.
     Failed,
     /// Its latest run has not ended.
     Running,
@@ -94,6 +94,9 @@ pub fn partition_status(
     };
     let store = open_store(project, project_path)?;
     let partitions = crate::dynamic_keys::with_known_keys(partitions, &store)?;
+    let orphans = store
+        .orphans()
+        .map_err(|e| SessionError::Io(e.to_string()))?;
     let runs = store
         .runs_tagged(PARTITION_TAG, None)
         .map_err(|e| SessionError::Io(e.to_string()))?;
@@ -117,7 +120,7 @@ pub fn partition_status(
             let latest = runs.iter().find(|r| r.partition() == Some(key.as_str()));
             let state = match latest {
                 None => KeyState::Missing,
-                Some(run) => state_of(&store, run, dataset),
+                Some(run) => state_of(&store, run, dataset, &orphans),
             };
             KeyStatus {
                 key,
@@ -165,8 +168,15 @@ fn plan_saves(run: &RunRecord, dataset: &str) -> bool {
 }
 
 /// The state a run gives its key: of a dataset, whether the run wrote it.
-fn state_of(store: &RunStore, run: &RunRecord, dataset: Option<&str>) -> KeyState {
+fn state_of(
+    store: &RunStore,
+    run: &RunRecord,
+    dataset: Option<&str>,
+    orphans: &[RunRecord],
+) -> KeyState {
     match run.status {
+        // A run whose process is gone never ends by itself: it failed.
+        RunStatus::Started if orphans.iter().any(|o| o.run_id == run.run_id) => KeyState::Failed,
         RunStatus::Started => KeyState::Running,
         RunStatus::Success => KeyState::Materialized,
         RunStatus::Failure | RunStatus::Canceled => {

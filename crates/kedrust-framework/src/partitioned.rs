@@ -165,6 +165,16 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
                     reads.push((node.node_name(), PartitionMapping::Identity, as_run()));
                     continue;
                 };
+                if let Err(why) = mapping.check(&input_def, &output_def) {
+                    problem(
+                        &input,
+                        format!(
+                            "its partition mapping for '{output}' (read by node '{}'): {why}",
+                            node.node_name()
+                        ),
+                    );
+                    continue;
+                }
                 let several = mapping.reads_several(&input_def, &output_def);
                 let keys = match key.map(|k| mapping.input_keys((&input_def, &output_def), k, now))
                 {

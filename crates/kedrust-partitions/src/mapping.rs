@@ -127,6 +127,69 @@ impl PartitionMapping {
         }
     }
 
+    /// Whether this mapping can join `input` to `output` at all, as Dagster checks it when
+    /// the code location loads: identity between definitions of one kind, static between two
+    /// static definitions whose keys it names, time windows between time windows of one time
+    /// zone. Checked without a key, before anything runs.
+    pub fn check(&self, input: &PartitionsDef, output: &PartitionsDef) -> Result<(), String> {
+        use PartitionsDef::{Dynamic, Static, TimeWindow};
+        let kind = |d: &PartitionsDef| match d {
+            Static(_) => "static",
+            TimeWindow(_) => "time-window",
+            Dynamic { .. } => "dynamic",
+        };
+        match (self, input, output) {
+            (Self::Identity, TimeWindow(a), TimeWindow(b)) if a.cadence() != b.cadence() => Err(
+                "an identity mapping joins time windows of one length; use a time_window \
+                 mapping"
+                    .into(),
+            ),
+            (Self::Identity, a, b) if std::mem::discriminant(a) != std::mem::discriminant(b) => {
+                Err(format!(
+                    "an identity mapping joins definitions of one kind, not {} to {}",
+                    kind(a),
+                    kind(b)
+                ))
+            }
+            (Self::Static(map), Static(from), Static(to)) => {
+                let unknown_input = map.keys().find(|k| !from.contains(k));
+                let unknown_output = map.values().flatten().find(|k| !to.contains(k));
+                match (unknown_input, unknown_output) {
+                    (Some(k), _) => Err(format!(
+                        "its static mapping names '{k}', which is not a key of the input ({})",
+                        from.join(", ")
+                    )),
+                    (_, Some(k)) => Err(format!(
+                        "its static mapping maps to '{k}', which is not a key of the output ({})",
+                        to.join(", ")
+                    )),
+                    _ => Ok(()),
+                }
+            }
+            (Self::Static(_), a, b) => Err(format!(
+                "a static mapping joins two static definitions, not {} to {}",
+                kind(a),
+                kind(b)
+            )),
+            (Self::TimeWindow { .. }, TimeWindow(a), TimeWindow(b))
+                if a.timezone() != b.timezone() =>
+            {
+                Err(format!(
+                    "a time_window mapping joins windows of one time zone, not {} to {}",
+                    a.timezone().name(),
+                    b.timezone().name()
+                ))
+            }
+            (Self::TimeWindow { .. }, TimeWindow(_), TimeWindow(_)) => Ok(()),
+            (Self::TimeWindow { .. }, a, b) => Err(format!(
+                "a time_window mapping joins two time-window definitions, not {} to {}",
+                kind(a),
+                kind(b)
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether a node reads several partitions of `input` through this mapping (as a map of
     /// them, whatever the key: a trailing week is a map on its first day too), rather than
     /// exactly one: a node's input type must not depend on the key.

@@ -164,3 +164,80 @@ fn a_mapping_that_gives_no_key_or_is_written_wrong_says_why() {
         assert!(problems.contains(said), "{config}: {problems}");
     }
 }
+
+#[test]
+fn a_mapping_between_definitions_it_cannot_join_is_refused_without_a_key() {
+    let daily = def(json!({"type": "daily", "start": "2024-03-01"}));
+    let weekly = def(json!({"type": "weekly", "start": "2024-03-03"}));
+    let paris = def(json!({"type": "daily", "start": "2024-03-01", "timezone": "Europe/Paris"}));
+    let regions = def(json!({"type": "static", "keys": ["north", "south"]}));
+    let zones = def(json!({"type": "static", "keys": ["n", "s"]}));
+    let customers = def(json!({"type": "dynamic", "name": "customers"}));
+    let static_map = |map: serde_json::Value| {
+        mapping(
+            json!({"type": "static", "downstream_partition_keys_by_upstream_partition_key": map}),
+        )
+    };
+    let joined = [
+        (mapping(json!("time_window")), &daily, &weekly),
+        (mapping(json!("identity")), &regions, &zones),
+        (
+            static_map(json!({"north": "n", "south": ["n", "s"]})),
+            &regions,
+            &zones,
+        ),
+        (mapping(json!("all")), &customers, &daily),
+        (mapping(json!("last")), &daily, &regions),
+    ];
+    for (m, input, output) in joined {
+        assert_eq!(m.check(input, output), Ok(()), "{m:?}");
+    }
+    let refused = [
+        (
+            mapping(json!("identity")),
+            &daily,
+            &weekly,
+            "time windows of one length",
+        ),
+        (
+            mapping(json!("identity")),
+            &regions,
+            &customers,
+            "not static to dynamic",
+        ),
+        (
+            static_map(json!({"west": "n"})),
+            &regions,
+            &zones,
+            "names 'west', which is not a key of the input (north, south)",
+        ),
+        (
+            static_map(json!({"north": "w"})),
+            &regions,
+            &zones,
+            "maps to 'w', which is not a key of the output (n, s)",
+        ),
+        (
+            static_map(json!({"north": "n"})),
+            &daily,
+            &zones,
+            "joins two static definitions, not time-window to static",
+        ),
+        (
+            mapping(json!("time_window")),
+            &daily,
+            &paris,
+            "not UTC to Europe/Paris",
+        ),
+        (
+            mapping(json!("time_window")),
+            &regions,
+            &daily,
+            "joins two time-window definitions",
+        ),
+    ];
+    for (m, input, output, said) in refused {
+        let why = m.check(input, output).unwrap_err();
+        assert!(why.contains(said), "{m:?}: {why}");
+    }
+}

@@ -48,6 +48,11 @@ run = defs.get_implicit_global_asset_job_def().execute_in_process(
     instance=instance, asset_selection=selection, partition_key="2024-01-05")
 records = instance.fetch_materializations(dg.AssetKey(["daily", "day_report"]), limit=5).records
 print("materialized", run.success, [r.asset_materialization.partition for r in records])
+# A ranged run reaches Pipes without a key: refused, by name.
+ranged = job.execute_in_process(instance=instance, raise_on_error=False, tags={
+    "dagster/asset_partition_range_start": "2024-01-02", "dagster/asset_partition_range_end": "2024-01-03"})
+said = [l.user_message or "" for l in instance.all_logs(ranged.run_id)]
+print("ranged", ranged.success, any("kedrust runs one partition per run" in m for m in said))
 # Dynamic keys kedrust added reach Dagster's instance through the sensor.
 print("customers", type(defs.resolve_job_def("customers_job").partitions_def).__name__)
 sync = defs.get_sensor_def("dynamic_partitions_sensor").evaluate_tick(dg.build_sensor_context(instance=instance))
@@ -78,6 +83,7 @@ fn dagster_jobs_assets_and_schedules_carry_the_catalogs_partitions_and_mappings(
             "dep daily/days_of_week TimeWindowPartitionMapping -6",
             "tick ['2024-01-02']",
             "materialized True ['2024-01-05']",
+            "ranged False True",
             "customers DynamicPartitionsDefinition",
             "sync [('customers', ['acme', 'globex'])]",
         ],
