@@ -10,7 +10,8 @@
 //! `KEDRUST_FIXTURE_FAIL_SAVED_ONCE=<file>`, the first fails once after `checked` was saved.
 //! With `KEDRUST_FIXTURE_MARK_SAVED=<dataset>=<file>`, the first creates the file once the
 //! dataset is saved. With `KEDRUST_FIXTURE_DEBUG=<file>`, the first writes the `Debug` output of every hook's
-//! arguments there, as a project debugging its hooks would.
+//! arguments there, as a project debugging its hooks would; with `KEDRUST_FIXTURE_NODE_KEYS=<file>`,
+//! it notes the partition key each node sees.
 
 use kedrust_pipeline::{BoxError, Value};
 use kedrust_runner::{
@@ -120,6 +121,19 @@ impl Hook for Recorder {
         info: NodeInfo<'_>,
     ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
         self.note("before_node_run", Some(info.node.node_name()), None)?;
+        // The partition key each node sees, for the partition tests.
+        if let (Some(path), "first") = (std::env::var_os("KEDRUST_FIXTURE_NODE_KEYS"), self.label) {
+            let line = format!(
+                "{} {}\n",
+                info.node.node_name(),
+                info.partition_key().unwrap_or("-")
+            );
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?
+                .write_all(line.as_bytes())?;
+        }
         // The save version each node's process saves to, for the save-version race test.
         if let (Some(path), "first") = (std::env::var_os("KEDRUST_FIXTURE_VERSIONS"), self.label) {
             let line = format!(

@@ -172,13 +172,31 @@ fn on_dagster(day: &str, multiprocess: bool) -> Vec<String> {
         .unwrap();
     }
     let home = dagster_home();
-    let env = [("DAGSTER_HOME", home.path().to_str().unwrap())];
+    let keys = f.path().join("node_keys.txt");
+    let env = [
+        ("DAGSTER_HOME", home.path().to_str().unwrap()),
+        ("KEDRUST_FIXTURE_NODE_KEYS", keys.to_str().unwrap()),
+    ];
     let script = format!(
         "{ON_THE_INSTANCE}dg.execute_job(reconstructable('daily_job'), instance, \
          tags={{'dagster/partition': '{day}'}}, raise_on_error=False)\ntick(2)\n"
     );
     python(&f, &script, &env);
+    node_keys(&keys, day);
     f.trace_lines()
+}
+
+/// Every node of the run saw `day` as its partition key (`NodeInfo::partition_key`): on
+/// Dagster from the Pipes context, embedded from the command line.
+fn node_keys(keys: &std::path::Path, day: &str) {
+    let seen = std::fs::read_to_string(keys).unwrap_or_default();
+    // The day without sales fails loading them, before any node runs.
+    let expected = if day == "2024-01-03" {
+        format!("total_day {day}\nreport_day {day}\n")
+    } else {
+        String::new()
+    };
+    assert_eq!(seen, expected, "{day}");
 }
 
 /// The same run embedded, with `runner`.
@@ -194,7 +212,12 @@ fn embedded(day: &str, runner: &str) -> Vec<String> {
         "--runner",
         runner,
     ];
-    let out = f.run(&args, &[]);
+    let keys = f.path().join("node_keys.txt");
+    let out = f.run(
+        &args,
+        &[("KEDRUST_FIXTURE_NODE_KEYS", keys.to_str().unwrap())],
+    );
+    node_keys(&keys, day);
     assert_eq!(out.code == 0, day == "2024-01-03", "{}", out.stderr);
     f.trace_lines()
 }
