@@ -482,3 +482,30 @@ fn dynamic_keys_are_added_by_a_command_or_a_node_and_runs_take_only_those() {
         assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
     }
 }
+
+#[test]
+fn a_key_whose_run_died_is_failed_in_the_status() {
+    let f = Fixture::new("daily");
+    write_sales(&f, &days(3, 3));
+    let block = f.block_path();
+    let at = format!("before_pipeline_run={}", block.display());
+    let mut run = f.spawn(
+        &["run", "--pipeline", "daily", "--partition", "2024-01-03"],
+        &[("KEDRUST_FIXTURE_BLOCK_HOOK", &at)],
+    );
+    crate::wait_for(&block);
+    let status = f.run(&["partitions", "status", "day_report"], &[]);
+    assert!(
+        status.stdout.contains("\n2024-01-03  running"),
+        "{}",
+        status.stdout
+    );
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let status = f.run(&["partitions", "status", "day_report"], &[]);
+    assert!(
+        status.stdout.contains("\n2024-01-03  failed"),
+        "{}",
+        status.stdout
+    );
+}
