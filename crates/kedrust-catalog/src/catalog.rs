@@ -598,9 +598,16 @@ impl Catalog {
 
     /// Whether partitioned dataset `name` declares partition mappings (`partition_mapping`).
     pub fn has_partition_mappings(&self, name: &str) -> bool {
+        !self.partition_mapping_outputs(name).is_empty()
+    }
+
+    /// The output names and patterns `name`'s `partition_mapping` is written for.
+    pub fn partition_mapping_outputs(&self, name: &str) -> Vec<String> {
         self.resolve_config(name)
             .and_then(|r| r.config)
-            .is_some_and(|c| c.get(crate::partition::MAPPING_KEY).is_some())
+            .and_then(|c| c.get(crate::partition::MAPPING_KEY)?.as_object().cloned())
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Makes the run read input `name` as a partition mapping says: its keys (none when the

@@ -266,3 +266,35 @@ pub(crate) fn partitioned_datasets(
         .filter_map(|d| catalog.partitions(&d).map(|def| (d, def)))
         .collect())
 }
+
+/// Outputs a `partition_mapping` of `pipeline`'s inputs is written for that no dataset of any
+/// pipeline (`names`) is, nor matches: a misspelt output would read the run's key unnoticed,
+/// the very key the mapping was written to avoid.
+pub(crate) fn unknown_mapping_outputs(
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+    names: &std::collections::BTreeSet<String>,
+) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    for input in pipeline.datasets() {
+        for output in catalog.partition_mapping_outputs(&input) {
+            let known = match kedrust_catalog::Pattern::parse(&output) {
+                Ok(Some(pattern)) => names.iter().any(|n| pattern.matches(n).is_some()),
+                _ => names.contains(&output),
+            };
+            if !known {
+                let hint =
+                    kedrust_pipeline::suggest::hint(&output, names.iter().map(String::as_str));
+                problems.push(ConfigProblem {
+                    at: catalog.resolve(&input).and_then(|r| r.at),
+                    dataset: input.clone(),
+                    message: format!(
+                        "'partition_mapping.{output}': no dataset of any pipeline is called so \
+                         or matches it{hint}"
+                    ),
+                });
+            }
+        }
+    }
+    problems
+}

@@ -263,6 +263,20 @@ pub fn prepare(
     // Every problem before the run, together: the parameters the nodes read, then the catalog.
     let mut problems = crate::parameters::check(&pipeline, &built.params, &built.param_locations);
     problems.extend(crate::partitioned::map_inputs(&pipeline, &catalog));
+    if pipeline
+        .datasets()
+        .iter()
+        .any(|d| catalog.has_partition_mappings(d))
+    {
+        let names = project
+            .load_pipelines(&conf, &env)?
+            .values()
+            .flat_map(|p| p.datasets())
+            .collect();
+        problems.extend(crate::partitioned::unknown_mapping_outputs(
+            &pipeline, &catalog, &names,
+        ));
+    }
     if let Err(bound) = catalog.bind(&pipeline) {
         problems.extend(bound.problems);
     }

@@ -269,6 +269,27 @@ fn partition_mistakes_are_refused_before_any_run_starts() {
         "{}",
         out.stderr
     );
+    // A misspelt output would silently read the run's key: refused, with the nearest name.
+    std::fs::write(
+        f.path().join("conf/local/catalog.yml"),
+        "days_of_week:\n  type: json.JSONDataset\n  filepath: data/day_report/{partition}.json\n  \
+         partitions: {type: daily, start: \"2024-01-01\", end: \"2024-02-01\"}\n  \
+         partition_mapping:\n    week_reprot: {type: time_window, start_offset: -6}\n",
+    )
+    .unwrap();
+    let out = f.run(
+        &["run", "--job", "trends_job", "--partition", "2024-01-05"],
+        &[],
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "dataset 'days_of_week': 'partition_mapping.week_reprot': no dataset of any pipeline \
+             is called so or matches it; did you mean 'week_report'?"
+        ),
+        "{}",
+        out.stderr
+    );
     assert!(f.trace().is_empty(), "a hook fired");
 }
 
