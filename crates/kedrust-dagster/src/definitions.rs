@@ -359,7 +359,8 @@ def _dynamic_names():
 @dg.sensor(
     name="dynamic_partitions_sensor",
     description="Adds to Dagster's instance the keys of dynamic partitions that kedrust's "
-    "`partitions add` or a node added to the project's run store.",
+    "`partitions add` or a node added to the project's run store, and deletes the ones "
+    "`partitions delete` deleted.",
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
@@ -368,13 +369,17 @@ def dynamic_partitions_sensor(context: dg.SensorEvaluationContext):
     if listed.returncode != 0:
         return dg.SkipReason(f"kedrust could not list its dynamic partitions: {listed.stderr.strip()}")
     requests = []
-    for name, keys in json.loads(listed.stdout).items():
+    for name, listing in json.loads(listed.stdout).items():
         known = set(context.instance.get_dynamic_partitions(name))
-        new = [key for key in keys if key not in known]
+        new = [key for key in listing["keys"] if key not in known]
         if new:
             requests.append(dg.AddDynamicPartitionsRequest(partitions_def_name=name, partition_keys=new))
+        # Only keys kedrust deleted: keys added in Dagster's UI stay.
+        gone = [key for key in listing["deleted"] if key in known]
+        if gone:
+            requests.append(dg.DeleteDynamicPartitionsRequest(partitions_def_name=name, partition_keys=gone))
     if not requests:
-        return dg.SkipReason("Dagster has every dynamic partition key kedrust has")
+        return dg.SkipReason("Dagster has the dynamic partition keys kedrust has")
     return dg.SensorResult(dynamic_partitions_requests=requests)
 
 

@@ -137,13 +137,22 @@ fn declared_names(
     Ok(names)
 }
 
-/// Every dynamic partitions definition the catalog declares, with the keys the store has
-/// (what the code location's sensor gives Dagster's instance).
+/// The keys of one dynamic partitions definition, and the ones deleted since they were added.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KnownKeys {
+    /// The keys, in the order they were added.
+    pub keys: Vec<String>,
+    /// Keys deleted and not added again.
+    pub deleted: Vec<String>,
+}
+
+/// Every dynamic partitions definition the catalog declares, with its keys and the ones
+/// deleted (what the code location's sensor gives Dagster's instance, and takes from it).
 pub fn all_dynamic_keys(
     project: &Project,
     project_path: &Path,
     options: &RunOptions,
-) -> Result<std::collections::BTreeMap<String, Vec<String>>, SessionError> {
+) -> Result<std::collections::BTreeMap<String, KnownKeys>, SessionError> {
     let names = declared_names(project, project_path, options)?;
     if names.is_empty() {
         return Ok(Default::default());
@@ -153,7 +162,8 @@ pub fn all_dynamic_keys(
         .into_iter()
         .map(|name| {
             let keys = store.dynamic_partitions(&name).map_err(io)?;
-            Ok((name, keys))
+            let deleted = store.deleted_dynamic_partitions(&name).map_err(io)?;
+            Ok((name, KnownKeys { keys, deleted }))
         })
         .collect()
 }

@@ -33,7 +33,9 @@ mod settings;
 mod snapshot;
 
 pub use backfill::{BackfillSummary, KeyOutcome, KeySelection, backfill, resume_backfill};
-pub use dynamic_keys::{add_dynamic_keys, all_dynamic_keys, delete_dynamic_key, dynamic_keys};
+pub use dynamic_keys::{
+    KnownKeys, add_dynamic_keys, all_dynamic_keys, delete_dynamic_key, dynamic_keys,
+};
 pub use options::{RunOptions, RunSummary, SessionError};
 pub use partition_status::{KeyState, KeyStatus, PartitionStatus, StatusTarget, partition_status};
 pub use partitioned::{pipeline_partitions, shared_partitions};

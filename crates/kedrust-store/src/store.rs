@@ -107,6 +107,13 @@ CREATE TABLE IF NOT EXISTS dynamic_partitions (
     added_ns INTEGER NOT NULL,
     PRIMARY KEY (name, key)
 );
+-- Keys deleted from dynamic partitions, until added again (an orchestrator that keeps its
+-- own copy of the keys deletes them there too); a table only added.
+CREATE TABLE IF NOT EXISTS dynamic_partitions_deleted (
+    name TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (name, key)
+);
 CREATE TABLE IF NOT EXISTS run_state (
     run_id TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -481,6 +488,10 @@ impl RunStore {
                     "INSERT OR IGNORE INTO dynamic_partitions (name, key, added_ns) VALUES (?1, ?2, ?3)",
                     params![name, key, now + i as i64],
                 )?;
+                c.execute(
+                    "DELETE FROM dynamic_partitions_deleted WHERE name = ?1 AND key = ?2",
+                    params![name, key],
+                )?;
             }
             Ok(added)
         })
@@ -497,15 +508,33 @@ impl RunStore {
         })
     }
 
-    /// Removes `key` from dynamic partitions `name`; whether it was there.
+    /// Removes `key` from dynamic partitions `name`, noting that it was deleted; whether it
+    /// was there.
     pub fn delete_dynamic_partition(&self, name: &str, key: &str) -> Result<bool, StoreError> {
         self.with(|c| {
-            c.execute(
+            let deleted = c.execute(
                 "DELETE FROM dynamic_partitions WHERE name = ?1 AND key = ?2",
                 params![name, key],
-            )
+            )?;
+            if deleted == 1 {
+                c.execute(
+                    "INSERT OR IGNORE INTO dynamic_partitions_deleted (name, key) VALUES (?1, ?2)",
+                    params![name, key],
+                )?;
+            }
+            Ok(deleted == 1)
         })
-        .map(|n| n == 1)
+    }
+
+    /// The keys deleted from dynamic partitions `name` and not added since.
+    pub fn deleted_dynamic_partitions(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT key FROM dynamic_partitions_deleted WHERE name = ?1 ORDER BY key",
+            )?;
+            let rows = stmt.query_map(params![name], |r| r.get(0))?;
+            rows.collect()
+        })
     }
 
     /// One run.

@@ -57,6 +57,14 @@ print("ranged", ranged.success, any("kedrust runs one partition per run" in m fo
 print("customers", type(defs.resolve_job_def("customers_job").partitions_def).__name__)
 sync = defs.get_sensor_def("dynamic_partitions_sensor").evaluate_tick(dg.build_sensor_context(instance=instance))
 print("sync", [(r.partitions_def_name, list(r.partition_keys)) for r in sync.dynamic_partitions_requests])
+for r in sync.dynamic_partitions_requests:
+    instance.add_dynamic_partitions(r.partitions_def_name, list(r.partition_keys))
+# A key kedrust deletes leaves Dagster's instance too; keys only Dagster has stay.
+instance.add_dynamic_partitions("customers", ["added_in_dagster"])
+import subprocess
+subprocess.run(location._kedrust("partitions", "delete", "customers", "globex"), check=True, capture_output=True)
+unsync = defs.get_sensor_def("dynamic_partitions_sensor").evaluate_tick(dg.build_sensor_context(instance=instance))
+print("unsync", [(type(r).__name__, list(r.partition_keys)) for r in unsync.dynamic_partitions_requests])
 "#;
 
 #[test]
@@ -86,6 +94,7 @@ fn dagster_jobs_assets_and_schedules_carry_the_catalogs_partitions_and_mappings(
             "ranged False True",
             "customers DynamicPartitionsDefinition",
             "sync [('customers', ['acme', 'globex'])]",
+            "unsync [('DeleteDynamicPartitionsRequest', ['globex'])]",
         ],
         "{out}"
     );
