@@ -118,6 +118,8 @@ pub struct Catalog {
     partition: Option<String>,
     /// Inputs a partition mapping makes read other keys than the run's.
     mapped_keys: RwLock<HashMap<String, MappedRead>>,
+    /// The datasets of one partition in a fan-out: name to (partitioned dataset, key).
+    partition_aliases: RwLock<HashMap<String, (String, String)>>,
     value_types: RwLock<HashMap<String, TypeTag>>,
     live: RwLock<HashMap<String, Live>>,
     /// Held while a dataset is made, so that threads asking for one at once make it once.
@@ -269,6 +271,7 @@ impl CatalogBuilder {
             load_versions: self.load_versions,
             partition: self.partition,
             mapped_keys: RwLock::default(),
+            partition_aliases: RwLock::default(),
             value_types: RwLock::default(),
             live: RwLock::default(),
             making: Mutex::default(),
@@ -419,6 +422,12 @@ impl Catalog {
     }
 
     fn resolve_config(&self, name: &str) -> Option<Resolution> {
+        if let Some((base, _)) = self.partition_alias(name) {
+            return self.resolve_config(&base).map(|r| Resolution {
+                name: name.to_owned(),
+                ..r
+            });
+        }
         let resolution = |entry: &Entry, source: Source, config: Json| {
             let type_name = config
                 .get("type")
@@ -582,6 +591,9 @@ impl Catalog {
     /// Why the run's partition key is not one of `name`'s keys, if it is not (an input a
     /// mapping reads is checked by the mapping).
     pub fn partition_problem(&self, name: &str) -> Option<String> {
+        if let Some((_, key)) = self.partition_alias(name) {
+            return self.partitions(name)?.check_key(&key).err();
+        }
         let key = self.partition.as_deref()?;
         if self.mapped_read(name).is_some() {
             return None;
@@ -619,6 +631,24 @@ impl Catalog {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.to_owned(), read);
+    }
+
+    /// Makes `alias` the slice `key` of partitioned dataset `base` (a fan-out's copy of a node
+    /// reads and writes its own partition under such names). Set before the catalog is bound.
+    pub fn alias_partition(&self, alias: &str, base: &str, key: &str) {
+        self.partition_aliases
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(alias.to_owned(), (base.to_owned(), key.to_owned()));
+    }
+
+    /// The partitioned dataset and key `name` stands for, when it is a fan-out's alias.
+    pub fn partition_alias(&self, name: &str) -> Option<(String, String)> {
+        self.partition_aliases
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// How a partition mapping makes the run read `name`, if one does.
@@ -718,7 +748,10 @@ impl Catalog {
             Some(read) if !read.keys.is_empty() => {
                 self.create_for(resolution, read.keys.first().map(String::as_str))
             }
-            _ => self.create_for(resolution, self.partition.as_deref()),
+            _ => match self.partition_alias(&resolution.name) {
+                Some((_, key)) => self.create_for(resolution, Some(&key)),
+                None => self.create_for(resolution, self.partition.as_deref()),
+            },
         }
     }
 

@@ -204,6 +204,10 @@ pub(crate) struct RunArgs {
     /// datasets (a catalog entry's `partitions:`), and must be one of their keys.
     #[arg(long)]
     pub partition: Option<String>,
+    /// Run every key in this one run: each node that writes partitioned datasets runs once
+    /// per key, as a node of its own; a node that reads them whole gets every key.
+    #[arg(long, conflicts_with = "partition")]
+    pub fan_out: bool,
     /// Resume a failed run: only the ops that failed or never ran, with its parameters and
     /// load versions, as a new run linked to it. `--params` gives again the secret
     /// parameters the run store does not keep.

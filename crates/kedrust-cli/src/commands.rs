@@ -230,6 +230,7 @@ fn options(args: &RunArgs, env: &str, conf_source: Option<PathBuf>) -> Result<Ru
         tags: Default::default(),
         save_version: None,
         partition: args.partition.clone(),
+        fan_out: args.fan_out,
     })
 }
 

@@ -26,14 +26,25 @@ pub(crate) fn plans(
         let (job_plan, pipeline, built) =
             kedrust_framework::plan_job(project, root, conf, env, job)
                 .map_err(|e| e.to_string())?;
-        let partitions = kedrust_framework::shared_partitions(&pipeline, &built.catalog)
-            .map_err(|e| format!("job '{}': {e}", job.name))?;
+        // A fan-out job runs every key in one run: to Dagster it is not partitioned.
+        let partitions = if job.fan_out {
+            None
+        } else {
+            kedrust_framework::shared_partitions(&pipeline, &built.catalog)
+                .map_err(|e| format!("job '{}': {e}", job.name))?
+        };
         job_datasets.extend(
             job_plan
                 .ops
                 .iter()
                 .flat_map(|o| o.loads.iter().chain(&o.saves))
-                .map(|d| base_name(d).to_owned()),
+                // A fan-out's slice is its partitioned dataset's asset.
+                .map(|d| {
+                    built
+                        .catalog
+                        .partition_alias(d)
+                        .map_or_else(|| base_name(d).to_owned(), |(base, _)| base)
+                }),
         );
         let mut plan = serde_json::to_value(job_plan).map_err(|e| e.to_string())?;
         // The launchpad shows them: secrets hidden, and the op drops what comes back hidden.

@@ -162,6 +162,14 @@ pub fn materialization(env: &str, saved: &Json, run_id: &str) -> Materialization
         "kedrust_run_id".into(),
         json!({"raw_value": run_id, "type": "text"}),
     );
+    // The partition a save wrote (a fan-out's copy writes its key's), for the code location
+    // to record the materialisation for it.
+    if let Some(key) = saved["partition"].as_str() {
+        metadata.insert(
+            "kedrust/partition".into(),
+            json!({"raw_value": key, "type": "text"}),
+        );
+    }
     // Tables: Dagster's own row count and column schema entries.
     if let Some(rows) = saved["value"]["row_count"].as_u64() {
         metadata.insert(

@@ -110,7 +110,11 @@ def _op(job, spec):
         # (of the run's partition, in a partitioned run).
         partition = context.partition_key if context.has_partition_key else None
         for result in invocation.get_results():
-            keyed = partition if tuple(result.asset_key.path) in _partitioned_assets else None
+            # A fan-out's copy says which key it wrote; a partitioned run's key is the run's.
+            written = (result.metadata or {}).get("kedrust/partition")
+            keyed = written.value if written is not None else partition
+            if tuple(result.asset_key.path) not in _partitioned_assets:
+                keyed = None
             yield dg.AssetMaterialization(asset_key=result.asset_key, metadata=result.metadata, partition=keyed)
 
     return _run

@@ -7,7 +7,9 @@ mod warehouse;
 
 use kedrust_config::ConfigLoader;
 use kedrust_framework::{Pipelines, Project};
-use kedrust_pipeline::{BoxError, Param, Pipeline, PipelineError, node, pipeline, try_node};
+use kedrust_pipeline::{
+    BoxError, Param, Partitions, Pipeline, PipelineError, node, pipeline, try_node,
+};
 use serde_json::{Value, json};
 use std::process::ExitCode;
 
@@ -250,6 +252,38 @@ fn trends() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+/// Regions in one run, fanned out (the `daily` project's `regional_job`): each region's total
+/// and report as nodes of their own per region, then every region's report together, and a
+/// count of every region's sales read whole.
+fn regional() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(
+            |sales: Vec<i64>| sales.iter().sum::<i64>(),
+            "region_sales",
+            "region_total",
+        )
+        .name("total_region"),
+        node(
+            |total: i64| json!({"total": total}),
+            "region_total",
+            "region_report",
+        )
+        .name("report_region"),
+        node(
+            |reports: Partitions<Value>| Value::Object(reports.into_inner().into_iter().collect()),
+            "region_report",
+            "all_regions",
+        )
+        .name("gather_regions"),
+        node(
+            |sales: Partitions<Vec<i64>>| sales.values().map(|s| s.len() as i64).sum::<i64>(),
+            "region_sales",
+            "sales_count",
+        )
+        .name("count_sales"),
+    ])
+}
+
 /// Customers found at run time (the `daily` project): `find_customers` adds the sign-ups as
 /// keys of the dynamic partitions `customers` (by writing `new_customers`).
 fn signup() -> Result<Pipeline, PipelineError> {
@@ -303,6 +337,7 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("trends".into(), trends()?);
     p.insert("signup".into(), signup()?);
     p.insert("customers".into(), customers()?);
+    p.insert("regional".into(), regional()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
         // The daily project's assets: a day's data, then its trends.

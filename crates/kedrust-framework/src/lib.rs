@@ -15,6 +15,7 @@ mod backfill;
 mod binary;
 mod child;
 mod dynamic_keys;
+mod fan_out;
 mod missing;
 mod ops;
 mod options;

@@ -48,6 +48,10 @@ pub struct RunOptions {
     /// writes.
     #[serde(default)]
     pub partition: Option<String>,
+    /// `--fan-out`: every node that writes partitioned datasets runs once per key, in this one
+    /// run (a job's `fan_out: true`).
+    #[serde(default)]
+    pub fan_out: bool,
 }
 
 /// As its JSON form, secrets hidden (runtime parameters may hold them).
@@ -76,6 +80,7 @@ impl Default for RunOptions {
             tags: BTreeMap::new(),
             save_version: None,
             partition: None,
+            fan_out: false,
         }
     }
 }

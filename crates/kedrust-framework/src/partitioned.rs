@@ -9,6 +9,32 @@ use kedrust_partitions::{PartitionMapping, PartitionsDef};
 use kedrust_pipeline::Pipeline;
 use std::path::Path;
 
+/// Nodes that take a partitioned dataset whole (`Partitions<T>`) outside a fan-out: a run of
+/// one key has no other keys to give them.
+pub(crate) fn whole_partitions_outside_fan_out(
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+) -> Vec<ConfigProblem> {
+    let mut problems = Vec::new();
+    for node in pipeline.nodes() {
+        for (input, arg) in node.inputs().iter().zip(node.input_types()) {
+            if arg.kind == kedrust_pipeline::ArgKind::Partitions {
+                problems.push(ConfigProblem {
+                    at: catalog.resolve(input).and_then(|r| r.at),
+                    dataset: input.clone(),
+                    message: format!(
+                        "node '{}' takes every partition of it ({}): run the pipeline with \
+                         --fan-out (a job's `fan_out: true`)",
+                        node.node_name(),
+                        arg.declared.short_name()
+                    ),
+                });
+            }
+        }
+    }
+    problems
+}
+
 /// Every problem of the run's partition key, each naming its dataset; `dynamic(name, key)`
 /// says why a key is not one of dynamic partitions `name`'s.
 pub(crate) fn problems(
@@ -16,10 +42,12 @@ pub(crate) fn problems(
     catalog: &Catalog,
     dynamic: &dyn Fn(&str, &str) -> Option<String>,
 ) -> Vec<ConfigProblem> {
+    // A fan-out's slices and the inputs a mapping reads have keys of their own.
     let partitioned: Vec<String> = pipeline
         .datasets()
         .into_iter()
         .filter(|d| catalog.partitions(d).is_some())
+        .filter(|d| catalog.partition_alias(d).is_none() && catalog.mapped_read(d).is_none())
         .collect();
     let problem = |dataset: &str, message: String| ConfigProblem {
         at: catalog.resolve(dataset).and_then(|r| r.at),
@@ -32,7 +60,9 @@ pub(crate) fn problems(
             .map(|d| {
                 problem(
                     d,
-                    "it is partitioned: run one partition of it with --partition <key>".into(),
+                    "it is partitioned: run one partition of it with --partition <key>, or every \
+                     key in one run with --fan-out"
+                        .into(),
                 )
             })
             .collect(),

@@ -82,6 +82,7 @@ pub fn plan_job(
         env: Some(env.to_owned()),
         pipeline_names: vec![job.pipeline_name.clone()],
         filter: job.filter.clone(),
+        fan_out: job.fan_out,
         ..RunOptions::default()
     };
     let (pipeline, built) = for_dagster(project, (project_path, conf), &options, "ops")?;
@@ -119,7 +120,16 @@ fn for_dagster(
     let env = run_env(options.env.as_deref());
     let pipeline = select(project, (conf, &env), options)?;
     let built = build_catalog(project, project_path, conf, &env, options, &new_version())?;
-    let problems = crate::partitioned::map_inputs(&pipeline, &built.catalog);
+    let pipeline = if options.fan_out {
+        crate::fan_out::expand_for(project, project_path, (&pipeline, &built.catalog), options)?
+    } else {
+        pipeline
+    };
+    let mut problems = crate::partitioned::map_inputs(&pipeline, &built.catalog);
+    problems.extend(crate::partitioned::whole_partitions_outside_fan_out(
+        &pipeline,
+        &built.catalog,
+    ));
     if !problems.is_empty() {
         return Err(ConfigProblems { problems }.into());
     }
@@ -188,6 +198,7 @@ pub(crate) fn resolve_job(
             inline_loggers: Default::default(),
             retry_policy: None,
             tag_retry_policies: Default::default(),
+            fan_out: options.fan_out,
         };
         return Ok((options.clone(), job));
     };
@@ -211,6 +222,7 @@ pub(crate) fn resolve_job(
         resolved.filter = job.filter.clone();
     }
     resolved.runner = runner;
+    resolved.fan_out |= job.fan_out;
     Ok((resolved, job.clone()))
 }
 
@@ -260,6 +272,11 @@ pub fn prepare(
             })?;
     }
     let catalog = built.catalog;
+    let pipeline = if options.fan_out {
+        crate::fan_out::expand_for(project, &project_path, (&pipeline, &catalog), options)?
+    } else {
+        pipeline
+    };
     // Every problem before the run, together: the parameters the nodes read, then the catalog.
     let mut problems = crate::parameters::check(&pipeline, &built.params, &built.param_locations);
     problems.extend(crate::partitioned::map_inputs(&pipeline, &catalog));
@@ -292,6 +309,9 @@ pub fn prepare(
         }
     };
     problems.extend(crate::partitioned::problems(&pipeline, &catalog, &dynamic));
+    problems.extend(crate::partitioned::whole_partitions_outside_fan_out(
+        &pipeline, &catalog,
+    ));
     if !problems.is_empty() {
         return Err(ConfigProblems { problems }.into());
     }

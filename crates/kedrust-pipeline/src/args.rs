@@ -46,6 +46,8 @@ pub enum ArgKind {
     Data,
     /// A parameter, deserialised from the configured value.
     Parameter,
+    /// Every partition of a partitioned dataset ([`Partitions`]): a fan-in of a fan-out.
+    Partitions,
 }
 
 /// Why an input could not become the argument.
@@ -189,5 +191,65 @@ mod tests {
     fn data_args_report_both_types() {
         let err = String::from_value(Value::new(3u32)).unwrap_err();
         assert_eq!(err.to_string(), "expected String but the dataset holds u32");
+    }
+}
+
+/// Every partition of a partitioned dataset, by key: what a node takes to read the whole of a
+/// dataset whose partitions a fan-out wrote (`run --fan-out`), each partition's value loaded.
+/// The dataset's own type is `T`, so the wiring check holds it against what its producer
+/// writes.
+pub struct Partitions<T>(pub std::collections::BTreeMap<String, T>);
+
+impl<T> Partitions<T> {
+    /// The partitions, by key.
+    pub fn into_inner(self) -> std::collections::BTreeMap<String, T> {
+        self.0
+    }
+}
+
+impl<T> Deref for Partitions<T> {
+    type Target = std::collections::BTreeMap<String, T>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Partitions<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Partitions").field(&self.0).finish()
+    }
+}
+
+/// What a fan-out hands a [`Partitions`] argument: each partition's key and value.
+#[derive(Clone, Debug)]
+pub struct PartitionValues(pub Vec<(String, Value)>);
+
+impl<T: Any + Clone + Send + Sync> NodeArg for Partitions<T> {
+    fn arg_type() -> ArgType {
+        ArgType {
+            held: TypeTag::of::<T>(),
+            declared: TypeTag::of::<Partitions<T>>(),
+            kind: ArgKind::Partitions,
+            check: None,
+        }
+    }
+
+    fn from_value(value: Value) -> Result<Self, ArgError> {
+        let declared = TypeTag::of::<Partitions<T>>().short_name();
+        let parts = value
+            .take::<PartitionValues>()
+            .map_err(|v| ArgError::WrongType {
+                expected: declared.clone(),
+                found: v.type_tag().short_name(),
+            })?;
+        let mut out = std::collections::BTreeMap::new();
+        for (key, value) in parts.0 {
+            let value = value.take::<T>().map_err(|v| ArgError::WrongType {
+                expected: TypeTag::of::<T>().short_name(),
+                found: v.type_tag().short_name(),
+            })?;
+            out.insert(key, value);
+        }
+        Ok(Partitions(out))
     }
 }

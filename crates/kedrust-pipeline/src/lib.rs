@@ -27,7 +27,9 @@ mod typecheck;
 mod types;
 mod value;
 
-pub use args::{ArgError, ArgKind, ArgType, NodeArg, Param, ParamCheck};
+pub use args::{
+    ArgError, ArgKind, ArgType, NodeArg, Param, ParamCheck, PartitionValues, Partitions,
+};
 pub use filter::{Filter, FilterError, FilterProblem};
 pub use group::{GroupBy, GroupKind, NodeGroup};
 pub use handler::{CallError, Handler};

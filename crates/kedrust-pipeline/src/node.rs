@@ -49,6 +49,8 @@ pub struct Node {
     tags: BTreeSet<String>,
     namespace: Option<String>,
     name: String,
+    /// The partition key of a fan-out copy.
+    partition: Option<String>,
 }
 
 /// Conversion of input declarations: `()`, one name, an array or a `Vec` of names.
@@ -259,6 +261,7 @@ impl Node {
             tags: BTreeSet::new(),
             namespace: None,
             name: String::new(),
+            partition: None,
         };
         n.rename();
         n
@@ -399,8 +402,71 @@ impl Node {
             tags: self.tags.clone(),
             namespace,
             name: String::new(),
+            partition: self.partition.clone(),
         };
         n.rename();
+        n
+    }
+
+    /// The copy of this node that runs for partition `key` of a fan-out: named `name`, reading
+    /// `inputs` and writing `outputs` (each partition's own datasets), with the same function.
+    pub fn for_partition(
+        &self,
+        key: &str,
+        name: String,
+        inputs: Vec<String>,
+        outputs: Vec<String>,
+    ) -> Node {
+        let mut n = self.with_datasets(inputs, outputs, None);
+        n.explicit_name = Some(name);
+        n.partition = Some(key.to_owned());
+        n.rename();
+        n
+    }
+
+    /// The partition key this node runs for, when it is a copy of a fan-out.
+    pub fn partition(&self) -> Option<&str> {
+        self.partition.as_deref()
+    }
+
+    /// A copy that reads `parts` (datasets each holding `held`) in place of its input at
+    /// `position`; `gather` makes of their values the one value the function takes there (a
+    /// fan-in reading every partition of a fan-out).
+    pub fn gathering(
+        &self,
+        position: usize,
+        parts: Vec<String>,
+        held: TypeTag,
+        gather: impl Fn(Vec<Value>) -> Value + Send + Sync + 'static,
+    ) -> Node {
+        let count = parts.len();
+        let mut inputs = self.inputs.clone();
+        inputs.splice(position..=position, parts);
+        let mut arg_types = self.logic.arg_types.clone();
+        let part_type = ArgType {
+            held,
+            declared: held,
+            kind: crate::ArgKind::Data,
+            check: None,
+        };
+        arg_types.splice(position..=position, std::iter::repeat_n(part_type, count));
+        let original = Arc::clone(&self.logic);
+        let call = move |mut values: Vec<Value>| {
+            let gathered: Vec<Value> = values.drain(position..position + count).collect();
+            values.insert(position, gather(gathered));
+            (original.call)(values)
+        };
+        let logic = Logic {
+            function_path: self.logic.function_path,
+            result_from_node: self.logic.result_from_node,
+            arg_types,
+            output_types: self.logic.output_types.clone(),
+            output_keys: self.logic.output_keys.clone(),
+            static_keys: self.logic.static_keys.clone(),
+            call: Box::new(call),
+        };
+        let mut n = self.with_datasets(inputs, self.outputs.clone(), self.namespace.clone());
+        n.logic = Arc::new(logic);
         n
     }
 

@@ -270,6 +270,10 @@ pub struct Job {
     pub retry_policy: Option<RetryPolicy>,
     /// Retry policies for nodes with a tag (the first matching tag in name order wins).
     pub tag_retry_policies: BTreeMap<String, RetryPolicy>,
+    /// Runs every node that writes partitioned datasets once per key, as its own op, in one
+    /// run (kedro-dagster's fan-out), instead of one run per key.
+    #[serde(default)]
+    pub fan_out: bool,
 }
 
 /// The whole of `dagster.yml` for one environment.
@@ -550,6 +554,7 @@ fn job(
             "loggers",
             "retry_policy",
             "tag_retry_policies",
+            "fan_out",
         ],
         &path,
     );
@@ -696,7 +701,19 @@ fn job(
             }
         }
     }
+    let fan_out = match map.get("fan_out") {
+        None => false,
+        Some(Json::Bool(b)) => *b,
+        Some(other) => {
+            c.problem(
+                &with(&path, "fan_out"),
+                format!("must be true or false, not {other}"),
+            );
+            false
+        }
+    };
     Some(Job {
+        fan_out,
         name: name.to_owned(),
         pipeline_name,
         filter,

@@ -208,9 +208,10 @@ pub struct NodeInfo<'a> {
 }
 
 impl NodeInfo<'_> {
-    /// The partition key the run reads and writes, when it runs one partition.
+    /// The partition key the node reads and writes: the run's, when it runs one partition,
+    /// or the node's own, when it is a fan-out's copy for one key.
     pub fn partition_key(&self) -> Option<&str> {
-        self.catalog.partition_key()
+        self.catalog.partition_key().or(self.node.partition())
     }
 }
 

@@ -160,8 +160,13 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
             h.after_dataset_saved(value, dataset)
         })?;
         if hooks.store().is_some() && !catalog.is_ephemeral(name) {
+            // A fan-out's slice is the partitioned dataset's materialisation for its key.
+            let (dataset, key) = match catalog.partition_alias(name) {
+                Some((base, key)) => (base, Some(key)),
+                None => (name.to_owned(), catalog.partition_key().map(str::to_owned)),
+            };
             let mut metadata = serde_json::json!({
-                "dataset": name,
+                "dataset": dataset,
                 "type": catalog.type_name(name),
                 "path": catalog.path(name),
                 "version": catalog.save_version(),
@@ -169,7 +174,7 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
                 "node": node_name,
                 "pid": std::process::id(),
             });
-            if let Some(key) = catalog.partition_key() {
+            if let Some(key) = key {
                 metadata["partition"] = key.into();
             }
             hooks.record(

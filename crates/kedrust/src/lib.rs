@@ -66,8 +66,8 @@ pub mod prelude {
     pub use kedrust_config::ConfigLoader;
     pub use kedrust_framework::{Pipelines, Project};
     pub use kedrust_pipeline::{
-        BoxError, Filter, Node, NodeOutputs, Param, Pipeline, PipelineError, TypeTag, Value,
-        fan_in, named, node, pipeline, try_node,
+        BoxError, Filter, Node, NodeOutputs, Param, Partitions, Pipeline, PipelineError, TypeTag,
+        Value, fan_in, named, node, pipeline, try_node,
     };
     pub use kedrust_runner::{
         CatalogInfo, ContextInfo, DatasetInfo, Hook, HookResult, InMemory, NamedValues, NodeInfo,

@@ -17,6 +17,7 @@ fn pipeline_list_and_describe() {
     - failing_in_memory
     - fan
     - opaque
+    - regional
     - regions
     - secrets
     - signup
@@ -32,7 +33,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, opaque, regions, secrets, signup, trends)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, opaque, regional, regions, secrets, signup, trends)");
 }
 
 #[test]

@@ -257,3 +257,61 @@ fn a_partitioned_run_fires_the_same_hooks_embedded_and_on_dagster() {
         }
     }
 }
+
+/// Each region's sales file.
+fn write_regions(f: &Fixture) {
+    for (region, sales) in [
+        ("north", "[1, 2]"),
+        ("south", "[10]"),
+        ("east", "[5, 5, 5]"),
+    ] {
+        let dir = f.path().join(format!("data/regions/{region}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sales.json"), sales).unwrap();
+    }
+}
+
+#[test]
+fn a_fan_out_job_is_an_op_per_key_on_dagster_with_the_hooks_of_one_run() {
+    let embedded = Fixture::new("daily");
+    write_regions(&embedded);
+    let out = embedded.run(&["run", "--job", "regional_job"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut expected = embedded.trace_lines();
+    expected.sort();
+
+    let f = Fixture::new("daily");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    write_regions(&f);
+    let home = dagster_home();
+    let env = [("DAGSTER_HOME", home.path().to_str().unwrap())];
+    let (code, text) = run_dagster(&f, &["job", "list", "-f", "definitions.py"], &env);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("    regional_job__total_region__east\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    regional_job__gather_regions\n"),
+        "{text}"
+    );
+    let script = format!(
+        "{ON_THE_INSTANCE}job = location.defs.resolve_job_def('regional_job')\n\
+         print('partitioned', job.partitions_def is not None)\n\
+         assert dg.execute_job(reconstructable('regional_job'), instance).success\n\
+         records = instance.fetch_materializations(dg.AssetKey(['local', 'region_report']), limit=10).records\n\
+         print(sorted(r.asset_materialization.partition for r in records))\n"
+    );
+    let out = python(&f, &script, &env);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["partitioned False", "['east', 'north', 'south']"],
+        "{out}"
+    );
+    let mut seen = f.trace_lines();
+    seen.sort();
+    assert_eq!(seen, expected);
+    assert_eq!(f.fired("before_pipeline_run"), 1);
+    assert_eq!(f.fired("after_pipeline_run"), 1);
+    assert!(f.path().join("data/regions/all.json").is_file());
+}

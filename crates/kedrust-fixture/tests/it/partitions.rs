@@ -530,3 +530,120 @@ fn a_key_whose_run_died_is_failed_in_the_status() {
         status.stdout
     );
 }
+
+/// Each region's sales file (`east` only when `with_east`).
+fn write_regions(f: &Fixture, with_east: bool) {
+    let mut regions = vec![("north", "[1, 2]"), ("south", "[10]")];
+    if with_east {
+        regions.push(("east", "[5, 5, 5]"));
+    }
+    for (region, sales) in regions {
+        let dir = f.path().join(format!("data/regions/{region}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sales.json"), sales).unwrap();
+    }
+}
+
+#[test]
+fn a_fan_out_runs_each_partitioned_node_once_per_key_in_one_run() {
+    for runner in ["sequential", "thread", "process"] {
+        let f = Fixture::new("daily");
+        write_regions(&f, true);
+        let keys = f.path().join("node_keys.txt");
+        let args = [
+            "run",
+            "--pipeline",
+            "regional",
+            "--fan-out",
+            "--runner",
+            runner,
+        ];
+        let out = f.run(
+            &args,
+            &[("KEDRUST_FIXTURE_NODE_KEYS", keys.to_str().unwrap())],
+        );
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        // A chain partitioned -> partitioned -> partitioned, then a fan-in of every key.
+        let all: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(f.path().join("data/regions/all.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            all,
+            serde_json::json!({"east": {"total": 15}, "north": {"total": 3}, "south": {"total": 10}}),
+            "{runner}"
+        );
+        let count = std::fs::read_to_string(f.path().join("data/regions/count.json")).unwrap();
+        assert_eq!(count.trim(), "6", "{runner}");
+        // One run: its pipeline hooks once; node hooks once per copy, each with its key.
+        assert_eq!(f.fired("before_pipeline_run"), 1, "{runner}");
+        assert_eq!(f.fired("after_pipeline_run"), 1, "{runner}");
+        let mut seen: Vec<String> = std::fs::read_to_string(&keys)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                "count_sales -",
+                "gather_regions -",
+                "report_region__east east",
+                "report_region__north north",
+                "report_region__south south",
+                "total_region__east east",
+                "total_region__north north",
+                "total_region__south south",
+            ],
+            "{runner}"
+        );
+    }
+    // A job of dagster.yml fans out with `fan_out: true`; a failing copy fails the run once.
+    let f = Fixture::new("daily");
+    write_regions(&f, false);
+    let out = f.run(&["run", "--job", "regional_job"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("region_sales__east"), "{}", out.stderr);
+    assert_eq!(f.fired("on_pipeline_error"), 1);
+    assert!(!f.path().join("data/regions/all.json").exists());
+}
+
+#[test]
+fn fan_out_mistakes_are_refused_before_any_run_starts() {
+    let f = Fixture::new("daily");
+    write_regions(&f, true);
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["run", "--pipeline", "regional"],
+            "dataset 'region_sales': node 'count_sales' takes every partition of it \
+             (Partitions<Vec<i64>>): run the pipeline with --fan-out",
+        ),
+        (
+            &[
+                "run",
+                "--pipeline",
+                "regional",
+                "--fan-out",
+                "--partition",
+                "north",
+            ],
+            "cannot be used with",
+        ),
+        (
+            &["run", "--pipeline", "trends", "--fan-out"],
+            "node 'change_day' reads it through a partition mapping, which a fan-out does not \
+             apply yet",
+        ),
+        (
+            &["run", "--pipeline", "chain", "--fan-out"],
+            "nothing to fan out: no dataset of the pipeline is partitioned",
+        ),
+    ];
+    for (args, said) in cases {
+        let out = f.run(args, &[]);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(said), "{args:?}: {}", out.stderr);
+    }
+    assert!(f.trace().is_empty(), "a hook fired");
+}
