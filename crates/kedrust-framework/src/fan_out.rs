@@ -8,7 +8,7 @@
 //! the key's slice of `dataset`. Every process of the run expands it alike.
 
 use crate::options::SessionError;
-use kedrust_catalog::{Catalog, ConfigProblem, MappedRead, PartitionMap};
+use kedrust_catalog::{Catalog, MappedRead, PartitionMap};
 use kedrust_pipeline::{ArgKind, Node, PartitionValues, Pipeline, TypeTag, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,8 +27,9 @@ fn for_key(name: &str, key: &str) -> String {
     format!("{name}__{key}")
 }
 
-/// `pipeline` with every node that writes partitioned datasets copied once per key, and the catalog told which slice each copy's datasets are; every problem, each
-/// naming its node or dataset.
+/// `pipeline` with every node that writes partitioned datasets copied once per key, and the
+/// catalog told which slice each copy's datasets are; every problem, each naming its node or
+/// dataset.
 fn expand(
     pipeline: &Pipeline,
     catalog: &Catalog,
@@ -36,11 +37,9 @@ fn expand(
 ) -> Result<Pipeline, SessionError> {
     let mut problems = Vec::new();
     let mut problem = |dataset: &str, message: String| {
-        problems.push(ConfigProblem {
-            at: catalog.resolve(dataset).and_then(|r| r.at),
-            dataset: dataset.to_owned(),
-            message,
-        });
+        problems.push(crate::partitioned::dataset_problem(
+            catalog, dataset, message,
+        ));
     };
     let names: BTreeSet<String> = keys.iter().map(|k| for_key("", k)).collect();
     if names.len() != keys.len() {

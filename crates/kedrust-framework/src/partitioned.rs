@@ -19,16 +19,13 @@ pub(crate) fn whole_partitions_outside_fan_out(
     for node in pipeline.nodes() {
         for (input, arg) in node.inputs().iter().zip(node.input_types()) {
             if arg.kind == kedrust_pipeline::ArgKind::Partitions {
-                problems.push(ConfigProblem {
-                    at: catalog.resolve(input).and_then(|r| r.at),
-                    dataset: input.clone(),
-                    message: format!(
-                        "node '{}' takes every partition of it ({}): run the pipeline with \
-                         --fan-out (a job's `fan_out: true`)",
-                        node.node_name(),
-                        arg.declared.short_name()
-                    ),
-                });
+                let message = format!(
+                    "node '{}' takes every partition of it ({}): run the pipeline with \
+                     --fan-out (a job's `fan_out: true`)",
+                    node.node_name(),
+                    arg.declared.short_name()
+                );
+                problems.push(dataset_problem(catalog, input, message));
             }
         }
     }
@@ -49,11 +46,7 @@ pub(crate) fn problems(
         .filter(|d| catalog.partitions(d).is_some())
         .filter(|d| catalog.partition_alias(d).is_none() && catalog.mapped_read(d).is_none())
         .collect();
-    let problem = |dataset: &str, message: String| ConfigProblem {
-        at: catalog.resolve(dataset).and_then(|r| r.at),
-        dataset: dataset.to_owned(),
-        message,
-    };
+    let problem = |dataset: &str, message: String| dataset_problem(catalog, dataset, message);
     match catalog.partition_key() {
         None => partitioned
             .iter()
@@ -165,11 +158,7 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
     let produced = pipeline.all_outputs();
     let mut problems = Vec::new();
     let mut problem = |dataset: &str, message: String| {
-        problems.push(ConfigProblem {
-            at: catalog.resolve(dataset).and_then(|r| r.at),
-            dataset: dataset.to_owned(),
-            message,
-        });
+        problems.push(dataset_problem(catalog, dataset, message));
     };
     let as_run = || MappedRead {
         keys: key.map(|k| vec![k.to_owned()]).unwrap_or_default(),
@@ -315,16 +304,22 @@ pub(crate) fn unknown_mapping_outputs(
             if !known {
                 let hint =
                     kedrust_pipeline::suggest::hint(&output, names.iter().map(String::as_str));
-                problems.push(ConfigProblem {
-                    at: catalog.resolve(&input).and_then(|r| r.at),
-                    dataset: input.clone(),
-                    message: format!(
-                        "'partition_mapping.{output}': no dataset of any pipeline is called so \
-                         or matches it{hint}"
-                    ),
-                });
+                let message = format!(
+                    "'partition_mapping.{output}': no dataset of any pipeline is called so or \
+                     matches it{hint}"
+                );
+                problems.push(dataset_problem(catalog, &input, message));
             }
         }
     }
     problems
+}
+
+/// A problem of `dataset`, at the catalog entry it resolves to.
+pub(crate) fn dataset_problem(catalog: &Catalog, dataset: &str, message: String) -> ConfigProblem {
+    ConfigProblem {
+        at: catalog.resolve(dataset).and_then(|r| r.at),
+        dataset: dataset.to_owned(),
+        message,
+    }
 }

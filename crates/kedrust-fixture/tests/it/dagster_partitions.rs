@@ -7,6 +7,7 @@ use crate::Fixture;
 use crate::dagster::{
     ON_THE_INSTANCE, dagster_home, python, run_dagster, start_daemon, stop_daemon, venv_path,
 };
+use crate::partitions::write_regions;
 
 /// Sales files for January days `days` (day d sold d and 2 d).
 fn write_sales(f: &Fixture, days: &[u32]) {
@@ -258,23 +259,10 @@ fn a_partitioned_run_fires_the_same_hooks_embedded_and_on_dagster() {
     }
 }
 
-/// Each region's sales file.
-fn write_regions(f: &Fixture) {
-    for (region, sales) in [
-        ("north", "[1, 2]"),
-        ("south", "[10]"),
-        ("east", "[5, 5, 5]"),
-    ] {
-        let dir = f.path().join(format!("data/regions/{region}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("sales.json"), sales).unwrap();
-    }
-}
-
 #[test]
 fn a_fan_out_job_is_an_op_per_key_on_dagster_with_the_hooks_of_one_run() {
     let embedded = Fixture::new("daily");
-    write_regions(&embedded);
+    write_regions(&embedded, true);
     let out = embedded.run(&["run", "--job", "regional_job"], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let mut expected = embedded.trace_lines();
@@ -282,7 +270,7 @@ fn a_fan_out_job_is_an_op_per_key_on_dagster_with_the_hooks_of_one_run() {
 
     let f = Fixture::new("daily");
     assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
-    write_regions(&f);
+    write_regions(&f, true);
     let home = dagster_home();
     let env = [("DAGSTER_HOME", home.path().to_str().unwrap())];
     let (code, text) = run_dagster(&f, &["job", "list", "-f", "definitions.py"], &env);

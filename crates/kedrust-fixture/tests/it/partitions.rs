@@ -532,7 +532,7 @@ fn a_key_whose_run_died_is_failed_in_the_status() {
 }
 
 /// Each region's sales file (`east` only when `with_east`).
-fn write_regions(f: &Fixture, with_east: bool) {
+pub(crate) fn write_regions(f: &Fixture, with_east: bool) {
     let mut regions = vec![("north", "[1, 2]"), ("south", "[10]")];
     if with_east {
         regions.push(("east", "[5, 5, 5]"));
