@@ -130,12 +130,12 @@ pub(crate) fn command(
 ) -> Result<String, CliError> {
     let options = RunOptions {
         env: Some(env.to_owned()),
-        conf_source: conf_source.clone(),
+        conf_source,
         ..RunOptions::default()
     };
     match command {
         PartitionsCommand::Status { target } => {
-            status(project, (root, conf), conf_source, env, &target)
+            status(project, (root, conf), env, options, &target)
         }
         PartitionsCommand::Add { name, keys } => {
             let (added, total) =
@@ -160,15 +160,10 @@ pub(crate) fn command(
 fn status(
     project: &Project,
     (root, conf): (&Path, &Path),
-    conf_source: Option<PathBuf>,
     env: &str,
+    options: RunOptions,
     target: &str,
 ) -> Result<String, CliError> {
-    let options = RunOptions {
-        env: Some(env.to_owned()),
-        conf_source,
-        ..RunOptions::default()
-    };
     let is_job = crate::jobs::dagster(project, conf, env)
         .map_err(CliError::BadInput)?
         .job(target)

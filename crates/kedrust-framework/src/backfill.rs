@@ -103,25 +103,7 @@ pub fn backfill(
     let now = chrono::Utc::now();
     let keys = match keys {
         KeySelection::Range { from, to } => def.key_range(&from, &to, now),
-        KeySelection::List(keys) => keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| {
-                if keys[..i].contains(k) {
-                    return Err(format!("key '{k}' is listed twice"));
-                }
-                def.check_key(k)?;
-                match def.keys(now) {
-                    // A window that has not ended yet is not a key yet, as in Dagster.
-                    Some(all) if !all.contains(k) => Err(format!(
-                        "'{k}' is not a partition key yet (its window has not ended; the last \
-                         is {})",
-                        all.last().map_or("none", String::as_str)
-                    )),
-                    _ => Ok(k.clone()),
-                }
-            })
-            .collect(),
+        KeySelection::List(keys) => def.listed_keys(&keys, now),
     }
     .map_err(SessionError::Selection)?;
     let Some(first) = keys.first() else {

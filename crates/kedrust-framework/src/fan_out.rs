@@ -9,22 +9,23 @@
 
 use crate::options::SessionError;
 use kedrust_catalog::{Catalog, MappedRead, PartitionMap};
-use kedrust_pipeline::{ArgKind, Node, PartitionValues, Pipeline, TypeTag, Value};
+use kedrust_pipeline::{ArgKind, Node, PartitionValues, Pipeline, TypeTag, Value, naming};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// `name` for key `key`: the key's characters outside names' (`[A-Za-z0-9_.-]`) become `_`.
+/// `name` for key `key`: the key's characters a node name cannot hold become `_`.
 fn for_key(name: &str, key: &str) -> String {
     let key: String = key
         .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '_' | '-' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if naming::is_name_char(c) { c } else { '_' })
         .collect();
     format!("{name}__{key}")
+}
+
+/// The name of `dataset`'s slice `key`, made known to the catalog.
+fn slice(catalog: &Catalog, dataset: &str, key: &str) -> String {
+    let alias = for_key(dataset, key);
+    catalog.alias_partition(&alias, dataset, key);
+    alias
 }
 
 /// `pipeline` with every node that writes partitioned datasets copied once per key, and the
@@ -101,17 +102,15 @@ fn expand(
                 continue;
             }
             for key in keys {
-                let slice = |d: &String| {
+                let of_key = |d: &String| {
                     if partitioned(d) || catalog.carries_nothing(d) {
-                        let alias = for_key(d, key);
-                        catalog.alias_partition(&alias, d, key);
-                        alias
+                        slice(catalog, d, key)
                     } else {
                         d.clone()
                     }
                 };
-                let inputs = node.inputs().iter().map(slice).collect();
-                let outputs: Vec<String> = node.outputs().iter().map(slice).collect();
+                let inputs = node.inputs().iter().map(of_key).collect();
+                let outputs: Vec<String> = node.outputs().iter().map(of_key).collect();
                 for (o, alias) in node.outputs().iter().zip(&outputs) {
                     sliced.entry(o).or_default().push(alias.clone());
                 }
@@ -142,14 +141,7 @@ fn expand(
             if arg.kind == ArgKind::Partitions {
                 let parts: Vec<String> = match produced {
                     Some(parts) => parts.clone(),
-                    None => keys
-                        .iter()
-                        .map(|key| {
-                            let alias = for_key(&input, key);
-                            catalog.alias_partition(&alias, &input, key);
-                            alias
-                        })
-                        .collect(),
+                    None => keys.iter().map(|key| slice(catalog, &input, key)).collect(),
                 };
                 let keys = keys.to_vec();
                 *node = node.gathering(position, parts, arg.held, move |values| {

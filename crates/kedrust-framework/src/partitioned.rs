@@ -73,11 +73,7 @@ pub(crate) fn problems(
                 let why = catalog
                     .partition_problem(d)
                     .or_else(|| match catalog.partitions(d) {
-                        Some(PartitionsDef::Dynamic { name })
-                            if catalog.mapped_read(d).is_none() =>
-                        {
-                            dynamic(&name, key)
-                        }
+                        Some(PartitionsDef::Dynamic { name }) => dynamic(&name, key),
                         _ => None,
                     });
                 why.map(|m| problem(d, m))

@@ -3,7 +3,7 @@
 //! to the pipeline, and the plan.
 
 use crate::options::{RunOptions, SessionError};
-use crate::project::{DEFAULT_PIPELINE, Project};
+use crate::project::{DEFAULT_PIPELINE, Pipelines, Project};
 use kedrust_catalog::{Catalog, CatalogBuilder, ConfigProblem, ConfigProblems, new_version};
 use kedrust_config::{ConfigErrors, run_env};
 use kedrust_pipeline::{Filter, Pipeline, suggest::close_matches};
@@ -257,7 +257,9 @@ pub fn prepare(
     }
     let (options, job) = resolve_job(project, &conf, &env, options)?;
     let options = &options;
-    let pipeline = select(project, (&conf, &env), options)?;
+    // Loaded once: the selection, and the check of partition mappings against every pipeline.
+    let pipelines = project.load_pipelines(&conf, &env)?;
+    let pipeline = select_from(&pipelines, options)?;
     let run_id = options.run_id.clone().unwrap_or_else(new_version);
     let save_version = options
         .save_version
@@ -285,11 +287,7 @@ pub fn prepare(
         .iter()
         .any(|d| catalog.has_partition_mappings(d))
     {
-        let names = project
-            .load_pipelines(&conf, &env)?
-            .values()
-            .flat_map(|p| p.datasets())
-            .collect();
+        let names = pipelines.values().flat_map(|p| p.datasets()).collect();
         problems.extend(crate::partitioned::unknown_mapping_outputs(
             &pipeline, &catalog, &names,
         ));
@@ -450,7 +448,11 @@ pub fn select(
     (conf, env): (&std::path::Path, &str),
     options: &RunOptions,
 ) -> Result<Pipeline, SessionError> {
-    let pipelines = project.load_pipelines(conf, env)?;
+    select_from(&project.load_pipelines(conf, env)?, options)
+}
+
+/// [`select`] among `pipelines`, already loaded.
+fn select_from(pipelines: &Pipelines, options: &RunOptions) -> Result<Pipeline, SessionError> {
     let names: Vec<&str> = if options.pipeline_names.is_empty() {
         vec![DEFAULT_PIPELINE]
     } else {

@@ -175,26 +175,49 @@ impl PartitionsDef {
                 "dynamic partitions have no order to take a range in: list the keys".into(),
             );
         };
-        let position = |key: &str| {
-            keys.iter().position(|k| k == key).ok_or_else(|| {
-                match self.check_key(key) {
-                    Err(why) => why,
-                    // A valid key that is not a key yet: a window not complete as of now.
-                    Ok(()) => format!(
-                        "'{key}' is not a partition key yet (its window has not ended; the \
-                         last is {})",
-                        keys.last().map_or("none", String::as_str)
-                    ),
-                }
-            })
-        };
-        let (first, last) = (position(from)?, position(to)?);
+        let (first, last) = (self.position(&keys, from)?, self.position(&keys, to)?);
         if first > last {
             return Err(format!(
                 "'{from}' comes after '{to}': give the earlier key first"
             ));
         }
         Ok(keys[first..=last].to_vec())
+    }
+
+    /// `listed`, each checked to be one of the definition's keys as of `now` and none given
+    /// twice.
+    pub fn listed_keys(
+        &self,
+        listed: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, String> {
+        let keys = self.keys(now);
+        for (i, key) in listed.iter().enumerate() {
+            if listed[..i].contains(key) {
+                return Err(format!("key '{key}' is listed twice"));
+            }
+            match &keys {
+                Some(keys) => self.position(keys, key).map(drop)?,
+                // Dynamic keys: any valid one; the run store knows which were added.
+                None => self.check_key(key)?,
+            }
+        }
+        Ok(listed.to_vec())
+    }
+
+    /// Where `key` is among `keys` (the definition's as of some time), or why it is not there.
+    fn position(&self, keys: &[String], key: &str) -> Result<usize, String> {
+        keys.iter()
+            .position(|k| k == key)
+            .ok_or_else(|| match self.check_key(key) {
+                Err(why) => why,
+                // A valid key that is not a key yet: a window not complete as of now, as Dagster
+                // counts keys.
+                Ok(()) => format!(
+                    "'{key}' is not a partition key yet (its window has not ended; the last is {})",
+                    keys.last().map_or("none", String::as_str)
+                ),
+            })
     }
 }
 

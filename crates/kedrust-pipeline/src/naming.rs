@@ -10,9 +10,12 @@ pub const TRANSCODING_SEPARATOR: char = '@';
 
 /// Whether `s` is a valid node name or tag: letters, digits, `_`, `-` and `.`.
 pub fn is_valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    !s.is_empty() && s.chars().all(is_name_char)
+}
+
+/// Whether `c` may be in a node name or tag: a letter, a digit, `_`, `-` or `.`.
+pub fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
 /// Whether an input names parameters rather than a dataset.
