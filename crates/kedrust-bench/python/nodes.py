@@ -15,6 +15,12 @@ def one(a):
     return a + 1
 
 
+def one_per_partition(partitions):
+    """`one` on each partition: kedro-dagster hands a node `{key: loader}` and takes back
+    `{key: data}`."""
+    return {key: one(load()) for key, load in partitions.items()}
+
+
 def xor(*values):
     out = 0
     for v in values:

@@ -15,6 +15,10 @@ def register_pipelines():
         "one": Pipeline([node(nodes.zero, None, "one_out", name="one")]),
         "data": nodes.data_pipeline(),
         "spaceflights": spaceflights.create_pipeline(),
+        # The partitions case: every key in one run (kedro-dagster clones the node per key),
+        # and one key per run, its files chosen by `--params partition=<key>`.
+        "partitioned": Pipeline([node(nodes.one_per_partition, "raw", "cleaned", name="clean")]),
+        "partition_one": Pipeline([node(nodes.one, "raw_one", "cleaned_one", name="clean_one")]),
     }
     for spec in filter(None, os.environ.get("BENCH_SHAPES", "").split(os.pathsep)):
         pipelines[Path(spec).stem] = nodes.shape_pipeline(json.loads(Path(spec).read_text()))

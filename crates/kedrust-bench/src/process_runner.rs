@@ -44,6 +44,16 @@ pub fn project() -> Project {
                     "one_out".into(),
                 )])?,
             );
+            // The partitions case's pipeline; its datasets are partitioned only when the case
+            // writes their catalog.
+            p.insert(
+                crate::compare::PARTITIONED_PIPELINE.into(),
+                Pipeline::new([crate::shapes::trivial(
+                    "clean".into(),
+                    vec!["raw".into()],
+                    "cleaned".into(),
+                )])?,
+            );
             #[cfg(feature = "frames")]
             p.insert("data".into(), crate::data_pipeline::pipeline()?);
             Ok(p)

@@ -591,13 +591,13 @@ impl Catalog {
     /// Why the run's partition key is not one of `name`'s keys, if it is not (an input a
     /// mapping reads is checked by the mapping).
     pub fn partition_problem(&self, name: &str) -> Option<String> {
+        if self.mapped_read(name).is_some() {
+            return None;
+        }
         if let Some((_, key)) = self.partition_alias(name) {
             return self.partitions(name)?.check_key(&key).err();
         }
         let key = self.partition.as_deref()?;
-        if self.mapped_read(name).is_some() {
-            return None;
-        }
         self.partitions(name)?.check_key(key).err()
     }
 

@@ -8,7 +8,7 @@ mod warehouse;
 use kedrust_config::ConfigLoader;
 use kedrust_framework::{Pipelines, Project};
 use kedrust_pipeline::{
-    BoxError, Param, Partitions, Pipeline, PipelineError, node, pipeline, try_node,
+    BoxError, Node, Param, Partitions, Pipeline, PipelineError, node, pipeline, try_node,
 };
 use serde_json::{Value, json};
 use std::process::ExitCode;
@@ -206,16 +206,49 @@ fn regions() -> Result<Pipeline, PipelineError> {
     Pipeline::sum([&region("north", 1)?, &region("south", 10)?, &add])
 }
 
+/// A day's sales summed.
+fn total_day() -> Node {
+    node(
+        |sales: Vec<i64>| sales.iter().sum::<i64>(),
+        "sales",
+        "day_total",
+    )
+    .name("total_day")
+}
+
+/// The day reports of the week up to a day, which a partition mapping gives as seven
+/// partitions (`days_of_week`).
+fn trail_week() -> Node {
+    try_node(
+        |days: kedrust_catalog::PartitionMap| -> Result<Value, String> {
+            let mut total = 0;
+            for day in days.ids() {
+                let report: Value = days.load(day).map_err(|e| e.to_string())?;
+                total += report["total"].as_i64().unwrap_or_default();
+            }
+            Ok(json!({"days": days.len(), "total": total}))
+        },
+        "days_of_week",
+        "week_report",
+    )
+    .name("trail_week")
+}
+
+/// A region's sales summed.
+fn total_region() -> Node {
+    node(
+        |sales: Vec<i64>| sales.iter().sum::<i64>(),
+        "region_sales",
+        "region_total",
+    )
+    .name("total_region")
+}
+
 /// One day of sales at a time (the `daily` project partitions its datasets by day): the day's
 /// total, then its report. A day whose sales file is missing fails.
 fn daily() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
-        node(
-            |sales: Vec<i64>| sales.iter().sum::<i64>(),
-            "sales",
-            "day_total",
-        )
-        .name("total_day"),
+        total_day(),
         node(
             |total: i64| json!({"total": total}),
             "day_total",
@@ -236,19 +269,7 @@ fn trends() -> Result<Pipeline, PipelineError> {
             "day_change",
         )
         .name("change_day"),
-        try_node(
-            |days: kedrust_catalog::PartitionMap| -> Result<Value, String> {
-                let mut total = 0;
-                for day in days.ids() {
-                    let report: Value = days.load(day).map_err(|e| e.to_string())?;
-                    total += report["total"].as_i64().unwrap_or_default();
-                }
-                Ok(json!({"days": days.len(), "total": total}))
-            },
-            "days_of_week",
-            "week_report",
-        )
-        .name("trail_week"),
+        trail_week(),
     ])
 }
 
@@ -257,12 +278,7 @@ fn trends() -> Result<Pipeline, PipelineError> {
 /// count of every region's sales read whole.
 fn regional() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
-        node(
-            |sales: Vec<i64>| sales.iter().sum::<i64>(),
-            "region_sales",
-            "region_total",
-        )
-        .name("total_region"),
+        total_region(),
         node(
             |total: i64| json!({"total": total}),
             "region_total",
@@ -281,6 +297,36 @@ fn regional() -> Result<Pipeline, PipelineError> {
             "sales_count",
         )
         .name("count_sales"),
+    ])
+}
+
+/// The week up to each day, fanned out (the `daily` project): each day's total, the totals
+/// of the week up to it (gathered from the copies that write them, through a time-window
+/// mapping), and the week's reports, which the day reports already written give.
+fn weekly() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        total_day(),
+        node(
+            |totals: Partitions<i64>| totals.values().sum::<i64>(),
+            "day_total",
+            "week_total",
+        )
+        .name("sum_week"),
+        trail_week(),
+    ])
+}
+
+/// Each region's sales beside another region's total (the `daily` project, fanned out): a
+/// static mapping gives each copy the total another copy writes.
+fn neighbours() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        total_region(),
+        node(
+            |sales: Vec<i64>, other: i64| json!({"sales": sales.len(), "other_total": other}),
+            ["region_sales", "region_total"],
+            "region_pair",
+        )
+        .name("pair_region"),
     ])
 }
 
@@ -338,6 +384,8 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("signup".into(), signup()?);
     p.insert("customers".into(), customers()?);
     p.insert("regional".into(), regional()?);
+    p.insert("weekly".into(), weekly()?);
+    p.insert("neighbours".into(), neighbours()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
         // The daily project's assets: a day's data, then its trends.

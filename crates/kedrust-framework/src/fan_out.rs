@@ -7,6 +7,7 @@
 //! ordinary nodes: `node__<key>` reads and writes `dataset__<key>`, names the catalog knows as
 //! the key's slice of `dataset`. Every process of the run expands it alike.
 
+use crate::fan_out_reads::{MappedInput, written_under_another_name};
 use crate::options::SessionError;
 use kedrust_catalog::{Catalog, MappedRead, PartitionMap};
 use kedrust_pipeline::{ArgKind, Node, PartitionValues, Pipeline, TypeTag, Value, naming};
@@ -26,6 +27,15 @@ fn slice(catalog: &Catalog, dataset: &str, key: &str) -> String {
     let alias = for_key(dataset, key);
     catalog.alias_partition(&alias, dataset, key);
     alias
+}
+
+/// `node` reading, in place of its input at `position`, the slices `parts` (keys `keys`) as
+/// one `Partitions<T>`: it runs after the copies that write them.
+fn gather(node: &Node, position: usize, parts: Vec<String>, keys: Vec<String>) -> Node {
+    let held = node.input_types()[position].held;
+    node.gathering(position, parts, held, move |values| {
+        Value::new(PartitionValues(keys.iter().cloned().zip(values).collect()))
+    })
 }
 
 /// `pipeline` with every node that writes partitioned datasets copied once per key, and the
@@ -52,6 +62,8 @@ fn expand(
         );
     }
     let partitioned = |d: &str| catalog.partitions(d).is_some();
+    let written = pipeline.all_outputs();
+    let map_type = TypeTag::of::<PartitionMap>();
     let fanned: BTreeSet<&str> = pipeline
         .nodes()
         .filter(|n| n.outputs().iter().any(|o| partitioned(o)))
@@ -81,25 +93,28 @@ fn expand(
                 );
                 continue;
             }
-            let mapped: Vec<&String> = node
-                .inputs()
-                .iter()
-                .filter(|i| {
-                    node.outputs()
-                        .iter()
-                        .any(|o| catalog.partition_mapping(i, o).is_some())
-                })
-                .collect();
-            if let Some(input) = mapped.first() {
-                problem(
-                    input,
-                    format!(
-                        "node '{}' reads it through a partition mapping, which a fan-out does \
-                         not apply yet: run its keys one run each (backfill) instead",
-                        node.node_name()
-                    ),
-                );
-                continue;
+            let mut mapped: BTreeMap<usize, MappedInput> = BTreeMap::new();
+            for (position, input) in node.inputs().iter().enumerate() {
+                match MappedInput::of(catalog, node, input) {
+                    Ok(Some(read)) => {
+                        mapped.insert(position, read);
+                    }
+                    Ok(None) => {}
+                    Err(why) => problem(input, why),
+                }
+                if !written.contains(input)
+                    && let Some(other) = written_under_another_name(catalog, input, written.iter())
+                {
+                    problem(
+                        input,
+                        format!(
+                            "node '{}' reads the files of '{other}', which this run writes: its \
+                             copies would not wait for the ones writing them; read '{other}' \
+                             itself (with a partition_mapping for what it reads of it)",
+                            node.node_name()
+                        ),
+                    );
+                }
             }
             for key in keys {
                 let of_key = |d: &String| {
@@ -109,13 +124,80 @@ fn expand(
                         d.clone()
                     }
                 };
-                let inputs = node.inputs().iter().map(of_key).collect();
+                let name = for_key(node.node_name(), key);
+                // Inputs read through a mapping: one slice, several slices gathered from the
+                // copies that write them, or the catalog's map of several slices.
+                let mut gathered: Vec<(usize, Vec<String>)> = Vec::new();
+                let mut inputs: Vec<String> = Vec::new();
+                for (position, input) in node.inputs().iter().enumerate() {
+                    let Some(read) = mapped.get(&position) else {
+                        inputs.push(of_key(input));
+                        continue;
+                    };
+                    let input_keys = match read.keys(key) {
+                        Ok(keys) => keys,
+                        Err(why) => {
+                            problem(
+                                input,
+                                format!(
+                                    "node '{}' reads it for key {key} through its partition \
+                                     mapping: {why}",
+                                    node.node_name()
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    let arg = node.input_types()[position];
+                    if !read.several {
+                        inputs.push(slice(catalog, input, &input_keys[0]));
+                    } else if arg.kind == ArgKind::Partitions {
+                        inputs.push(input.clone());
+                        gathered.push((position, input_keys));
+                    } else if arg.held != map_type || written.contains(input) {
+                        problem(
+                            input,
+                            format!(
+                                "node '{}' reads {} partitions of it for key {key} through its \
+                                 partition mapping: it takes them as Partitions<{}>{}",
+                                node.node_name(),
+                                input_keys.len(),
+                                arg.held.short_name(),
+                                if written.contains(input) {
+                                    ""
+                                } else {
+                                    " or as PartitionMap"
+                                }
+                            ),
+                        );
+                    } else {
+                        let alias = for_key(&format!("{input}__mapped"), key);
+                        catalog.alias_partition(&alias, input, key);
+                        catalog.map_partitions(
+                            &alias,
+                            MappedRead {
+                                keys: input_keys,
+                                several: true,
+                            },
+                        );
+                        inputs.push(alias);
+                    }
+                }
                 let outputs: Vec<String> = node.outputs().iter().map(of_key).collect();
                 for (o, alias) in node.outputs().iter().zip(&outputs) {
                     sliced.entry(o).or_default().push(alias.clone());
                 }
-                let name = for_key(node.node_name(), key);
-                nodes.push(node.for_partition(key, name, inputs, outputs));
+                let mut copy = node.for_partition(key, name, inputs, outputs);
+                // Replaced from the last, so that the earlier positions stay where they are.
+                for (position, input_keys) in gathered.into_iter().rev() {
+                    let input = &node.inputs()[position];
+                    let parts = input_keys
+                        .iter()
+                        .map(|k| slice(catalog, input, k))
+                        .collect();
+                    copy = gather(&copy, position, parts, input_keys);
+                }
+                nodes.push(copy);
             }
             continue;
         }
@@ -125,7 +207,6 @@ fn expand(
     // key's slice: the copies' outputs, so that it runs after them, or the catalog's slices
     // of a dataset no node writes. One that takes a `PartitionMap` of a dataset no node
     // writes gets the catalog's lazy map.
-    let map_type = TypeTag::of::<PartitionMap>();
     for node in nodes.iter_mut().filter(|n| n.partition().is_none()) {
         let inputs: Vec<(usize, String)> = node
             .inputs()
@@ -143,10 +224,7 @@ fn expand(
                     Some(parts) => parts.clone(),
                     None => keys.iter().map(|key| slice(catalog, &input, key)).collect(),
                 };
-                let keys = keys.to_vec();
-                *node = node.gathering(position, parts, arg.held, move |values| {
-                    Value::new(PartitionValues(keys.iter().cloned().zip(values).collect()))
-                });
+                *node = gather(node, position, parts, keys.to_vec());
             } else if arg.held == map_type && produced.is_none() {
                 catalog.map_partitions(
                     &input,

@@ -16,6 +16,7 @@ mod binary;
 mod child;
 mod dynamic_keys;
 mod fan_out;
+mod fan_out_reads;
 mod missing;
 mod ops;
 mod options;

@@ -161,6 +161,10 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
         several: false,
     };
     for input in pipeline.datasets() {
+        // A fan-out's slices: the fan-out has read them through their mappings.
+        if catalog.partition_alias(&input).is_some() {
+            continue;
+        }
         let Some(input_def) = catalog.partitions(&input) else {
             continue;
         };

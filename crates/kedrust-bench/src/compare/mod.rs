@@ -7,11 +7,14 @@ mod asset_graph;
 mod cases;
 mod data;
 mod measure;
+mod partitions;
 mod projects;
 mod report;
 
 use std::path::PathBuf;
 use std::process::Command;
+
+pub use partitions::PIPELINE as PARTITIONED_PIPELINE;
 
 /// A case is not run when its previous size extrapolates past this.
 const SKIP_AFTER_SECS: f64 = 600.0;
@@ -36,11 +39,12 @@ pub struct Options {
 
 /// The cases, by name.
 type Case = fn(&Bench, &mut report::Results) -> Result<(), String>;
-const CASES: [(&str, Case); 7] = [
+const CASES: [(&str, Case); 8] = [
     ("overhead", cases::overhead),
     ("startup", cases::startup),
     ("code-location", cases::code_location),
     ("asset-graph", asset_graph::run),
+    ("partitions", partitions::run),
     ("dagster-steps", cases::dagster_steps),
     ("data", cases::data),
     ("spaceflights", cases::spaceflights),

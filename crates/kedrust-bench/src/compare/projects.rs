@@ -97,8 +97,11 @@ pub fn kedro(root: &Path, kedro_version: &str) -> Result<(), String> {
     )
 }
 
-/// The kedrust project at `root`: the data pipeline's catalog and parameters.
+/// The kedrust project at `root`: the data pipeline's catalog (its Polars datasets only
+/// when this binary has them, so that the cases without data run in a build without Polars)
+/// and parameters.
 pub fn kedrust(root: &Path) -> Result<(), String> {
+    #[cfg(feature = "frames")]
     write(
         &root.join("conf/base/catalog.yml"),
         &super::data::catalog_yml("polars"),

@@ -16,12 +16,14 @@ fn pipeline_list_and_describe() {
     - failing
     - failing_in_memory
     - fan
+    - neighbours
     - opaque
     - regional
     - regions
     - secrets
     - signup
     - trends
+    - weekly
     ");
     let out = f.run(&["registry", "describe", "fan"], &[]);
     insta::assert_snapshot!(out.stdout, @r"
@@ -33,7 +35,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, opaque, regional, regions, secrets, signup, trends)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, neighbours, opaque, regional, regions, secrets, signup, trends, weekly)");
 }
 
 #[test]

@@ -610,10 +610,74 @@ fn a_fan_out_runs_each_partitioned_node_once_per_key_in_one_run() {
 }
 
 #[test]
+fn a_fan_out_reads_through_partition_mappings_and_waits_for_the_copies_it_reads() {
+    for runner in ["thread", "process"] {
+        let f = Fixture::new("daily");
+        let january = days(1, 31);
+        write_sales(&f, &january);
+        // The day reports, already written: day d's total is 3 d.
+        let reports = f.path().join("data/day_report");
+        std::fs::create_dir_all(&reports).unwrap();
+        for (d, day) in january.iter().enumerate() {
+            let total = 3 * (d + 1);
+            std::fs::write(
+                reports.join(format!("{day}.json")),
+                format!("{{\"total\": {total}}}"),
+            )
+            .unwrap();
+        }
+        let out = f.run(
+            &[
+                "run",
+                "--pipeline",
+                "weekly",
+                "--fan-out",
+                "--runner",
+                runner,
+            ],
+            &[],
+        );
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        let read = |file: &str| {
+            let text = std::fs::read_to_string(f.path().join(file)).unwrap();
+            serde_json::from_str::<serde_json::Value>(&text).unwrap()
+        };
+        // A time window of seven days over totals other copies of the run write (day d's
+        // total is 3 d); the first days of January have fewer days before them.
+        assert_eq!(read("data/week_total/2024-01-10.json"), 147, "{runner}");
+        assert_eq!(read("data/week_total/2024-01-03.json"), 18, "{runner}");
+        assert_eq!(read("data/week_total/2024-01-31.json"), 588, "{runner}");
+        // The same window over files no node of the run writes.
+        assert_eq!(
+            read("data/week_report/2024-01-10.json"),
+            serde_json::json!({"days": 7, "total": 147}),
+            "{runner}"
+        );
+        assert_eq!(f.fired("before_pipeline_run"), 1, "{runner}");
+    }
+    // A static mapping: each region's copy reads the total another region's copy writes.
+    let f = Fixture::new("daily");
+    write_regions(&f, true);
+    let out = f.run(&["run", "--pipeline", "neighbours", "--fan-out"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for (region, pair) in [
+        ("north", serde_json::json!({"sales": 2, "other_total": 10})),
+        ("south", serde_json::json!({"sales": 1, "other_total": 15})),
+        ("east", serde_json::json!({"sales": 3, "other_total": 3})),
+    ] {
+        let text =
+            std::fs::read_to_string(f.path().join(format!("data/regions/{region}/pair.json")))
+                .unwrap();
+        let found: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(found, pair, "{region}");
+    }
+}
+
+#[test]
 fn fan_out_mistakes_are_refused_before_any_run_starts() {
     let f = Fixture::new("daily");
     write_regions(&f, true);
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (
             &["run", "--pipeline", "regional"],
             "dataset 'region_sales': node 'count_sales' takes every partition of it \
@@ -630,10 +694,17 @@ fn fan_out_mistakes_are_refused_before_any_run_starts() {
             ],
             "cannot be used with",
         ),
+        // The first day has no day before it.
         (
             &["run", "--pipeline", "trends", "--fan-out"],
-            "node 'change_day' reads it through a partition mapping, which a fan-out does not \
-             apply yet",
+            "dataset 'previous_day_total': node 'change_day' reads it for key 2024-01-01 \
+             through its partition mapping: no key of it is mapped to '2024-01-01'",
+        ),
+        // An entry of its own for files the run writes: the readers would not wait.
+        (
+            &["run", "--env", "daily", "--fan-out"],
+            "dataset 'days_of_week': node 'trail_week' reads the files of 'day_report', which \
+             this run writes",
         ),
         (
             &["run", "--pipeline", "chain", "--fan-out"],
