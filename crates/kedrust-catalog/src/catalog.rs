@@ -120,6 +120,9 @@ pub struct Catalog {
     mapped_keys: RwLock<HashMap<String, MappedRead>>,
     /// The datasets of one partition in a fan-out: name to (partitioned dataset, key).
     partition_aliases: RwLock<HashMap<String, (String, String)>>,
+    /// Partitions definitions by the dataset they were read for (a fan-out asks for the
+    /// definition of each of its slices: thousands of keys parsed once, not once a slice).
+    partition_defs: RwLock<HashMap<String, Option<Arc<PartitionsDef>>>>,
     value_types: RwLock<HashMap<String, TypeTag>>,
     live: RwLock<HashMap<String, Live>>,
     /// Held while a dataset is made, so that threads asking for one at once make it once.
@@ -272,6 +275,7 @@ impl CatalogBuilder {
             partition: self.partition,
             mapped_keys: RwLock::default(),
             partition_aliases: RwLock::default(),
+            partition_defs: RwLock::default(),
             value_types: RwLock::default(),
             live: RwLock::default(),
             making: Mutex::default(),
@@ -583,9 +587,29 @@ impl Catalog {
     }
 
     /// The partitions definition of `name`, when it is partitioned.
-    pub fn partitions(&self, name: &str) -> Option<PartitionsDef> {
-        let config = self.resolve_config(name)?.config?;
-        PartitionsDef::from_config(config.get("partitions")?).ok()
+    pub fn partitions(&self, name: &str) -> Option<Arc<PartitionsDef>> {
+        let name = match self.partition_alias(name) {
+            Some((base, _)) => base,
+            None => name.to_owned(),
+        };
+        if let Some(known) = self
+            .partition_defs
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name)
+        {
+            return known.clone();
+        }
+        let def = self
+            .resolve_config(&name)
+            .and_then(|r| r.config)
+            .and_then(|config| PartitionsDef::from_config(config.get("partitions")?).ok())
+            .map(Arc::new);
+        self.partition_defs
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name, def.clone());
+        def
     }
 
     /// Why the run's partition key is not one of `name`'s keys, if it is not (an input a
@@ -780,8 +804,13 @@ impl Catalog {
         if let Some(definition) = args.remove("partitions")
             && let Some(key) = partition
         {
-            let definition = PartitionsDef::from_config(&definition)
-                .map_err(|found| problem(found.join("; ")))?;
+            let definition = match self.partitions(&resolution.name) {
+                Some(known) => known,
+                None => Arc::new(
+                    PartitionsDef::from_config(&definition)
+                        .map_err(|found| problem(found.join("; ")))?,
+                ),
+            };
             definition.check_key(key).map_err(problem)?;
             crate::partition::fill(&mut args, key);
         }

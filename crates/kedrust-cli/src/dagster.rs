@@ -204,7 +204,7 @@ fn partitioned_assets(
             .collect();
         spec["partitions"] = partitions
             .as_ref()
-            .map_or(json!(null), kedrust_dagster::partitions_spec);
+            .map_or(json!(null), |def| kedrust_dagster::partitions_spec(def));
         let Some(op) = spec["op"].as_str().map(str::to_owned) else {
             continue;
         };

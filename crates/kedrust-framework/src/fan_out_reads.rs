@@ -5,13 +5,14 @@
 use kedrust_catalog::Catalog;
 use kedrust_partitions::{PartitionMapping, PartitionsDef};
 use kedrust_pipeline::Node;
+use std::sync::Arc;
 
 /// How a node reads a partitioned input through the mapping it declares for the node's
 /// outputs.
 pub(crate) struct MappedInput {
     mapping: PartitionMapping,
-    input: PartitionsDef,
-    output: PartitionsDef,
+    input: Arc<PartitionsDef>,
+    output: Arc<PartitionsDef>,
     /// Whether a key of the output reads several keys of the input (a `PartitionMap`).
     pub(crate) several: bool,
 }
@@ -23,7 +24,7 @@ impl MappedInput {
         let Some(input_def) = catalog.partitions(input) else {
             return Ok(None);
         };
-        let mut found: Option<(&String, PartitionMapping, PartitionsDef)> = None;
+        let mut found: Option<(&String, PartitionMapping, Arc<PartitionsDef>)> = None;
         for output in node.outputs() {
             let Some(output_def) = catalog.partitions(output) else {
                 continue;

@@ -70,12 +70,12 @@ pub(crate) fn problems(
         Some(key) => partitioned
             .iter()
             .filter_map(|d| {
-                let why = catalog
-                    .partition_problem(d)
-                    .or_else(|| match catalog.partitions(d) {
-                        Some(PartitionsDef::Dynamic { name }) => dynamic(&name, key),
+                let why = catalog.partition_problem(d).or_else(|| {
+                    match catalog.partitions(d).as_deref() {
+                        Some(PartitionsDef::Dynamic { name }) => dynamic(name, key),
                         _ => None,
-                    });
+                    }
+                });
                 why.map(|m| problem(d, m))
             })
             .collect(),
@@ -114,8 +114,8 @@ pub fn shared_partitions(
             continue;
         }
         match &found {
-            None => found = Some((dataset, def)),
-            Some((first, theirs)) if *theirs != def => {
+            None => found = Some((dataset, (*def).clone())),
+            Some((first, theirs)) if *theirs != *def => {
                 return Err(SessionError::Selection(format!(
                     "datasets '{first}' and '{dataset}' are partitioned differently: one key \
                      cannot select a slice of both (give them the same `partitions:`)"
@@ -171,7 +171,7 @@ pub(crate) fn map_inputs(pipeline: &Pipeline, catalog: &Catalog) -> Vec<ConfigPr
         // How each reader reads it: by the mapping for each partitioned output it writes.
         let mut reads: Vec<(&str, PartitionMapping, MappedRead)> = Vec::new();
         for node in pipeline.nodes().filter(|n| n.inputs().contains(&input)) {
-            let outputs: Vec<(&String, PartitionsDef)> = node
+            let outputs: Vec<(&String, std::sync::Arc<PartitionsDef>)> = node
                 .outputs()
                 .iter()
                 .filter_map(|o| catalog.partitions(o).map(|d| (o, d)))
@@ -282,7 +282,7 @@ pub(crate) fn partitioned_datasets(
     Ok(pipelines
         .values()
         .flat_map(|p| p.datasets())
-        .filter_map(|d| catalog.partitions(&d).map(|def| (d, def)))
+        .filter_map(|d| catalog.partitions(&d).map(|def| (d, (*def).clone())))
         .collect())
 }
 

@@ -230,6 +230,8 @@ fn static_keys(keys: Option<&Json>) -> Result<Vec<String>, Vec<String>> {
     };
     let mut problems = Vec::new();
     let mut out: Vec<String> = Vec::new();
+    // Thousands of keys are checked each time an entry is resolved: a set, not a scan.
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     for item in items {
         let key = match item {
             Json::String(s) => s.clone(),
@@ -243,7 +245,7 @@ fn static_keys(keys: Option<&Json>) -> Result<Vec<String>, Vec<String>> {
         };
         if let Some(why) = invalid_key(&key) {
             problems.push(format!("'partitions.keys': key {key:?} {why}"));
-        } else if out.contains(&key) {
+        } else if !seen.insert(key.clone()) {
             problems.push(format!("'partitions.keys': key '{key}' is listed twice"));
         } else {
             out.push(key);
