@@ -8,14 +8,14 @@ use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds, expect_ref};
 use kedrust_partitions::PartitionsDef;
 use kedrust_pipeline::{TypeTag, Value};
 use kedrust_store::RunStore;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// The dataset type a node writes new keys to.
 pub(crate) const TYPE: &str = "partitions.DynamicPartitionKeys";
 
 /// The dataset type, over the run store at `store`.
-pub(crate) fn dataset_type(store: PathBuf) -> DatasetType {
+pub(crate) fn dataset_type(store: kedrust_store::StoreLocation) -> DatasetType {
     DatasetType::new(
         TYPE,
         Holds::Fixed(TypeTag::of::<Vec<String>>()),
@@ -35,13 +35,13 @@ pub(crate) fn dataset_type(store: PathBuf) -> DatasetType {
 /// The keys of one dynamic partitions definition.
 #[derive(Debug)]
 struct DynamicKeys {
-    store: PathBuf,
+    store: kedrust_store::StoreLocation,
     name: String,
 }
 
 impl DynamicKeys {
     fn open(&self) -> Result<RunStore, DatasetError> {
-        RunStore::open(&self.store).map_err(|e| DatasetError::Other(e.to_string()))
+        RunStore::open_at(&self.store).map_err(|e| DatasetError::Other(e.to_string()))
     }
 }
 

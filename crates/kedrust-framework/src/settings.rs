@@ -4,7 +4,7 @@
 //! | variable | means | precedence |
 //! |---|---|---|
 //! | `KEDRUST_STATE_DIR` | the state folder: the run store and the run folders (memory data, the configuration snapshot) | the variable (relative to the project), else `<project>/.kedrust` |
-//! | `KEDRUST_RUN_STORE` | the run store file alone | the variable (relative to the project), else `Project::run_store`, else `<state dir>/runs.db` |
+//! | `KEDRUST_RUN_STORE` | the run store alone: a SQLite file, or a PostgreSQL database (`postgresql://user@host:port/database`) that every host of a run reaches | the variable (a path relative to the project, or a URL), else `Project::run_store`, else `<state dir>/runs.db` |
 //! | `KEDRUST_HEARTBEAT_MS` | how often an embedded orchestrator writes its heartbeat | the variable, else 1,000 ms |
 //! | `KEDRUST_TRACE_HOOKS` | the hook trace file | the variable (relative to the project), else no trace |
 //!
@@ -17,7 +17,7 @@
 
 use crate::options::SessionError;
 use crate::project::Project;
-use kedrust_store::RunStore;
+use kedrust_store::{RunStore, StoreLocation};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,15 +77,23 @@ pub(crate) fn heartbeat_interval() -> Result<Duration, SessionError> {
     }
 }
 
-/// Where the project's run store is: `KEDRUST_RUN_STORE`, else the project's setting, else
-/// `runs.db` in the state folder.
-pub(crate) fn store_path(project: &Project, project_path: &Path) -> PathBuf {
-    path_var(RUN_STORE_ENV, project_path)
-        .or_else(|| project.run_store_setting().map(|p| project_path.join(p)))
-        .unwrap_or_else(|| state_dir(project_path).join("runs.db"))
+/// Where the project's run store is: `KEDRUST_RUN_STORE` (a path or a PostgreSQL URL), else
+/// the project's setting, else `runs.db` in the state folder.
+pub(crate) fn store_location(project: &Project, project_path: &Path) -> StoreLocation {
+    let named = std::env::var(RUN_STORE_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| StoreLocation::parse(&v, project_path));
+    named
+        .or_else(|| {
+            project
+                .run_store_setting()
+                .map(|p| StoreLocation::File(project_path.join(p)))
+        })
+        .unwrap_or_else(|| StoreLocation::File(state_dir(project_path).join("runs.db")))
 }
 
-/// Opens the project's run store. The state folder and the store, when this call creates
+/// Opens the project's run store. The state folder and a store file, when this call creates
 /// them, are private to the user (0700, 0600): they hold parameters and data of every run.
 pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore>, SessionError> {
     let io = |what: &Path, e: std::io::Error| {
@@ -93,14 +101,14 @@ pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore
     };
     let state = state_dir(project_path);
     create_private_dir(&state).map_err(|e| io(&state, e))?;
-    let path = store_path(project, project_path);
-    let new = !path.exists();
-    if let Some(dir) = path.parent() {
+    let location = store_location(project, project_path);
+    let new_file = location.file().filter(|path| !path.exists());
+    if let Some(dir) = location.file().and_then(Path::parent) {
         create_private_dir(dir).map_err(|e| io(dir, e))?;
     }
-    let store = RunStore::open(&path).map_err(|e| SessionError::Io(e.to_string()))?;
-    if new {
-        make_private(&path).map_err(|e| io(&path, e))?;
+    let store = RunStore::open_at(&location).map_err(|e| SessionError::Io(e.to_string()))?;
+    if let Some(path) = new_file {
+        make_private(path).map_err(|e| io(path, e))?;
     }
     Ok(Arc::new(store))
 }

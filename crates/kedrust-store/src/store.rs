@@ -1,16 +1,18 @@
-//! The SQLite file and its queries.
+//! The run store's queries, the same for its SQLite file and its PostgreSQL server.
 //!
 //! **Nothing secret is kept**: every text and value kedrust writes passes through
 //! `kedrust_secrets` first (run options, plans, tags, event messages and metadata). Run state
 //! is the hooks' own data, kept as they give it.
 
 use crate::backfills::BackfillRecord;
+use crate::db::{Db, Sql, sql_params};
 use crate::events::{Event, EventKind};
+use crate::location::StoreLocation;
 use crate::runs::{NewRun, RunRecord, RunStatus};
 use kedrust_secrets::{redact, redact_json};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use serde_json::Value as Json;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,9 +31,9 @@ pub enum FailureClaim {
 #[derive(Debug, thiserror::Error)]
 #[error("run store {path}: {message}")]
 pub struct StoreError {
-    /// The file.
+    /// The file, or the server's URL (its password hidden).
     pub path: String,
-    /// What SQLite or the file system said.
+    /// What SQLite, the server or the file system said.
     pub message: String,
 }
 
@@ -45,7 +47,7 @@ pub fn now_ns() -> i64 {
 /// The schema this kedrust writes (SQLite's `user_version`): 1 was the first, 2 added who keeps
 /// a run alive and who claimed its failure hook. A store of a newer schema is refused; an
 /// older one is migrated when opened.
-const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// Columns added after the first schema (new stores have them from the start), added to older
 /// stores when they are opened.
@@ -125,76 +127,78 @@ CREATE TABLE IF NOT EXISTS run_state (
 /// The run store of a project.
 #[derive(Debug)]
 pub struct RunStore {
-    path: PathBuf,
-    conn: Mutex<Connection>,
+    location: StoreLocation,
+    db: Mutex<Db>,
 }
 
 impl RunStore {
-    /// Opens (creating) the store at `path`. Several processes may hold it open at once.
+    /// Opens (creating) the SQLite store at `path`. Several processes may hold it open at once.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_at(&StoreLocation::File(path.to_owned()))
+    }
+
+    /// Opens (creating the tables of) the store at `location`: a SQLite file, or a PostgreSQL
+    /// database that every host of a run reaches.
+    pub fn open_at(location: &StoreLocation) -> Result<Self, StoreError> {
         let fail = |e: &dyn std::fmt::Display| StoreError {
-            path: path.display().to_string(),
+            path: location.to_string(),
             message: e.to_string(),
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
-        }
-        let conn = Connection::open(path).map_err(|e| fail(&e))?;
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(|e| fail(&e))?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-            .map_err(|e| match e.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::NotADatabase) => fail(&format!(
-                    "{e}: it is not a run store; move it away (a new store is created) or set \
-                     KEDRUST_RUN_STORE to another file"
-                )),
-                _ => fail(&e),
-            })?;
-        let version: i64 = conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| fail(&e))?;
-        if version > SCHEMA_VERSION {
-            return Err(fail(&format!(
-                "written by a newer kedrust (run store schema {version}; this one reads up to \
-                 {SCHEMA_VERSION}): use that kedrust, or move the file away to start a new store"
-            )));
-        }
-        conn.execute_batch(SCHEMA).map_err(|e| fail(&e))?;
-        add_missing_columns(&conn).map_err(|e| fail(&e))?;
-        if version < SCHEMA_VERSION {
-            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
-                .map_err(|e| fail(&e))?;
-        }
+        let db = match location {
+            StoreLocation::File(path) => open_sqlite(path).map_err(|e| fail(&e))?,
+            StoreLocation::Postgres(url) => {
+                Db::Postgres(Box::new(crate::postgres::open(url).map_err(|e| fail(&e))?))
+            }
+        };
         Ok(Self {
-            path: path.to_owned(),
-            conn: Mutex::new(conn),
+            location: location.clone(),
+            db: Mutex::new(db),
         })
     }
 
-    /// The file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the store is.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
     }
 
-    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
-        f(&conn).map_err(|e| StoreError {
-            path: self.path.display().to_string(),
-            message: e.to_string(),
+    fn with<T>(&self, f: impl FnOnce(&mut Db) -> Result<T, String>) -> Result<T, StoreError> {
+        let mut db = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut db).map_err(|message| StoreError {
+            path: self.location.to_string(),
+            message,
         })
+    }
+
+    fn execute(&self, sql: &str, params: &[Sql]) -> Result<usize, StoreError> {
+        self.with(|db| db.execute(sql, params))
+    }
+
+    fn query(&self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, StoreError> {
+        self.with(|db| db.query(sql, params))
+    }
+
+    fn row(&self, sql: &str, params: &[Sql]) -> Result<Option<Vec<Sql>>, StoreError> {
+        self.with(|db| db.row(sql, params))
+    }
+
+    fn run_records(&self, sql: &str, params: &[Sql]) -> Result<Vec<RunRecord>, StoreError> {
+        Ok(self
+            .query(sql, params)?
+            .iter()
+            .map(|r| run_record(r))
+            .collect())
     }
 
     /// Takes `run_id` for a run about to be recorded, unless another process took it or a run
     /// has it: whether this call took it. Two runs started in the same millisecond both get
     /// the timestamp as an id; only one may keep it.
     pub fn reserve_run_id(&self, run_id: &str) -> Result<bool, StoreError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT OR IGNORE INTO run_ids (run_id)
-                 SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)",
-                params![run_id],
-            )
-        })
+        self.execute(
+            "INSERT INTO run_ids (run_id)
+             SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)
+             ON CONFLICT (run_id) DO NOTHING",
+            sql_params![run_id],
+        )
         .map(|n| n == 1)
     }
 
@@ -202,31 +206,29 @@ impl RunStore {
     /// of an orchestrated run may start together); whether this call recorded it.
     pub fn create_run(&self, run: &NewRun) -> Result<bool, StoreError> {
         crate::check_run_id(&run.run_id).map_err(|message| StoreError {
-            path: self.path.display().to_string(),
+            path: self.location.to_string(),
             message,
         })?;
         let now = now_ns();
-        let created = self.with(|c| {
-            c.execute(
-                "INSERT INTO runs (run_id, job, status, started_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags, keeper, heartbeat_ms, host, pid_start)
-                 VALUES (?1, ?2, 'STARTED', ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT (run_id) DO NOTHING",
-                params![
-                    run.run_id,
-                    run.job,
-                    now,
-                    run.pid,
-                    run.parent_run_id,
-                    redact_json(&run.options).to_string(),
-                    redact_json(&run.plan).to_string(),
-                    redact(&serde_json::to_string(&run.tags).unwrap_or_default()),
-                    run.keeper.as_str(),
-                    run.keeper.heartbeat_ms(),
-                    crate::this_host(),
-                    crate::process_start(run.pid).map(|s| s as i64),
-                ],
-            )
-        })? == 1;
+        let created = self.execute(
+            "INSERT INTO runs (run_id, job, status, started_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags, keeper, heartbeat_ms, host, pid_start)
+             VALUES (?1, ?2, 'STARTED', ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (run_id) DO NOTHING",
+            sql_params![
+                &run.run_id,
+                &run.job,
+                now,
+                i64::from(run.pid),
+                run.parent_run_id.as_ref(),
+                redact_json(&run.options).to_string(),
+                redact_json(&run.plan).to_string(),
+                redact(&serde_json::to_string(&run.tags).unwrap_or_default()),
+                run.keeper.as_str(),
+                run.keeper.heartbeat_ms(),
+                crate::this_host(),
+                crate::process_start(run.pid).map(|s| s as i64),
+            ],
+        )? == 1;
         if created {
             self.event(
                 &run.run_id,
@@ -241,23 +243,19 @@ impl RunStore {
 
     /// Ends a run with `status` (only a started run changes; returns whether it did).
     pub fn finish(&self, run_id: &str, status: RunStatus) -> Result<bool, StoreError> {
-        let changed = self.with(|c| {
-            c.execute(
-                "UPDATE runs SET status = ?2, ended_ns = ?3 WHERE run_id = ?1 AND status = 'STARTED'",
-                params![run_id, status.as_str(), now_ns()],
-            )
-        })?;
+        let changed = self.execute(
+            "UPDATE runs SET status = ?2, ended_ns = ?3 WHERE run_id = ?1 AND status = 'STARTED'",
+            sql_params![run_id, status.as_str(), now_ns()],
+        )?;
         Ok(changed == 1)
     }
 
     /// The orchestrator is alive.
     pub fn heartbeat(&self, run_id: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE runs SET heartbeat_ns = ?2 WHERE run_id = ?1",
-                params![run_id, now_ns()],
-            )
-        })
+        self.execute(
+            "UPDATE runs SET heartbeat_ns = ?2 WHERE run_id = ?1",
+            sql_params![run_id, now_ns()],
+        )
         .map(|_| ())
     }
 
@@ -270,19 +268,17 @@ impl RunStore {
         message: &str,
         metadata: Json,
     ) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO events (run_id, ts_ns, kind, op, message, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    run_id,
-                    now_ns(),
-                    kind.as_str(),
-                    op,
-                    redact(message),
-                    redact_json(&metadata).to_string()
-                ],
-            )
-        })
+        self.execute(
+            "INSERT INTO events (run_id, ts_ns, kind, op, message, metadata) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            sql_params![
+                run_id,
+                now_ns(),
+                kind.as_str(),
+                op,
+                redact(message),
+                redact_json(&metadata).to_string()
+            ],
+        )
         .map(|_| ())
     }
 
@@ -293,28 +289,28 @@ impl RunStore {
     pub fn claim_failure_hook(&self, run_id: &str) -> Result<FailureClaim, StoreError> {
         let me = crate::keeper::Claimant::this_process();
         let mine = serde_json::to_string(&me).unwrap_or_default();
-        let first = self.with(|c| {
-            c.execute(
-                "UPDATE runs SET failure_hook_claimed = 1, failure_claimant = ?2
-                 WHERE run_id = ?1 AND failure_hook_claimed = 0 AND failure_hook_done = 0
-                 AND status = 'STARTED'",
-                params![run_id, mine],
-            )
-        })?;
+        let first = self.execute(
+            "UPDATE runs SET failure_hook_claimed = 1, failure_claimant = ?2
+             WHERE run_id = ?1 AND failure_hook_claimed = 0 AND failure_hook_done = 0
+             AND status = 'STARTED'",
+            sql_params![run_id, &mine],
+        )?;
         if first == 1 {
             return Ok(FailureClaim::Granted);
         }
-        let held: Option<(String, Option<String>, i64)> = self.with(|c| {
-            c.query_row(
-                "SELECT status, failure_claimant, failure_hook_done FROM runs WHERE run_id = ?1",
-                params![run_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-        })?;
-        let holder = match held {
-            Some((status, Some(holder), 0)) if status == "STARTED" => holder,
-            Some((status, None, 0)) if status == "STARTED" => return Ok(FailureClaim::Held),
+        let held = self.row(
+            "SELECT status, failure_claimant, failure_hook_done FROM runs WHERE run_id = ?1",
+            sql_params![run_id],
+        )?;
+        let holder = match held.as_deref() {
+            Some([status, Sql::Text(holder), done])
+                if status.text() == "STARTED" && done.int() == 0 =>
+            {
+                holder.clone()
+            }
+            Some([status, Sql::Null, done]) if status.text() == "STARTED" && done.int() == 0 => {
+                return Ok(FailureClaim::Held);
+            }
             _ => return Ok(FailureClaim::Done),
         };
         let gone =
@@ -322,13 +318,11 @@ impl RunStore {
         if !gone {
             return Ok(FailureClaim::Held);
         }
-        let taken = self.with(|c| {
-            c.execute(
-                "UPDATE runs SET failure_claimant = ?3
-                 WHERE run_id = ?1 AND failure_claimant = ?2 AND failure_hook_done = 0",
-                params![run_id, holder, mine],
-            )
-        })?;
+        let taken = self.execute(
+            "UPDATE runs SET failure_claimant = ?3
+             WHERE run_id = ?1 AND failure_claimant = ?2 AND failure_hook_done = 0",
+            sql_params![run_id, &holder, &mine],
+        )?;
         Ok(if taken == 1 {
             FailureClaim::Granted
         } else {
@@ -341,13 +335,11 @@ impl RunStore {
     pub fn claim_for_this_process(&self, run_id: &str, key: &str) -> Result<bool, StoreError> {
         let mine =
             serde_json::to_string(&crate::keeper::Claimant::this_process()).unwrap_or_default();
-        let inserted = self.with(|c| {
-            c.execute(
-                "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (run_id, key) DO NOTHING",
-                params![run_id, key, mine],
-            )
-        })?;
+        let inserted = self.execute(
+            "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (run_id, key) DO NOTHING",
+            sql_params![run_id, key, &mine],
+        )?;
         if inserted == 1 {
             return Ok(true);
         }
@@ -362,47 +354,39 @@ impl RunStore {
         if !gone {
             return Ok(false);
         }
-        let taken = self.with(|c| {
-            c.execute(
-                "UPDATE run_state SET value = ?4 WHERE run_id = ?1 AND key = ?2 AND value = ?3",
-                params![run_id, key, held, mine],
-            )
-        })?;
+        let taken = self.execute(
+            "UPDATE run_state SET value = ?4 WHERE run_id = ?1 AND key = ?2 AND value = ?3",
+            sql_params![run_id, key, &held, &mine],
+        )?;
         Ok(taken == 1)
     }
 
     /// `on_pipeline_error` of a run finished firing (whatever the hooks said).
     pub fn failure_hook_fired(&self, run_id: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "UPDATE runs SET failure_hook_done = 1 WHERE run_id = ?1",
-                params![run_id],
-            )
-        })
+        self.execute(
+            "UPDATE runs SET failure_hook_done = 1 WHERE run_id = ?1",
+            sql_params![run_id],
+        )
         .map(|_| ())
     }
 
     /// Started runs that `keeper` keeps alive, oldest first (the runs an external
     /// orchestrator's failure handler still has to look at).
     pub fn open_runs(&self, keeper: &str) -> Result<Vec<RunRecord>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare(&format!(
+        self.run_records(
+            &format!(
                 "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'STARTED' AND keeper = ?1 ORDER BY started_ns"
-            ))?;
-            let rows = stmt.query_map(params![keeper], run_record)?;
-            rows.collect()
-        })
+            ),
+            sql_params![keeper],
+        )
     }
 
     /// Runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {RUN_COLUMNS} FROM runs ORDER BY started_ns DESC LIMIT ?1"
-            ))?;
-            let rows = stmt.query_map(params![limit as i64], run_record)?;
-            rows.collect()
-        })
+        self.run_records(
+            &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY started_ns DESC LIMIT ?1"),
+            sql_params![limit as i64],
+        )
     }
 
     /// Runs with tag `name` (set to `value`, when given), newest first.
@@ -411,86 +395,92 @@ impl RunStore {
         name: &str,
         value: Option<&str>,
     ) -> Result<Vec<RunRecord>, StoreError> {
-        // The tag name is a JSON path member, quoted so that '/' in Dagster's names is kept.
-        let path = format!("$.{}", Json::String(name.to_owned()));
-        self.with(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE json_extract(tags, ?1) IS NOT NULL
-                 AND (?2 IS NULL OR json_extract(tags, ?1) = ?2)
+        // The text search narrows the rows (both databases can); the parsed tags decide.
+        let quoted = Json::String(name.to_owned()).to_string();
+        let like = format!("%{}%", quoted.replace('%', "\\%").replace('_', "\\_"));
+        let runs = self.run_records(
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE tags LIKE ?1 ESCAPE '\\'
                  ORDER BY started_ns DESC, run_id DESC"
-            ))?;
-            let rows = stmt.query_map(params![path, value], run_record)?;
-            rows.collect()
-        })
+            ),
+            sql_params![like],
+        )?;
+        Ok(runs
+            .into_iter()
+            .filter(|r| match (r.tags.get(name), value) {
+                (Some(_), None) => true,
+                (Some(found), Some(wanted)) => found == wanted,
+                (None, _) => false,
+            })
+            .collect())
     }
 
     /// Records a backfill about to launch its runs.
     pub fn create_backfill(&self, backfill: &BackfillRecord) -> Result<(), StoreError> {
         let keys = Json::from(backfill.keys.clone()).to_string();
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO backfills (backfill_id, job, options, keys, created_ns)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    backfill.backfill_id,
-                    backfill.job,
-                    redact_json(&backfill.options).to_string(),
-                    keys,
-                    backfill.created_ns
-                ],
-            )
-        })
+        self.execute(
+            "INSERT INTO backfills (backfill_id, job, options, keys, created_ns)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            sql_params![
+                &backfill.backfill_id,
+                &backfill.job,
+                redact_json(&backfill.options).to_string(),
+                keys,
+                backfill.created_ns
+            ],
+        )
         .map(|_| ())
     }
 
     /// One backfill.
     pub fn backfill(&self, backfill_id: &str) -> Result<Option<BackfillRecord>, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT backfill_id, job, options, keys, created_ns FROM backfills
-                 WHERE backfill_id = ?1",
-                params![backfill_id],
-                |r| {
-                    let options: String = r.get(2)?;
-                    let keys: String = r.get(3)?;
-                    Ok(BackfillRecord {
-                        backfill_id: r.get(0)?,
-                        job: r.get(1)?,
-                        options: serde_json::from_str(&options).unwrap_or(Json::Null),
-                        keys: serde_json::from_str(&keys).unwrap_or_default(),
-                        created_ns: r.get(4)?,
-                    })
-                },
-            )
-            .optional()
-        })
+        let row = self.row(
+            "SELECT backfill_id, job, options, keys, created_ns FROM backfills
+             WHERE backfill_id = ?1",
+            sql_params![backfill_id],
+        )?;
+        Ok(row.map(|r| BackfillRecord {
+            backfill_id: r[0].text(),
+            job: r[1].text(),
+            options: serde_json::from_str(&r[2].text()).unwrap_or(Json::Null),
+            keys: serde_json::from_str(&r[3].text()).unwrap_or_default(),
+            created_ns: r[4].int(),
+        }))
     }
 
     /// The ids of the latest backfills, newest first (to suggest one for a mistyped id).
     pub fn backfill_ids(&self, limit: usize) -> Result<Vec<String>, StoreError> {
-        self.with(|c| {
-            let mut stmt =
-                c.prepare("SELECT backfill_id FROM backfills ORDER BY created_ns DESC LIMIT ?1")?;
-            let rows = stmt.query_map(params![limit as i64], |r| r.get(0))?;
-            rows.collect()
-        })
+        self.texts(
+            "SELECT backfill_id FROM backfills ORDER BY created_ns DESC LIMIT ?1",
+            sql_params![limit as i64],
+        )
+    }
+
+    /// The first column of every row, as text.
+    fn texts(&self, sql: &str, params: &[Sql]) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .query(sql, params)?
+            .iter()
+            .map(|r| r[0].text())
+            .collect())
     }
 
     /// Adds `keys` to dynamic partitions `name` (keys it has are kept as they are); how many
     /// were new.
     pub fn add_dynamic_partitions(&self, name: &str, keys: &[String]) -> Result<usize, StoreError> {
         let now = now_ns();
-        self.with(|c| {
+        self.with(|db| {
             let mut added = 0;
             for (i, key) in keys.iter().enumerate() {
                 // Keys added together keep their order.
-                added += c.execute(
-                    "INSERT OR IGNORE INTO dynamic_partitions (name, key, added_ns) VALUES (?1, ?2, ?3)",
-                    params![name, key, now + i as i64],
+                added += db.execute(
+                    "INSERT INTO dynamic_partitions (name, key, added_ns) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name, key) DO NOTHING",
+                    sql_params![name, key, now + i as i64],
                 )?;
-                c.execute(
+                db.execute(
                     "DELETE FROM dynamic_partitions_deleted WHERE name = ?1 AND key = ?2",
-                    params![name, key],
+                    sql_params![name, key],
                 )?;
             }
             Ok(added)
@@ -499,27 +489,25 @@ impl RunStore {
 
     /// The keys of dynamic partitions `name`, in the order they were added.
     pub fn dynamic_partitions(&self, name: &str) -> Result<Vec<String>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT key FROM dynamic_partitions WHERE name = ?1 ORDER BY added_ns, key",
-            )?;
-            let rows = stmt.query_map(params![name], |r| r.get(0))?;
-            rows.collect()
-        })
+        self.texts(
+            "SELECT key FROM dynamic_partitions WHERE name = ?1 ORDER BY added_ns, key",
+            sql_params![name],
+        )
     }
 
     /// Removes `key` from dynamic partitions `name`, noting that it was deleted; whether it
     /// was there.
     pub fn delete_dynamic_partition(&self, name: &str, key: &str) -> Result<bool, StoreError> {
-        self.with(|c| {
-            let deleted = c.execute(
+        self.with(|db| {
+            let deleted = db.execute(
                 "DELETE FROM dynamic_partitions WHERE name = ?1 AND key = ?2",
-                params![name, key],
+                sql_params![name, key],
             )?;
             if deleted == 1 {
-                c.execute(
-                    "INSERT OR IGNORE INTO dynamic_partitions_deleted (name, key) VALUES (?1, ?2)",
-                    params![name, key],
+                db.execute(
+                    "INSERT INTO dynamic_partitions_deleted (name, key) VALUES (?1, ?2)
+                     ON CONFLICT (name, key) DO NOTHING",
+                    sql_params![name, key],
                 )?;
             }
             Ok(deleted == 1)
@@ -528,25 +516,21 @@ impl RunStore {
 
     /// The keys deleted from dynamic partitions `name` and not added since.
     pub fn deleted_dynamic_partitions(&self, name: &str) -> Result<Vec<String>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT key FROM dynamic_partitions_deleted WHERE name = ?1 ORDER BY key",
-            )?;
-            let rows = stmt.query_map(params![name], |r| r.get(0))?;
-            rows.collect()
-        })
+        self.texts(
+            "SELECT key FROM dynamic_partitions_deleted WHERE name = ?1 ORDER BY key",
+            sql_params![name],
+        )
     }
 
     /// One run.
     pub fn run(&self, run_id: &str) -> Result<Option<RunRecord>, StoreError> {
-        self.with(|c| {
-            c.query_row(
+        Ok(self
+            .run_records(
                 &format!("SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?1"),
-                params![run_id],
-                run_record,
-            )
-            .optional()
-        })
+                sql_params![run_id],
+            )?
+            .into_iter()
+            .next())
     }
 
     /// Started runs of an embedded orchestrator that is gone: on this host, its process no
@@ -559,13 +543,7 @@ impl RunStore {
     /// [`Self::orphans`] as they are at `now` (nanoseconds since the epoch): the heartbeat
     /// threshold judged against a given clock.
     pub fn orphans_at(&self, now: i64) -> Result<Vec<RunRecord>, StoreError> {
-        let started: Vec<RunRecord> = self.with(|c| {
-            let mut stmt = c.prepare(&format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'STARTED' AND keeper = ?1 ORDER BY started_ns"
-            ))?;
-            let rows = stmt.query_map(params![crate::keeper::PROCESS], run_record)?;
-            rows.collect()
-        })?;
+        let started = self.open_runs(crate::keeper::PROCESS)?;
         Ok(started
             .into_iter()
             .filter(|r| {
@@ -577,61 +555,55 @@ impl RunStore {
 
     /// A run's events in order.
     pub fn events(&self, run_id: &str) -> Result<Vec<Event>, StoreError> {
-        self.query_events(run_id, None)
+        self.query_events("WHERE run_id = ?1", sql_params![run_id])
     }
 
     /// A run's events of one op, in order.
     pub fn events_in_op(&self, run_id: &str, op: &str) -> Result<Vec<Event>, StoreError> {
-        self.query_events(run_id, Some(op))
+        self.query_events("WHERE run_id = ?1 AND op = ?2", sql_params![run_id, op])
     }
 
-    fn query_events(&self, run_id: &str, op: Option<&str>) -> Result<Vec<Event>, StoreError> {
-        self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT id, run_id, ts_ns, kind, op, message, metadata FROM events
-                 WHERE run_id = ?1 AND (?2 IS NULL OR op = ?2) ORDER BY id",
-            )?;
-            let rows = stmt.query_map(params![run_id, op], |r| {
-                let kind: String = r.get(3)?;
-                let metadata: String = r.get(6)?;
-                Ok(Event {
-                    id: r.get(0)?,
-                    run_id: r.get(1)?,
-                    ts_ns: r.get(2)?,
-                    kind: EventKind::parse(&kind).unwrap_or(EventKind::EngineEvent),
-                    op: r.get(4)?,
-                    message: r.get(5)?,
-                    metadata: serde_json::from_str(&metadata).unwrap_or(Json::Null),
-                })
-            })?;
-            rows.collect()
-        })
+    fn query_events(&self, filter: &str, params: &[Sql]) -> Result<Vec<Event>, StoreError> {
+        let rows = self.query(
+            &format!(
+                "SELECT id, run_id, ts_ns, kind, op, message, metadata FROM events {filter} ORDER BY id"
+            ),
+            params,
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Event {
+                id: r[0].int(),
+                run_id: r[1].text(),
+                ts_ns: r[2].int(),
+                kind: EventKind::parse(&r[3].text()).unwrap_or(EventKind::EngineEvent),
+                op: r[4].opt_text(),
+                message: r[5].text(),
+                metadata: serde_json::from_str(&r[6].text()).unwrap_or(Json::Null),
+            })
+            .collect())
     }
 
     /// Sets a run's state value (hooks keep pipeline-level state here). Kept as given: it is
     /// data hooks read back, so hiding a part of it would change it; a hook keeps no secret
     /// in it (kedrust's own hooks keep none).
     pub fn set_state(&self, run_id: &str, key: &str, value: &Json) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
-                params![run_id, key, value.to_string()],
-            )
-        })
+        self.execute(
+            "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+            sql_params![run_id, key, value.to_string()],
+        )
         .map(|_| ())
     }
 
     /// Sets a run's state value unless it is set; whether this call set it. Of many processes
     /// claiming the same key of a run, exactly one gets `true`.
     pub fn claim_state(&self, run_id: &str, key: &str, value: &Json) -> Result<bool, StoreError> {
-        let changed = self.with(|c| {
-            c.execute(
-                "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (run_id, key) DO NOTHING",
-                params![run_id, key, value.to_string()],
-            )
-        })?;
+        let changed = self.execute(
+            "INSERT INTO run_state (run_id, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (run_id, key) DO NOTHING",
+            sql_params![run_id, key, value.to_string()],
+        )?;
         Ok(changed == 1)
     }
 
@@ -643,18 +615,57 @@ impl RunStore {
 
     /// A run's state value as stored (claims compare it to the letter).
     fn state_text(&self, run_id: &str, key: &str) -> Result<Option<String>, StoreError> {
-        self.with(|c| {
-            c.query_row(
-                "SELECT value FROM run_state WHERE run_id = ?1 AND key = ?2",
-                params![run_id, key],
-                |r| r.get(0),
-            )
-            .optional()
-        })
+        let row = self.row(
+            "SELECT value FROM run_state WHERE run_id = ?1 AND key = ?2",
+            sql_params![run_id, key],
+        )?;
+        Ok(row.and_then(|r| r[0].opt_text()))
     }
 }
 
 const RUN_COLUMNS: &str = "run_id, job, status, started_ns, ended_ns, heartbeat_ns, pid, parent_run_id, options, plan, tags, keeper, heartbeat_ms, host, pid_start";
+
+/// Opens the SQLite file at `path`, creating it and its tables, migrating an older schema.
+fn open_sqlite(path: &Path) -> Result<Db, String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    }
+    let conn = Connection::open(path).map_err(|e| e.to_string())?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| e.to_string())?;
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => format!(
+                "{e}: it is not a run store; move it away (a new store is created) or set \
+                 KEDRUST_RUN_STORE to another file"
+            ),
+            _ => e.to_string(),
+        })?;
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    if version > SCHEMA_VERSION {
+        return Err(newer_schema(
+            version,
+            "move the file away to start a new store",
+        ));
+    }
+    conn.execute_batch(SCHEMA).map_err(|e| e.to_string())?;
+    add_missing_columns(&conn).map_err(|e| e.to_string())?;
+    if version < SCHEMA_VERSION {
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(Db::Sqlite(conn))
+}
+
+/// Why a store of schema `version` is refused, and what else to do (`elsewhere`).
+pub(crate) fn newer_schema(version: i64, elsewhere: &str) -> String {
+    format!(
+        "written by a newer kedrust (run store schema {version}; this one reads up to \
+         {SCHEMA_VERSION}): use that kedrust, or {elsewhere}"
+    )
+}
 
 /// Brings an older store up to the schema. Several processes may open it at once: the write
 /// lock taken first serialises them, and each looks again under it.
@@ -694,33 +705,106 @@ fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
     }
 }
 
-fn run_record(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
-    let status: String = r.get(2)?;
-    let options: String = r.get(8)?;
-    let plan: String = r.get(9)?;
-    let tags: String = r.get(10)?;
-    Ok(RunRecord {
-        run_id: r.get(0)?,
-        job: r.get(1)?,
-        status: RunStatus::parse(&status),
-        started_ns: r.get(3)?,
-        ended_ns: r.get(4)?,
-        heartbeat_ns: r.get(5)?,
-        pid: r.get(6)?,
-        parent_run_id: r.get(7)?,
-        tags: serde_json::from_str(&tags).unwrap_or_default(),
-        keeper: r.get(11)?,
-        heartbeat_ms: r.get(12)?,
-        host: r.get(13)?,
-        pid_start: r.get::<_, Option<i64>>(14)?.map(|s| s as u64),
-        options: serde_json::from_str(&options).unwrap_or(Json::Null),
-        plan: serde_json::from_str(&plan).unwrap_or(Json::Null),
-    })
+fn run_record(r: &[Sql]) -> RunRecord {
+    RunRecord {
+        run_id: r[0].text(),
+        job: r[1].text(),
+        status: RunStatus::parse(&r[2].text()),
+        started_ns: r[3].int(),
+        ended_ns: r[4].opt_int(),
+        heartbeat_ns: r[5].int(),
+        pid: u32::try_from(r[6].int()).unwrap_or_default(),
+        parent_run_id: r[7].opt_text(),
+        tags: serde_json::from_str(&r[10].text()).unwrap_or_default(),
+        keeper: r[11].text(),
+        heartbeat_ms: r[12].int(),
+        host: r[13].text(),
+        pid_start: r[14].opt_int().map(|s| s as u64),
+        options: serde_json::from_str(&r[8].text()).unwrap_or(Json::Null),
+        plan: serde_json::from_str(&r[9].text()).unwrap_or(Json::Null),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Runs `test` on a new SQLite file, then on a new PostgreSQL schema; `open` opens one
+    /// more handle on the same store (as another process would).
+    fn each_store(test: impl Fn(&dyn Fn() -> RunStore)) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StoreLocation::File(dir.path().join("runs.db"));
+        test(&|| RunStore::open_at(&file).unwrap());
+        let schema = kedrust_testkit::PostgresSchema::new();
+        let server = StoreLocation::Postgres(schema.url());
+        test(&|| RunStore::open_at(&server).unwrap());
+    }
+
+    #[test]
+    fn postgres_holds_the_same_store_and_one_claim_wins_among_many_connections() {
+        let schema = kedrust_testkit::PostgresSchema::new();
+        let location = StoreLocation::Postgres(schema.url());
+        // Opened at the same moment by many processes: the tables are created once.
+        let stores: Vec<RunStore> = std::thread::scope(|s| {
+            let opening: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| RunStore::open_at(&location).unwrap()))
+                .collect();
+            opening.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        stores[0].create_run(&run("r1")).unwrap();
+        let granted = std::thread::scope(|s| {
+            let claims: Vec<_> = stores
+                .iter()
+                .map(|store| s.spawn(|| store.claim_state("r1", "end", &Json::from(true)).unwrap()))
+                .collect();
+            claims
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|won| *won)
+                .count()
+        });
+        assert_eq!(granted, 1, "exactly one connection claims the key");
+        let tagged = stores[3].runs_tagged("kedrust/env", Some("local")).unwrap();
+        assert_eq!(tagged.len(), 1);
+        assert!(
+            stores[3]
+                .runs_tagged("kedrust/env", Some("prod"))
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            stores[3]
+                .runs_tagged("kedrust_env", None)
+                .unwrap()
+                .is_empty(),
+            "'_' is no wildcard"
+        );
+        let events = stores[5].events("r1").unwrap();
+        assert_eq!(events[0].kind, EventKind::RunStart);
+    }
+
+    #[test]
+    fn a_postgres_store_of_a_newer_kedrust_is_refused_and_an_unreachable_one_named() {
+        let schema = kedrust_testkit::PostgresSchema::new();
+        let location = StoreLocation::Postgres(schema.url());
+        drop(RunStore::open_at(&location).unwrap());
+        schema.execute("INSERT INTO kedrust_schema VALUES (99)");
+        let error = RunStore::open_at(&location).unwrap_err().to_string();
+        assert!(
+            error.ends_with("point KEDRUST_RUN_STORE at another database"),
+            "{error}"
+        );
+        // Nothing listens on port 9: the error names the server, its password hidden.
+        let nowhere =
+            StoreLocation::Postgres("postgresql://kedrust:s3cret@127.0.0.1:9/runs".into());
+        let error = RunStore::open_at(&nowhere).unwrap_err().to_string();
+        assert!(
+            error
+                .starts_with("run store postgresql://kedrust:***@127.0.0.1:9/runs: cannot connect"),
+            "{error}"
+        );
+        assert!(!error.contains("s3cret"), "{error}");
+    }
 
     fn run(id: &str) -> NewRun {
         NewRun {
@@ -739,145 +823,148 @@ mod tests {
 
     #[test]
     fn runs_events_state_and_the_failure_claim() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
-        store.create_run(&run("r1")).unwrap();
-        store
-            .event(
-                "r1",
-                EventKind::StepStart,
-                Some("a"),
-                "a started",
-                Json::Null,
-            )
-            .unwrap();
-        store
-            .set_state("r1", "mlflow_run", &serde_json::json!("abc"))
-            .unwrap();
-        // A second process sees the same store.
-        let other = RunStore::open(&dir.path().join("runs.db")).unwrap();
-        assert_eq!(
-            other.state("r1", "mlflow_run").unwrap(),
-            Some(serde_json::json!("abc"))
-        );
-        let kinds: Vec<EventKind> = other.events("r1").unwrap().iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, [EventKind::RunStart, EventKind::StepStart]);
-        assert_eq!(
-            store.claim_failure_hook("r1").unwrap(),
-            FailureClaim::Granted
-        );
-        assert_eq!(
-            other.claim_failure_hook("r1").unwrap(),
-            FailureClaim::Held,
-            "exactly once: this process lives and has not finished"
-        );
-        assert!(store.finish("r1", RunStatus::Failure).unwrap());
-        assert!(
-            !store.finish("r1", RunStatus::Success).unwrap(),
-            "an ended run stays ended"
-        );
-        assert_eq!(other.run("r1").unwrap().unwrap().status, RunStatus::Failure);
+        each_store(|open| {
+            let store = open();
+            store.create_run(&run("r1")).unwrap();
+            store
+                .event(
+                    "r1",
+                    EventKind::StepStart,
+                    Some("a"),
+                    "a started",
+                    Json::Null,
+                )
+                .unwrap();
+            store
+                .set_state("r1", "mlflow_run", &serde_json::json!("abc"))
+                .unwrap();
+            // A second process sees the same store.
+            let other = open();
+            assert_eq!(
+                other.state("r1", "mlflow_run").unwrap(),
+                Some(serde_json::json!("abc"))
+            );
+            let kinds: Vec<EventKind> =
+                other.events("r1").unwrap().iter().map(|e| e.kind).collect();
+            assert_eq!(kinds, [EventKind::RunStart, EventKind::StepStart]);
+            assert_eq!(
+                store.claim_failure_hook("r1").unwrap(),
+                FailureClaim::Granted
+            );
+            assert_eq!(
+                other.claim_failure_hook("r1").unwrap(),
+                FailureClaim::Held,
+                "exactly once: this process lives and has not finished"
+            );
+            assert!(store.finish("r1", RunStatus::Failure).unwrap());
+            assert!(
+                !store.finish("r1", RunStatus::Success).unwrap(),
+                "an ended run stays ended"
+            );
+            assert_eq!(other.run("r1").unwrap().unwrap().status, RunStatus::Failure);
+        });
     }
 
     #[test]
     fn a_run_is_recorded_once_and_a_success_is_never_claimed_for_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
-        assert!(store.create_run(&run("r1")).unwrap());
-        assert!(
-            !store.create_run(&run("r1")).unwrap(),
-            "the second op to start"
-        );
-        let starts = store.events("r1").unwrap();
-        assert_eq!(starts.len(), 1, "one RUN_START");
-        assert!(store.finish("r1", RunStatus::Success).unwrap());
-        assert_eq!(store.claim_failure_hook("r1").unwrap(), FailureClaim::Done);
-        assert!(store.create_run(&run("../x")).is_err());
+        each_store(|open| {
+            let store = open();
+            assert!(store.create_run(&run("r1")).unwrap());
+            assert!(
+                !store.create_run(&run("r1")).unwrap(),
+                "the second op to start"
+            );
+            let starts = store.events("r1").unwrap();
+            assert_eq!(starts.len(), 1, "one RUN_START");
+            assert!(store.finish("r1", RunStatus::Success).unwrap());
+            assert_eq!(store.claim_failure_hook("r1").unwrap(), FailureClaim::Done);
+            assert!(store.create_run(&run("../x")).is_err());
+        });
     }
 
     #[cfg(target_os = "linux")]
     #[test]
     fn only_runs_whose_orchestrator_process_is_gone_are_orphans() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
-        let mut child = std::process::Command::new("sleep")
-            .arg("60")
-            .spawn()
-            .unwrap();
-        let with_pid = |id: &str, pid: u32| NewRun { pid, ..run(id) };
-        store.create_run(&with_pid("dead", child.id())).unwrap();
-        store
-            .create_run(&with_pid("alive", std::process::id()))
-            .unwrap();
-        store.create_run(&with_pid("done", child.id())).unwrap();
-        store.finish("done", RunStatus::Success).unwrap();
-        store
-            .create_run(&NewRun {
-                keeper: crate::Keeper::External {
-                    name: "dagster".into(),
-                },
-                ..with_pid("dagster", child.id())
-            })
-            .unwrap();
-        // An hour later every heartbeat is long stale: on this host only a dead process makes
-        // an orphan.
-        let later = now_ns() + 3_600 * 1_000_000_000;
-        assert!(
-            store.orphans_at(later).unwrap().is_empty(),
-            "sleep still runs"
-        );
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let orphans: Vec<String> = store
-            .orphans_at(later)
-            .unwrap()
-            .into_iter()
-            .map(|r| r.run_id)
-            .collect();
-        assert_eq!(orphans, ["dead"]);
+        each_store(|open| {
+            let store = open();
+            let mut child = std::process::Command::new("sleep")
+                .arg("60")
+                .spawn()
+                .unwrap();
+            let with_pid = |id: &str, pid: u32| NewRun { pid, ..run(id) };
+            store.create_run(&with_pid("dead", child.id())).unwrap();
+            store
+                .create_run(&with_pid("alive", std::process::id()))
+                .unwrap();
+            store.create_run(&with_pid("done", child.id())).unwrap();
+            store.finish("done", RunStatus::Success).unwrap();
+            store
+                .create_run(&NewRun {
+                    keeper: crate::Keeper::External {
+                        name: "dagster".into(),
+                    },
+                    ..with_pid("dagster", child.id())
+                })
+                .unwrap();
+            // An hour later every heartbeat is long stale: on this host only a dead process makes
+            // an orphan.
+            let later = now_ns() + 3_600 * 1_000_000_000;
+            assert!(
+                store.orphans_at(later).unwrap().is_empty(),
+                "sleep still runs"
+            );
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let orphans: Vec<String> = store
+                .orphans_at(later)
+                .unwrap()
+                .into_iter()
+                .map(|r| r.run_id)
+                .collect();
+            assert_eq!(orphans, ["dead"]);
+        });
     }
 
     #[cfg(target_os = "linux")]
     #[test]
     fn a_failure_claim_whose_claimant_died_before_firing_is_handed_on() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
-        store.create_run(&run("r1")).unwrap();
-        let mut child = std::process::Command::new("sleep")
-            .arg("60")
-            .spawn()
-            .unwrap();
-        let dead = serde_json::to_string(&crate::keeper::Claimant::of(child.id())).unwrap();
-        child.kill().unwrap();
-        child.wait().unwrap();
-        let claimed_by = |who: &str| {
-            store
-                .with(|c| {
-                    c.execute(
-                        "UPDATE runs SET failure_hook_claimed = 1, failure_claimant = ?2 WHERE run_id = ?1",
-                        params!["r1", who],
-                    )
-                })
+        each_store(|open| {
+            let store = open();
+            store.create_run(&run("r1")).unwrap();
+            let mut child = std::process::Command::new("sleep")
+                .arg("60")
+                .spawn()
                 .unwrap();
-        };
-        claimed_by(&dead);
-        assert_eq!(
-            store.claim_failure_hook("r1").unwrap(),
-            FailureClaim::Granted,
-            "handed on"
-        );
-        assert_eq!(
-            store.claim_failure_hook("r1").unwrap(),
-            FailureClaim::Held,
-            "this process lives"
-        );
-        store.failure_hook_fired("r1").unwrap();
-        claimed_by(&dead);
-        assert_eq!(
-            store.claim_failure_hook("r1").unwrap(),
-            FailureClaim::Done,
-            "a firing that finished is never repeated"
-        );
+            let dead = serde_json::to_string(&crate::keeper::Claimant::of(child.id())).unwrap();
+            child.kill().unwrap();
+            child.wait().unwrap();
+            let claimed_by = |who: &str| {
+                store
+                .execute(
+                    "UPDATE runs SET failure_hook_claimed = 1, failure_claimant = ?2 WHERE run_id = ?1",
+                    sql_params!["r1", who],
+                )
+                .unwrap();
+            };
+            claimed_by(&dead);
+            assert_eq!(
+                store.claim_failure_hook("r1").unwrap(),
+                FailureClaim::Granted,
+                "handed on"
+            );
+            assert_eq!(
+                store.claim_failure_hook("r1").unwrap(),
+                FailureClaim::Held,
+                "this process lives"
+            );
+            store.failure_hook_fired("r1").unwrap();
+            claimed_by(&dead);
+            assert_eq!(
+                store.claim_failure_hook("r1").unwrap(),
+                FailureClaim::Done,
+                "a firing that finished is never repeated"
+            );
+        });
     }
 
     #[test]
@@ -903,31 +990,32 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_claim_of_a_process_that_died_is_taken_over() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = RunStore::open(&dir.path().join("runs.db")).unwrap();
-        assert!(store.claim_for_this_process("r1", "start").unwrap());
-        assert!(
-            store.claim_for_this_process("r1", "start").unwrap(),
-            "held already"
-        );
-        let mut child = std::process::Command::new("sleep")
-            .arg("60")
-            .spawn()
-            .unwrap();
-        let other = crate::keeper::Claimant::of(child.id());
-        store
-            .set_state("r2", "start", &serde_json::to_value(&other).unwrap())
-            .unwrap();
-        assert!(
-            !store.claim_for_this_process("r2", "start").unwrap(),
-            "it lives"
-        );
-        child.kill().unwrap();
-        child.wait().unwrap();
-        assert!(
-            store.claim_for_this_process("r2", "start").unwrap(),
-            "taken over"
-        );
+        each_store(|open| {
+            let store = open();
+            assert!(store.claim_for_this_process("r1", "start").unwrap());
+            assert!(
+                store.claim_for_this_process("r1", "start").unwrap(),
+                "held already"
+            );
+            let mut child = std::process::Command::new("sleep")
+                .arg("60")
+                .spawn()
+                .unwrap();
+            let other = crate::keeper::Claimant::of(child.id());
+            store
+                .set_state("r2", "start", &serde_json::to_value(&other).unwrap())
+                .unwrap();
+            assert!(
+                !store.claim_for_this_process("r2", "start").unwrap(),
+                "it lives"
+            );
+            child.kill().unwrap();
+            child.wait().unwrap();
+            assert!(
+                store.claim_for_this_process("r2", "start").unwrap(),
+                "taken over"
+            );
+        });
     }
 
     #[test]

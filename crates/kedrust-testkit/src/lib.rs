@@ -1,8 +1,8 @@
 //! Test helpers shared by the integration tests of several crates.
 //!
 //! Owns: copying fixture folders (conf and data) into temporary directories, so that tests
-//! never write into the repository, and commands that start without the developer's
-//! settings. Must never: be a dependency of anything but tests.
+//! never write into the repository, commands that start without the developer's settings,
+//! and a schema of its own on the test PostgreSQL server for each test that needs one. Must never: be a dependency of anything but tests.
 
 use std::path::Path;
 use std::process::Command;
@@ -41,6 +41,67 @@ pub fn copy_dir(from: &Path, to: &Path) {
             copy_dir(&entry.path(), &target);
         } else {
             std::fs::copy(entry.path(), target).expect("copy a fixture file");
+        }
+    }
+}
+
+/// The PostgreSQL server of the tests: this variable, else this machine's (trust auth,
+/// database `test`).
+pub const POSTGRES_ENV: &str = "KEDRUST_TEST_POSTGRES_URL";
+const POSTGRES_DEFAULT: &str = "postgresql://postgres@127.0.0.1:5432/test";
+
+/// A schema of the test server that one test uses alone, dropped with the value: tests run at
+/// the same time never see each other's tables.
+pub struct PostgresSchema {
+    server: String,
+    name: String,
+}
+
+impl PostgresSchema {
+    /// Creates a new schema (its name made of this process id and a counter).
+    pub fn new() -> Self {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let server = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| POSTGRES_DEFAULT.into());
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("kedrust_test_{}_{n}", std::process::id());
+        Self::admin(&server)
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+            ))
+            .expect("a schema of the test server");
+        Self { server, name }
+    }
+
+    fn admin(server: &str) -> postgres::Client {
+        postgres::Client::connect(server, postgres::NoTls).unwrap_or_else(|e| {
+            panic!("the test PostgreSQL server ({POSTGRES_ENV}, else {POSTGRES_DEFAULT}): {e}")
+        })
+    }
+
+    /// A connection URL whose tables are this schema's (first on the search path).
+    pub fn url(&self) -> String {
+        let join = if self.server.contains('?') { '&' } else { '?' };
+        format!("{}{join}options=-csearch_path%3D{}", self.server, self.name)
+    }
+
+    /// Runs `sql` on the server, in this schema.
+    pub fn execute(&self, sql: &str) {
+        Self::admin(&self.server)
+            .batch_execute(&format!("SET search_path TO {}; {sql}", self.name))
+            .expect("the statement runs");
+    }
+}
+
+impl Default for PostgresSchema {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for PostgresSchema {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
         }
     }
 }

@@ -97,22 +97,27 @@ fn one_run_id(f: &Fixture) {
     }
 }
 
+/// The hook calls of a successful run of the default pipeline, in order.
+fn successful_calls() -> Vec<String> {
+    let mut expected = start();
+    expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
+    expected.extend(node_calls("double", &["numbers"], &["doubled"]));
+    expected.extend(node_calls(
+        "total",
+        &["doubled", "params:offset"],
+        &["report"],
+    ));
+    expected.extend(node_calls("summarise", &["report"], &["summary"]));
+    expected.push("after_pipeline_run - -".into());
+    expected
+}
+
 #[test]
 fn a_successful_dagster_run_fires_every_hook_in_kedros_order() {
     for job in ["default_in_process", "default_multiprocess"] {
         let f = project();
         assert!(execute(&f, job, "{}", &[]), "{job}");
-        let mut expected = start();
-        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
-        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
-        expected.extend(node_calls(
-            "total",
-            &["doubled", "params:offset"],
-            &["report"],
-        ));
-        expected.extend(node_calls("summarise", &["report"], &["summary"]));
-        expected.push("after_pipeline_run - -".into());
-        assert_eq!(f.trace_lines(), expected, "{job}");
+        assert_eq!(f.trace_lines(), successful_calls(), "{job}");
         one_run_id(&f);
         // The trace has the documented keys, with the op of every call.
         let trace = f.trace();
@@ -167,6 +172,42 @@ fn a_killed_node_step_on_dagster_fails_the_run_and_fires_on_pipeline_error_once(
         assert_eq!(f.fired("after_pipeline_run"), 0);
         one_run_id(&f);
     }
+}
+
+#[test]
+fn with_the_run_store_on_postgres_dagster_runs_keep_the_same_lifecycle() {
+    // Every step process and the failure sensor reach the store through the server.
+    let schema = kedrust_testkit::PostgresSchema::new();
+    let url = schema.url();
+    let store = [("KEDRUST_RUN_STORE", url.as_str())];
+    let f = project();
+    assert!(execute(&f, "default_multiprocess", "{}", &store));
+    assert_eq!(f.trace_lines(), successful_calls());
+    one_run_id(&f);
+    // A killed step: the sensor, reading the store on the server, fires the hook once.
+    let f = project();
+    assert!(!execute(
+        &f,
+        "failing_multiprocess",
+        "{crash: true}",
+        &store
+    ));
+    assert_eq!(
+        f.fired("on_pipeline_error"),
+        0,
+        "nothing fired before the sensor"
+    );
+    tick_failure_sensor_twice(
+        &f,
+        &[
+            ("DAGSTER_HOME", f.home()),
+            ("KEDRUST_ENV", "conformance"),
+            store[0],
+        ],
+    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
+    one_run_id(&f);
+    assert!(!f.path().join(".kedrust/runs.db").exists(), "no file store");
 }
 
 /// A run of `default_in_process` whose hooks fail at `point`, reported by the sensor.

@@ -13,6 +13,7 @@ mod mlflow;
 mod orchestration;
 mod partitions;
 mod pipes;
+mod postgres_store;
 mod scenarios;
 mod security;
 
