@@ -1,7 +1,10 @@
-//! Where a file dataset reads and writes: its filepath, or the versioned layout.
+//! Where a file dataset reads and writes: its filepath, or the versioned layout; on the local
+//! disk or, for a URL, on object storage (`remote.rs`).
 
 use crate::atomic::{self, WriteError};
 use crate::error::DatasetError;
+use crate::registry::DatasetSpec;
+use crate::remote::Remote;
 use crate::version::{Versioning, list_versions, versioned_path};
 use std::fs::File;
 use std::io::BufWriter;
@@ -12,15 +15,76 @@ use std::path::{Path, PathBuf};
 pub struct FileTarget {
     filepath: PathBuf,
     versioning: Option<Versioning>,
+    /// Set when `filepath` is a URL of object storage.
+    remote: Option<Remote>,
 }
 
 impl FileTarget {
-    /// A target at `filepath`, versioned when `versioning` is given.
+    /// A target at the local `filepath`, versioned when `versioning` is given.
     pub fn new(filepath: impl Into<PathBuf>, versioning: Option<Versioning>) -> Self {
         Self {
             filepath: filepath.into(),
             versioning,
+            remote: None,
         }
+    }
+
+    /// The target of `spec`'s `filepath`: a local file, or an object on storage when it is a
+    /// URL (with the entry's `credentials` and `fs_args`).
+    pub fn of(spec: &DatasetSpec<'_>) -> Result<Self, String> {
+        let filepath = spec.path("filepath")?;
+        let text = filepath.to_string_lossy().into_owned();
+        let remote = if crate::remote::is_url(&text) {
+            Some(Remote::new(&text, spec.args)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            filepath,
+            versioning: spec.versioning.clone(),
+            remote,
+        })
+    }
+
+    /// The object to read, on storage: the filepath, the pinned version or the newest one.
+    fn remote_load(&self, remote: &Remote) -> Result<Remote, DatasetError> {
+        let Some(v) = &self.versioning else {
+            return Ok(remote.clone());
+        };
+        let mut existing = remote.children()?;
+        existing.sort_unstable_by(|a, b| b.cmp(a));
+        let chosen = match &v.load {
+            Some(pinned) if existing.contains(pinned) => pinned.clone(),
+            Some(pinned) => {
+                return Err(DatasetError::PinnedVersionMissing {
+                    version: pinned.clone(),
+                    path: self.filepath.clone(),
+                    existing,
+                });
+            }
+            None => existing
+                .first()
+                .cloned()
+                .ok_or_else(|| DatasetError::VersionNotFound {
+                    path: self.filepath.clone(),
+                })?,
+        };
+        Ok(self.remote_version(remote, &chosen))
+    }
+
+    /// The object of `version` (`<url>/<version>/<file name>`, Kedro's layout).
+    fn remote_version(&self, remote: &Remote, version: &str) -> Remote {
+        let base = self.filepath.file_name().unwrap_or_default();
+        remote.join(version).join(&base.to_string_lossy())
+    }
+
+    /// This dataset type reads local files only.
+    fn local_only(&self, remote: &Remote) -> DatasetError {
+        DatasetError::Other(format!(
+            "{} is on object storage, and this dataset type reads and writes local files only \
+             (the JSON, YAML, text, bytes and serde types read URLs)",
+            remote.url()
+        ))
     }
 
     /// The configured filepath (a folder of versions when versioned).
@@ -35,6 +99,9 @@ impl FileTarget {
 
     /// The file to read: the filepath, the pinned version or the newest one.
     pub fn load_path(&self) -> Result<PathBuf, DatasetError> {
+        if let Some(remote) = &self.remote {
+            return Err(self.local_only(remote));
+        }
         let Some(v) = &self.versioning else {
             return Ok(self.filepath.clone());
         };
@@ -70,6 +137,9 @@ impl FileTarget {
     /// The file to write, checked: a version is written once, and a plain file where the
     /// versions folder should be is reported rather than overwritten.
     pub fn save_path(&self) -> Result<PathBuf, DatasetError> {
+        if let Some(remote) = &self.remote {
+            return Err(self.local_only(remote));
+        }
         let Some(v) = &self.versioning else {
             return Ok(self.filepath.clone());
         };
@@ -99,6 +169,9 @@ impl FileTarget {
         let Some(v) = &self.versioning else {
             return Ok(());
         };
+        if let Some(remote) = &self.remote {
+            return self.remote_version(remote, &v.save).delete();
+        }
         let version = self.filepath.join(&v.save);
         match std::fs::remove_dir_all(&version) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -110,6 +183,16 @@ impl FileTarget {
 
     /// Whether there is a file to load.
     pub fn exists(&self) -> Result<bool, DatasetError> {
+        if let Some(remote) = &self.remote {
+            return match self.remote_load(remote) {
+                Ok(object) => object.exists(),
+                Err(
+                    DatasetError::VersionNotFound { .. }
+                    | DatasetError::PinnedVersionMissing { .. },
+                ) => Ok(false),
+                Err(e) => Err(e),
+            };
+        }
         match self.load_path() {
             Ok(path) => Ok(path.exists()),
             Err(
@@ -121,16 +204,56 @@ impl FileTarget {
 
     /// Reads the whole file.
     pub fn read(&self) -> Result<(PathBuf, Vec<u8>), DatasetError> {
+        if let Some(remote) = &self.remote {
+            let object = self.remote_load(remote)?;
+            return Ok((PathBuf::from(object.url()), object.read()?));
+        }
         let path = self.load_path()?;
         let bytes = std::fs::read(&path).map_err(|e| DatasetError::io("read", &path, e))?;
         Ok((path, bytes))
     }
 
-    /// Writes the file atomically through `write`.
+    /// Writes the file atomically through `write`; on object storage, whole in one request
+    /// (a version is written once).
     pub fn write(
         &self,
         write: impl FnOnce(&mut BufWriter<File>) -> Result<(), WriteError>,
     ) -> Result<(), DatasetError> {
-        atomic::write_file(&self.save_path()?, write)
+        let Some(remote) = &self.remote else {
+            return atomic::write_file(&self.save_path()?, write);
+        };
+        let object = match &self.versioning {
+            Some(v) => {
+                let object = self.remote_version(remote, &v.save);
+                if object.exists()? {
+                    return Err(DatasetError::Other(format!(
+                        "save path {} must not exist when versioning is enabled",
+                        object.url()
+                    )));
+                }
+                object
+            }
+            None => remote.clone(),
+        };
+        object.write(encoded(write, &self.filepath)?)
     }
+}
+
+/// What `write` writes, in memory (an object is sent whole).
+fn encoded(
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), WriteError>,
+    filepath: &Path,
+) -> Result<Vec<u8>, DatasetError> {
+    use std::io::{Read, Seek};
+    let file = tempfile::tempfile().map_err(|e| DatasetError::io("buffer", filepath, e))?;
+    let mut out = BufWriter::new(file);
+    write(&mut out).map_err(|e| DatasetError::format(filepath, e))?;
+    let mut file = out
+        .into_inner()
+        .map_err(|e| DatasetError::io("write", filepath, e.into_error()))?;
+    let mut bytes = Vec::new();
+    file.rewind()
+        .and_then(|()| file.read_to_end(&mut bytes))
+        .map_err(|e| DatasetError::io("write", filepath, e))?;
+    Ok(bytes)
 }

@@ -24,6 +24,7 @@ mod leftovers;
 mod partition;
 mod pattern;
 mod registry;
+mod remote;
 mod typed;
 mod version;
 

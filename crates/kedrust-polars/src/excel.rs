@@ -322,7 +322,7 @@ pub(crate) fn dataset_type() -> DatasetType {
                 );
             }
             Ok(Arc::new(ExcelSheets {
-                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                target: FileTarget::of(spec)?,
                 load: spec.options("load_args")?,
             }) as Arc<dyn Dataset>)
         },

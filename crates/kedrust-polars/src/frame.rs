@@ -69,7 +69,7 @@ pub(crate) fn frame_type(
         &["filepath", "load_args", "save_args"],
         move |spec| {
             Ok(Arc::new(FrameDataset {
-                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                target: FileTarget::of(spec)?,
                 format: format(spec)?,
             }))
         },

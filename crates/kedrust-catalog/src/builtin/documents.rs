@@ -71,10 +71,10 @@ fn document_type(name: &str, syntax: Syntax) -> DatasetType {
     DatasetType::new(
         name,
         Holds::Fixed(TypeTag::of::<Json>()),
-        &["filepath"],
+        &["filepath", "fs_args"],
         move |spec| {
             Ok(Arc::new(DocumentDataset {
-                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                target: FileTarget::of(spec)?,
                 syntax,
             }))
         },

@@ -411,8 +411,16 @@ pub(super) fn dataset_type() -> DatasetType {
                 Holds::Fixed(t) => Some(t),
                 _ => None,
             };
+            let path = spec.path("path")?;
+            if crate::remote::is_url(&path.to_string_lossy()) {
+                return Err(format!(
+                    "'path': {} is on object storage, and partitioned folders are read from \
+                     local disks only for now",
+                    path.display()
+                ));
+            }
             Ok(Arc::new(PartitionedDataset {
-                path: spec.path("path")?,
+                path,
                 inner: Underlying {
                     name: spec.name.to_owned(),
                     kind: found.clone(),

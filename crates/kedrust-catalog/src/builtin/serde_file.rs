@@ -124,10 +124,10 @@ fn serde_type(name: &str, encoding: Encoding) -> DatasetType {
     DatasetType::new(
         name,
         Holds::Serde,
-        &["filepath", "data_type"],
+        &["filepath", "data_type", "fs_args"],
         move |spec| {
             Ok(Arc::new(SerdeDataset {
-                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                target: FileTarget::of(spec)?,
                 codec: RwLock::new(codec_for(spec)?),
                 registry: Arc::clone(spec.registry),
                 encoding,

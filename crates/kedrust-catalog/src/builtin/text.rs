@@ -74,10 +74,10 @@ pub(super) fn text_type() -> DatasetType {
     DatasetType::new(
         "text.TextDataset",
         Holds::Fixed(TypeTag::of::<String>()),
-        &["filepath"],
+        &["filepath", "fs_args"],
         |spec| {
             Ok(Arc::new(TextDataset {
-                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                target: FileTarget::of(spec)?,
             }))
         },
     )
@@ -88,10 +88,10 @@ pub(super) fn bytes_type() -> DatasetType {
     DatasetType::new(
         "bytes.BytesDataset",
         Holds::Fixed(TypeTag::of::<Vec<u8>>()),
-        &["filepath"],
+        &["filepath", "fs_args"],
         |spec| {
             Ok(Arc::new(BytesDataset {
-                target: FileTarget::new(spec.path("filepath")?, spec.versioning.clone()),
+                target: FileTarget::of(spec)?,
             }))
         },
     )

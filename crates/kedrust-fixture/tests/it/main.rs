@@ -10,6 +10,7 @@ mod faults;
 mod lifecycle;
 mod logging;
 mod mlflow;
+mod object_storage;
 mod orchestration;
 mod partitions;
 mod pipes;

@@ -1,0 +1,413 @@
+//! Files on object storage: a dataset whose `filepath` is a URL (`s3://bucket/key`,
+//! `gs://…`, `az://…`/`abfs://…`, `file://…`, read-only `http(s)://…`) reads and writes it
+//! through the `object_store` crate (what Polars, DataFusion and delta-rs use), never through
+//! clients of our own.
+//!
+//! Credentials come from the entry's `credentials` (Kedro's keys: `key`, `secret`, `token`,
+//! `client_kwargs.endpoint_url`, `region_name`; Azure's `account_name` and `account_key`),
+//! then from each cloud's standard environment variables; `fs_args` sets the store's own
+//! options (`endpoint`, `allow_http`, `virtual_hosted_style_request`, `skip_signature`, ...),
+//! a misspelt one refused with the nearest. A save is one PUT, so a half-written object is
+//! never visible; calls are retried a bounded number of times within a bounded time.
+
+use crate::error::DatasetError;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path as StorePath};
+use serde_json::{Map, Value as Json};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Schemes that name object storage (a path with another `scheme://` is refused).
+const SCHEMES: [&str; 10] = [
+    "s3", "s3a", "gs", "az", "abfs", "abfss", "azure", "file", "http", "https",
+];
+
+/// How long one request may take, how often a failed one is tried again, and for how long.
+const TIMEOUT: &str = "30s";
+const CONNECT_TIMEOUT: &str = "5s";
+const MAX_RETRIES: usize = 3;
+const RETRY_FOR: Duration = Duration::from_secs(20);
+
+/// Whether `filepath` is a URL of object storage rather than a local path.
+pub fn is_url(filepath: &str) -> bool {
+    filepath
+        .split_once("://")
+        .is_some_and(|(scheme, _)| SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()))
+}
+
+/// One object (or a prefix of objects) on a store.
+#[derive(Clone)]
+pub struct Remote {
+    store: Arc<dyn ObjectStore>,
+    path: StorePath,
+    url: String,
+    read_only: bool,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote").field("url", &self.url).finish()
+    }
+}
+
+/// The runtime the blocking datasets drive the store's requests on.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for object storage")
+    })
+}
+
+/// The store's options from Kedro's credential keys.
+fn credential_options(credentials: &Map<String, Json>) -> Vec<(String, String)> {
+    let text = |v: &Json| match v {
+        Json::String(s) => Some(s.clone()),
+        Json::Bool(b) => Some(b.to_string()),
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    for (key, value) in credentials {
+        let option = match key.as_str() {
+            "key" | "aws_access_key_id" => "aws_access_key_id",
+            "secret" | "aws_secret_access_key" => "aws_secret_access_key",
+            "token" | "aws_session_token" => "aws_session_token",
+            "region_name" => "aws_region",
+            "account_name" => "azure_storage_account_name",
+            "account_key" => "azure_storage_account_key",
+            "client_kwargs" => {
+                if let Some(endpoint) = value.get("endpoint_url").and_then(text) {
+                    if endpoint.starts_with("http://") {
+                        out.push(("allow_http".into(), "true".into()));
+                    }
+                    out.push(("aws_endpoint".into(), endpoint));
+                }
+                if let Some(region) = value.get("region_name").and_then(text) {
+                    out.push(("aws_region".into(), region));
+                }
+                continue;
+            }
+            other => other,
+        };
+        if let Some(v) = text(value) {
+            out.push((option.to_owned(), v));
+        }
+    }
+    out
+}
+
+impl Remote {
+    /// The object at `url`, with the entry's `credentials` and `fs_args` (`args`).
+    pub fn new(url: &str, args: &Map<String, Json>) -> Result<Self, String> {
+        let parsed = url::Url::parse(url).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
+        let mut options: Vec<(String, String)> = Vec::new();
+        if let Some(Json::Object(credentials)) = args.get("credentials") {
+            options.extend(credential_options(credentials));
+        }
+        match args.get("fs_args") {
+            None => {}
+            Some(Json::Object(fs_args)) => options.extend(credential_options(fs_args)),
+            Some(other) => return Err(format!("'fs_args' must be a mapping, not {other}")),
+        }
+        for (key, value) in [("timeout", TIMEOUT), ("connect_timeout", CONNECT_TIMEOUT)] {
+            if !options.iter().any(|(k, _)| k == key) {
+                options.push((key.into(), value.into()));
+            }
+        }
+        let retry = object_store::RetryConfig {
+            max_retries: MAX_RETRIES,
+            retry_timeout: RETRY_FOR,
+            ..Default::default()
+        };
+        let scheme = parsed.scheme().to_ascii_lowercase();
+        let unknown = |known: &dyn Fn(&str) -> bool, names: &[&str]| -> Result<(), String> {
+            match options.iter().find(|(k, _)| !known(k)) {
+                Some((k, _)) => Err(format!(
+                    "'{k}' is not an option of {scheme}:// storage{}",
+                    kedrust_pipeline::suggest::hint(k, names.iter().copied())
+                )),
+                None => Ok(()),
+            }
+        };
+        let (store, read_only): (Arc<dyn ObjectStore>, bool) = match scheme.as_str() {
+            "s3" | "s3a" => {
+                use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+                unknown(&|k| k.parse::<AmazonS3ConfigKey>().is_ok(), &S3_OPTIONS)?;
+                let mut builder = AmazonS3Builder::from_env().with_url(url).with_retry(retry);
+                for (k, v) in &options {
+                    if let Ok(key) = k.parse::<AmazonS3ConfigKey>() {
+                        builder = builder.with_config(key, v);
+                    }
+                }
+                (Arc::new(builder.build().map_err(|e| e.to_string())?), false)
+            }
+            "gs" => {
+                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+                unknown(&|k| k.parse::<GoogleConfigKey>().is_ok(), &GCS_OPTIONS)?;
+                let mut builder = GoogleCloudStorageBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry);
+                for (k, v) in &options {
+                    if let Ok(key) = k.parse::<GoogleConfigKey>() {
+                        builder = builder.with_config(key, v);
+                    }
+                }
+                (Arc::new(builder.build().map_err(|e| e.to_string())?), false)
+            }
+            "az" | "abfs" | "abfss" | "azure" => {
+                use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+                unknown(&|k| k.parse::<AzureConfigKey>().is_ok(), &AZURE_OPTIONS)?;
+                let mut builder = MicrosoftAzureBuilder::from_env()
+                    .with_url(url)
+                    .with_retry(retry);
+                for (k, v) in &options {
+                    if let Ok(key) = k.parse::<AzureConfigKey>() {
+                        builder = builder.with_config(key, v);
+                    }
+                }
+                (Arc::new(builder.build().map_err(|e| e.to_string())?), false)
+            }
+            "http" | "https" => {
+                let mut builder = object_store::http::HttpBuilder::new()
+                    .with_url(&parsed[..url::Position::BeforePath])
+                    .with_retry(retry);
+                for (k, v) in &options {
+                    if let Ok(key) = k.parse::<object_store::ClientConfigKey>() {
+                        builder = builder.with_config(key, v);
+                    }
+                }
+                (Arc::new(builder.build().map_err(|e| e.to_string())?), true)
+            }
+            "file" => (Arc::new(object_store::local::LocalFileSystem::new()), false),
+            other => return Err(format!("'{other}://' is not a storage kedrust knows")),
+        };
+        let path = StorePath::from_url_path(parsed.path()).map_err(|e| e.to_string())?;
+        Ok(Self {
+            store,
+            path,
+            url: url.to_owned(),
+            read_only,
+        })
+    }
+
+    /// The URL, as the catalog wrote it (it holds no credentials: they are separate).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The object `child` below this one (`<url>/<child>`).
+    pub fn join(&self, child: &str) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            path: self.path.clone().join(child),
+            url: format!("{}/{child}", self.url.trim_end_matches('/')),
+            read_only: self.read_only,
+        }
+    }
+
+    fn failed(&self, what: &str, e: &object_store::Error) -> DatasetError {
+        DatasetError::Other(format!("cannot {what} {}: {}", self.url, said(e)))
+    }
+
+    /// The object's bytes.
+    pub fn read(&self) -> Result<Vec<u8>, DatasetError> {
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        runtime()
+            .block_on(async move { store.get(&path).await?.bytes().await })
+            .map(|b| b.to_vec())
+            .map_err(|e| self.failed("read", &e))
+    }
+
+    /// Writes the object whole, in one request: readers see the old object or the new one.
+    pub fn write(&self, bytes: Vec<u8>) -> Result<(), DatasetError> {
+        if self.read_only {
+            return Err(DatasetError::Other(format!(
+                "cannot write {}: http(s) storage is read-only",
+                self.url
+            )));
+        }
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        runtime()
+            .block_on(async move { store.put(&path, PutPayload::from(bytes)).await })
+            .map(|_| ())
+            .map_err(|e| self.failed("write", &e))
+    }
+
+    /// Whether the object exists: one HEAD request.
+    pub fn exists(&self) -> Result<bool, DatasetError> {
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        match runtime().block_on(async move { store.head(&path).await }) {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.failed("look for", &e)),
+        }
+    }
+
+    /// Removes the object, if it is there.
+    pub fn delete(&self) -> Result<(), DatasetError> {
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        match runtime().block_on(async move { store.delete(&path).await }) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.failed("remove", &e)),
+        }
+    }
+
+    /// The names of the "folders" directly below this one: one paginated listing.
+    pub fn children(&self) -> Result<Vec<String>, DatasetError> {
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        let listed = runtime()
+            .block_on(async move { store.list_with_delimiter(Some(&path)).await })
+            .map_err(|e| self.failed("list", &e))?;
+        Ok(listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename().map(str::to_owned))
+            .collect())
+    }
+}
+
+/// What the server said (its error code and message are in the store's error), with any
+/// secret hidden.
+fn said(e: &object_store::Error) -> String {
+    let text = e.to_string();
+    let tag = |name: &str| {
+        let start = text.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = start + text[start..].find(&format!("</{name}>"))?;
+        Some(text[start..end].to_owned())
+    };
+    let said = match (tag("Code"), tag("Message")) {
+        (Some(code), Some(message)) => format!("the server said {code}: {message}"),
+        (Some(code), None) => format!("the server said {code}"),
+        _ => text.clone(),
+    };
+    kedrust_secrets::redact(&said).into_owned()
+}
+
+/// The options each store takes, for suggestions (the store checks them itself).
+const S3_OPTIONS: [&str; 12] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region",
+    "aws_endpoint",
+    "aws_virtual_hosted_style_request",
+    "aws_skip_signature",
+    "aws_unsigned_payload",
+    "allow_http",
+    "timeout",
+    "connect_timeout",
+    "proxy_url",
+];
+const GCS_OPTIONS: [&str; 5] = [
+    "google_service_account",
+    "google_service_account_key",
+    "google_application_credentials",
+    "timeout",
+    "connect_timeout",
+];
+const AZURE_OPTIONS: [&str; 7] = [
+    "azure_storage_account_name",
+    "azure_storage_account_key",
+    "azure_storage_sas_key",
+    "azure_storage_use_emulator",
+    "azure_storage_endpoint",
+    "timeout",
+    "connect_timeout",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(value: Json) -> Map<String, Json> {
+        value.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn urls_of_object_storage_are_told_from_paths() {
+        for url in [
+            "s3://b/k",
+            "gs://b/k",
+            "az://c/k",
+            "abfs://c@a/k",
+            "file:///tmp/x",
+            "https://h/x",
+        ] {
+            assert!(is_url(url), "{url}");
+        }
+        for path in ["data/x.json", "/abs/x.json", "weird://x", "C:/x"] {
+            assert!(!is_url(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn kedros_credential_keys_become_the_stores_options() {
+        let options = credential_options(&args(json!({
+            "key": "id", "secret": "s", "token": "t",
+            "client_kwargs": {"endpoint_url": "http://127.0.0.1:9000", "region_name": "eu-west-1"},
+            "account_name": "acct", "account_key": "k"
+        })));
+        for wanted in [
+            ("aws_access_key_id", "id"),
+            ("aws_secret_access_key", "s"),
+            ("aws_session_token", "t"),
+            ("aws_endpoint", "http://127.0.0.1:9000"),
+            ("allow_http", "true"),
+            ("aws_region", "eu-west-1"),
+            ("azure_storage_account_name", "acct"),
+            ("azure_storage_account_key", "k"),
+        ] {
+            assert!(
+                options
+                    .iter()
+                    .any(|(k, v)| (k.as_str(), v.as_str()) == wanted),
+                "{wanted:?} in {options:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn google_and_azure_urls_take_their_credentials_and_refuse_unknown_options() {
+        let azure = Remote::new(
+            "az://container/reports/x.json",
+            &args(json!({"credentials": {"account_name": "acct", "account_key": "a2VkcnVzdA=="}})),
+        )
+        .unwrap();
+        assert_eq!(azure.url(), "az://container/reports/x.json");
+        assert_eq!(azure.join("v1").url(), "az://container/reports/x.json/v1");
+        let error = Remote::new(
+            "gs://bucket/x.json",
+            &args(json!({"fs_args": {"google_service_acount": "a.json"}})),
+        )
+        .unwrap_err();
+        assert!(
+            error.contains("did you mean 'google_service_account'?"),
+            "{error}"
+        );
+        let error = Remote::new("s3://b/x", &args(json!({"fs_args": ["endpoint"]}))).unwrap_err();
+        assert!(error.starts_with("'fs_args' must be a mapping"), "{error}");
+    }
+
+    #[test]
+    fn a_file_url_is_read_and_written_and_http_is_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("file://{}/out/x.txt", dir.path().display());
+        let object = Remote::new(&url, &Map::new()).unwrap();
+        assert!(!object.exists().unwrap());
+        object.write(b"hello".to_vec()).unwrap();
+        assert!(object.exists().unwrap());
+        assert_eq!(object.read().unwrap(), b"hello");
+        let http = Remote::new("http://127.0.0.1:9/x.json", &Map::new()).unwrap();
+        let error = http.write(b"{}".to_vec()).unwrap_err().to_string();
+        assert!(error.contains("read-only"), "{error}");
+    }
+}
