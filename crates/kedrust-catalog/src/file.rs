@@ -10,6 +10,26 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+/// A file to read, local or a temporary copy of an object (removed when dropped).
+#[derive(Debug)]
+pub struct Readable {
+    path: PathBuf,
+    shown: PathBuf,
+    _copy: Option<tempfile::NamedTempFile>,
+}
+
+impl Readable {
+    /// The local file to open.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file or URL to name in messages.
+    pub fn shown(&self) -> &Path {
+        &self.shown
+    }
+}
+
 /// A file dataset's location, versioned or not.
 #[derive(Debug, Clone)]
 pub struct FileTarget {
@@ -82,7 +102,7 @@ impl FileTarget {
     fn local_only(&self, remote: &Remote) -> DatasetError {
         DatasetError::Other(format!(
             "{} is on object storage, and this dataset type reads and writes local files only \
-             (the JSON, YAML, text, bytes and serde types read URLs)",
+             (a type reads URLs through FileTarget::read, readable and write)",
             remote.url()
         ))
     }
@@ -132,6 +152,39 @@ impl FileTarget {
             let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
             Err(DatasetError::io("read", &path, missing))
         }
+    }
+
+    /// A local file to read, which must exist: the file itself, or for an object on storage
+    /// a temporary copy of it (for readers that take a path: Polars' formats, Excel).
+    pub fn readable(&self) -> Result<Readable, DatasetError> {
+        let Some(remote) = &self.remote else {
+            let path = self.existing_load_path()?;
+            return Ok(Readable {
+                shown: path.clone(),
+                path,
+                _copy: None,
+            });
+        };
+        let object = self.remote_load(remote)?;
+        let bytes = object.read()?;
+        let shown = PathBuf::from(object.url());
+        // The file's own extension: some readers go by it (Excel's formats).
+        let suffix = self
+            .filepath
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
+        let mut copy = tempfile::Builder::new()
+            .suffix(&suffix)
+            .tempfile()
+            .map_err(|e| DatasetError::io("copy", &shown, e))?;
+        std::io::Write::write_all(&mut copy, &bytes)
+            .map_err(|e| DatasetError::io("copy", &shown, e))?;
+        Ok(Readable {
+            path: copy.path().to_owned(),
+            shown,
+            _copy: Some(copy),
+        })
     }
 
     /// The file to write, checked: a version is written once, and a plain file where the

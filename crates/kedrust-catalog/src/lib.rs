@@ -36,7 +36,7 @@ pub use catalog::{
 };
 pub use dataset::{Dataset, expect_arc, expect_ref};
 pub use error::{CatalogError, ConfigProblem, ConfigProblems, DatasetError, Operation};
-pub use file::FileTarget;
+pub use file::{FileTarget, Readable};
 pub use partition::PARTITION_PLACEHOLDER;
 pub use pattern::{Candidate, Captures, Pattern};
 pub use registry::{Codec, DatasetSpec, DatasetType, Describer, Holds, Registry};

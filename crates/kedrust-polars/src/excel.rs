@@ -102,8 +102,9 @@ struct ExcelSheets {
 
 impl Dataset for ExcelSheets {
     fn load(&self) -> Result<Value, DatasetError> {
-        let path = self.target.existing_load_path()?;
-        let mut book = calamine::open_workbook_auto(&path)
+        let file = self.target.readable()?;
+        let path = file.shown().to_owned();
+        let mut book = calamine::open_workbook_auto(file.path())
             .map_err(|e| DatasetError::format(path.clone(), excel_error(&e)))?;
         let names = book.sheet_names();
         let wanted: Vec<String> = match &self.load.sheet_name {

@@ -32,11 +32,11 @@ impl Dataset for FrameDataset {
     }
 
     fn load(&self) -> Result<Value, DatasetError> {
-        let path = self.target.existing_load_path()?;
+        let file = self.target.readable()?;
         self.format
-            .read(&path)
+            .read(file.path())
             .map(Value::new)
-            .map_err(|e| DatasetError::format(path, e))
+            .map_err(|e| DatasetError::format(file.shown(), e))
     }
 
     fn save(&self, value: Value) -> Result<(), DatasetError> {
@@ -66,7 +66,7 @@ pub(crate) fn frame_type(
     DatasetType::new(
         name,
         Holds::Fixed(TypeTag::of::<DataFrame>()),
-        &["filepath", "load_args", "save_args"],
+        &["filepath", "load_args", "save_args", "fs_args"],
         move |spec| {
             Ok(Arc::new(FrameDataset {
                 target: FileTarget::of(spec)?,

@@ -2,7 +2,8 @@
 //!
 //! Owns: copying fixture folders (conf and data) into temporary directories, so that tests
 //! never write into the repository, commands that start without the developer's settings,
-//! and a schema of its own on the test PostgreSQL server for each test that needs one. Must never: be a dependency of anything but tests.
+//! a schema of its own on the test PostgreSQL server and an S3 server for each test that needs
+//! one. Must never: be a dependency of anything but tests.
 
 use std::path::Path;
 use std::process::Command;
@@ -103,5 +104,110 @@ impl Drop for PostgresSchema {
         if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
             let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
         }
+    }
+}
+
+/// An S3 server on a free port of 127.0.0.1 (moto's standalone server from `.venv-test`,
+/// pinned in `python-pins.txt`) with the bucket `kedrust`; stopped when dropped. Objects are
+/// read back with `curl`, signed as the tests' user.
+pub struct S3Server {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl S3Server {
+    /// The tests' access key.
+    pub const KEY: &'static str = "test-key";
+    /// The tests' secret: tests check that no message shows it.
+    pub const SECRET: &'static str = "test-secret-7731";
+
+    /// Starts a server and creates the bucket `kedrust`.
+    pub fn start() -> Self {
+        use std::time::{Duration, Instant};
+        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/moto_server");
+        assert!(
+            bin.is_file(),
+            "the S3 server is not installed for the tests: run ./scripts/test, or \
+             .venv-test/bin/pip install -r python-pins.txt"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = clean_command(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the S3 server starts");
+        let server = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server
+            .curl(&["-X", "PUT", &format!("{}/kedrust", server.endpoint)])
+            .0
+            != 200
+        {
+            assert!(Instant::now() < deadline, "the S3 server did not start");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        server
+    }
+
+    /// The server's address (`http://127.0.0.1:<port>`).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Credentials for it, with Kedro's keys, as `credentials.yml` holds them.
+    pub fn credentials_yaml(&self, name: &str) -> String {
+        format!(
+            "{name}:\n  key: {}\n  secret: {}\n  client_kwargs:\n    endpoint_url: {}\n    \
+             region_name: us-east-1\n",
+            Self::KEY,
+            Self::SECRET,
+            self.endpoint
+        )
+    }
+
+    /// `curl` with `args`, signed as the tests' user: the HTTP status and the body.
+    fn curl(&self, args: &[&str]) -> (u16, String) {
+        let out = Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}"])
+            .args(["--aws-sigv4", "aws:amz:us-east-1:s3"])
+            .args(["--user", &format!("{}:{}", Self::KEY, Self::SECRET)])
+            .args(args)
+            .output()
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_owned())
+    }
+
+    /// The object at `key` of the bucket, if it is there.
+    pub fn object(&self, key: &str) -> Option<String> {
+        let (code, body) = self.curl(&[&format!("{}/kedrust/{key}", self.endpoint)]);
+        (code == 200).then_some(body)
+    }
+
+    /// The keys of the bucket under `prefix`.
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let (_, body) = self.curl(&[&format!(
+            "{}/kedrust?list-type=2&prefix={prefix}",
+            self.endpoint
+        )]);
+        body.split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned()))
+            .collect()
     }
 }

@@ -4,90 +4,8 @@
 //! the URL and what the server said.
 
 use crate::Fixture;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use kedrust_testkit::S3Server as S3;
 use std::time::{Duration, Instant};
-
-/// An S3 server on a free port of 127.0.0.1 with the bucket `kedrust`; stopped when dropped.
-struct S3 {
-    child: Child,
-    endpoint: String,
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl S3 {
-    fn start() -> Self {
-        let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/moto_server");
-        assert!(
-            bin.is_file(),
-            "the S3 server is not installed for the tests: run ./scripts/test, or \
-             .venv-test/bin/pip install -r python-pins.txt"
-        );
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = crate::clean_command(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let s3 = Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while s3
-            .curl(&["-X", "PUT", &format!("{}/kedrust", s3.endpoint)])
-            .0
-            != 200
-        {
-            assert!(Instant::now() < deadline, "the S3 server did not start");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        s3
-    }
-
-    /// `curl` with `args`, signed as the tests' user: the HTTP status and the body.
-    fn curl(&self, args: &[&str]) -> (u16, String) {
-        let out = Command::new("curl")
-            .args(["-s", "-w", "\n%{http_code}"])
-            .args(["--aws-sigv4", "aws:amz:us-east-1:s3"])
-            .args(["--user", "test-key:test-secret-7731"])
-            .args(args)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-        (code.trim().parse().unwrap_or(0), body.to_owned())
-    }
-
-    /// The object at `key` of the bucket, if it is there.
-    fn object(&self, key: &str) -> Option<String> {
-        let (code, body) = self.curl(&[&format!("{}/kedrust/{key}", self.endpoint)]);
-        (code == 200).then_some(body)
-    }
-
-    /// The keys of the bucket under `prefix`.
-    fn keys(&self, prefix: &str) -> Vec<String> {
-        let (_, body) = self.curl(&[&format!(
-            "{}/kedrust?list-type=2&prefix={prefix}",
-            self.endpoint
-        )]);
-        body.split("<Key>")
-            .skip(1)
-            .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned()))
-            .collect()
-    }
-}
 
 /// The `basic` project with an environment `s3` whose files are in the bucket: the report,
 /// the summary, and `doubled` versioned.
@@ -95,15 +13,7 @@ fn project(s3: &S3, catalog_extra: &str) -> Fixture {
     let f = Fixture::new("basic");
     let env = f.path().join("conf/s3");
     std::fs::create_dir_all(&env).unwrap();
-    std::fs::write(
-        env.join("credentials.yml"),
-        format!(
-            "dev_s3:\n  key: test-key\n  secret: test-secret-7731\n  client_kwargs:\n    \
-             endpoint_url: {}\n    region_name: us-east-1\n",
-            s3.endpoint
-        ),
-    )
-    .unwrap();
+    std::fs::write(env.join("credentials.yml"), s3.credentials_yaml("dev_s3")).unwrap();
     std::fs::write(
         env.join("catalog.yml"),
         format!(
@@ -141,8 +51,8 @@ fn a_run_reads_and_writes_its_files_on_s3_and_keeps_every_version() {
     assert!(versions.iter().all(|k| k.ends_with("/doubled.json")));
     // `catalog` commands see the data where it is, and the secret is never shown.
     let listed = f.run(&["catalog", "list", "--env", "s3"], &[]);
-    assert!(!listed.stdout.contains("test-secret-7731"));
-    assert!(!out.stderr.contains("test-secret-7731"));
+    assert!(!listed.stdout.contains(S3::SECRET));
+    assert!(!out.stderr.contains(S3::SECRET));
 }
 
 #[test]
@@ -163,7 +73,7 @@ fn object_storage_mistakes_name_the_dataset_the_url_and_what_the_server_said() {
         out.stderr
     );
     assert!(out.stderr.contains("NoSuchBucket"), "{}", out.stderr);
-    assert!(!out.stderr.contains("test-secret-7731"), "{}", out.stderr);
+    assert!(!out.stderr.contains(S3::SECRET), "{}", out.stderr);
     // A misspelt option is refused before anything runs, with the nearest one.
     let f = project(
         &s3,
@@ -185,7 +95,7 @@ fn object_storage_mistakes_name_the_dataset_the_url_and_what_the_server_said() {
     let text = std::fs::read_to_string(&credentials).unwrap();
     std::fs::write(
         &credentials,
-        text.replace(&s3.endpoint, "http://127.0.0.1:9"),
+        text.replace(s3.endpoint(), "http://127.0.0.1:9"),
     )
     .unwrap();
     let started = Instant::now();

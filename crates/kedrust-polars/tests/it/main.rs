@@ -262,3 +262,39 @@ fn several_sheets_load_and_save_as_a_map_as_kedros_sheet_name_none_does() {
         "{err}"
     );
 }
+
+#[test]
+fn frames_and_sheets_round_trip_on_s3_with_versions() {
+    let s3 = kedrust_testkit::S3Server::start();
+    let dir = scratch();
+    let credentials = serde_json::json!({
+        "key": kedrust_testkit::S3Server::KEY,
+        "secret": kedrust_testkit::S3Server::SECRET,
+        "client_kwargs": {"endpoint_url": s3.endpoint(), "region_name": "us-east-1"},
+    });
+    let on_s3 = |kind: &str, key: &str, versioned: bool| {
+        serde_json::json!({"type": kind, "filepath": format!("s3://kedrust/{key}"),
+                           "credentials": credentials, "versioned": versioned})
+    };
+    let c = catalog_of(
+        dir.path(),
+        serde_json::json!({
+            "trips": on_s3("polars.ParquetDataset", "trips.parquet", true),
+            "trips_csv": on_s3("polars.CSVDataset", "trips.csv", false),
+            "book": on_s3("polars.ExcelDataset", "book.xlsx", false),
+        }),
+    )
+    .unwrap();
+    let trips = df!("id" => [1i64, 2, 3], "km" => [1.5f64, 2.0, 7.25]).unwrap();
+    for name in ["trips", "trips_csv", "book"] {
+        c.save(name, Value::new(trips.clone())).unwrap();
+        assert!(frame(&c, name).equals_missing(&trips), "{name}");
+    }
+    assert_eq!(
+        s3.object("trips.csv").unwrap().lines().next(),
+        Some("id,km")
+    );
+    let versions = s3.keys("trips.parquet/");
+    assert_eq!(versions.len(), 1, "{versions:?}");
+    assert!(versions[0].ends_with("/trips.parquet"), "{versions:?}");
+}
