@@ -198,11 +198,15 @@ impl Remote {
         &self.url
     }
 
-    /// The object `child` below this one (`<url>/<child>`).
+    /// The object `child` below this one (`<url>/<child>`; `child` may have several parts).
     pub fn join(&self, child: &str) -> Self {
+        let path = child
+            .split('/')
+            .filter(|part| !part.is_empty())
+            .fold(self.path.clone(), |path, part| path.join(part));
         Self {
             store: Arc::clone(&self.store),
-            path: self.path.clone().join(child),
+            path,
             url: format!("{}/{child}", self.url.trim_end_matches('/')),
             read_only: self.read_only,
         }
@@ -257,6 +261,29 @@ impl Remote {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.failed("remove", &e)),
         }
+    }
+
+    /// Every object below this one (at any depth), by its path relative to it: one listing,
+    /// which the store pages through (a thousand keys a request on S3), never a request per
+    /// object.
+    pub fn files(&self) -> Result<Vec<String>, DatasetError> {
+        use futures::TryStreamExt;
+        let store = Arc::clone(&self.store);
+        let prefix = self.path.clone();
+        let listed: Vec<object_store::ObjectMeta> = runtime()
+            .block_on(async move { store.list(Some(&prefix)).try_collect().await })
+            .map_err(|e| self.failed("list", &e))?;
+        Ok(listed
+            .iter()
+            .filter_map(|meta| {
+                let rest: Vec<String> = meta
+                    .location
+                    .prefix_match(&self.path)?
+                    .map(|part| part.as_ref().to_owned())
+                    .collect();
+                (!rest.is_empty()).then(|| rest.join("/"))
+            })
+            .collect())
     }
 
     /// The names of the "folders" directly below this one: one paginated listing.

@@ -127,6 +127,8 @@ impl fmt::Debug for PartitionMap {
 #[derive(Debug)]
 pub struct PartitionedDataset {
     path: PathBuf,
+    /// Set when `path` is a URL of object storage.
+    remote: Option<crate::remote::Remote>,
     inner: Underlying,
     suffix: String,
     overwrite: bool,
@@ -179,6 +181,19 @@ impl Underlying {
 
 impl PartitionedDataset {
     fn partition_files(&self) -> Result<Vec<(String, PathBuf)>, DatasetError> {
+        if let Some(remote) = &self.remote {
+            let mut found: Vec<(String, PathBuf)> = remote
+                .files()?
+                .into_iter()
+                .filter(|rel| !rel.split('/').any(is_hidden))
+                .filter_map(|rel| {
+                    let id = rel.strip_suffix(self.suffix.as_str())?.to_owned();
+                    Some((id, PathBuf::from(remote.join(&rel).url())))
+                })
+                .collect();
+            found.sort();
+            return Ok(found);
+        }
         let mut found = Vec::new();
         let mut stack = vec![self.path.clone()];
         while let Some(dir) = stack.pop() {
@@ -302,7 +317,9 @@ impl Swap {
 
 impl Dataset for PartitionedDataset {
     fn load(&self) -> Result<Value, DatasetError> {
-        Swap::of(&self.path).recover()?;
+        if self.remote.is_none() {
+            Swap::of(&self.path).recover()?;
+        }
         let files = self.partition_files()?;
         if files.is_empty() {
             return Err(DatasetError::Other(format!(
@@ -328,6 +345,24 @@ impl Dataset for PartitionedDataset {
 
     fn save(&self, value: Value) -> Result<(), DatasetError> {
         let parts = expect_ref::<PartitionMap>(&value)?;
+        if let Some(remote) = &self.remote {
+            // No renames on object storage: each partition is one PUT (never half-visible),
+            // then an overwrite removes the partitions the new map does not have.
+            let stale = if self.overwrite {
+                self.partition_files()?
+            } else {
+                Vec::new()
+            };
+            self.write_all(&self.path, parts)?;
+            for (id, file) in stale {
+                if !parts.ids().any(|i| i == id) {
+                    let rel = file.to_string_lossy();
+                    let rel = rel.trim_start_matches(remote.url()).trim_start_matches('/');
+                    remote.join(rel).delete()?;
+                }
+            }
+            return Ok(());
+        }
         let swap = Swap::of(&self.path);
         swap.recover()?;
         if !self.overwrite {
@@ -361,7 +396,9 @@ impl Dataset for PartitionedDataset {
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {
-        Swap::of(&self.path).recover()?;
+        if self.remote.is_none() {
+            Swap::of(&self.path).recover()?;
+        }
         Ok(!self.partition_files()?.is_empty())
     }
 
@@ -380,6 +417,7 @@ pub(super) fn dataset_type() -> DatasetType {
             "filename_suffix",
             "overwrite",
             "filepath_arg",
+            "fs_args",
         ],
         |spec| {
             if spec.versioning.is_some() {
@@ -412,15 +450,24 @@ pub(super) fn dataset_type() -> DatasetType {
                 _ => None,
             };
             let path = spec.path("path")?;
-            if crate::remote::is_url(&path.to_string_lossy()) {
-                return Err(format!(
-                    "'path': {} is on object storage, and partitioned folders are read from \
-                     local disks only for now",
-                    path.display()
-                ));
-            }
+            let mut args = args;
+            let remote = if crate::remote::is_url(&path.to_string_lossy()) {
+                // Each partition's dataset reaches the same store with the same keys.
+                for key in ["credentials", "fs_args"] {
+                    if let Some(value) = spec.args.get(key) {
+                        args.entry(key).or_insert_with(|| value.clone());
+                    }
+                }
+                Some(crate::remote::Remote::new(
+                    &path.to_string_lossy(),
+                    spec.args,
+                )?)
+            } else {
+                None
+            };
             Ok(Arc::new(PartitionedDataset {
                 path,
+                remote,
                 inner: Underlying {
                     name: spec.name.to_owned(),
                     kind: found.clone(),

@@ -4,6 +4,7 @@ mod atomic_saves;
 mod bind;
 mod config;
 mod crash_safety;
+mod object_storage;
 mod partitions;
 mod roundtrip;
 mod typed;
