@@ -303,3 +303,57 @@ fn a_fan_out_job_is_an_op_per_key_on_dagster_with_the_hooks_of_one_run() {
     assert_eq!(f.fired("after_pipeline_run"), 1);
     assert!(f.path().join("data/regions/all.json").is_file());
 }
+
+#[test]
+fn a_fan_out_reading_through_a_mapping_runs_on_dagster_as_it_does_embedded() {
+    // The neighbours pipeline: each region's copy reads the total another region's copy
+    // writes (a static mapping), so its op waits for that copy's op.
+    let jobs = "jobs:\n  neighbours_job:\n    pipeline:\n      pipeline_name: neighbours\n    \
+                fan_out: true\n";
+    let with_jobs = || {
+        let f = Fixture::new("daily");
+        let env = f.path().join("conf/neighbours");
+        std::fs::create_dir_all(&env).unwrap();
+        std::fs::write(env.join("dagster.yml"), jobs).unwrap();
+        write_regions(&f, true);
+        f
+    };
+    let embedded = with_jobs();
+    let out = embedded.run(
+        &["run", "--env", "neighbours", "--job", "neighbours_job"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let pairs = |f: &Fixture| -> Vec<String> {
+        ["north", "south", "east"]
+            .iter()
+            .map(|r| {
+                std::fs::read_to_string(f.path().join(format!("data/regions/{r}/pair.json")))
+                    .unwrap()
+            })
+            .collect()
+    };
+
+    let f = with_jobs();
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = dagster_home();
+    let env = [
+        ("DAGSTER_HOME", home.path().to_str().unwrap()),
+        ("KEDRUST_ENV", "neighbours"),
+    ];
+    let script = format!(
+        "{ON_THE_INSTANCE}job = location.defs.resolve_job_def('neighbours_job')\n\
+         upstream = job.graph.dependency_structure.input_to_upstream_outputs_for_node('neighbours_job__pair_region__north')\n\
+         print(sorted(o.node_name for outs in upstream.values() for o in outs if 'total' in o.node_name))\n\
+         assert dg.execute_job(reconstructable('neighbours_job'), instance).success\n"
+    );
+    let out = python(&f, &script, &env);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        ["['neighbours_job__total_region__south']"],
+        "{out}"
+    );
+    assert_eq!(pairs(&f), pairs(&embedded));
+    assert_eq!(f.fired("before_pipeline_run"), 1);
+    assert_eq!(f.fired("after_pipeline_run"), 1);
+}
