@@ -54,6 +54,9 @@ impl FileTarget {
     pub fn of(spec: &DatasetSpec<'_>) -> Result<Self, String> {
         let filepath = spec.path("filepath")?;
         let text = filepath.to_string_lossy().into_owned();
+        if let Some(why) = crate::remote::unknown_scheme(&text) {
+            return Err(format!("'filepath': {why}"));
+        }
         let remote = if crate::remote::is_url(&text) {
             Some(Remote::new(&text, spec.args)?)
         } else {
@@ -71,7 +74,21 @@ impl FileTarget {
         let Some(v) = &self.versioning else {
             return Ok(remote.clone());
         };
-        let mut existing = remote.children()?;
+        // A version is a folder holding the file (Kedro's layout), as on a local disk: a
+        // folder another tool left, or an emptied one, is not a version.
+        let base = self
+            .filepath
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let mut existing: Vec<String> = remote
+            .files()?
+            .into_iter()
+            .filter_map(|rel| {
+                let (version, file) = rel.split_once('/')?;
+                (file == base).then(|| version.to_owned())
+            })
+            .collect();
         existing.sort_unstable_by(|a, b| b.cmp(a));
         let chosen = match &v.load {
             Some(pinned) if existing.contains(pinned) => pinned.clone(),

@@ -17,8 +17,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Schemes that name object storage (a path with another `scheme://` is refused).
-const SCHEMES: [&str; 10] = [
-    "s3", "s3a", "gs", "az", "abfs", "abfss", "azure", "file", "http", "https",
+const SCHEMES: [&str; 11] = [
+    "s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "azure", "file", "http", "https",
 ];
 
 /// How long one request may take, how often a failed one is tried again, and for how long.
@@ -32,6 +32,35 @@ pub fn is_url(filepath: &str) -> bool {
     filepath
         .split_once("://")
         .is_some_and(|(scheme, _)| SCHEMES.contains(&scheme.to_ascii_lowercase().as_str()))
+}
+
+/// Why `filepath` is refused: a `scheme://` that is no storage kedrust knows (it would
+/// otherwise be a local folder named after the URL).
+pub fn unknown_scheme(filepath: &str) -> Option<String> {
+    let (scheme, _) = filepath.split_once("://")?;
+    if is_url(filepath) {
+        return None;
+    }
+    let hint = kedrust_pipeline::suggest::hint(scheme, SCHEMES.iter().copied());
+    Some(format!(
+        "'{scheme}://' is not a storage kedrust knows{hint} (storages: {})",
+        SCHEMES.join(", ")
+    ))
+}
+
+/// Runs `work` to completion on the store's runtime, from any thread: inside another tokio
+/// runtime (a project whose `main` is async), on a thread of its own, since blocking there
+/// would panic.
+fn block_on<T: Send>(work: impl std::future::Future<Output = T> + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| {
+            s.spawn(|| runtime().block_on(work))
+                .join()
+                .expect("an object storage request does not panic")
+        })
+    } else {
+        runtime().block_on(work)
+    }
 }
 
 /// One object (or a prefix of objects) on a store.
@@ -79,14 +108,19 @@ fn credential_options(credentials: &Map<String, Json>) -> Vec<(String, String)> 
             "account_name" => "azure_storage_account_name",
             "account_key" => "azure_storage_account_key",
             "client_kwargs" => {
-                if let Some(endpoint) = value.get("endpoint_url").and_then(text) {
-                    if endpoint.starts_with("http://") {
-                        out.push(("allow_http".into(), "true".into()));
+                // Kedro passes these to boto's client: its endpoint, region and keys.
+                for (inner, v) in value.as_object().into_iter().flatten() {
+                    let Some(v) = text(v) else { continue };
+                    match inner.as_str() {
+                        "endpoint_url" => {
+                            if v.starts_with("http://") {
+                                out.push(("allow_http".into(), "true".into()));
+                            }
+                            out.push(("aws_endpoint".into(), v));
+                        }
+                        "region_name" => out.push(("aws_region".into(), v)),
+                        other => out.push((other.to_owned(), v)),
                     }
-                    out.push(("aws_endpoint".into(), endpoint));
-                }
-                if let Some(region) = value.get("region_name").and_then(text) {
-                    out.push(("aws_region".into(), region));
                 }
                 continue;
             }
@@ -103,6 +137,13 @@ impl Remote {
     /// The object at `url`, with the entry's `credentials` and `fs_args` (`args`).
     pub fn new(url: &str, args: &Map<String, Json>) -> Result<Self, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("'{url}' is not a URL: {e}"))?;
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(format!(
+                "'{}': a storage URL takes no '?' or '#' part (put options in fs_args, \
+                 secrets in credentials)",
+                &url[..url.find(['?', '#']).unwrap_or(url.len())]
+            ));
+        }
         let mut options: Vec<(String, String)> = Vec::new();
         if let Some(Json::Object(credentials)) = args.get("credentials") {
             options.extend(credential_options(credentials));
@@ -144,11 +185,13 @@ impl Remote {
                 }
                 (Arc::new(builder.build().map_err(|e| e.to_string())?), false)
             }
-            "gs" => {
+            "gs" | "gcs" => {
                 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
                 unknown(&|k| k.parse::<GoogleConfigKey>().is_ok(), &GCS_OPTIONS)?;
+                // `gcs://` is fsspec's other name for `gs://`.
+                let gs_url = format!("gs://{}", &url[scheme.len() + 3..]);
                 let mut builder = GoogleCloudStorageBuilder::from_env()
-                    .with_url(url)
+                    .with_url(gs_url)
                     .with_retry(retry);
                 for (k, v) in &options {
                     if let Ok(key) = k.parse::<GoogleConfigKey>() {
@@ -220,8 +263,7 @@ impl Remote {
     pub fn read(&self) -> Result<Vec<u8>, DatasetError> {
         let store = Arc::clone(&self.store);
         let path = self.path.clone();
-        runtime()
-            .block_on(async move { store.get(&path).await?.bytes().await })
+        block_on(async move { store.get(&path).await?.bytes().await })
             .map(|b| b.to_vec())
             .map_err(|e| self.failed("read", &e))
     }
@@ -236,8 +278,7 @@ impl Remote {
         }
         let store = Arc::clone(&self.store);
         let path = self.path.clone();
-        runtime()
-            .block_on(async move { store.put(&path, PutPayload::from(bytes)).await })
+        block_on(async move { store.put(&path, PutPayload::from(bytes)).await })
             .map(|_| ())
             .map_err(|e| self.failed("write", &e))
     }
@@ -246,7 +287,7 @@ impl Remote {
     pub fn exists(&self) -> Result<bool, DatasetError> {
         let store = Arc::clone(&self.store);
         let path = self.path.clone();
-        match runtime().block_on(async move { store.head(&path).await }) {
+        match block_on(async move { store.head(&path).await }) {
             Ok(_) => Ok(true),
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(self.failed("look for", &e)),
@@ -257,7 +298,7 @@ impl Remote {
     pub fn delete(&self) -> Result<(), DatasetError> {
         let store = Arc::clone(&self.store);
         let path = self.path.clone();
-        match runtime().block_on(async move { store.delete(&path).await }) {
+        match block_on(async move { store.delete(&path).await }) {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.failed("remove", &e)),
         }
@@ -270,9 +311,9 @@ impl Remote {
         use futures::TryStreamExt;
         let store = Arc::clone(&self.store);
         let prefix = self.path.clone();
-        let listed: Vec<object_store::ObjectMeta> = runtime()
-            .block_on(async move { store.list(Some(&prefix)).try_collect().await })
-            .map_err(|e| self.failed("list", &e))?;
+        let listed: Vec<object_store::ObjectMeta> =
+            block_on(async move { store.list(Some(&prefix)).try_collect().await })
+                .map_err(|e| self.failed("list", &e))?;
         Ok(listed
             .iter()
             .filter_map(|meta| {
@@ -283,20 +324,6 @@ impl Remote {
                     .collect();
                 (!rest.is_empty()).then(|| rest.join("/"))
             })
-            .collect())
-    }
-
-    /// The names of the "folders" directly below this one: one paginated listing.
-    pub fn children(&self) -> Result<Vec<String>, DatasetError> {
-        let store = Arc::clone(&self.store);
-        let path = self.path.clone();
-        let listed = runtime()
-            .block_on(async move { store.list_with_delimiter(Some(&path)).await })
-            .map_err(|e| self.failed("list", &e))?;
-        Ok(listed
-            .common_prefixes
-            .iter()
-            .filter_map(|p| p.filename().map(str::to_owned))
             .collect())
     }
 }
@@ -422,6 +449,45 @@ mod tests {
         );
         let error = Remote::new("s3://b/x", &args(json!({"fs_args": ["endpoint"]}))).unwrap_err();
         assert!(error.starts_with("'fs_args' must be a mapping"), "{error}");
+    }
+
+    #[test]
+    fn boto_keys_in_client_kwargs_count_and_misspelt_schemes_and_query_strings_are_refused() {
+        let options = credential_options(&args(json!({
+            "client_kwargs": {"aws_access_key_id": "id", "aws_secret_access_key": "s"}
+        })));
+        assert!(options.contains(&("aws_access_key_id".into(), "id".into())));
+        assert!(options.contains(&("aws_secret_access_key".into(), "s".into())));
+        let error = Remote::new(
+            "s3://b/x",
+            &args(json!({"credentials": {"client_kwargs": {"verify": "false"}}})),
+        )
+        .unwrap_err();
+        assert!(
+            error.starts_with("'verify' is not an option of s3://"),
+            "{error}"
+        );
+        let error = unknown_scheme("gcss://bucket/x.json").unwrap();
+        assert!(error.contains("did you mean 'gcs'?"), "{error}");
+        assert!(unknown_scheme("gcs://bucket/x.json").is_none());
+        assert!(unknown_scheme("data/x.json").is_none());
+        let error = Remote::new("https://h/x.csv?sig=s3cret", &Map::new()).unwrap_err();
+        assert!(error.contains("takes no '?'"), "{error}");
+        assert!(!error.contains("s3cret"), "{error}");
+    }
+
+    #[test]
+    fn storage_is_reached_from_inside_an_async_runtime_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("file://{}/x.txt", dir.path().display());
+        let object = Remote::new(&url, &Map::new()).unwrap();
+        let outer = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        outer.block_on(async {
+            object.write(b"inside".to_vec()).unwrap();
+            assert_eq!(object.read().unwrap(), b"inside");
+        });
     }
 
     #[test]

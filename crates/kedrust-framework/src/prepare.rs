@@ -395,7 +395,7 @@ pub fn build_catalog(
     // With broken parameters the catalog is still checked, so one run shows every problem.
     let mut registry = project.registry().clone();
     registry.register(crate::dynamic_keys::dataset_type(
-        crate::settings::store_location(project, project_path),
+        crate::settings::store_location(project, project_path)?,
     ));
     let built = CatalogBuilder::new(registry)
         .config(catalog_conf)

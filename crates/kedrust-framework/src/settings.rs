@@ -79,18 +79,28 @@ pub(crate) fn heartbeat_interval() -> Result<Duration, SessionError> {
 
 /// Where the project's run store is: `KEDRUST_RUN_STORE` (a path or a PostgreSQL URL), else
 /// the project's setting, else `runs.db` in the state folder.
-pub(crate) fn store_location(project: &Project, project_path: &Path) -> StoreLocation {
-    let named = std::env::var(RUN_STORE_ENV)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .map(|v| StoreLocation::parse(&v, project_path));
-    named
+pub(crate) fn store_location(
+    project: &Project,
+    project_path: &Path,
+) -> Result<StoreLocation, SessionError> {
+    let named = match std::env::var(RUN_STORE_ENV).ok().filter(|v| !v.is_empty()) {
+        Some(text) => Some(StoreLocation::parse(&text, project_path).map_err(|shown| {
+            SessionError::Setting {
+                variable: RUN_STORE_ENV,
+                value: shown,
+                expected: "give a file path, or a PostgreSQL URL: \
+                           postgresql://user@host:port/database",
+            }
+        })?),
+        None => None,
+    };
+    Ok(named
         .or_else(|| {
             project
                 .run_store_setting()
                 .map(|p| StoreLocation::File(project_path.join(p)))
         })
-        .unwrap_or_else(|| StoreLocation::File(state_dir(project_path).join("runs.db")))
+        .unwrap_or_else(|| StoreLocation::File(state_dir(project_path).join("runs.db"))))
 }
 
 /// Opens the project's run store. The state folder and a store file, when this call creates
@@ -101,7 +111,7 @@ pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore
     };
     let state = state_dir(project_path);
     create_private_dir(&state).map_err(|e| io(&state, e))?;
-    let location = store_location(project, project_path);
+    let location = store_location(project, project_path)?;
     let new_file = location.file().filter(|path| !path.exists());
     if let Some(dir) = location.file().and_then(Path::parent) {
         create_private_dir(dir).map_err(|e| io(dir, e))?;

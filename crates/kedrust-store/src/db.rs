@@ -124,14 +124,15 @@ impl postgres::types::ToSql for Sql {
 /// An open connection to either database.
 pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    /// The client, and the URL it connects to again when the connection is lost.
+    Postgres(Box<postgres::Client>, String),
 }
 
 impl fmt::Debug for Db {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Sqlite(_) => "Db::Sqlite",
-            Self::Postgres(_) => "Db::Postgres",
+            Self::Postgres(..) => "Db::Postgres",
         })
     }
 }
@@ -157,14 +158,13 @@ impl Db {
             Self::Sqlite(c) => c
                 .execute(sql, rusqlite::params_from_iter(params.iter()))
                 .map_err(|e| e.to_string()),
-            Self::Postgres(c) => {
+            Self::Postgres(client, url) => {
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
                     .iter()
                     .map(|p| p as &(dyn postgres::types::ToSql + Sync))
                     .collect();
-                c.execute(numbered_for_postgres(sql).as_str(), &refs)
-                    .map(|n| n as usize)
-                    .map_err(|e| postgres_error(&e))
+                let sql = numbered_for_postgres(sql);
+                reconnecting(client, url, |c| c.execute(sql.as_str(), &refs)).map(|n| n as usize)
             }
         }
     }
@@ -195,14 +195,13 @@ impl Db {
                 };
                 run().map_err(|e| e.to_string())
             }
-            Self::Postgres(c) => {
+            Self::Postgres(client, url) => {
                 let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
                     .iter()
                     .map(|p| p as &(dyn postgres::types::ToSql + Sync))
                     .collect();
-                let rows = c
-                    .query(numbered_for_postgres(sql).as_str(), &refs)
-                    .map_err(|e| postgres_error(&e))?;
+                let sql = numbered_for_postgres(sql);
+                let rows = reconnecting(client, url, |c| c.query(sql.as_str(), &refs))?;
                 rows.iter()
                     .map(|row| {
                         (0..row.len())
@@ -217,6 +216,26 @@ impl Db {
     /// The first row of a query, if any.
     pub(crate) fn row(&mut self, sql: &str, params: &[Sql]) -> Result<Option<Vec<Sql>>, String> {
         Ok(self.query(sql, params)?.into_iter().next())
+    }
+}
+
+/// Runs `call` on the connection; when the connection was lost (a server restart, a
+/// failover, a dropped idle connection), connects again and runs it once more: each statement
+/// is one statement, guarded by its own conditions, so running it again is safe.
+fn reconnecting<T>(
+    client: &mut postgres::Client,
+    url: &str,
+    call: impl Fn(&mut postgres::Client) -> Result<T, postgres::Error>,
+) -> Result<T, String> {
+    if client.is_closed() {
+        *client = crate::postgres::connect(url)?;
+    }
+    match call(client) {
+        Err(_) if client.is_closed() => {
+            *client = crate::postgres::connect(url)?;
+            call(client).map_err(|e| postgres_error(&e))
+        }
+        other => other.map_err(|e| postgres_error(&e)),
     }
 }
 

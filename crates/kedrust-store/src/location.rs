@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Where a run store is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum StoreLocation {
     /// A SQLite file.
     File(PathBuf),
@@ -15,12 +15,16 @@ pub enum StoreLocation {
 }
 
 impl StoreLocation {
-    /// `text` as a location: a PostgreSQL URL as it is, a path relative to `base`.
-    pub fn parse(text: &str, base: &Path) -> Self {
+    /// `text` as a location: a PostgreSQL URL as it is, a path relative to `base`. Anything
+    /// else with a `scheme://` (a misspelt scheme) is refused, so that each host never gets a
+    /// file store of its own named after the URL: the error is `text`, its password hidden.
+    pub fn parse(text: &str, base: &Path) -> Result<Self, String> {
         if Self::is_postgres_url(text) {
-            Self::Postgres(text.to_owned())
+            Ok(Self::Postgres(text.to_owned()))
+        } else if text.contains("://") || text.to_ascii_lowercase().starts_with("postgres") {
+            Err(without_password(text))
         } else {
-            Self::File(base.join(text))
+            Ok(Self::File(base.join(text)))
         }
     }
 
@@ -48,20 +52,45 @@ impl fmt::Display for StoreLocation {
     }
 }
 
-/// `url` with the password of its user part, if any, replaced by `***`.
+/// As displayed: never the password.
+impl fmt::Debug for StoreLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoreLocation({self})")
+    }
+}
+
+/// `url` with every password hidden: in the user part (which ends at the last `@` before the
+/// path, as the PostgreSQL client reads it, so a password may hold `/` or `?`) and in a
+/// `password=` parameter.
 fn without_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+        return hide_parameter(url);
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let masked = match rest.rsplit_once('@') {
         Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{scheme}://{name}:***@{host}{tail}"),
+            Some((name, _)) => format!("{scheme}://{name}:***@{host}"),
             None => url.to_owned(),
         },
         None => url.to_owned(),
+    };
+    hide_parameter(&masked)
+}
+
+/// `text` with the value of a `password=` parameter hidden.
+fn hide_parameter(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.to_ascii_lowercase().find("password=") {
+        let value = at + "password=".len();
+        out.push_str(&rest[..value]);
+        out.push_str("***");
+        let end = rest[value..]
+            .find(['&', ' '])
+            .map_or(rest.len(), |e| value + e);
+        rest = &rest[end..];
     }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -71,18 +100,35 @@ mod tests {
     #[test]
     fn a_url_is_a_server_and_its_password_is_never_shown() {
         let base = Path::new("/project");
+        let parse = |text: &str| StoreLocation::parse(text, base);
         assert_eq!(
-            StoreLocation::parse("state/runs.db", base),
+            parse("state/runs.db").unwrap(),
             StoreLocation::File("/project/state/runs.db".into())
         );
-        let server = StoreLocation::parse("postgresql://kedrust:s3cret@db:5432/runs", base);
+        let server = parse("postgresql://kedrust:s3cret@db:5432/runs").unwrap();
         assert_eq!(server.to_string(), "postgresql://kedrust:***@db:5432/runs");
-        let no_password =
-            StoreLocation::parse("postgres://root@127.0.0.1/test?sslmode=disable", base);
+        assert_eq!(
+            format!("{server:?}"),
+            "StoreLocation(postgresql://kedrust:***@db:5432/runs)"
+        );
+        assert!(server.file().is_none());
+        let no_password = parse("postgres://root@127.0.0.1/test?sslmode=disable").unwrap();
         assert_eq!(
             no_password.to_string(),
             "postgres://root@127.0.0.1/test?sslmode=disable"
         );
-        assert!(server.file().is_none());
+        // A password the client reads up to the last '@', and one given as a parameter.
+        let slashed = parse("postgresql://k:ab/cd?e@db/runs").unwrap();
+        assert_eq!(slashed.to_string(), "postgresql://k:***@db/runs");
+        let parameter = parse("postgresql://db/runs?user=k&password=s3cret&x=1").unwrap();
+        assert_eq!(
+            parameter.to_string(),
+            "postgresql://db/runs?user=k&password=***&x=1"
+        );
+        // A misspelt scheme is refused, its password hidden.
+        assert_eq!(
+            parse("postgresq://k:s3cret@db/runs").unwrap_err(),
+            "postgresq://k:***@db/runs"
+        );
     }
 }

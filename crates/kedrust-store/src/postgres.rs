@@ -70,14 +70,23 @@ const SCHEMA_LOCK: i64 = 0x006b_6564_7275_7374; // "kedrust"
 /// How long a connection attempt may take before the store reports the server unreachable.
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Connects to `url` and brings its tables to the current schema.
-pub(crate) fn open(url: &str) -> Result<postgres::Client, String> {
+/// How long one statement may wait (a lock held by a stuck process, a server under load)
+/// before it fails instead of holding up the run.
+const STATEMENT_TIMEOUT: &str = "30s";
+
+/// How long a connection may sit idle before the client checks that the server is still
+/// there (a server restarted or failed over, a firewall that dropped the connection).
+const KEEPALIVE_IDLE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A connection to `url`, with bounded waits.
+pub(crate) fn connect(url: &str) -> Result<postgres::Client, String> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e: postgres::Error| format!("not a PostgreSQL connection URL ({e})"))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
+    config.keepalives(true).keepalives_idle(KEEPALIVE_IDLE);
     let mut client = config.connect(postgres::NoTls).map_err(|e| {
         format!(
             "cannot connect: {}; is the server running and the URL right (user, host, port, \
@@ -85,6 +94,15 @@ pub(crate) fn open(url: &str) -> Result<postgres::Client, String> {
             crate::db::postgres_error(&e)
         )
     })?;
+    client
+        .batch_execute(&format!("SET statement_timeout = '{STATEMENT_TIMEOUT}'"))
+        .map_err(|e| crate::db::postgres_error(&e))?;
+    Ok(client)
+}
+
+/// Connects to `url` and brings its tables to the current schema.
+pub(crate) fn open(url: &str) -> Result<postgres::Client, String> {
+    let mut client = connect(url)?;
     let mut tx = client
         .transaction()
         .map_err(|e| crate::db::postgres_error(&e))?;

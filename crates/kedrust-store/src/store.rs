@@ -146,9 +146,10 @@ impl RunStore {
         };
         let db = match location {
             StoreLocation::File(path) => open_sqlite(path).map_err(|e| fail(&e))?,
-            StoreLocation::Postgres(url) => {
-                Db::Postgres(Box::new(crate::postgres::open(url).map_err(|e| fail(&e))?))
-            }
+            StoreLocation::Postgres(url) => Db::Postgres(
+                Box::new(crate::postgres::open(url).map_err(|e| fail(&e))?),
+                url.clone(),
+            ),
         };
         Ok(Self {
             location: location.clone(),
@@ -385,7 +386,7 @@ impl RunStore {
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         self.run_records(
             &format!("SELECT {RUN_COLUMNS} FROM runs ORDER BY started_ns DESC LIMIT ?1"),
-            sql_params![limit as i64],
+            sql_params![i64::try_from(limit).unwrap_or(i64::MAX)],
         )
     }
 
@@ -397,7 +398,13 @@ impl RunStore {
     ) -> Result<Vec<RunRecord>, StoreError> {
         // The text search narrows the rows (both databases can); the parsed tags decide.
         let quoted = Json::String(name.to_owned()).to_string();
-        let like = format!("%{}%", quoted.replace('%', "\\%").replace('_', "\\_"));
+        let like = format!(
+            "%{}%",
+            quoted
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         let runs = self.run_records(
             &format!(
                 "SELECT {RUN_COLUMNS} FROM runs WHERE tags LIKE ?1 ESCAPE '\\'
@@ -452,7 +459,7 @@ impl RunStore {
     pub fn backfill_ids(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         self.texts(
             "SELECT backfill_id FROM backfills ORDER BY created_ns DESC LIMIT ?1",
-            sql_params![limit as i64],
+            sql_params![i64::try_from(limit).unwrap_or(i64::MAX)],
         )
     }
 
@@ -781,6 +788,21 @@ mod tests {
         );
         let events = stores[5].events("r1").unwrap();
         assert_eq!(events[0].kind, EventKind::RunStart);
+    }
+
+    #[test]
+    fn a_postgres_store_connects_again_when_its_connection_is_lost() {
+        let schema = kedrust_testkit::PostgresSchema::new();
+        let name = format!("kedrust_reconnect_{}", std::process::id());
+        let location = StoreLocation::Postgres(format!("{}&application_name={name}", schema.url()));
+        let store = RunStore::open_at(&location).unwrap();
+        store.create_run(&run("r1")).unwrap();
+        // The server ends the connection (a restart, a failover, an idle timeout).
+        schema.execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{name}'"
+        ));
+        assert_eq!(store.run("r1").unwrap().unwrap().run_id, "r1");
+        assert!(store.claim_state("r1", "k", &Json::from(1)).unwrap());
     }
 
     #[test]

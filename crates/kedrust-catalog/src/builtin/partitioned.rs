@@ -232,6 +232,16 @@ impl PartitionedDataset {
     fn write_all(&self, folder: &Path, parts: &PartitionMap) -> Result<(), DatasetError> {
         for (id, part) in parts.iter() {
             check_id(id)?;
+            // On object storage an id becomes part of a URL: characters a URL gives a meaning
+            // to would name another object.
+            if self.remote.is_some()
+                && let Some(c) = id.chars().find(|c| "#?%\\".contains(*c) || c.is_control())
+            {
+                return Err(DatasetError::Other(format!(
+                    "partition id '{id}' has '{c}', which a URL of object storage cannot hold \
+                     as it is"
+                )));
+            }
             let file = folder.join(format!("{id}{}", self.suffix));
             self.inner.at(&file)?.save(part.value()?)?;
         }
@@ -450,6 +460,9 @@ pub(super) fn dataset_type() -> DatasetType {
                 _ => None,
             };
             let path = spec.path("path")?;
+            if let Some(why) = crate::remote::unknown_scheme(&path.to_string_lossy()) {
+                return Err(format!("'path': {why}"));
+            }
             let mut args = args;
             let remote = if crate::remote::is_url(&path.to_string_lossy()) {
                 // Each partition's dataset reaches the same store with the same keys.

@@ -69,6 +69,15 @@ fn a_partitioned_folder_on_s3_saves_loads_and_overwrites() {
         .save("regions_replaced", kedrust_pipeline::Value::new(fewer))
         .unwrap();
     assert_eq!(s3.keys("regions/"), ["regions/north.json"]);
+    // An id a URL would cut short is refused before anything is written.
+    let mut odd = PartitionMap::new();
+    odd.insert("a#1", json!({"total": 1}));
+    let error = catalog
+        .save("regions", kedrust_pipeline::Value::new(odd))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("partition id 'a#1' has '#'"), "{error}");
+    assert_eq!(s3.keys("regions/"), ["regions/north.json"]);
     assert_eq!(
         s3.object("regions/north.json")
             .map(|t| t.replace(char::is_whitespace, "")),
