@@ -21,6 +21,18 @@ def one_per_partition(partitions):
     return {key: one(load()) for key, load in partitions.items()}
 
 
+def identity(value):
+    return value
+
+
+def row_count(frame):
+    return len(frame)
+
+
+def partition_count(partitions):
+    return len(partitions)
+
+
 def xor(*values):
     out = 0
     for v in values:

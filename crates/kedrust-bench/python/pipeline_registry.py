@@ -19,6 +19,11 @@ def register_pipelines():
         # and one key per run, its files chosen by `--params partition=<key>`.
         "partitioned": Pipeline([node(nodes.one_per_partition, "raw", "cleaned", name="clean")]),
         "partition_one": Pipeline([node(nodes.one, "raw_one", "cleaned_one", name="clean_one")]),
+        # The object storage case: Parquet written to and read from the S3 server, and a
+        # partitioned folder there listed.
+        "s3_write": Pipeline([node(nodes.identity, "transactions", "s3_transactions", name="to_s3")]),
+        "s3_read": Pipeline([node(nodes.row_count, "s3_transactions", "s3_rows", name="count_rows")]),
+        "s3_list": Pipeline([node(nodes.partition_count, "s3_parts", "s3_part_count", name="count_parts")]),
     }
     for spec in filter(None, os.environ.get("BENCH_SHAPES", "").split(os.pathsep)):
         pipelines[Path(spec).stem] = nodes.shape_pipeline(json.loads(Path(spec).read_text()))

@@ -43,3 +43,60 @@ pub fn pipeline() -> Result<Pipeline, PipelineError> {
         try_node(with_region, ["by_category", "categories"], "summary").name("with_region"),
     ])
 }
+
+/// The object storage case's pipelines (`compare/object_storage.rs`): the transactions
+/// written to and read from Parquet on the S3 server, and a partitioned folder listed.
+pub fn object_storage_pipelines() -> Result<Vec<(String, Pipeline)>, PipelineError> {
+    use kedrust_catalog::PartitionMap;
+    use kedrust_pipeline::node;
+    let parts = |count: usize| {
+        let mut map = PartitionMap::new();
+        for i in 0..count {
+            map.insert(format!("p{i:05}"), serde_json::json!({"i": i}));
+        }
+        map
+    };
+    Ok(vec![
+        (
+            "s3_write".into(),
+            Pipeline::new([
+                node(|t: DataFrame| t, "transactions", "s3_transactions").name("to_s3")
+            ])?,
+        ),
+        (
+            "s3_read".into(),
+            Pipeline::new([node(
+                |t: DataFrame| t.height() as i64,
+                "s3_transactions",
+                "s3_rows",
+            )
+            .name("count_rows")])?,
+        ),
+        (
+            "s3_list".into(),
+            Pipeline::new([node(
+                |p: PartitionMap| p.len() as i64,
+                "s3_parts",
+                "s3_part_count",
+            )
+            .name("count_parts")])?,
+        ),
+        (
+            "s3_make_parts".into(),
+            Pipeline::new([node(
+                move || {
+                    // The case says how many (fewer in a smoke run).
+                    let count = std::env::var(super::compare::PARTS_ENV)
+                        .ok()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(super::compare::OBJECT_STORAGE_PARTS);
+                    let made = parts(count);
+                    (made.clone(), made)
+                },
+                (),
+                ["s3_parts", "s3_parts_kedro"],
+            )
+            .name("make_parts")])?,
+        ),
+    ])
+}

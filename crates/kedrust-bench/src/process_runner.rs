@@ -44,18 +44,26 @@ pub fn project() -> Project {
                     "one_out".into(),
                 )])?,
             );
-            // The partitions case's pipeline; its datasets are partitioned only when the case
-            // writes their catalog.
-            p.insert(
-                crate::compare::PARTITIONED_PIPELINE.into(),
-                Pipeline::new([crate::shapes::trivial(
-                    "clean".into(),
-                    vec!["raw".into()],
-                    "cleaned".into(),
-                )])?,
-            );
+            // The partitions and object storage cases' pipelines, only when the case asks for
+            // them (`partitioned`, `s3` in the list): their datasets exist only in the case's
+            // catalog, and the other cases' asset graphs would find them undeclared.
+            let asked = |name: &str| wanted.split(',').any(|s| s == name);
+            if asked(crate::compare::PARTITIONED_PIPELINE) {
+                p.insert(
+                    crate::compare::PARTITIONED_PIPELINE.into(),
+                    Pipeline::new([crate::shapes::trivial(
+                        "clean".into(),
+                        vec!["raw".into()],
+                        "cleaned".into(),
+                    )])?,
+                );
+            }
             #[cfg(feature = "frames")]
             p.insert("data".into(), crate::data_pipeline::pipeline()?);
+            #[cfg(feature = "frames")]
+            if asked("s3") {
+                p.extend(crate::data_pipeline::object_storage_pipelines()?);
+            }
             Ok(p)
         });
     #[cfg(feature = "frames")]

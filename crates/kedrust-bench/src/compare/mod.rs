@@ -7,6 +7,7 @@ mod asset_graph;
 mod cases;
 mod data;
 mod measure;
+mod object_storage;
 mod partitions;
 mod projects;
 mod report;
@@ -14,6 +15,8 @@ mod report;
 use std::path::PathBuf;
 use std::process::Command;
 
+#[cfg(feature = "frames")]
+pub use object_storage::{PARTS as OBJECT_STORAGE_PARTS, PARTS_ENV};
 pub use partitions::PIPELINE as PARTITIONED_PIPELINE;
 
 /// A case is not run when its previous size extrapolates past this.
@@ -39,7 +42,7 @@ pub struct Options {
 
 /// The cases, by name.
 type Case = fn(&Bench, &mut report::Results) -> Result<(), String>;
-const CASES: [(&str, Case); 8] = [
+const CASES: [(&str, Case); 9] = [
     ("overhead", cases::overhead),
     ("startup", cases::startup),
     ("code-location", cases::code_location),
@@ -47,6 +50,7 @@ const CASES: [(&str, Case); 8] = [
     ("partitions", partitions::run),
     ("dagster-steps", cases::dagster_steps),
     ("data", cases::data),
+    ("object-storage", object_storage::run),
     ("spaceflights", cases::spaceflights),
 ];
 

@@ -102,7 +102,7 @@ fn write_projects(b: &Bench, count: usize) -> Result<(), String> {
 /// Fails unless kedrust's fan-out job has an op per key: a plan that did not expand would
 /// load fast and measure nothing.
 fn check_fan_out(b: &Bench, count: usize) -> Result<(), String> {
-    let (_, out) = measure::run(b.kedrust("", &["__dagster_plans"]))?;
+    let (_, out) = measure::run(b.kedrust(PIPELINE, &["__dagster_plans"]))?;
     let plans: serde_json::Value = serde_json::from_str(&out).map_err(|e| e.to_string())?;
     let ops = plans["jobs"]
         .as_array()
@@ -163,10 +163,14 @@ pub fn run(b: &Bench, results: &mut Results) -> Result<(), String> {
     write_projects(b, count)?;
 
     progress(&format!("partitions: a fan-out job of {count} keys"));
-    let plans = measure::median(b.options.repeat, || b.kedrust("", &["__dagster_plans"]))?;
+    let plans = measure::median(b.options.repeat, || {
+        b.kedrust(PIPELINE, &["__dagster_plans"])
+    })?;
     check_fan_out(b, count)?;
     let ours = measure::median(b.repeat_for(5.0), || {
-        b.validate(Location::Kedrust { pipelines: "" })
+        b.validate(Location::Kedrust {
+            pipelines: PIPELINE,
+        })
     })?;
     let theirs = match measure::run_limited(
         b.validate(Location::KedroDagster { shapes: "" }),
@@ -181,7 +185,7 @@ pub fn run(b: &Bench, results: &mut Results) -> Result<(), String> {
     let listed = backfill_keys.join(",");
     let backfill = measure::median(b.repeat_for(10.0), || {
         b.kedrust(
-            "",
+            PIPELINE,
             &[
                 "backfill",
                 "--job",
