@@ -62,6 +62,28 @@ fn expand(
         );
     }
     let partitioned = |d: &str| catalog.partitions(d).is_some();
+    // A copy's names for its slices must not be entries of the catalog already: the alias
+    // would hide the entry.
+    let declared: BTreeSet<String> = catalog
+        .list()
+        .into_iter()
+        .filter(|r| matches!(r.source, kedrust_catalog::Source::Entry))
+        .map(|r| r.name)
+        .collect();
+    for dataset in pipeline.datasets().iter().filter(|d| partitioned(d)) {
+        for key in keys {
+            let alias = for_key(dataset, key);
+            if declared.contains(&alias) {
+                problem(
+                    dataset,
+                    format!(
+                        "the fan-out names its partition {key} '{alias}', which is an entry \
+                         of the catalog: rename that entry"
+                    ),
+                );
+            }
+        }
+    }
     let written = pipeline.all_outputs();
     let map_type = TypeTag::of::<PartitionMap>();
     let fanned: BTreeSet<&str> = pipeline

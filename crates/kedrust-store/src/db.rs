@@ -159,11 +159,7 @@ impl Db {
                 .execute(sql, rusqlite::params_from_iter(params.iter()))
                 .map_err(|e| e.to_string()),
             Self::Postgres(client, url) => {
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                    .iter()
-                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-                    .collect();
-                let sql = numbered_for_postgres(sql);
+                let (sql, refs) = (numbered_for_postgres(sql), postgres_params(params));
                 reconnecting(client, url, |c| c.execute(sql.as_str(), &refs)).map(|n| n as usize)
             }
         }
@@ -196,11 +192,7 @@ impl Db {
                 run().map_err(|e| e.to_string())
             }
             Self::Postgres(client, url) => {
-                let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-                    .iter()
-                    .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-                    .collect();
-                let sql = numbered_for_postgres(sql);
+                let (sql, refs) = (numbered_for_postgres(sql), postgres_params(params));
                 let rows = reconnecting(client, url, |c| c.query(sql.as_str(), &refs))?;
                 rows.iter()
                     .map(|row| {
@@ -217,6 +209,14 @@ impl Db {
     pub(crate) fn row(&mut self, sql: &str, params: &[Sql]) -> Result<Option<Vec<Sql>>, String> {
         Ok(self.query(sql, params)?.into_iter().next())
     }
+}
+
+/// The parameters as the PostgreSQL client takes them.
+fn postgres_params(params: &[Sql]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
 }
 
 /// Runs `call` on the connection; when the connection was lost (a server restart, a

@@ -2,65 +2,18 @@
 //! and an identity column for event ids), created once under a lock however many processes
 //! open the store at the same moment, and its schema version.
 
-/// The tables, as the SQLite schema has them at its current version.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS kedrust_schema (version BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    job TEXT NOT NULL,
-    status TEXT NOT NULL,
-    started_ns BIGINT NOT NULL,
-    ended_ns BIGINT,
-    heartbeat_ns BIGINT NOT NULL,
-    pid BIGINT NOT NULL,
-    parent_run_id TEXT,
-    options TEXT NOT NULL,
-    plan TEXT NOT NULL,
-    tags TEXT NOT NULL DEFAULT '{}',
-    failure_hook_claimed BIGINT NOT NULL DEFAULT 0,
-    keeper TEXT NOT NULL DEFAULT 'process',
-    heartbeat_ms BIGINT NOT NULL DEFAULT 1000,
-    host TEXT NOT NULL DEFAULT '',
-    pid_start BIGINT,
-    failure_claimant TEXT,
-    failure_hook_done BIGINT NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS events (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    ts_ns BIGINT NOT NULL,
-    kind TEXT NOT NULL,
-    op TEXT,
-    message TEXT NOT NULL,
-    metadata TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, id);
-CREATE TABLE IF NOT EXISTS run_ids (run_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS backfills (
-    backfill_id TEXT PRIMARY KEY,
-    job TEXT NOT NULL,
-    options TEXT NOT NULL,
-    keys TEXT NOT NULL,
-    created_ns BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dynamic_partitions (
-    name TEXT NOT NULL,
-    key TEXT NOT NULL,
-    added_ns BIGINT NOT NULL,
-    PRIMARY KEY (name, key)
-);
-CREATE TABLE IF NOT EXISTS dynamic_partitions_deleted (
-    name TEXT NOT NULL,
-    key TEXT NOT NULL,
-    PRIMARY KEY (name, key)
-);
-CREATE TABLE IF NOT EXISTS run_state (
-    run_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (run_id, key)
-);
-";
+/// The tables: the SQLite file's, written once there, with PostgreSQL's 64-bit integers and an
+/// identity column for event ids, and the table that keeps the schema version (SQLite keeps
+/// it in its `user_version`). Derived, so that the two stores' tables cannot drift apart.
+fn schema() -> String {
+    let tables = crate::store::SCHEMA
+        .replace(
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+        )
+        .replace("INTEGER", "BIGINT");
+    format!("CREATE TABLE IF NOT EXISTS kedrust_schema (version BIGINT NOT NULL);\n{tables}")
+}
 
 /// Serialises the processes creating the tables (`CREATE TABLE IF NOT EXISTS` run at the same
 /// moment by two sessions may both try to create the table): a transaction-level advisory
@@ -109,7 +62,7 @@ pub(crate) fn open(url: &str) -> Result<postgres::Client, String> {
     let pg = |e: postgres::Error| crate::db::postgres_error(&e);
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])
         .map_err(pg)?;
-    tx.batch_execute(SCHEMA).map_err(pg)?;
+    tx.batch_execute(&schema()).map_err(pg)?;
     let version: Option<i64> = tx
         .query_opt("SELECT max(version) FROM kedrust_schema", &[])
         .map_err(pg)?

@@ -61,7 +61,7 @@ const ADDED_RUN_COLUMNS: [(&str, &str); 6] = [
     ("failure_hook_done", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
-const SCHEMA: &str = "
+pub(crate) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY,
     job TEXT NOT NULL,

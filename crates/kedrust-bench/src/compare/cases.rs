@@ -26,6 +26,20 @@ pub(super) fn extrapolate(measured: &[(usize, f64)], size: usize) -> f64 {
     }
 }
 
+/// Whether this build has no Polars (the `frames` feature), which section `title` needs: it
+/// is then recorded as not measured.
+pub(super) fn without_frames(results: &mut Results, title: &str) -> bool {
+    if cfg!(feature = "frames") {
+        return false;
+    }
+    results.section(
+        title,
+        "Not measured: kedrust-bench was built without the `frames` feature (Polars).",
+        String::new(),
+    );
+    true
+}
+
 /// A line on stderr, with the time since the first, so that a long comparison shows where
 /// it is and what took long.
 pub fn progress(what: &str) {
@@ -494,12 +508,7 @@ pub fn dagster_steps(b: &Bench, results: &mut Results) -> Result<(), String> {
 
 /// The data pipeline: Polars through kedrust against pandas through Kedro.
 pub fn data(b: &Bench, results: &mut Results) -> Result<(), String> {
-    if cfg!(not(feature = "frames")) {
-        results.section(
-            "Data pipeline",
-            "Not measured: kedrust-bench was built without the `frames` feature (Polars).",
-            String::new(),
-        );
+    if without_frames(results, "Data pipeline") {
         return Ok(());
     }
     let rows = if b.options.quick { 1_000 } else { 1_000_000 };

@@ -109,12 +109,7 @@ fn write_catalogs(b: &Bench, endpoint: &str) -> Result<(), String> {
 /// Writing and reading 1,000,000 rows of Parquet, and listing 5,000 partitions, on the S3
 /// server.
 pub fn run(b: &Bench, results: &mut Results) -> Result<(), String> {
-    if cfg!(not(feature = "frames")) {
-        results.section(
-            "Object storage",
-            "Not measured: kedrust-bench was built without the `frames` feature (Polars).",
-            String::new(),
-        );
+    if super::cases::without_frames(results, "Object storage") {
         return Ok(());
     }
     let rows = if b.options.quick { 1_000 } else { 1_000_000 };

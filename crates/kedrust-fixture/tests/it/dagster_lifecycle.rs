@@ -6,7 +6,7 @@
 
 use crate::Fixture;
 use crate::dagster::{dagster_home, execute_job, tick_failure_sensor_twice};
-use crate::lifecycle::{failed_check_calls, node_calls, start};
+use crate::lifecycle::{failed_check_calls, start, successful_calls};
 
 const JOBS: &str = "executors:
   multi:
@@ -95,21 +95,6 @@ fn one_run_id(f: &Fixture) {
         let (pid, seq) = (t["pid"].as_u64().unwrap(), t["seq"].as_u64().unwrap());
         assert!(last.insert(pid, seq).is_none_or(|prev| prev < seq), "{t}");
     }
-}
-
-/// The hook calls of a successful run of the default pipeline, in order.
-fn successful_calls() -> Vec<String> {
-    let mut expected = start();
-    expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
-    expected.extend(node_calls("double", &["numbers"], &["doubled"]));
-    expected.extend(node_calls(
-        "total",
-        &["doubled", "params:offset"],
-        &["report"],
-    ));
-    expected.extend(node_calls("summarise", &["report"], &["summary"]));
-    expected.push("after_pipeline_run - -".into());
-    expected
 }
 
 #[test]

@@ -32,6 +32,21 @@ pub(crate) fn start() -> Vec<String> {
 }
 
 /// Kedro's order for a run of `failing` whose `check` node fails.
+/// The hook calls of a successful run of the default pipeline, in order.
+pub(crate) fn successful_calls() -> Vec<String> {
+    let mut expected = start();
+    expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
+    expected.extend(node_calls("double", &["numbers"], &["doubled"]));
+    expected.extend(node_calls(
+        "total",
+        &["doubled", "params:offset"],
+        &["report"],
+    ));
+    expected.extend(node_calls("summarise", &["report"], &["summary"]));
+    expected.push("after_pipeline_run - -".into());
+    expected
+}
+
 pub(crate) fn failed_check_calls() -> Vec<String> {
     let mut expected = start();
     expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
@@ -59,17 +74,7 @@ fn a_successful_run_fires_every_hook_in_kedros_order() {
         let f = Fixture::new("basic");
         let out = f.run(&["run", "--runner", runner], &[]);
         assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
-        let mut expected = start();
-        expected.extend(node_calls("make_numbers", &["params:count"], &["numbers"]));
-        expected.extend(node_calls("double", &["numbers"], &["doubled"]));
-        expected.extend(node_calls(
-            "total",
-            &["doubled", "params:offset"],
-            &["report"],
-        ));
-        expected.extend(node_calls("summarise", &["report"], &["summary"]));
-        expected.push("after_pipeline_run - -".into());
-        assert_eq!(f.trace_lines(), expected, "{runner}");
+        assert_eq!(f.trace_lines(), successful_calls(), "{runner}");
         let trace = f.trace();
         let run_id = trace[0]["run_id"].as_str().unwrap();
         assert!(trace.iter().all(|t| t["run_id"] == run_id), "one run id");

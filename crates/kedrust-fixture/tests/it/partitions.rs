@@ -677,7 +677,15 @@ fn a_fan_out_reads_through_partition_mappings_and_waits_for_the_copies_it_reads(
 fn fan_out_mistakes_are_refused_before_any_run_starts() {
     let f = Fixture::new("daily");
     write_regions(&f, true);
-    let cases: [(&[&str], &str); 5] = [
+    // An entry whose name is the one a copy gives its slice.
+    let clash = f.path().join("conf/clash");
+    std::fs::create_dir_all(&clash).unwrap();
+    std::fs::write(
+        clash.join("catalog.yml"),
+        "region_sales__north: {type: json.JSONDataset, filepath: data/north.json}\n",
+    )
+    .unwrap();
+    let cases: [(&[&str], &str); 6] = [
         (
             &["run", "--pipeline", "regional"],
             "dataset 'region_sales': node 'count_sales' takes every partition of it \
@@ -709,6 +717,18 @@ fn fan_out_mistakes_are_refused_before_any_run_starts() {
         (
             &["run", "--pipeline", "chain", "--fan-out"],
             "nothing to fan out: no dataset of the pipeline is partitioned",
+        ),
+        (
+            &[
+                "run",
+                "--env",
+                "clash",
+                "--pipeline",
+                "regional",
+                "--fan-out",
+            ],
+            "dataset 'region_sales': the fan-out names its partition north \
+             'region_sales__north', which is an entry of the catalog",
         ),
     ];
     for (args, said) in cases {
