@@ -90,6 +90,26 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
+/// `options` as the keys of one store (`K`), each parsed once; the first that is not one is
+/// refused, with the nearest of `names`.
+fn keyed<'a, K: std::str::FromStr>(
+    options: &'a [(String, String)],
+    scheme: &str,
+    names: &[&str],
+) -> Result<impl Iterator<Item = (K, &'a String)>, String> {
+    let mut parsed = Vec::with_capacity(options.len());
+    for (key, value) in options {
+        let Ok(parsed_key) = key.parse::<K>() else {
+            return Err(format!(
+                "'{key}' is not an option of {scheme}:// storage{}",
+                kedrust_pipeline::suggest::hint(key, names.iter().copied())
+            ));
+        };
+        parsed.push((parsed_key, value));
+    }
+    Ok(parsed.into_iter())
+}
+
 /// The store's options from Kedro's credential keys.
 fn credential_options(credentials: &Map<String, Json>) -> Vec<(String, String)> {
     let text = |v: &Json| match v {
@@ -164,53 +184,32 @@ impl Remote {
             ..Default::default()
         };
         let scheme = parsed.scheme().to_ascii_lowercase();
-        let unknown = |known: &dyn Fn(&str) -> bool, names: &[&str]| -> Result<(), String> {
-            match options.iter().find(|(k, _)| !known(k)) {
-                Some((k, _)) => Err(format!(
-                    "'{k}' is not an option of {scheme}:// storage{}",
-                    kedrust_pipeline::suggest::hint(k, names.iter().copied())
-                )),
-                None => Ok(()),
-            }
-        };
         let (store, read_only): (Arc<dyn ObjectStore>, bool) = match scheme.as_str() {
             "s3" | "s3a" => {
-                use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-                unknown(&|k| k.parse::<AmazonS3ConfigKey>().is_ok(), &S3_OPTIONS)?;
-                let mut builder = AmazonS3Builder::from_env().with_url(url).with_retry(retry);
-                for (k, v) in &options {
-                    if let Ok(key) = k.parse::<AmazonS3ConfigKey>() {
-                        builder = builder.with_config(key, v);
-                    }
-                }
+                use object_store::aws::AmazonS3Builder;
+                let start = AmazonS3Builder::from_env().with_url(url).with_retry(retry);
+                let builder = keyed(&options, &scheme, &S3_OPTIONS)?
+                    .fold(start, |b, (key, value)| b.with_config(key, value));
                 (Arc::new(builder.build().map_err(|e| e.to_string())?), false)
             }
             "gs" | "gcs" => {
-                use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
-                unknown(&|k| k.parse::<GoogleConfigKey>().is_ok(), &GCS_OPTIONS)?;
+                use object_store::gcp::GoogleCloudStorageBuilder;
                 // `gcs://` is fsspec's other name for `gs://`.
                 let gs_url = format!("gs://{}", &url[scheme.len() + 3..]);
-                let mut builder = GoogleCloudStorageBuilder::from_env()
+                let start = GoogleCloudStorageBuilder::from_env()
                     .with_url(gs_url)
                     .with_retry(retry);
-                for (k, v) in &options {
-                    if let Ok(key) = k.parse::<GoogleConfigKey>() {
-                        builder = builder.with_config(key, v);
-                    }
-                }
+                let builder = keyed(&options, &scheme, &GCS_OPTIONS)?
+                    .fold(start, |b, (key, value)| b.with_config(key, value));
                 (Arc::new(builder.build().map_err(|e| e.to_string())?), false)
             }
             "az" | "abfs" | "abfss" | "azure" => {
-                use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
-                unknown(&|k| k.parse::<AzureConfigKey>().is_ok(), &AZURE_OPTIONS)?;
-                let mut builder = MicrosoftAzureBuilder::from_env()
+                use object_store::azure::MicrosoftAzureBuilder;
+                let start = MicrosoftAzureBuilder::from_env()
                     .with_url(url)
                     .with_retry(retry);
-                for (k, v) in &options {
-                    if let Ok(key) = k.parse::<AzureConfigKey>() {
-                        builder = builder.with_config(key, v);
-                    }
-                }
+                let builder = keyed(&options, &scheme, &AZURE_OPTIONS)?
+                    .fold(start, |b, (key, value)| b.with_config(key, value));
                 (Arc::new(builder.build().map_err(|e| e.to_string())?), false)
             }
             "http" | "https" => {

@@ -7,10 +7,10 @@
 //! ordinary nodes: `node__<key>` reads and writes `dataset__<key>`, names the catalog knows as
 //! the key's slice of `dataset`. Every process of the run expands it alike.
 
-use crate::fan_out_reads::{MappedInput, written_under_another_name};
+use crate::fan_out_reads::{MappedInput, Several, written_under_another_name};
 use crate::options::SessionError;
-use kedrust_catalog::{Catalog, MappedRead, PartitionMap};
-use kedrust_pipeline::{ArgKind, Node, PartitionValues, Pipeline, TypeTag, Value, naming};
+use kedrust_catalog::{Catalog, MappedRead};
+use kedrust_pipeline::{Node, PartitionValues, Pipeline, Value, naming};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// `name` for key `key`: the key's characters a node name cannot hold become `_`.
@@ -85,7 +85,6 @@ fn expand(
         }
     }
     let written = pipeline.all_outputs();
-    let map_type = TypeTag::of::<PartitionMap>();
     let fanned: BTreeSet<&str> = pipeline
         .nodes()
         .filter(|n| n.outputs().iter().any(|o| partitioned(o)))
@@ -173,11 +172,26 @@ fn expand(
                     let arg = node.input_types()[position];
                     if !read.several {
                         inputs.push(slice(catalog, input, &input_keys[0]));
-                    } else if arg.kind == ArgKind::Partitions {
-                        inputs.push(input.clone());
-                        gathered.push((position, input_keys));
-                    } else if arg.held != map_type || written.contains(input) {
-                        problem(
+                        continue;
+                    }
+                    match Several::of(&arg, written.contains(input)) {
+                        Some(Several::Gathered) => {
+                            inputs.push(input.clone());
+                            gathered.push((position, input_keys));
+                        }
+                        Some(Several::LazyMap) => {
+                            let alias = for_key(&format!("{input}__mapped"), key);
+                            catalog.alias_partition(&alias, input, key);
+                            catalog.map_partitions(
+                                &alias,
+                                MappedRead {
+                                    keys: input_keys,
+                                    several: true,
+                                },
+                            );
+                            inputs.push(alias);
+                        }
+                        None => problem(
                             input,
                             format!(
                                 "node '{}' reads {} partitions of it for key {key} through its \
@@ -191,18 +205,7 @@ fn expand(
                                     " or as PartitionMap"
                                 }
                             ),
-                        );
-                    } else {
-                        let alias = for_key(&format!("{input}__mapped"), key);
-                        catalog.alias_partition(&alias, input, key);
-                        catalog.map_partitions(
-                            &alias,
-                            MappedRead {
-                                keys: input_keys,
-                                several: true,
-                            },
-                        );
-                        inputs.push(alias);
+                        ),
                     }
                 }
                 let outputs: Vec<String> = node.outputs().iter().map(of_key).collect();
@@ -241,22 +244,22 @@ fn expand(
         for (position, input) in inputs.into_iter().rev() {
             let arg = node.input_types()[position];
             let produced = sliced.get(input.as_str());
-            if arg.kind == ArgKind::Partitions {
-                let parts: Vec<String> = match produced {
-                    Some(parts) => parts.clone(),
-                    None => keys.iter().map(|key| slice(catalog, &input, key)).collect(),
-                };
-                *node = gather(node, position, parts, keys.to_vec());
-            } else if arg.held == map_type && produced.is_none() {
-                catalog.map_partitions(
+            match Several::of(&arg, produced.is_some()) {
+                Some(Several::Gathered) => {
+                    let parts: Vec<String> = match produced {
+                        Some(parts) => parts.clone(),
+                        None => keys.iter().map(|key| slice(catalog, &input, key)).collect(),
+                    };
+                    *node = gather(node, position, parts, keys.to_vec());
+                }
+                Some(Several::LazyMap) => catalog.map_partitions(
                     &input,
                     MappedRead {
                         keys: keys.to_vec(),
                         several: true,
                     },
-                );
-            } else {
-                problem(
+                ),
+                None => problem(
                     &input,
                     format!(
                         "node '{}' reads it whole in a fan-out: it takes every key as \
@@ -265,7 +268,7 @@ fn expand(
                         arg.held.short_name(),
                         arg.declared.short_name()
                     ),
-                );
+                ),
             }
         }
     }

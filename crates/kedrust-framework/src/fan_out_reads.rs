@@ -4,7 +4,7 @@
 
 use kedrust_catalog::Catalog;
 use kedrust_partitions::{PartitionMapping, PartitionsDef};
-use kedrust_pipeline::Node;
+use kedrust_pipeline::{ArgKind, ArgType, Node, TypeTag};
 use std::sync::Arc;
 
 /// How a node reads a partitioned input through the mapping it declares for the node's
@@ -62,6 +62,29 @@ impl MappedInput {
     pub(crate) fn keys(&self, key: &str) -> Result<Vec<String>, String> {
         self.mapping
             .input_keys((&self.input, &self.output), key, chrono::Utc::now())
+    }
+}
+
+/// How a node takes several partitions of one input, in a fan-out's copy or its fan-in.
+pub(crate) enum Several {
+    /// As `Partitions<T>`, gathered from the slices: the node runs after the copies that
+    /// write them.
+    Gathered,
+    /// As the catalog's lazy `PartitionMap`, for data the run does not write.
+    LazyMap,
+}
+
+impl Several {
+    /// How a node whose argument is `arg` takes several partitions, the run writing them or
+    /// not (`written`); `None` when it cannot.
+    pub(crate) fn of(arg: &ArgType, written: bool) -> Option<Self> {
+        if arg.kind == ArgKind::Partitions {
+            Some(Self::Gathered)
+        } else if arg.held == TypeTag::of::<kedrust_catalog::PartitionMap>() && !written {
+            Some(Self::LazyMap)
+        } else {
+            None
+        }
     }
 }
 

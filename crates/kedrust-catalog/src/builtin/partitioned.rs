@@ -364,11 +364,9 @@ impl Dataset for PartitionedDataset {
                 Vec::new()
             };
             self.write_all(&self.path, parts)?;
-            for (id, file) in stale {
+            for (id, _) in stale {
                 if !parts.ids().any(|i| i == id) {
-                    let rel = file.to_string_lossy();
-                    let rel = rel.trim_start_matches(remote.url()).trim_start_matches('/');
-                    remote.join(rel).delete()?;
+                    remote.join(&format!("{id}{}", self.suffix)).delete()?;
                 }
             }
             return Ok(());

@@ -4,18 +4,27 @@
 use crate::Fixture;
 
 /// The January 2024 days `first..=last`, as the daily partitions write them.
-fn days(first: u32, last: u32) -> Vec<String> {
+pub(crate) fn days(first: u32, last: u32) -> Vec<String> {
     (first..=last).map(|d| format!("2024-01-{d:02}")).collect()
 }
 
 /// Sales files for the given days (day `d` sold `d` and `2 d`).
-fn write_sales(f: &Fixture, days: &[String]) {
+pub(crate) fn write_sales(f: &Fixture, days: &[String]) {
     let dir = f.path().join("data/sales");
     std::fs::create_dir_all(&dir).unwrap();
     for day in days {
         let d: i64 = day[8..].parse().unwrap();
         std::fs::write(dir.join(format!("{day}.json")), format!("[{d}, {}]", 2 * d)).unwrap();
     }
+}
+
+/// The backfill id of the resume command a failed backfill prints.
+pub(crate) fn resume_id(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("resume the keys that did not succeed: backfill --resume "))
+        .expect("the resume command")
+        .trim()
 }
 
 #[test]
@@ -54,12 +63,7 @@ fn a_backfill_of_30_daily_keys_runs_each_once_and_resumes_the_one_that_failed() 
     );
     // The progress line says what broke, and the summary how to go on.
     assert!(out.stderr.contains("sales"), "{}", out.stderr);
-    let backfill_id = out
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("resume the keys that did not succeed: backfill --resume "))
-        .expect("the resume command")
-        .to_owned();
+    let backfill_id = resume_id(&out.stderr).to_owned();
     for day in days(1, 30) {
         let written = f
             .path()

@@ -3,6 +3,7 @@
 //! file is written in its place.
 
 use crate::Fixture;
+use crate::partitions::{days, resume_id, write_sales};
 use kedrust_testkit::PostgresSchema;
 
 #[test]
@@ -45,11 +46,7 @@ fn backfills_and_dynamic_keys_live_on_postgres_too() {
     let url = schema.url();
     let store = ("KEDRUST_RUN_STORE", url.as_str());
     let f = Fixture::new("daily");
-    let sales = f.path().join("data/sales");
-    std::fs::create_dir_all(&sales).unwrap();
-    for day in ["2024-01-01", "2024-01-02"] {
-        std::fs::write(sales.join(format!("{day}.json")), "[1, 2]").unwrap();
-    }
+    write_sales(&f, &days(1, 2));
     // The 3rd has no sales file: its run fails.
     let out = f.run(
         &[
@@ -77,14 +74,8 @@ fn backfills_and_dynamic_keys_live_on_postgres_too() {
         "{}",
         status.stdout
     );
-    std::fs::write(sales.join("2024-01-03.json"), "[3]").unwrap();
-    let backfill_id = out
-        .stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("resume the keys that did not succeed: backfill --resume "))
-        .expect("the resume command")
-        .trim();
-    let resumed = f.run(&["backfill", "--resume", backfill_id], &[store]);
+    write_sales(&f, &days(3, 3));
+    let resumed = f.run(&["backfill", "--resume", resume_id(&out.stderr)], &[store]);
     assert_eq!(resumed.code, 0, "{}", resumed.stderr);
     // Dynamic partitions' keys, added and listed through the server.
     let added = f.run(
