@@ -40,5 +40,6 @@ pub use file::{FileTarget, Readable};
 pub use partition::PARTITION_PLACEHOLDER;
 pub use pattern::{Candidate, Captures, Pattern};
 pub use registry::{Codec, DatasetSpec, DatasetType, Describer, Holds, Registry};
+pub use remote::{Remote, is_url};
 pub use typed::{DatasetContext, TypedDataset, dataset_type};
 pub use version::{Versioning, check_version, new_version, timestamp};

@@ -267,6 +267,17 @@ impl Remote {
             .map_err(|e| self.failed("read", &e))
     }
 
+    /// The object's bytes, or `None` when there is no such object.
+    pub fn read_if_exists(&self) -> Result<Option<Vec<u8>>, DatasetError> {
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        match block_on(async move { store.get(&path).await?.bytes().await }) {
+            Ok(bytes) => Ok(Some(bytes.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.failed("read", &e)),
+        }
+    }
+
     /// Writes the object whole, in one request: readers see the old object or the new one.
     pub fn write(&self, bytes: Vec<u8>) -> Result<(), DatasetError> {
         if self.read_only {
@@ -301,6 +312,15 @@ impl Remote {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.failed("remove", &e)),
         }
+    }
+
+    /// Removes every object below this one (a "folder"): one listing, then one request per
+    /// object.
+    pub fn delete_all(&self) -> Result<(), DatasetError> {
+        for file in self.files()? {
+            self.join(&file).delete()?;
+        }
+        Ok(())
     }
 
     /// Every object below this one (at any depth), by its path relative to it: one listing,

@@ -132,9 +132,9 @@ pub(crate) enum Command {
     /// Runs one node of a multi-process run (started by the process runner).
     #[command(name = "__node", hide = true)]
     Node {
-        /// The run's folder.
+        /// The run's folder: a path, or a URL of object storage.
         #[arg(long)]
-        run_dir: PathBuf,
+        run_dir: std::ffi::OsString,
         /// The node.
         #[arg(long)]
         node: String,

@@ -18,7 +18,7 @@ pub(crate) fn plans(
     env: &str,
 ) -> Result<String, String> {
     let dagster = crate::jobs::dagster(project, conf, env)?;
-    shared_state_for_distributed_jobs(&dagster)?;
+    shared_state_for_distributed_jobs(project, root, &dagster)?;
     let mut jobs = Vec::new();
     let mut schedules = Vec::new();
     let mut job_datasets = std::collections::BTreeSet::new();
@@ -228,9 +228,13 @@ fn partitioned_assets(
 /// Ops of one run share its state through the run store and the run folder. Dagster's
 /// library executors may run steps in other containers or on other machines, where the
 /// project's `.kedrust` is not the one the start op wrote: they need a state folder every step
-/// mounts, named explicitly.
-fn shared_state_for_distributed_jobs(dagster: &kedrust_plan::DagsterConfig) -> Result<(), String> {
-    if kedrust_framework::state_dir_is_explicit() {
+/// reaches (a volume they mount, or object storage), named explicitly.
+fn shared_state_for_distributed_jobs(
+    project: &Project,
+    root: &Path,
+    dagster: &kedrust_plan::DagsterConfig,
+) -> Result<(), String> {
+    if kedrust_framework::state_dir_is_explicit(project, root).map_err(|e| e.to_string())? {
         return Ok(());
     }
     let distributed: Vec<String> = dagster
@@ -244,8 +248,9 @@ fn shared_state_for_distributed_jobs(dagster: &kedrust_plan::DagsterConfig) -> R
     }
     Err(format!(
         "job {} may run steps in other containers or on other machines: set {} to a folder \
-         that every step mounts (a volume shared by the steps); the run store and the in-memory \
-         data between ops live there",
+         that every step mounts (a volume shared by the steps), or to a URL of object storage \
+         (s3://bucket/prefix) with KEDRUST_RUN_STORE a PostgreSQL URL; the in-memory data \
+         between ops and the run's configuration live there",
         distributed.join(", "),
         kedrust_framework::STATE_DIR_ENV
     ))

@@ -7,7 +7,7 @@
 use crate::options::{RunOptions, SessionError};
 use crate::prepare::prepare;
 use crate::project::Project;
-use crate::settings::{open_store, state_dir};
+use crate::settings::{local_state_dir, open_store};
 use kedrust_store::{BACKFILL_TAG, BackfillRecord, RunStatus, RunStore};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -286,7 +286,7 @@ impl Launch<'_> {
         options
             .tags
             .insert(BACKFILL_TAG.into(), self.backfill_id.to_owned());
-        let log = state_dir(self.project_path)
+        let log = local_state_dir(self.project_path)
             .join("backfills")
             .join(self.backfill_id)
             .join(format!("{}.log", key.replace(['/', '\\'], "_")));

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 /// op pins it), else the binary the run pinned, which the caller runs instead of itself.
 pub fn pin_binary(project_path: &Path, run_id: &str) -> Result<Option<PathBuf>, SessionError> {
     kedrust_store::check_run_id(run_id).map_err(SessionError::Selection)?;
-    let pinned = crate::settings::run_dir(project_path, run_id).join("binary");
+    // This host's own: a host of a run that shares no disk pins the binary it runs.
+    let pinned = crate::settings::local_run_dir(project_path, run_id).join("binary");
     pinned_other_than_this(&pinned).map_err(|e| {
         SessionError::Io(format!(
             "cannot pin the run's binary at {}: {e}",

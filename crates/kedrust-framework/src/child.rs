@@ -5,7 +5,7 @@ use crate::prepare::prepare;
 use crate::project::Project;
 use crate::run_context::RunContext;
 use crate::settings::open_store;
-use kedrust_runner::Execution;
+use kedrust_runner::{Execution, StatePath};
 use std::path::PathBuf;
 
 /// The child side of the process runner: rebuilds the run from the parent's request, runs
@@ -13,20 +13,19 @@ use std::path::PathBuf;
 pub fn run_child(
     project: &Project,
     project_path: PathBuf,
-    run_dir: &std::path::Path,
+    run_dir: &std::ffi::OsStr,
     node_name: &str,
 ) -> Result<(), String> {
+    let run_dir = StatePath::parse(run_dir)?;
+    let run_dir = &run_dir;
     kedrust_runner::tie_to_parent()
         .and_then(|()| child(project, project_path, run_dir, node_name))
         .inspect_err(|message| {
             // The parent reads the message from here and reports it once; without the file it
             // still reports the exit, so a failed write is only logged.
             let path = kedrust_runner::error_path(run_dir, node_name);
-            if let Err(e) = std::fs::write(&path, kedrust_secrets::redact(message).as_bytes()) {
-                tracing::error!(
-                    "cannot write {}: {e}; the node failed: {message}",
-                    path.display()
-                );
+            if let Err(e) = path.write(kedrust_secrets::redact(message).as_bytes()) {
+                tracing::error!("cannot write {path}: {e}; the node failed: {message}");
             }
         })
 }
@@ -34,7 +33,7 @@ pub fn run_child(
 fn child(
     project: &Project,
     project_path: PathBuf,
-    run_dir: &std::path::Path,
+    run_dir: &StatePath,
     node_name: &str,
 ) -> Result<(), String> {
     let mut request = Vec::new();

@@ -12,7 +12,7 @@ use crate::snapshot;
 use kedrust_catalog::new_version;
 use kedrust_plan::OpKind;
 use kedrust_runner::RunError;
-use kedrust_runner::{Execution, discard_outputs, run_node};
+use kedrust_runner::{Execution, StatePath, discard_outputs, run_node};
 use kedrust_store::{EventKind, Keeper, RunStatus, RunStore};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -74,7 +74,13 @@ fn as_recorded(
         None => options.clone(),
     };
     options.save_version = save_version(store, run_id)?;
-    if let Some(snapshot) = snapshot::existing(&crate::settings::run_dir(project_path, run_id)) {
+    let conf = crate::prepare::conf_dir(project_path, &options);
+    let run_dir = crate::settings::run_dir(project_path, run_id)?;
+    let own = crate::settings::local_run_dir(project_path, run_id);
+    let found = snapshot::existing(&conf, &run_dir, &own).map_err(|e| {
+        SessionError::Io(format!("cannot read the run's snapshot in {run_dir}: {e}"))
+    })?;
+    if let Some(snapshot) = found {
         options.conf_source = Some(snapshot);
     }
     Ok(options)
@@ -183,13 +189,13 @@ fn with_snapshot(
     let mut options = options.clone();
     let project_conf = options.conf_source.clone();
     options.save_version = Some(fix_save_version(store, run_id)?);
-    let run_dir = crate::settings::run_dir(project_path, run_id);
+    let run_dir = crate::settings::run_dir(project_path, run_id)?;
+    let own = crate::settings::local_run_dir(project_path, run_id);
     let conf = crate::prepare::conf_dir(project_path, &options);
-    options.conf_source = Some(snapshot::take(&conf, &run_dir).map_err(|e| {
+    options.conf_source = Some(snapshot::take(&conf, &run_dir, &own).map_err(|e| {
         SessionError::Io(format!(
-            "cannot take the run's snapshot of {} in {}: {e}",
+            "cannot take the run's snapshot of {} in {run_dir}: {e}",
             conf.display(),
-            run_dir.display()
         ))
     })?);
     Ok((options, project_conf))
@@ -203,7 +209,7 @@ fn run_work(
     attempt: u32,
 ) -> Result<(), SessionError> {
     let run_id = options.run_id.clone().unwrap_or_default();
-    let run_dir = crate::settings::run_dir(project_path, &run_id);
+    let run_dir = crate::settings::run_dir(project_path, &run_id)?;
     let mut prepared = prepare(project, project_path.to_owned(), &options)?;
     // The record keeps the project's configuration folder, not this run's copy of it.
     prepared.options.conf_source = project_conf;
@@ -235,9 +241,12 @@ fn run_work(
         &format!("started {op_name}"),
         json!({"pid": std::process::id()}),
     );
+    let parent_dir = (options.parent_run_id.as_ref())
+        .map(|parent| crate::settings::run_dir(project_path, parent))
+        .transpose()?;
     let started = start_once(&store, &run_id, START_WAIT, || {
-        if let Some(parent) = &options.parent_run_id {
-            inherit_memory(&crate::settings::run_dir(project_path, parent), &run_dir);
+        if let Some(parent) = &parent_dir {
+            inherit_memory(parent, &run_dir);
         }
         context.fire_start_hooks(&op_name).map_err(RunError::from)
     });
@@ -267,13 +276,7 @@ fn run_work(
                 .fire_end_hooks(&op_name)
                 .map_err(RunError::from)
                 .and_then(|_| context.succeed())
-                .map(|()| {
-                    if let Err(e) = std::fs::remove_dir_all(&run_dir)
-                        && e.kind() != std::io::ErrorKind::NotFound
-                    {
-                        tracing::warn!("cannot remove the run folder {}: {e}", run_dir.display());
-                    }
-                }),
+                .map(|()| crate::settings::remove_run_dirs(project_path, &run_id)),
         },
     };
     match outcome {
@@ -357,33 +360,26 @@ fn start_once(
 
 /// A re-execution reads the in-memory data its parent's ops left behind (outputs of ops it
 /// does not run again); its own ops overwrite what they produce.
-fn inherit_memory(parent_dir: &Path, run_dir: &Path) {
+fn inherit_memory(parent_dir: &StatePath, run_dir: &StatePath) {
     let (from, to) = (parent_dir.join("memory"), run_dir.join("memory"));
-    let entries = match std::fs::read_dir(&from) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+    let files = match from.files() {
+        Ok(files) => files,
         Err(e) => {
-            tracing::warn!(
-                "cannot read the parent run's data in {}: {e}",
-                from.display()
-            );
+            tracing::warn!("cannot read the parent run's data in {from}: {e}");
             return;
         }
     };
-    if let Err(e) = std::fs::create_dir_all(&to) {
-        tracing::warn!("cannot create {}: {e}", to.display());
-        return;
-    }
-    for entry in entries.flatten() {
-        let target = to.join(entry.file_name());
-        if !target.exists()
-            && std::fs::hard_link(entry.path(), &target).is_err()
-            && let Err(e) = std::fs::copy(entry.path(), &target)
-        {
-            tracing::warn!(
-                "cannot take {} over from the parent run: {e}",
-                entry.path().display()
-            );
+    for file in files {
+        let (source, target) = (from.join(&file), to.join(&file));
+        let copied = match target.exists() {
+            Ok(true) => Ok(()),
+            _ => source.read().and_then(|bytes| match bytes {
+                Some(bytes) => target.write(&bytes),
+                None => Ok(()),
+            }),
+        };
+        if let Err(e) = copied {
+            tracing::warn!("cannot take {source} over from the parent run: {e}");
         }
     }
 }
@@ -457,7 +453,7 @@ pub fn finish_run(
         .and_then(|_| context.succeed());
     match ended {
         Ok(()) => {
-            let _ = std::fs::remove_dir_all(crate::settings::run_dir(project_path, &run_id));
+            crate::settings::remove_run_dirs(project_path, &run_id);
             Ok(true)
         }
         // The end hooks failed: the run failed, and on_pipeline_error says so, once.

@@ -46,10 +46,11 @@ pub fn run(
         Runner::Process { .. } => {
             // Steps read the configuration as it was when the run started.
             let conf = crate::prepare::conf_dir(&prepared.project_path, &prepared.options);
-            let run_dir = crate::settings::run_dir(&prepared.project_path, &run_id);
+            let run_dir = crate::settings::run_dir(&prepared.project_path, &run_id)?;
+            let own = crate::settings::local_run_dir(&prepared.project_path, &run_id);
             let launcher = Launcher::new(&prepared.project_path, run_dir)
                 .and_then(|l| {
-                    let snapshot = snapshot::take(&conf, &l.run_dir)?;
+                    let snapshot = snapshot::take(&conf, &l.run_dir, &own)?;
                     // A step starts as a command of the run's environment and snapshot, so
                     // that what its command line reads before the request (logging.yml) is
                     // the run's.
@@ -75,8 +76,8 @@ pub fn run(
         heartbeat: heartbeat_every,
     });
     if !matches!(recorded, Ok(true)) {
-        if let Some(l) = &launcher {
-            l.clean();
+        if launcher.is_some() {
+            crate::settings::remove_run_dirs(&prepared.project_path, &run_id);
         }
         return Err(recorded.err().unwrap_or_else(|| {
             SessionError::Selection(format!(
@@ -152,8 +153,8 @@ pub fn run(
         observe(event);
     };
     let outcome = execute_ops(&context, &recording, launcher.as_ref());
-    if let Some(l) = &launcher {
-        l.clean();
+    if launcher.is_some() {
+        crate::settings::remove_run_dirs(&context.prepared.project_path, &run_id);
     }
     let result = match outcome {
         Ok(summary) => match context.succeed() {

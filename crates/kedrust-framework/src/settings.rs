@@ -3,7 +3,7 @@
 //!
 //! | variable | means | precedence |
 //! |---|---|---|
-//! | `KEDRUST_STATE_DIR` | the state folder: the run store and the run folders (memory data, the configuration snapshot) | the variable (relative to the project), else `<project>/.kedrust` |
+//! | `KEDRUST_STATE_DIR` | the state folder: the run store and the run folders (memory data, the configuration snapshot); a URL of object storage (`s3://bucket/prefix`, credentials from the cloud's environment variables) for steps that share no disk, the run store then named by `KEDRUST_RUN_STORE` | the variable (a path relative to the project, or a URL), else `<project>/.kedrust` |
 //! | `KEDRUST_RUN_STORE` | the run store alone: a SQLite file, or a PostgreSQL database (`postgresql://user@host:port/database`) that every host of a run reaches | the variable (a path relative to the project, or a URL), else `Project::run_store`, else `<state dir>/runs.db` |
 //! | `KEDRUST_HEARTBEAT_MS` | how often an embedded orchestrator writes its heartbeat | the variable, else 1,000 ms |
 //! | `KEDRUST_TRACE_HOOKS` | the hook trace file | the variable (relative to the project), else no trace |
@@ -17,6 +17,7 @@
 
 use crate::options::SessionError;
 use crate::project::Project;
+use kedrust_runner::StatePath;
 use kedrust_store::{RunStore, StoreLocation};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,19 +42,64 @@ fn path_var(name: &str, project: &Path) -> Option<PathBuf> {
         .map(|v| project.join(PathBuf::from(v)))
 }
 
-/// The project's state folder.
-pub(crate) fn state_dir(project: &Path) -> PathBuf {
-    path_var(STATE_DIR_ENV, project).unwrap_or_else(|| project.join(".kedrust"))
+/// The state folder's URL, when it is on object storage.
+fn state_url() -> Option<String> {
+    std::env::var(STATE_DIR_ENV)
+        .ok()
+        .filter(|v| v.contains("://"))
 }
 
-/// Whether the state folder was named explicitly (steps on other hosts need one they share).
-pub fn state_dir_is_explicit() -> bool {
-    std::env::var_os(STATE_DIR_ENV).is_some_and(|v| !v.is_empty())
+/// The project's state folder on this machine: the variable when it names a folder, else
+/// `<project>/.kedrust`. With a state folder on object storage it keeps what is this host's
+/// own: backfill logs, the run's pinned binary and its copy of the configuration snapshot.
+pub(crate) fn local_state_dir(project: &Path) -> PathBuf {
+    state_url()
+        .map_or_else(|| path_var(STATE_DIR_ENV, project), |_| None)
+        .unwrap_or_else(|| project.join(".kedrust"))
+}
+
+/// The state folder every process of a run names: a folder, or a prefix on object storage.
+pub(crate) fn state_dir(project: &Path) -> Result<StatePath, SessionError> {
+    let Some(url) = state_url() else {
+        return Ok(StatePath::Local(local_state_dir(project)));
+    };
+    if !kedrust_catalog::is_url(&url) {
+        return Err(SessionError::Setting {
+            variable: STATE_DIR_ENV,
+            value: url,
+            expected: "give a folder, or a URL of object storage: s3://bucket/prefix, \
+                       gs://bucket/prefix, az://container/prefix, file:///folder",
+        });
+    }
+    kedrust_catalog::Remote::new(&url, &serde_json::Map::new())
+        .map(StatePath::Remote)
+        .map_err(|why| SessionError::Io(format!("{STATE_DIR_ENV}='{url}': {why}")))
+}
+
+/// Whether the state folder was named explicitly (steps on other hosts need one they share),
+/// once the state folder and the run store are known to be usable together.
+pub fn state_dir_is_explicit(project: &Project, project_path: &Path) -> Result<bool, SessionError> {
+    state_dir(project_path)?;
+    store_location(project, project_path)?;
+    Ok(std::env::var_os(STATE_DIR_ENV).is_some_and(|v| !v.is_empty()))
 }
 
 /// The folder of run `run_id`: memory data between processes, the configuration snapshot.
-pub(crate) fn run_dir(project: &Path, run_id: &str) -> PathBuf {
-    kedrust_runner::run_dir(&state_dir(project), run_id)
+pub(crate) fn run_dir(project: &Path, run_id: &str) -> Result<StatePath, SessionError> {
+    Ok(kedrust_runner::run_dir(&state_dir(project)?, run_id))
+}
+
+/// This host's own folder of run `run_id` (the run folder itself when that is local).
+pub(crate) fn local_run_dir(project: &Path, run_id: &str) -> PathBuf {
+    local_state_dir(project).join("runs").join(run_id)
+}
+
+/// Removes the folders of run `run_id`, shared and this host's own, once it is over.
+pub(crate) fn remove_run_dirs(project: &Path, run_id: &str) {
+    if let Ok(shared) = run_dir(project, run_id) {
+        shared.remove();
+    }
+    StatePath::Local(local_run_dir(project, run_id)).remove();
 }
 
 /// The hook trace file, when tracing is on.
@@ -94,13 +140,28 @@ pub(crate) fn store_location(
         })?),
         None => None,
     };
-    Ok(named
+    named
         .or_else(|| {
             project
                 .run_store_setting()
                 .map(|p| StoreLocation::File(project_path.join(p)))
         })
-        .unwrap_or_else(|| StoreLocation::File(state_dir(project_path).join("runs.db"))))
+        .map_or_else(
+            || match state_url() {
+                // SQLite needs a file system: the hosts of the run need a server they share.
+                Some(url) => Err(SessionError::Setting {
+                    variable: STATE_DIR_ENV,
+                    value: url,
+                    expected: "a state folder on object storage holds no run store: also set \
+                               KEDRUST_RUN_STORE to a PostgreSQL URL every host reaches \
+                               (postgresql://user@host:port/database), or to a file",
+                }),
+                None => Ok(StoreLocation::File(
+                    local_state_dir(project_path).join("runs.db"),
+                )),
+            },
+            Ok,
+        )
 }
 
 /// Opens the project's run store. The state folder and a store file, when this call creates
@@ -109,7 +170,9 @@ pub fn open_store(project: &Project, project_path: &Path) -> Result<Arc<RunStore
     let io = |what: &Path, e: std::io::Error| {
         SessionError::Io(format!("cannot create {}: {e}", what.display()))
     };
-    let state = state_dir(project_path);
+    // A state folder that means nothing is refused here, whether or not this run uses it.
+    state_dir(project_path)?;
+    let state = local_state_dir(project_path);
     create_private_dir(&state).map_err(|e| io(&state, e))?;
     let location = store_location(project, project_path)?;
     let new_file = location.file().filter(|path| !path.exists());

@@ -5,13 +5,21 @@
 //!
 //! Credentials are left out of the copy (files and folders named `credentials*`): the run
 //! folder may sit on a volume other steps share, and secrets stay where they live. The copy
-//! names the folder they are read from instead.
+//! names the folder they are read from instead: on another host, that host's own.
+//!
+//! A run folder on object storage holds the copy's files under `conf/<copy>/` and, written
+//! last, `conf/current`, the list that makes the copy visible. Each host reads the files into
+//! its own run folder once and reads that.
 
+use kedrust_runner::StatePath;
 use std::io;
 use std::path::{Path, PathBuf};
 
 /// The file of a snapshot that names the configuration folder its credentials are read from.
 const CREDENTIALS_SOURCE: &str = ".credentials-source";
+
+/// The list of a snapshot's files on object storage, written after them.
+const SHARED_LIST: &str = "conf/current";
 
 /// The folder a snapshot's credentials are read from, when `conf` is a snapshot.
 pub(crate) fn credentials_source(conf: &Path) -> Option<PathBuf> {
@@ -20,49 +28,118 @@ pub(crate) fn credentials_source(conf: &Path) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Where a run's snapshot lives in its run folder.
+/// Where a run's snapshot lives in a local run folder.
 fn snapshot_dir(run_dir: &Path) -> PathBuf {
     run_dir.join("conf")
 }
 
-/// The run's snapshot of `conf`, taken now unless another process of the run took it first.
-/// Several processes may call this at once: each copies into a folder of its own and one
-/// rename wins.
-pub(crate) fn take(conf: &Path, run_dir: &Path) -> io::Result<PathBuf> {
+/// The run's snapshot of `conf`, taken now unless another process of the run took it first,
+/// as a local folder. `own` is this host's run folder, where a copy of a snapshot on object
+/// storage is kept.
+pub(crate) fn take(conf: &Path, run: &StatePath, own: &Path) -> io::Result<PathBuf> {
+    let Some(run_dir) = run.local() else {
+        if let Some(found) = existing(conf, run, own)? {
+            return Ok(found);
+        }
+        let copy = take_local(conf, own)?;
+        share(&copy, run)?;
+        return Ok(copy);
+    };
+    take_local(conf, run_dir)
+}
+
+/// The run's snapshot, if one was taken (read from object storage into `own` on first use).
+pub(crate) fn existing(conf: &Path, run: &StatePath, own: &Path) -> io::Result<Option<PathBuf>> {
+    let local = Some(snapshot_dir(run.local().unwrap_or(own))).filter(|d| d.is_dir());
+    if local.is_some() || run.local().is_some() {
+        return Ok(local);
+    }
+    let Some(list) = run.join(SHARED_LIST).read().map_err(io::Error::other)? else {
+        return Ok(None);
+    };
+    let list: SharedCopy = serde_json::from_slice(&list).map_err(io::Error::other)?;
+    let partial = partial_dir(own);
+    for file in &list.files {
+        let bytes = run
+            .join(&format!("conf/{}/{file}", list.copy))
+            .read()
+            .map_err(io::Error::other)?
+            .ok_or_else(|| io::Error::other(format!("the snapshot's {file} is missing")))?;
+        let target = partial.join(file);
+        std::fs::create_dir_all(target.parent().unwrap_or(&partial))?;
+        std::fs::write(target, bytes)?;
+    }
+    mark_credentials_source(conf, &partial)?;
+    place(partial, &snapshot_dir(own)).map(Some)
+}
+
+/// A snapshot on object storage: its copy's name and files.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SharedCopy {
+    copy: String,
+    files: Vec<String>,
+}
+
+/// Puts the local snapshot `copy` on object storage in `run`, its list last.
+fn share(copy: &Path, run: &StatePath) -> io::Result<()> {
+    let name = unique_name();
+    let files: Vec<String> = StatePath::Local(copy.to_owned())
+        .files()
+        .map_err(io::Error::other)?
+        .into_iter()
+        .filter(|f| f != CREDENTIALS_SOURCE)
+        .collect();
+    for file in &files {
+        run.join(&format!("conf/{name}/{file}"))
+            .write(&std::fs::read(copy.join(file))?)
+            .map_err(io::Error::other)?;
+    }
+    let list = serde_json::to_vec(&SharedCopy { copy: name, files }).map_err(io::Error::other)?;
+    run.join(SHARED_LIST).write(&list).map_err(io::Error::other)
+}
+
+/// A name no other process of the run uses (processes in other containers may share an id).
+fn unique_name() -> String {
+    format!("{}-{}", std::process::id(), kedrust_store::now_ns())
+}
+
+fn partial_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join(format!(".conf-{}", unique_name()))
+}
+
+fn take_local(conf: &Path, run_dir: &Path) -> io::Result<PathBuf> {
     let target = snapshot_dir(run_dir);
     if target.is_dir() {
         return Ok(target);
     }
     std::fs::create_dir_all(run_dir)?;
-    // Processes of one run in other containers may share a process id: the name is unique.
-    let partial = run_dir.join(format!(
-        ".conf-{}-{}",
-        std::process::id(),
-        kedrust_store::now_ns()
-    ));
-    if partial.exists() {
-        std::fs::remove_dir_all(&partial)?;
-    }
+    let partial = partial_dir(run_dir);
     copy_tree(conf, &partial)?;
+    mark_credentials_source(conf, &partial)?;
+    place(partial, &target)
+}
+
+/// Names `conf` (this host's configuration folder) as where the snapshot's credentials are.
+fn mark_credentials_source(conf: &Path, snapshot: &Path) -> io::Result<()> {
     let original = std::fs::canonicalize(conf)?;
     std::fs::write(
-        partial.join(CREDENTIALS_SOURCE),
+        snapshot.join(CREDENTIALS_SOURCE),
         original.to_string_lossy().as_bytes(),
-    )?;
-    match std::fs::rename(&partial, &target) {
-        Ok(()) => Ok(target),
+    )
+}
+
+/// Renames the finished copy `partial` to `target`; several processes may race, and one
+/// rename wins.
+fn place(partial: PathBuf, target: &Path) -> io::Result<PathBuf> {
+    match std::fs::rename(&partial, target) {
+        Ok(()) => Ok(target.to_owned()),
         // Another process of the run renamed its copy first: theirs is the run's.
         Err(_) if target.is_dir() => {
             std::fs::remove_dir_all(&partial)?;
-            Ok(target)
+            Ok(target.to_owned())
         }
         Err(e) => Err(e),
     }
-}
-
-/// The run's snapshot, if one was taken.
-pub(crate) fn existing(run_dir: &Path) -> Option<PathBuf> {
-    Some(snapshot_dir(run_dir)).filter(|d| d.is_dir())
 }
 
 fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
@@ -91,23 +168,29 @@ fn copy_tree(from: &Path, to: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn project(dir: &Path) -> PathBuf {
+        let conf = dir.join("conf");
+        std::fs::create_dir_all(conf.join("base")).unwrap();
+        std::fs::write(conf.join("base/parameters.yml"), "count: 1\n").unwrap();
+        conf
+    }
+
     #[test]
     fn the_first_snapshot_of_a_run_is_the_one_every_process_reads() {
         let dir = tempfile::tempdir().unwrap();
-        let conf = dir.path().join("conf");
-        std::fs::create_dir_all(conf.join("base")).unwrap();
-        std::fs::write(conf.join("base/parameters.yml"), "count: 1\n").unwrap();
+        let conf = project(dir.path());
         let run_dir = dir.path().join("runs/r1");
-        assert_eq!(existing(&run_dir), None);
-        let first = take(&conf, &run_dir).unwrap();
+        let run = StatePath::Local(run_dir.clone());
+        assert_eq!(existing(&conf, &run, &run_dir).unwrap(), None);
+        let first = take(&conf, &run, &run_dir).unwrap();
         std::fs::write(conf.join("base/parameters.yml"), "count: 2\n").unwrap();
-        let again = take(&conf, &run_dir).unwrap();
+        let again = take(&conf, &run, &run_dir).unwrap();
         assert_eq!(first, again);
         assert_eq!(
             std::fs::read_to_string(again.join("base/parameters.yml")).unwrap(),
             "count: 1\n"
         );
-        assert_eq!(existing(&run_dir), Some(first));
+        assert_eq!(existing(&conf, &run, &run_dir).unwrap(), Some(first));
     }
 
     #[test]
@@ -118,7 +201,8 @@ mod tests {
         std::fs::write(conf.join("local/credentials.yml"), "db: {password: x}\n").unwrap();
         std::fs::write(conf.join("local/credentials/more.yml"), "api: {token: y}\n").unwrap();
         std::fs::write(conf.join("local/catalog.yml"), "{}\n").unwrap();
-        let copy = take(&conf, &dir.path().join("runs/r1")).unwrap();
+        let run_dir = dir.path().join("runs/r1");
+        let copy = take(&conf, &StatePath::Local(run_dir.clone()), &run_dir).unwrap();
         assert!(copy.join("local/catalog.yml").is_file());
         assert!(!copy.join("local/credentials.yml").exists());
         assert!(!copy.join("local/credentials").exists());
@@ -127,5 +211,35 @@ mod tests {
             Some(std::fs::canonicalize(&conf).unwrap())
         );
         assert_eq!(credentials_source(&conf), None);
+    }
+
+    /// Two hosts, each with its own project copy and run folder, share a run folder on object
+    /// storage (here `file://`, which goes through the same object-store code as `s3://`).
+    #[test]
+    fn a_snapshot_on_object_storage_is_the_first_hosts_and_each_host_reads_its_own_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first_host, second_host) = (dir.path().join("a"), dir.path().join("b"));
+        let (first_conf, second_conf) = (project(&first_host), project(&second_host));
+        std::fs::write(second_conf.join("base/parameters.yml"), "count: 2\n").unwrap();
+        let url = format!("file://{}/shared/runs/r1", dir.path().display());
+        let run = StatePath::parse(url.as_ref()).unwrap();
+        let first_own = first_host.join(".kedrust/runs/r1");
+        let second_own = second_host.join(".kedrust/runs/r1");
+        assert_eq!(existing(&second_conf, &run, &second_own).unwrap(), None);
+
+        let taken = take(&first_conf, &run, &first_own).unwrap();
+        let read = take(&second_conf, &run, &second_own).unwrap();
+        assert_eq!(read, snapshot_dir(&second_own));
+        for copy in [&taken, &read] {
+            assert_eq!(
+                std::fs::read_to_string(copy.join("base/parameters.yml")).unwrap(),
+                "count: 1\n",
+                "the first host's configuration is the run's"
+            );
+        }
+        assert_eq!(
+            credentials_source(&read),
+            Some(std::fs::canonicalize(&second_conf).unwrap())
+        );
     }
 }

@@ -18,6 +18,7 @@ mod in_memory;
 mod params;
 mod point;
 mod process;
+mod state_path;
 mod task;
 mod trace;
 
@@ -34,5 +35,6 @@ pub use point::HookPoint;
 pub use process::{
     CHILD_COMMAND, Launcher, error_path, install, run_dir, tie_to_parent, without_codec,
 };
+pub use state_path::StatePath;
 pub use task::{Execution, discard_outputs, run_node};
 pub use trace::{TracePoint, Tracer};

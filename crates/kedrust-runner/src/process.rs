@@ -1,12 +1,13 @@
 //! The multi-process runner: each node runs in a child process of the project's own binary
 //! (`<binary> __node`), node and dataset hooks fire in that child, pipeline hooks in the
 //! parent. Memory datasets that pass from one node to another travel through the run's
-//! folder, `<state dir>/runs/<run id>/memory/`: a DataFrame as Arrow IPC, any other
-//! value in CBOR through its serde codec. Persisted datasets are read and written by each
+//! folder, `<state dir>/runs/<run id>/memory/` (on this machine or on object storage): a
+//! DataFrame as Arrow IPC, any other value in CBOR through its serde codec. Persisted datasets are read and written by each
 //! child from the catalog, as in one process.
 
 use crate::error::RunError;
-use kedrust_catalog::{Catalog, Codec, Dataset, DatasetError, Registry, write_bytes};
+use crate::state_path::StatePath;
+use kedrust_catalog::{Catalog, Codec, Dataset, DatasetError, Registry};
 use kedrust_pipeline::{Node, Pipeline, TypeTag, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,7 +26,7 @@ pub struct Launcher {
     exe: PathBuf,
     project_dir: PathBuf,
     /// The run's folder: memory datasets, the children's errors.
-    pub run_dir: PathBuf,
+    pub run_dir: StatePath,
     /// The request every child reads on its standard input: never written to a file, as it
     /// may hold secret runtime parameters.
     request: Vec<u8>,
@@ -35,7 +36,7 @@ pub struct Launcher {
 
 impl Launcher {
     /// Children of this binary for the project in `project_dir`, sharing `run_dir`.
-    pub fn new(project_dir: &Path, run_dir: PathBuf) -> std::io::Result<Self> {
+    pub fn new(project_dir: &Path, run_dir: StatePath) -> std::io::Result<Self> {
         Ok(Self {
             exe: own_binary()?,
             project_dir: project_dir.to_owned(),
@@ -57,8 +58,10 @@ impl Launcher {
     /// Makes the run's folder and keeps the request every child reads (the framework's
     /// options of the run).
     pub fn prepare(&mut self, request: &impl serde::Serialize) -> std::io::Result<()> {
-        std::fs::create_dir_all(self.run_dir.join("memory"))?;
-        std::fs::create_dir_all(self.run_dir.join("errors"))?;
+        if let Some(dir) = self.run_dir.local() {
+            std::fs::create_dir_all(dir.join("memory"))?;
+            std::fs::create_dir_all(dir.join("errors"))?;
+        }
         self.request = serde_json::to_vec(request).map_err(std::io::Error::other)?;
         Ok(())
     }
@@ -72,7 +75,7 @@ impl Launcher {
             .args(&self.leading_args)
             .arg(CHILD_COMMAND)
             .arg("--run-dir")
-            .arg(&self.run_dir)
+            .arg(self.run_dir.as_arg())
             .arg("--node")
             .arg(name)
             .env(PARENT_ENV, std::process::id().to_string())
@@ -112,27 +115,15 @@ impl Launcher {
         if crate::cancel::is_cancelled() {
             return Err(RunError::Cancelled);
         }
-        match std::fs::read_to_string(error_path(&self.run_dir, name)) {
-            Ok(message) => Err(RunError::InChild {
+        match error_path(&self.run_dir, name).read() {
+            Ok(Some(message)) => Err(RunError::InChild {
                 node: name.to_owned(),
-                message,
+                message: String::from_utf8_lossy(&message).into_owned(),
             }),
-            Err(_) => Err(RunError::Crashed {
+            _ => Err(RunError::Crashed {
                 node: name.to_owned(),
                 message: describe_exit(status),
             }),
-        }
-    }
-
-    /// Removes the run's folder.
-    pub fn clean(&self) {
-        if let Err(e) = std::fs::remove_dir_all(&self.run_dir)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(
-                "cannot remove the run folder {}: {e}",
-                self.run_dir.display()
-            );
         }
     }
 }
@@ -183,8 +174,8 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 }
 
 /// `runs/<run id>` in the state folder.
-pub fn run_dir(state_dir: &Path, run_id: &str) -> PathBuf {
-    state_dir.join("runs").join(run_id)
+pub fn run_dir(state_dir: &StatePath, run_id: &str) -> StatePath {
+    state_dir.join(&format!("runs/{run_id}"))
 }
 
 /// A file name for any dataset or node name (`params:a`, `ns.x@pandas`).
@@ -201,38 +192,39 @@ fn escape(name: &str) -> String {
 }
 
 /// Where a child writes the error of `node`.
-pub fn error_path(run_dir: &Path, node: &str) -> PathBuf {
-    run_dir.join("errors").join(escape(node))
+pub fn error_path(run_dir: &StatePath, node: &str) -> StatePath {
+    run_dir.join(&format!("errors/{}", escape(node)))
 }
 
 /// A memory dataset of a multi-process run, kept as a file between processes.
 #[derive(Debug)]
 struct StoredDataset {
-    path: PathBuf,
+    path: StatePath,
     codec: Codec,
+}
+
+impl StoredDataset {
+    fn format_error(&self, e: impl std::fmt::Display) -> DatasetError {
+        DatasetError::format(self.path.to_string(), e)
+    }
 }
 
 impl Dataset for StoredDataset {
     fn load(&self) -> Result<Value, DatasetError> {
-        let bytes = std::fs::read(&self.path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => DatasetError::NotSaved,
-            _ => DatasetError::io("read", &self.path, e),
-        })?;
-        self.codec
-            .decode(&bytes)
-            .map_err(|e| DatasetError::format(&self.path, e))
+        let bytes = self.path.read()?.ok_or(DatasetError::NotSaved)?;
+        self.codec.decode(&bytes).map_err(|e| self.format_error(e))
     }
 
     fn save(&self, value: Value) -> Result<(), DatasetError> {
         let bytes = self
             .codec
             .encode(&value)
-            .map_err(|e| DatasetError::format(&self.path, e))?;
-        write_bytes(&self.path, &bytes)
+            .map_err(|e| self.format_error(e))?;
+        self.path.write(&bytes)
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {
-        Ok(self.path.exists())
+        self.path.exists()
     }
 
     fn is_ephemeral(&self) -> bool {
@@ -267,11 +259,11 @@ pub fn without_codec(
 }
 
 /// Puts the run folder's stored datasets in place of the memory ones in `catalog`.
-pub fn install(run_dir: &Path, pipeline: &Pipeline, catalog: &Catalog) {
+pub fn install(run_dir: &StatePath, pipeline: &Pipeline, catalog: &Catalog) {
     let registry = catalog.registry();
     for (name, tag) in transferred(pipeline, catalog) {
         if let Some(codec) = registry.codec(tag) {
-            let path = run_dir.join("memory").join(escape(&name));
+            let path = run_dir.join(&format!("memory/{}", escape(&name)));
             catalog.add(
                 name,
                 "MemoryDataset",

@@ -179,6 +179,18 @@ impl S3Server {
         )
     }
 
+    /// The cloud's standard environment variables that reach this server as the tests' user
+    /// (what a step worker's environment holds for a state folder on object storage).
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ACCESS_KEY_ID", Self::KEY.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", Self::SECRET.to_owned()),
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+        ]
+    }
+
     /// `curl` with `args`, signed as the tests' user: the HTTP status and the body.
     fn curl(&self, args: &[&str]) -> (u16, String) {
         let out = Command::new("curl")

@@ -729,7 +729,7 @@ fn distributed_executors_load_with_their_pinned_libraries_and_a_shared_state_fol
 
 /// Executes `job` on Dagster, fails it at `check`, then re-executes it from failure in the
 /// same Dagster instance; prints `{first, second, parent, steps}` as JSON.
-const REEXECUTE: &str = r#"
+pub(crate) const REEXECUTE: &str = r#"
 import json, os, sys
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository

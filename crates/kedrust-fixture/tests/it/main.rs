@@ -17,6 +17,7 @@ mod pipes;
 mod postgres_store;
 mod scenarios;
 mod security;
+mod shared_state;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
