@@ -292,20 +292,18 @@ impl FileTarget {
         let Some(remote) = &self.remote else {
             return atomic::write_file(&self.save_path()?, write);
         };
-        let object = match &self.versioning {
-            Some(v) => {
-                let object = self.remote_version(remote, &v.save);
-                if object.exists()? {
-                    return Err(DatasetError::Other(format!(
-                        "save path {} must not exist when versioning is enabled",
-                        object.url()
-                    )));
-                }
-                object
-            }
-            None => remote.clone(),
+        let Some(v) = &self.versioning else {
+            return remote.write(encoded(write, &self.filepath)?);
         };
-        object.write(encoded(write, &self.filepath)?)
+        // A version is written once: the store itself refuses a second writer.
+        let object = self.remote_version(remote, &v.save);
+        if object.write_new(encoded(write, &self.filepath)?)? {
+            return Ok(());
+        }
+        Err(DatasetError::Other(format!(
+            "save path {} must not exist when versioning is enabled",
+            object.url()
+        )))
     }
 }
 

@@ -293,6 +293,24 @@ impl Remote {
             .map_err(|e| self.failed("write", &e))
     }
 
+    /// Writes the object whole, only if there is none yet: one conditional request
+    /// (`If-None-Match: *`), so that of two writers racing for a new object one wins and the
+    /// other is told. `Ok(false)` when the object was there.
+    pub fn write_new(&self, bytes: Vec<u8>) -> Result<bool, DatasetError> {
+        if self.read_only {
+            return self.write(bytes).map(|()| true);
+        }
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        let create = object_store::PutOptions::from(object_store::PutMode::Create);
+        match block_on(async move { store.put_opts(&path, PutPayload::from(bytes), create).await })
+        {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(self.failed("write", &e)),
+        }
+    }
+
     /// Whether the object exists: one HEAD request.
     pub fn exists(&self) -> Result<bool, DatasetError> {
         let store = Arc::clone(&self.store);

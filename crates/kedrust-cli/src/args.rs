@@ -290,7 +290,7 @@ pub(crate) enum PipelineCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum DagsterCommand {
-    /// Writes definitions.py and requirements-dagster.txt (kept unless --force).
+    /// Writes definitions.py, requirements-dagster.txt and kedrust_celery.py (kept unless --force).
     Init {
         /// Replace existing files.
         #[arg(long)]

@@ -3,7 +3,7 @@
 
 use crate::args::DagsterRun;
 use crate::error::CliError;
-use kedrust_dagster::{Pipes, definitions_py};
+use kedrust_dagster::{CELERY_WORKER_PY, Pipes, definitions_py};
 use kedrust_framework::orchestrated::{fail_run, run_op};
 use kedrust_framework::{Project, RunOptions};
 use kedrust_pipeline::naming::base_name;
@@ -570,8 +570,9 @@ jobs:
     schedule: daily
 ";
 
-/// `dagster init`: writes definitions.py, requirements-dagster.txt and, when the base
-/// environment has none, a dagster.yml; keeps existing files unless `force`.
+/// `dagster init`: writes definitions.py, requirements-dagster.txt, the Celery worker app
+/// (kedrust_celery.py) and, when the base environment has none, a dagster.yml; keeps existing
+/// files unless `force`.
 pub(crate) fn init(root: &Path, conf: &Path, force: bool) -> Result<String, String> {
     let binary = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut files = vec![
@@ -583,6 +584,7 @@ pub(crate) fn init(root: &Path, conf: &Path, force: bool) -> Result<String, Stri
             "requirements-dagster.txt".to_owned(),
             dagster_requirements(),
         ),
+        ("kedrust_celery.py".to_owned(), CELERY_WORKER_PY.to_owned()),
     ];
     // Jobs of conf/base/dagster.yml join every environment's; when environments already
     // have their own, a written template would add its `default` job to all of them.

@@ -10,6 +10,7 @@
 //! Must never: change node semantics or duplicate node and catalog logic in Python.
 
 mod assets;
+mod celery_worker;
 mod definitions;
 mod partitions;
 mod pipes;
@@ -17,6 +18,7 @@ mod pipes;
 pub use assets::{
     AssetFacts, Materialization, asset_key, asset_spec, dagster_name, materialization,
 };
+pub use celery_worker::CELERY_WORKER_PY;
 pub use definitions::definitions_py;
 pub use partitions::{mapping_spec, partitions_spec};
 pub use pipes::{

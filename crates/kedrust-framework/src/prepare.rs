@@ -205,16 +205,12 @@ pub(crate) fn resolve_job(
     let dagster = load_dagster(project, conf, env)?;
     let job = find_job(&dagster, name)?;
     let runner = match job.executor.kind {
-        ExecutorKind::InProcess => Runner::Sequential,
         ExecutorKind::Multiprocess => Runner::Process {
             max_workers: job.executor.max_concurrent,
         },
-        other => {
-            return Err(SessionError::Selection(format!(
-                "job '{name}' uses the {other} executor, which runs on Dagster (export the code \
-                 location); embedded runs use in_process or multiprocess"
-            )));
-        }
+        // A library executor's job runs its ops on Dagster, each op its own nodes; an
+        // embedded run of it is refused by `embedded_executor`.
+        _ => Runner::Sequential,
     };
     let mut resolved = options.clone();
     resolved.pipeline_names = vec![job.pipeline_name.clone()];
@@ -224,6 +220,18 @@ pub(crate) fn resolve_job(
     resolved.runner = runner;
     resolved.fan_out |= job.fan_out;
     Ok((resolved, job.clone()))
+}
+
+/// Refuses an embedded run of a job whose executor lives in Dagster's libraries.
+pub(crate) fn embedded_executor(plan: &JobPlan) -> Result<(), SessionError> {
+    if plan.executor.runs_embedded() {
+        return Ok(());
+    }
+    Err(SessionError::Selection(format!(
+        "job '{}' uses the {} executor, which runs on Dagster (export the code location); \
+         embedded runs use in_process or multiprocess",
+        plan.job, plan.executor.kind
+    )))
 }
 
 /// The configuration folder of a request: `--conf-source`, else `<project>/conf`.

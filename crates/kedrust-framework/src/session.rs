@@ -33,6 +33,7 @@ pub fn run(
     prepared: Prepared,
     observe: Observer<'_>,
 ) -> Result<RunSummary, SessionError> {
+    crate::prepare::embedded_executor(&prepared.plan)?;
     let heartbeat_every = heartbeat_interval()?;
     let store = open_store(project, &prepared.project_path)?;
     crate::orphans::sweep(project, &prepared.project_path, &store);

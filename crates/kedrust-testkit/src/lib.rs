@@ -179,6 +179,30 @@ impl S3Server {
         )
     }
 
+    /// An address that forwards to this server and counts the HTTP requests sent through it
+    /// (one `Host` header each), for tests that hold a dataset to a number of requests.
+    pub fn counting_endpoint(&self) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::{Arc, atomic::AtomicUsize};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let address = format!("http://{}", listener.local_addr().expect("an address"));
+        let target = self.endpoint.trim_start_matches("http://").to_owned();
+        let count = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&count);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(&target) else {
+                    continue;
+                };
+                let (mut from_server, mut to_client) =
+                    (server.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
+                let counted = Arc::clone(&counted);
+                std::thread::spawn(move || forward_counting(client, server, &counted));
+            }
+        });
+        (address, count)
+    }
+
     /// The cloud's standard environment variables that reach this server as the tests' user
     /// (what a step worker's environment holds for a state folder on object storage).
     pub fn environment(&self) -> Vec<(&'static str, String)> {
@@ -222,4 +246,28 @@ impl S3Server {
             .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned()))
             .collect()
     }
+}
+
+/// Copies a client's bytes to the server, counting requests by their `Host` headers (a chunk
+/// boundary may split one: the tail of each chunk is kept).
+fn forward_counting(
+    mut client: std::net::TcpStream,
+    mut server: std::net::TcpStream,
+    count: &std::sync::atomic::AtomicUsize,
+) {
+    use std::io::{Read, Write};
+    const HEADER: &[u8] = b"\r\nhost:";
+    let mut tail: Vec<u8> = Vec::new();
+    let mut buffer = [0u8; 64 * 1024];
+    while let Ok(read) = client.read(&mut buffer) {
+        if read == 0 || server.write_all(&buffer[..read]).is_err() {
+            break;
+        }
+        tail.extend(buffer[..read].iter().map(u8::to_ascii_lowercase));
+        let found = tail.windows(HEADER.len()).filter(|w| *w == HEADER).count();
+        count.fetch_add(found, std::sync::atomic::Ordering::SeqCst);
+        let keep = tail.len().min(HEADER.len() - 1);
+        tail.drain(..tail.len() - keep);
+    }
+    let _ = server.shutdown(std::net::Shutdown::Write);
 }

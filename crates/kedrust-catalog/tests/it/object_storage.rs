@@ -84,3 +84,114 @@ fn a_partitioned_folder_on_s3_saves_loads_and_overwrites() {
         Some("{\"total\":4}".to_owned())
     );
 }
+
+/// Writers that race for one version of a versioned dataset on S3 (processes of two runs
+/// given the same save version): the store's conditional write lets exactly one in, and the
+/// others are told; the version holds the winner's value whole.
+#[test]
+fn a_version_on_s3_is_written_once_even_by_writers_that_race() {
+    let s3 = S3Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = || {
+        CatalogBuilder::new(Registry::with_builtins())
+            .config(kedrust_config::Config::inline(json!({"report": {
+                "type": "json.JSONDataset",
+                "filepath": "s3://kedrust/report.json",
+                "versioned": true,
+                "credentials": {
+                    "key": S3Server::KEY,
+                    "secret": S3Server::SECRET,
+                    "client_kwargs": {"endpoint_url": s3.endpoint(), "region_name": "us-east-1"},
+                },
+            }})))
+            .root(dir.path())
+            .save_version("2026-12-07T08.00.00.000Z")
+            .build()
+            .unwrap()
+    };
+    let writers: Vec<_> = (0..6).map(|_| catalog()).collect();
+    let outcomes: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = writers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                s.spawn(move || {
+                    c.save("report", kedrust_pipeline::Value::new(json!({"writer": i})))
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won: Vec<usize> = (0..outcomes.len())
+        .filter(|i| outcomes[*i].is_ok())
+        .collect();
+    assert_eq!(won.len(), 1, "{outcomes:?}");
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert!(
+            refused.contains(
+                "save path s3://kedrust/report.json/2026-12-07T08.00.00.000Z/report.json must \
+                 not exist when versioning is enabled"
+            ),
+            "{refused}"
+        );
+    }
+    let stored: serde_json::Value = serde_json::from_str(
+        &s3.object("report.json/2026-12-07T08.00.00.000Z/report.json")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(stored, json!({"writer": won[0]}));
+}
+
+/// Kedro's known pain: fsspec's listing of a big partitioned folder. Here a folder of 1,200
+/// partitions (two pages of S3's listing) is listed in one paginated listing, and `exists` is
+/// one request.
+#[test]
+fn a_big_partitioned_folder_on_s3_is_listed_in_one_paginated_listing() {
+    let s3 = S3Server::start();
+    let (endpoint, requests) = s3.counting_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = CatalogBuilder::new(Registry::with_builtins())
+        .config(kedrust_config::Config::inline(json!({"days": {
+            "type": "partitions.PartitionedDataset",
+            "path": "s3://kedrust/days",
+            "dataset": {"type": "json.JSONDataset"},
+            "filename_suffix": ".json",
+            "credentials": {
+                "key": S3Server::KEY,
+                "secret": S3Server::SECRET,
+                "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+            },
+        }})))
+        .root(dir.path())
+        .build()
+        .unwrap();
+    // Saved in four slices at once (the server takes a while per request).
+    std::thread::scope(|s| {
+        for slice in 0..4 {
+            let catalog = &catalog;
+            s.spawn(move || {
+                let mut parts = PartitionMap::new();
+                for day in (slice * 300)..(slice * 300 + 300) {
+                    parts.insert(format!("{day:04}"), json!({"day": day}));
+                }
+                catalog
+                    .save("days", kedrust_pipeline::Value::new(parts))
+                    .unwrap();
+            });
+        }
+    });
+    let count = || requests.load(std::sync::atomic::Ordering::SeqCst);
+    let before = count();
+    let loaded = catalog
+        .load("days")
+        .unwrap()
+        .take::<PartitionMap>()
+        .unwrap();
+    assert_eq!(loaded.ids().count(), 1_200);
+    assert_eq!(count() - before, 2, "two pages of one listing");
+    let before = count();
+    assert!(catalog.exists("days").unwrap());
+    assert!(count() - before <= 2, "{} requests", count() - before);
+}

@@ -90,10 +90,9 @@ fn dagster_init_writes_no_base_dagster_yml_when_environments_have_their_own() {
         "{}",
         out.stdout
     );
-    assert!(
-        out.stdout
-            .ends_with("wrote definitions.py\nwrote requirements-dagster.txt\n")
-    );
+    assert!(out.stdout.ends_with(
+        "wrote definitions.py\nwrote requirements-dagster.txt\nwrote kedrust_celery.py\n"
+    ));
     assert!(!f.path().join("conf/base/dagster.yml").exists());
     // Without any, the template goes to conf/base.
     std::fs::remove_dir_all(f.path().join("conf/prod")).unwrap();
@@ -351,6 +350,26 @@ fn a_project_without_dagster_yml_has_no_jobs_and_still_runs() {
     let job = f.run(&["run", "--job", "chain_job"], &[]);
     assert_eq!(job.code, 2);
     insta::assert_snapshot!(job.stderr.trim(), @"error: job 'chain_job' is not in dagster.yml (jobs: none)");
+}
+
+#[test]
+fn an_embedded_run_of_a_job_on_a_library_executor_is_refused_before_anything_runs() {
+    let f = Fixture::new("basic");
+    let env = f.path().join("conf/distributed");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/distributed.yml"),
+        env.join("dagster.yml"),
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "distributed", "--job", "on_celery"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(out.stderr.trim(), @"error: job 'on_celery' uses the celery_executor executor, which runs on Dagster (export the code location); embedded runs use in_process or multiprocess");
+    assert_eq!(f.fired("before_pipeline_run"), 0);
+    assert!(
+        !f.path().join(".kedrust").exists(),
+        "no run store, no run folder"
+    );
 }
 
 /// The nodes a filtered run of the regions pipeline ran, sorted.

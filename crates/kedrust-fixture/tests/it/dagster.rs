@@ -108,11 +108,11 @@ fn the_code_location_loads_lists_the_jobs_and_runs_them_through_pipes() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(
         out.stdout,
-        "wrote definitions.py\nwrote requirements-dagster.txt\n"
+        "wrote definitions.py\nwrote requirements-dagster.txt\nwrote kedrust_celery.py\n"
     );
     assert_eq!(
         f.run(&["dagster", "init"], &[]).stdout,
-        "kept definitions.py (use --force to replace it)\nkept requirements-dagster.txt (use --force to replace it)\n"
+        "kept definitions.py (use --force to replace it)\nkept requirements-dagster.txt (use --force to replace it)\nkept kedrust_celery.py (use --force to replace it)\n"
     );
     let (code, text) = run_dagster(
         &f,

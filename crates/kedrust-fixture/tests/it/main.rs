@@ -4,6 +4,7 @@
 mod cli;
 mod dagster;
 mod dagster_assets;
+mod dagster_celery;
 mod dagster_lifecycle;
 mod dagster_partitions;
 mod faults;
