@@ -300,13 +300,25 @@ impl Remote {
         if self.read_only {
             return self.write(bytes).map(|()| true);
         }
-        let store = Arc::clone(&self.store);
-        let path = self.path.clone();
-        let create = object_store::PutOptions::from(object_store::PutMode::Create);
-        match block_on(async move { store.put_opts(&path, PutPayload::from(bytes), create).await })
-        {
+        let payload = PutPayload::from(bytes);
+        let put = |mode: object_store::PutMode| {
+            let (store, path, payload) =
+                (Arc::clone(&self.store), self.path.clone(), payload.clone());
+            block_on(async move { store.put_opts(&path, payload, mode.into()).await })
+        };
+        match put(object_store::PutMode::Create) {
             Ok(_) => Ok(true),
             Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            // A store told not to write conditionally (`aws_conditional_put: disabled`): a
+            // look first, which a writer racing this one may slip past.
+            Err(object_store::Error::NotImplemented { .. }) => {
+                if self.exists()? {
+                    return Ok(false);
+                }
+                put(object_store::PutMode::Overwrite)
+                    .map(|_| true)
+                    .map_err(|e| self.failed("write", &e))
+            }
             Err(e) => Err(self.failed("write", &e)),
         }
     }
@@ -354,10 +366,16 @@ impl Remote {
         Ok(listed
             .iter()
             .filter_map(|meta| {
+                // Each part as it was named: the store keeps `%` and the characters keys
+                // should avoid percent-encoded, and `join` encodes them again.
                 let rest: Vec<String> = meta
                     .location
                     .prefix_match(&self.path)?
-                    .map(|part| part.as_ref().to_owned())
+                    .map(|part| {
+                        percent_encoding::percent_decode_str(part.as_ref())
+                            .decode_utf8_lossy()
+                            .into_owned()
+                    })
                     .collect();
                 (!rest.is_empty()).then(|| rest.join("/"))
             })

@@ -234,7 +234,8 @@ fn shared_state_for_distributed_jobs(
     root: &Path,
     dagster: &kedrust_plan::DagsterConfig,
 ) -> Result<(), String> {
-    if kedrust_framework::state_dir_is_explicit(project, root).map_err(|e| e.to_string())? {
+    let shared = kedrust_framework::shared_state(project, root).map_err(|e| e.to_string())?;
+    if shared == kedrust_framework::SharedState::Named {
         return Ok(());
     }
     let distributed: Vec<String> = dagster
@@ -245,6 +246,15 @@ fn shared_state_for_distributed_jobs(
         .collect();
     if distributed.is_empty() {
         return Ok(());
+    }
+    if let kedrust_framework::SharedState::StoreFileOnEachHost(file) = shared {
+        return Err(format!(
+            "job {} may run steps on other machines: the state folder is on object storage, but \
+             the run store is the file {}, which each machine would have its own of; set \
+             KEDRUST_RUN_STORE to a PostgreSQL URL every step reaches",
+            distributed.join(", "),
+            file.display()
+        ));
     }
     Err(format!(
         "job {} may run steps in other containers or on other machines: set {} to a folder \

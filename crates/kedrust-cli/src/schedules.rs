@@ -89,6 +89,8 @@ fn serve(
     // cannot be chosen by a clock. Found before the first tick.
     let mut partitions = Vec::with_capacity(jobs.len());
     for job in &jobs {
+        kedrust_framework::embedded_executor(&job.name, &job.executor)
+            .map_err(|e| e.to_string())?;
         let options = RunOptions {
             env: Some(env.to_owned()),
             job: Some(job.name.clone()),

@@ -16,11 +16,15 @@ It is dagster-celery's app with two changes, so that a worker that dies mid-step
 instead of leaving it waiting forever (dagster-celery acknowledges a step's message when the
 step starts, so the broker forgets it):
 
-- a step's message is acknowledged when the step ends (`task_acks_late`), also when the worker's
-  process is killed (`task_reject_on_worker_lost`), and a worker takes one message at a time;
-- a step the broker delivers again, because the worker that had it died, fails at once rather
-  than running a second time: Dagster fails the run, `on_pipeline_error` fires once, and a
-  re-execution from failure runs the step again.
+- a step's message is acknowledged when the step ends (`acks_late`), also when the worker's
+  process is killed (`reject_on_worker_lost`), and a worker takes one message at a time;
+- a step the broker delivers again (its worker died, or lost the broker while running it) fails
+  at once rather than running a second time: Dagster fails the run, `on_pipeline_error` fires
+  once, and a re-execution from failure runs the step again.
+
+Whole runs sent to workers (dagster-celery's run launcher) keep dagster-celery's settings. The
+result backend must be the one the executor's options name (`backend`, default `rpc://`):
+set `CELERY_RESULT_BACKEND` when it is another.
 
 The broker must tell a worker's death at once: RabbitMQ does (the connection closes); Redis
 redelivers only after its `visibility_timeout` (an hour by default). RabbitMQ's
@@ -38,20 +42,20 @@ class _OncePerDelivery(celery.Task):
     def __call__(self, *args, **kwargs):
         if (self.request.delivery_info or {}).get("redelivered"):
             raise RuntimeError(
-                f"celery task {self.request.id} was delivered again: the worker running this step "
-                "died, and a step is not run twice; re-execute the run from failure"
+                f"celery task {self.request.id} was delivered again: the worker that had this step "
+                "died or lost the broker, and a step is not run twice; re-execute the run from failure"
             )
         return super().__call__(*args, **kwargs)
 
 
 app = make_app()
-app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1)
+app.conf.worker_prefetch_multiplier = 1
 if os.environ.get("CELERY_BROKER_URL"):
     app.conf.broker_url = os.environ["CELERY_BROKER_URL"]
 if os.environ.get("CELERY_RESULT_BACKEND"):
     app.conf.result_backend = os.environ["CELERY_RESULT_BACKEND"]
 
-execute_plan = create_task(app, base=_OncePerDelivery)
+execute_plan = create_task(app, base=_OncePerDelivery, acks_late=True, reject_on_worker_lost=True)
 execute_job = create_execute_job_task(app)
 resume_job = create_resume_job_task(app)
 "#;

@@ -220,7 +220,8 @@ fn check_before_launch(
         partition: Some(key.to_owned()),
         ..base.clone()
     };
-    prepare(project, project_path.to_owned(), &options).map(drop)
+    let prepared = prepare(project, project_path.to_owned(), &options)?;
+    crate::prepare::embedded_executor(&prepared.plan.job, &prepared.plan.executor)
 }
 
 fn store_error(e: kedrust_store::StoreError) -> SessionError {

@@ -43,13 +43,13 @@ pub use partition_status::{KeyState, KeyStatus, PartitionStatus, StatusTarget, p
 pub use partitioned::{pipeline_partitions, shared_partitions};
 pub use prepare::AD_HOC_JOB;
 pub use prepare::{
-    BuiltCatalog, Prepared, build_catalog, conf_dir, find_job, load_dagster, plan_assets, plan_job,
-    prepare, select, unmatched_patterns,
+    BuiltCatalog, Prepared, build_catalog, conf_dir, embedded_executor, find_job, load_dagster,
+    plan_assets, plan_job, prepare, select, unmatched_patterns,
 };
 pub use project::{DEFAULT_PIPELINE, Pipelines, Project, ProjectCommand};
 pub use resuming::resume_options;
 pub use session::run;
-pub use settings::{STATE_DIR_ENV, open_store, state_dir_is_explicit};
+pub use settings::{STATE_DIR_ENV, SharedState, open_store, shared_state};
 
 /// What the command line's hidden commands call: one step of the process runner, one op of
 /// an orchestrated run, its failure handler. Not for projects.

@@ -53,10 +53,10 @@ fn save_version(store: &RunStore, run_id: &str) -> Result<Option<String>, Sessio
 
 /// Run `run_id` as its ops ran it: the options its record keeps (an asset run's nodes are
 /// known only from there; a secret parameter the record keeps hidden falls back to the
-/// configuration's value), else `options`; the save version its first op fixed; the run's
+/// configuration's value), else `this_host`; the save version its first op fixed; the run's
 /// copy of the configuration when there is one.
 fn as_recorded(
-    options: &RunOptions,
+    this_host: &RunOptions,
     store: &RunStore,
     project_path: &Path,
     run_id: &str,
@@ -71,18 +71,25 @@ fn as_recorded(
             recorded.run_id = Some(run_id.to_owned());
             recorded
         }
-        None => options.clone(),
+        None => this_host.clone(),
     };
     options.save_version = save_version(store, run_id)?;
-    let conf = crate::prepare::conf_dir(project_path, &options);
-    let run_dir = crate::settings::run_dir(project_path, run_id)?;
+    // This host's configuration folder, not the one the record names (another host's), is
+    // where the snapshot's credentials are read and what is read without a snapshot.
+    let conf = crate::prepare::conf_dir(project_path, this_host);
     let own = crate::settings::local_run_dir(project_path, run_id);
-    let found = snapshot::existing(&conf, &run_dir, &own).map_err(|e| {
-        SessionError::Io(format!("cannot read the run's snapshot in {run_dir}: {e}"))
-    })?;
-    if let Some(snapshot) = found {
-        options.conf_source = Some(snapshot);
-    }
+    let found = crate::settings::run_dir(project_path, run_id)
+        .and_then(|run_dir| {
+            snapshot::existing(&conf, &run_dir, &own).map_err(|e| {
+                SessionError::Io(format!("cannot read the run's snapshot in {run_dir}: {e}"))
+            })
+        })
+        .unwrap_or_else(|e| {
+            // The handler must still end the run: it reads this host's configuration.
+            tracing::warn!("{e}; reading the configuration in {}", conf.display());
+            Some(conf.clone())
+        });
+    options.conf_source = found.or_else(|| options.conf_source.take());
     Ok(options)
 }
 
@@ -229,6 +236,9 @@ fn run_work(
         Work::Nodes { op, .. } => (*op).to_owned(),
     };
     let context = RunContext::new(project, prepared, Arc::clone(&store))?;
+    if run_dir.local().is_none() {
+        forget_finished_runs(&store, project_path, &run_id);
+    }
     // Whichever op of the run starts first records it; Dagster keeps it alive.
     context.record(Keeper::External {
         name: ORCHESTRATOR.into(),
@@ -358,6 +368,25 @@ fn start_once(
     }
 }
 
+/// With the state folder on object storage, each host keeps a folder of its own per run (its
+/// copy of the snapshot, the pinned binary), which the op that ends the run, on another host,
+/// cannot remove: each op removes this host's folders of runs that are over.
+fn forget_finished_runs(store: &RunStore, project_path: &Path, running: &str) {
+    let runs = crate::settings::local_state_dir(project_path).join("runs");
+    for entry in std::fs::read_dir(&runs).into_iter().flatten().flatten() {
+        let run_id = entry.file_name().to_string_lossy().into_owned();
+        if run_id == running {
+            continue;
+        }
+        if let Ok(Some(run)) = store.run(&run_id)
+            && run.status != RunStatus::Started
+            && let Err(e) = std::fs::remove_dir_all(entry.path())
+        {
+            tracing::warn!("cannot remove {}: {e}", entry.path().display());
+        }
+    }
+}
+
 /// A re-execution reads the in-memory data its parent's ops left behind (outputs of ops it
 /// does not run again); its own ops overwrite what they produce.
 fn inherit_memory(parent_dir: &StatePath, run_dir: &StatePath) {
@@ -371,11 +400,20 @@ fn inherit_memory(parent_dir: &StatePath, run_dir: &StatePath) {
     };
     for file in files {
         let (source, target) = (from.join(&file), to.join(&file));
-        let copied = match target.exists() {
-            Ok(true) => Ok(()),
+        let copied = match (target.exists(), source.local(), target.local()) {
+            (Ok(true), ..) => Ok(()),
+            // On one disk a link: no second copy of what may be a large frame.
+            (_, Some(from), Some(to))
+                if to
+                    .parent()
+                    .is_some_and(|dir| std::fs::create_dir_all(dir).is_ok())
+                    && std::fs::hard_link(from, to).is_ok() =>
+            {
+                Ok(())
+            }
             _ => source.read().and_then(|bytes| match bytes {
                 Some(bytes) => target.write(&bytes),
-                None => Ok(()),
+                None => Err(kedrust_catalog::DatasetError::NotSaved),
             }),
         };
         if let Err(e) = copied {

@@ -222,15 +222,15 @@ pub(crate) fn resolve_job(
     Ok((resolved, job.clone()))
 }
 
-/// Refuses an embedded run of a job whose executor lives in Dagster's libraries.
-pub(crate) fn embedded_executor(plan: &JobPlan) -> Result<(), SessionError> {
-    if plan.executor.runs_embedded() {
+/// Refuses an embedded run of `job` when its executor lives in Dagster's libraries.
+pub fn embedded_executor(job: &str, executor: &Executor) -> Result<(), SessionError> {
+    if executor.runs_embedded() {
         return Ok(());
     }
     Err(SessionError::Selection(format!(
-        "job '{}' uses the {} executor, which runs on Dagster (export the code location); \
+        "job '{job}' uses the {} executor, which runs on Dagster (export the code location); \
          embedded runs use in_process or multiprocess",
-        plan.job, plan.executor.kind
+        executor.kind
     )))
 }
 

@@ -33,7 +33,7 @@ pub fn run(
     prepared: Prepared,
     observe: Observer<'_>,
 ) -> Result<RunSummary, SessionError> {
-    crate::prepare::embedded_executor(&prepared.plan)?;
+    crate::prepare::embedded_executor(&prepared.plan.job, &prepared.plan.executor)?;
     let heartbeat_every = heartbeat_interval()?;
     let store = open_store(project, &prepared.project_path)?;
     crate::orphans::sweep(project, &prepared.project_path, &store);
@@ -77,7 +77,8 @@ pub fn run(
         heartbeat: heartbeat_every,
     });
     if !matches!(recorded, Ok(true)) {
-        if launcher.is_some() {
+        // A run of this id that is already recorded owns the run folder: left as it is.
+        if launcher.is_some() && recorded.is_err() {
             crate::settings::remove_run_dirs(&prepared.project_path, &run_id);
         }
         return Err(recorded.err().unwrap_or_else(|| {

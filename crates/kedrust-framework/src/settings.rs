@@ -63,12 +63,26 @@ pub(crate) fn state_dir(project: &Path) -> Result<StatePath, SessionError> {
     let Some(url) = state_url() else {
         return Ok(StatePath::Local(local_state_dir(project)));
     };
-    if !kedrust_catalog::is_url(&url) {
+    let (scheme, rest) = url.split_once("://").unwrap_or_default();
+    let authority = rest.split('/').next().unwrap_or_default();
+    let refused = if !kedrust_catalog::is_url(&url) || scheme.starts_with("http") {
+        Some(
+            "give a folder, or a URL of object storage every step can write: \
+             s3://bucket/prefix, gs://bucket/prefix, az://container/prefix, file:///folder",
+        )
+    } else if authority
+        .split_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
+    {
+        Some("put no password in the URL: the cloud's environment variables hold credentials")
+    } else {
+        None
+    };
+    if let Some(expected) = refused {
         return Err(SessionError::Setting {
             variable: STATE_DIR_ENV,
-            value: url,
-            expected: "give a folder, or a URL of object storage: s3://bucket/prefix, \
-                       gs://bucket/prefix, az://container/prefix, file:///folder",
+            value: kedrust_secrets::redact(&url).into_owned(),
+            expected,
         });
     }
     kedrust_catalog::Remote::new(&url, &serde_json::Map::new())
@@ -76,12 +90,31 @@ pub(crate) fn state_dir(project: &Path) -> Result<StatePath, SessionError> {
         .map_err(|why| SessionError::Io(format!("{STATE_DIR_ENV}='{url}': {why}")))
 }
 
-/// Whether the state folder was named explicitly (steps on other hosts need one they share),
-/// once the state folder and the run store are known to be usable together.
-pub fn state_dir_is_explicit(project: &Project, project_path: &Path) -> Result<bool, SessionError> {
-    state_dir(project_path)?;
-    store_location(project, project_path)?;
-    Ok(std::env::var_os(STATE_DIR_ENV).is_some_and(|v| !v.is_empty()))
+/// What steps on other hosts would share of a run's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedState {
+    /// The project's own `.kedrust`: nothing, on another host.
+    ThisHost,
+    /// A state folder named explicitly (a volume every step mounts, or object storage with a
+    /// run store on a server).
+    Named,
+    /// A state folder on object storage with the run store in a file: each host would have
+    /// a store of its own (the file is named).
+    StoreFileOnEachHost(PathBuf),
+}
+
+/// What steps on other hosts would share, once the state folder and the run store are known
+/// to be usable.
+pub fn shared_state(project: &Project, project_path: &Path) -> Result<SharedState, SessionError> {
+    let state = state_dir(project_path)?;
+    let store = store_location(project, project_path)?;
+    if std::env::var_os(STATE_DIR_ENV).is_none_or(|v| v.is_empty()) {
+        return Ok(SharedState::ThisHost);
+    }
+    Ok(match (state, store.file()) {
+        (StatePath::Remote(_), Some(file)) => SharedState::StoreFileOnEachHost(file.to_owned()),
+        _ => SharedState::Named,
+    })
 }
 
 /// The folder of run `run_id`: memory data between processes, the configuration snapshot.

@@ -8,8 +8,9 @@
 //! names the folder they are read from instead: on another host, that host's own.
 //!
 //! A run folder on object storage holds the copy's files under `conf/<copy>/` and, written
-//! last, `conf/current`, the list that makes the copy visible. Each host reads the files into
-//! its own run folder once and reads that.
+//! last and only once (a conditional write), `conf/current`, the list that makes a copy the
+//! run's: of processes racing to take the snapshot, the one whose list lands first wins and
+//! the others read its copy. Each host reads the files into its own run folder once.
 
 use kedrust_runner::StatePath;
 use std::io;
@@ -37,29 +38,44 @@ fn snapshot_dir(run_dir: &Path) -> PathBuf {
 /// as a local folder. `own` is this host's run folder, where a copy of a snapshot on object
 /// storage is kept.
 pub(crate) fn take(conf: &Path, run: &StatePath, own: &Path) -> io::Result<PathBuf> {
-    let Some(run_dir) = run.local() else {
-        if let Some(found) = existing(conf, run, own)? {
-            return Ok(found);
-        }
-        let copy = take_local(conf, own)?;
-        share(&copy, run)?;
+    if let Some(run_dir) = run.local() {
+        return copy_into(conf, &snapshot_dir(run_dir));
+    }
+    if let Some(found) = existing(conf, run, own)? {
+        return Ok(found);
+    }
+    let name = unique_name();
+    let copy = copy_into(conf, &own.join(format!("conf-{name}")))?;
+    if share(&copy, &name, run)? {
         return Ok(copy);
-    };
-    take_local(conf, run_dir)
+    }
+    // Another process's copy became the run's first: every process reads that one.
+    std::fs::remove_dir_all(&copy)?;
+    existing(conf, run, own)?.ok_or_else(|| io::Error::other("the run's snapshot list is gone"))
 }
 
 /// The run's snapshot, if one was taken (read from object storage into `own` on first use).
 pub(crate) fn existing(conf: &Path, run: &StatePath, own: &Path) -> io::Result<Option<PathBuf>> {
-    let local = Some(snapshot_dir(run.local().unwrap_or(own))).filter(|d| d.is_dir());
-    if local.is_some() || run.local().is_some() {
-        return Ok(local);
+    if let Some(run_dir) = run.local() {
+        return Ok(Some(snapshot_dir(run_dir)).filter(|d| d.is_dir()));
     }
     let Some(list) = run.join(SHARED_LIST).read().map_err(io::Error::other)? else {
         return Ok(None);
     };
     let list: SharedCopy = serde_json::from_slice(&list).map_err(io::Error::other)?;
+    let local = own.join(format!("conf-{}", list.copy));
+    if local.is_dir() {
+        return Ok(Some(local));
+    }
     let partial = partial_dir(own);
+    std::fs::create_dir_all(&partial)?;
     for file in &list.files {
+        // Only names inside the snapshot: the list comes from a shared bucket.
+        if !is_plain(file) {
+            return Err(io::Error::other(format!(
+                "the snapshot's list names '{file}', which is not a file inside it"
+            )));
+        }
         let bytes = run
             .join(&format!("conf/{}/{file}", list.copy))
             .read()
@@ -70,7 +86,15 @@ pub(crate) fn existing(conf: &Path, run: &StatePath, own: &Path) -> io::Result<O
         std::fs::write(target, bytes)?;
     }
     mark_credentials_source(conf, &partial)?;
-    place(partial, &snapshot_dir(own)).map(Some)
+    place(partial, &local).map(Some)
+}
+
+/// A relative path of plain names (no `..`, no root).
+fn is_plain(file: &str) -> bool {
+    !file.is_empty()
+        && Path::new(file)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 /// A snapshot on object storage: its copy's name and files.
@@ -80,9 +104,9 @@ struct SharedCopy {
     files: Vec<String>,
 }
 
-/// Puts the local snapshot `copy` on object storage in `run`, its list last.
-fn share(copy: &Path, run: &StatePath) -> io::Result<()> {
-    let name = unique_name();
+/// Puts the local snapshot `copy` on object storage in `run` as copy `name`, its list last;
+/// whether it became the run's (the list is written only if no other process wrote one).
+fn share(copy: &Path, name: &str, run: &StatePath) -> io::Result<bool> {
     let files: Vec<String> = StatePath::Local(copy.to_owned())
         .files()
         .map_err(io::Error::other)?
@@ -94,8 +118,14 @@ fn share(copy: &Path, run: &StatePath) -> io::Result<()> {
             .write(&std::fs::read(copy.join(file))?)
             .map_err(io::Error::other)?;
     }
-    let list = serde_json::to_vec(&SharedCopy { copy: name, files }).map_err(io::Error::other)?;
-    run.join(SHARED_LIST).write(&list).map_err(io::Error::other)
+    let list = SharedCopy {
+        copy: name.to_owned(),
+        files,
+    };
+    let list = serde_json::to_vec(&list).map_err(io::Error::other)?;
+    run.join(SHARED_LIST)
+        .write_new(&list)
+        .map_err(io::Error::other)
 }
 
 /// A name no other process of the run uses (processes in other containers may share an id).
@@ -107,16 +137,17 @@ fn partial_dir(run_dir: &Path) -> PathBuf {
     run_dir.join(format!(".conf-{}", unique_name()))
 }
 
-fn take_local(conf: &Path, run_dir: &Path) -> io::Result<PathBuf> {
-    let target = snapshot_dir(run_dir);
+/// Copies `conf` to `target` (credentials left out), unless a copy is there.
+fn copy_into(conf: &Path, target: &Path) -> io::Result<PathBuf> {
     if target.is_dir() {
-        return Ok(target);
+        return Ok(target.to_owned());
     }
-    std::fs::create_dir_all(run_dir)?;
-    let partial = partial_dir(run_dir);
+    let parent = target.parent().unwrap_or(target);
+    std::fs::create_dir_all(parent)?;
+    let partial = partial_dir(parent);
     copy_tree(conf, &partial)?;
     mark_credentials_source(conf, &partial)?;
-    place(partial, &target)
+    place(partial, target)
 }
 
 /// Names `conf` (this host's configuration folder) as where the snapshot's credentials are.
@@ -229,7 +260,7 @@ mod tests {
 
         let taken = take(&first_conf, &run, &first_own).unwrap();
         let read = take(&second_conf, &run, &second_own).unwrap();
-        assert_eq!(read, snapshot_dir(&second_own));
+        assert!(read.starts_with(&second_own), "{}", read.display());
         for copy in [&taken, &read] {
             assert_eq!(
                 std::fs::read_to_string(copy.join("base/parameters.yml")).unwrap(),
@@ -241,5 +272,53 @@ mod tests {
             credentials_source(&read),
             Some(std::fs::canonicalize(&second_conf).unwrap())
         );
+    }
+
+    /// Hosts that take the snapshot at the same moment (the first ops of an asset job) all
+    /// end up reading one copy, the first whose list landed.
+    #[test]
+    fn hosts_racing_for_the_snapshot_on_object_storage_read_one_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("file://{}/shared/runs/r1", dir.path().display());
+        let run = StatePath::parse(url.as_ref()).unwrap();
+        let hosts: Vec<(PathBuf, PathBuf)> = (0..4)
+            .map(|i| {
+                let host = dir.path().join(format!("host{i}"));
+                let conf = project(&host);
+                std::fs::write(conf.join("base/parameters.yml"), format!("count: {i}\n")).unwrap();
+                (conf, host.join(".kedrust/runs/r1"))
+            })
+            .collect();
+        let read: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = hosts
+                .iter()
+                .map(|(conf, own)| {
+                    let run = &run;
+                    s.spawn(move || {
+                        let copy = take(conf, run, own).unwrap();
+                        std::fs::read_to_string(copy.join("base/parameters.yml")).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(read.iter().all(|r| *r == read[0]), "{read:?}");
+    }
+
+    #[test]
+    fn a_snapshot_list_naming_a_file_outside_the_snapshot_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = project(dir.path());
+        let url = format!("file://{}/shared/runs/r1", dir.path().display());
+        let run = StatePath::parse(url.as_ref()).unwrap();
+        run.join(SHARED_LIST)
+            .write(br#"{"copy": "c", "files": ["../../../escaped"]}"#)
+            .unwrap();
+        let error = existing(&conf, &run, &dir.path().join("own")).unwrap_err();
+        assert!(
+            error.to_string().contains("not a file inside it"),
+            "{error}"
+        );
+        assert!(!dir.path().join("escaped").exists());
     }
 }

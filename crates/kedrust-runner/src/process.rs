@@ -115,12 +115,16 @@ impl Launcher {
         if crate::cancel::is_cancelled() {
             return Err(RunError::Cancelled);
         }
-        match error_path(&self.run_dir, name).read() {
-            Ok(Some(message)) => Err(RunError::InChild {
+        let reported = error_path(&self.run_dir, name).read().unwrap_or_else(|e| {
+            tracing::warn!("cannot read the error the step of node '{name}' reported: {e}");
+            None
+        });
+        match reported {
+            Some(message) => Err(RunError::InChild {
                 node: name.to_owned(),
                 message: String::from_utf8_lossy(&message).into_owned(),
             }),
-            _ => Err(RunError::Crashed {
+            None => Err(RunError::Crashed {
                 node: name.to_owned(),
                 message: describe_exit(status),
             }),

@@ -195,7 +195,10 @@ impl S3Server {
                 };
                 let (mut from_server, mut to_client) =
                     (server.try_clone().unwrap(), client.try_clone().unwrap());
-                std::thread::spawn(move || std::io::copy(&mut from_server, &mut to_client));
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_server, &mut to_client);
+                    let _ = to_client.shutdown(std::net::Shutdown::Write);
+                });
                 let counted = Arc::clone(&counted);
                 std::thread::spawn(move || forward_counting(client, server, &counted));
             }
@@ -260,14 +263,18 @@ fn forward_counting(
     let mut tail: Vec<u8> = Vec::new();
     let mut buffer = [0u8; 64 * 1024];
     while let Ok(read) = client.read(&mut buffer) {
-        if read == 0 || server.write_all(&buffer[..read]).is_err() {
+        if read == 0 {
             break;
         }
+        // Counted before it is sent: the answer cannot reach the client before the count.
         tail.extend(buffer[..read].iter().map(u8::to_ascii_lowercase));
         let found = tail.windows(HEADER.len()).filter(|w| *w == HEADER).count();
         count.fetch_add(found, std::sync::atomic::Ordering::SeqCst);
         let keep = tail.len().min(HEADER.len() - 1);
         tail.drain(..tail.len() - keep);
+        if server.write_all(&buffer[..read]).is_err() {
+            break;
+        }
     }
     let _ = server.shutdown(std::net::Shutdown::Write);
 }

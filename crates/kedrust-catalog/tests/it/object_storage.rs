@@ -142,6 +142,31 @@ fn a_version_on_s3_is_written_once_even_by_writers_that_race() {
     )
     .unwrap();
     assert_eq!(stored, json!({"writer": won[0]}));
+    // A store told not to write conditionally still never overwrites a version.
+    let unconditional = CatalogBuilder::new(Registry::with_builtins())
+        .config(kedrust_config::Config::inline(json!({"report": {
+            "type": "json.JSONDataset",
+            "filepath": "s3://kedrust/report.json",
+            "versioned": true,
+            "credentials": {
+                "key": S3Server::KEY,
+                "secret": S3Server::SECRET,
+                "client_kwargs": {"endpoint_url": s3.endpoint(), "region_name": "us-east-1"},
+            },
+            "fs_args": {"aws_conditional_put": "disabled"},
+        }})))
+        .root(dir.path())
+        .save_version("2026-12-07T08.00.00.000Z")
+        .build()
+        .unwrap();
+    let refused = unconditional
+        .save(
+            "report",
+            kedrust_pipeline::Value::new(json!({"writer": "late"})),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("must not exist"), "{refused}");
 }
 
 /// Kedro's known pain: fsspec's listing of a big partitioned folder. Here a folder of 1,200

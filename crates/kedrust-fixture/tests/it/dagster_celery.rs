@@ -216,8 +216,7 @@ fn a_dagster_run_on_celery_workers_sharing_no_disk_keeps_the_lifecycle_and_survi
         ("KEDRUST_STATE_DIR", "s3://kedrust/state".to_owned()),
         ("KEDRUST_RUN_STORE", schema.url()),
     ]);
-    let mut workers = vec![Worker::start(&f, "w1", &env), Worker::start(&f, "w2", &env)];
-    // Messages an aborted earlier test left in the queue would reach these workers.
+    // Messages an aborted earlier test left in the queue would reach the workers.
     let purged = clean_command(dagster().with_file_name("celery"))
         .args(["-A", "kedrust_celery", "purge", "-f", "-Q", "dagster"])
         .current_dir(f.path())
@@ -226,6 +225,7 @@ fn a_dagster_run_on_celery_workers_sharing_no_disk_keeps_the_lifecycle_and_survi
         .output()
         .unwrap();
     assert!(purged.status.success(), "{purged:?}");
+    let mut workers = vec![Worker::start(&f, "w1", &env), Worker::start(&f, "w2", &env)];
     env.push(("DAGSTER_HOME", home.path().to_str().unwrap().to_owned()));
     let runs = |f: &Fixture| -> Vec<String> {
         let out = python(
@@ -348,4 +348,10 @@ fn a_dagster_run_on_celery_workers_sharing_no_disk_keeps_the_lifecycle_and_survi
         .map(|t| t["node"].as_str().unwrap())
         .collect();
     assert_eq!(nodes, ["check", "after_check"]);
+    // The worker's own folders (its snapshot copy, its pinned binary) of the runs that are
+    // over went with its next ops.
+    let own = left[0].dir.path().join(".kedrust/runs");
+    for over in [&first, &failed] {
+        assert!(!own.join(over).exists(), "{over} left in {}", own.display());
+    }
 }

@@ -42,7 +42,9 @@ fn a_process_run_passes_memory_data_and_its_configuration_through_object_storage
         "secrets stay where they live: {keys:?}"
     );
     let own = f.path().join(".kedrust/runs").join(&run_id);
-    assert!(own.join("conf/base/parameters.yml").is_file());
+    let copies: Vec<_> = std::fs::read_dir(&own).unwrap().flatten().collect();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert!(copies[0].path().join("base/parameters.yml").is_file());
     assert!(!own.join("memory").exists());
     std::fs::remove_file(f.block_path()).unwrap();
     assert!(run.wait().unwrap().success());
@@ -111,8 +113,44 @@ fn a_state_folder_on_object_storage_needs_a_run_store_and_a_storage_kedrust_know
         "{}",
         out.stderr
     );
+    // A state folder no step can write, or one whose URL carries a password.
+    for (url, expected) in [
+        ("https://host/state", "every step can write"),
+        (
+            "s3://user:pass-9931@kedrust/state",
+            "put no password in the URL",
+        ),
+    ] {
+        let out = f.run(
+            &["run"],
+            &[("KEDRUST_STATE_DIR", url), ("KEDRUST_RUN_STORE", "runs.db")],
+        );
+        assert_eq!(out.code, 2, "{}", out.stderr);
+        assert!(out.stderr.contains(expected), "{}", out.stderr);
+        assert!(!out.stderr.contains("pass-9931"), "{}", out.stderr);
+    }
     assert_eq!(f.fired("before_pipeline_run"), 0, "nothing ran");
     assert!(!f.path().join("sftp:").exists());
+    // A job whose steps may run on other machines, with the state on object storage and the
+    // run store in a file each machine would have its own of: the code location refuses it.
+    let distributed = f.path().join("conf/distributed");
+    std::fs::create_dir_all(&distributed).unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/distributed.yml"),
+        distributed.join("dagster.yml"),
+    )
+    .unwrap();
+    let out = f.run(
+        &["__dagster_plans", "--env", "distributed"],
+        &pairs(&on_s3(&s3)),
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the state folder is on object storage, but the run store is the file"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// On Dagster, with the run store on PostgreSQL: a run fails at `check`, and its
