@@ -6,6 +6,15 @@ use kedrust_catalog::{CatalogBuilder, PartitionMap, Registry};
 use kedrust_testkit::S3Server;
 use serde_json::json;
 
+/// The test user's credentials for the server at `endpoint`, with Kedro's keys.
+fn credentials(endpoint: &str) -> serde_json::Value {
+    json!({
+        "key": S3Server::KEY,
+        "secret": S3Server::SECRET,
+        "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+    })
+}
+
 #[test]
 fn a_partitioned_folder_on_s3_saves_loads_and_overwrites() {
     let s3 = S3Server::start();
@@ -17,11 +26,7 @@ fn a_partitioned_folder_on_s3_saves_loads_and_overwrites() {
             "dataset": {"type": "json.JSONDataset"},
             "filename_suffix": ".json",
             "overwrite": overwrite,
-            "credentials": {
-                "key": S3Server::KEY,
-                "secret": S3Server::SECRET,
-                "client_kwargs": {"endpoint_url": s3.endpoint(), "region_name": "us-east-1"},
-            },
+            "credentials": credentials(s3.endpoint()),
         })
     };
     let catalog = CatalogBuilder::new(Registry::with_builtins())
@@ -98,11 +103,7 @@ fn a_version_on_s3_is_written_once_even_by_writers_that_race() {
                 "type": "json.JSONDataset",
                 "filepath": "s3://kedrust/report.json",
                 "versioned": true,
-                "credentials": {
-                    "key": S3Server::KEY,
-                    "secret": S3Server::SECRET,
-                    "client_kwargs": {"endpoint_url": s3.endpoint(), "region_name": "us-east-1"},
-                },
+                "credentials": credentials(s3.endpoint()),
             }})))
             .root(dir.path())
             .save_version("2026-12-07T08.00.00.000Z")
@@ -148,11 +149,7 @@ fn a_version_on_s3_is_written_once_even_by_writers_that_race() {
             "type": "json.JSONDataset",
             "filepath": "s3://kedrust/report.json",
             "versioned": true,
-            "credentials": {
-                "key": S3Server::KEY,
-                "secret": S3Server::SECRET,
-                "client_kwargs": {"endpoint_url": s3.endpoint(), "region_name": "us-east-1"},
-            },
+            "credentials": credentials(s3.endpoint()),
             "fs_args": {"aws_conditional_put": "disabled"},
         }})))
         .root(dir.path())
@@ -183,11 +180,7 @@ fn a_big_partitioned_folder_on_s3_is_listed_in_one_paginated_listing() {
             "path": "s3://kedrust/days",
             "dataset": {"type": "json.JSONDataset"},
             "filename_suffix": ".json",
-            "credentials": {
-                "key": S3Server::KEY,
-                "secret": S3Server::SECRET,
-                "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-            },
+            "credentials": credentials(&endpoint),
         }})))
         .root(dir.path())
         .build()

@@ -355,13 +355,7 @@ fn a_project_without_dagster_yml_has_no_jobs_and_still_runs() {
 #[test]
 fn an_embedded_run_of_a_job_on_a_library_executor_is_refused_before_anything_runs() {
     let f = Fixture::new("basic");
-    let env = f.path().join("conf/distributed");
-    std::fs::create_dir_all(&env).unwrap();
-    std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/distributed.yml"),
-        env.join("dagster.yml"),
-    )
-    .unwrap();
+    f.add_distributed_env();
     let out = f.run(&["run", "--env", "distributed", "--job", "on_celery"], &[]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     insta::assert_snapshot!(out.stderr.trim(), @"error: job 'on_celery' uses the celery_executor executor, which runs on Dagster (export the code location); embedded runs use in_process or multiprocess");

@@ -650,13 +650,7 @@ fn distributed_executors_load_with_their_pinned_libraries_and_a_shared_state_fol
     # dask[dataframe]==2026.8.0  # executor: dask_executor
     # distributed==2026.8.0  # executor: dask_executor
     ");
-    let env = f.path().join("conf/distributed");
-    std::fs::create_dir_all(&env).unwrap();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/distributed.yml"),
-        env.join("dagster.yml"),
-    )
-    .unwrap();
+    f.add_distributed_env();
 
     // Steps on other machines cannot see the project's .kedrust: the folder must be named.
     let (code, text) = run_dagster(
@@ -729,7 +723,7 @@ fn distributed_executors_load_with_their_pinned_libraries_and_a_shared_state_fol
 
 /// Executes `job` on Dagster, fails it at `check`, then re-executes it from failure in the
 /// same Dagster instance; prints `{first, second, parent, steps}` as JSON.
-pub(crate) const REEXECUTE: &str = r#"
+const REEXECUTE: &str = r#"
 import json, os, sys
 import dagster as dg
 from dagster._core.definitions.reconstruct import ReconstructableRepository
@@ -748,18 +742,29 @@ print(json.dumps({"first": first.run_id, "first_ok": first.success, "second": se
                   "second_ok": second.success, "parent": second.dagster_run.parent_run_id, "steps": steps}))
 "#;
 
-#[test]
-fn a_dagster_reexecution_from_failure_is_a_new_run_that_fires_its_start_hooks_once() {
-    let f = Fixture::new("basic");
-    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+/// [`REEXECUTE`] of `job`: its report, once the first run failed and its re-execution
+/// succeeded.
+pub(crate) fn reexecute_from_failure(
+    f: &Fixture,
+    job: &str,
+    env: &[(&str, &str)],
+) -> serde_json::Value {
     let out = python(
-        &f,
-        &format!("import sys; sys.argv = ['', 'failing_in_memory_job']\n{REEXECUTE}"),
-        &[],
+        f,
+        &format!("import sys; sys.argv = ['', '{job}']\n{REEXECUTE}"),
+        env,
     );
     let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(report["first_ok"], false, "{report}");
     assert_eq!(report["second_ok"], true, "{report}");
+    report
+}
+
+#[test]
+fn a_dagster_reexecution_from_failure_is_a_new_run_that_fires_its_start_hooks_once() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let report = reexecute_from_failure(&f, "failing_in_memory_job", &[]);
     let (first, second) = (
         report["first"].as_str().unwrap(),
         report["second"].as_str().unwrap(),

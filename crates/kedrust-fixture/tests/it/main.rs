@@ -75,6 +75,18 @@ impl Fixture {
         self.dir.path()
     }
 
+    /// Adds the environment `distributed`: one job per distributed executor of Dagster's
+    /// libraries (`tests/fixtures/distributed.yml`).
+    pub fn add_distributed_env(&self) {
+        let env = self.path().join("conf/distributed");
+        std::fs::create_dir_all(&env).unwrap();
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/distributed.yml"),
+            env.join("dagster.yml"),
+        )
+        .unwrap();
+    }
+
     /// Where the trace goes.
     pub fn trace_path(&self) -> PathBuf {
         self.path().join("trace.jsonl")

@@ -133,13 +133,7 @@ fn a_state_folder_on_object_storage_needs_a_run_store_and_a_storage_kedrust_know
     assert!(!f.path().join("sftp:").exists());
     // A job whose steps may run on other machines, with the state on object storage and the
     // run store in a file each machine would have its own of: the code location refuses it.
-    let distributed = f.path().join("conf/distributed");
-    std::fs::create_dir_all(&distributed).unwrap();
-    std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/distributed.yml"),
-        distributed.join("dagster.yml"),
-    )
-    .unwrap();
+    f.add_distributed_env();
     let out = f.run(
         &["__dagster_plans", "--env", "distributed"],
         &pairs(&on_s3(&s3)),
@@ -165,17 +159,7 @@ fn a_dagster_reexecution_reads_its_parents_memory_data_from_object_storage() {
     let mut env = on_s3(&s3);
     env.retain(|(k, _)| *k != "KEDRUST_RUN_STORE");
     env.push(("KEDRUST_RUN_STORE", schema.url()));
-    let out = crate::dagster::python(
-        &f,
-        &format!(
-            "import sys; sys.argv = ['', 'failing_in_memory_job']\n{}",
-            crate::dagster::REEXECUTE
-        ),
-        &pairs(&env),
-    );
-    let report: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
-    assert_eq!(report["first_ok"], false, "{report}");
-    assert_eq!(report["second_ok"], true, "{report}");
+    let report = crate::dagster::reexecute_from_failure(&f, "failing_in_memory_job", &pairs(&env));
     let (first, second) = (
         report["first"].as_str().unwrap(),
         report["second"].as_str().unwrap(),
