@@ -135,9 +135,9 @@ pub(crate) enum Command {
         /// The run's folder: a path, or a URL of object storage.
         #[arg(long)]
         run_dir: std::ffi::OsString,
-        /// The node.
-        #[arg(long)]
-        node: String,
+        /// Its nodes, in order (a group's, or one).
+        #[arg(long, required = true)]
+        node: Vec<String>,
     },
     /// A command the project defines.
     #[command(external_subcommand)]
@@ -208,6 +208,11 @@ pub(crate) struct RunArgs {
     /// per key, as a node of its own; a node that reads them whole gets every key.
     #[arg(long, conflicts_with = "partition")]
     pub fan_out: bool,
+    /// How nodes become the steps of the process runner: one per node (the default), one per
+    /// top-level namespace, or one per set of nodes joined by memory datasets (each step runs
+    /// its nodes in one process, passing memory datasets in memory).
+    #[arg(long, value_parser = ["node", "namespace", "memory"])]
+    pub group_by: Option<String>,
     /// Resume a failed run: only the ops that failed or never ran, with its parameters and
     /// load versions, as a new run linked to it. `--params` gives again the secret
     /// parameters the run store does not keep.

@@ -231,6 +231,10 @@ fn options(args: &RunArgs, env: &str, conf_source: Option<PathBuf>) -> Result<Ru
         save_version: None,
         partition: args.partition.clone(),
         fan_out: args.fan_out,
+        group_by: args
+            .group_by
+            .as_deref()
+            .and_then(kedrust_plan::Grouping::named),
     })
 }
 

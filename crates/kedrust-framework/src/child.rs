@@ -9,68 +9,88 @@ use kedrust_runner::{Execution, StatePath};
 use std::path::PathBuf;
 
 /// The child side of the process runner: rebuilds the run from the parent's request, runs
-/// one node between its node and dataset hooks, and reports a failure in the run folder.
+/// its nodes (one, or a group, in order) between their node and dataset hooks, and reports a
+/// failure in the run folder, under the node that failed.
 pub fn run_child(
     project: &Project,
     project_path: PathBuf,
     run_dir: &std::ffi::OsStr,
-    node_name: &str,
+    node_names: &[String],
 ) -> Result<(), String> {
     let run_dir = StatePath::parse(run_dir)?;
-    let run_dir = &run_dir;
+    let first = node_names.first().map_or("", String::as_str);
     kedrust_runner::tie_to_parent()
-        .and_then(|()| child(project, project_path, run_dir, node_name))
-        .inspect_err(|message| {
+        .map_err(|message| (first.to_owned(), message))
+        .and_then(|()| child(project, project_path, &run_dir, node_names))
+        .map_err(|(node, message)| {
             // The parent reads the message from here and reports it once; without the file it
             // still reports the exit, so a failed write is only logged.
-            let path = kedrust_runner::error_path(run_dir, node_name);
-            if let Err(e) = path.write(kedrust_secrets::redact(message).as_bytes()) {
+            let path = kedrust_runner::error_path(&run_dir, &node);
+            if let Err(e) = path.write(kedrust_secrets::redact(&message).as_bytes()) {
                 tracing::error!("cannot write {path}: {e}; the node failed: {message}");
             }
+            message
         })
 }
 
+/// The nodes' run; on failure, the node that failed (the first, when it is none of them) and
+/// why.
 fn child(
     project: &Project,
     project_path: PathBuf,
     run_dir: &StatePath,
-    node_name: &str,
-) -> Result<(), String> {
+    node_names: &[String],
+) -> Result<(), (String, String)> {
+    let first = || node_names.first().cloned().unwrap_or_default();
     let mut request = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin(), &mut request)
-        .map_err(|e| format!("cannot read the run request on standard input: {e}"))?;
+    std::io::Read::read_to_end(&mut std::io::stdin(), &mut request).map_err(|e| {
+        (
+            first(),
+            format!("cannot read the run request on standard input: {e}"),
+        )
+    })?;
     let options: RunOptions =
-        serde_json::from_slice(&request).map_err(|e| format!("bad run request: {e}"))?;
+        serde_json::from_slice(&request).map_err(|e| (first(), format!("bad run request: {e}")))?;
     if options.run_id.is_none() {
-        return Err("the run request has no run id".into());
+        return Err((first(), "the run request has no run id".into()));
     }
-    let prepared = prepare(project, project_path.clone(), &options).map_err(|e| e.to_string())?;
-    if prepared.pipeline.node(node_name).is_none() {
-        return Err(format!("node '{node_name}' is not in the run's pipeline"));
+    let prepared =
+        prepare(project, project_path.clone(), &options).map_err(|e| (first(), e.to_string()))?;
+    if let Some(missing) = node_names
+        .iter()
+        .find(|n| prepared.pipeline.node(n).is_none())
+    {
+        return Err((
+            missing.clone(),
+            format!("node '{missing}' is not in the run's pipeline"),
+        ));
     }
-    kedrust_runner::install(run_dir, &prepared.pipeline, &prepared.catalog);
+    kedrust_runner::install(run_dir, &prepared.pipeline, &prepared.catalog, &|d| {
+        prepared.plan.crosses(d)
+    });
     // The child records its saves in the same run store, under the node's op.
-    let store = open_store(project, &project_path).map_err(|e| e.to_string())?;
-    let context = RunContext::new(project, prepared, store).map_err(|e| e.to_string())?;
+    let store = open_store(project, &project_path).map_err(|e| (first(), e.to_string()))?;
+    let context =
+        RunContext::new(project, prepared, store).map_err(|e| (first(), e.to_string()))?;
     let prepared = &context.prepared;
-    let one = prepared
+    let step = prepared
         .pipeline
-        .only_nodes(&[node_name])
-        .map_err(|e| e.to_string())?;
-    let node = prepared
-        .pipeline
-        .node(node_name)
-        .expect("the node was found above");
+        .only_nodes(node_names)
+        .map_err(|e| (first(), e.to_string()))?;
     let hooks = &context.hooks;
     let op_of_node = prepared.plan.op_of_node();
-    if let Some(op) = op_of_node.get(node_name) {
+    if let Some(op) = op_of_node.get(&first()) {
         // The step's process id, so that an operator (or a test) can find and stop it.
         hooks.in_op(op).record(
             kedrust_store::EventKind::EngineEvent,
             &format!("step process {} started", std::process::id()),
-            serde_json::json!({"pid": std::process::id(), "node": node_name}),
+            serde_json::json!({"pid": std::process::id(), "node": first()}),
         );
     }
-    let shared = Execution::new(&one, &prepared.catalog, hooks).with_ops(op_of_node);
-    kedrust_runner::run_node(&shared, node).map_err(|e| e.to_string())
+    let shared = Execution::new(&step, &prepared.catalog, hooks).with_ops(op_of_node);
+    for node in step.nodes() {
+        kedrust_runner::run_node(&shared, node)
+            .map_err(|e| (node.node_name().to_owned(), e.to_string()))?;
+    }
+    Ok(())
 }

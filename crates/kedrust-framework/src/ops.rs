@@ -245,7 +245,9 @@ fn run_work(
     })?;
     let prepared = &context.prepared;
     let hooks = context.hooks.in_op(&op_name);
-    kedrust_runner::install(&run_dir, &prepared.pipeline, &prepared.catalog);
+    kedrust_runner::install(&run_dir, &prepared.pipeline, &prepared.catalog, &|d| {
+        prepared.plan.crosses(d)
+    });
     hooks.record(
         EventKind::StepStart,
         &format!("started {op_name}"),
@@ -282,6 +284,7 @@ fn run_work(
         Work::PlanOp(_) => match &prepared.plan.op(&op_name).expect("found above").kind {
             OpKind::Start => Ok(()),
             OpKind::Node { node } => run_nodes(std::slice::from_ref(node)),
+            OpKind::Group { nodes, .. } => run_nodes(nodes),
             OpKind::End => context
                 .fire_end_hooks(&op_name)
                 .map_err(RunError::from)

@@ -52,6 +52,10 @@ pub struct RunOptions {
     /// run (a job's `fan_out: true`).
     #[serde(default)]
     pub fan_out: bool,
+    /// `--group-by`: how nodes become the process runner's steps (a job's `group_by`
+    /// otherwise).
+    #[serde(default)]
+    pub group_by: Option<kedrust_plan::Grouping>,
 }
 
 /// As its JSON form, secrets hidden (runtime parameters may hold them).
@@ -81,6 +85,7 @@ impl Default for RunOptions {
             save_version: None,
             partition: None,
             fan_out: false,
+            group_by: None,
         }
     }
 }

@@ -85,8 +85,14 @@ pub fn plan_job(
         fan_out: job.fan_out,
         ..RunOptions::default()
     };
-    let (pipeline, built) = for_dagster(project, (project_path, conf), &options, "ops")?;
-    let plan = JobPlan::build(job, env, &pipeline, &built.catalog);
+    let (pipeline, built) = for_dagster(project, (project_path, conf), &options)?;
+    let plan = plan_of(job, env, &pipeline, &built.catalog)?;
+    check_codecs(
+        project,
+        (&pipeline, &built.catalog),
+        &|d| plan.crosses(d),
+        "the ops of a Dagster run (each op is a process of its own)",
+    )?;
     Ok((plan, pipeline, built))
 }
 
@@ -103,7 +109,13 @@ pub fn plan_assets(
         env: Some(env.to_owned()),
         ..RunOptions::default()
     };
-    let (pipeline, built) = for_dagster(project, (project_path, conf), &options, "asset ops")?;
+    let (pipeline, built) = for_dagster(project, (project_path, conf), &options)?;
+    check_codecs(
+        project,
+        (&pipeline, &built.catalog),
+        &|_| true,
+        "the asset ops of a Dagster run (each op is a process of its own)",
+    )?;
     let graph = AssetGraph::build(&pipeline, &built.catalog);
     Ok((graph, pipeline, built))
 }
@@ -115,7 +127,6 @@ fn for_dagster(
     project: &Project,
     (project_path, conf): (&std::path::Path, &std::path::Path),
     options: &RunOptions,
-    what: &str,
 ) -> Result<(Pipeline, BuiltCatalog), SessionError> {
     let env = run_env(options.env.as_deref());
     let pipeline = select(project, (conf, &env), options)?;
@@ -134,12 +145,39 @@ fn for_dagster(
         return Err(ConfigProblems { problems }.into());
     }
     built.catalog.bind(&pipeline)?;
-    let between = format!("the {what} of a Dagster run (each op is a process of its own)");
-    let problems = codec_problems(project, &pipeline, &built.catalog, &between);
-    if !problems.is_empty() {
-        return Err(ConfigProblems { problems }.into());
-    }
     Ok((pipeline, built))
+}
+
+/// Refuses memory datasets that `carried` says travel between the processes `between` but
+/// have no codec.
+fn check_codecs(
+    project: &Project,
+    (pipeline, catalog): (&Pipeline, &Catalog),
+    carried: &dyn Fn(&str) -> bool,
+    between: &str,
+) -> Result<(), SessionError> {
+    let problems = codec_problems(project, pipeline, catalog, carried, between);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigProblems { problems }.into())
+    }
+}
+
+/// The plan of `job`, or its grouping's problems, each naming the job.
+fn plan_of(
+    job: &Job,
+    env: &str,
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+) -> Result<JobPlan, SessionError> {
+    JobPlan::build(job, env, pipeline, catalog).map_err(|problems| {
+        SessionError::Selection(format!(
+            "job '{}' cannot be grouped as dagster.yml or --group-by asks:\n  {}",
+            job.name,
+            problems.join("\n  ")
+        ))
+    })
 }
 
 /// The in-memory datasets of `pipeline` whose values cannot travel between processes (no
@@ -148,9 +186,10 @@ fn codec_problems(
     project: &Project,
     pipeline: &Pipeline,
     catalog: &Catalog,
+    carried: &dyn Fn(&str) -> bool,
     between: &str,
 ) -> Vec<ConfigProblem> {
-    kedrust_runner::without_codec(pipeline, catalog, project.registry())
+    kedrust_runner::without_codec(pipeline, catalog, project.registry(), carried)
         .into_iter()
         .map(|(dataset, type_name)| ConfigProblem {
             at: None,
@@ -199,6 +238,7 @@ pub(crate) fn resolve_job(
             retry_policy: None,
             tag_retry_policies: Default::default(),
             fan_out: options.fan_out,
+            grouping: options.group_by.clone().unwrap_or_default(),
         };
         return Ok((options.clone(), job));
     };
@@ -219,7 +259,11 @@ pub(crate) fn resolve_job(
     }
     resolved.runner = runner;
     resolved.fan_out |= job.fan_out;
-    Ok((resolved, job.clone()))
+    let mut job = job.clone();
+    if let Some(grouping) = &options.group_by {
+        job.grouping = grouping.clone();
+    }
+    Ok((resolved, job))
 }
 
 /// Refuses an embedded run of `job` when its executor lives in Dagster's libraries.
@@ -321,18 +365,15 @@ pub fn prepare(
     if !problems.is_empty() {
         return Err(ConfigProblems { problems }.into());
     }
+    let plan = plan_of(&job, &env, &pipeline, &catalog)?;
     if matches!(options.runner, Runner::Process { .. }) {
-        let problems = codec_problems(
+        check_codecs(
             project,
-            &pipeline,
-            &catalog,
+            (&pipeline, &catalog),
+            &|d| plan.crosses(d),
             "the processes of the process runner",
-        );
-        if !problems.is_empty() {
-            return Err(ConfigProblems { problems }.into());
-        }
+        )?;
     }
-    let plan = JobPlan::build(&job, &env, &pipeline, &catalog);
     Ok(Prepared {
         plan,
         options: options.clone(),

@@ -63,9 +63,13 @@ pub fn resume_options(
         .iter()
         .filter(|e| e.kind == EventKind::StepSuccess)
         .filter_map(|e| {
-            e.op.as_deref()
-                .and_then(|op| plan.node_of_op.get(op))
-                .cloned()
+            // A group's op succeeds node by node: the event names its node.
+            let named = e.metadata.get("node").and_then(|n| n.as_str());
+            named.map(str::to_owned).or_else(|| {
+                e.op.as_deref()
+                    .and_then(|op| plan.node_of_op.get(op))
+                    .cloned()
+            })
         })
         .collect();
     options.run_id = None;

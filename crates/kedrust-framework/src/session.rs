@@ -68,7 +68,12 @@ pub fn run(
                     l.prepare(&request).map(|()| l)
                 })
                 .map_err(|e| SessionError::Io(format!("cannot prepare the run folder: {e}")))?;
-            kedrust_runner::install(&launcher.run_dir, &prepared.pipeline, &prepared.catalog);
+            kedrust_runner::install(
+                &launcher.run_dir,
+                &prepared.pipeline,
+                &prepared.catalog,
+                &|d| prepared.plan.crosses(d),
+            );
             Some(launcher)
         }
         _ => None,
@@ -266,17 +271,29 @@ fn execute_ops(
     } else {
         (pipeline.clone(), Vec::new())
     };
+    // A step's retry policy is its op's, for each of its nodes.
     let retries = plan
         .ops
         .iter()
-        .filter_map(|o| match (&o.kind, &o.retry) {
-            (OpKind::Node { node }, Some(policy)) => Some((node.clone(), policy.clone())),
+        .filter_map(|o| o.retry.as_ref().map(|policy| (&o.name, policy)))
+        .flat_map(|(op, policy)| {
+            plan.nodes_of(op)
+                .into_iter()
+                .map(move |node| (node.to_owned(), policy.clone()))
+        })
+        .collect();
+    let groups = plan
+        .ops
+        .iter()
+        .filter_map(|o| match &o.kind {
+            OpKind::Group { nodes, .. } => Some(nodes.clone()),
             _ => None,
         })
         .collect();
     let shared = Execution::new(&to_run, catalog, &context.hooks)
         .with_retries(retries)
-        .with_ops(plan.op_of_node());
+        .with_ops(plan.op_of_node())
+        .with_groups(groups);
     let nodes_run = kedrust_runner::execute(options.runner, &to_run, &shared, observe, launcher)
         .map_err(|f| (f.error, Some(f.done)))?;
     let result = in_op(context, end_op, || context.fire_end_hooks(end_op))?;

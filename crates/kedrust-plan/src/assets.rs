@@ -48,7 +48,6 @@ impl AssetGraph {
     /// The graph of `pipeline` with the datasets `catalog` persists.
     pub fn build(pipeline: &Pipeline, catalog: &Catalog) -> Self {
         let persisted = |d: &str| !is_parameter(d) && !catalog.is_ephemeral(d);
-        let carries_data = |d: &str| !is_parameter(d) && !catalog.carries_nothing(d);
         let producer = producers(pipeline);
         // Persisted datasets upstream of each node, through datasets that are not persisted.
         let mut upstream: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
@@ -64,43 +63,11 @@ impl AssetGraph {
             }
             upstream.insert(node.node_name(), found);
         }
-        // Nodes joined by a memory dataset share a step (union-find over node names).
-        let names: Vec<&str> = pipeline.node_names();
-        let mut leader: BTreeMap<&str, &str> = names.iter().map(|n| (*n, *n)).collect();
-        fn root<'a>(leader: &BTreeMap<&'a str, &'a str>, mut n: &'a str) -> &'a str {
-            while leader[n] != n {
-                n = leader[n];
-            }
-            n
-        }
-        for node in pipeline.nodes() {
-            for input in node.inputs() {
-                if persisted(input) || !carries_data(input) {
-                    continue;
-                }
-                if let Some(p) = producer.get(base_name(input)) {
-                    let (a, b) = (root(&leader, p), root(&leader, node.node_name()));
-                    if a != b {
-                        leader.insert(a, b);
-                    }
-                }
-            }
-        }
-        let mut groups: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        let mut first_of_group = Vec::new();
-        for name in &names {
-            let r = root(&leader, name);
-            let group = groups.entry(r).or_default();
-            if group.is_empty() {
-                first_of_group.push(r);
-            }
-            group.push((*name).to_owned());
-        }
         let mut op_of_node = BTreeMap::new();
         let mut ops = Vec::new();
         let mut assets = BTreeMap::new();
-        for r in first_of_group {
-            let nodes = groups.remove(r).unwrap_or_default();
+        // Nodes joined by a memory dataset share a step.
+        for nodes in crate::grouping::memory_components(pipeline, catalog) {
             let outputs: Vec<(&str, &str)> = nodes
                 .iter()
                 .filter_map(|n| pipeline.node(n))

@@ -7,6 +7,7 @@
 //! have the same `{<type>: options}` shape whether named or inline (kedro-dagster's inline
 //! form guesses the type from the fields and silently falls back to in-process, BUG-16).
 
+use crate::grouping::{Grouping, NodeGroup};
 use crate::schema::{Checker, Problems, with};
 use kedrust_config::Config;
 use kedrust_pipeline::Filter;
@@ -274,6 +275,9 @@ pub struct Job {
     /// run (kedro-dagster's fan-out), instead of one run per key.
     #[serde(default)]
     pub fan_out: bool,
+    /// How its nodes become ops.
+    #[serde(default)]
+    pub grouping: Grouping,
 }
 
 /// The whole of `dagster.yml` for one environment.
@@ -555,6 +559,8 @@ fn job(
             "retry_policy",
             "tag_retry_policies",
             "fan_out",
+            "group_by",
+            "groups",
         ],
         &path,
     );
@@ -712,7 +718,9 @@ fn job(
             false
         }
     };
+    let grouping = grouping(c, map, &path);
     Some(Job {
+        grouping,
         fan_out,
         name: name.to_owned(),
         pipeline_name,
@@ -724,6 +732,61 @@ fn job(
         retry_policy: retry,
         tag_retry_policies,
     })
+}
+
+/// A job's `group_by` (a grouping's name) or `groups` (named node selectors), not both.
+fn grouping(c: &mut Checker<'_>, map: &Map<String, Json>, path: &[&str]) -> Grouping {
+    match (map.get("group_by"), map.get("groups")) {
+        (None, None) => Grouping::Node,
+        (Some(_), Some(_)) => {
+            c.problem(
+                &with(path, "groups"),
+                "a job takes group_by or groups, not both",
+            );
+            Grouping::Node
+        }
+        (Some(Json::String(name)), None) => Grouping::named(name).unwrap_or_else(|| {
+            let hint = kedrust_pipeline::suggest::hint(name, Grouping::NAMES);
+            c.problem(
+                &with(path, "group_by"),
+                format!(
+                    "'{name}' is not a grouping (groupings: {}; or name groups under \
+                     `groups`){hint}",
+                    Grouping::NAMES.join(", ")
+                ),
+            );
+            Grouping::Node
+        }),
+        (Some(other), None) => {
+            c.problem(
+                &with(path, "group_by"),
+                format!("must be one of {}, not {other}", Grouping::NAMES.join(", ")),
+            );
+            Grouping::Node
+        }
+        (None, Some(groups)) => {
+            let groups_path = with(path, "groups");
+            let mut out = Vec::new();
+            for (name, selector) in c.mapping(Some(groups), &groups_path).into_iter().flatten() {
+                let at = with(&groups_path, name);
+                let Some(selector) = c.mapping(Some(selector), &at) else {
+                    continue;
+                };
+                c.keys(selector, &["tags", "namespaces", "nodes"], &at);
+                let group = NodeGroup {
+                    name: name.clone(),
+                    tags: c.strings(selector, "tags", &at),
+                    namespaces: c.strings(selector, "namespaces", &at),
+                    nodes: c.strings(selector, "nodes", &at),
+                };
+                if group.tags.is_empty() && group.namespaces.is_empty() && group.nodes.is_empty() {
+                    c.problem(&at, "selects nothing: give tags, namespaces or nodes");
+                }
+                out.push(group);
+            }
+            Grouping::Groups { groups: out }
+        }
+    }
 }
 
 fn missing<'k>(

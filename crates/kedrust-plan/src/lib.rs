@@ -13,6 +13,7 @@
 
 mod assets;
 mod dagster_yml;
+mod grouping;
 mod plan;
 mod schema;
 mod ticks;
@@ -22,6 +23,7 @@ pub use dagster_yml::{
     Backoff, DagsterConfig, Executor, ExecutorKind, Job, RetryPolicy, Schedule, executor_options,
     parse,
 };
+pub use grouping::{Group, Grouping, NodeGroup, groups};
 pub use plan::{Crossing, JobPlan, Op, OpKind, op_name};
 pub use schema::{Problem, Problems};
 pub use ticks::{next_tick, ticks, time_zone};

@@ -29,6 +29,13 @@ pub enum OpKind {
         /// The node's name.
         node: String,
     },
+    /// Several nodes in one process, in order (a job's grouping).
+    Group {
+        /// The group's name.
+        group: String,
+        /// Its nodes, in execution order.
+        nodes: Vec<String>,
+    },
     /// The pipeline-level end hook.
     End,
 }
@@ -102,14 +109,22 @@ pub fn op_name(text: &str) -> String {
 }
 
 impl JobPlan {
-    /// Plans `job` over its filtered `pipeline`, reading dataset kinds from `catalog`.
-    pub fn build(job: &Job, env: &str, pipeline: &Pipeline, catalog: &Catalog) -> Self {
+    /// Plans `job` over its filtered `pipeline`, reading dataset kinds from `catalog`; the
+    /// problems of the job's grouping, if it has any.
+    pub fn build(
+        job: &Job,
+        env: &str,
+        pipeline: &Pipeline,
+        catalog: &Catalog,
+    ) -> Result<Self, Vec<String>> {
+        let groups = crate::grouping::groups(&job.grouping, pipeline, catalog)?;
         let start = format!("before_pipeline_run_hook_{}", op_name(&job.name));
         let end = format!("after_pipeline_run_hook_{}", op_name(&job.name));
         let mut taken: BTreeSet<String> = [start.clone(), end.clone()].into();
         let mut op_of_node: HashMap<&str, String> = HashMap::new();
-        for node in pipeline.nodes() {
-            let base = op_name(node.node_name());
+        let mut op_of_group: Vec<String> = Vec::with_capacity(groups.len());
+        for group in &groups {
+            let base = op_name(&group.name);
             let mut name = base.clone();
             let mut n = 2;
             while taken.contains(&name) {
@@ -117,7 +132,12 @@ impl JobPlan {
                 n += 1;
             }
             taken.insert(name.clone());
-            op_of_node.insert(node.node_name(), name);
+            for node in &group.nodes {
+                if let Some(node) = pipeline.node(node) {
+                    op_of_node.insert(node.node_name(), name.clone());
+                }
+            }
+            op_of_group.push(name);
         }
         let persisted = |d: &str| !is_parameter(d) && !catalog.is_ephemeral(d);
         let versioned = |d: &str| {
@@ -138,15 +158,36 @@ impl JobPlan {
             retry: None,
         }];
         let mut node_of_op = BTreeMap::new();
-        for node in pipeline.nodes() {
-            let name = op_of_node[node.node_name()].clone();
+        for (group, name) in groups.iter().zip(&op_of_group) {
+            let nodes: Vec<&kedrust_pipeline::Node> = group
+                .nodes
+                .iter()
+                .filter_map(|n| pipeline.node(n))
+                .collect();
             let mut upstream = vec![start.clone()];
-            upstream.extend(deps[node.node_name()].iter().map(|p| op_of_node[p].clone()));
-            let saves: Vec<String> = node
-                .outputs()
+            for node in &nodes {
+                for parent in &deps[node.node_name()] {
+                    let op = &op_of_node[parent];
+                    if op != name && !upstream.contains(op) {
+                        upstream.push(op.clone());
+                    }
+                }
+            }
+            let made_here: BTreeSet<&str> = nodes
+                .iter()
+                .flat_map(|n| n.outputs().iter().map(String::as_str))
+                .collect();
+            let mut loads: Vec<String> = Vec::new();
+            for input in nodes.iter().flat_map(|n| n.inputs()) {
+                if persisted(input) && !made_here.contains(input.as_str()) && !loads.contains(input)
+                {
+                    loads.push(input.clone());
+                }
+            }
+            let saves: Vec<String> = made_here
                 .iter()
                 .filter(|o| persisted(o))
-                .cloned()
+                .map(|o| (*o).to_owned())
                 .collect();
             let overwrites = saves
                 .iter()
@@ -156,32 +197,37 @@ impl JobPlan {
             let retry = job
                 .tag_retry_policies
                 .iter()
-                .find(|(tag, _)| node.tag_set().contains(*tag))
+                .find(|(tag, _)| nodes.iter().any(|n| n.tag_set().contains(*tag)))
                 .map(|(_, p)| p.clone())
                 .or_else(|| job.retry_policy.clone());
+            let kind = if group.alone {
+                node_of_op.insert(name.clone(), group.nodes[0].clone());
+                OpKind::Node {
+                    node: group.nodes[0].clone(),
+                }
+            } else {
+                OpKind::Group {
+                    group: group.name.clone(),
+                    nodes: group.nodes.clone(),
+                }
+            };
             ops.push(Op {
                 name: name.clone(),
-                kind: OpKind::Node {
-                    node: node.node_name().to_owned(),
-                },
+                kind,
                 upstream,
-                loads: node
-                    .inputs()
-                    .iter()
-                    .filter(|i| persisted(i))
-                    .cloned()
-                    .collect(),
+                loads,
                 saves,
                 overwrites,
                 retry,
             });
-            node_of_op.insert(name, node.node_name().to_owned());
         }
-        let terminal: Vec<String> = pipeline
-            .terminal_nodes()
-            .iter()
-            .map(|n| op_of_node[n.node_name()].clone())
-            .collect();
+        let mut terminal: Vec<String> = Vec::new();
+        for node in pipeline.terminal_nodes() {
+            let op = &op_of_node[node.node_name()];
+            if !terminal.contains(op) {
+                terminal.push(op.clone());
+            }
+        }
         ops.push(Op {
             name: end,
             kind: OpKind::End,
@@ -193,24 +239,35 @@ impl JobPlan {
         });
         let mut crossings = Vec::new();
         for node in pipeline.nodes() {
+            let from = &op_of_node[node.node_name()];
             for output in node
                 .outputs()
                 .iter()
                 .filter(|o| !persisted(o) && !is_parameter(o) && !catalog.carries_nothing(o))
             {
-                let to = pipeline
+                let consumers: Vec<&String> = pipeline
                     .nodes()
                     .filter(|c| c.inputs().contains(output))
-                    .map(|c| op_of_node[c.node_name()].clone())
+                    .map(|c| &op_of_node[c.node_name()])
                     .collect();
+                // Read only inside its own op, it never leaves that op's process.
+                if !consumers.is_empty() && consumers.iter().all(|op| *op == from) {
+                    continue;
+                }
+                let mut to: Vec<String> = Vec::new();
+                for op in consumers {
+                    if op != from && !to.contains(op) {
+                        to.push(op.clone());
+                    }
+                }
                 crossings.push(Crossing {
                     dataset: output.clone(),
-                    from: op_of_node[node.node_name()].clone(),
+                    from: from.clone(),
                     to,
                 });
             }
         }
-        Self {
+        Ok(Self {
             job: job.name.clone(),
             env: env.to_owned(),
             pipeline_name: job.pipeline_name.clone(),
@@ -219,14 +276,32 @@ impl JobPlan {
             ops,
             node_of_op,
             crossings,
+        })
+    }
+
+    /// The nodes op `op` runs, in order (none for the start and end ops).
+    pub fn nodes_of(&self, op: &str) -> Vec<&str> {
+        match self.op(op).map(|o| &o.kind) {
+            Some(OpKind::Node { node }) => vec![node.as_str()],
+            Some(OpKind::Group { nodes, .. }) => nodes.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
         }
     }
 
-    /// Node name to op name, the inverse of `node_of_op`.
+    /// Whether dataset `name` crosses an op boundary (its value travels between processes).
+    pub fn crosses(&self, name: &str) -> bool {
+        self.crossings.iter().any(|c| c.dataset == name)
+    }
+
+    /// Node name to the name of the op that runs it.
     pub fn op_of_node(&self) -> HashMap<String, String> {
-        self.node_of_op
+        self.ops
             .iter()
-            .map(|(op, node)| (node.clone(), op.clone()))
+            .flat_map(|op| {
+                self.nodes_of(&op.name)
+                    .into_iter()
+                    .map(|node| (node.to_owned(), op.name.clone()))
+            })
             .collect()
     }
 
@@ -261,6 +336,9 @@ impl JobPlan {
                         .to_owned()
                 }
                 OpKind::Node { node } => format!("node {node}"),
+                OpKind::Group { group, nodes } => {
+                    format!("group {group}: {}", nodes.join(", "))
+                }
                 OpKind::End => "end: after_pipeline_run".to_owned(),
             };
             out.push_str(&format!("{:>3}. {}  ({what})\n", i + 1, op.name));

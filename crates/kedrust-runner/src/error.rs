@@ -69,6 +69,24 @@ pub enum RunError {
     },
 }
 
+impl RunError {
+    /// The node it names, if it names one (a hook's error names none).
+    pub fn node(&self) -> Option<&str> {
+        match self {
+            Self::Node(e) => Some(match e.as_ref() {
+                NodeRunError::Input { node, .. }
+                | NodeRunError::Arity { node, .. }
+                | NodeRunError::Output { node, .. }
+                | NodeRunError::Function { node, .. } => node,
+            }),
+            Self::Dataset { node, .. }
+            | Self::InChild { node, .. }
+            | Self::Crashed { node, .. } => Some(node),
+            _ => None,
+        }
+    }
+}
+
 impl From<NodeRunError> for RunError {
     fn from(e: NodeRunError) -> Self {
         Self::Node(Box::new(e))

@@ -113,7 +113,8 @@ pub fn run_nodes(
 }
 
 /// Executes every node of `pipeline` with what the nodes of the run share (`shared`: catalog,
-/// hooks, retry policies, ops); the process runner starts children with `launcher`.
+/// hooks, retry policies, ops, groups); the process runner starts children with `launcher`,
+/// one per step: a node, or a group of nodes that runs in one process.
 pub fn execute(
     runner: Runner,
     pipeline: &Pipeline,
@@ -121,37 +122,40 @@ pub fn execute(
     observe: Observer<'_>,
     launcher: Option<&Launcher>,
 ) -> Result<Vec<String>, Failure> {
-    let in_process = |node: &Node| run_node(shared, node);
-    let in_child = |node: &Node| match launcher {
-        Some(l) => l.run(node),
+    let in_process = |step: &[&Node]| step.iter().try_for_each(|node| run_node(shared, node));
+    let in_child = |step: &[&Node]| match launcher {
+        Some(l) => l.run(step),
         None => Err(RunError::Crashed {
-            node: node.node_name().to_owned(),
+            node: step.first().map_or("", |n| n.node_name()).to_owned(),
             message: "the process runner needs a project binary to start".into(),
         }),
     };
-    let work: Work<'_> = match runner {
-        Runner::Process { .. } => &in_child,
-        _ => &in_process,
+    let (work, steps): (Work<'_>, Vec<Vec<&Node>>) = match runner {
+        Runner::Process { .. } => (&in_child, shared.steps(pipeline)),
+        _ => (&in_process, pipeline.nodes().map(|n| vec![n]).collect()),
     };
-    // A failed node is tried again as its op's retry policy says.
-    let with_retries = |node: &Node| {
+    // A failed step is tried again as its op's retry policy says.
+    let with_retries = |step: &[&Node]| {
+        let first = step.first().map_or("", |n| n.node_name());
         let mut attempt = 0;
         loop {
-            match work(node) {
-                Err(error) => match shared.retries.get(node.node_name()) {
+            match work(step) {
+                Err(error) => match shared.retries.get(first) {
                     Some(policy) if attempt < policy.max_retries => {
                         attempt += 1;
                         let wait = Duration::from_secs_f64(policy.delay_before(attempt));
                         observe(&RunEvent::NodeRetry {
-                            node: node.node_name(),
+                            node: error.node().unwrap_or(first),
                             attempt,
                             error: &error.to_string(),
                             wait,
                         });
                         std::thread::sleep(wait);
-                        discard_outputs(shared.catalog, node);
+                        for node in step {
+                            discard_outputs(shared.catalog, node);
+                        }
                         observe(&RunEvent::NodeRestarted {
-                            node: node.node_name(),
+                            node: first,
                             attempt,
                         });
                     }
@@ -162,12 +166,12 @@ pub fn execute(
         }
     };
     match (runner, launcher) {
-        (Runner::Sequential, _) => sequential(pipeline, &with_retries, observe),
+        (Runner::Sequential, _) => sequential(&steps, &with_retries, observe),
         (Runner::Threaded { max_workers }, _) => {
-            threaded(pipeline, &with_retries, observe, max_workers)
+            threaded(pipeline, &steps, &with_retries, observe, max_workers)
         }
         (Runner::Process { max_workers }, Some(_)) => {
-            threaded(pipeline, &with_retries, observe, max_workers)
+            threaded(pipeline, &steps, &with_retries, observe, max_workers)
         }
         (Runner::Process { .. }, None) => Err(Failure {
             error: RunError::Crashed {
@@ -179,25 +183,32 @@ pub fn execute(
     }
 }
 
-/// Runs one node, wherever it runs.
-type Work<'a> = &'a (dyn Fn(&Node) -> Result<(), RunError> + Sync);
+/// Runs the nodes of one step, in order, wherever it runs.
+type Work<'a> = &'a (dyn Fn(&[&Node]) -> Result<(), RunError> + Sync);
 
-fn timed(work: Work<'_>, node: &Node, observe: Observer<'_>) -> (Result<(), RunError>, Duration) {
-    observe(&RunEvent::NodeStarted {
-        node: node.node_name(),
-    });
+fn timed(
+    work: Work<'_>,
+    step: &[&Node],
+    observe: Observer<'_>,
+) -> (Result<(), RunError>, Duration) {
+    for node in step {
+        observe(&RunEvent::NodeStarted {
+            node: node.node_name(),
+        });
+    }
+    let first = step.first().map_or("", |n| n.node_name());
     let start = Instant::now();
     // A panicking node fails the run like an error, naming the node.
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(node)))
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(step)))
         .unwrap_or_else(|panic| {
             Err(RunError::Crashed {
-                node: node.node_name().to_owned(),
+                node: first.to_owned(),
                 message: panic_message(&panic),
             })
         });
     if let Err(e) = &result {
         observe(&RunEvent::NodeFailed {
-            node: node.node_name(),
+            node: e.node().unwrap_or(first),
             error: &e.to_string(),
         });
     }
@@ -205,30 +216,32 @@ fn timed(work: Work<'_>, node: &Node, observe: Observer<'_>) -> (Result<(), RunE
 }
 
 fn sequential(
-    pipeline: &Pipeline,
+    steps: &[Vec<&Node>],
     work: Work<'_>,
     observe: Observer<'_>,
 ) -> Result<Vec<String>, Failure> {
-    let total = pipeline.len();
+    let total = steps.iter().map(Vec::len).sum();
     let mut done = Vec::with_capacity(total);
-    for node in pipeline.nodes() {
+    for step in steps {
         if is_cancelled() {
             return Err(Failure {
                 error: RunError::Cancelled,
                 done,
             });
         }
-        let (result, took) = timed(work, node, observe);
+        let (result, took) = timed(work, step, observe);
         if let Err(error) = result {
             return Err(Failure { error, done });
         }
-        done.push(node.node_name().to_owned());
-        observe(&RunEvent::NodeCompleted {
-            node: node.node_name(),
-            done: done.len(),
-            total,
-            took,
-        });
+        for node in step {
+            done.push(node.node_name().to_owned());
+            observe(&RunEvent::NodeCompleted {
+                node: node.node_name(),
+                done: done.len(),
+                total,
+                took,
+            });
+        }
     }
     Ok(done)
 }
@@ -244,31 +257,47 @@ struct Schedule {
 
 fn threaded(
     pipeline: &Pipeline,
+    steps: &[Vec<&Node>],
     work: Work<'_>,
     observe: Observer<'_>,
     max_workers: usize,
 ) -> Result<Vec<String>, Failure> {
-    let nodes = pipeline.shared_nodes();
-    let total = nodes.len();
-    let index: HashMap<&str, usize> = nodes
+    let total: usize = steps.iter().map(Vec::len).sum();
+    let step_of: HashMap<&str, usize> = steps
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.node_name(), i))
+        .flat_map(|(i, step)| step.iter().map(move |n| (n.node_name(), i)))
         .collect();
-    let mut waiting_on = vec![0usize; total];
-    let mut children = vec![Vec::new(); total];
-    for (node, parents) in pipeline.node_dependencies() {
-        let i = index[node];
-        waiting_on[i] = parents.len();
-        for p in parents {
-            children[index[p]].push(i);
+    // A step waits for the other steps its nodes' parents run in.
+    let mut parents = vec![std::collections::BTreeSet::new(); steps.len()];
+    for (node, node_parents) in pipeline.node_dependencies() {
+        let Some(&i) = step_of.get(node) else {
+            continue;
+        };
+        for p in node_parents {
+            if let Some(&j) = step_of.get(p)
+                && j != i
+            {
+                parents[i].insert(j);
+            }
         }
     }
-    let ready = (0..total).filter(|&i| waiting_on[i] == 0).collect();
+    let mut children = vec![Vec::new(); steps.len()];
+    for (i, ps) in parents.iter().enumerate() {
+        for &p in ps {
+            children[p].push(i);
+        }
+    }
+    let waiting_on: Vec<usize> = parents
+        .iter()
+        .map(std::collections::BTreeSet::len)
+        .collect();
+    let ready = (0..steps.len()).filter(|&i| waiting_on[i] == 0).collect();
     // Kedro's worker count: no more threads than the widest the pipeline can get.
     let workers = max_workers
         .max(1)
-        .min(total.saturating_sub(pipeline.grouped_nodes().len()) + 1);
+        .min(total.saturating_sub(pipeline.grouped_nodes().len()) + 1)
+        .min(steps.len().max(1));
     let schedule = Mutex::new(Schedule {
         waiting_on,
         ready,
@@ -277,8 +306,8 @@ fn threaded(
         failure: None,
     });
     let wake = Condvar::new();
-    // Every worker schedules: the one that finishes a node takes the next ready node itself,
-    // so a chain runs on one thread without a hand-off per node.
+    // Every worker schedules: the one that finishes a step takes the next ready step itself,
+    // so a chain runs on one thread without a hand-off per step.
     let worker = || {
         let mut s = schedule.lock().unwrap_or_else(|e| e.into_inner());
         loop {
@@ -300,17 +329,20 @@ fn threaded(
             };
             s.running += 1;
             drop(s);
-            let (result, took) = timed(work, &nodes[i], observe);
+            let (result, took) = timed(work, &steps[i], observe);
             s = schedule.lock().unwrap_or_else(|e| e.into_inner());
             s.running -= 1;
             match result {
-                // Stop scheduling; the nodes already running finish.
+                // Stop scheduling; the steps already running finish.
                 Err(error) => {
                     s.failure.get_or_insert(error);
                 }
                 Ok(()) => {
-                    s.done.push(nodes[i].node_name().to_owned());
-                    let done = s.done.len();
+                    let mut counts = Vec::with_capacity(steps[i].len());
+                    for node in &steps[i] {
+                        s.done.push(node.node_name().to_owned());
+                        counts.push(s.done.len());
+                    }
                     for &c in &children[i] {
                         s.waiting_on[c] -= 1;
                         if s.waiting_on[c] == 0 {
@@ -318,12 +350,14 @@ fn threaded(
                         }
                     }
                     drop(s);
-                    observe(&RunEvent::NodeCompleted {
-                        node: nodes[i].node_name(),
-                        done,
-                        total,
-                        took,
-                    });
+                    for (node, done) in steps[i].iter().zip(counts) {
+                        observe(&RunEvent::NodeCompleted {
+                            node: node.node_name(),
+                            done,
+                            total,
+                            took,
+                        });
+                    }
                     s = schedule.lock().unwrap_or_else(|e| e.into_inner());
                 }
             }

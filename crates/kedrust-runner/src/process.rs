@@ -66,23 +66,31 @@ impl Launcher {
         Ok(())
     }
 
-    /// Runs `node` in a child and waits for it.
-    pub fn run(&self, node: &Node) -> Result<(), RunError> {
-        let name = node.node_name();
-        let mut child = Command::new(&self.exe)
+    /// Runs the nodes of `step` (one node, or a group) in one child, in order, and waits for
+    /// it.
+    pub fn run(&self, step: &[&Node]) -> Result<(), RunError> {
+        let name = step
+            .iter()
+            .map(|n| n.node_name())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut command = Command::new(&self.exe);
+        command
             .arg("--project-dir")
             .arg(&self.project_dir)
             .args(&self.leading_args)
             .arg(CHILD_COMMAND)
             .arg("--run-dir")
-            .arg(self.run_dir.as_arg())
-            .arg("--node")
-            .arg(name)
+            .arg(self.run_dir.as_arg());
+        for node in step {
+            command.arg("--node").arg(node.node_name());
+        }
+        let mut child = command
             .env(PARENT_ENV, std::process::id().to_string())
             .stdin(std::process::Stdio::piped())
             .spawn()
             .map_err(|e| RunError::Crashed {
-                node: name.to_owned(),
+                node: name.clone(),
                 message: format!("cannot start {}: {e}", self.exe.display()),
             })?;
         // A child that dies before reading is reported by its exit below.
@@ -95,14 +103,14 @@ impl Launcher {
                 Ok(Some(status)) => break status,
                 Ok(None) if crate::cancel::is_cancelled() => {
                     if let Err(e) = child.kill().and_then(|()| child.wait().map(drop)) {
-                        tracing::warn!("cannot stop the step of node '{name}': {e}");
+                        tracing::warn!("cannot stop the step of '{name}': {e}");
                     }
                     return Err(RunError::Cancelled);
                 }
                 Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
                 Err(e) => {
                     return Err(RunError::Crashed {
-                        node: name.to_owned(),
+                        node: name,
                         message: format!("cannot wait for its process: {e}"),
                     });
                 }
@@ -115,20 +123,24 @@ impl Launcher {
         if crate::cancel::is_cancelled() {
             return Err(RunError::Cancelled);
         }
-        let reported = error_path(&self.run_dir, name).read().unwrap_or_else(|e| {
-            tracing::warn!("cannot read the error the step of node '{name}' reported: {e}");
-            None
-        });
-        match reported {
-            Some(message) => Err(RunError::InChild {
-                node: name.to_owned(),
-                message: String::from_utf8_lossy(&message).into_owned(),
-            }),
-            None => Err(RunError::Crashed {
-                node: name.to_owned(),
-                message: describe_exit(status),
-            }),
+        // The node that failed wrote its error; without one, the process died.
+        for node in step {
+            let node = node.node_name();
+            match error_path(&self.run_dir, node).read() {
+                Ok(Some(message)) => {
+                    return Err(RunError::InChild {
+                        node: node.to_owned(),
+                        message: String::from_utf8_lossy(&message).into_owned(),
+                    });
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("cannot read the error node '{node}' reported: {e}"),
+            }
         }
+        Err(RunError::Crashed {
+            node: name,
+            message: describe_exit(status),
+        })
     }
 }
 
@@ -249,23 +261,34 @@ fn transferred(pipeline: &Pipeline, catalog: &Catalog) -> BTreeMap<String, TypeT
     out
 }
 
-/// Every transferred dataset whose type has no codec, as `(dataset, type)`.
+/// Every memory dataset `carried` between processes whose type has no codec, as
+/// `(dataset, type)`.
 pub fn without_codec(
     pipeline: &Pipeline,
     catalog: &Catalog,
     registry: &Registry,
+    carried: &dyn Fn(&str) -> bool,
 ) -> Vec<(String, String)> {
     transferred(pipeline, catalog)
         .into_iter()
-        .filter(|(_, tag)| registry.codec(*tag).is_none())
+        .filter(|(name, tag)| carried(name) && registry.codec(*tag).is_none())
         .map(|(name, tag)| (name, tag.short_name()))
         .collect()
 }
 
-/// Puts the run folder's stored datasets in place of the memory ones in `catalog`.
-pub fn install(run_dir: &StatePath, pipeline: &Pipeline, catalog: &Catalog) {
+/// Puts the run folder's stored datasets in place of the memory ones `carried` between
+/// processes in `catalog` (the others stay in this process's memory).
+pub fn install(
+    run_dir: &StatePath,
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+    carried: &dyn Fn(&str) -> bool,
+) {
     let registry = catalog.registry();
-    for (name, tag) in transferred(pipeline, catalog) {
+    for (name, tag) in transferred(pipeline, catalog)
+        .into_iter()
+        .filter(|(name, _)| carried(name))
+    {
         if let Some(codec) = registry.codec(tag) {
             let path = run_dir.join(&format!("memory/{}", escape(&name)));
             catalog.add(

@@ -24,6 +24,8 @@ pub struct Execution<'a> {
     pub(crate) op_of_node: HashMap<String, String>,
     /// The retry policy of each node that has one.
     pub(crate) retries: HashMap<String, kedrust_plan::RetryPolicy>,
+    /// Nodes that run in one process of the process runner, in order.
+    groups: Vec<Vec<String>>,
 }
 
 impl<'a> Execution<'a> {
@@ -46,6 +48,7 @@ impl<'a> Execution<'a> {
             free_outputs: pipeline.outputs(),
             op_of_node: HashMap::new(),
             retries: HashMap::new(),
+            groups: Vec::new(),
         }
     }
 
@@ -59,6 +62,38 @@ impl<'a> Execution<'a> {
     pub fn with_ops(mut self, op_of_node: HashMap<String, String>) -> Self {
         self.op_of_node = op_of_node;
         self
+    }
+
+    /// Runs each of `groups` (nodes, in order) in one process of the process runner.
+    pub fn with_groups(mut self, groups: Vec<Vec<String>>) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    /// The steps of the process runner over `pipeline`: each group's nodes that `pipeline`
+    /// has, and every other node alone, in the order of their first nodes.
+    pub(crate) fn steps<'p>(&self, pipeline: &'p Pipeline) -> Vec<Vec<&'p Node>> {
+        let group_of: HashMap<&str, usize> = self
+            .groups
+            .iter()
+            .enumerate()
+            .flat_map(|(i, g)| g.iter().map(move |n| (n.as_str(), i)))
+            .collect();
+        let mut steps: Vec<Vec<&Node>> = Vec::new();
+        let mut step_of_group: HashMap<usize, usize> = HashMap::new();
+        for node in pipeline.nodes() {
+            match group_of.get(node.node_name()) {
+                Some(g) => match step_of_group.get(g) {
+                    Some(&i) => steps[i].push(node),
+                    None => {
+                        step_of_group.insert(*g, steps.len());
+                        steps.push(vec![node]);
+                    }
+                },
+                None => steps.push(vec![node]),
+            }
+        }
+        steps
     }
 
     /// Counts one load of `name`; true when it was the last one.

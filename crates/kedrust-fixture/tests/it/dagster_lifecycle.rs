@@ -17,6 +17,8 @@ jobs:
   default_multiprocess: {pipeline: {pipeline_name: __default__}, executor: multi}
   failing_in_process: {pipeline: {pipeline_name: failing}}
   failing_multiprocess: {pipeline: {pipeline_name: failing}, executor: multi}
+  default_grouped: {pipeline: {pipeline_name: __default__}, executor: multi, group_by: memory}
+  failing_grouped: {pipeline: {pipeline_name: failing}, executor: multi, group_by: memory}
 ";
 
 /// The project, its code location, the conformance jobs in environment `conformance`, and
@@ -99,7 +101,12 @@ fn one_run_id(f: &Fixture) {
 
 #[test]
 fn a_successful_dagster_run_fires_every_hook_in_kedros_order() {
-    for job in ["default_in_process", "default_multiprocess"] {
+    for (job, processes) in [
+        ("default_in_process", 6),
+        ("default_multiprocess", 6),
+        // make_numbers and double share an op: `numbers` stays in its memory.
+        ("default_grouped", 5),
+    ] {
         let f = project();
         assert!(execute(&f, job, "{}", &[]), "{job}");
         assert_eq!(f.trace_lines(), successful_calls(), "{job}");
@@ -120,11 +127,7 @@ fn a_successful_dagster_run_fires_every_hook_in_kedros_order() {
         assert_eq!(f.recorded("first"), f.trace_lines(), "{job}");
         let pids: std::collections::BTreeSet<u64> =
             f.trace().iter().filter_map(|t| t["pid"].as_u64()).collect();
-        assert_eq!(
-            pids.len(),
-            6,
-            "{job}: one process per op (start, 4 nodes, end)"
-        );
+        assert_eq!(pids.len(), processes, "{job}: one process per op");
         assert_eq!(
             std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
             "total 120 over 4 numbers\n"
@@ -134,7 +137,11 @@ fn a_successful_dagster_run_fires_every_hook_in_kedros_order() {
 
 #[test]
 fn a_failing_node_on_dagster_fires_on_node_error_then_on_pipeline_error_once() {
-    for job in ["failing_in_process", "failing_multiprocess"] {
+    for job in [
+        "failing_in_process",
+        "failing_multiprocess",
+        "failing_grouped",
+    ] {
         let f = project();
         assert!(!execute(&f, job, "{fail: true}", &[]), "{job}");
         sensor_reports_failure(&f);
@@ -145,7 +152,11 @@ fn a_failing_node_on_dagster_fires_on_node_error_then_on_pipeline_error_once() {
 
 #[test]
 fn a_killed_node_step_on_dagster_fails_the_run_and_fires_on_pipeline_error_once() {
-    for job in ["failing_in_process", "failing_multiprocess"] {
+    for job in [
+        "failing_in_process",
+        "failing_multiprocess",
+        "failing_grouped",
+    ] {
         let f = project();
         assert!(!execute(&f, job, "{crash: true}", &[]), "{job}");
         sensor_reports_failure(&f);

@@ -8,6 +8,7 @@ mod dagster_celery;
 mod dagster_lifecycle;
 mod dagster_partitions;
 mod faults;
+mod grouping;
 mod lifecycle;
 mod logging;
 mod mlflow;

@@ -1,5 +1,7 @@
 //! `dagster.yml` validation and job plans, over the fixture projects in `tests/fixtures`.
 
+mod grouping;
+
 use kedrust_catalog::{CatalogBuilder, Registry};
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{Pipeline, node};
@@ -87,7 +89,7 @@ fn the_end_op_waits_for_every_terminal_node_and_every_node_op_for_the_start_op()
         .root("tests/fixtures/jobs")
         .build()
         .unwrap();
-    let plan = JobPlan::build(d.job("default").unwrap(), "local", &pipeline(), &catalog);
+    let plan = JobPlan::build(d.job("default").unwrap(), "local", &pipeline(), &catalog).unwrap();
     let end = plan.ops.last().unwrap();
     assert_eq!(end.kind, OpKind::End);
     let mut terminal = end.upstream.clone();
@@ -128,7 +130,8 @@ fn colliding_op_names_get_a_suffix() {
         "local",
         &p,
         &kedrust_catalog::Catalog::in_memory(),
-    );
+    )
+    .unwrap();
     let names: Vec<&str> = plan.ops.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names[1..3], ["x__y", "x__y_2"]);
     assert_eq!(plan.node_of_op["x__y"], "x.y");
@@ -151,7 +154,7 @@ fn a_nothing_dataset_is_not_carried_between_processes() {
     ])
     .unwrap();
     let d = dagster("jobs", "local").unwrap();
-    let plan = JobPlan::build(d.job("default").unwrap(), "local", &p, &catalog);
+    let plan = JobPlan::build(d.job("default").unwrap(), "local", &p, &catalog).unwrap();
     let carried: Vec<&str> = plan.crossings.iter().map(|c| c.dataset.as_str()).collect();
     assert_eq!(carried, ["rows", "report"]);
     let shown = plan.render();

@@ -1,0 +1,113 @@
+//! Grouping nodes into steps, embedded: the process runner runs a group's nodes in one child,
+//! passing memory datasets in memory, with the same hook lifecycle; a value without a codec
+//! may pass inside a group; a grouping that cannot work is refused before anything runs.
+
+use crate::Fixture;
+use crate::lifecycle::successful_calls;
+use std::collections::BTreeSet;
+
+/// The processes that fired hooks.
+fn processes(f: &Fixture) -> usize {
+    f.trace()
+        .iter()
+        .filter_map(|t| t["pid"].as_u64())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+#[test]
+fn a_group_runs_its_nodes_in_one_child_with_the_same_hooks() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "-r", "process"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(processes(&f), 5, "the run's process and one per node");
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "-r", "process", "--group-by", "memory"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(f.trace_lines(), successful_calls());
+    assert_eq!(
+        processes(&f),
+        4,
+        "make_numbers and double in one child: `numbers` stays in its memory"
+    );
+    let ops: BTreeSet<String> = f
+        .trace()
+        .iter()
+        .filter(|t| t["node"] == "double")
+        .map(|t| t["op"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ops, BTreeSet::from(["memory_make_numbers".to_owned()]));
+    assert_eq!(
+        std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
+        "total 120 over 4 numbers\n"
+    );
+}
+
+#[test]
+fn a_value_without_a_codec_may_pass_inside_a_group_and_not_between_steps() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "-p", "opaque", "-r", "process"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("'opaque'"), "{}", out.stderr);
+    let out = f.run(
+        &[
+            "run",
+            "-p",
+            "opaque",
+            "-r",
+            "process",
+            "--group-by",
+            "memory",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(f.nodes_run(), ["make_opaque", "unwrap_opaque"]);
+}
+
+#[test]
+fn a_failing_node_in_a_group_fails_the_run_once_and_names_the_node() {
+    let f = Fixture::new("basic");
+    let out = f.run(
+        &[
+            "run",
+            "-p",
+            "failing_in_memory",
+            "-r",
+            "process",
+            "--group-by",
+            "memory",
+            "--params",
+            "fail=true",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("check"), "{}", out.stderr);
+    assert_eq!(f.fired("on_node_error"), 1);
+    assert_eq!(f.fired("on_pipeline_error"), 1);
+    assert_eq!(f.nodes_run(), ["make_numbers", "double", "check"]);
+}
+
+#[test]
+fn a_grouping_that_cannot_work_is_refused_before_anything_runs() {
+    let f = Fixture::new("basic");
+    let env = f.path().join("conf/grouped");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(
+        env.join("dagster.yml"),
+        "jobs:\n  grouped:\n    pipeline: {pipeline_name: __default__}\n    groups:\n      \
+         training: {tags: [no_such_tag]}\n",
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "grouped", "--job", "grouped"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    insta::assert_snapshot!(out.stderr.trim(), @r#"
+    error: job 'grouped' cannot be grouped as dagster.yml or --group-by asks:
+      group 'training' selects no node of the pipeline (tags ["no_such_tag"], namespaces [], nodes [])
+    "#);
+    assert_eq!(f.fired("before_pipeline_run"), 0);
+    let out = f.run(&["run", "--group-by", "memroy"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("namespace"), "{}", out.stderr);
+}
