@@ -89,8 +89,20 @@ fn child(
     }
     let shared = Execution::new(&step, &prepared.catalog, hooks).with_ops(op_of_node);
     for node in step.nodes() {
-        kedrust_runner::run_node(&shared, node)
-            .map_err(|e| (node.node_name().to_owned(), e.to_string()))?;
+        let name = node.node_name().to_owned();
+        // A panic is the node's failure, reported under its name like an error.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            kedrust_runner::run_node(&shared, node)
+        }))
+        .map_err(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            (name.clone(), format!("node '{name}' crashed: {message}"))
+        })?
+        .map_err(|e| (name, e.to_string()))?;
     }
     Ok(())
 }

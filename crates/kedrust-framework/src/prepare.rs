@@ -86,7 +86,7 @@ pub fn plan_job(
         ..RunOptions::default()
     };
     let (pipeline, built) = for_dagster(project, (project_path, conf), &options)?;
-    let plan = plan_of(job, env, &pipeline, &built.catalog)?;
+    let plan = plan_of(job, env, (&pipeline, !job.fan_out), &built.catalog)?;
     check_codecs(
         project,
         (&pipeline, &built.catalog),
@@ -164,14 +164,15 @@ fn check_codecs(
     }
 }
 
-/// The plan of `job`, or its grouping's problems, each naming the job.
+/// The plan of `job` over `pipeline` (`whole`: the job's whole pipeline), or its grouping's
+/// problems, each naming the job.
 fn plan_of(
     job: &Job,
     env: &str,
-    pipeline: &Pipeline,
+    (pipeline, whole): (&Pipeline, bool),
     catalog: &Catalog,
 ) -> Result<JobPlan, SessionError> {
-    JobPlan::build(job, env, pipeline, catalog).map_err(|problems| {
+    JobPlan::build_over(job, env, (pipeline, whole), catalog).map_err(|problems| {
         SessionError::Selection(format!(
             "job '{}' cannot be grouped as dagster.yml or --group-by asks:\n  {}",
             job.name,
@@ -365,7 +366,9 @@ pub fn prepare(
     if !problems.is_empty() {
         return Err(ConfigProblems { problems }.into());
     }
-    let plan = plan_of(&job, &env, &pipeline, &catalog)?;
+    // Nodes a run leaves out (a resumed run, filters beyond the job's) may empty a group.
+    let whole = options.filter == job.filter && !options.fan_out;
+    let plan = plan_of(&job, &env, (&pipeline, whole), &catalog)?;
     if matches!(options.runner, Runner::Process { .. }) {
         check_codecs(
             project,

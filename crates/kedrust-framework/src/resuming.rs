@@ -57,19 +57,20 @@ pub fn resume_options(
             &format!("run --resume {run_id}"),
         ),
     )?;
+    // An embedded run's success events name their node (a group's nodes succeed one by
+    // one); a Dagster op's success is every node of the op.
     let succeeded: BTreeSet<String> = store
         .events(run_id)
         .map_err(io)?
         .iter()
         .filter(|e| e.kind == EventKind::StepSuccess)
-        .filter_map(|e| {
-            // A group's op succeeds node by node: the event names its node.
-            let named = e.metadata.get("node").and_then(|n| n.as_str());
-            named.map(str::to_owned).or_else(|| {
+        .flat_map(|e| match e.metadata.get("node").and_then(|n| n.as_str()) {
+            Some(node) => vec![node.to_owned()],
+            None => {
                 e.op.as_deref()
-                    .and_then(|op| plan.node_of_op.get(op))
-                    .cloned()
-            })
+                    .map(|op| plan.nodes_of(op).into_iter().map(str::to_owned).collect())
+                    .unwrap_or_default()
+            }
         })
         .collect();
     options.run_id = None;

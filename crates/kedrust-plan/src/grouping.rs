@@ -73,10 +73,13 @@ pub struct Group {
 }
 
 /// The groups of `pipeline`, in execution order of their first nodes, covering every node.
+/// `whole` says that `pipeline` is the job's whole pipeline: selectors are checked against it
+/// (a run of some of its nodes, a resumed run, may leave a group empty).
 pub fn groups(
     grouping: &Grouping,
     pipeline: &Pipeline,
     catalog: &Catalog,
+    whole: bool,
 ) -> Result<Vec<Group>, Vec<String>> {
     let order = pipeline.node_names();
     let mut group_of: BTreeMap<&str, String> = BTreeMap::new();
@@ -113,7 +116,19 @@ pub fn groups(
                     })
                     .map(|n| n.node_name())
                     .collect();
-                if selected.is_empty() {
+                if whole {
+                    for name in &group.nodes {
+                        if pipeline.node(name).is_none() {
+                            let hint = kedrust_pipeline::suggest::hint(name, pipeline.node_names());
+                            problems.push(format!(
+                                "group '{}' names node '{name}', which is not in the \
+                                 pipeline{hint}",
+                                group.name
+                            ));
+                        }
+                    }
+                }
+                if selected.is_empty() && whole {
                     problems.push(format!(
                         "group '{}' selects no node of the pipeline (tags {:?}, namespaces {:?}, \
                          nodes {:?})",
@@ -155,7 +170,8 @@ pub fn groups(
     }
     if let Some(cycle) = cycle_between(pipeline, &out) {
         problems.push(format!(
-            "the groups would depend on each other in a cycle: {}; group fewer nodes together",
+            "the groups would depend on each other in a cycle: {}; name groups that do not \
+             (`groups`), or put fewer nodes in one",
             cycle.join(" -> ")
         ));
     }

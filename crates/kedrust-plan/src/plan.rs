@@ -117,7 +117,18 @@ impl JobPlan {
         pipeline: &Pipeline,
         catalog: &Catalog,
     ) -> Result<Self, Vec<String>> {
-        let groups = crate::grouping::groups(&job.grouping, pipeline, catalog)?;
+        Self::build_over(job, env, (pipeline, true), catalog)
+    }
+
+    /// [`JobPlan::build`] over `pipeline`, which is the job's whole pipeline (`whole`) or the
+    /// part of it a run selects (resumed, filtered further, fanned out).
+    pub fn build_over(
+        job: &Job,
+        env: &str,
+        (pipeline, whole): (&Pipeline, bool),
+        catalog: &Catalog,
+    ) -> Result<Self, Vec<String>> {
+        let groups = crate::grouping::groups(&job.grouping, pipeline, catalog, whole)?;
         let start = format!("before_pipeline_run_hook_{}", op_name(&job.name));
         let end = format!("after_pipeline_run_hook_{}", op_name(&job.name));
         let mut taken: BTreeSet<String> = [start.clone(), end.clone()].into();

@@ -137,6 +137,7 @@ pub fn execute(
     // A failed step is tried again as its op's retry policy says.
     let with_retries = |step: &[&Node]| {
         let first = step.first().map_or("", |n| n.node_name());
+        let failed = |error: &RunError| named_in(error, step).unwrap_or(first).to_owned();
         let mut attempt = 0;
         loop {
             match work(step) {
@@ -145,7 +146,7 @@ pub fn execute(
                         attempt += 1;
                         let wait = Duration::from_secs_f64(policy.delay_before(attempt));
                         observe(&RunEvent::NodeRetry {
-                            node: error.node().unwrap_or(first),
+                            node: &failed(&error),
                             attempt,
                             error: &error.to_string(),
                             wait,
@@ -191,12 +192,9 @@ fn timed(
     step: &[&Node],
     observe: Observer<'_>,
 ) -> (Result<(), RunError>, Duration) {
-    for node in step {
-        observe(&RunEvent::NodeStarted {
-            node: node.node_name(),
-        });
-    }
+    // A step starts with its first node (a group's others follow in its process).
     let first = step.first().map_or("", |n| n.node_name());
+    observe(&RunEvent::NodeStarted { node: first });
     let start = Instant::now();
     // A panicking node fails the run like an error, naming the node.
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(step)))
@@ -208,11 +206,17 @@ fn timed(
         });
     if let Err(e) = &result {
         observe(&RunEvent::NodeFailed {
-            node: e.node().unwrap_or(first),
+            node: named_in(e, step).unwrap_or(first),
             error: &e.to_string(),
         });
     }
     (result, start.elapsed())
+}
+
+/// The node of `step` that `error` names, if it names one of them.
+fn named_in<'s>(error: &RunError, step: &[&'s Node]) -> Option<&'s str> {
+    let named = error.node()?;
+    step.iter().map(|n| n.node_name()).find(|n| *n == named)
 }
 
 fn sequential(

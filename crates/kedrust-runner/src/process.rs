@@ -69,11 +69,18 @@ impl Launcher {
     /// Runs the nodes of `step` (one node, or a group) in one child, in order, and waits for
     /// it.
     pub fn run(&self, step: &[&Node]) -> Result<(), RunError> {
-        let name = step
-            .iter()
-            .map(|n| n.node_name())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // A failure no node reported is the step's, named by its first node.
+        let name = step.first().map_or("", |n| n.node_name()).to_owned();
+        let of_step = if step.len() > 1 {
+            let nodes: Vec<&str> = step.iter().map(|n| n.node_name()).collect();
+            format!(" (the step of {})", nodes.join(", "))
+        } else {
+            String::new()
+        };
+        // What an earlier attempt reported is not this one's.
+        for node in step {
+            error_path(&self.run_dir, node.node_name()).delete();
+        }
         let mut command = Command::new(&self.exe);
         command
             .arg("--project-dir")
@@ -91,7 +98,7 @@ impl Launcher {
             .spawn()
             .map_err(|e| RunError::Crashed {
                 node: name.clone(),
-                message: format!("cannot start {}: {e}", self.exe.display()),
+                message: format!("cannot start {}{of_step}: {e}", self.exe.display()),
             })?;
         // A child that dies before reading is reported by its exit below.
         if let Some(mut stdin) = child.stdin.take() {
@@ -111,7 +118,7 @@ impl Launcher {
                 Err(e) => {
                     return Err(RunError::Crashed {
                         node: name,
-                        message: format!("cannot wait for its process: {e}"),
+                        message: format!("cannot wait for its process{of_step}: {e}"),
                     });
                 }
             }
@@ -139,7 +146,7 @@ impl Launcher {
         }
         Err(RunError::Crashed {
             node: name,
-            message: describe_exit(status),
+            message: format!("{}{of_step}", describe_exit(status)),
         })
     }
 }

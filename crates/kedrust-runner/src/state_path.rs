@@ -116,6 +116,22 @@ impl StatePath {
         }
     }
 
+    /// Removes this file, if it is there; a failure is logged.
+    pub fn delete(&self) {
+        let deleted = match self {
+            Self::Local(path) => match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(DatasetError::io("remove", path, e))
+                }
+                _ => Ok(()),
+            },
+            Self::Remote(remote) => remote.delete(),
+        };
+        if let Err(e) = deleted {
+            tracing::warn!("cannot remove {self}: {e}");
+        }
+    }
+
     /// Removes this folder and everything in it; a failure is logged, as what is left is
     /// only space.
     pub fn remove(&self) {

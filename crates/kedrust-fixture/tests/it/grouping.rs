@@ -107,7 +107,79 @@ fn a_grouping_that_cannot_work_is_refused_before_anything_runs() {
       group 'training' selects no node of the pipeline (tags ["no_such_tag"], namespaces [], nodes [])
     "#);
     assert_eq!(f.fired("before_pipeline_run"), 0);
+    // A group naming a node that is not in the pipeline.
+    std::fs::write(
+        env.join("dagster.yml"),
+        "jobs:\n  grouped:\n    pipeline: {pipeline_name: __default__}\n    groups:\n      \
+         training: {nodes: [duble]}\n",
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "grouped", "--job", "grouped"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("group 'training' names node 'duble', which is not in the pipeline; did you mean 'double'?"),
+        "{}",
+        out.stderr
+    );
     let out = f.run(&["run", "--group-by", "memroy"], &[]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("namespace"), "{}", out.stderr);
+}
+
+/// Named groups over the `failing` pipeline, on the process runner.
+fn with_named_groups(f: &Fixture) {
+    let env = f.path().join("conf/grouped");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(
+        env.join("dagster.yml"),
+        "executors:\n  multi: {multiprocess: {max_concurrent: 2}}\n\
+         jobs:\n  grouped:\n    pipeline: {pipeline_name: failing}\n    executor: multi\n    \
+         groups:\n      prepare: {nodes: [make_numbers, double]}\n      \
+         checking: {nodes: [check, after_check]}\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_failed_grouped_run_resumes_from_the_group_that_failed() {
+    let f = Fixture::new("basic");
+    with_named_groups(&f);
+    let out = f.run(
+        &["run", "--env", "grouped", "--job", "grouped"],
+        &[("KEDRUST_FIXTURE_FAIL_CHECK", "1")],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let failed = f.last_run_id();
+    std::fs::remove_file(f.trace_path()).unwrap();
+    // The resumed run leaves the `prepare` group out; its `checking` group runs whole.
+    let out = f.run(&["run", "--env", "grouped", "--resume", &failed], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(f.nodes_run(), ["check", "after_check"]);
+}
+
+#[test]
+fn a_step_whose_process_dies_is_named_by_its_first_node() {
+    let f = Fixture::new("basic");
+    with_named_groups(&f);
+    let out = f.run(
+        &[
+            "run",
+            "--env",
+            "grouped",
+            "--job",
+            "grouped",
+            "--params",
+            "crash=true",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("node 'check' crashed")
+            && out.stderr.contains("(the step of check, after_check)"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
 }

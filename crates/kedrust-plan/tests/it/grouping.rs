@@ -200,8 +200,8 @@ fn groups_that_would_wait_for_each_other_are_refused_with_the_cycle() {
     assert_eq!(
         problems,
         [
-            "the groups would depend on each other in a cycle: x -> y -> x; group fewer nodes \
-          together"
+            "the groups would depend on each other in a cycle: x -> y -> x; name groups that \
+             do not (`groups`), or put fewer nodes in one"
         ]
     );
 }
