@@ -553,6 +553,13 @@ impl Catalog {
         }
     }
 
+    /// The version of the data `name` holds now (see [`Dataset::data_version`]); `None` when
+    /// it cannot tell or `name` resolves to no dataset.
+    pub fn data_version(&self, name: &str) -> Option<String> {
+        let live = self.dataset(name, false).ok()?;
+        live.dataset.data_version()
+    }
+
     /// Where `name` keeps its data (its file or folder), for datasets that live in one.
     pub fn path(&self, name: &str) -> Option<std::path::PathBuf> {
         let live = self.read_live().get(name).cloned()?;

@@ -33,6 +33,11 @@ pub trait Dataset: Send + Sync + fmt::Debug {
     fn path(&self) -> Option<&Path> {
         None
     }
+    /// A text that changes when the data changes (`None`: cannot tell): by default the size
+    /// and modification time of the files at [`Dataset::path`].
+    fn data_version(&self) -> Option<String> {
+        self.path().and_then(crate::data_version::local)
+    }
 }
 
 /// The stored value as `&T`, or a [`DatasetError::WrongType`].

@@ -15,6 +15,7 @@ mod atomic;
 mod bind;
 mod builtin;
 mod catalog;
+mod data_version;
 mod dataset;
 mod entries;
 mod error;

@@ -213,6 +213,11 @@ pub(crate) struct RunArgs {
     /// its nodes in one process, passing memory datasets in memory).
     #[arg(long, value_parser = ["node", "namespace", "memory"])]
     pub group_by: Option<String>,
+    /// Skip the nodes whose saved outputs are what they would produce now: same code version,
+    /// same parameters, same inputs (each save records them); everything downstream of a
+    /// change runs. The log says why each node runs.
+    #[arg(long, conflicts_with = "only_missing_outputs")]
+    pub only_changed: bool,
     /// Resume a failed run: only the ops that failed or never ran, with its parameters and
     /// load versions, as a new run linked to it. `--params` gives again the secret
     /// parameters the run store does not keep.

@@ -235,6 +235,7 @@ fn options(args: &RunArgs, env: &str, conf_source: Option<PathBuf>) -> Result<Ru
             .group_by
             .as_deref()
             .and_then(kedrust_plan::Grouping::named),
+        only_changed: args.only_changed,
     })
 }
 

@@ -134,7 +134,7 @@ fn asset_graph(
                 node: Some((&asset.node, node.and_then(|n| n.namespace_name()))),
                 pipeline: pipeline_of(&asset.node),
                 op: Some(&asset.op),
-                code_version: node.map(|n| n.fingerprint()),
+                code_version: node.map(|n| n.code_version_or_default()),
             },
         ));
     }

@@ -13,6 +13,7 @@
 
 mod backfill;
 mod binary;
+mod changed;
 mod child;
 mod dynamic_keys;
 mod fan_out;

@@ -56,6 +56,9 @@ pub struct RunOptions {
     /// otherwise).
     #[serde(default)]
     pub group_by: Option<kedrust_plan::Grouping>,
+    /// `--only-changed`: skip the nodes whose saved outputs are what they would produce now.
+    #[serde(default)]
+    pub only_changed: bool,
 }
 
 /// As its JSON form, secrets hidden (runtime parameters may hold them).
@@ -86,6 +89,7 @@ impl Default for RunOptions {
             partition: None,
             fan_out: false,
             group_by: None,
+            only_changed: false,
         }
     }
 }

@@ -259,7 +259,22 @@ fn execute_ops(
         .unwrap_or_default();
     let end_op = plan.ops.last().map(|o| o.name.as_str()).unwrap_or_default();
     in_op(context, start_op, || context.fire_start_hooks(start_op))?;
-    let (to_run, skipped) = if options.only_missing_outputs {
+    let key = options.partition.as_deref();
+    let (to_run, skipped) = if options.only_changed {
+        let chosen =
+            crate::changed::select(pipeline, catalog, &prepared.params, (&context.store, key));
+        tracing::info!(
+            "{} nodes unchanged, skipped; running {} of {}",
+            chosen.skipped.len(),
+            chosen.run.len(),
+            pipeline.len()
+        );
+        for (node, why) in &chosen.run {
+            tracing::info!("running {node}: {why}");
+        }
+        let names: Vec<String> = chosen.run.into_iter().map(|(n, _)| n).collect();
+        (missing::restrict(pipeline, &names), chosen.skipped)
+    } else if options.only_missing_outputs {
         let (run, skip) = missing::select(pipeline, catalog);
         tracing::info!(
             "skipping {} nodes with existing outputs; running {} of {}",
@@ -294,8 +309,25 @@ fn execute_ops(
         .with_retries(retries)
         .with_ops(plan.op_of_node())
         .with_groups(groups);
-    let nodes_run = kedrust_runner::execute(options.runner, &to_run, &shared, observe, launcher)
-        .map_err(|f| (f.error, Some(f.done)))?;
+    // Every save records what it was computed from, for a later --only-changed run.
+    let fingerprints = crate::changed::Fingerprints::new(pipeline, catalog, &prepared.params);
+    let run_id = context.run_id();
+    let observe_and_record = |event: &RunEvent<'_>| {
+        if let RunEvent::NodeCompleted { node, .. } = event
+            && let Some(node) = pipeline.node(node)
+        {
+            fingerprints.record(&context.store, node, run_id, key);
+        }
+        observe(event);
+    };
+    let nodes_run = kedrust_runner::execute(
+        options.runner,
+        &to_run,
+        &shared,
+        &observe_and_record,
+        launcher,
+    )
+    .map_err(|f| (f.error, Some(f.done)))?;
     let result = in_op(context, end_op, || context.fire_end_hooks(end_op))?;
     Ok(RunSummary {
         run_id: context.run_id().to_owned(),

@@ -83,9 +83,14 @@ pub fn default_node_name(function_path: &str, inputs: &[String], outputs: &[Stri
 /// digits. It changes when the node is rewired or its function renamed, not when the
 /// function's body changes.
 pub fn fingerprint(function_path: &str, inputs: &[String], outputs: &[String]) -> String {
-    let key = format!("{function_path}|{inputs:?}|{outputs:?}");
+    hash_hex(&format!("{function_path}|{inputs:?}|{outputs:?}"))
+}
+
+/// 64-bit FNV-1a of `text`, as 16 hex digits: the same on every machine and every build, so
+/// it may be stored and compared later.
+pub fn hash_hex(text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
+    for byte in text.bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }

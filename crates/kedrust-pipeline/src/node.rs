@@ -51,6 +51,8 @@ pub struct Node {
     name: String,
     /// The partition key of a fan-out copy.
     partition: Option<String>,
+    /// The code version its author declared.
+    code_version: Option<String>,
 }
 
 /// Conversion of input declarations: `()`, one name, an array or a `Vec` of names.
@@ -262,6 +264,7 @@ impl Node {
             namespace: None,
             name: String::new(),
             partition: None,
+            code_version: None,
         };
         n.rename();
         n
@@ -289,6 +292,22 @@ impl Node {
     pub fn tags<S: Into<String>>(mut self, tags: impl IntoIterator<Item = S>) -> Self {
         self.tags.extend(tags.into_iter().map(Into::into));
         self
+    }
+
+    /// Declares the version of the node's code: bump it when the function's body changes, so
+    /// that `run --only-changed` and Dagster's staleness see the change. Without one, the
+    /// node's [`Node::fingerprint`] stands for it, which changes only when the node is
+    /// rewired or its function renamed.
+    pub fn code_version(mut self, version: impl Into<String>) -> Self {
+        self.code_version = Some(version.into());
+        self
+    }
+
+    /// The version of the node's code: the declared one, else its fingerprint.
+    pub fn code_version_or_default(&self) -> String {
+        self.code_version
+            .clone()
+            .unwrap_or_else(|| self.fingerprint())
     }
 
     /// Sets the node's namespace (`a.b.c`); its name becomes `a.b.c.{name}`. Dataset names
@@ -403,6 +422,7 @@ impl Node {
             namespace,
             name: String::new(),
             partition: self.partition.clone(),
+            code_version: self.code_version.clone(),
         };
         n.rename();
         n

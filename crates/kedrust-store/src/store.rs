@@ -122,6 +122,17 @@ CREATE TABLE IF NOT EXISTS run_state (
     value TEXT NOT NULL,
     PRIMARY KEY (run_id, key)
 );
+-- What each persisted dataset was last saved from (run --only-changed); a table only added.
+CREATE TABLE IF NOT EXISTS lineage (
+    dataset TEXT NOT NULL,
+    partition_key TEXT NOT NULL,
+    node TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    data_version TEXT,
+    run_id TEXT NOT NULL,
+    saved_ns INTEGER NOT NULL,
+    PRIMARY KEY (dataset, partition_key)
+);
 ";
 
 /// The run store of a project.
@@ -170,11 +181,11 @@ impl RunStore {
         })
     }
 
-    fn execute(&self, sql: &str, params: &[Sql]) -> Result<usize, StoreError> {
+    pub(crate) fn execute(&self, sql: &str, params: &[Sql]) -> Result<usize, StoreError> {
         self.with(|db| db.execute(sql, params))
     }
 
-    fn query(&self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, StoreError> {
+    pub(crate) fn query(&self, sql: &str, params: &[Sql]) -> Result<Vec<Vec<Sql>>, StoreError> {
         self.with(|db| db.query(sql, params))
     }
 
@@ -733,12 +744,12 @@ fn run_record(r: &[Sql]) -> RunRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Runs `test` on a new SQLite file, then on a new PostgreSQL schema; `open` opens one
     /// more handle on the same store (as another process would).
-    fn each_store(test: impl Fn(&dyn Fn() -> RunStore)) {
+    pub(crate) fn each_store(test: impl Fn(&dyn Fn() -> RunStore)) {
         let dir = tempfile::tempdir().unwrap();
         let file = StoreLocation::File(dir.path().join("runs.db"));
         test(&|| RunStore::open_at(&file).unwrap());

@@ -9,6 +9,7 @@ mod dagster_lifecycle;
 mod dagster_partitions;
 mod faults;
 mod grouping;
+mod incremental;
 mod lifecycle;
 mod logging;
 mod mlflow;

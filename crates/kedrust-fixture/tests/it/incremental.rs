@@ -1,0 +1,83 @@
+//! Incremental runs (`run --only-changed`) on the default pipeline: a second run with nothing
+//! changed runs no node (and fires the pipeline hooks once); a changed parameter, an output
+//! edited or removed by hand, rerun just what depends on it, and the log says why.
+
+use crate::Fixture;
+
+/// `run --only-changed` with `args`: the nodes that ran, and the log.
+fn only_changed(f: &Fixture, args: &[&str]) -> (Vec<String>, String) {
+    let _ = std::fs::remove_file(f.trace_path());
+    let mut all = vec!["run", "--only-changed"];
+    all.extend(args);
+    let out = f.run(&all, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    (f.nodes_run(), out.stderr)
+}
+
+#[test]
+fn a_run_with_nothing_changed_runs_no_node_and_a_change_reruns_what_depends_on_it() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let (ran, log) = only_changed(&f, &[]);
+    assert_eq!(ran, Vec::<String>::new(), "{log}");
+    assert!(
+        log.contains("4 nodes unchanged, skipped; running 0 of 4"),
+        "{log}"
+    );
+    assert_eq!(f.fired("before_pipeline_run"), 1);
+    assert_eq!(f.fired("after_pipeline_run"), 1);
+    assert_eq!(f.fired("before_node_run"), 0);
+
+    // A parameter: the node that reads it and what is downstream.
+    let (ran, log) = only_changed(&f, &["--params", "offset=5"]);
+    assert_eq!(ran, ["total", "summarise"], "{log}");
+    assert!(
+        log.contains("running total: parameter offset changed"),
+        "{log}"
+    );
+    assert!(
+        log.contains("running summarise: input report is recomputed (node total runs)"),
+        "{log}"
+    );
+    // The same parameters again: nothing to do.
+    let (ran, _) = only_changed(&f, &["--params", "offset=5"]);
+    assert_eq!(ran, Vec::<String>::new());
+
+    // An output edited by hand: its node runs again, with the producer of the memory input
+    // it needs, and what is downstream.
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    std::fs::write(f.path().join("data/doubled.json"), "[0, 0, 0, 0]").unwrap();
+    let (ran, log) = only_changed(&f, &["--params", "offset=5"]);
+    assert_eq!(
+        ran,
+        ["make_numbers", "double", "total", "summarise"],
+        "{log}"
+    );
+    assert!(
+        log.contains("running double: output doubled changed since it was saved"),
+        "{log}"
+    );
+    assert!(
+        log.contains("running make_numbers: node double needs its output numbers, kept in memory"),
+        "{log}"
+    );
+
+    // An output removed: only its node.
+    std::fs::remove_file(f.path().join("data/summary.txt")).unwrap();
+    let (ran, log) = only_changed(&f, &["--params", "offset=5"]);
+    assert_eq!(ran, ["summarise"], "{log}");
+    assert!(
+        log.contains("running summarise: output summary missing"),
+        "{log}"
+    );
+    assert!(f.path().join("data/summary.txt").is_file());
+}
+
+#[test]
+fn only_changed_and_only_missing_outputs_are_one_or_the_other() {
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "--only-changed", "--only-missing-outputs"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
