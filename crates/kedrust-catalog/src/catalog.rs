@@ -553,11 +553,16 @@ impl Catalog {
         }
     }
 
-    /// The version of the data `name` holds now (see [`Dataset::data_version`]); `None` when
-    /// it cannot tell or `name` resolves to no dataset.
+    /// The version of the data `name` holds now (see [`Dataset::data_version`]), with the
+    /// version a run pins for it (`--load-versions`); `None` when it cannot tell or `name`
+    /// resolves to no dataset.
     pub fn data_version(&self, name: &str) -> Option<String> {
         let live = self.dataset(name, false).ok()?;
-        live.dataset.data_version()
+        let version = live.dataset.data_version()?;
+        Some(match self.load_versions.get(name) {
+            Some(pinned) => format!("{pinned}:{version}"),
+            None => version,
+        })
     }
 
     /// Where `name` keeps its data (its file or folder), for datasets that live in one.

@@ -16,7 +16,7 @@ pub(crate) fn local(path: &Path) -> Option<String> {
     let mut listing = String::new();
     if meta.is_dir() {
         let mut files = Vec::new();
-        walk(path, "", &mut files);
+        walk(path, "", 0, &mut files)?;
         files.sort();
         for (name, size, modified) in files {
             listing.push_str(&format!("{name}\t{size}\t{modified}\n"));
@@ -34,19 +34,28 @@ fn modified_ns(meta: &std::fs::Metadata) -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, u64, u128)>) {
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+/// Every file below `dir`, links followed (data kept as links to a store, DVC's way); `None`
+/// when any of it cannot be read, as a partial listing would not follow the data.
+fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<(String, u64, u128)>) -> Option<()> {
+    // Deeper than any dataset folder: a link loop.
+    if depth > 32 {
+        return None;
+    }
+    for entry in std::fs::read_dir(dir).ok()? {
+        let entry = entry.ok()?;
         let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
         // Hidden files are the catalog's own (a writer's leftovers), not data.
         if name.rsplit('/').next().is_some_and(|n| n.starts_with('.')) {
             continue;
         }
-        match entry.metadata() {
-            Ok(meta) if meta.is_dir() => walk(&entry.path(), &format!("{name}/"), out),
-            Ok(meta) => out.push((name, meta.len(), modified_ns(&meta))),
-            Err(_) => {}
+        let meta = std::fs::metadata(entry.path()).ok()?;
+        if meta.is_dir() {
+            walk(&entry.path(), &format!("{name}/"), depth + 1, out)?;
+        } else {
+            out.push((name, meta.len(), modified_ns(&meta)));
         }
     }
+    Some(())
 }
 
 #[cfg(test)]

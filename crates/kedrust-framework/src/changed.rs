@@ -6,7 +6,7 @@
 //! a change runs, and so does the producer of any memory input a running node needs.
 
 use kedrust_catalog::Catalog;
-use kedrust_pipeline::naming::{hash_hex, is_parameter};
+use kedrust_pipeline::naming::{base_name, hash_hex, is_parameter};
 use kedrust_pipeline::{Node, Pipeline};
 use kedrust_store::{Lineage, RunStore};
 use serde_json::{Map, Value as Json, json};
@@ -16,51 +16,98 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(crate) struct Fingerprints<'a> {
     catalog: &'a Catalog,
     params: BTreeMap<String, Json>,
-    producer: BTreeMap<String, String>,
+    /// The node that produces each dataset, by base name (`x@pandas` and `x@spark` are one).
+    producer: BTreeMap<String, Node>,
+    /// The data versions of the inputs no node of the run produces, when the run started: an
+    /// input changed while the run read it is recorded as changed.
+    at_start: BTreeMap<String, Option<String>>,
     /// The fingerprint of each node computed so far, as its hash.
     done: std::sync::Mutex<BTreeMap<String, String>>,
 }
 
+/// The lineage key of a node that saves no persisted dataset: its own record.
+fn node_key(node: &Node) -> String {
+    format!("node:{}", node.node_name())
+}
+
 impl<'a> Fingerprints<'a> {
     pub(crate) fn new(pipeline: &Pipeline, catalog: &'a Catalog, params: &Json) -> Self {
+        let producer: BTreeMap<String, Node> = pipeline
+            .nodes()
+            .flat_map(|n| {
+                n.outputs()
+                    .iter()
+                    .map(move |o| (base_name(o).to_owned(), n.clone()))
+            })
+            .collect();
+        let at_start = pipeline
+            .inputs()
+            .into_iter()
+            .filter(|d| !is_parameter(d) && !catalog.is_ephemeral(d))
+            .map(|d| {
+                let version = catalog.data_version(&d);
+                (d, version)
+            })
+            .collect();
         Self {
             catalog,
             params: kedrust_catalog::parameter_datasets(params),
-            producer: pipeline
-                .nodes()
-                .flat_map(|n| {
-                    n.outputs()
-                        .iter()
-                        .map(move |o| (o.clone(), n.node_name().to_owned()))
-                })
-                .collect(),
+            producer,
+            at_start,
             done: Default::default(),
         }
     }
 
+    /// An input whose value lives in one process (a memory dataset, not a nothing one).
     fn memory(&self, name: &str) -> bool {
-        !is_parameter(name) && self.catalog.is_ephemeral(name)
+        !is_parameter(name)
+            && self.catalog.is_ephemeral(name)
+            && !self.catalog.carries_nothing(name)
+    }
+
+    fn persisted(&self, name: &str) -> bool {
+        !is_parameter(name)
+            && !self.catalog.is_ephemeral(name)
+            && !self.catalog.carries_nothing(name)
+    }
+
+    fn producer_of(&self, name: &str) -> Option<&Node> {
+        self.producer.get(base_name(name))
+    }
+
+    /// The hash of `node`'s fingerprint, computed now if it was not yet (a consumer may finish
+    /// on another thread before its producer's completion is recorded).
+    fn hash_of(&self, node: &Node) -> String {
+        let known = self
+            .done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(node.node_name())
+            .cloned();
+        known.unwrap_or_else(|| hash_hex(&self.of(node).to_string()))
     }
 
     /// `node`'s fingerprint with its inputs as they are now (a memory input: its producer's
-    /// fingerprint, computed before).
+    /// fingerprint). Parameter values are kept as hashes of their leaves: the run store never
+    /// holds a secret, and a change is still found by its dotted key.
     pub(crate) fn of(&self, node: &Node) -> Json {
         let mut params = Map::new();
         let mut inputs = Map::new();
         for input in node.inputs() {
             if is_parameter(input) {
-                params.insert(
-                    input.clone(),
-                    self.params.get(input).cloned().unwrap_or(Json::Null),
-                );
+                let value = self.params.get(input).unwrap_or(&Json::Null);
+                params.insert(input.clone(), hashed_leaves(value));
             } else if self.memory(input) {
-                let from = self.producer.get(input).and_then(|p| {
-                    let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-                    done.get(p).cloned()
-                });
+                let from = self.producer_of(input).map(|p| self.hash_of(p));
                 inputs.insert(input.clone(), json!({ "from": from }));
-            } else {
-                inputs.insert(input.clone(), json!(self.catalog.data_version(input)));
+            } else if !self.catalog.carries_nothing(input) {
+                let now = self.catalog.data_version(input);
+                // Changed since the run started reading it: recorded as unknown.
+                let read = match self.at_start.get(input) {
+                    Some(at_start) if *at_start != now => None,
+                    _ => now,
+                };
+                inputs.insert(input.clone(), json!(read));
             }
         }
         let fingerprint = json!({
@@ -76,26 +123,52 @@ impl<'a> Fingerprints<'a> {
     }
 
     /// Records the saves of `node`, which just succeeded in run `run_id` (for partition
-    /// `key`), with its fingerprint.
+    /// `key`), with its fingerprint; a node that saves nothing persisted, its own record.
     pub(crate) fn record(&self, store: &RunStore, node: &Node, run_id: &str, key: Option<&str>) {
         let fingerprint = self.of(node);
-        for output in node.outputs().iter().filter(|o| self.persisted(o)) {
-            let lineage = Lineage {
-                node: node.node_name().to_owned(),
-                fingerprint: fingerprint.clone(),
-                data_version: self.catalog.data_version(output),
-                run_id: run_id.to_owned(),
-            };
-            if let Err(e) = store.record_lineage(output, key, &lineage) {
-                tracing::warn!("cannot record what '{output}' was saved from: {e}");
+        let outputs: Vec<&String> = node
+            .outputs()
+            .iter()
+            .filter(|o| self.persisted(o))
+            .collect();
+        let lineage = |data_version| Lineage {
+            node: node.node_name().to_owned(),
+            fingerprint: fingerprint.clone(),
+            data_version,
+            run_id: run_id.to_owned(),
+        };
+        let in_memory = node.outputs().iter().any(|o| self.memory(o));
+        let records: Vec<(String, Lineage)> = if outputs.is_empty() {
+            // A node whose outputs live in memory is decided by its readers, or always runs
+            // (a free output): only one that keeps nothing needs a record of its own.
+            if in_memory {
+                return;
+            }
+            vec![(node_key(node), lineage(None))]
+        } else {
+            outputs
+                .into_iter()
+                .map(|o| (o.clone(), lineage(self.catalog.data_version(o))))
+                .collect()
+        };
+        for (dataset, lineage) in records {
+            if let Err(e) = store.record_lineage(&dataset, key, &lineage) {
+                tracing::warn!("cannot record what '{dataset}' was saved from: {e}");
             }
         }
     }
+}
 
-    fn persisted(&self, name: &str) -> bool {
-        !is_parameter(name)
-            && !self.catalog.is_ephemeral(name)
-            && !self.catalog.carries_nothing(name)
+/// `value` with each leaf replaced by the hash of its JSON (mappings kept, so a change is
+/// found by its key).
+fn hashed_leaves(value: &Json) -> Json {
+    match value {
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), hashed_leaves(v)))
+                .collect(),
+        ),
+        leaf => Json::String(hash_hex(&leaf.to_string())),
     }
 }
 
@@ -114,38 +187,66 @@ pub(crate) fn select(
     (store, key): (&RunStore, Option<&str>),
 ) -> Selection {
     let fingerprints = Fingerprints::new(pipeline, catalog, params);
+    let consumed: BTreeSet<&str> = pipeline
+        .nodes()
+        .flat_map(|n| n.inputs().iter().map(|i| base_name(i)))
+        .collect();
     let mut why: BTreeMap<String, String> = BTreeMap::new();
-    let producer = &fingerprints.producer;
+    // What each node would save differently now, whatever runs upstream.
+    let mut own: BTreeMap<String, String> = BTreeMap::new();
     for node in pipeline.nodes() {
         let now = fingerprints.of(node);
-        let recomputed = node.inputs().iter().find_map(|input| {
-            let p = producer.get(input)?;
-            why.contains_key(p)
-                .then(|| format!("input {input} is recomputed (node {p} runs)"))
-        });
-        let reason =
-            recomputed.or_else(|| changed_output(node, catalog, &fingerprints, &now, (store, key)));
+        let free = node
+            .outputs()
+            .iter()
+            .find(|o| fingerprints.memory(o) && !consumed.contains(base_name(o)));
+        let reason = match free {
+            Some(output) => Some(format!(
+                "its output {output} is the run's result, kept in memory"
+            )),
+            None => changed_output(node, catalog, &fingerprints, &now, (store, key)),
+        };
         if let Some(reason) = reason {
-            why.insert(node.node_name().to_owned(), reason);
+            own.insert(node.node_name().to_owned(), reason);
         }
     }
-    // A running node reads its memory inputs from their producers, which must run too.
-    for node in pipeline.nodes().collect::<Vec<_>>().into_iter().rev() {
-        if !why.contains_key(node.node_name()) {
-            continue;
-        }
-        for input in node.inputs().iter().filter(|i| fingerprints.memory(i)) {
-            if let Some(p) = producer.get(input)
-                && !why.contains_key(p)
-            {
-                why.insert(
-                    p.clone(),
-                    format!(
-                        "node {} needs its output {input}, kept in memory",
-                        node.node_name()
-                    ),
-                );
+    // Until nothing is added: a node runs when it changed or an input of it is recomputed,
+    // and a running node's memory inputs need their producers to run.
+    loop {
+        let before = why.len();
+        for node in pipeline.nodes() {
+            if why.contains_key(node.node_name()) {
+                continue;
             }
+            let recomputed = node.inputs().iter().find_map(|input| {
+                let p = fingerprints.producer_of(input)?;
+                why.contains_key(p.node_name())
+                    .then(|| format!("input {input} is recomputed (node {} runs)", p.node_name()))
+            });
+            if let Some(reason) = own.get(node.node_name()).cloned().or(recomputed) {
+                why.insert(node.node_name().to_owned(), reason);
+            }
+        }
+        for node in pipeline.nodes().collect::<Vec<_>>().into_iter().rev() {
+            if !why.contains_key(node.node_name()) {
+                continue;
+            }
+            for input in node.inputs().iter().filter(|i| fingerprints.memory(i)) {
+                if let Some(p) = fingerprints.producer_of(input)
+                    && !why.contains_key(p.node_name())
+                {
+                    why.insert(
+                        p.node_name().to_owned(),
+                        format!(
+                            "node {} needs its output {input}, kept in memory",
+                            node.node_name()
+                        ),
+                    );
+                }
+            }
+        }
+        if why.len() == before {
+            break;
         }
     }
     let (run, skipped): (Vec<&str>, Vec<&str>) = pipeline
@@ -161,7 +262,8 @@ pub(crate) fn select(
     }
 }
 
-/// Why `node`'s persisted outputs would be different now (fingerprint `now`), if they would.
+/// Why `node`'s persisted outputs would be different now (fingerprint `now`), if they would;
+/// for a node that saves nothing persisted, whether it ran from what it would use now.
 fn changed_output(
     node: &Node,
     catalog: &Catalog,
@@ -174,6 +276,17 @@ fn changed_output(
         .iter()
         .filter(|o| fingerprints.persisted(o))
         .collect();
+    if outputs.is_empty() {
+        // Memory outputs read by other nodes: those decide.
+        if node.outputs().iter().any(|o| fingerprints.memory(o)) {
+            return None;
+        }
+        return match store.lineage(&node_key(node), key) {
+            Ok(Some(recorded)) => difference(&recorded.fingerprint, now),
+            Ok(None) => Some("it saves nothing and has no record of an earlier run".into()),
+            Err(e) => Some(format!("its record cannot be read: {e}")),
+        };
+    }
     for output in outputs {
         if !catalog.exists(output).unwrap_or(false) {
             return Some(format!("output {output} missing"));
@@ -187,6 +300,12 @@ fn changed_output(
             }
             Err(e) => return Some(format!("output {output}'s record cannot be read: {e}")),
         };
+        if recorded.node != node.node_name() {
+            return Some(format!(
+                "output {output} was saved by node {}",
+                recorded.node
+            ));
+        }
         if let Some(reason) = difference(&recorded.fingerprint, now) {
             return Some(reason);
         }
@@ -254,6 +373,17 @@ fn first_changed_key(before: &Json, after: &Json) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameters_are_kept_as_hashes_of_their_leaves() {
+        let kept = hashed_leaves(&json!({"db": {"password": "s3cr3t-123", "port": 5432}}));
+        assert!(!kept.to_string().contains("s3cr3t-123"), "{kept}");
+        let other = hashed_leaves(&json!({"db": {"password": "other", "port": 5432}}));
+        assert_eq!(
+            first_changed_key(&kept, &other).as_deref(),
+            Some("db.password")
+        );
+    }
 
     #[test]
     fn a_difference_is_said_by_what_changed() {

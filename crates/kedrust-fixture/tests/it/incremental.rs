@@ -81,3 +81,23 @@ fn only_changed_and_only_missing_outputs_are_one_or_the_other() {
     let out = f.run(&["run", "--only-changed", "--only-missing-outputs"], &[]);
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+#[test]
+fn a_node_whose_output_is_the_runs_result_in_memory_always_runs() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run", "-p", "failing_in_memory"], &[]).code, 0);
+    // `after_check` returns its value to the run in memory: it runs, and so do the producers
+    // of the memory data it needs.
+    let (ran, log) = only_changed(&f, &["-p", "failing_in_memory"]);
+    assert_eq!(
+        ran,
+        ["make_numbers", "double", "check", "after_check"],
+        "{log}"
+    );
+    assert!(
+        log.contains(
+            "running after_check: its output after_check is the run's result, kept in memory"
+        ),
+        "{log}"
+    );
+}
