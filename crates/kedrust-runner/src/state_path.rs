@@ -118,34 +118,31 @@ impl StatePath {
 
     /// Removes this file, if it is there; a failure is logged.
     pub fn delete(&self) {
-        let deleted = match self {
-            Self::Local(path) => match std::fs::remove_file(path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(DatasetError::io("remove", path, e))
-                }
-                _ => Ok(()),
-            },
-            Self::Remote(remote) => remote.delete(),
-        };
-        if let Err(e) = deleted {
-            tracing::warn!("cannot remove {self}: {e}");
-        }
+        self.remove_with(|p| std::fs::remove_file(p), kedrust_catalog::Remote::delete);
     }
 
     /// Removes this folder and everything in it; a failure is logged, as what is left is
     /// only space.
     pub fn remove(&self) {
+        self.remove_with(|p| std::fs::remove_dir_all(p), kedrust_catalog::Remote::delete_all);
+    }
+
+    fn remove_with(
+        &self,
+        local: fn(&Path) -> std::io::Result<()>,
+        remote: fn(&Remote) -> Result<(), DatasetError>,
+    ) {
         let removed = match self {
-            Self::Local(path) => match std::fs::remove_dir_all(path) {
+            Self::Local(path) => match local(path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     Err(DatasetError::io("remove", path, e))
                 }
                 _ => Ok(()),
             },
-            Self::Remote(remote) => remote.delete_all(),
+            Self::Remote(object) => remote(object),
         };
         if let Err(e) = removed {
-            tracing::warn!("cannot remove the run folder {self}: {e}");
+            tracing::warn!("cannot remove {self}: {e}");
         }
     }
 }
