@@ -69,6 +69,9 @@ pub(crate) enum Command {
         /// The job (from dagster.yml).
         #[arg(long)]
         job: String,
+        /// Also say which nodes `run --job <job> --only-changed` would run now, and why.
+        #[arg(long)]
+        only_changed: bool,
     },
     /// Dagster: write the code location, or check it.
     #[command(subcommand)]

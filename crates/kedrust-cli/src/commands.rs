@@ -101,7 +101,9 @@ pub(crate) fn dispatch(
         Command::Schedules(c) => {
             crate::schedules::command(project, &root, conf_source, env, c).map_err(bad)
         }
-        Command::Plan { job } => crate::jobs::plan(project, &root, &conf, env, &job).map_err(bad),
+        Command::Plan { job, only_changed } => {
+            crate::jobs::plan(project, &root, (&conf, env), &job, only_changed).map_err(bad)
+        }
         Command::Project(args) => project_command(project, &root, &args),
         Command::Node { run_dir, node } => {
             // A Ctrl-C in the terminal reaches the whole process group: the orchestrator

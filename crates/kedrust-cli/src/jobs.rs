@@ -32,18 +32,40 @@ pub(crate) fn list(project: &Project, conf: &Path, env: &str) -> Result<String, 
     Ok(out)
 }
 
-/// `plan --job <name>`.
+/// `plan --job <name>`, and with `only_changed` what `run --only-changed` would run now.
 pub(crate) fn plan(
     project: &Project,
     root: &Path,
-    conf: &Path,
-    env: &str,
+    (conf, env): (&Path, &str),
     job: &str,
+    only_changed: bool,
 ) -> Result<String, String> {
     let d = dagster(project, conf, env)?;
-    let job = find_job(&d, job).map_err(|e| e.to_string())?;
+    let found = find_job(&d, job).map_err(|e| e.to_string())?;
     let (plan, pipeline, built) =
-        plan_job(project, root, conf, env, job).map_err(|e| e.to_string())?;
+        plan_job(project, root, conf, env, found).map_err(|e| e.to_string())?;
     built.catalog.bind(&pipeline).map_err(|e| e.to_string())?;
-    Ok(plan.render())
+    let mut out = plan.render();
+    if only_changed {
+        let options = kedrust_framework::RunOptions {
+            env: Some(env.to_owned()),
+            conf_source: Some(conf.to_owned()),
+            job: Some(job.to_owned()),
+            ..Default::default()
+        };
+        let prepared = kedrust_framework::prepare(project, root.to_owned(), &options)
+            .map_err(|e| e.to_string())?;
+        let (run, skipped) =
+            kedrust_framework::what_would_run(project, &prepared).map_err(|e| e.to_string())?;
+        out.push_str(&format!(
+            "with --only-changed: {} of {} nodes would run, {} unchanged\n",
+            run.len(),
+            run.len() + skipped.len(),
+            skipped.len()
+        ));
+        for (node, why) in run {
+            out.push_str(&format!("  {node}: {why}\n"));
+        }
+    }
+    Ok(out)
 }

@@ -262,6 +262,22 @@ pub(crate) fn select(
     }
 }
 
+/// What a `run --only-changed` of `prepared` would run now, each node with why, and what it
+/// would skip.
+pub fn what_would_run(
+    project: &crate::Project,
+    prepared: &crate::Prepared,
+) -> Result<(Vec<(String, String)>, Vec<String>), crate::SessionError> {
+    let store = crate::settings::open_store(project, &prepared.project_path)?;
+    let chosen = select(
+        &prepared.pipeline,
+        &prepared.catalog,
+        &prepared.params,
+        (&store, prepared.options.partition.as_deref()),
+    );
+    Ok((chosen.run, chosen.skipped))
+}
+
 /// Why `node`'s persisted outputs would be different now (fingerprint `now`), if they would;
 /// for a node that saves nothing persisted, whether it ran from what it would use now.
 fn changed_output(

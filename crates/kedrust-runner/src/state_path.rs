@@ -124,7 +124,10 @@ impl StatePath {
     /// Removes this folder and everything in it; a failure is logged, as what is left is
     /// only space.
     pub fn remove(&self) {
-        self.remove_with(|p| std::fs::remove_dir_all(p), kedrust_catalog::Remote::delete_all);
+        self.remove_with(
+            |p| std::fs::remove_dir_all(p),
+            kedrust_catalog::Remote::delete_all,
+        );
     }
 
     fn remove_with(

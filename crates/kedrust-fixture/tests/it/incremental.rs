@@ -101,3 +101,28 @@ fn a_node_whose_output_is_the_runs_result_in_memory_always_runs() {
         "{log}"
     );
 }
+
+#[test]
+fn plan_says_what_an_only_changed_run_would_run_and_why() {
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run", "--job", "chain_job"], &[]).code, 0);
+    let out = f.run(&["plan", "--job", "chain_job", "--only-changed"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("with --only-changed: 0 of 4 nodes would run, 4 unchanged\n"),
+        "{}",
+        out.stdout
+    );
+    std::fs::remove_file(f.path().join("data/summary.txt")).unwrap();
+    let out = f.run(&["plan", "--job", "chain_job", "--only-changed"], &[]);
+    assert!(
+        out.stdout.ends_with(
+            "with --only-changed: 1 of 4 nodes would run, 3 unchanged\n  summarise: output \
+             summary missing\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(f.fired("before_node_run"), 4, "plan ran nothing");
+}
