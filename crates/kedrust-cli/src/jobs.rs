@@ -55,7 +55,7 @@ pub(crate) fn plan(
         };
         let prepared = kedrust_framework::prepare(project, root.to_owned(), &options)
             .map_err(|e| e.to_string())?;
-        let (run, skipped) =
+        let kedrust_framework::Selection { run, skipped } =
             kedrust_framework::what_would_run(project, &prepared).map_err(|e| e.to_string())?;
         out.push_str(&format!(
             "with --only-changed: {} of {} nodes would run, {} unchanged\n",

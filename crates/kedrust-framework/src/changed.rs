@@ -174,9 +174,11 @@ fn hashed_leaves(value: &Json) -> Json {
 
 /// What `--only-changed` runs: the nodes to run (in order), each with why, and the nodes
 /// skipped.
-pub(crate) struct Selection {
-    pub(crate) run: Vec<(String, String)>,
-    pub(crate) skipped: Vec<String>,
+pub struct Selection {
+    /// The nodes to run, in order, each with why.
+    pub run: Vec<(String, String)>,
+    /// The nodes skipped, in order.
+    pub skipped: Vec<String>,
 }
 
 /// Chooses the nodes of `pipeline` to run (see the module's documentation).
@@ -267,15 +269,14 @@ pub(crate) fn select(
 pub fn what_would_run(
     project: &crate::Project,
     prepared: &crate::Prepared,
-) -> Result<(Vec<(String, String)>, Vec<String>), crate::SessionError> {
+) -> Result<Selection, crate::SessionError> {
     let store = crate::settings::open_store(project, &prepared.project_path)?;
-    let chosen = select(
+    Ok(select(
         &prepared.pipeline,
         &prepared.catalog,
         &prepared.params,
         (&store, prepared.options.partition.as_deref()),
-    );
-    Ok((chosen.run, chosen.skipped))
+    ))
 }
 
 /// Why `node`'s persisted outputs would be different now (fingerprint `now`), if they would;
