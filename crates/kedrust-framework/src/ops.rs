@@ -270,11 +270,19 @@ fn run_work(
                 message: e.to_string(),
             })?;
         let shared = Execution::new(&some, &prepared.catalog, &hooks);
+        // Each save records what it was computed from, as embedded runs do.
+        let fingerprints = crate::changed::Fingerprints::new(
+            &prepared.pipeline,
+            &prepared.catalog,
+            &prepared.params,
+        );
         for node in some.nodes() {
             if attempt > 0 {
                 discard_outputs(&prepared.catalog, node);
             }
             run_node(&shared, node)?;
+            let key = prepared.options.partition.as_deref();
+            fingerprints.record(&store, node, &run_id, key);
         }
         Ok(())
     };

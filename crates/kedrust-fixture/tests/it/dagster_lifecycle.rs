@@ -132,6 +132,25 @@ fn a_successful_dagster_run_fires_every_hook_in_kedros_order() {
             std::fs::read_to_string(f.path().join("data/summary.txt")).unwrap(),
             "total 120 over 4 numbers\n"
         );
+        // Its ops recorded what each save came from: an incremental run has nothing to do.
+        let plan = f.run(
+            &[
+                "plan",
+                "--env",
+                "conformance",
+                "--job",
+                job,
+                "--only-changed",
+            ],
+            &[],
+        );
+        assert!(
+            plan.stdout
+                .ends_with("with --only-changed: 0 of 4 nodes would run, 4 unchanged\n"),
+            "{job}: {}{}",
+            plan.stdout,
+            plan.stderr
+        );
     }
 }
 
