@@ -701,6 +701,14 @@ impl Catalog {
         self.partition.as_deref()
     }
 
+    /// Whether `name` is a value kept in one process's memory: a memory dataset, not a
+    /// parameter and not a nothing dataset (which keeps no value).
+    pub fn holds_in_memory(&self, name: &str) -> bool {
+        !kedrust_pipeline::naming::is_parameter(name)
+            && self.is_ephemeral(name)
+            && !self.carries_nothing(name)
+    }
+
     /// A nothing dataset (under any of its names): it orders two nodes and holds no data, so
     /// nothing carries it between processes.
     pub fn carries_nothing(&self, name: &str) -> bool {

@@ -18,8 +18,9 @@ pub(crate) struct Fingerprints<'a> {
     params: BTreeMap<String, Json>,
     /// The node that produces each dataset, by base name (`x@pandas` and `x@spark` are one).
     producer: BTreeMap<String, Node>,
-    /// The data versions of the inputs no node of the run produces, when the run started: an
-    /// input changed while the run read it is recorded as changed.
+    /// The data versions of the inputs of the nodes a run executes that none of them
+    /// produces, when it started ([`Fingerprints::reading`]): an input changed while the run
+    /// read it is recorded as changed.
     at_start: BTreeMap<String, Option<String>>,
     /// The fingerprint of each node computed so far, as its hash.
     done: std::sync::Mutex<BTreeMap<String, String>>,
@@ -40,35 +41,38 @@ impl<'a> Fingerprints<'a> {
                     .map(move |o| (base_name(o).to_owned(), n.clone()))
             })
             .collect();
-        let at_start = pipeline
-            .inputs()
-            .into_iter()
-            .filter(|d| !is_parameter(d) && !catalog.is_ephemeral(d))
-            .map(|d| {
-                let version = catalog.data_version(&d);
-                (d, version)
-            })
-            .collect();
         Self {
             catalog,
             params: kedrust_catalog::parameter_datasets(params),
             producer,
-            at_start,
+            at_start: BTreeMap::new(),
             done: Default::default(),
         }
     }
 
-    /// An input whose value lives in one process (a memory dataset, not a nothing one).
-    fn memory(&self, name: &str) -> bool {
-        !is_parameter(name)
-            && self.catalog.is_ephemeral(name)
-            && !self.catalog.carries_nothing(name)
+    /// For recording the saves of the nodes of `executed` (a run's, or an op's): notes the
+    /// data versions of what they read from outside, before they read it.
+    pub(crate) fn reading(mut self, executed: &Pipeline) -> Self {
+        self.at_start = executed
+            .inputs()
+            .into_iter()
+            .filter(|d| self.persisted(d))
+            .map(|d| {
+                let version = self.catalog.data_version(&d);
+                (d, version)
+            })
+            .collect();
+        self
     }
 
+    /// An input whose value lives in one process (a memory dataset, not a nothing one).
+    fn memory(&self, name: &str) -> bool {
+        self.catalog.holds_in_memory(name)
+    }
+
+    /// A dataset whose value outlives the run (a nothing dataset is ephemeral too).
     fn persisted(&self, name: &str) -> bool {
-        !is_parameter(name)
-            && !self.catalog.is_ephemeral(name)
-            && !self.catalog.carries_nothing(name)
+        !is_parameter(name) && !self.catalog.is_ephemeral(name)
     }
 
     fn producer_of(&self, name: &str) -> Option<&Node> {

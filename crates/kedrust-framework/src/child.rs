@@ -95,12 +95,11 @@ fn child(
             kedrust_runner::run_node(&shared, node)
         }))
         .map_err(|panic| {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".into());
-            (name.clone(), format!("node '{name}' crashed: {message}"))
+            let crashed = kedrust_runner::RunError::Crashed {
+                node: name.clone(),
+                message: kedrust_runner::panic_message(&panic),
+            };
+            (name.clone(), crashed.to_string())
         })?
         .map_err(|e| (name, e.to_string()))?;
     }

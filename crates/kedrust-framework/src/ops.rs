@@ -275,7 +275,8 @@ fn run_work(
             &prepared.pipeline,
             &prepared.catalog,
             &prepared.params,
-        );
+        )
+        .reading(&some);
         for node in some.nodes() {
             if attempt > 0 {
                 discard_outputs(&prepared.catalog, node);

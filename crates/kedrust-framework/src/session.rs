@@ -310,7 +310,8 @@ fn execute_ops(
         .with_ops(plan.op_of_node())
         .with_groups(groups);
     // Every save records what it was computed from, for a later --only-changed run.
-    let fingerprints = crate::changed::Fingerprints::new(pipeline, catalog, &prepared.params);
+    let fingerprints =
+        crate::changed::Fingerprints::new(pipeline, catalog, &prepared.params).reading(&to_run);
     let run_id = context.run_id();
     let observe_and_record = |event: &RunEvent<'_>| {
         if let RunEvent::NodeCompleted { node, .. } = event

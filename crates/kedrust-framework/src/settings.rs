@@ -85,8 +85,7 @@ pub(crate) fn state_dir(project: &Path) -> Result<StatePath, SessionError> {
             expected,
         });
     }
-    kedrust_catalog::Remote::new(&url, &serde_json::Map::new())
-        .map(StatePath::Remote)
+    StatePath::parse(url.as_ref())
         .map_err(|why| SessionError::Io(format!("{STATE_DIR_ENV}='{url}': {why}")))
 }
 

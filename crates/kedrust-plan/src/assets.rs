@@ -146,8 +146,6 @@ impl AssetGraph {
             }
         }
         let producer = producers(pipeline);
-        let memory =
-            |d: &str| !is_parameter(d) && catalog.is_ephemeral(d) && !catalog.carries_nothing(d);
         // Walk up in reverse execution order: a node's memory inputs come from earlier nodes.
         let order: Vec<&str> = pipeline.node_names();
         for name in order.iter().rev() {
@@ -157,7 +155,7 @@ impl AssetGraph {
             let Some(node) = pipeline.node(name) else {
                 continue;
             };
-            for input in node.inputs().iter().filter(|i| memory(i)) {
+            for input in node.inputs().iter().filter(|i| catalog.holds_in_memory(i)) {
                 if let Some(p) = producer.get(base_name(input)) {
                     wanted.insert((*p).to_owned());
                 }

@@ -8,7 +8,7 @@
 
 use kedrust_catalog::Catalog;
 use kedrust_pipeline::Pipeline;
-use kedrust_pipeline::naming::{base_name, is_parameter};
+use kedrust_pipeline::naming::base_name;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -185,8 +185,6 @@ pub fn groups(
 /// Nodes joined by memory datasets (a value that lives in one process), each set in
 /// execution order, the sets in execution order of their first nodes.
 pub(crate) fn memory_components(pipeline: &Pipeline, catalog: &Catalog) -> Vec<Vec<String>> {
-    let memory =
-        |d: &str| !is_parameter(d) && catalog.is_ephemeral(d) && !catalog.carries_nothing(d);
     let producer: BTreeMap<&str, &str> = pipeline
         .nodes()
         .flat_map(|n| {
@@ -204,7 +202,7 @@ pub(crate) fn memory_components(pipeline: &Pipeline, catalog: &Catalog) -> Vec<V
         n
     }
     for node in pipeline.nodes() {
-        for input in node.inputs().iter().filter(|i| memory(i)) {
+        for input in node.inputs().iter().filter(|i| catalog.holds_in_memory(i)) {
             if let Some(p) = producer.get(base_name(input)) {
                 let (a, b) = (root(&leader, p), root(&leader, node.node_name()));
                 if a != b {

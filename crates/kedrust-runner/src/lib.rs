@@ -24,7 +24,7 @@ mod trace;
 
 pub use cancel::{cancel, is_cancelled};
 pub use error::{HookError, RunError};
-pub use executor::{Failure, Observer, RunEvent, Runner, execute, run_nodes};
+pub use executor::{Failure, Observer, RunEvent, Runner, execute, panic_message, run_nodes};
 pub use hooks::{
     CatalogInfo, ContextInfo, DatasetInfo, Hook, HookResult, Hooks, NamedValues, NodeInfo,
     PipelineInfo, RunResult, RunState,

@@ -77,10 +77,6 @@ impl Launcher {
         } else {
             String::new()
         };
-        // What an earlier attempt reported is not this one's.
-        for node in step {
-            error_path(&self.run_dir, node.node_name()).delete();
-        }
         let mut command = Command::new(&self.exe);
         command
             .arg("--project-dir")
@@ -130,11 +126,14 @@ impl Launcher {
         if crate::cancel::is_cancelled() {
             return Err(RunError::Cancelled);
         }
-        // The node that failed wrote its error; without one, the process died.
+        // The node that failed wrote its error; without one, the process died. An error read
+        // is removed, so that a retry of the step never reports it again.
         for node in step {
             let node = node.node_name();
-            match error_path(&self.run_dir, node).read() {
+            let path = error_path(&self.run_dir, node);
+            match path.read() {
                 Ok(Some(message)) => {
+                    path.delete();
                     return Err(RunError::InChild {
                         node: node.to_owned(),
                         message: String::from_utf8_lossy(&message).into_owned(),
