@@ -1,8 +1,9 @@
 //! Data versions: a short text that changes when the data a dataset holds changes, for
 //! telling whether an input or an output changed since a run recorded it. A file's is its
 //! size and modification time; a folder's (a versioned dataset's versions, a partitioned
-//! dataset's partitions) covers every file in it by relative path. Nothing there, or data on
-//! object storage, has none: a reader that needs one treats the data as changed.
+//! dataset's partitions) covers every file in it by relative path. On object storage, the
+//! objects' ETags make it (`Remote::data_version`). Nothing there has none: a reader that
+//! needs one treats the data as changed.
 
 use std::path::Path;
 

@@ -129,6 +129,16 @@ impl FileTarget {
         &self.filepath
     }
 
+    /// A text that changes when the data changes (see [`crate::Dataset::data_version`]): the
+    /// local file's or folder's size and modification times, or on object storage the
+    /// objects' ETags.
+    pub fn data_version(&self) -> Option<String> {
+        match &self.remote {
+            Some(remote) => remote.data_version(),
+            None => crate::data_version::local(&self.filepath),
+        }
+    }
+
     /// Whether saves create versions.
     pub fn is_versioned(&self) -> bool {
         self.versioning.is_some()

@@ -357,6 +357,11 @@ impl Remote {
     /// which the store pages through (a thousand keys a request on S3), never a request per
     /// object.
     pub fn files(&self) -> Result<Vec<String>, DatasetError> {
+        Ok(self.listing()?.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// Every object below this one, by relative path, with what the store says of it.
+    fn listing(&self) -> Result<Vec<(String, object_store::ObjectMeta)>, DatasetError> {
         use futures::TryStreamExt;
         let store = Arc::clone(&self.store);
         let prefix = self.path.clone();
@@ -364,7 +369,7 @@ impl Remote {
             block_on(async move { store.list(Some(&prefix)).try_collect().await })
                 .map_err(|e| self.failed("list", &e))?;
         Ok(listed
-            .iter()
+            .into_iter()
             .filter_map(|meta| {
                 // Each part as it was named: the store keeps `%` and the characters keys
                 // should avoid percent-encoded, and `join` encodes them again.
@@ -377,9 +382,42 @@ impl Remote {
                             .into_owned()
                     })
                     .collect();
-                (!rest.is_empty()).then(|| rest.join("/"))
+                (!rest.is_empty()).then(|| (rest.join("/"), meta))
             })
             .collect())
+    }
+
+    /// A text that changes when the object changes, or for a folder (versions, partitions)
+    /// any object below it: the store's ETag of each, else its size and modification time.
+    /// One HEAD, then for a folder one listing; `None` when nothing is there or the store
+    /// cannot be reached, so that a reader takes the data as changed.
+    pub fn data_version(&self) -> Option<String> {
+        let stamp = |name: &str, meta: &object_store::ObjectMeta| {
+            let version = meta
+                .e_tag
+                .clone()
+                .unwrap_or_else(|| meta.last_modified.to_rfc3339());
+            format!("{name}\t{}\t{version}\n", meta.size)
+        };
+        let store = Arc::clone(&self.store);
+        let path = self.path.clone();
+        let listing = match block_on(async move { store.head(&path).await }) {
+            Ok(meta) => stamp("", &meta),
+            Err(object_store::Error::NotFound { .. }) => {
+                let mut files = self.listing().ok()?;
+                // Hidden objects are the catalog's own, not data.
+                files.retain(|(name, _)| {
+                    !name.rsplit('/').next().is_some_and(|n| n.starts_with('.'))
+                });
+                if files.is_empty() {
+                    return None;
+                }
+                files.sort_by(|a, b| a.0.cmp(&b.0));
+                files.iter().map(|(name, meta)| stamp(name, meta)).collect()
+            }
+            Err(_) => return None,
+        };
+        Some(kedrust_pipeline::naming::hash_hex(&listing))
     }
 }
 

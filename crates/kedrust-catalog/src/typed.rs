@@ -47,6 +47,13 @@ pub trait TypedDataset: fmt::Debug + Send + Sync + Sized + 'static {
     fn path(&self) -> Option<&Path> {
         None
     }
+    /// A short text that changes when the data changes, for `run --only-changed` and
+    /// Dagster's data versions (a table's last-modified stamp, a content hash); `None` when
+    /// it cannot tell, and then readers always run. By default, the size and modification
+    /// time of the files at [`TypedDataset::path`].
+    fn data_version(&self) -> Option<String> {
+        self.path().and_then(crate::data_version::local)
+    }
 }
 
 /// What a [`TypedDataset`] is built with besides its keys.
@@ -119,5 +126,9 @@ impl<T: TypedDataset> Dataset for Typed<T> {
 
     fn path(&self) -> Option<&Path> {
         self.0.path()
+    }
+
+    fn data_version(&self) -> Option<String> {
+        self.0.data_version()
     }
 }

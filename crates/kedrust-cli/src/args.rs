@@ -129,6 +129,13 @@ pub(crate) enum Command {
     /// adds them to Dagster's instance).
     #[command(name = "__dagster_dynamic_partitions", hide = true)]
     DagsterDynamicPartitions,
+    /// The data version of each dataset named, as JSON (the code location's observation of
+    /// its source assets).
+    #[command(name = "__dagster_observe", hide = true)]
+    DagsterObserve {
+        /// The datasets.
+        datasets: Vec<String>,
+    },
     /// One partition key's run of a backfill (started by the backfill; options on stdin).
     #[command(name = "__backfill_run", hide = true)]
     BackfillRun,
@@ -298,6 +305,10 @@ pub(crate) enum PipelineCommand {
         /// The pipeline (default: __default__).
         #[arg(default_value = "__default__")]
         name: String,
+        /// Also the ops the nodes would become grouped this way (as a job's `group_by` or
+        /// `run --group-by`), and the memory datasets that would cross between them.
+        #[arg(long, value_parser = ["node", "namespace", "memory"])]
+        group_by: Option<String>,
     },
 }
 

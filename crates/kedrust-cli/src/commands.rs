@@ -35,8 +35,9 @@ pub(crate) fn dispatch(
         Command::Pipeline(PipelineCommand::List) => {
             lists::pipelines(project, &conf, env).map_err(bad)
         }
-        Command::Pipeline(PipelineCommand::Describe { name }) => {
-            lists::describe(project, &conf, env, &name).map_err(bad)
+        Command::Pipeline(PipelineCommand::Describe { name, group_by }) => {
+            let grouping = group_by.as_deref().and_then(kedrust_plan::Grouping::named);
+            lists::describe(project, (&root, &conf), env, &name, grouping).map_err(bad)
         }
         Command::Catalog(c) => catalog(project, (&root, &conf), env, c).map_err(bad),
         Command::Info => lists::info(project, &root, &conf, env).map_err(bad),
@@ -86,6 +87,9 @@ pub(crate) fn dispatch(
             };
             let keys = kedrust_framework::all_dynamic_keys(project, &root, &options)?;
             Ok(format!("{}\n", serde_json::json!(keys)))
+        }
+        Command::DagsterObserve { datasets } => {
+            crate::dagster::observe(project, (&root, &conf), env, &datasets).map_err(bad)
         }
         Command::DagsterOpenRuns => crate::dagster::open_runs(project, &root, env).map_err(bad),
         Command::Backfill(args) => {

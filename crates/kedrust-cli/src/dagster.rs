@@ -119,6 +119,7 @@ fn asset_graph(
             .and_then(|r| r.config)
             .and_then(|c| c.get("metadata").cloned())
     };
+    let code_versions = kedrust_framework::code_versions(&pipeline, catalog, &built.params);
     let mut specs = Vec::new();
     for asset in &graph.assets {
         let node = pipeline.node(&asset.node);
@@ -134,7 +135,8 @@ fn asset_graph(
                 node: Some((&asset.node, node.and_then(|n| n.namespace_name()))),
                 pipeline: pipeline_of(&asset.node),
                 op: Some(&asset.op),
-                code_version: node.map(|n| n.code_version_or_default()),
+                code_version: code_versions.get(&asset.node).cloned(),
+                source: false,
             },
         ));
     }
@@ -149,6 +151,7 @@ fn asset_graph(
                 dataset,
                 type_name: type_name.as_deref(),
                 metadata: metadata.as_ref(),
+                source: graph.sources.contains(dataset),
                 ..Default::default()
             },
         ));
@@ -457,25 +460,27 @@ fn report_materializations(
 ) {
     let run_id = options.run_id.as_deref().unwrap_or_default();
     let env = options.env.as_deref().unwrap_or_default();
-    let saves = kedrust_framework::open_store(project, root)
+    let opened = kedrust_framework::open_store(project, root)
         .map_err(|e| e.to_string())
         .and_then(|store| {
-            let events = store.events_in_op(run_id, op).map_err(|e| e.to_string())?;
-            // A tracked run's materialisations link to its MLflow run.
-            let mlflow = store
-                .state(run_id, kedrust_mlflow::STATE_KEY)
-                .ok()
-                .flatten()
-                .and_then(|state| kedrust_mlflow::tracked_run(&state));
-            Ok((events, mlflow))
+            Ok((
+                store.events_in_op(run_id, op).map_err(|e| e.to_string())?,
+                store,
+            ))
         });
-    let (events, mlflow) = match saves {
-        Ok(found) => found,
+    let (events, store) = match opened {
+        Ok(opened) => opened,
         Err(e) => {
             tracing::warn!("the op's saves are not reported to Dagster: {e}");
             return;
         }
     };
+    // A tracked run's materialisations link to its MLflow run.
+    let mlflow = store
+        .state(run_id, kedrust_mlflow::STATE_KEY)
+        .ok()
+        .flatten()
+        .and_then(|state| kedrust_mlflow::tracked_run(&state));
     let pid = u64::from(std::process::id());
     let in_step = |dataset: &str| step.is_none_or(|s| s.iter().any(|d| d == base_name(dataset)));
     for e in events.iter().filter(|e| {
@@ -484,6 +489,16 @@ fn report_materializations(
             && in_step(e.metadata["dataset"].as_str().unwrap_or_default())
     }) {
         let mut m = kedrust_dagster::materialization(env, &e.metadata, run_id);
+        // The data version this run's save recorded in its lineage, which is what kedrust
+        // compares on `--only-changed` and what observing a source gives.
+        let dataset = e.metadata["dataset"].as_str().unwrap_or_default();
+        let partition = e.metadata["partition"].as_str();
+        if let Ok(Some(lineage)) = store.lineage(dataset, partition)
+            && lineage.run_id == run_id
+            && lineage.data_version.is_some()
+        {
+            m.version = lineage.data_version;
+        }
         if let (Some((mlflow_run, url)), Some(metadata)) = (&mlflow, m.metadata.as_object_mut()) {
             metadata.insert(
                 "mlflow_run_id".into(),
@@ -500,6 +515,22 @@ fn report_materializations(
             tracing::warn!("{error}");
         }
     }
+}
+
+/// `__dagster_observe`: the data version of each of `datasets` now (`null` where it has
+/// none), which the code location records as its source assets' observations.
+pub(crate) fn observe(
+    project: &Project,
+    at: (&Path, &Path),
+    env: &str,
+    datasets: &[String],
+) -> Result<String, String> {
+    let catalog = crate::lists::catalog_of(project, at, env)?;
+    let versions: serde_json::Map<String, serde_json::Value> = datasets
+        .iter()
+        .map(|d| (d.clone(), json!(catalog.data_version(d))))
+        .collect();
+    Ok(format!("{}\n", serde_json::Value::Object(versions)))
 }
 
 /// The options of the run a call of the failure sensor is about.

@@ -3,7 +3,7 @@
 
 use kedrust_catalog::{Catalog, Source};
 use kedrust_framework::{DEFAULT_PIPELINE, Pipelines, Project, RunOptions, build_catalog};
-use kedrust_pipeline::naming::is_parameter;
+use kedrust_pipeline::naming::{base_name, is_parameter};
 use kedrust_pipeline::suggest::close_matches;
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
@@ -28,12 +28,15 @@ pub(crate) fn pipelines(project: &Project, conf: &Path, env: &str) -> Result<Str
     Ok(yaml(&Json::Array(names)))
 }
 
-/// `pipeline describe <name>`: the nodes in execution order with their functions.
+/// `pipeline describe <name>`: the nodes in execution order with their functions; with a
+/// grouping, the ops they would become and the memory datasets that would cross between
+/// them.
 pub(crate) fn describe(
     project: &Project,
-    conf: &Path,
+    (root, conf): (&Path, &Path),
     env: &str,
     name: &str,
+    grouping: Option<kedrust_plan::Grouping>,
 ) -> Result<String, String> {
     let all = pipelines_of(project, conf, env)?;
     let Some(p) = all.get(name) else {
@@ -46,6 +49,60 @@ pub(crate) fn describe(
             node.node_name(),
             node.function_name()
         ));
+    }
+    if let Some(grouping) = grouping {
+        let catalog = catalog_of(project, (root, conf), env)?;
+        out.push_str(&describe_groups(p, &catalog, &grouping)?);
+    }
+    Ok(out)
+}
+
+/// The ops of `pipeline` grouped by `grouping`, and what crosses between them in memory.
+fn describe_groups(
+    pipeline: &kedrust_pipeline::Pipeline,
+    catalog: &Catalog,
+    grouping: &kedrust_plan::Grouping,
+) -> Result<String, String> {
+    let groups = kedrust_plan::groups(grouping, pipeline, catalog, true)
+        .map_err(|problems| problems.join("\n"))?;
+    let mut out = format!("Ops ({} of {} nodes):\n", groups.len(), pipeline.len());
+    let mut group_of = BTreeMap::new();
+    for group in &groups {
+        if group.alone {
+            out.push_str(&format!("- {}\n", group.name));
+        } else {
+            out.push_str(&format!("- {}: {}\n", group.name, group.nodes.join(", ")));
+        }
+        for node in &group.nodes {
+            group_of.insert(node.as_str(), group.name.as_str());
+        }
+    }
+    // A memory dataset one op writes and another reads: each op is a process of its own on
+    // Dagster and in the process runner, so it needs a codec there.
+    let mut crossing = Vec::new();
+    for node in pipeline.nodes() {
+        for output in node.outputs().iter().filter(|o| catalog.holds_in_memory(o)) {
+            let readers: std::collections::BTreeSet<&str> = pipeline
+                .nodes()
+                .filter(|n| n.inputs().iter().any(|i| base_name(i) == base_name(output)))
+                .filter_map(|n| group_of.get(n.node_name()).copied())
+                .filter(|g| Some(g) != group_of.get(node.node_name()))
+                .collect();
+            if !readers.is_empty() {
+                let readers: Vec<&str> = readers.into_iter().collect();
+                crossing.push(format!(
+                    "- {output} ({} -> {})\n",
+                    group_of[node.node_name()],
+                    readers.join(", ")
+                ));
+            }
+        }
+    }
+    if crossing.is_empty() {
+        out.push_str("Memory datasets between ops: none\n");
+    } else {
+        out.push_str("Memory datasets between ops:\n");
+        out.extend(crossing);
     }
     Ok(out)
 }
@@ -62,7 +119,7 @@ fn unknown_pipeline(name: &str, all: &Pipelines) -> String {
     )
 }
 
-fn catalog_of(
+pub(crate) fn catalog_of(
     project: &Project,
     (root, conf): (&Path, &Path),
     env: &str,

@@ -47,8 +47,11 @@ pub struct AssetFacts<'a> {
     pub pipeline: Option<&'a str>,
     /// The asset op that materialises it; none for a source asset.
     pub op: Option<&'a str>,
-    /// The producing node's code version.
+    /// The code version of what the producing node's result depends on besides its
+    /// persisted inputs' data (its code, parameters and memory producers).
     pub code_version: Option<String>,
+    /// A raw input no node writes, which the code location observes for its data version.
+    pub source: bool,
 }
 
 /// The spec `definitions.py` makes an asset from. Group: the entry's `metadata.group_name`
@@ -109,6 +112,7 @@ pub fn asset_spec(env: &str, facts: &AssetFacts<'_>) -> Json {
         "owners": metadata.get("owners").cloned().unwrap_or(json!([])),
         "tags": metadata.get("tags").cloned().unwrap_or(json!({})),
         "code_version": facts.code_version,
+        "observable": facts.source,
         "op": facts.op,
         "metadata": shown,
     })

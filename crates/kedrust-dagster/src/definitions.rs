@@ -445,9 +445,40 @@ def _asset_op(op):
     return _materialize
 
 
-_assets = [_asset_op(op) for op in _loaded["asset_ops"]] + [
-    _spec(asset) for asset in _loaded["assets"] if not asset["op"]
-]
+def _source_observer(sources):
+    """The raw inputs no node writes, as observable source assets: observing them asks the
+    binary for their data versions (a file's size and modification time), so that the assets
+    computed from a changed input show as stale, as `run --only-changed` would run their
+    nodes. A source kedrust cannot version gets a new version at every observation: its
+    readers always run."""
+
+    @dg.multi_observable_source_asset(
+        name="kedrust_sources",
+        specs=[_spec(asset) for asset in sources],
+        can_subset=True,
+        description="The raw inputs of the kedrust project, observed by the project binary.",
+    )
+    def _observe(context):
+        keys = sorted(context.selected_asset_keys, key=lambda key: key.path)
+        datasets = _datasets(keys)
+        observed = subprocess.run(_kedrust("__dagster_observe", "--env", ENV, *datasets), capture_output=True, text=True)
+        if observed.returncode != 0:
+            raise dg.Failure(f"kedrust could not observe its sources: {observed.stderr.strip()}")
+        versions = json.loads(observed.stdout)
+        for key, dataset in zip(keys, datasets):
+            version = versions.get(dataset) or f"unversioned-{context.run.run_id}"
+            yield dg.ObserveResult(asset_key=key, data_version=dg.DataVersion(version))
+
+    return _observe
+
+
+# Partitioned sources stay plain specs: their versions would be per partition.
+_observed = [asset for asset in _loaded["assets"] if asset["observable"] and not asset["partitions"]]
+_assets = (
+    [_asset_op(op) for op in _loaded["asset_ops"]]
+    + [_spec(asset) for asset in _loaded["assets"] if not asset["op"] and asset not in _observed]
+    + ([_source_observer(_observed)] if _observed else [])
+)
 
 # Asset runs read parameters as job runs do: one `kedrust_params` block in the launchpad.
 _asset_params = dg.ResourceDefinition(

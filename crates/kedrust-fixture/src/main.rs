@@ -330,6 +330,29 @@ fn neighbours() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+/// A raw file no node writes (a source asset on Dagster), shifted by a parameter into memory,
+/// then doubled and summed: the case where Dagster's staleness view and `--only-changed` must
+/// agree (the `sourced` environment's default pipeline).
+fn sourced() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(
+            |raw: Vec<i64>, offset: Param<i64>| {
+                raw.iter().map(|n| n + *offset).collect::<Vec<i64>>()
+            },
+            ["raw_numbers", "params:offset"],
+            "shifted",
+        )
+        .name("shift"),
+        node(double, "shifted", "doubled").name("double_shifted"),
+        node(
+            |d: Vec<i64>| d.iter().sum::<i64>(),
+            "doubled",
+            "sourced_total",
+        )
+        .name("sum_up"),
+    ])
+}
+
 /// Customers found at run time (the `daily` project): `find_customers` adds the sign-ups as
 /// keys of the dynamic partitions `customers` (by writing `new_customers`).
 fn signup() -> Result<Pipeline, PipelineError> {
@@ -386,6 +409,7 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("regional".into(), regional()?);
     p.insert("weekly".into(), weekly()?);
     p.insert("neighbours".into(), neighbours()?);
+    p.insert("sourced".into(), sourced()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
         // The daily project's assets: a day's data, then its trends.
@@ -393,6 +417,9 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
         // A default pipeline Dagster cannot run (a value without a codec), for the code
         // location that keeps its jobs without assets.
         "opaque_default" => opaque()?,
+        "sourced" => sourced()?,
+        // The lifecycle conformance suite's failing asset run.
+        "conformance_failing" => failing("doubled")?,
         _ => chain()?,
     };
     p.insert("__default__".into(), default);

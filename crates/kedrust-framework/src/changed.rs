@@ -141,13 +141,9 @@ impl<'a> Fingerprints<'a> {
             data_version,
             run_id: run_id.to_owned(),
         };
-        let in_memory = node.outputs().iter().any(|o| self.memory(o));
         let records: Vec<(String, Lineage)> = if outputs.is_empty() {
-            // A node whose outputs live in memory is decided by its readers, or always runs
-            // (a free output): only one that keeps nothing needs a record of its own.
-            if in_memory {
-                return;
-            }
+            // Its own record: for a node whose outputs live in memory, it says what changed
+            // when its readers run again because of it.
             vec![(node_key(node), lineage(None))]
         } else {
             outputs
@@ -161,6 +157,43 @@ impl<'a> Fingerprints<'a> {
             }
         }
     }
+}
+
+/// The version of what each node's result depends on besides the data of its persisted
+/// inputs, by node name: its code version, the parameters it reads, and the same of the nodes
+/// its memory inputs come from. It is Dagster's code version of the assets the node saves, so
+/// that a changed parameter or memory producer marks them stale there ("has a new code
+/// version") as `--only-changed` runs the node here. A node that reads neither keeps its own
+/// code version as written.
+pub fn code_versions(
+    pipeline: &Pipeline,
+    catalog: &Catalog,
+    params: &Json,
+) -> BTreeMap<String, String> {
+    let fingerprints = Fingerprints::new(pipeline, catalog, params);
+    let mut versions: BTreeMap<String, String> = BTreeMap::new();
+    // Execution order: a memory producer's version is known before its readers'.
+    for node in pipeline.nodes() {
+        let mut reads = Map::new();
+        for input in node.inputs() {
+            if is_parameter(input) {
+                let value = fingerprints.params.get(input).unwrap_or(&Json::Null);
+                reads.insert(input.clone(), hashed_leaves(value));
+            } else if fingerprints.memory(input)
+                && let Some(producer) = fingerprints.producer_of(input)
+            {
+                reads.insert(input.clone(), json!(versions.get(producer.node_name())));
+            }
+        }
+        let own = node.code_version_or_default();
+        let version = if reads.is_empty() {
+            own
+        } else {
+            format!("{own}+{}", hash_hex(&Json::Object(reads).to_string()))
+        };
+        versions.insert(node.node_name().to_owned(), version);
+    }
+    versions
 }
 
 /// `value` with each leaf replaced by the hash of its JSON (mappings kept, so a change is
@@ -199,7 +232,7 @@ pub(crate) fn select(
         .collect();
     let mut why: BTreeMap<String, String> = BTreeMap::new();
     // What each node would save differently now, whatever runs upstream.
-    let mut own: BTreeMap<String, String> = BTreeMap::new();
+    let mut own: BTreeMap<String, Why> = BTreeMap::new();
     for node in pipeline.nodes() {
         let now = fingerprints.of(node);
         let free = node
@@ -207,9 +240,9 @@ pub(crate) fn select(
             .iter()
             .find(|o| fingerprints.memory(o) && !consumed.contains(base_name(o)));
         let reason = match free {
-            Some(output) => Some(format!(
+            Some(output) => Some(Why::Changed(format!(
                 "its output {output} is the run's result, kept in memory"
-            )),
+            ))),
             None => changed_output(node, catalog, &fingerprints, &now, (store, key)),
         };
         if let Some(reason) = reason {
@@ -229,7 +262,14 @@ pub(crate) fn select(
                 why.contains_key(p.node_name())
                     .then(|| format!("input {input} is recomputed (node {} runs)", p.node_name()))
             });
-            if let Some(reason) = own.get(node.node_name()).cloned().or(recomputed) {
+            // A changed memory input is its producer's change, said there; the node is then
+            // recomputed from it.
+            let reason = match own.get(node.node_name()) {
+                Some(Why::Changed(reason)) => Some(reason.clone()),
+                Some(Why::Memory(input)) => recomputed.or(Some(format!("input {input} changed"))),
+                None => recomputed,
+            };
+            if let Some(reason) = reason {
                 why.insert(node.node_name().to_owned(), reason);
             }
         }
@@ -291,58 +331,81 @@ fn changed_output(
     fingerprints: &Fingerprints<'_>,
     now: &Json,
     (store, key): (&RunStore, Option<&str>),
-) -> Option<String> {
+) -> Option<Why> {
     let outputs: Vec<&String> = node
         .outputs()
         .iter()
         .filter(|o| fingerprints.persisted(o))
         .collect();
     if outputs.is_empty() {
-        // Memory outputs read by other nodes: those decide.
+        let recorded = store.lineage(&node_key(node), key);
+        // Memory outputs read by other nodes: those decide whether it runs; its record, if
+        // any, says why.
         if node.outputs().iter().any(|o| fingerprints.memory(o)) {
-            return None;
+            return recorded
+                .ok()
+                .flatten()
+                .and_then(|r| difference(&r.fingerprint, now));
         }
-        return match store.lineage(&node_key(node), key) {
+        return match recorded {
             Ok(Some(recorded)) => difference(&recorded.fingerprint, now),
-            Ok(None) => Some("it saves nothing and has no record of an earlier run".into()),
-            Err(e) => Some(format!("its record cannot be read: {e}")),
+            Ok(None) => Some(Why::Changed(
+                "it saves nothing and has no record of an earlier run".into(),
+            )),
+            Err(e) => Some(Why::Changed(format!("its record cannot be read: {e}"))),
         };
     }
     for output in outputs {
         if !catalog.exists(output).unwrap_or(false) {
-            return Some(format!("output {output} missing"));
+            return Some(Why::Changed(format!("output {output} missing")));
         }
         let recorded = match store.lineage(output, key) {
             Ok(Some(recorded)) => recorded,
             Ok(None) => {
-                return Some(format!(
+                return Some(Why::Changed(format!(
                     "output {output} has no record of what it was saved from"
-                ));
+                )));
             }
-            Err(e) => return Some(format!("output {output}'s record cannot be read: {e}")),
+            Err(e) => {
+                return Some(Why::Changed(format!(
+                    "output {output}'s record cannot be read: {e}"
+                )));
+            }
         };
         if recorded.node != node.node_name() {
-            return Some(format!(
+            return Some(Why::Changed(format!(
                 "output {output} was saved by node {}",
                 recorded.node
-            ));
+            )));
         }
         if let Some(reason) = difference(&recorded.fingerprint, now) {
             return Some(reason);
         }
         let version = catalog.data_version(output);
         if version.is_none() || version != recorded.data_version {
-            return Some(format!("output {output} changed since it was saved"));
+            return Some(Why::Changed(format!(
+                "output {output} changed since it was saved"
+            )));
         }
     }
     None
 }
 
-/// The first difference between a recorded fingerprint and the one a node has now, said for a
-/// person: the code, a parameter (its dotted key), an input.
-fn difference(recorded: &Json, now: &Json) -> Option<String> {
+/// Why a node would produce something else now.
+#[derive(Debug, PartialEq)]
+enum Why {
+    /// What changed, said for a person.
+    Changed(String),
+    /// Only this input kept in memory changed: its producer's record says why, when it has
+    /// one.
+    Memory(String),
+}
+
+/// The first difference between a recorded fingerprint and the one a node has now: the code, a
+/// parameter (its dotted key), an input read from storage, and last an input kept in memory.
+fn difference(recorded: &Json, now: &Json) -> Option<Why> {
     if recorded["code_version"] != now["code_version"] {
-        return Some("code version changed".into());
+        return Some(Why::Changed("code version changed".into()));
     }
     let keys = |v: &Json, part: &str| -> BTreeSet<String> {
         v[part]
@@ -354,20 +417,25 @@ fn difference(recorded: &Json, now: &Json) -> Option<String> {
         let (before, after) = (&recorded["params"][name], &now["params"][name]);
         if before != after {
             let base = name.strip_prefix("params:").unwrap_or(name);
-            return Some(match first_changed_key(before, after) {
+            return Some(Why::Changed(match first_changed_key(before, after) {
                 Some(inner) if base == "parameters" => format!("parameter {inner} changed"),
                 Some(inner) => format!("parameter {base}.{inner} changed"),
                 None => format!("parameter {base} changed"),
-            });
+            }));
         }
     }
+    let mut in_memory = None;
     for name in keys(recorded, "inputs").union(&keys(now, "inputs")) {
         let (before, after) = (&recorded["inputs"][name], &now["inputs"][name]);
         if before != after || after.is_null() {
-            return Some(format!("input {name} changed"));
+            if after.get("from").is_some() {
+                in_memory.get_or_insert_with(|| name.clone());
+            } else {
+                return Some(Why::Changed(format!("input {name} changed")));
+            }
         }
     }
-    None
+    in_memory.map(Why::Memory)
 }
 
 /// The dotted key of the first leaf that differs between two mappings, if both are ones.
@@ -416,24 +484,32 @@ mod tests {
             })
         };
         let before = at("1", 0.2, "v1");
+        let changed = |text: &str| Some(Why::Changed(text.into()));
         assert_eq!(difference(&before, &at("1", 0.2, "v1")), None);
         assert_eq!(
-            difference(&before, &at("2", 0.2, "v1")).as_deref(),
-            Some("code version changed")
+            difference(&before, &at("2", 0.2, "v1")),
+            changed("code version changed")
         );
         assert_eq!(
-            difference(&before, &at("1", 0.3, "v1")).as_deref(),
-            Some("parameter model_options.test_size changed")
+            difference(&before, &at("1", 0.3, "v1")),
+            changed("parameter model_options.test_size changed")
         );
         assert_eq!(
-            difference(&before, &at("1", 0.2, "v2")).as_deref(),
-            Some("input companies changed")
+            difference(&before, &at("1", 0.2, "v2")),
+            changed("input companies changed")
         );
         // An input whose version cannot be told is taken as changed.
         let unknown = json!({"code_version": "1", "params": {}, "inputs": {"raw": null}});
+        assert_eq!(difference(&unknown, &unknown), changed("input raw changed"));
+        // An input kept in memory comes last: its producer says why.
+        let reading = |from: &str, raw: &str| json!({"code_version": "1", "params": {}, "inputs": {"a": {"from": from}, "raw": raw}});
         assert_eq!(
-            difference(&unknown, &unknown).as_deref(),
-            Some("input raw changed")
+            difference(&reading("x", "v1"), &reading("y", "v2")),
+            changed("input raw changed")
+        );
+        assert_eq!(
+            difference(&reading("x", "v1"), &reading("y", "v1")),
+            Some(Why::Memory("a".into()))
         );
     }
 }

@@ -36,7 +36,7 @@ mod settings;
 mod snapshot;
 
 pub use backfill::{BackfillSummary, KeyOutcome, KeySelection, backfill, resume_backfill};
-pub use changed::{Selection, what_would_run};
+pub use changed::{Selection, code_versions, what_would_run};
 pub use dynamic_keys::{
     KnownKeys, add_dynamic_keys, all_dynamic_keys, delete_dynamic_key, dynamic_keys,
 };

@@ -269,8 +269,21 @@ fn execute_ops(
             chosen.run.len(),
             pipeline.len()
         );
+        // The run keeps what it skipped and why each node ran, for `runs show`.
+        let op_of_node = plan.op_of_node();
+        let record = |node: &str, kind, message: String, why: &str| {
+            let op = op_of_node.get(node).map_or(node, String::as_str);
+            let metadata = serde_json::json!({"node": node, "only_changed": why});
+            context.hooks.in_op(op).record(kind, &message, metadata);
+        };
+        for node in &chosen.skipped {
+            let message = format!("node {node} skipped: unchanged (--only-changed)");
+            record(node, EventKind::StepSkipped, message, "unchanged");
+        }
         for (node, why) in &chosen.run {
             tracing::info!("running {node}: {why}");
+            let message = format!("node {node} runs: {why}");
+            record(node, EventKind::EngineEvent, message, why);
         }
         let names: Vec<String> = chosen.run.into_iter().map(|(n, _)| n).collect();
         (missing::restrict(pipeline, &names), chosen.skipped)

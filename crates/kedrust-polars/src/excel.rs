@@ -143,6 +143,10 @@ impl Dataset for ExcelSheets {
     fn path(&self) -> Option<&Path> {
         Some(self.target.filepath())
     }
+
+    fn data_version(&self) -> Option<String> {
+        self.target.data_version()
+    }
 }
 
 fn excel_error(e: &dyn std::fmt::Display) -> PolarsError {

@@ -56,6 +56,10 @@ impl Dataset for FrameDataset {
     fn path(&self) -> Option<&Path> {
         Some(self.target.filepath())
     }
+
+    fn data_version(&self) -> Option<String> {
+        self.target.data_version()
+    }
 }
 
 /// A dataset type `name` whose format is built from the entry by `format`.

@@ -65,6 +65,10 @@ impl Dataset for DocumentDataset {
     fn path(&self) -> Option<&Path> {
         Some(self.target.filepath())
     }
+
+    fn data_version(&self) -> Option<String> {
+        self.target.data_version()
+    }
 }
 
 fn document_type(name: &str, syntax: Syntax) -> DatasetType {

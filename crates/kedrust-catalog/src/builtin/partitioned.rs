@@ -413,6 +413,13 @@ impl Dataset for PartitionedDataset {
     fn path(&self) -> Option<&Path> {
         Some(&self.path)
     }
+
+    fn data_version(&self) -> Option<String> {
+        match &self.remote {
+            Some(remote) => remote.data_version(),
+            None => crate::data_version::local(&self.path),
+        }
+    }
 }
 
 pub(super) fn dataset_type() -> DatasetType {

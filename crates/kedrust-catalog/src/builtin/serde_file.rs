@@ -91,6 +91,10 @@ impl Dataset for SerdeDataset {
     fn path(&self) -> Option<&Path> {
         Some(self.target.filepath())
     }
+
+    fn data_version(&self) -> Option<String> {
+        self.target.data_version()
+    }
 }
 
 const NO_CODEC: &str = "has no serde codec; register it with Registry::serde_type::<T>()";

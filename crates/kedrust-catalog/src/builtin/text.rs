@@ -39,6 +39,10 @@ impl Dataset for TextDataset {
     fn path(&self) -> Option<&Path> {
         Some(self.target.filepath())
     }
+
+    fn data_version(&self) -> Option<String> {
+        self.target.data_version()
+    }
 }
 
 /// A file of raw bytes.
@@ -67,6 +71,10 @@ impl Dataset for BytesDataset {
 
     fn path(&self) -> Option<&Path> {
         Some(self.target.filepath())
+    }
+
+    fn data_version(&self) -> Option<String> {
+        self.target.data_version()
     }
 }
 

@@ -213,3 +213,48 @@ fn a_big_partitioned_folder_on_s3_is_listed_in_one_paginated_listing() {
     assert!(catalog.exists("days").unwrap());
     assert!(count() - before <= 2, "{} requests", count() - before);
 }
+
+/// On object storage a dataset's data version is made of the objects' ETags: unchanged by
+/// reading, changed by a save of other data, and for a partitioned folder by a new partition;
+/// a dataset with nothing saved has none (its readers always run).
+#[test]
+fn data_versions_on_s3_follow_the_objects_etags() {
+    let s3 = S3Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = CatalogBuilder::new(Registry::with_builtins())
+        .config(kedrust_config::Config::inline(json!({
+            "report": {
+                "type": "json.JSONDataset",
+                "filepath": "s3://kedrust/report.json",
+                "credentials": credentials(s3.endpoint()),
+            },
+            "days": {
+                "type": "partitions.PartitionedDataset",
+                "path": "s3://kedrust/days",
+                "dataset": {"type": "json.JSONDataset"},
+                "filename_suffix": ".json",
+                "credentials": credentials(s3.endpoint()),
+            },
+        })))
+        .root(dir.path())
+        .build()
+        .unwrap();
+    let save = |name: &str, value: kedrust_pipeline::Value| catalog.save(name, value).unwrap();
+    assert_eq!(catalog.data_version("report"), None);
+    save("report", kedrust_pipeline::Value::new(json!({"total": 3})));
+    let first = catalog.data_version("report").expect("a version");
+    catalog.load("report").unwrap();
+    assert_eq!(catalog.data_version("report").as_ref(), Some(&first));
+    save("report", kedrust_pipeline::Value::new(json!({"total": 4})));
+    assert_ne!(catalog.data_version("report").as_ref(), Some(&first));
+
+    assert_eq!(catalog.data_version("days"), None);
+    let mut parts = PartitionMap::new();
+    parts.insert("2024-01-01", json!({"total": 1}));
+    save("days", kedrust_pipeline::Value::new(parts));
+    let one_day = catalog.data_version("days").expect("a version");
+    let mut more = PartitionMap::new();
+    more.insert("2024-01-02", json!({"total": 2}));
+    save("days", kedrust_pipeline::Value::new(more));
+    assert_ne!(catalog.data_version("days").as_ref(), Some(&one_day));
+}

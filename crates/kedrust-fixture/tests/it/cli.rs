@@ -22,6 +22,7 @@ fn pipeline_list_and_describe() {
     - regions
     - secrets
     - signup
+    - sourced
     - trends
     - weekly
     ");
@@ -35,7 +36,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, neighbours, opaque, regional, regions, secrets, signup, trends, weekly)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, neighbours, opaque, regional, regions, secrets, signup, sourced, trends, weekly)");
 }
 
 #[test]
@@ -79,7 +80,7 @@ fn dagster_init_writes_no_base_dagster_yml_when_environments_have_their_own() {
     assert!(
         out.stdout.starts_with(
             "did not write conf/base/dagster.yml: a dagster.yml is already in conf/faults, \
-             conf/prod, and a base one would add its jobs to every environment. What it would \
+             conf/prod, conf/sourced, and a base one would add its jobs to every environment. What it would \
              have held:\n"
         ),
         "{}",
@@ -97,6 +98,7 @@ fn dagster_init_writes_no_base_dagster_yml_when_environments_have_their_own() {
     // Without any, the template goes to conf/base.
     std::fs::remove_dir_all(f.path().join("conf/prod")).unwrap();
     std::fs::remove_file(f.path().join("conf/faults/dagster.yml")).unwrap();
+    std::fs::remove_file(f.path().join("conf/sourced/dagster.yml")).unwrap();
     let out = f.run(&["dagster", "init", "--force"], &[]);
     assert!(
         out.stdout.contains("wrote conf/base/dagster.yml\n"),

@@ -183,3 +183,45 @@ fn a_step_whose_process_dies_is_named_by_its_first_node() {
     );
     assert_eq!(f.fired("on_pipeline_error"), 1);
 }
+
+#[test]
+fn pipeline_describe_shows_the_ops_a_grouping_makes_and_what_crosses_between_them() {
+    let f = Fixture::new("basic");
+    let describe = |args: &[&str]| {
+        let mut all = vec!["pipeline", "describe"];
+        all.extend(args);
+        let out = f.run(&all, &[]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let at = out.stdout.find("Ops").expect("the ops");
+        out.stdout[at..].to_owned()
+    };
+    // chain: make_numbers -(numbers, memory)-> double -> doubled -> total -> summarise
+    assert_eq!(
+        describe(&["chain", "--group-by", "node"]),
+        "Ops (4 of 4 nodes):\n- make_numbers\n- double\n- total\n- summarise\n\
+         Memory datasets between ops:\n- numbers (make_numbers -> double)\n"
+    );
+    assert_eq!(
+        describe(&["chain", "--group-by", "memory"]),
+        "Ops (3 of 4 nodes):\n- memory_make_numbers: make_numbers, double\n- total\n\
+         - summarise\nMemory datasets between ops: none\n"
+    );
+    let regions = f.run(
+        &["pipeline", "describe", "regions", "--group-by", "namespace"],
+        &[("KEDRUST_ENV", "regions")],
+    );
+    assert!(
+        regions.stdout.contains(
+            "Ops (3 of 5 nodes):\n- north: north.load, north.sum\n- south: south.load, \
+             south.sum\n- add_regions\n"
+        ),
+        "{}",
+        regions.stdout
+    );
+    let typo = f.run(
+        &["pipeline", "describe", "chain", "--group-by", "namespaces"],
+        &[],
+    );
+    assert_eq!(typo.code, 2);
+    assert!(typo.stderr.contains("namespace"), "{}", typo.stderr);
+}

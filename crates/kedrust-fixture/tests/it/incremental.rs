@@ -73,6 +73,23 @@ fn a_run_with_nothing_changed_runs_no_node_and_a_change_reruns_what_depends_on_i
         "{log}"
     );
     assert!(f.path().join("data/summary.txt").is_file());
+    // The run keeps what it skipped, and why the rest ran.
+    let shown = f.run(&["runs", "show", &f.last_run_id()], &[]).stdout;
+    let said: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.contains("STEP_SKIPPED") || l.contains(" runs: "))
+        .filter_map(|l| l.find("node ").map(|at| &l[at..]))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "node make_numbers skipped: unchanged (--only-changed)",
+            "node double skipped: unchanged (--only-changed)",
+            "node total skipped: unchanged (--only-changed)",
+            "node summarise runs: output summary missing",
+        ],
+        "{shown}"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod cli;
 mod dagster;
 mod dagster_assets;
 mod dagster_celery;
+mod dagster_data_versions;
 mod dagster_lifecycle;
 mod dagster_partitions;
 mod faults;
