@@ -92,7 +92,15 @@ pub fn asset_spec(env: &str, facts: &AssetFacts<'_>) -> Json {
         .into_iter()
         .flatten()
         .filter(|(k, _)| {
-            !["group_name", "group", "description", "owners", "tags"].contains(&k.as_str())
+            ![
+                "group_name",
+                "group",
+                "description",
+                "owners",
+                "tags",
+                "kinds",
+            ]
+            .contains(&k.as_str())
         })
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
@@ -108,7 +116,7 @@ pub fn asset_spec(env: &str, facts: &AssetFacts<'_>) -> Json {
         "deps_datasets": facts.deps,
         "group": group,
         "description": description,
-        "kinds": kinds(type_name),
+        "kinds": kinds(type_name, metadata.get("kinds")),
         "owners": metadata.get("owners").cloned().unwrap_or(json!([])),
         "tags": metadata.get("tags").cloned().unwrap_or(json!({})),
         "code_version": facts.code_version,
@@ -119,22 +127,36 @@ pub fn asset_spec(env: &str, facts: &AssetFacts<'_>) -> Json {
 }
 
 /// Kinds from a dataset type: its family and its format (`polars.ParquetDataset`: `polars`,
-/// `parquet`), always with `kedrust`.
-fn kinds(type_name: &str) -> Vec<String> {
+/// `parquet`), always with `kedrust`, then those the entry's `metadata.kinds` adds.
+fn kinds(type_name: &str, declared: Option<&Json>) -> Vec<String> {
     let mut kinds = vec!["kedrust".to_owned()];
+    let declared: Vec<String> = declared
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect();
     let (family, class) = type_name.rsplit_once('.').unwrap_or(("", type_name));
     let format = class.trim_end_matches("Dataset").to_lowercase();
-    for kind in [
+    let derived = [
         family.rsplit('.').next().unwrap_or("").to_lowercase(),
         format,
-    ] {
-        if !kind.is_empty()
-            && !kinds.contains(&kind)
-            && kind.chars().all(|c| c.is_ascii_alphanumeric())
-        {
+    ];
+    for kind in derived
+        .into_iter()
+        .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        if !kind.is_empty() && !kinds.contains(&kind) {
             kinds.push(kind);
         }
     }
+    for kind in declared {
+        if !kind.is_empty() && !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    // Dagster takes at most ten.
+    kinds.truncate(10);
     kinds
 }
 
@@ -227,6 +249,26 @@ mod tests {
     }
 
     #[test]
+    fn kinds_come_from_the_type_and_the_entrys_metadata() {
+        let metadata = json!({"kinds": ["delta", "polars"], "layer": "primary"});
+        let spec = asset_spec(
+            "local",
+            &AssetFacts {
+                dataset: "trips",
+                type_name: Some("polars.ParquetDataset"),
+                metadata: Some(&metadata),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            spec["kinds"],
+            json!(["kedrust", "polars", "parquet", "delta"])
+        );
+        assert_eq!(spec["metadata"]["layer"], "primary");
+        assert!(spec["metadata"].get("kinds").is_none());
+    }
+
+    #[test]
     fn keys_are_kedro_dagsters_with_dagsters_characters() {
         assert_eq!(
             asset_key("prod", "ds.model_input"),
@@ -238,13 +280,13 @@ mod tests {
             ["local", "raw__data", "v2__x"]
         );
         assert_eq!(
-            kinds("polars.ParquetDataset"),
+            kinds("polars.ParquetDataset", None),
             ["kedrust", "polars", "parquet"]
         );
         assert_eq!(
-            kinds("kedro_datasets.pandas.CSVDataset"),
+            kinds("kedro_datasets.pandas.CSVDataset", None),
             ["kedrust", "pandas", "csv"]
         );
-        assert_eq!(kinds("MemoryDataset"), ["kedrust", "memory"]);
+        assert_eq!(kinds("MemoryDataset", None), ["kedrust", "memory"]);
     }
 }

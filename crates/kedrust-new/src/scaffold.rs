@@ -67,13 +67,19 @@ pub fn new_project(
         kedrust: &kedrust,
     };
     let mut files = starter.files(&holes);
+    // The starter's own sample data is part of the project: kept in git, so that a fresh
+    // clone runs as the new project does.
+    let mut gitignore = GITIGNORE.to_owned();
+    for (path, _) in files.iter().filter(|(p, _)| p.starts_with("data")) {
+        gitignore.push_str(&format!("!{}\n", path.display()));
+    }
     files.extend([
         (
             "conf/local/credentials.yml".into(),
             "# Secrets for this machine only: this folder is not committed.\n{}\n".into(),
         ),
         ("conf/local/.gitkeep".into(), String::new()),
-        (".gitignore".into(), GITIGNORE.into()),
+        (".gitignore".into(), gitignore),
     ]);
     for layer in DATA_LAYERS {
         files.push((

@@ -100,6 +100,48 @@ fn a_new_project_builds_runs_and_tests_and_takes_a_new_pipeline() {
     ] {
         assert!(project.join(file).is_file(), "{file}");
     }
+    assert!(
+        !project.join("notebooks").exists(),
+        "Kedro's notebooks are left out"
+    );
+    // The README shows this Cargo.toml, the path to kedrust aside.
+    let readme = std::fs::read_to_string(Path::new(WORKSPACE).join("README.md")).unwrap();
+    let shown = readme
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .unwrap();
+    let written = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with("kedrust ="))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(lines(shown), lines(&written));
+    // What git keeps of it: every data layer and the sample input, not the local credentials.
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    git(&["init", "-q"]);
+    let kept = git(&["ls-files", "--others", "--exclude-standard"]);
+    let kept: Vec<&str> = kept.lines().collect();
+    for file in [
+        "data/01_raw/names.txt",
+        "data/01_raw/.gitkeep",
+        "data/05_model_input/.gitkeep",
+        "data/08_reporting/.gitkeep",
+        "conf/local/.gitkeep",
+    ] {
+        assert!(kept.contains(&file), "{file} in {kept:?}");
+    }
+    assert!(!kept.contains(&"conf/local/credentials.yml"), "{kept:?}");
     let out = cargo(&project, &["run", "-q", "--", "run"]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(
@@ -112,6 +154,8 @@ fn a_new_project_builds_runs_and_tests_and_takes_a_new_pipeline() {
     // A second pipeline, registered with the line the command gives.
     let out = kedrust(&project, &["pipeline", "create", "reporting"]);
     assert!(out.status.success(), "{}", text(&out));
+    assert!(project.join("conf/base/parameters_reporting.yml").is_file());
+    assert!(project.join("src/pipelines/reporting.rs").is_file());
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     let line = said
         .lines()

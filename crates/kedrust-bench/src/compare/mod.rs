@@ -6,6 +6,7 @@
 mod asset_graph;
 mod cases;
 mod data;
+mod grouping;
 mod measure;
 mod object_storage;
 mod partitions;
@@ -42,7 +43,7 @@ pub struct Options {
 
 /// The cases, by name.
 type Case = fn(&Bench, &mut report::Results) -> Result<(), String>;
-const CASES: [(&str, Case); 9] = [
+const CASES: [(&str, Case); 10] = [
     ("overhead", cases::overhead),
     ("startup", cases::startup),
     ("code-location", cases::code_location),
@@ -52,6 +53,7 @@ const CASES: [(&str, Case); 9] = [
     ("data", cases::data),
     ("object-storage", object_storage::run),
     ("spaceflights", cases::spaceflights),
+    ("grouping", grouping::run),
 ];
 
 /// One of the two Dagster code locations, with the shapes its project registers.

@@ -3,7 +3,7 @@
 //! run's hook lifecycle checked in the trace.
 
 use crate::Fixture;
-use crate::dagster::on_a_fresh_instance;
+use crate::dagster::{on_a_fresh_instance, run_dagster};
 use serde_json::Value as Json;
 
 /// The asset graph Dagster loaded (`key` → deps, group, kinds, whether it has a code version
@@ -58,7 +58,8 @@ fn a_selected_asset_runs_the_nodes_it_needs_with_the_runs_hook_lifecycle() {
         "{SPECS}\n\
          run = materialise('local/doubled')\n\
          latest = instance.get_latest_materialization_event(dg.AssetKey(['local', 'doubled']))\n\
-         print(json.dumps({{'specs': specs, 'run': run, 'materialised_by': latest.run_id}}))\n"
+         entries = {{k: str(v.value) for k, v in latest.asset_materialization.metadata.items()}}\n\
+         print(json.dumps({{'specs': specs, 'run': run, 'materialised_by': latest.run_id, 'entries': entries}}))\n"
     );
     let (f, _home, last) = on_a_fresh_instance(&script, &[]);
     let out: Json = serde_json::from_str(&last).unwrap();
@@ -87,6 +88,15 @@ fn a_selected_asset_runs_the_nodes_it_needs_with_the_runs_hook_lifecycle() {
         serde_json::json!(["json", "kedrust", "serde"])
     );
     assert_eq!(spec(&out, "local/report")["code_version"], true);
+    // Owners and tags from the entry's metadata.
+    assert_eq!(
+        spec(&out, "local/summary")["owners"],
+        serde_json::json!(["team:reporting"])
+    );
+    assert_eq!(
+        spec(&out, "local/summary")["tags"],
+        serde_json::json!({"tier": "gold"})
+    );
     // A dataset only other pipelines' jobs write is an asset too, with no op.
     assert_eq!(spec(&out, "local/fan_report")["group"], "external");
     assert_eq!(spec(&out, "local/fan_report")["code_version"], false);
@@ -101,6 +111,15 @@ fn a_selected_asset_runs_the_nodes_it_needs_with_the_runs_hook_lifecycle() {
     // nothing downstream.
     let run = out["run"].as_str().unwrap();
     assert_eq!(out["materialised_by"], run);
+    // The materialisation says which kedrust run wrote it, and where.
+    assert_eq!(out["entries"]["kedrust_run_id"], run);
+    assert!(
+        out["entries"]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("data/doubled.json")),
+        "{}",
+        out["entries"]
+    );
     assert_eq!(
         lifecycle(&f, run),
         [
@@ -134,6 +153,13 @@ fn namespaced_assets_materialise_all_a_subset_and_a_failed_run_once_each() {
     );
     let (f, _home, last) = on_a_fresh_instance(&script, &[("KEDRUST_ENV", "regions")]);
     let out: Json = serde_json::from_str(&last).unwrap();
+    // Dagster's own check of the namespaced environment's code location passes too.
+    let (code, text) = run_dagster(
+        &f,
+        &["definitions", "validate", "-f", "definitions.py"],
+        &[("KEDRUST_ENV", "regions")],
+    );
+    assert_eq!(code, 0, "{text}");
     assert_eq!(
         spec(&out, "regions/regions_total")["deps"],
         serde_json::json!(["regions/north/total", "regions/south/total"])

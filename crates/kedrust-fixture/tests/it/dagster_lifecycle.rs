@@ -5,7 +5,9 @@
 //! job: it fires once.
 
 use crate::Fixture;
-use crate::dagster::{dagster_home, execute_job, tick_failure_sensor_twice};
+use crate::dagster::{
+    ON_THE_INSTANCE, dagster_home, execute_job, python, tick_failure_sensor_twice,
+};
 use crate::lifecycle::{failed_check_calls, start, successful_calls};
 
 const JOBS: &str = "executors:
@@ -324,4 +326,64 @@ fn values_without_a_codec_are_refused_on_dagster_before_any_op_runs() {
          run (each op is a process of its own); register it with \
          Registry::serde_type::<Opaque>() or declare the dataset in the catalog",
     );
+}
+
+/// Materialises every asset of environment `env` as the UI does (the implicit asset job), on
+/// `executor` (`in_process`, or `multiprocess` as a launched run gets by default), then ticks
+/// the failure sensor twice; whether the run succeeded.
+fn materialise_all(f: &Project, env: &str, executor: &str) -> bool {
+    let script = format!(
+        "{ON_THE_INSTANCE}\n\
+         graph = location.defs.resolve_asset_graph()\n\
+         keys = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]\n\
+         if '{executor}' == 'in_process':\n\
+         \x20   job = location.defs.get_implicit_global_asset_job_def()\n\
+         \x20   ok = job.execute_in_process(instance=instance, asset_selection=keys, raise_on_error=False).success\n\
+         else:\n\
+         \x20   ok = dg.execute_job(reconstructable('__ASSET_JOB'), instance=instance, asset_selection=keys).success\n\
+         tick(2)\n\
+         print(json.dumps(ok))\n"
+    );
+    let record = f.record_path();
+    let env = [
+        ("KEDRUST_ENV", env),
+        ("DAGSTER_HOME", f.home()),
+        (
+            "KEDRUST_FIXTURE_RECORD",
+            record.to_str().expect("a UTF-8 path"),
+        ),
+    ];
+    let out = python(f, &script, &env);
+    out.lines().last() == Some("true")
+}
+
+#[test]
+fn materialising_assets_from_the_ui_keeps_the_lifecycle_of_a_job_run() {
+    for executor in ["in_process", "multiprocess"] {
+        let f = project();
+        assert!(materialise_all(&f, "conformance", executor), "{executor}");
+        assert_eq!(f.trace_lines(), successful_calls(), "{executor}");
+        one_run_id(&f);
+        assert_eq!(f.first_called(), ["second", "first"], "{executor}");
+
+        // `check` fails in an asset op: on_node_error in its op, then on_pipeline_error once
+        // from the sensor; nothing downstream runs.
+        let f = project();
+        let env = f.path().join("conf/conformance_failing");
+        std::fs::create_dir_all(&env).unwrap();
+        std::fs::write(env.join("parameters.yml"), "fail: true\n").unwrap();
+        std::fs::write(
+            env.join("catalog.yml"),
+            "checked: {type: serde.JSONDataset, filepath: data/checked.json}\n\
+             after_check: {type: serde.JSONDataset, filepath: data/after_check.json}\n",
+        )
+        .unwrap();
+        assert!(
+            !materialise_all(&f, "conformance_failing", executor),
+            "{executor}"
+        );
+        assert_eq!(f.trace_lines(), failed_check_calls(), "{executor}");
+        one_run_id(&f);
+        assert!(!f.path().join("data/after_check.json").exists());
+    }
 }

@@ -1,5 +1,6 @@
 //! `dagster.yml` validation and job plans, over the fixture projects in `tests/fixtures`.
 
+mod assets;
 mod grouping;
 
 use kedrust_catalog::{CatalogBuilder, Registry};
