@@ -9,7 +9,7 @@ use kedrust_runner::{Execution, StatePath};
 use std::path::PathBuf;
 
 /// The child side of the process runner: rebuilds the run from the parent's request, runs
-/// its nodes (one, or a group, in order) between their node and dataset hooks, and reports a
+/// its nodes (one, or a group, in order or on its threads) between their node and dataset hooks, and reports a
 /// failure in the run folder, under the node that failed.
 pub fn run_child(
     project: &Project,
@@ -87,7 +87,26 @@ fn child(
             serde_json::json!({"pid": std::process::id(), "node": first()}),
         );
     }
+    // A group op may run its nodes on threads (its job's `group_workers`).
+    let workers = op_of_node
+        .get(&first())
+        .and_then(|op| prepared.plan.op(op))
+        .map_or(1, |op| match op.kind {
+            kedrust_plan::OpKind::Group { workers, .. } => workers,
+            _ => 1,
+        });
     let shared = Execution::new(&step, &prepared.catalog, hooks).with_ops(op_of_node);
+    if workers > 1 {
+        let threads = kedrust_runner::Runner::Threaded {
+            max_workers: workers,
+        };
+        return kedrust_runner::execute(threads, &step, &shared, &|_| {}, None)
+            .map(drop)
+            .map_err(|failure| {
+                let node = failure.error.node().map_or_else(first, str::to_owned);
+                (node, failure.error.to_string())
+            });
+    }
     for node in step.nodes() {
         let name = node.node_name().to_owned();
         // A panic is the node's failure, reported under its name like an error.

@@ -262,7 +262,8 @@ fn run_work(
         }
         context.fire_start_hooks(&op_name).map_err(RunError::from)
     });
-    let run_nodes = |names: &[String]| -> Result<(), RunError> {
+    // A group's nodes, one after the other, or on `workers` threads as the job says.
+    let run_nodes = |names: &[String], workers: usize| -> Result<(), RunError> {
         let some = prepared
             .pipeline
             .only_nodes(names)
@@ -277,23 +278,42 @@ fn run_work(
             &prepared.params,
         )
         .reading(&some);
+        let key = prepared.options.partition.as_deref();
+        if workers > 1 {
+            if attempt > 0 {
+                some.nodes()
+                    .for_each(|node| discard_outputs(&prepared.catalog, node));
+            }
+            let record = |event: &kedrust_runner::RunEvent<'_>| {
+                if let kedrust_runner::RunEvent::NodeCompleted { node, .. } = event
+                    && let Some(node) = some.node(node)
+                {
+                    fingerprints.record(&store, node, &run_id, key);
+                }
+            };
+            let threads = kedrust_runner::Runner::Threaded {
+                max_workers: workers,
+            };
+            return kedrust_runner::execute(threads, &some, &shared, &record, None)
+                .map(drop)
+                .map_err(|failure| failure.error);
+        }
         for node in some.nodes() {
             if attempt > 0 {
                 discard_outputs(&prepared.catalog, node);
             }
             run_node(&shared, node)?;
-            let key = prepared.options.partition.as_deref();
             fingerprints.record(&store, node, &run_id, key);
         }
         Ok(())
     };
     let outcome: Result<(), RunError> = match &work {
         _ if started.is_err() => started,
-        Work::Nodes { nodes, .. } => run_nodes(nodes),
+        Work::Nodes { nodes, .. } => run_nodes(nodes, 1),
         Work::PlanOp(_) => match &prepared.plan.op(&op_name).expect("found above").kind {
             OpKind::Start => Ok(()),
-            OpKind::Node { node } => run_nodes(std::slice::from_ref(node)),
-            OpKind::Group { nodes, .. } => run_nodes(nodes),
+            OpKind::Node { node } => run_nodes(std::slice::from_ref(node), 1),
+            OpKind::Group { nodes, workers, .. } => run_nodes(nodes, *workers),
             OpKind::End => context
                 .fire_end_hooks(&op_name)
                 .map_err(RunError::from)

@@ -238,6 +238,7 @@ pub(crate) fn resolve_job(
             inline_loggers: Default::default(),
             retry_policy: None,
             tag_retry_policies: Default::default(),
+            group_workers: 1,
             fan_out: options.fan_out,
             grouping: options.group_by.clone().unwrap_or_default(),
         };

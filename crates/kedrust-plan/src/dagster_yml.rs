@@ -278,6 +278,13 @@ pub struct Job {
     /// How its nodes become ops.
     #[serde(default)]
     pub grouping: Grouping,
+    /// Threads a group op runs its nodes on (1: one after the other, in order).
+    #[serde(default = "one")]
+    pub group_workers: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// The whole of `dagster.yml` for one environment.
@@ -561,6 +568,7 @@ fn job(
             "fan_out",
             "group_by",
             "groups",
+            "group_workers",
         ],
         &path,
     );
@@ -719,8 +727,22 @@ fn job(
         }
     };
     let grouping = grouping(c, map, &path);
+    let group_workers = match map.get("group_workers") {
+        None => 1,
+        Some(Json::Number(n)) if n.as_u64().is_some_and(|n| n >= 1) => {
+            n.as_u64().unwrap_or(1) as usize
+        }
+        Some(other) => {
+            c.problem(
+                &with(&path, "group_workers"),
+                format!("must be a whole number of threads, 1 or more, not {other}"),
+            );
+            1
+        }
+    };
     Some(Job {
         grouping,
+        group_workers,
         fan_out,
         name: name.to_owned(),
         pipeline_name,

@@ -35,6 +35,9 @@ pub enum OpKind {
         group: String,
         /// Its nodes, in execution order.
         nodes: Vec<String>,
+        /// Threads its nodes run on (1: one after the other, in order).
+        #[serde(default = "one")]
+        workers: usize,
     },
     /// The pipeline-level end hook.
     End,
@@ -90,6 +93,10 @@ pub struct JobPlan {
     pub node_of_op: BTreeMap<String, String>,
     /// Memory datasets that cross op boundaries.
     pub crossings: Vec<Crossing>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A Dagster name from any text: `.` becomes `__`, other invalid characters `_`.
@@ -220,6 +227,7 @@ impl JobPlan {
                 OpKind::Group {
                     group: group.name.clone(),
                     nodes: group.nodes.clone(),
+                    workers: job.group_workers,
                 }
             };
             ops.push(Op {
@@ -347,8 +355,17 @@ impl JobPlan {
                         .to_owned()
                 }
                 OpKind::Node { node } => format!("node {node}"),
-                OpKind::Group { group, nodes } => {
-                    format!("group {group}: {}", nodes.join(", "))
+                OpKind::Group {
+                    group,
+                    nodes,
+                    workers,
+                } => {
+                    let threads = if *workers > 1 {
+                        format!(" (on {workers} threads)")
+                    } else {
+                        String::new()
+                    };
+                    format!("group {group}: {}{threads}", nodes.join(", "))
                 }
                 OpKind::End => "end: after_pipeline_run".to_owned(),
             };

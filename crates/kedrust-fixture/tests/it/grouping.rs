@@ -225,3 +225,61 @@ fn pipeline_describe_shows_the_ops_a_grouping_makes_and_what_crosses_between_the
     assert_eq!(typo.code, 2);
     assert!(typo.stderr.contains("namespace"), "{}", typo.stderr);
 }
+
+/// `early_end` as one group on two threads: `slow_audit` (first in order) waits until the
+/// chain `source -> middle -> sink` has saved `sink_result`, so the run ends only if the
+/// group's nodes really run side by side; one after the other it would wait forever.
+const THREADED: &str = "executors:
+  parallel:
+    multiprocess:
+      max_concurrent: 2
+jobs:
+  early_on_threads:
+    pipeline: {pipeline_name: early_end}
+    executor: parallel
+    groups:
+      all: {nodes: [slow_audit, source, middle, sink]}
+    group_workers: 2
+";
+
+#[test]
+fn a_group_runs_its_nodes_on_threads_when_its_job_says_so_embedded_and_on_dagster() {
+    let f = Fixture::new("basic");
+    let env = f.path().join("conf/threads");
+    std::fs::create_dir_all(&env).unwrap();
+    std::fs::write(env.join("dagster.yml"), THREADED).unwrap();
+    std::fs::write(
+        env.join("catalog.yml"),
+        "sink_result: {type: serde.JSONDataset, filepath: data/sink_result.json}\n",
+    )
+    .unwrap();
+    let sink = f.path().join("data/sink_result.json");
+    let waits = sink.to_str().unwrap();
+    let env = [
+        ("KEDRUST_ENV", "threads"),
+        ("KEDRUST_FIXTURE_AUDIT_WAITS_FOR", waits),
+    ];
+    let plan = f.run(&["plan", "--job", "early_on_threads"], &[env[0]]);
+    assert!(
+        plan.stdout
+            .contains("(group all: slow_audit, source, middle, sink (on 2 threads))"),
+        "{}",
+        plan.stdout
+    );
+    let out = f.run(&["run", "--job", "early_on_threads"], &env);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(processes(&f), 2, "the run's process and the group's");
+    assert_eq!(f.fired("before_node_run"), 4);
+
+    // On Dagster the group op does the same.
+    std::fs::remove_file(&sink).unwrap();
+    let _ = std::fs::remove_file(f.trace_path());
+    assert_eq!(f.run(&["dagster", "init"], &[]).code, 0);
+    let home = crate::dagster::dagster_home();
+    let mut env = env.to_vec();
+    env.push(("DAGSTER_HOME", home.path().to_str().unwrap()));
+    let (code, text) = crate::dagster::execute_job(&f, "early_on_threads", None, &env);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(f.fired("before_node_run"), 4);
+    assert!(sink.is_file());
+}

@@ -50,6 +50,7 @@ fn job(grouping: Grouping) -> Job {
         tag_retry_policies: Default::default(),
         fan_out: false,
         grouping,
+        group_workers: 1,
     }
 }
 
