@@ -406,9 +406,7 @@ impl Remote {
             Err(object_store::Error::NotFound { .. }) => {
                 let mut files = self.listing().ok()?;
                 // Hidden objects are the catalog's own, not data.
-                files.retain(|(name, _)| {
-                    !name.rsplit('/').next().is_some_and(|n| n.starts_with('.'))
-                });
+                files.retain(|(name, _)| !name.split('/').any(|part| part.starts_with('.')));
                 if files.is_empty() {
                     return None;
                 }

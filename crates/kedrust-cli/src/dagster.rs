@@ -136,22 +136,31 @@ fn asset_graph(
                 pipeline: pipeline_of(&asset.node),
                 op: Some(&asset.op),
                 code_version: code_versions.get(&asset.node).cloned(),
-                source: false,
+                read_as: None,
             },
         ));
     }
     let in_graph = |d: &String| graph.asset(d).is_some() || graph.sources.contains(d);
     let others: Vec<&String> = job_datasets.iter().filter(|d| !in_graph(d)).collect();
+    // A source under the name its readers use: a transcoded one has no entry of its base name.
+    let inputs = pipeline.inputs();
+    let read_as = |source: &str| {
+        inputs
+            .iter()
+            .find(|i| base_name(i) == source)
+            .map_or(source.to_owned(), Clone::clone)
+    };
     for dataset in graph.sources.iter().chain(others) {
         let metadata = metadata(dataset);
         let type_name = catalog.type_name(dataset);
+        let observed_as = graph.sources.contains(dataset).then(|| read_as(dataset));
         specs.push(kedrust_dagster::asset_spec(
             env,
             &kedrust_dagster::AssetFacts {
                 dataset,
                 type_name: type_name.as_deref(),
                 metadata: metadata.as_ref(),
-                source: graph.sources.contains(dataset),
+                read_as: observed_as.as_deref(),
                 ..Default::default()
             },
         ));
@@ -491,9 +500,9 @@ fn report_materializations(
         let mut m = kedrust_dagster::materialization(env, &e.metadata, run_id);
         // The data version this run's save recorded in its lineage, which is what kedrust
         // compares on `--only-changed` and what observing a source gives.
-        let dataset = e.metadata["dataset"].as_str().unwrap_or_default();
-        let partition = e.metadata["partition"].as_str();
-        if let Ok(Some(lineage)) = store.lineage(dataset, partition)
+        let saved_as = e.metadata["saved_as"].as_str().unwrap_or_default();
+        let partition = e.metadata["run_partition"].as_str();
+        if let Ok(Some(lineage)) = store.lineage(saved_as, partition)
             && lineage.run_id == run_id
             && lineage.data_version.is_some()
         {

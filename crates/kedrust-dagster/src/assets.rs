@@ -50,8 +50,9 @@ pub struct AssetFacts<'a> {
     /// The code version of what the producing node's result depends on besides its
     /// persisted inputs' data (its code, parameters and memory producers).
     pub code_version: Option<String>,
-    /// A raw input no node writes, which the code location observes for its data version.
-    pub source: bool,
+    /// For a raw input no node writes, which the code location observes for its data
+    /// version: the catalog name its readers use (`x@polars` for a transcoded `x`).
+    pub read_as: Option<&'a str>,
 }
 
 /// The spec `definitions.py` makes an asset from. Group: the entry's `metadata.group_name`
@@ -120,7 +121,8 @@ pub fn asset_spec(env: &str, facts: &AssetFacts<'_>) -> Json {
         "owners": metadata.get("owners").cloned().unwrap_or(json!([])),
         "tags": metadata.get("tags").cloned().unwrap_or(json!({})),
         "code_version": facts.code_version,
-        "observable": facts.source,
+        "observable": facts.read_as.is_some(),
+        "read_as": facts.read_as,
         "op": facts.op,
         "metadata": shown,
     })

@@ -459,25 +459,30 @@ def _source_observer(sources):
         description="The raw inputs of the kedrust project, observed by the project binary.",
     )
     def _observe(context):
-        keys = sorted(context.selected_asset_keys, key=lambda key: key.path)
-        datasets = _datasets(keys)
-        observed = subprocess.run(_kedrust("__dagster_observe", "--env", ENV, *datasets), capture_output=True, text=True)
+        # Each key with the catalog name its readers use (`x@polars` for a transcoded `x`).
+        pairs = sorted((_read_as[tuple(key.path)], key) for key in context.selected_asset_keys)
+        names = [name for name, _ in pairs]
+        observed = subprocess.run(_kedrust("__dagster_observe", "--env", ENV, "--", *names), capture_output=True, text=True)
         if observed.returncode != 0:
             raise dg.Failure(f"kedrust could not observe its sources: {observed.stderr.strip()}")
         versions = json.loads(observed.stdout)
-        for key, dataset in zip(keys, datasets):
-            version = versions.get(dataset) or f"unversioned-{context.run.run_id}"
+        for name, key in pairs:
+            version = versions.get(name) or f"unversioned-{context.run.run_id}"
             yield dg.ObserveResult(asset_key=key, data_version=dg.DataVersion(version))
 
     return _observe
 
 
 # Partitioned sources stay plain specs: their versions would be per partition.
-_observed = [asset for asset in _loaded["assets"] if asset["observable"] and not asset["partitions"]]
+def _observed(asset):
+    return asset["observable"] and not asset["partitions"]
+
+
+_read_as = {tuple(asset["key"]): asset["read_as"] for asset in _loaded["assets"] if _observed(asset)}
 _assets = (
     [_asset_op(op) for op in _loaded["asset_ops"]]
-    + [_spec(asset) for asset in _loaded["assets"] if not asset["op"] and asset not in _observed]
-    + ([_source_observer(_observed)] if _observed else [])
+    + [_spec(asset) for asset in _loaded["assets"] if not asset["op"] and not _observed(asset)]
+    + ([_source_observer([asset for asset in _loaded["assets"] if _observed(asset)])] if _read_as else [])
 )
 
 # Asset runs read parameters as job runs do: one `kedrust_params` block in the launchpad.

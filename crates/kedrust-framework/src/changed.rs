@@ -82,13 +82,18 @@ impl<'a> Fingerprints<'a> {
     /// The hash of `node`'s fingerprint, computed now if it was not yet (a consumer may finish
     /// on another thread before its producer's completion is recorded).
     fn hash_of(&self, node: &Node) -> String {
-        let known = self
-            .done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(node.node_name())
-            .cloned();
-        known.unwrap_or_else(|| hash_hex(&self.of(node).to_string()))
+        let known = |fingerprints: &Self| {
+            fingerprints
+                .done
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(node.node_name())
+                .cloned()
+        };
+        known(self).unwrap_or_else(|| {
+            self.of(node);
+            known(self).unwrap_or_default()
+        })
     }
 
     /// `node`'s fingerprint with its inputs as they are now (a memory input: its producer's
@@ -105,11 +110,16 @@ impl<'a> Fingerprints<'a> {
                 let from = self.producer_of(input).map(|p| self.hash_of(p));
                 inputs.insert(input.clone(), json!({ "from": from }));
             } else if !self.catalog.carries_nothing(input) {
-                let now = self.catalog.data_version(input);
-                // Changed since the run started reading it: recorded as unknown.
                 let read = match self.at_start.get(input) {
-                    Some(at_start) if *at_start != now => None,
-                    _ => now,
+                    // On object storage, asking again is a request per node: the version the
+                    // run started with stands.
+                    Some(at_start) if self.remote(input) => at_start.clone(),
+                    // Changed since the run started reading it: recorded as unknown.
+                    Some(at_start) => {
+                        let now = self.catalog.data_version(input);
+                        if *at_start == now { now } else { None }
+                    }
+                    None => self.catalog.data_version(input),
                 };
                 inputs.insert(input.clone(), json!(read));
             }
@@ -119,11 +129,24 @@ impl<'a> Fingerprints<'a> {
             "params": params,
             "inputs": inputs,
         });
-        self.done.lock().unwrap_or_else(|e| e.into_inner()).insert(
-            node.node_name().to_owned(),
-            hash_hex(&fingerprint.to_string()),
-        );
+        // Read from data whose version cannot be told, a node's result is new every time:
+        // its memory consumers must see a change too.
+        let mut text = fingerprint.to_string();
+        if inputs_unknown(&fingerprint) {
+            text.push_str(&format!("{:?}", std::time::SystemTime::now()));
+        }
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(node.node_name().to_owned(), hash_hex(&text));
         fingerprint
+    }
+
+    /// Whether `name`'s data is on object storage.
+    fn remote(&self, name: &str) -> bool {
+        self.catalog
+            .path(name)
+            .is_some_and(|p| kedrust_catalog::is_url(&p.to_string_lossy()))
     }
 
     /// Records the saves of `node`, which just succeeded in run `run_id` (for partition
@@ -177,9 +200,11 @@ pub fn code_versions(
         let mut reads = Map::new();
         for input in node.inputs() {
             if is_parameter(input) {
+                // Secrets are left out: the code version is shown in Dagster's UI.
                 let value = fingerprints.params.get(input).unwrap_or(&Json::Null);
-                reads.insert(input.clone(), hashed_leaves(value));
-            } else if fingerprints.memory(input)
+                let shown = kedrust_secrets::redact_json(value);
+                reads.insert(input.clone(), hashed_leaves(&shown));
+            } else if (fingerprints.memory(input) || catalog.carries_nothing(input))
                 && let Some(producer) = fingerprints.producer_of(input)
             {
                 reads.insert(input.clone(), json!(versions.get(producer.node_name())));
@@ -194,6 +219,13 @@ pub fn code_versions(
         versions.insert(node.node_name().to_owned(), version);
     }
     versions
+}
+
+/// Whether a fingerprint read an input whose data version cannot be told.
+fn inputs_unknown(fingerprint: &Json) -> bool {
+    fingerprint["inputs"]
+        .as_object()
+        .is_some_and(|inputs| inputs.values().any(Json::is_null))
 }
 
 /// `value` with each leaf replaced by the hash of its JSON (mappings kept, so a change is
@@ -233,6 +265,9 @@ pub(crate) fn select(
     let mut why: BTreeMap<String, String> = BTreeMap::new();
     // What each node would save differently now, whatever runs upstream.
     let mut own: BTreeMap<String, Why> = BTreeMap::new();
+    // Why a node whose outputs all live in memory would give them differently now: it runs
+    // only when a reader needs it, and then says this.
+    let mut explain: BTreeMap<String, String> = BTreeMap::new();
     for node in pipeline.nodes() {
         let now = fingerprints.of(node);
         let free = node
@@ -245,8 +280,26 @@ pub(crate) fn select(
             ))),
             None => changed_output(node, catalog, &fingerprints, &now, (store, key)),
         };
-        if let Some(reason) = reason {
-            own.insert(node.node_name().to_owned(), reason);
+        let in_memory = free.is_none()
+            && node.outputs().iter().any(|o| fingerprints.memory(o))
+            && !node.outputs().iter().any(|o| fingerprints.persisted(o));
+        match reason {
+            Some(Why::Changed(text)) if in_memory => {
+                explain.insert(node.node_name().to_owned(), text);
+            }
+            Some(Why::Memory(input)) if in_memory => {
+                let text = match fingerprints.producer_of(&input) {
+                    Some(p) if explain.contains_key(p.node_name()) => {
+                        format!("input {input} is recomputed (node {} runs)", p.node_name())
+                    }
+                    _ => format!("input {input} changed"),
+                };
+                explain.insert(node.node_name().to_owned(), text);
+            }
+            Some(reason) => {
+                own.insert(node.node_name().to_owned(), reason);
+            }
+            None => {}
         }
     }
     // Until nothing is added: a node runs when it changed or an input of it is recomputed,
@@ -266,7 +319,16 @@ pub(crate) fn select(
             // recomputed from it.
             let reason = match own.get(node.node_name()) {
                 Some(Why::Changed(reason)) => Some(reason.clone()),
-                Some(Why::Memory(input)) => recomputed.or(Some(format!("input {input} changed"))),
+                Some(Why::Memory(input)) => {
+                    let producer = fingerprints.producer_of(input).map(|p| p.node_name());
+                    match producer.and_then(|p| explain.get(p).map(|text| (p, text))) {
+                        Some((p, text)) => {
+                            why.insert(p.to_owned(), text.clone());
+                            Some(format!("input {input} is recomputed (node {p} runs)"))
+                        }
+                        None => recomputed.or(Some(format!("input {input} changed"))),
+                    }
+                }
                 None => recomputed,
             };
             if let Some(reason) = reason {
@@ -281,13 +343,14 @@ pub(crate) fn select(
                 if let Some(p) = fingerprints.producer_of(input)
                     && !why.contains_key(p.node_name())
                 {
-                    why.insert(
-                        p.node_name().to_owned(),
+                    // Its own change when it has one, else the reader that needs it.
+                    let reason = explain.get(p.node_name()).cloned().unwrap_or_else(|| {
                         format!(
                             "node {} needs its output {input}, kept in memory",
                             node.node_name()
-                        ),
-                    );
+                        )
+                    });
+                    why.insert(p.node_name().to_owned(), reason);
                 }
             }
         }

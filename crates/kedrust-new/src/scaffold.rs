@@ -71,7 +71,8 @@ pub fn new_project(
     // clone runs as the new project does.
     let mut gitignore = GITIGNORE.to_owned();
     for (path, _) in files.iter().filter(|(p, _)| p.starts_with("data")) {
-        gitignore.push_str(&format!("!{}\n", path.display()));
+        let parts: Vec<_> = path.iter().map(|part| part.to_string_lossy()).collect();
+        gitignore.push_str(&format!("!{}\n", parts.join("/")));
     }
     files.extend([
         (

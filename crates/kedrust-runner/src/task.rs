@@ -208,6 +208,9 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
                 "value": catalog.registry().describe(value),
                 "node": node_name,
                 "pid": std::process::id(),
+                // What the run's lineage is kept under: the name saved, the run's key.
+                "saved_as": name,
+                "run_partition": catalog.partition_key(),
             });
             if let Some(key) = key {
                 metadata["partition"] = key.into();

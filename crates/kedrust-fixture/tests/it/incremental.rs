@@ -143,3 +143,31 @@ fn plan_says_what_an_only_changed_run_would_run_and_why() {
     );
     assert_eq!(f.fired("before_node_run"), 4, "plan ran nothing");
 }
+
+#[test]
+fn a_memory_producer_run_alone_with_other_parameters_does_not_rerun_what_reads_it() {
+    // make_numbers (params:count) -(numbers, memory)-> double -> doubled -> ...
+    let f = Fixture::new("basic");
+    assert_eq!(f.run(&["run"], &[]).code, 0);
+    // make_numbers alone, with another count: its own record changes, double's does not.
+    let out = f.run(
+        &["run", "--nodes", "make_numbers", "--params", "count=9"],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Back to the configured count, nothing double read has changed.
+    let (ran, log) = only_changed(&f, &[]);
+    assert_eq!(ran, Vec::<String>::new(), "{log}");
+    // With the other count, double's input changes (make_numbers' own record has that count
+    // already) and everything from it runs.
+    let (ran, log) = only_changed(&f, &["--params", "count=9"]);
+    assert_eq!(
+        ran,
+        ["make_numbers", "double", "total", "summarise"],
+        "{log}"
+    );
+    assert!(
+        log.contains("running double: input numbers changed"),
+        "{log}"
+    );
+}
