@@ -284,12 +284,19 @@ fn run_work(
                 some.nodes()
                     .for_each(|node| discard_outputs(&prepared.catalog, node));
             }
-            let record = |event: &kedrust_runner::RunEvent<'_>| {
-                if let kedrust_runner::RunEvent::NodeCompleted { node, .. } = event
-                    && let Some(node) = some.node(node)
-                {
-                    fingerprints.record(&store, node, &run_id, key);
+            let done = std::sync::atomic::AtomicUsize::new(0);
+            let record = |event: &kedrust_runner::RunEvent<'_>| match event {
+                kedrust_runner::RunEvent::NodeStarted { node } => {
+                    tracing::info!("running node {node}");
                 }
+                kedrust_runner::RunEvent::NodeCompleted { node, .. } => {
+                    let k = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    tracing::info!("completed node {node} ({k} of {} in this op)", some.len());
+                    if let Some(node) = some.node(node) {
+                        fingerprints.record(&store, node, &run_id, key);
+                    }
+                }
+                _ => {}
             };
             let threads = kedrust_runner::Runner::Threaded {
                 max_workers: workers,
@@ -298,11 +305,19 @@ fn run_work(
                 .map(drop)
                 .map_err(|failure| failure.error);
         }
-        for node in some.nodes() {
+        // Dagster shows each node's progress: these lines reach it through Pipes.
+        for (k, node) in some.nodes().enumerate() {
             if attempt > 0 {
                 discard_outputs(&prepared.catalog, node);
             }
+            tracing::info!("running node {}", node.node_name());
             run_node(&shared, node)?;
+            let n = some.len();
+            tracing::info!(
+                "completed node {} ({} of {n} in this op)",
+                node.node_name(),
+                k + 1
+            );
             fingerprints.record(&store, node, &run_id, key);
         }
         Ok(())

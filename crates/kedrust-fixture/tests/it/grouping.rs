@@ -280,6 +280,17 @@ fn a_group_runs_its_nodes_on_threads_when_its_job_says_so_embedded_and_on_dagste
     env.push(("DAGSTER_HOME", home.path().to_str().unwrap()));
     let (code, text) = crate::dagster::execute_job(&f, "early_on_threads", None, &env);
     assert_eq!(code, 0, "{text}");
+    // Dagster's event log shows each node of the group op as it runs.
+    for node in ["slow_audit", "source", "middle", "sink"] {
+        assert!(
+            text.contains(&format!("running node {node}")),
+            "{node}: {text}"
+        );
+        assert!(
+            text.contains(&format!("completed node {node} (")),
+            "{node}: {text}"
+        );
+    }
     assert_eq!(f.fired("before_node_run"), 4);
     assert!(sink.is_file());
 }
