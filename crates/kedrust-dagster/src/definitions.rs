@@ -460,7 +460,7 @@ def _source_observer(sources):
     )
     def _observe(context):
         # Each key with the catalog name its readers use (`x@polars` for a transcoded `x`).
-        pairs = sorted((_read_as[tuple(key.path)], key) for key in context.selected_asset_keys)
+        pairs = sorted(((_read_as[tuple(key.path)], key) for key in context.selected_asset_keys), key=lambda pair: pair[0])
         names = [name for name, _ in pairs]
         observed = subprocess.run(_kedrust("__dagster_observe", "--env", ENV, "--", *names), capture_output=True, text=True)
         if observed.returncode != 0:

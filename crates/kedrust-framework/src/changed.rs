@@ -280,9 +280,13 @@ pub(crate) fn select(
             ))),
             None => changed_output(node, catalog, &fingerprints, &now, (store, key)),
         };
+        // (A nothing output marks a side effect: such a node is decided as one that saves.)
         let in_memory = free.is_none()
             && node.outputs().iter().any(|o| fingerprints.memory(o))
-            && !node.outputs().iter().any(|o| fingerprints.persisted(o));
+            && !node
+                .outputs()
+                .iter()
+                .any(|o| fingerprints.persisted(o) || catalog.carries_nothing(o));
         match reason {
             Some(Why::Changed(text)) if in_memory => {
                 explain.insert(node.node_name().to_owned(), text);
@@ -490,7 +494,10 @@ fn difference(recorded: &Json, now: &Json) -> Option<Why> {
     let mut in_memory = None;
     for name in keys(recorded, "inputs").union(&keys(now, "inputs")) {
         let (before, after) = (&recorded["inputs"][name], &now["inputs"][name]);
-        if before != after || after.is_null() {
+        if after.is_null() {
+            return Some(Why::Changed(format!("input {name} has no data version")));
+        }
+        if before != after {
             if after.get("from").is_some() {
                 in_memory.get_or_insert_with(|| name.clone());
             } else {
@@ -563,7 +570,10 @@ mod tests {
         );
         // An input whose version cannot be told is taken as changed.
         let unknown = json!({"code_version": "1", "params": {}, "inputs": {"raw": null}});
-        assert_eq!(difference(&unknown, &unknown), changed("input raw changed"));
+        assert_eq!(
+            difference(&unknown, &unknown),
+            changed("input raw has no data version")
+        );
         // An input kept in memory comes last: its producer says why.
         let reading = |from: &str, raw: &str| json!({"code_version": "1", "params": {}, "inputs": {"a": {"from": from}, "raw": raw}});
         assert_eq!(

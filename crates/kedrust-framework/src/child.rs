@@ -100,10 +100,23 @@ fn child(
         let threads = kedrust_runner::Runner::Threaded {
             max_workers: workers,
         };
-        return kedrust_runner::execute(threads, &step, &shared, &|_| {}, None)
+        // The node that failed, for an error that names none (a hook's).
+        let failed = std::sync::Mutex::new(None::<String>);
+        let seen = |event: &kedrust_runner::RunEvent<'_>| {
+            if let kedrust_runner::RunEvent::NodeFailed { node, .. } = event {
+                let mut failed = failed.lock().unwrap_or_else(|e| e.into_inner());
+                failed.get_or_insert_with(|| (*node).to_owned());
+            }
+        };
+        return kedrust_runner::execute(threads, &step, &shared, &seen, None)
             .map(drop)
             .map_err(|failure| {
-                let node = failure.error.node().map_or_else(first, str::to_owned);
+                let node = failure
+                    .error
+                    .node()
+                    .map(str::to_owned)
+                    .or_else(|| failed.lock().unwrap_or_else(|e| e.into_inner()).take())
+                    .unwrap_or_else(first);
                 (node, failure.error.to_string())
             });
     }

@@ -311,7 +311,14 @@ fn run_work(
                 discard_outputs(&prepared.catalog, node);
             }
             tracing::info!("running node {}", node.node_name());
-            run_node(&shared, node)?;
+            // A panic is the node's failure, recorded as the threaded runner records it.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_node(&shared, node)))
+                .unwrap_or_else(|panic| {
+                    Err(RunError::Crashed {
+                        node: node.node_name().to_owned(),
+                        message: kedrust_runner::panic_message(&panic),
+                    })
+                })?;
             let n = some.len();
             tracing::info!(
                 "completed node {} ({} of {n} in this op)",
