@@ -513,10 +513,13 @@ fn report_materializations(
                 "mlflow_run_id".into(),
                 json!({"raw_value": mlflow_run, "type": "text"}),
             );
-            metadata.insert(
-                "mlflow_run".into(),
-                json!({"raw_value": url, "type": "url"}),
-            );
+            // A local store has no address until `mlflow ui` serves it.
+            if let Some(url) = url {
+                metadata.insert(
+                    "mlflow_run".into(),
+                    json!({"raw_value": url, "type": "url"}),
+                );
+            }
         }
         if let Err(error) =
             pipes.report_asset_materialization(&m.key, m.metadata, m.version.as_deref())

@@ -260,6 +260,12 @@ fn run_work(
         if let Some(parent) = &parent_dir {
             inherit_memory(parent, &run_dir);
         }
+        // On Dagster the run has begun: a service that does not answer fails it.
+        context
+            .check_services(project)
+            .map_err(|e| RunError::Engine {
+                message: e.to_string(),
+            })?;
         context.fire_start_hooks(&op_name).map_err(RunError::from)
     });
     // A group's nodes, one after the other, or on `workers` threads as the job says.

@@ -109,6 +109,26 @@ impl RunContext {
             .map_err(|e| SessionError::Io(e.to_string()))
     }
 
+    /// Every hook's check of what it needs outside the project, before the start hooks (see
+    /// [`kedrust_runner::Hook::check_services`]); a problem is a configuration error.
+    pub fn check_services(&self, project: &Project) -> Result<(), SessionError> {
+        let prepared = &self.prepared;
+        let context = ContextInfo {
+            project_path: &prepared.project_path,
+            env: &prepared.env,
+            config_loader: &prepared.loader,
+            params: &prepared.params,
+        };
+        for hook in project.hooks() {
+            hook.check_services(&context)
+                .map_err(|e| SessionError::HookConfig {
+                    hook: hook.name(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+
     /// The start hooks, in op `op`: `after_context_created`, `after_catalog_created`,
     /// `before_pipeline_run`; the first failure stops them.
     pub fn fire_start_hooks(&self, op: &str) -> Result<(), HookError> {

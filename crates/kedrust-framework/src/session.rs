@@ -78,6 +78,7 @@ pub fn run(
         }
         _ => None,
     };
+    context.check_services(project)?;
     let recorded = context.record(Keeper::Process {
         heartbeat: heartbeat_every,
     });

@@ -1,6 +1,7 @@
 //! A small blocking client of MLflow's REST API (`/api/2.0/mlflow/`): timeouts on every call,
 //! retries on connection errors and 5xx, and MLflow's `error_code` in every error.
 
+use crate::store::{Batch, Store};
 use kedrust_secrets::redact;
 use serde_json::{Value as Json, json};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -182,39 +183,36 @@ impl Client {
             .to_owned())
     }
 
-    /// Logs parameters (in batches of 100, MLflow's limit).
-    pub fn log_params(&self, run_id: &str, params: &[(String, String)]) -> Result<(), MlflowError> {
-        for chunk in params.chunks(100) {
-            let params: Vec<Json> = chunk
+    /// Writes a batch in as few `runs/log-batch` calls as MLflow's limits allow (100
+    /// parameters, 100 tags and 1,000 values in all per call).
+    pub fn log_batch(&self, run_id: &str, batch: &Batch) -> Result<(), MlflowError> {
+        let pair = |(k, v): &(String, String)| json!({"key": k, "value": redact(v)});
+        let (mut params, mut tags, mut metrics) = (
+            batch.params.as_slice(),
+            batch.tags.as_slice(),
+            batch.metrics.as_slice(),
+        );
+        while !(params.is_empty() && tags.is_empty() && metrics.is_empty()) {
+            let (p, rest) = params.split_at(params.len().min(100));
+            params = rest;
+            let (t, rest) = tags.split_at(tags.len().min(100));
+            tags = rest;
+            let room = 1000 - p.len() - t.len();
+            let (m, rest) = metrics.split_at(metrics.len().min(room));
+            metrics = rest;
+            let m: Vec<Json> = m
                 .iter()
-                .map(|(k, v)| json!({"key": k, "value": redact(v)}))
+                .map(|m| json!({"key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step}))
                 .collect();
             self.call(
                 "POST",
                 "runs/log-batch",
-                Some(&json!({"run_id": run_id, "params": params})),
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Logs metrics at `step` (in batches of 1000).
-    pub fn log_metrics(
-        &self,
-        run_id: &str,
-        metrics: &[(String, f64)],
-        step: i64,
-    ) -> Result<(), MlflowError> {
-        let ts = now_ms();
-        for chunk in metrics.chunks(1000) {
-            let metrics: Vec<Json> = chunk
-                .iter()
-                .map(|(k, v)| json!({"key": k, "value": v, "timestamp": ts, "step": step}))
-                .collect();
-            self.call(
-                "POST",
-                "runs/log-batch",
-                Some(&json!({"run_id": run_id, "metrics": metrics})),
+                Some(&json!({
+                    "run_id": run_id,
+                    "params": p.iter().map(pair).collect::<Vec<_>>(),
+                    "tags": t.iter().map(pair).collect::<Vec<_>>(),
+                    "metrics": m,
+                })),
             )?;
         }
         Ok(())
@@ -276,6 +274,41 @@ impl Client {
                 _ => return Ok(out),
             }
         }
+    }
+}
+
+impl Store for Client {
+    fn experiment_by_name(&self, name: &str) -> Result<Option<(String, bool)>, MlflowError> {
+        Client::experiment_by_name(self, name)
+    }
+    fn create_experiment(&self, name: &str) -> Result<String, MlflowError> {
+        Client::create_experiment(self, name)
+    }
+    fn restore_experiment(&self, id: &str) -> Result<(), MlflowError> {
+        Client::restore_experiment(self, id)
+    }
+    fn create_run(
+        &self,
+        experiment_id: &str,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> Result<String, MlflowError> {
+        Client::create_run(self, experiment_id, name, tags)
+    }
+    fn log_batch(&self, run_id: &str, batch: &Batch) -> Result<(), MlflowError> {
+        Client::log_batch(self, run_id, batch)
+    }
+    fn end_run(&self, run_id: &str, status: &str) -> Result<(), MlflowError> {
+        Client::end_run(self, run_id, status)
+    }
+    fn open_children(&self, experiment_id: &str, parent: &str) -> Result<Vec<String>, MlflowError> {
+        let filter =
+            format!("tags.mlflow.parentRunId = '{parent}' and attributes.status = 'RUNNING'");
+        Ok(self
+            .search_runs(experiment_id, &filter)?
+            .iter()
+            .filter_map(|run| run["info"]["run_id"].as_str().map(str::to_owned))
+            .collect())
     }
 }
 

@@ -1,7 +1,9 @@
 //! `conf/<env>/mlflow.yml`, with kedro-mlflow's keys and defaults, checked strictly.
 
+use crate::store::Location;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
 
 /// The whole file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -19,7 +21,8 @@ pub struct MlflowConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Server {
-    /// An http(s) URI; else `MLFLOW_TRACKING_URI`.
+    /// An MLflow server (http(s)), or a local store (`sqlite:///<file>`, a path); else
+    /// `MLFLOW_TRACKING_URI`; else the project's `mlflow.db` (see [`MlflowConfig::location`]).
     pub mlflow_tracking_uri: Option<String>,
     /// Accepted, unused.
     pub mlflow_registry_uri: Option<String>,
@@ -42,6 +45,20 @@ pub struct Tracking {
     pub run: RunOptions,
     /// How parameters are logged.
     pub params: Params,
+    /// Ours: what a tracking call that fails mid-run does to the run.
+    pub on_error: OnError,
+}
+
+/// `tracking.on_error`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnError {
+    /// The node (or the run) fails with the tracking error.
+    #[default]
+    Fail,
+    /// A warning; the run goes on, and its MLflow run is tagged `kedrust.tracking =
+    /// incomplete` when it closes.
+    Warn,
 }
 
 /// `tracking.disable_tracking:`.
@@ -160,15 +177,21 @@ impl MlflowConfig {
             .map_err(|e| format!("mlflow.yml: {e}"))
     }
 
-    /// The tracking URI: `server.mlflow_tracking_uri`, else `MLFLOW_TRACKING_URI`; it must be
-    /// an http(s) server.
-    pub fn tracking_uri(&self) -> Result<String, String> {
+    /// Where runs are tracked: `server.mlflow_tracking_uri`, else `MLFLOW_TRACKING_URI`, else
+    /// the project's local store. An http(s) address is a server; `sqlite:///<file>`, a
+    /// `.db` file or a folder (`mlruns`: its `mlflow.db`) is a local store, its artifacts in
+    /// the `mlruns` folder beside the database as MLflow puts them. Relative paths are of
+    /// `project`.
+    pub fn location(&self, project: &Path) -> Result<Location, String> {
         let uri = self
             .server
             .mlflow_tracking_uri
             .clone()
             .or_else(|| std::env::var("MLFLOW_TRACKING_URI").ok())
-            .ok_or("mlflow.yml: no tracking server; set server.mlflow_tracking_uri or MLFLOW_TRACKING_URI to an http(s) address")?;
+            .filter(|u| !u.trim().is_empty());
+        let Some(uri) = uri else {
+            return Ok(local_at(project.join("mlflow.db")));
+        };
         if kedrust_secrets::mask_uri_passwords(&uri) != uri {
             return Err(format!(
                 "mlflow.yml: tracking URI '{}' has a password in it; put the user and password \
@@ -177,14 +200,48 @@ impl MlflowConfig {
                 kedrust_secrets::mask_uri_passwords(&uri)
             ));
         }
-        if !(uri.starts_with("http://") || uri.starts_with("https://")) {
-            return Err(format!(
-                "mlflow.yml: tracking URI '{uri}' is not an http(s) address; kedrust talks to an MLflow server, \
-                 so start one on that store (`mlflow server --backend-store-uri {uri}`) and give its address"
-            ));
+        if uri.starts_with("http://") || uri.starts_with("https://") {
+            return Ok(Location::Server {
+                uri,
+                credentials: self.server.credentials.clone(),
+            });
         }
-        Ok(uri)
+        let path = if let Some(file) = uri.strip_prefix("sqlite:///") {
+            PathBuf::from(file)
+        } else if let Some(path) = uri.strip_prefix("file://") {
+            PathBuf::from(path)
+        } else if let Some(path) = uri.strip_prefix("file:") {
+            PathBuf::from(path)
+        } else if uri.contains("://") || uri.starts_with("databricks") {
+            return Err(format!(
+                "mlflow.yml: tracking URI '{uri}' is neither an MLflow server (http:// or https://) \
+                 nor a local store (sqlite:///<file>, a path, or null for mlflow.db in the project); \
+                 for another database, run `mlflow server --backend-store-uri {uri}` and give its address"
+            ));
+        } else {
+            PathBuf::from(uri.as_str())
+        };
+        let path = project.join(path);
+        let is_db = path
+            .extension()
+            .is_some_and(|e| e == "db" || e == "sqlite" || e == "sqlite3");
+        Ok(if is_db {
+            local_at(path)
+        } else {
+            // A folder, as kedro-mlflow's `mlruns`: MLflow no longer writes folder stores
+            // without an opt-in, so the store is a database inside it.
+            Location::Local {
+                db: path.join("mlflow.db"),
+                artifacts: path,
+            }
+        })
     }
+}
+
+/// The local store in database `db`, its artifacts in `mlruns` beside it.
+fn local_at(db: PathBuf) -> Location {
+    let artifacts = db.with_file_name("mlruns");
+    Location::Local { db, artifacts }
 }
 
 /// Parameters as MLflow keys and values: `params:a` is logged as `a`, `parameters` as

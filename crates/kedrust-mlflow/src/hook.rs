@@ -1,12 +1,16 @@
 //! The tracking hook: one MLflow run per pipeline run, a nested run per node, closed
 //! correctly in every execution mode. Processes share nothing in memory: the start op keeps
-//! the parent run's id in the run's state (the run store), and the parent also carries the
-//! tag `kedrust.run_id`, so a node's process or a failure handler in another process finds
-//! it.
+//! where the runs are and the parent run's id in the run's state (the run store), and the
+//! parent also carries the tag `kedrust.run_id`, so a node's process or a failure handler in
+//! another process finds it.
 
 use crate::auth::Auth;
 use crate::client::Client;
-use crate::config::{LongParams, MAX_PARAM_VALUE, MlflowConfig, params_to_log};
+use crate::config::{
+    DictParams, LongParams, MAX_PARAM_VALUE, MlflowConfig, OnError, params_to_log,
+};
+use crate::local::LocalStore;
+use crate::store::{Batch, Location, Store};
 use kedrust_catalog::Catalog;
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{BoxError, Value};
@@ -18,54 +22,64 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The state key holding what every process needs to track the run.
 pub const STATE_KEY: &str = "kedrust.mlflow";
 
+/// The state key set when some tracking call failed and `on_error: warn` let the run go on.
+const INCOMPLETE_KEY: &str = "kedrust.mlflow.incomplete";
+
 /// What the start op stores for the rest of the run: no secret (the run store keeps
 /// nothing secret); each process signs in from its own catalog and environment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Tracked {
-    uri: String,
-    /// `server.credentials`: the credentials entry to sign in with.
-    #[serde(default)]
-    credentials: Option<String>,
+    location: Location,
     experiment_id: String,
     parent_run_id: String,
     node_runs: bool,
-    dict_params: crate::config::DictParams,
+    dict_params: DictParams,
     long_params: LongParams,
+    #[serde(default)]
+    on_error: OnError,
 }
 
 /// The MLflow run of a kedrust run, from the run state the start op stored (`STATE_KEY`):
-/// its id and its page in MLflow's UI. None when the run is not tracked.
-pub fn tracked_run(state: &Json) -> Option<(String, String)> {
+/// its id and its page in MLflow's UI (for a server; a local store has no address until
+/// `mlflow ui` serves it). None when the run is not tracked.
+pub fn tracked_run(state: &Json) -> Option<(String, Option<String>)> {
     let t: Tracked = serde_json::from_value(state.clone()).ok()?;
-    let url = format!(
-        "{}/#/experiments/{}/runs/{}",
-        t.uri.trim_end_matches('/'),
-        t.experiment_id,
-        t.parent_run_id
-    );
+    let url = match &t.location {
+        Location::Server { uri, .. } => Some(format!(
+            "{}/#/experiments/{}/runs/{}",
+            uri.trim_end_matches('/'),
+            t.experiment_id,
+            t.parent_run_id
+        )),
+        Location::Local { .. } => None,
+    };
     Some((t.parent_run_id, url))
 }
 
 thread_local! {
     /// The MLflow run of the node running on this thread (metrics datasets log to it).
-    pub(crate) static CURRENT: RefCell<Option<(Client, String)>> = const { RefCell::new(None) };
+    pub(crate) static CURRENT: RefCell<Option<(Arc<dyn Store>, String)>> = const { RefCell::new(None) };
 }
 
 /// Tracks runs in MLflow when the run's environment has an `mlflow.yml`.
 #[derive(Debug)]
 pub struct MlflowHook {
     project: String,
-    /// The run environment's `mlflow` group, read in `after_context_created` from the run's
-    /// own configuration (the start hooks fire in one process, in that order).
-    group: Mutex<Option<Json>>,
+    /// The run environment's `mlflow` group and the project folder, read in
+    /// `after_context_created` from the run's own configuration (the start hooks fire in one
+    /// process, in that order).
+    group: Mutex<Option<(Json, PathBuf)>>,
     /// Node runs open in this process: node name to (MLflow run id, start).
     open: Mutex<HashMap<String, (String, Instant)>>,
+    /// The store this process tracks to, opened once.
+    store: Mutex<Option<(Location, Arc<dyn Store>)>>,
 }
 
 impl MlflowHook {
@@ -75,6 +89,7 @@ impl MlflowHook {
             project: project.into(),
             group: Mutex::default(),
             open: Mutex::default(),
+            store: Mutex::default(),
         }
     }
 
@@ -84,43 +99,116 @@ impl MlflowHook {
             .and_then(|v| serde_json::from_value(v).ok())
     }
 
-    /// A client of the tracked server, signed in as this process's catalog or environment
-    /// says.
-    fn client(t: &Tracked, catalog: &Catalog) -> Result<Client, BoxError> {
-        let auth = Auth::resolve(t.credentials.as_deref(), catalog)?;
-        Ok(Client::new(&t.uri, &auth))
+    /// The store at `location`, signed in (for a server) as this process's catalog or
+    /// environment says; opened once per process.
+    fn store(&self, location: &Location, catalog: &Catalog) -> Result<Arc<dyn Store>, BoxError> {
+        let mut cached = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, store)) = &*cached
+            && at == location
+        {
+            return Ok(Arc::clone(store));
+        }
+        let store = open(location, |credentials| Auth::resolve(credentials, catalog))?;
+        *cached = Some((location.clone(), Arc::clone(&store)));
+        Ok(store)
     }
 
-    fn log_params(
-        client: &Client,
-        run_id: &str,
-        params: Vec<(String, String)>,
-        strategy: LongParams,
+    /// Runs a tracking call of a node; with `on_error: warn` a failure is a warning, and the
+    /// run's MLflow run will be tagged incomplete.
+    fn tolerant(
+        t: &Tracked,
+        state: &RunState,
+        what: &str,
+        call: impl FnOnce() -> HookResult,
     ) -> HookResult {
-        let mut short = Vec::new();
-        for (key, value) in params {
-            if value.chars().count() <= MAX_PARAM_VALUE {
-                short.push((key, value));
-                continue;
+        match call() {
+            Err(e) if t.on_error == OnError::Warn => {
+                tracing::warn!("MLflow: {what} is not tracked (tracking.on_error is warn): {e}");
+                let _ = state.set(INCOMPLETE_KEY, json!(true));
+                Ok(())
             }
-            match strategy {
-                LongParams::Fail => {
-                    return Err(format!(
-                        "parameter '{key}' is {} characters long, over MLflow's {MAX_PARAM_VALUE}; \
-                         set tracking.params.long_params_strategy to tag or truncate",
-                        value.chars().count()
-                    )
-                    .into());
-                }
-                LongParams::Tag => client.set_tag(run_id, &key, &value)?,
-                LongParams::Truncate => {
-                    short.push((key, value.chars().take(MAX_PARAM_VALUE).collect()))
-                }
-            }
+            other => other,
         }
-        client.log_params(run_id, &short)?;
-        Ok(())
     }
+
+    fn close_node(&self, info: NodeInfo<'_>, status: &str) -> HookResult {
+        // The node's outputs are saved after `after_node_run`: a metrics dataset still logs
+        // to this node's run, which stays current on this thread until the next node starts.
+        if status != "FINISHED" {
+            CURRENT.with(|c| *c.borrow_mut() = None);
+        }
+        let Some(t) = Self::tracked(info.state) else {
+            return Ok(());
+        };
+        let opened = self
+            .open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(info.node.node_name());
+        let Some((run_id, started)) = opened else {
+            return Ok(());
+        };
+        let what = format!("the end of node {}", info.node.node_name());
+        Self::tolerant(&t, info.state, &what, || {
+            let store = self.store(&t.location, info.catalog)?;
+            let duration = started.elapsed().as_secs_f64();
+            store.log_batch(
+                &run_id,
+                &Batch::metrics_at(0, [("kedrust.duration_s".to_owned(), duration)]),
+            )?;
+            store.end_run(&run_id, status)?;
+            Ok(())
+        })
+    }
+}
+
+/// Opens the store at `location`; `auth` finds a server's sign-in.
+fn open(
+    location: &Location,
+    auth: impl FnOnce(Option<&str>) -> Result<Auth, String>,
+) -> Result<Arc<dyn Store>, BoxError> {
+    Ok(match location {
+        Location::Server { uri, credentials } => {
+            Arc::new(Client::new(uri, &auth(credentials.as_deref())?))
+        }
+        Location::Local { db, artifacts } => Arc::new(LocalStore::open(db, artifacts)?),
+    })
+}
+
+/// Parameters as a batch: over MLflow's longest value, as `long_params_strategy` says.
+fn params_batch(params: Vec<(String, String)>, strategy: LongParams) -> Result<Batch, BoxError> {
+    let mut batch = Batch::default();
+    for (key, value) in params {
+        if value.chars().count() <= MAX_PARAM_VALUE {
+            batch.params.push((key, value));
+            continue;
+        }
+        match strategy {
+            LongParams::Fail => {
+                return Err(format!(
+                    "parameter '{key}' is {} characters long, over MLflow's {MAX_PARAM_VALUE}; \
+                     set tracking.params.long_params_strategy to tag or truncate",
+                    value.chars().count()
+                )
+                .into());
+            }
+            LongParams::Tag => batch.tags.push((key, value)),
+            LongParams::Truncate => batch
+                .params
+                .push((key, value.chars().take(MAX_PARAM_VALUE).collect())),
+        }
+    }
+    Ok(batch)
+}
+
+/// The experiment's name: `tracking.experiment.name`, else the project's.
+fn experiment_name(config: &MlflowConfig, project: &str) -> String {
+    config
+        .tracking
+        .experiment
+        .name
+        .clone()
+        .unwrap_or_else(|| project.to_owned())
 }
 
 impl Hook for MlflowHook {
@@ -135,35 +223,65 @@ impl Hook for MlflowHook {
         else {
             return Ok(());
         };
-        config.tracking_uri().map_err(|e| in_file(&group, e))?;
+        let location = config
+            .location(Path::new("."))
+            .map_err(|e| in_file(&group, e))?;
         // The sign-in is checked too: a credentials entry without one stops nothing midway.
-        let credentials = config.server.credentials.as_deref();
-        if credentials.is_some() {
-            let entries = config_loader.load("credentials")?.value;
-            let names = entries
-                .as_object()
-                .into_iter()
-                .flat_map(|m| m.keys().map(String::as_str));
-            Auth::resolve_in(credentials, |name| entries.get(name), names)
-                .map_err(|e| in_file(&group, e))?;
+        if let Location::Server {
+            credentials: Some(_),
+            ..
+        } = location
+        {
+            server_auth(config_loader, &config).map_err(|e| in_file(&group, e))?;
         }
         Ok(())
     }
 
+    fn check_services(&self, context: &ContextInfo<'_>) -> Result<(), BoxError> {
+        let group = context.config_loader.load("mlflow")?;
+        let Some(config) = MlflowConfig::from_group(&group.value)? else {
+            return Ok(());
+        };
+        let location = config.location(context.project_path)?;
+        let checked =
+            open(&location, |_| server_auth(context.config_loader, &config)).and_then(|store| {
+                store.experiment_by_name(&experiment_name(&config, &self.project))?;
+                Ok(())
+            });
+        match checked {
+            Err(e) if config.tracking.on_error == OnError::Warn => {
+                tracing::warn!("MLflow: the run is not tracked (tracking.on_error is warn): {e}");
+                Ok(())
+            }
+            Err(e) => {
+                let hint = match &location {
+                    Location::Server { .. } => {
+                        "start the server, or set tracking.on_error: warn to run without tracking"
+                    }
+                    Location::Local { .. } => {
+                        "fix the store, or point server.mlflow_tracking_uri elsewhere"
+                    }
+                };
+                Err(in_file(&group, format!("{e}; {hint}")))
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
     fn after_context_created(&self, context: &ContextInfo<'_>) -> HookResult {
         let group = context.config_loader.load("mlflow")?;
-        *self.group.lock().unwrap_or_else(|e| e.into_inner()) = Some(group.value);
+        *self.group.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((group.value, context.project_path.to_owned()));
         Ok(())
     }
 
     fn before_pipeline_run(&self, info: PipelineInfo<'_>) -> HookResult {
         let params = info.run_params;
-        let group = self
-            .group
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .unwrap_or_default();
+        let Some((group, project_path)) =
+            self.group.lock().unwrap_or_else(|e| e.into_inner()).take()
+        else {
+            return Ok(());
+        };
         let Some(config) = MlflowConfig::from_group(&group)? else {
             return Ok(()); // no mlflow.yml in this environment: nothing is tracked
         };
@@ -176,83 +294,64 @@ impl Hook for MlflowHook {
         if pipelines.iter().all(|p| disabled.contains(p)) {
             return Ok(());
         }
-        let uri = config.tracking_uri()?;
-        let credentials = config.server.credentials.clone();
-        let auth = Auth::resolve(credentials.as_deref(), info.catalog)?;
-        let client = Client::new(&uri, &auth);
-        let name = config
-            .tracking
-            .experiment
-            .name
-            .clone()
-            .unwrap_or_else(|| self.project.clone());
-        let experiment_id = match client.experiment_by_name(&name)? {
-            Some((id, false)) => id,
-            Some((id, true)) if config.tracking.experiment.restore_if_deleted => {
-                client.restore_experiment(&id)?;
-                id
-            }
-            Some(_) => {
-                return Err(format!(
-                    "MLflow experiment '{name}' is deleted; restore it or set tracking.experiment.restore_if_deleted"
-                )
-                .into());
-            }
-            None => client.create_experiment(&name)?,
-        };
-        let mut tags = vec![
-            ("kedrust.run_id".to_owned(), params.run_id.clone()),
-            ("mlflow.source.name".to_owned(), "kedrust".to_owned()),
-        ];
-        if let Json::Object(map) = serde_json::to_value(params)? {
-            for (k, v) in map {
-                let empty = v.is_null()
-                    || v == json!([])
-                    || v == json!({})
-                    || v == json!("")
-                    || v == json!(false);
-                if !empty && k != "run_id" {
-                    tags.push((
-                        format!("kedrust.{k}"),
-                        match v {
-                            Json::String(s) => s,
-                            other => other.to_string(),
-                        },
-                    ));
+        let location = config.location(&project_path)?;
+        let started = (|| -> Result<Tracked, BoxError> {
+            let store = self.store(&location, info.catalog)?;
+            let name = experiment_name(&config, &self.project);
+            let experiment_id = match store.experiment_by_name(&name)? {
+                Some((id, false)) => id,
+                Some((id, true)) if config.tracking.experiment.restore_if_deleted => {
+                    store.restore_experiment(&id)?;
+                    id
                 }
+                Some(_) => {
+                    return Err(format!(
+                        "MLflow experiment '{name}' is deleted; restore it or set tracking.experiment.restore_if_deleted"
+                    )
+                    .into());
+                }
+                None => store.create_experiment(&name)?,
+            };
+            let run_name = config
+                .tracking
+                .run
+                .name
+                .clone()
+                .unwrap_or_else(|| pipelines.join("+"));
+            let parent = store.create_run(&experiment_id, &run_name, &run_tags(params)?)?;
+            if let Ok(value) = info.catalog.load("parameters")
+                && let Some(Json::Object(map)) = value.downcast_ref::<Json>()
+            {
+                let mut logged = Vec::new();
+                for (k, v) in map {
+                    logged.extend(params_to_log(k, v, &config.tracking.params.dict_params));
+                }
+                let batch = params_batch(logged, config.tracking.params.long_params_strategy)?;
+                store.log_batch(&parent, &batch)?;
             }
-        }
-        let run_name = config
-            .tracking
-            .run
-            .name
-            .clone()
-            .unwrap_or_else(|| pipelines.join("+"));
-        let parent = client.create_run(&experiment_id, &run_name, &tags)?;
-        if let Ok(value) = info.catalog.load("parameters")
-            && let Some(all) = value.downcast_ref::<Json>()
-            && let Json::Object(map) = all
-        {
-            let mut logged = Vec::new();
-            for (k, v) in map {
-                logged.extend(params_to_log(k, v, &config.tracking.params.dict_params));
+            Ok(Tracked {
+                location: location.clone(),
+                experiment_id,
+                parent_run_id: parent,
+                node_runs: config.tracking.run.node_runs,
+                dict_params: config.tracking.params.dict_params.clone(),
+                long_params: config.tracking.params.long_params_strategy,
+                on_error: config.tracking.on_error,
+            })
+        })();
+        let tracked = match started {
+            Ok(tracked) => tracked,
+            Err(e) if config.tracking.on_error == OnError::Warn => {
+                tracing::warn!("MLflow: the run is not tracked (tracking.on_error is warn): {e}");
+                return Ok(());
             }
-            Self::log_params(
-                &client,
-                &parent,
-                logged,
-                config.tracking.params.long_params_strategy,
-            )?;
-        }
-        let tracked = Tracked {
-            uri,
-            credentials,
-            experiment_id,
-            parent_run_id: parent,
-            node_runs: config.tracking.run.node_runs,
-            dict_params: config.tracking.params.dict_params.clone(),
-            long_params: config.tracking.params.long_params_strategy,
+            Err(e) => return Err(e),
         };
+        tracing::info!(
+            "MLflow: tracking to run {} ({})",
+            tracked.parent_run_id,
+            location.describe()
+        );
         info.state.set(STATE_KEY, serde_json::to_value(tracked)?)
     }
 
@@ -263,33 +362,38 @@ impl Hook for MlflowHook {
         let Some(t) = Self::tracked(info.state) else {
             return Ok(None);
         };
-        let client = Self::client(&t, info.catalog)?;
         let node = info.node.node_name();
-        let run_id = if t.node_runs {
-            let tags = [
-                ("mlflow.parentRunId".to_owned(), t.parent_run_id.clone()),
-                ("kedrust.run_id".to_owned(), info.run_id.to_owned()),
-                ("kedrust.node".to_owned(), node.to_owned()),
-            ];
-            let child = client.create_run(&t.experiment_id, node, &tags)?;
-            let mut params = Vec::new();
-            for (name, value) in info.inputs.iter() {
-                if kedrust_pipeline::naming::is_parameter(name)
-                    && let Some(v) = value.downcast_ref::<Json>()
-                {
-                    params.extend(params_to_log(name, v, &t.dict_params));
+        let mut current = None;
+        Self::tolerant(&t, info.state, &format!("node {node}"), || {
+            let store = self.store(&t.location, info.catalog)?;
+            let run_id = if t.node_runs {
+                let tags = [
+                    ("mlflow.parentRunId".to_owned(), t.parent_run_id.clone()),
+                    ("kedrust.run_id".to_owned(), info.run_id.to_owned()),
+                    ("kedrust.node".to_owned(), node.to_owned()),
+                ];
+                let child = store.create_run(&t.experiment_id, node, &tags)?;
+                let mut params = Vec::new();
+                for (name, value) in info.inputs.iter() {
+                    if kedrust_pipeline::naming::is_parameter(name)
+                        && let Some(v) = value.downcast_ref::<Json>()
+                    {
+                        params.extend(params_to_log(name, v, &t.dict_params));
+                    }
                 }
-            }
-            Self::log_params(&client, &child, params, t.long_params)?;
-            self.open
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(node.to_owned(), (child.clone(), Instant::now()));
-            child
-        } else {
-            t.parent_run_id.clone()
-        };
-        CURRENT.with(|c| *c.borrow_mut() = Some((client, run_id)));
+                store.log_batch(&child, &params_batch(params, t.long_params)?)?;
+                self.open
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(node.to_owned(), (child.clone(), Instant::now()));
+                child
+            } else {
+                t.parent_run_id.clone()
+            };
+            current = Some((store, run_id));
+            Ok(())
+        })?;
+        CURRENT.with(|c| *c.borrow_mut() = current);
         Ok(None)
     }
 
@@ -305,64 +409,92 @@ impl Hook for MlflowHook {
         let Some(t) = Self::tracked(info.state) else {
             return Ok(());
         };
-        Self::client(&t, info.catalog)?.end_run(&t.parent_run_id, "FINISHED")?;
-        Ok(())
+        Self::tolerant(&t, info.state, "the end of the run", || {
+            let store = self.store(&t.location, info.catalog)?;
+            mark_incomplete(&*store, &t, info.state)?;
+            store.end_run(&t.parent_run_id, "FINISHED")?;
+            Ok(())
+        })
     }
 
     fn on_pipeline_error(&self, error: &RunError, info: PipelineInfo<'_>) -> HookResult {
         let Some(t) = Self::tracked(info.state) else {
             return Ok(());
         };
-        let client = Self::client(&t, info.catalog)?;
-        // Children left open by a crashed or killed step are closed too.
-        let open = client.search_runs(
-            &t.experiment_id,
-            &format!(
-                "tags.mlflow.parentRunId = '{}' and attributes.status = 'RUNNING'",
-                t.parent_run_id
-            ),
-        )?;
-        for run in open {
-            if let Some(id) = run["info"]["run_id"].as_str() {
-                client.end_run(id, "FAILED")?;
+        Self::tolerant(&t, info.state, "the failure of the run", || {
+            let store = self.store(&t.location, info.catalog)?;
+            // Children left open by a crashed or killed step are closed too.
+            for id in store.open_children(&t.experiment_id, &t.parent_run_id)? {
+                store.end_run(&id, "FAILED")?;
             }
-        }
-        let message: String = error.to_string().chars().take(5000).collect();
-        client.set_tag(&t.parent_run_id, "kedrust.error", &message)?;
-        client.end_run(&t.parent_run_id, "FAILED")?;
-        Ok(())
+            mark_incomplete(&*store, &t, info.state)?;
+            let message: String = error.to_string().chars().take(5000).collect();
+            let tag = Batch {
+                tags: vec![("kedrust.error".to_owned(), message)],
+                ..Batch::default()
+            };
+            store.log_batch(&t.parent_run_id, &tag)?;
+            store.end_run(&t.parent_run_id, "FAILED")?;
+            Ok(())
+        })
     }
 }
 
-impl MlflowHook {
-    fn close_node(&self, info: NodeInfo<'_>, status: &str) -> HookResult {
-        // The node's outputs are saved after `after_node_run`: a metrics dataset still logs
-        // to this node's run, which stays current on this thread until the next node starts.
-        if status != "FINISHED" {
-            CURRENT.with(|c| *c.borrow_mut() = None);
-        }
-        let Some(t) = Self::tracked(info.state) else {
-            return Ok(());
+/// Tags the parent run `kedrust.tracking = incomplete` when a tracking call of the run failed
+/// and the run went on.
+fn mark_incomplete(store: &dyn Store, t: &Tracked, state: &RunState) -> Result<(), BoxError> {
+    if state.get(INCOMPLETE_KEY).is_some() {
+        let tag = Batch {
+            tags: vec![("kedrust.tracking".to_owned(), "incomplete".to_owned())],
+            ..Batch::default()
         };
-        let opened = self
-            .open
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(info.node.node_name());
-        if let Some((run_id, started)) = opened {
-            let client = Self::client(&t, info.catalog)?;
-            client.log_metrics(
-                &run_id,
-                &[(
-                    "kedrust.duration_s".to_owned(),
-                    started.elapsed().as_secs_f64(),
-                )],
-                0,
-            )?;
-            client.end_run(&run_id, status)?;
-        }
-        Ok(())
+        store.log_batch(&t.parent_run_id, &tag)?;
     }
+    Ok(())
+}
+
+/// The pipeline run's tags: its kedrust run id, and every run parameter that is set.
+fn run_tags(params: &kedrust_runner::RunParams) -> Result<Vec<(String, String)>, BoxError> {
+    let mut tags = vec![
+        ("kedrust.run_id".to_owned(), params.run_id.clone()),
+        ("mlflow.source.name".to_owned(), "kedrust".to_owned()),
+    ];
+    if let Json::Object(map) = serde_json::to_value(params)? {
+        for (k, v) in map {
+            let empty = v.is_null()
+                || v == json!([])
+                || v == json!({})
+                || v == json!("")
+                || v == json!(false);
+            if !empty && k != "run_id" {
+                tags.push((
+                    format!("kedrust.{k}"),
+                    match v {
+                        Json::String(s) => s,
+                        other => other.to_string(),
+                    },
+                ));
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// The sign-in of `config`'s server, from the credentials of the run's configuration.
+fn server_auth(config_loader: &ConfigLoader, config: &MlflowConfig) -> Result<Auth, String> {
+    let credentials = config.server.credentials.as_deref();
+    if credentials.is_none() {
+        return Auth::resolve_in(None, |_| None, std::iter::empty());
+    }
+    let entries = config_loader
+        .load("credentials")
+        .map_err(|e| e.to_string())?
+        .value;
+    let names = entries
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.keys().map(String::as_str));
+    Auth::resolve_in(credentials, |name| entries.get(name), names)
 }
 
 /// A problem of `mlflow.yml` as a config error: the line of the key serde names (between

@@ -1,7 +1,8 @@
 //! MLflow tracking through hooks.
 //!
-//! Owns: `mlflow.yml` (kedro-mlflow's keys), a blocking REST client with timeouts and
-//! retries, the [`MlflowHook`] (a parent run per pipeline run tagged `kedrust.run_id`, a
+//! Owns: `mlflow.yml` (kedro-mlflow's keys), where runs go (a [`Store`]: a server through a
+//! blocking REST client with timeouts and retries, or a local SQLite store in MLflow's own
+//! schema, the default), the [`MlflowHook`] (a parent run per pipeline run tagged `kedrust.run_id`, a
 //! nested run per node with its parameters, duration and status, closed FINISHED or FAILED in
 //! every mode and every process), and `mlflow.MetricsDataset`.
 //!
@@ -12,13 +13,17 @@ mod auth;
 mod client;
 mod config;
 mod hook;
+mod local;
 mod metrics;
+mod store;
 
 pub use auth::Auth;
 pub use client::{Client, MlflowError, now_ms};
-pub use config::{LongParams, MlflowConfig, params_to_log};
+pub use config::{LongParams, MlflowConfig, OnError, params_to_log};
 pub use hook::{MlflowHook, STATE_KEY, tracked_run};
+pub use local::{LocalStore, schema_mlflow_version};
 pub use metrics::MetricsDataset;
+pub use store::{Batch, Location, Metric, Store};
 
 use kedrust_framework::Project;
 use std::path::Path;

@@ -2,6 +2,7 @@
 //! numbers logged as steps) logged as metrics on the MLflow run of the node that saves it.
 
 use crate::hook::CURRENT;
+use crate::store::Batch;
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds, expect_ref};
 use kedrust_pipeline::{TypeTag, Value};
 use serde_json::Value as Json;
@@ -44,10 +45,12 @@ impl Dataset for MetricsDataset {
             }
         }
         CURRENT.with(|c| match &*c.borrow() {
-            Some((client, run_id)) => by_step
-                .iter()
+            Some((store, run_id)) => by_step
+                .into_iter()
                 .enumerate()
-                .try_for_each(|(step, metrics)| client.log_metrics(run_id, metrics, step as i64))
+                .try_for_each(|(step, metrics)| {
+                    store.log_batch(run_id, &Batch::metrics_at(step as i64, metrics))
+                })
                 .map_err(|e| DatasetError::Other(e.to_string())),
             None => Err(DatasetError::Other(
                 "no MLflow run is open for this node: the run's environment has no mlflow.yml, or tracking is disabled".into(),

@@ -27,6 +27,9 @@ data/**
 !data/**/.gitkeep
 # kedrust's run store and run folders.
 .kedrust/
+# MLflow's local store, when mlflow.yml names no server.
+/mlflow.db
+/mlruns/
 "#;
 
 /// The project `name` from `starter`, written into `path` (default `./<name>`), depending on

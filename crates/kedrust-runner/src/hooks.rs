@@ -253,6 +253,15 @@ pub trait Hook: Send + Sync {
         Ok(())
     }
 
+    /// Checks what the hook needs outside the project (the MLflow hook: its tracking server
+    /// or store) once per run, in the process that fires the start hooks, before them. A
+    /// problem is a configuration error (exit 2): nothing has run and no hook has fired.
+    /// Unlike [`Hook::check_config`], it is not called where a run is only failed or
+    /// finished, so an unreachable server never stops `on_pipeline_error`.
+    fn check_services(&self, context: &ContextInfo<'_>) -> Result<(), BoxError> {
+        Ok(())
+    }
+
     /// Once per run, when the configuration is loaded.
     fn after_context_created(&self, context: &ContextInfo<'_>) -> HookResult {
         Ok(())

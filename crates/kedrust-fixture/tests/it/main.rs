@@ -14,6 +14,7 @@ mod incremental;
 mod lifecycle;
 mod logging;
 mod mlflow;
+mod mlflow_local;
 mod object_storage;
 mod orchestration;
 mod partitions;

@@ -295,7 +295,7 @@ fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
 }
 
 #[test]
-fn an_unreachable_server_is_a_clear_error_and_never_a_hang() {
+fn an_unreachable_server_is_a_clear_error_before_the_run_and_never_a_hang() {
     let f = Fixture::new("basic");
     let uri = format!("http://127.0.0.1:{}", free_port());
     let started = Instant::now();
@@ -303,17 +303,41 @@ fn an_unreachable_server_is_a_clear_error_and_never_a_hang() {
         &["run", "--env", "mlflow"],
         &[("MLFLOW_TRACKING_URI", uri.as_str())],
     );
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2, "a configuration error: {}", out.stderr);
     assert!(
         started.elapsed() < Duration::from_secs(60),
         "bounded by timeouts and retries"
     );
+    for said in [
+        "conf/mlflow/mlflow.yml",
+        &format!("MLflow at {uri}: cannot reach the server"),
+        "start the server, or set tracking.on_error: warn",
+    ] {
+        assert!(out.stderr.contains(said), "{said}: {}", out.stderr);
+    }
+    assert!(f.nodes_run().is_empty(), "no node ran");
+    assert_eq!(f.fired("before_pipeline_run"), 0, "no hook fired");
+
+    // `tracking.on_error: warn` runs without tracking, and says so.
+    let yml = f.path().join("conf/mlflow/mlflow.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        text.replace("tracking:\n", "tracking:\n  on_error: warn\n"),
+    )
+    .unwrap();
+    let out = f.run(
+        &["run", "--env", "mlflow"],
+        &[("MLFLOW_TRACKING_URI", uri.as_str())],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stderr.contains(&format!("hook 'MlflowHook' failed in before_pipeline_run: MLflow at {uri}: cannot reach the server")),
+        out.stderr
+            .contains("the run is not tracked (tracking.on_error is warn)"),
         "{}",
         out.stderr
     );
-    assert!(f.nodes_run().is_empty(), "no node ran");
+    assert_eq!(f.nodes_run().len(), 4);
 }
 
 #[test]
@@ -328,10 +352,10 @@ fn runs_sign_in_from_a_credentials_entry_or_mlflows_variables() {
     );
     let uri = [("MLFLOW_TRACKING_URI", server.uri.as_str())];
 
-    // Without a sign-in the server refuses, and the run says so before any node runs.
+    // Without a sign-in the server refuses, and the run says so before it starts.
     let f = Fixture::new("basic");
     let out = f.run(&["run", "--env", "mlflow"], &uri);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("401"), "{}", out.stderr);
     assert!(f.nodes_run().is_empty());
 

@@ -291,15 +291,15 @@ fn partitioned_dataset_config_errors_are_each_named_before_anything_runs() {
 }
 
 #[test]
-fn a_tracking_uri_that_is_not_a_server_says_how_to_get_one_before_anything_runs() {
+fn a_tracking_uri_kedrust_cannot_write_says_how_to_serve_it_before_anything_runs() {
     let f = Fixture::new("basic");
     let out = f.run(
         &["run", "--env", "mlflow"],
-        &[("MLFLOW_TRACKING_URI", "sqlite:///mlruns.db")],
+        &[("MLFLOW_TRACKING_URI", "postgresql://127.0.0.1/mlflow")],
     );
     // A problem of the hook's own config file is a config error: exit 2, no hook fired.
     assert_eq!(out.code, 2, "{}", out.stderr);
-    insta::assert_snapshot!(out.stderr.trim_end(), @"error: MlflowHook: <project>/conf/mlflow/mlflow.yml: tracking URI 'sqlite:///mlruns.db' is not an http(s) address; kedrust talks to an MLflow server, so start one on that store (`mlflow server --backend-store-uri sqlite:///mlruns.db`) and give its address");
+    insta::assert_snapshot!(out.stderr.trim_end(), @"error: MlflowHook: <project>/conf/mlflow/mlflow.yml: tracking URI 'postgresql://127.0.0.1/mlflow' is neither an MLflow server (http:// or https://) nor a local store (sqlite:///<file>, a path, or null for mlflow.db in the project); for another database, run `mlflow server --backend-store-uri postgresql://127.0.0.1/mlflow` and give its address");
     assert!(f.trace().is_empty(), "no hook fired");
 }
 

@@ -1,0 +1,274 @@
+//! MLflow tracking without a server: a project whose `mlflow.yml` names no server writes a
+//! local store, and the pinned MLflow's own client (in `.venv-test`) reads it back.
+
+use crate::Fixture;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn python() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-test/bin/python");
+    assert!(
+        venv.is_file(),
+        "MLflow is not installed for the tests: run ./scripts/python-env"
+    );
+    venv
+}
+
+/// Every run of experiment `experiment` in the store at `db`, oldest first, as MLflow's
+/// Python client reads them: info, parameters, metrics with their history, tags, artifacts.
+fn read_with_mlflow(db: &Path, experiment: &str) -> Vec<Json> {
+    const READ: &str = r#"
+import json, sys, mlflow
+client = mlflow.MlflowClient(tracking_uri="sqlite:///" + sys.argv[1])
+experiment = client.get_experiment_by_name(sys.argv[2])
+runs = []
+for r in client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"]):
+    runs.append({
+        "run_id": r.info.run_id, "name": r.info.run_name, "status": r.info.status,
+        "params": r.data.params, "metrics": r.data.metrics, "tags": r.data.tags,
+        "history": {k: [[m.step, m.value] for m in client.get_metric_history(r.info.run_id, k)]
+                    for k in r.data.metrics},
+        "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
+    })
+print(json.dumps(runs))
+"#;
+    let out = kedrust_testkit::clean_command(python())
+        .args(["-c", READ])
+        .arg(db)
+        .arg(experiment)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "MLflow cannot read the store: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The parent run of kedrust run `run_id` and its nested runs, in order.
+fn runs_of(all: &[Json], run_id: &str) -> (Json, Vec<Json>) {
+    let of_run: Vec<&Json> = all
+        .iter()
+        .filter(|r| r["tags"]["kedrust.run_id"] == run_id)
+        .collect();
+    let parent = of_run
+        .iter()
+        .find(|r| r["tags"]["kedrust.node"].is_null())
+        .expect("the parent run");
+    let children = of_run
+        .iter()
+        .filter(|r| r["tags"]["mlflow.parentRunId"] == parent["run_id"])
+        .map(|r| (*r).clone())
+        .collect();
+    ((*parent).clone(), children)
+}
+
+/// The id of the fixture's latest run.
+fn run_id(f: &Fixture) -> String {
+    let trace = f.trace();
+    let last = trace.iter().rev().find_map(|e| e["run_id"].as_str());
+    last.expect("a traced run").to_owned()
+}
+
+#[test]
+fn without_a_server_runs_go_to_a_local_store_that_mlflow_opens() {
+    let f = Fixture::new("basic");
+    let db = f.path().join("mlflow.db");
+    for runner in ["sequential", "process"] {
+        let out = f.run(&["run", "--env", "mlflow", "-r", runner], &[]);
+        assert_eq!(out.code, 0, "{runner}: {}", out.stderr);
+        assert!(
+            out.stderr
+                .contains("mlflow ui --backend-store-uri sqlite:///"),
+            "the run says how to look at it: {}",
+            out.stderr
+        );
+        let all = read_with_mlflow(&db, "kedrust-fixture");
+        let (parent, children) = runs_of(&all, &run_id(&f));
+        assert_eq!(parent["status"], "FINISHED", "{runner}");
+        assert_eq!(parent["name"], "__default__");
+        assert_eq!(
+            parent["params"]["count"], "4",
+            "{runner}: the run's parameters"
+        );
+        assert_eq!(parent["tags"]["mlflow.source.name"], "kedrust");
+        let names: Vec<&str> = children
+            .iter()
+            .filter_map(|c| c["tags"]["kedrust.node"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["make_numbers", "double", "total", "summarise"],
+            "{runner}"
+        );
+        for child in &children {
+            assert_eq!(child["status"], "FINISHED", "{runner}: {child}");
+            assert!(child["metrics"]["kedrust.duration_s"].as_f64().unwrap() >= 0.0);
+        }
+        assert_eq!(
+            children[0]["params"]["count"], "4",
+            "a node's params: inputs"
+        );
+        assert_eq!(children[2]["params"]["offset"], "100");
+    }
+
+    // A metrics dataset logs a node's output on that node's run, with its history.
+    let out = f.run(&["run", "--env", "mlflow", "-p", "fan"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (_, children) = runs_of(&read_with_mlflow(&db, "kedrust-fixture"), &run_id(&f));
+    let join = children
+        .iter()
+        .find(|c| c["tags"]["kedrust.node"] == "join")
+        .expect("the join node's run");
+    assert_eq!(join["metrics"]["sum"], 42.0, "{join}");
+    assert_eq!(join["history"]["sum"], serde_json::json!([[0, 42.0]]));
+
+    // A failing run closes the parent and the failing node's run as FAILED.
+    let out = f.run(
+        &[
+            "run",
+            "--env",
+            "mlflow",
+            "-p",
+            "failing",
+            "--params",
+            "fail=true",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 1);
+    let (parent, children) = runs_of(&read_with_mlflow(&db, "kedrust-fixture"), &run_id(&f));
+    assert_eq!(parent["status"], "FAILED");
+    assert!(
+        parent["tags"]["kedrust.error"]
+            .as_str()
+            .unwrap()
+            .contains("the fail switch is on")
+    );
+    let check = children
+        .iter()
+        .find(|c| c["tags"]["kedrust.node"] == "check")
+        .unwrap();
+    assert_eq!(check["status"], "FAILED");
+}
+
+#[test]
+fn a_store_path_in_mlflow_yml_is_a_database_or_a_folder_of_the_project() {
+    for (uri, db) in [
+        ("sqlite:///tracking/runs.db", "tracking/runs.db"),
+        ("mlruns", "mlruns/mlflow.db"),
+    ] {
+        let f = Fixture::new("basic");
+        let yml = f.path().join("conf/mlflow/mlflow.yml");
+        let text = std::fs::read_to_string(&yml).unwrap();
+        std::fs::write(
+            &yml,
+            format!("server:\n  mlflow_tracking_uri: {uri}\n{text}"),
+        )
+        .unwrap();
+        let out = f.run(&["run", "--env", "mlflow"], &[]);
+        assert_eq!(out.code, 0, "{uri}: {}", out.stderr);
+        let all = read_with_mlflow(&f.path().join(db), "kedrust-fixture");
+        let (parent, children) = runs_of(&all, &run_id(&f));
+        assert_eq!(parent["status"], "FINISHED", "{uri}");
+        assert_eq!(children.len(), 4, "{uri}");
+        assert!(
+            !f.path().join("mlflow.db").exists(),
+            "{uri}: only where it says"
+        );
+    }
+}
+
+#[test]
+fn a_tracking_problem_is_reported_before_the_run_with_the_file_and_line() {
+    let f = Fixture::new("basic");
+    let yml = f.path().join("conf/mlflow/mlflow.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+
+    // A tracking URI kedrust cannot write to.
+    std::fs::write(
+        &yml,
+        format!("server:\n  mlflow_tracking_uri: postgresql://127.0.0.1/mlflow\n{text}"),
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "mlflow"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("conf/mlflow/mlflow.yml")
+            && out
+                .stderr
+                .contains("'postgresql://127.0.0.1/mlflow' is neither an MLflow server"),
+        "{}",
+        out.stderr
+    );
+    assert!(f.nodes_run().is_empty());
+
+    // A store of another MLflow's schema: MLflow itself would refuse it until migrated.
+    std::fs::write(&yml, &text).unwrap();
+    let made = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
+             c.execute('CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)'); \
+             c.execute(\"INSERT INTO alembic_version VALUES ('0a8213491aaa')\"); c.commit()",
+        ])
+        .arg(f.path().join("mlflow.db"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = f.run(&["run", "--env", "mlflow"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("schema is at revision 0a8213491aaa")
+            && out.stderr.contains("mlflow db upgrade"),
+        "{}",
+        out.stderr
+    );
+    assert!(f.nodes_run().is_empty());
+    assert_eq!(f.fired("before_pipeline_run"), 0, "no hook fired");
+}
+
+#[test]
+fn the_schema_is_the_one_the_pinned_mlflow_creates() {
+    // Tables, their columns, indexes and the migration head of a store the pinned MLflow
+    // creates, against one made from kedrust's schema file. (The text differs from one
+    // MLflow run to the next: its migrations order constraints and indexes at random.)
+    const COMPARE: &str = r#"
+import os, sqlite3, sys, tempfile, mlflow
+def shape(db):
+    con = sqlite3.connect(db)
+    out = {}
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
+        out[name] = (sorted(con.execute(f'PRAGMA table_info("{name}")').fetchall()),
+                     sorted(r[1] for r in con.execute(f'PRAGMA index_list("{name}")') if not r[1].startswith("sqlite_")))
+    out["alembic"] = con.execute("SELECT version_num FROM alembic_version").fetchall()
+    return out
+with tempfile.TemporaryDirectory() as tmp:
+    theirs = os.path.join(tmp, "mlflow.db")
+    mlflow.MlflowClient(tracking_uri="sqlite:///" + theirs).search_experiments()
+    ours = os.path.join(tmp, "ours.db")
+    sqlite3.connect(ours).executescript(open(sys.argv[1]).read())
+    a, b = shape(theirs), shape(ours)
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) != b.get(key):
+            print(f"{key}: MLflow {a.get(key)}, kedrust {b.get(key)}")
+"#;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = kedrust_testkit::clean_command(python())
+        .args(["-c", COMPARE])
+        .arg(root.join("crates/kedrust-mlflow/src/local/schema.sql"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let differences = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        differences.is_empty(),
+        "the pinned MLflow's schema changed; run scripts/mlflow-schema:\n{differences}"
+    );
+}
