@@ -23,7 +23,7 @@ enum Counterpart {
 }
 
 /// Kedro type names (without `kedro_datasets.`) and their counterparts.
-const COUNTERPARTS: [(&str, Counterpart); 20] = [
+const COUNTERPARTS: [(&str, Counterpart); 24] = [
     ("pandas.CSVDataset", Counterpart::Use("polars.CSVDataset")),
     (
         "pandas.ParquetDataset",
@@ -67,6 +67,22 @@ const COUNTERPARTS: [(&str, Counterpart); 20] = [
     (
         "kedro_mlflow.io.metrics.MlflowMetricDataset",
         Counterpart::Use("mlflow.MetricsDataset"),
+    ),
+    (
+        "kedro_mlflow.io.metrics.MlflowMetricHistoryDataset",
+        Counterpart::Use("mlflow.MetricHistoryDataset"),
+    ),
+    (
+        "kedro_mlflow.io.artifacts.MlflowArtifactDataset",
+        Counterpart::Use("mlflow.ArtifactDataset"),
+    ),
+    (
+        "kedro_mlflow.io.models.MlflowModelTrackingDataset",
+        Counterpart::Use("mlflow.ModelDataset (a Rust value with a serde codec)"),
+    ),
+    (
+        "kedro_mlflow.io.models.MlflowModelRegistryDataset",
+        Counterpart::Use("mlflow.ModelDataset (a Rust value with a serde codec)"),
     ),
     (
         "partitions.IncrementalDataset",

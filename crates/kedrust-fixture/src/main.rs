@@ -392,6 +392,42 @@ fn secrets() -> Result<Pipeline, PipelineError> {
 /// The pipelines of an environment: the same everywhere, but the `regions` and `daily`
 /// environments run their own pipeline by default (a registry that reads the environment, as ported Kedro
 /// projects do through their settings).
+/// A model for the MLflow datasets: a line through the numbers.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Line {
+    slope: f64,
+    intercept: f64,
+}
+
+/// A model, a loss history and a report: what `conf/mlflow` logs to MLflow as a model (then
+/// read back from the model registry), a metric history and an artifact.
+fn tracked_model() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([
+        node(make_numbers, "params:count", "numbers").name("make_numbers"),
+        node(
+            |n: Vec<i64>| Line {
+                slope: n.len() as f64,
+                intercept: n.first().copied().unwrap_or_default() as f64,
+            },
+            "numbers",
+            "line_model",
+        )
+        .name("fit"),
+        node(
+            |n: Vec<i64>| json!(n.iter().map(|x| *x as f64 / 2.0).collect::<Vec<_>>()),
+            "numbers",
+            "loss_history",
+        )
+        .name("train_loss"),
+        node(
+            |m: Line, loss: Value| json!({"slope": m.slope, "losses": loss}),
+            ["line_model", "loss_history"],
+            "model_report",
+        )
+        .name("evaluate"),
+    ])
+}
+
 fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     let mut p = Pipelines::new();
     p.insert("chain".into(), chain()?);
@@ -410,6 +446,7 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("weekly".into(), weekly()?);
     p.insert("neighbours".into(), neighbours()?);
     p.insert("sourced".into(), sourced()?);
+    p.insert("tracked_model".into(), tracked_model()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
         // The daily project's assets: a day's data, then its trends.
@@ -431,6 +468,9 @@ fn main() -> ExitCode {
         .pipelines_per_env(register)
         .secret_parameters(["api_token"])
         .dataset::<warehouse::WarehouseTable>()
+        .datasets(|r| {
+            r.serde_type::<Line>();
+        })
         .hook(recorder::Recorder::from_env("first"))
         .hook(recorder::Recorder::from_env("second"))
         .command(

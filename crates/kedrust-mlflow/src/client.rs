@@ -1,9 +1,10 @@
 //! A small blocking client of MLflow's REST API (`/api/2.0/mlflow/`): timeouts on every call,
 //! retries on connection errors and 5xx, and MLflow's `error_code` in every error.
 
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Metric, ModelVersion, Store};
 use kedrust_secrets::redact;
 use serde_json::{Value as Json, json};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// An MLflow call that failed.
@@ -277,6 +278,101 @@ impl Client {
     }
 }
 
+/// Where a run's artifacts are, as this client reaches them.
+enum ArtifactRoot {
+    /// Through the server's artifact proxy (`mlflow server --serve-artifacts`, the default):
+    /// the URL of the run's artifact folder.
+    Proxied(String),
+    /// A folder this machine sees (a server on the same machine with a local artifact root).
+    Local(PathBuf),
+}
+
+impl Client {
+    /// Where run `run_id`'s artifacts are.
+    fn artifact_root(&self, run_id: &str) -> Result<ArtifactRoot, MlflowError> {
+        let r = self.call("GET", &format!("runs/get?run_id={}", encode(run_id)), None)?;
+        let uri = r["run"]["info"]["artifact_uri"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(rest) = uri.strip_prefix("mlflow-artifacts:") {
+            // `mlflow-artifacts:/1/<run>/artifacts`, or with the server's host after `//`.
+            let path = match rest.strip_prefix("//") {
+                Some(with_host) => with_host.split_once('/').map_or("", |(_, p)| p),
+                None => rest.trim_start_matches('/'),
+            };
+            return Ok(ArtifactRoot::Proxied(format!(
+                "{}/api/2.0/mlflow-artifacts/artifacts/{path}",
+                self.uri
+            )));
+        }
+        if let Some(path) = uri.strip_prefix("file://") {
+            return Ok(ArtifactRoot::Local(PathBuf::from(path)));
+        }
+        if uri.starts_with('/') {
+            return Ok(ArtifactRoot::Local(PathBuf::from(uri)));
+        }
+        Err(self.fail(
+            format!(
+                "run {run_id} keeps its artifacts at {uri}, which kedrust does not write to; \
+                 start the server with --serve-artifacts (the default) so that artifacts go \
+                 through it"
+            ),
+            None,
+        ))
+    }
+
+    /// One artifact request, retried like [`Client::call`]: the response body.
+    fn transfer(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Vec<u8>, MlflowError> {
+        let mut last = None;
+        for attempt in 0..self.attempts {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
+            }
+            let auth = self.authorization.as_deref();
+            let sent = match (method, body) {
+                ("PUT", Some(bytes)) => match auth {
+                    Some(a) => self.agent.put(url).header("Authorization", a).send(bytes),
+                    None => self.agent.put(url).send(bytes),
+                },
+                _ => match auth {
+                    Some(a) => self.agent.get(url).header("Authorization", a).call(),
+                    None => self.agent.get(url).call(),
+                },
+            };
+            let mut response = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    last = Some(self.fail(format!("cannot reach the server: {e}"), None));
+                    continue;
+                }
+            };
+            let status = response.status().as_u16();
+            let bytes = response
+                .body_mut()
+                .with_config()
+                .limit(u64::MAX)
+                .read_to_vec()
+                .unwrap_or_default();
+            if status < 300 {
+                return Ok(bytes);
+            }
+            let text: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+            let error = self.fail(format!("{method} {url}: {status} {text}"), Some(status));
+            if status < 500 {
+                return Err(error);
+            }
+            last = Some(error);
+        }
+        Err(last.unwrap_or_else(|| self.fail("no attempt was made", None)))
+    }
+}
+
 impl Store for Client {
     fn experiment_by_name(&self, name: &str) -> Result<Option<(String, bool)>, MlflowError> {
         Client::experiment_by_name(self, name)
@@ -309,6 +405,174 @@ impl Store for Client {
             .iter()
             .filter_map(|run| run["info"]["run_id"].as_str().map(str::to_owned))
             .collect())
+    }
+
+    fn child_with_metric(
+        &self,
+        experiment_id: &str,
+        parent: &str,
+        key: &str,
+    ) -> Result<Option<String>, MlflowError> {
+        let filter = format!("tags.mlflow.parentRunId = '{parent}'");
+        let logged_at = |run: &Json| {
+            run["data"]["metrics"]
+                .as_array()?
+                .iter()
+                .find(|m| m["key"] == key)?["timestamp"]
+                .as_i64()
+        };
+        Ok(self
+            .search_runs(experiment_id, &filter)?
+            .iter()
+            .filter_map(|run| Some((logged_at(run)?, run["info"]["run_id"].as_str()?)))
+            .max_by_key(|(at, _)| *at)
+            .map(|(_, id)| id.to_owned()))
+    }
+
+    fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>, MlflowError> {
+        let path = format!(
+            "metrics/get-history?run_id={}&metric_key={}",
+            encode(run_id),
+            encode(key)
+        );
+        let r = self.call("GET", &path, None)?;
+        let mut history: Vec<Metric> = r["metrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| Metric {
+                key: key.to_owned(),
+                value: m["value"].as_f64().unwrap_or(f64::NAN),
+                timestamp: m["timestamp"].as_i64().unwrap_or_default(),
+                step: m["step"].as_i64().unwrap_or_default(),
+            })
+            .collect();
+        history.sort_by_key(|m| (m.step, m.timestamp));
+        Ok(history)
+    }
+
+    fn log_artifact(
+        &self,
+        run_id: &str,
+        local: &Path,
+        artifact_path: &str,
+    ) -> Result<(), MlflowError> {
+        match self.artifact_root(run_id)? {
+            ArtifactRoot::Proxied(url) => {
+                let bytes = std::fs::read(local).map_err(|e| {
+                    self.fail(format!("cannot read {}: {e}", local.display()), None)
+                })?;
+                self.transfer("PUT", &format!("{url}/{artifact_path}"), Some(&bytes))?;
+                Ok(())
+            }
+            ArtifactRoot::Local(root) => crate::local::copy_file(local, &root.join(artifact_path))
+                .map_err(|e| self.fail(format!("cannot copy {}: {e}", local.display()), None)),
+        }
+    }
+
+    fn download_artifact(
+        &self,
+        run_id: &str,
+        artifact_path: &str,
+        to: &Path,
+    ) -> Result<(), MlflowError> {
+        let cannot =
+            |e: std::io::Error| self.fail(format!("cannot write {}: {e}", to.display()), None);
+        match self.artifact_root(run_id)? {
+            ArtifactRoot::Proxied(url) => {
+                let bytes = self.transfer("GET", &format!("{url}/{artifact_path}"), None)?;
+                kedrust_catalog::write_bytes(to, &bytes)
+                    .map_err(|e| self.fail(format!("cannot write {}: {e}", to.display()), None))
+            }
+            ArtifactRoot::Local(root) => {
+                crate::local::copy_file(&root.join(artifact_path), to).map_err(cannot)
+            }
+        }
+    }
+
+    fn register_model(
+        &self,
+        name: &str,
+        run_id: &str,
+        artifact_path: &str,
+    ) -> Result<String, MlflowError> {
+        match self.call(
+            "POST",
+            "registered-models/create",
+            Some(&json!({"name": name})),
+        ) {
+            Ok(_) => {}
+            Err(e) if e.status == Some(400) && e.message.contains("RESOURCE_ALREADY_EXISTS") => {}
+            Err(e) => return Err(e),
+        }
+        let r = self.call("GET", &format!("runs/get?run_id={}", encode(run_id)), None)?;
+        let root = r["run"]["info"]["artifact_uri"]
+            .as_str()
+            .unwrap_or_default();
+        let source = format!("{}/{artifact_path}", root.trim_end_matches('/'));
+        let r = self.call(
+            "POST",
+            "model-versions/create",
+            Some(&json!({"name": name, "source": source, "run_id": run_id})),
+        )?;
+        Ok(r["model_version"]["version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    fn model_version(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<ModelVersion, MlflowError> {
+        let found = match version {
+            Some(v) => {
+                let path = format!(
+                    "model-versions/get?name={}&version={}",
+                    encode(name),
+                    encode(v)
+                );
+                self.call("GET", &path, None)?["model_version"].clone()
+            }
+            None => {
+                let filter = format!("name = '{}'", name.replace('\'', "\\'"));
+                let path = format!("model-versions/search?filter={}", encode(&filter));
+                let r = self.call("GET", &path, None)?;
+                r["model_versions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .max_by_key(|v| {
+                        v["version"]
+                            .as_str()
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .unwrap_or_default()
+                    })
+                    .cloned()
+                    .ok_or_else(|| self.fail(format!("no registered model '{name}'"), Some(404)))?
+            }
+        };
+        let run_id = found["run_id"].as_str().unwrap_or_default().to_owned();
+        let source = found["source"].as_str().unwrap_or_default();
+        let r = self.call("GET", &format!("runs/get?run_id={}", encode(&run_id)), None)?;
+        let root = r["run"]["info"]["artifact_uri"]
+            .as_str()
+            .unwrap_or_default();
+        let artifact_path = source
+            .strip_prefix(root.trim_end_matches('/'))
+            .map(|p| p.trim_start_matches('/').to_owned())
+            .ok_or_else(|| {
+                self.fail(
+                    format!("model '{name}' is at {source}, outside its run's artifacts"),
+                    None,
+                )
+            })?;
+        Ok(ModelVersion {
+            version: found["version"].as_str().unwrap_or_default().to_owned(),
+            run_id,
+            artifact_path,
+        })
     }
 }
 

@@ -15,8 +15,8 @@ use kedrust_catalog::Catalog;
 use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{BoxError, Value};
 use kedrust_runner::{
-    ContextInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError, RunResult,
-    RunState,
+    ContextInfo, DatasetInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError,
+    RunResult, RunState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -63,9 +63,27 @@ pub fn tracked_run(state: &Json) -> Option<(String, Option<String>)> {
     Some((t.parent_run_id, url))
 }
 
+/// The MLflow run of a node, where its MLflow datasets write.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeRun {
+    pub store: Arc<dyn Store>,
+    /// The node's nested run (the pipeline's run with `node_runs: false`).
+    pub run_id: String,
+    /// The pipeline's run.
+    pub parent_run_id: String,
+    pub experiment_id: String,
+}
+
 thread_local! {
-    /// The MLflow run of the node running on this thread (metrics datasets log to it).
-    pub(crate) static CURRENT: RefCell<Option<(Arc<dyn Store>, String)>> = const { RefCell::new(None) };
+    /// The MLflow run of the node running on this thread (MLflow datasets log to it).
+    pub(crate) static CURRENT: RefCell<Option<NodeRun>> = const { RefCell::new(None) };
+}
+
+/// The MLflow run of the node running on this thread, or why there is none.
+pub(crate) fn current_run() -> Result<NodeRun, String> {
+    CURRENT.with(|c| c.borrow().clone()).ok_or_else(|| {
+        "no MLflow run is open for this node: the run's environment has no mlflow.yml, or tracking is disabled".into()
+    })
 }
 
 /// Tracks runs in MLflow when the run's environment has an `mlflow.yml`.
@@ -80,6 +98,8 @@ pub struct MlflowHook {
     open: Mutex<HashMap<String, (String, Instant)>>,
     /// The store this process tracks to, opened once.
     store: Mutex<Option<(Location, Arc<dyn Store>)>>,
+    /// What the start op stored, once this process has read it: kedrust run id and state.
+    tracked: Mutex<Option<(String, Tracked)>>,
 }
 
 impl MlflowHook {
@@ -90,13 +110,23 @@ impl MlflowHook {
             group: Mutex::default(),
             open: Mutex::default(),
             store: Mutex::default(),
+            tracked: Mutex::default(),
         }
     }
 
-    fn tracked(state: &RunState) -> Option<Tracked> {
-        state
-            .get(STATE_KEY)
-            .and_then(|v| serde_json::from_value(v).ok())
+    /// What the start op stored for run `run_id`, read from the run store once per process.
+    fn tracked(&self, run_id: &str, state: &RunState) -> Option<Tracked> {
+        let mut cached = self.tracked.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((id, t)) = &*cached
+            && id == run_id
+        {
+            return Some(t.clone());
+        }
+        // Not cached while absent: the start op may store it later (only for other ops,
+        // which run after it).
+        let t: Tracked = serde_json::from_value(state.get(STATE_KEY)?).ok()?;
+        *cached = Some((run_id.to_owned(), t.clone()));
+        Some(t)
     }
 
     /// The store at `location`, signed in (for a server) as this process's catalog or
@@ -137,7 +167,7 @@ impl MlflowHook {
         if status != "FINISHED" {
             CURRENT.with(|c| *c.borrow_mut() = None);
         }
-        let Some(t) = Self::tracked(info.state) else {
+        let Some(t) = self.tracked(info.run_id, info.state) else {
             return Ok(());
         };
         let opened = self
@@ -359,7 +389,7 @@ impl Hook for MlflowHook {
         &self,
         info: NodeInfo<'_>,
     ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
-        let Some(t) = Self::tracked(info.state) else {
+        let Some(t) = self.tracked(info.run_id, info.state) else {
             return Ok(None);
         };
         let node = info.node.node_name();
@@ -390,7 +420,12 @@ impl Hook for MlflowHook {
             } else {
                 t.parent_run_id.clone()
             };
-            current = Some((store, run_id));
+            current = Some(NodeRun {
+                store,
+                run_id,
+                parent_run_id: t.parent_run_id.clone(),
+                experiment_id: t.experiment_id.clone(),
+            });
             Ok(())
         })?;
         CURRENT.with(|c| *c.borrow_mut() = current);
@@ -401,12 +436,38 @@ impl Hook for MlflowHook {
         self.close_node(info, "FINISHED")
     }
 
+    fn before_dataset_loaded(&self, info: DatasetInfo<'_>) -> HookResult {
+        // A node's inputs load before `before_node_run` opens its run: an MLflow dataset
+        // reads through the pipeline's run, in whichever process the node runs.
+        let Some(t) = self.tracked(info.run_id, info.state) else {
+            return Ok(());
+        };
+        let known = CURRENT.with(|c| {
+            c.borrow()
+                .as_ref()
+                .is_some_and(|r| r.parent_run_id == t.parent_run_id)
+        });
+        if known {
+            return Ok(());
+        }
+        let store = self.store(&t.location, info.catalog)?;
+        CURRENT.with(|c| {
+            *c.borrow_mut() = Some(NodeRun {
+                store,
+                run_id: t.parent_run_id.clone(),
+                parent_run_id: t.parent_run_id.clone(),
+                experiment_id: t.experiment_id.clone(),
+            })
+        });
+        Ok(())
+    }
+
     fn on_node_error(&self, _error: &RunError, info: NodeInfo<'_>) -> HookResult {
         self.close_node(info, "FAILED")
     }
 
     fn after_pipeline_run(&self, _result: &RunResult, info: PipelineInfo<'_>) -> HookResult {
-        let Some(t) = Self::tracked(info.state) else {
+        let Some(t) = self.tracked(&info.run_params.run_id, info.state) else {
             return Ok(());
         };
         Self::tolerant(&t, info.state, "the end of the run", || {
@@ -418,7 +479,7 @@ impl Hook for MlflowHook {
     }
 
     fn on_pipeline_error(&self, error: &RunError, info: PipelineInfo<'_>) -> HookResult {
-        let Some(t) = Self::tracked(info.state) else {
+        let Some(t) = self.tracked(&info.run_params.run_id, info.state) else {
             return Ok(());
         };
         Self::tolerant(&t, info.state, "the failure of the run", || {

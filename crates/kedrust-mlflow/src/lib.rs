@@ -9,12 +9,15 @@
 //! Must never: pull an async runtime, or keep run state in one process's memory: what the
 //! start op learns goes to the run's state in the run store.
 
+mod artifact;
 mod auth;
 mod client;
 mod config;
 mod hook;
 mod local;
+mod metric_history;
 mod metrics;
+mod model;
 mod store;
 
 pub use auth::Auth;
@@ -38,7 +41,10 @@ pub fn enable_if_configured(project: Project, conf: &Path) -> Project {
     let name = project.name().to_owned();
     project
         .datasets(|r| {
-            r.register(metrics::dataset_type());
+            r.register(metrics::dataset_type())
+                .register(artifact::dataset_type())
+                .register(metric_history::dataset_type())
+                .register(model::dataset_type());
         })
         .hook_ignoring_node_inputs(MlflowHook::new(name))
 }

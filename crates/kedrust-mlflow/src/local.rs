@@ -5,7 +5,7 @@
 //! through SQLite's locking.
 
 use crate::client::{MlflowError, now_ms};
-use crate::store::{Batch, Store};
+use crate::store::{Batch, Metric, ModelVersion, Store};
 use kedrust_secrets::redact;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::path::{Path, PathBuf};
@@ -324,6 +324,174 @@ impl Store for LocalStore {
             .map_err(self.sql())?;
         Ok(ids)
     }
+
+    fn child_with_metric(
+        &self,
+        experiment_id: &str,
+        parent: &str,
+        key: &str,
+    ) -> Result<Option<String>, MlflowError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        conn.query_row(
+            "SELECT r.run_uuid FROM runs r \
+             JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = 'mlflow.parentRunId' AND t.value = ?2 \
+             JOIN latest_metrics m ON m.run_uuid = r.run_uuid AND m.key = ?3 \
+             WHERE r.experiment_id = ?1 ORDER BY m.timestamp DESC, r.start_time DESC LIMIT 1",
+            [experiment_id, parent, key],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(self.sql())
+    }
+
+    fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>, MlflowError> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        let mut statement = conn
+            .prepare(
+                "SELECT value, timestamp, step, is_nan FROM metrics \
+                 WHERE run_uuid = ?1 AND key = ?2 ORDER BY step, timestamp",
+            )
+            .map_err(self.sql())?;
+        let rows = statement
+            .query_map([run_id, key], |r| {
+                let nan: bool = r.get(3)?;
+                Ok(Metric {
+                    key: key.to_owned(),
+                    value: if nan { f64::NAN } else { r.get(0)? },
+                    timestamp: r.get(1)?,
+                    step: r.get(2)?,
+                })
+            })
+            .map_err(self.sql())?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(self.sql())?;
+        Ok(rows)
+    }
+
+    fn log_artifact(
+        &self,
+        run_id: &str,
+        local: &Path,
+        artifact_path: &str,
+    ) -> Result<(), MlflowError> {
+        let to = self.run_artifacts(run_id)?.join(artifact_path);
+        copy_file(local, &to).map_err(|e| {
+            self.fail(format!(
+                "cannot copy {} to {}: {e}",
+                local.display(),
+                to.display()
+            ))
+        })
+    }
+
+    fn download_artifact(
+        &self,
+        run_id: &str,
+        artifact_path: &str,
+        to: &Path,
+    ) -> Result<(), MlflowError> {
+        let from = self.run_artifacts(run_id)?.join(artifact_path);
+        copy_file(&from, to).map_err(|e| {
+            self.fail(format!(
+                "run {run_id} has no artifact '{artifact_path}' ({}: {e})",
+                from.display()
+            ))
+        })
+    }
+
+    fn register_model(
+        &self,
+        name: &str,
+        run_id: &str,
+        artifact_path: &str,
+    ) -> Result<String, MlflowError> {
+        let source = self
+            .run_artifacts(run_id)?
+            .join(artifact_path)
+            .display()
+            .to_string();
+        self.write(|tx| {
+            let now = now_ms();
+            tx.execute(
+                "INSERT OR IGNORE INTO registered_models (name, creation_time, last_updated_time, workspace) \
+                 VALUES (?1, ?2, ?2, ?3)",
+                params![name, now, WORKSPACE],
+            )
+            .map_err(self.sql())?;
+            let version: i64 = tx
+                .query_row(
+                    "SELECT coalesce(max(version), 0) + 1 FROM model_versions WHERE name = ?1 AND workspace = ?2",
+                    params![name, WORKSPACE],
+                    |r| r.get(0),
+                )
+                .map_err(self.sql())?;
+            tx.execute(
+                "INSERT INTO model_versions (name, version, creation_time, last_updated_time, current_stage, \
+                 source, run_id, status, storage_location, workspace) \
+                 VALUES (?1, ?2, ?3, ?3, 'None', ?4, ?5, 'READY', ?4, ?6)",
+                params![name, version, now, source, run_id, WORKSPACE],
+            )
+            .map_err(self.sql())?;
+            tx.execute(
+                "UPDATE registered_models SET last_updated_time = ?1 WHERE name = ?2 AND workspace = ?3",
+                params![now, name, WORKSPACE],
+            )
+            .map_err(self.sql())?;
+            Ok(version.to_string())
+        })
+    }
+
+    fn model_version(
+        &self,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<ModelVersion, MlflowError> {
+        let found: Option<(i64, String, String)> = {
+            let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+            conn.query_row(
+                "SELECT version, run_id, source FROM model_versions \
+                 WHERE name = ?1 AND workspace = ?2 AND (?3 IS NULL OR version = ?3) \
+                 ORDER BY version DESC LIMIT 1",
+                params![name, WORKSPACE, version],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(self.sql())?
+        };
+        let Some((version, run_id, source)) = found else {
+            return Err(self.fail(match version {
+                Some(v) => format!("registered model '{name}' has no version {v}"),
+                None => format!("no registered model '{name}'"),
+            }));
+        };
+        let root = self.run_artifacts(&run_id)?;
+        let artifact_path = Path::new(&source)
+            .strip_prefix(&root)
+            .map(|p| p.display().to_string())
+            .map_err(|_| {
+                self.fail(format!(
+                    "version {version} of model '{name}' is at {source}, outside its run's artifacts"
+                ))
+            })?;
+        Ok(ModelVersion {
+            version: version.to_string(),
+            run_id,
+            artifact_path,
+        })
+    }
+}
+
+/// Copies the file `from` to `to` through a temporary file beside it, so that `to` is never
+/// half-written.
+pub(crate) fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let partial = to.with_extension(format!("kedrust-{}.partial", std::process::id()));
+    std::fs::copy(from, &partial)?;
+    std::fs::rename(&partial, to).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })
 }
 
 fn insert_tags(

@@ -1,7 +1,7 @@
 //! `mlflow.MetricsDataset`: a node's output (a mapping of name to number, or to a list of
 //! numbers logged as steps) logged as metrics on the MLflow run of the node that saves it.
 
-use crate::hook::CURRENT;
+use crate::hook::current_run;
 use crate::store::Batch;
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds, expect_ref};
 use kedrust_pipeline::{TypeTag, Value};
@@ -44,18 +44,15 @@ impl Dataset for MetricsDataset {
                 by_step[step].push((name.clone(), x));
             }
         }
-        CURRENT.with(|c| match &*c.borrow() {
-            Some((store, run_id)) => by_step
-                .into_iter()
-                .enumerate()
-                .try_for_each(|(step, metrics)| {
-                    store.log_batch(run_id, &Batch::metrics_at(step as i64, metrics))
-                })
-                .map_err(|e| DatasetError::Other(e.to_string())),
-            None => Err(DatasetError::Other(
-                "no MLflow run is open for this node: the run's environment has no mlflow.yml, or tracking is disabled".into(),
-            )),
-        })
+        let run = current_run().map_err(DatasetError::Other)?;
+        by_step
+            .into_iter()
+            .enumerate()
+            .try_for_each(|(step, metrics)| {
+                run.store
+                    .log_batch(&run.run_id, &Batch::metrics_at(step as i64, metrics))
+            })
+            .map_err(|e| DatasetError::Other(e.to_string()))
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {

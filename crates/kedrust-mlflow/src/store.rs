@@ -3,7 +3,7 @@
 
 use crate::client::MlflowError;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A metric value at a step.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +75,52 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn end_run(&self, run_id: &str, status: &str) -> Result<(), MlflowError>;
     /// The runs of `experiment_id` nested in `parent` that are still RUNNING.
     fn open_children(&self, experiment_id: &str, parent: &str) -> Result<Vec<String>, MlflowError>;
+    /// The latest run of `experiment_id` nested in `parent` that has metric `key`.
+    fn child_with_metric(
+        &self,
+        experiment_id: &str,
+        parent: &str,
+        key: &str,
+    ) -> Result<Option<String>, MlflowError>;
+    /// Every value of metric `key` of a run, by step then time.
+    fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>, MlflowError>;
+    /// Copies the file `local` into a run's artifacts as `artifact_path` (a relative path).
+    fn log_artifact(
+        &self,
+        run_id: &str,
+        local: &Path,
+        artifact_path: &str,
+    ) -> Result<(), MlflowError>;
+    /// Copies a run's artifact `artifact_path` (a file) to the file `to`.
+    fn download_artifact(
+        &self,
+        run_id: &str,
+        artifact_path: &str,
+        to: &Path,
+    ) -> Result<(), MlflowError>;
+    /// Registers a run's artifact folder `artifact_path` as a new version of model `name`
+    /// in MLflow's model registry (the model is created if it is new); the version.
+    fn register_model(
+        &self,
+        name: &str,
+        run_id: &str,
+        artifact_path: &str,
+    ) -> Result<String, MlflowError>;
+    /// The run and artifact folder of version `version` of registered model `name` (the
+    /// latest version when `None`).
+    fn model_version(&self, name: &str, version: Option<&str>)
+    -> Result<ModelVersion, MlflowError>;
+}
+
+/// A version of a registered model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelVersion {
+    /// The version, `1` first.
+    pub version: String,
+    /// The run that logged it.
+    pub run_id: String,
+    /// Its folder in that run's artifacts.
+    pub artifact_path: String,
 }
 
 /// Where runs are tracked, resolved from `mlflow.yml` once per run and kept in the run's

@@ -3,7 +3,7 @@
 //! seconds to start.
 
 use crate::Fixture;
-use kedrust_mlflow::{Auth, Client};
+use kedrust_mlflow::{Auth, Client, Store};
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -92,8 +92,10 @@ fn start(auth: &Auth) -> Server {
     if !matches!(auth, Auth::None) {
         command.args(["--app-name", "basic-auth"]);
     }
+    // Artifacts go through the server (its artifact proxy, MLflow's default), as they do
+    // for a remote server.
     let child = command
-        .arg("--default-artifact-root")
+        .arg("--artifacts-destination")
         .arg(dir.path().join("artifacts"))
         .args([
             "--host",
@@ -292,6 +294,74 @@ fn a_parent_run_per_pipeline_run_and_a_nested_run_per_node_in_every_mode() {
         );
         assert!(tracked.is_empty(), "experiment {experiment}: {tracked:?}");
     }
+}
+
+#[test]
+fn models_metric_histories_and_artifacts_go_through_the_server() {
+    let server = start_server();
+    let client = Client::new(&server.uri, &Auth::None);
+    let env = [("MLFLOW_TRACKING_URI", server.uri.as_str())];
+    let f = Fixture::new("basic");
+    for _ in 0..2 {
+        let out = f.run(
+            &[
+                "run",
+                "--env",
+                "mlflow",
+                "-p",
+                "tracked_model",
+                "-r",
+                "process",
+            ],
+            &env,
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+    }
+    let trace = f.trace();
+    let run_id = trace
+        .iter()
+        .rev()
+        .find_map(|e| e["run_id"].as_str())
+        .unwrap();
+    let experiment = fixture_experiment(&client);
+    let node = |name: &str| {
+        let found = runs(
+            &client,
+            &experiment,
+            &format!("tags.`kedrust.run_id` = '{run_id}' and tags.`kedrust.node` = '{name}'"),
+        );
+        found[0]["info"]["run_id"].as_str().unwrap().to_owned()
+    };
+    let read = |run: &str, path: &str| -> Json {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("artifact");
+        client.download_artifact(run, path, &file).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+    };
+
+    // The second run registered version 2, from its fit node's run, through the proxy.
+    let version = client.model_version("fixture-line", None).unwrap();
+    assert_eq!(version.version, "2");
+    assert_eq!(version.run_id, node("fit"));
+    assert_eq!(
+        read(&version.run_id, "model/model.json"),
+        serde_json::json!({"slope": 4.0, "intercept": 1.0})
+    );
+    assert_eq!(
+        read(&version.run_id, "model/MLmodel")["flavors"]["kedrust"]["type"],
+        "Line"
+    );
+    let history: Vec<(i64, f64)> = client
+        .metric_history(&node("train_loss"), "loss")
+        .unwrap()
+        .iter()
+        .map(|m| (m.step, m.value))
+        .collect();
+    assert_eq!(history, [(0, 0.5), (1, 1.0), (2, 1.5), (3, 2.0)]);
+    assert_eq!(
+        read(&node("evaluate"), "reports/model_report.json"),
+        serde_json::json!({"slope": 4.0, "losses": [0.5, 1.0, 1.5, 2.0]})
+    );
 }
 
 #[test]

@@ -22,6 +22,11 @@ fn read_with_mlflow(db: &Path, experiment: &str) -> Vec<Json> {
 import json, sys, mlflow
 client = mlflow.MlflowClient(tracking_uri="sqlite:///" + sys.argv[1])
 experiment = client.get_experiment_by_name(sys.argv[2])
+def files(run_id, path):
+    out = []
+    for a in client.list_artifacts(run_id, path):
+        out.extend(files(run_id, a.path) if a.is_dir else [a.path])
+    return out
 runs = []
 for r in client.search_runs([experiment.experiment_id], order_by=["attributes.start_time ASC"]):
     runs.append({
@@ -29,7 +34,7 @@ for r in client.search_runs([experiment.experiment_id], order_by=["attributes.st
         "params": r.data.params, "metrics": r.data.metrics, "tags": r.data.tags,
         "history": {k: [[m.step, m.value] for m in client.get_metric_history(r.info.run_id, k)]
                     for k in r.data.metrics},
-        "artifacts": [a.path for a in client.list_artifacts(r.info.run_id)],
+        "artifacts": files(r.info.run_id, None),
     })
 print(json.dumps(runs))
 "#;
@@ -154,6 +159,100 @@ fn without_a_server_runs_go_to_a_local_store_that_mlflow_opens() {
     assert_eq!(check["status"], "FAILED");
 }
 
+/// The versions of registered model `name` in the store at `db`, as MLflow reads them:
+/// `[version, run id, the model's value]`, first version first.
+fn model_versions(db: &Path, name: &str) -> Vec<Json> {
+    const READ: &str = r#"
+import json, os, sys, mlflow
+uri = "sqlite:///" + sys.argv[1]
+client = mlflow.MlflowClient(tracking_uri=uri)
+out = []
+for v in sorted(client.search_model_versions(f"name = '{sys.argv[2]}'"), key=lambda v: int(v.version)):
+    folder = mlflow.artifacts.download_artifacts(artifact_uri=v.source, tracking_uri=uri)
+    value = json.load(open(os.path.join(folder, "model.json")))
+    out.append([v.version, v.run_id, value])
+print(json.dumps(out))
+"#;
+    let out = kedrust_testkit::clean_command(python())
+        .args(["-c", READ])
+        .arg(db)
+        .arg(name)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "MLflow cannot read the registry: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn models_metric_histories_and_artifacts_are_logged_and_read_back() {
+    let f = Fixture::new("basic");
+    let db = f.path().join("mlflow.db");
+    for round in 1..=2 {
+        let out = f.run(&["run", "--env", "mlflow", "-p", "tracked_model"], &[]);
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "registered version {round} of model 'fixture-line'"
+            )),
+            "{}",
+            out.stderr
+        );
+    }
+    let (_, children) = runs_of(&read_with_mlflow(&db, "kedrust-fixture"), &run_id(&f));
+    let node = |name: &str| {
+        children
+            .iter()
+            .find(|c| c["tags"]["kedrust.node"] == name)
+            .unwrap_or_else(|| panic!("no run of node {name}"))
+            .clone()
+    };
+
+    // The model: its value and MLmodel file in the fit node's run, and a new registered
+    // version each run, which the evaluate node read back from the registry.
+    let fit = node("fit");
+    assert_eq!(
+        fit["artifacts"],
+        serde_json::json!(["model/MLmodel", "model/model.json"])
+    );
+    let versions = model_versions(&db, "fixture-line");
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(versions[1][0], 2);
+    assert_eq!(
+        versions[1][1], fit["run_id"],
+        "version 2 is this run's model"
+    );
+    assert_eq!(
+        versions[1][2],
+        serde_json::json!({"slope": 4.0, "intercept": 1.0})
+    );
+
+    // The metric at every step, read back by the next node.
+    let train = node("train_loss");
+    assert_eq!(
+        train["history"]["loss"],
+        serde_json::json!([[0, 0.5], [1, 1.0], [2, 1.5], [3, 2.0]])
+    );
+    let report: Json = serde_json::from_str(
+        &std::fs::read_to_string(f.path().join("data/model_report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"slope": 4.0, "losses": [0.5, 1.0, 1.5, 2.0]})
+    );
+
+    // The report: saved where its dataset says, and logged in the evaluate node's run.
+    let evaluate = node("evaluate");
+    assert_eq!(
+        evaluate["artifacts"],
+        serde_json::json!(["reports/model_report.json"])
+    );
+}
+
 #[test]
 fn a_store_path_in_mlflow_yml_is_a_database_or_a_folder_of_the_project() {
     for (uri, db) in [
@@ -228,6 +327,28 @@ fn a_tracking_problem_is_reported_before_the_run_with_the_file_and_line() {
     );
     assert!(f.nodes_run().is_empty());
     assert_eq!(f.fired("before_pipeline_run"), 0, "no hook fired");
+
+    // A misspelt type inside an artifact dataset is named with its entry, before the run.
+    let f = Fixture::new("basic");
+    let catalog = f.path().join("conf/mlflow/catalog.yml");
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    std::fs::write(
+        &catalog,
+        text.replace("type: json.JSONDataset", "type: json.JSONDatset"),
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "mlflow", "-p", "tracked_model"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("model_report")
+            && out
+                .stderr
+                .contains("unknown dataset type 'json.JSONDatset' in 'dataset'")
+            && out.stderr.contains("json.JSONDataset"),
+        "{}",
+        out.stderr
+    );
+    assert!(!f.path().join("mlflow.db").exists(), "nothing was tracked");
 }
 
 #[test]
