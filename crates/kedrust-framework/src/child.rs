@@ -95,7 +95,33 @@ fn child(
             kedrust_plan::OpKind::Group { workers, .. } => workers,
             _ => 1,
         });
-    let shared = Execution::new(&step, &prepared.catalog, hooks).with_ops(op_of_node);
+    let ran = run_step(
+        &step,
+        &Execution::new(&step, &prepared.catalog, hooks).with_ops(op_of_node),
+        workers,
+        &first,
+    );
+    // The step sends what its hooks held back before it exits.
+    let flushed = context.flush_hooks(project);
+    match (ran, flushed) {
+        (Ok(()), Ok(())) => Ok(()),
+        (Ok(()), Err(e)) => Err((first(), e.to_string())),
+        (Err(failed), flushed) => {
+            if let Err(e) = flushed {
+                tracing::warn!("{e}");
+            }
+            Err(failed)
+        }
+    }
+}
+
+/// Runs the step's nodes: on `workers` threads, or one after the other.
+fn run_step(
+    step: &kedrust_pipeline::Pipeline,
+    shared: &Execution<'_>,
+    workers: usize,
+    first: &dyn Fn() -> String,
+) -> Result<(), (String, String)> {
     if workers > 1 {
         let threads = kedrust_runner::Runner::Threaded {
             max_workers: workers,
@@ -108,7 +134,7 @@ fn child(
                 failed.get_or_insert_with(|| (*node).to_owned());
             }
         };
-        return kedrust_runner::execute(threads, &step, &shared, &seen, None)
+        return kedrust_runner::execute(threads, step, shared, &seen, None)
             .map(drop)
             .map_err(|failure| {
                 let node = failure
@@ -124,7 +150,7 @@ fn child(
         let name = node.node_name().to_owned();
         // A panic is the node's failure, reported under its name like an error.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            kedrust_runner::run_node(&shared, node)
+            kedrust_runner::run_node(shared, node)
         }))
         .map_err(|panic| {
             let crashed = kedrust_runner::RunError::Crashed {

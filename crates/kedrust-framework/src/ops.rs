@@ -335,13 +335,25 @@ fn run_work(
         }
         Ok(())
     };
+    // A node op sends what its hooks held back before it says how it went.
+    let flushed = |ran: Result<(), RunError>| {
+        let flushed = context.flush_hooks(project);
+        match (ran, flushed) {
+            (Ok(()), flushed) => flushed,
+            (Err(e), Err(also)) => {
+                tracing::warn!("{also}");
+                Err(e)
+            }
+            (Err(e), Ok(())) => Err(e),
+        }
+    };
     let outcome: Result<(), RunError> = match &work {
         _ if started.is_err() => started,
-        Work::Nodes { nodes, .. } => run_nodes(nodes, 1),
+        Work::Nodes { nodes, .. } => flushed(run_nodes(nodes, 1)),
         Work::PlanOp(_) => match &prepared.plan.op(&op_name).expect("found above").kind {
             OpKind::Start => Ok(()),
-            OpKind::Node { node } => run_nodes(std::slice::from_ref(node), 1),
-            OpKind::Group { nodes, workers, .. } => run_nodes(nodes, *workers),
+            OpKind::Node { node } => flushed(run_nodes(std::slice::from_ref(node), 1)),
+            OpKind::Group { nodes, workers, .. } => flushed(run_nodes(nodes, *workers)),
             OpKind::End => context
                 .fire_end_hooks(&op_name)
                 .map_err(RunError::from)

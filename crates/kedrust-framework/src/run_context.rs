@@ -129,6 +129,22 @@ impl RunContext {
         Ok(())
     }
 
+    /// Every hook's `flush`, once this process has run its nodes of the run: the first
+    /// error, after every hook has flushed.
+    pub fn flush_hooks(&self, project: &Project) -> Result<(), RunError> {
+        let mut first = None;
+        for hook in project.hooks() {
+            if let Err(e) = hook.flush(self.hooks.state()) {
+                first.get_or_insert(RunError::Hook(HookError {
+                    hook: hook.name(),
+                    point: HookPoint::Flush,
+                    message: e.to_string(),
+                }));
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
     /// The start hooks, in op `op`: `after_context_created`, `after_catalog_created`,
     /// `before_pipeline_run`; the first failure stops them.
     pub fn fire_start_hooks(&self, op: &str) -> Result<(), HookError> {

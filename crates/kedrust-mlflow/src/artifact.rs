@@ -133,7 +133,8 @@ impl Dataset for ArtifactDataset {
             source: e,
         })?;
         let to = copy.path().join(file.file_name().unwrap_or_default());
-        run.store
+        run.sender
+            .store()
             .download_artifact(run_id, &in_run(self.artifact_path.as_deref(), &file), &to)
             .map_err(|e| DatasetError::Other(e.to_string()))?;
         self.wrapped
@@ -147,10 +148,19 @@ impl Dataset for ArtifactDataset {
         let run = current_run().map_err(DatasetError::Other)?;
         self.inner.save(value)?;
         let file = self.local_file()?;
-        let run_id = self.run_id.as_deref().unwrap_or(&run.run_id);
-        run.store
-            .log_artifact(run_id, &file, &in_run(self.artifact_path.as_deref(), &file))
-            .map_err(|e| DatasetError::Other(e.to_string()))
+        let fail = |e: crate::MlflowError| DatasetError::Other(e.to_string());
+        let run_id = match &self.run_id {
+            Some(id) => id.clone(),
+            None => run.sender.id(&run.run).map_err(fail)?,
+        };
+        run.sender
+            .store()
+            .log_artifact(
+                &run_id,
+                &file,
+                &in_run(self.artifact_path.as_deref(), &file),
+            )
+            .map_err(fail)
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {

@@ -10,6 +10,7 @@ use crate::config::{
     DictParams, LongParams, MAX_PARAM_VALUE, MlflowConfig, OnError, params_to_log,
 };
 use crate::local::LocalStore;
+use crate::sender::{RunRef, Sender};
 use crate::store::{Batch, Location, Store};
 use kedrust_catalog::Catalog;
 use kedrust_config::ConfigLoader;
@@ -66,9 +67,9 @@ pub fn tracked_run(state: &Json) -> Option<(String, Option<String>)> {
 /// The MLflow run of a node, where its MLflow datasets write.
 #[derive(Debug, Clone)]
 pub(crate) struct NodeRun {
-    pub store: Arc<dyn Store>,
+    pub sender: Arc<Sender>,
     /// The node's nested run (the pipeline's run with `node_runs: false`).
-    pub run_id: String,
+    pub run: RunRef,
     /// The pipeline's run.
     pub parent_run_id: String,
     pub experiment_id: String,
@@ -94,10 +95,10 @@ pub struct MlflowHook {
     /// `after_context_created` from the run's own configuration (the start hooks fire in one
     /// process, in that order).
     group: Mutex<Option<(Json, PathBuf)>>,
-    /// Node runs open in this process: node name to (MLflow run id, start).
-    open: Mutex<HashMap<String, (String, Instant)>>,
-    /// The store this process tracks to, opened once.
-    store: Mutex<Option<(Location, Arc<dyn Store>)>>,
+    /// Node runs open in this process: node name to (MLflow run, start).
+    open: Mutex<HashMap<String, (RunRef, Instant)>>,
+    /// The store this process tracks to, opened once, behind its background sender.
+    store: Mutex<Option<(Location, Arc<Sender>)>>,
     /// What the start op stored, once this process has read it: kedrust run id and state.
     tracked: Mutex<Option<(String, Tracked)>>,
 }
@@ -131,16 +132,31 @@ impl MlflowHook {
 
     /// The store at `location`, signed in (for a server) as this process's catalog or
     /// environment says; opened once per process.
-    fn store(&self, location: &Location, catalog: &Catalog) -> Result<Arc<dyn Store>, BoxError> {
+    fn store(&self, location: &Location, catalog: &Catalog) -> Result<Arc<Sender>, BoxError> {
         let mut cached = self.store.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((at, store)) = &*cached
+        if let Some((at, sender)) = &*cached
             && at == location
         {
-            return Ok(Arc::clone(store));
+            return Ok(Arc::clone(sender));
         }
         let store = open(location, |credentials| Auth::resolve(credentials, catalog))?;
-        *cached = Some((location.clone(), Arc::clone(&store)));
-        Ok(store)
+        let sender = Arc::new(Sender::new(store));
+        *cached = Some((location.clone(), Arc::clone(&sender)));
+        Ok(sender)
+    }
+
+    /// Sends what this process queued; a failure, as `on_error` says.
+    fn flush_queue(&self, t: &Tracked, state: &RunState) -> HookResult {
+        let sender = self
+            .store
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, sender)| Arc::clone(sender));
+        match sender {
+            Some(sender) => Self::tolerant(t, state, "a node", || Ok(sender.flush()?)),
+            None => Ok(()),
+        }
     }
 
     /// Runs a tracking call of a node; with `on_error: warn` a failure is a warning, and the
@@ -161,7 +177,7 @@ impl MlflowHook {
         }
     }
 
-    fn close_node(&self, info: NodeInfo<'_>, status: &str) -> HookResult {
+    fn close_node(&self, info: NodeInfo<'_>, status: &'static str) -> HookResult {
         // The node's outputs are saved after `after_node_run`: a metrics dataset still logs
         // to this node's run, which stays current on this thread until the next node starts.
         if status != "FINISHED" {
@@ -175,20 +191,18 @@ impl MlflowHook {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(info.node.node_name());
-        let Some((run_id, started)) = opened else {
+        let Some((run, started)) = opened else {
             return Ok(());
         };
-        let what = format!("the end of node {}", info.node.node_name());
-        Self::tolerant(&t, info.state, &what, || {
-            let store = self.store(&t.location, info.catalog)?;
-            let duration = started.elapsed().as_secs_f64();
-            store.log_batch(
-                &run_id,
-                &Batch::metrics_at(0, [("kedrust.duration_s".to_owned(), duration)]),
-            )?;
-            store.end_run(&run_id, status)?;
-            Ok(())
-        })
+        // Queued: the node does not wait for MLflow.
+        let sender = self.store(&t.location, info.catalog)?;
+        let duration = started.elapsed().as_secs_f64();
+        sender.log(
+            &run,
+            Batch::metrics_at(0, [("kedrust.duration_s".to_owned(), duration)]),
+        );
+        sender.end(&run, status);
+        Ok(())
     }
 }
 
@@ -326,7 +340,8 @@ impl Hook for MlflowHook {
         }
         let location = config.location(&project_path)?;
         let started = (|| -> Result<Tracked, BoxError> {
-            let store = self.store(&location, info.catalog)?;
+            let sender = self.store(&location, info.catalog)?;
+            let store = sender.store();
             let name = experiment_name(&config, &self.project);
             let experiment_id = match store.experiment_by_name(&name)? {
                 Some((id, false)) => id,
@@ -395,14 +410,14 @@ impl Hook for MlflowHook {
         let node = info.node.node_name();
         let mut current = None;
         Self::tolerant(&t, info.state, &format!("node {node}"), || {
-            let store = self.store(&t.location, info.catalog)?;
-            let run_id = if t.node_runs {
-                let tags = [
+            let sender = self.store(&t.location, info.catalog)?;
+            // Queued: the node's run is created while the node runs.
+            let run = if t.node_runs {
+                let tags = vec![
                     ("mlflow.parentRunId".to_owned(), t.parent_run_id.clone()),
                     ("kedrust.run_id".to_owned(), info.run_id.to_owned()),
                     ("kedrust.node".to_owned(), node.to_owned()),
                 ];
-                let child = store.create_run(&t.experiment_id, node, &tags)?;
                 let mut params = Vec::new();
                 for (name, value) in info.inputs.iter() {
                     if kedrust_pipeline::naming::is_parameter(name)
@@ -411,18 +426,20 @@ impl Hook for MlflowHook {
                         params.extend(params_to_log(name, v, &t.dict_params));
                     }
                 }
-                store.log_batch(&child, &params_batch(params, t.long_params)?)?;
+                let params = params_batch(params, t.long_params)?;
+                let child = sender.create_run(&t.experiment_id, node, tags);
+                sender.log(&child, params);
                 self.open
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(node.to_owned(), (child.clone(), Instant::now()));
                 child
             } else {
-                t.parent_run_id.clone()
+                RunRef::Id(t.parent_run_id.clone())
             };
             current = Some(NodeRun {
-                store,
-                run_id,
+                sender,
+                run,
                 parent_run_id: t.parent_run_id.clone(),
                 experiment_id: t.experiment_id.clone(),
             });
@@ -450,11 +467,11 @@ impl Hook for MlflowHook {
         if known {
             return Ok(());
         }
-        let store = self.store(&t.location, info.catalog)?;
+        let sender = self.store(&t.location, info.catalog)?;
         CURRENT.with(|c| {
             *c.borrow_mut() = Some(NodeRun {
-                store,
-                run_id: t.parent_run_id.clone(),
+                sender,
+                run: RunRef::Id(t.parent_run_id.clone()),
                 parent_run_id: t.parent_run_id.clone(),
                 experiment_id: t.experiment_id.clone(),
             })
@@ -470,9 +487,11 @@ impl Hook for MlflowHook {
         let Some(t) = self.tracked(&info.run_params.run_id, info.state) else {
             return Ok(());
         };
+        self.flush_queue(&t, info.state)?;
         Self::tolerant(&t, info.state, "the end of the run", || {
-            let store = self.store(&t.location, info.catalog)?;
-            mark_incomplete(&*store, &t, info.state)?;
+            let sender = self.store(&t.location, info.catalog)?;
+            let store = sender.store();
+            mark_incomplete(store, &t, info.state)?;
             store.end_run(&t.parent_run_id, "FINISHED")?;
             Ok(())
         })
@@ -482,13 +501,17 @@ impl Hook for MlflowHook {
         let Some(t) = self.tracked(&info.run_params.run_id, info.state) else {
             return Ok(());
         };
+        // What this process queued goes first: the failed node's run closes FAILED before
+        // the pipeline's run does.
+        let flushed = self.flush_queue(&t, info.state);
         Self::tolerant(&t, info.state, "the failure of the run", || {
-            let store = self.store(&t.location, info.catalog)?;
+            let sender = self.store(&t.location, info.catalog)?;
+            let store = sender.store();
             // Children left open by a crashed or killed step are closed too.
             for id in store.open_children(&t.experiment_id, &t.parent_run_id)? {
                 store.end_run(&id, "FAILED")?;
             }
-            mark_incomplete(&*store, &t, info.state)?;
+            mark_incomplete(store, &t, info.state)?;
             let message: String = error.to_string().chars().take(5000).collect();
             let tag = Batch {
                 tags: vec![("kedrust.error".to_owned(), message)],
@@ -498,6 +521,20 @@ impl Hook for MlflowHook {
             store.end_run(&t.parent_run_id, "FAILED")?;
             Ok(())
         })
+        .and(flushed)
+    }
+
+    fn flush(&self, state: &RunState) -> HookResult {
+        let tracked = self
+            .tracked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, t)| t.clone());
+        match tracked {
+            Some(t) => self.flush_queue(&t, state),
+            None => Ok(()),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ mod local;
 mod metric_history;
 mod metrics;
 mod model;
+mod sender;
 mod store;
 
 pub use auth::Auth;

@@ -5,6 +5,7 @@
 
 use crate::client::now_ms;
 use crate::hook::current_run;
+use crate::sender::RunRef;
 use crate::store::{Batch, Metric};
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds, expect_ref};
 use kedrust_pipeline::{TypeTag, Value};
@@ -120,10 +121,12 @@ impl Dataset for MetricHistoryDataset {
     fn load(&self) -> Result<Value, DatasetError> {
         let run = current_run().map_err(DatasetError::Other)?;
         let fail = |e: crate::MlflowError| DatasetError::Other(e.to_string());
+        // What this process queued is read back too.
+        run.sender.flush().map_err(fail)?;
+        let store = run.sender.store();
         let run_id = match &self.run_id {
             Some(id) => id.clone(),
-            None => run
-                .store
+            None => store
                 .child_with_metric(&run.experiment_id, &run.parent_run_id, &self.key)
                 .map_err(fail)?
                 .ok_or_else(|| {
@@ -133,7 +136,7 @@ impl Dataset for MetricHistoryDataset {
                     ))
                 })?,
         };
-        let history = run.store.metric_history(&run_id, &self.key).map_err(fail)?;
+        let history = store.metric_history(&run_id, &self.key).map_err(fail)?;
         let doc = match self.load_mode {
             Mode::List => Json::Array(history.iter().map(|m| json!(m.value)).collect()),
             Mode::Dict => Json::Object(
@@ -155,16 +158,18 @@ impl Dataset for MetricHistoryDataset {
     fn save(&self, value: Value) -> Result<(), DatasetError> {
         let run = current_run().map_err(DatasetError::Other)?;
         let metrics = self.metrics(expect_ref::<Json>(&value)?)?;
-        let run_id = self.run_id.as_deref().unwrap_or(&run.run_id);
-        run.store
-            .log_batch(
-                run_id,
-                &Batch {
-                    metrics,
-                    ..Batch::default()
-                },
-            )
-            .map_err(|e| DatasetError::Other(e.to_string()))
+        let to = match &self.run_id {
+            Some(id) => RunRef::Id(id.clone()),
+            None => run.run.clone(),
+        };
+        run.sender.log(
+            &to,
+            Batch {
+                metrics,
+                ..Batch::default()
+            },
+        );
+        Ok(())
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {

@@ -45,14 +45,12 @@ impl Dataset for MetricsDataset {
             }
         }
         let run = current_run().map_err(DatasetError::Other)?;
-        by_step
-            .into_iter()
-            .enumerate()
-            .try_for_each(|(step, metrics)| {
-                run.store
-                    .log_batch(&run.run_id, &Batch::metrics_at(step as i64, metrics))
-            })
-            .map_err(|e| DatasetError::Other(e.to_string()))
+        // Queued: sent with the rest of the node's tracking.
+        for (step, metrics) in by_step.into_iter().enumerate() {
+            run.sender
+                .log(&run.run, Batch::metrics_at(step as i64, metrics));
+        }
+        Ok(())
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {

@@ -63,8 +63,10 @@ impl Dataset for ModelDataset {
         let (run_id, folder) = match (&self.run_id, &self.registered_model_name) {
             (Some(run_id), _) => (run_id.clone(), self.artifact_path.clone()),
             (None, Some(name)) => {
+                run.sender.flush().map_err(other)?;
                 let found = run
-                    .store
+                    .sender
+                    .store()
                     .model_version(name, self.version.as_deref())
                     .map_err(other)?;
                 (found.run_id, found.artifact_path)
@@ -77,7 +79,8 @@ impl Dataset for ModelDataset {
         };
         let dir = temporary()?;
         let file = dir.path().join(DATA);
-        run.store
+        run.sender
+            .store()
             .download_artifact(&run_id, &format!("{folder}/{DATA}"), &file)
             .map_err(other)?;
         self.json.build(Some(&file)).map_err(other)?.load()
@@ -85,7 +88,12 @@ impl Dataset for ModelDataset {
 
     fn save(&self, value: Value) -> Result<(), DatasetError> {
         let run = current_run().map_err(DatasetError::Other)?;
-        let run_id = self.run_id.as_deref().unwrap_or(&run.run_id);
+        let run_id = match &self.run_id {
+            Some(id) => id.clone(),
+            None => run.sender.id(&run.run).map_err(other)?,
+        };
+        let run_id = run_id.as_str();
+        let store = run.sender.store();
         let dir = temporary()?;
         let data = dir.path().join(DATA);
         self.json.build(Some(&data)).map_err(other)?.save(value)?;
@@ -101,13 +109,12 @@ impl Dataset for ModelDataset {
         kedrust_catalog::write_bytes(&mlmodel, description.to_string().as_bytes())?;
         for file in [&data, &mlmodel] {
             let name = file.file_name().unwrap_or_default().to_string_lossy();
-            run.store
+            store
                 .log_artifact(run_id, file, &format!("{}/{name}", self.artifact_path))
                 .map_err(other)?;
         }
         if let Some(name) = &self.registered_model_name {
-            let version = run
-                .store
+            let version = store
                 .register_model(name, run_id, &self.artifact_path)
                 .map_err(other)?;
             tracing::info!("MLflow: registered version {version} of model '{name}'");

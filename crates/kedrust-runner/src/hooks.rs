@@ -262,6 +262,14 @@ pub trait Hook: Send + Sync {
         Ok(())
     }
 
+    /// Once a process has run its nodes of a run and saved their outputs, before it reports
+    /// how that went (the end of a Dagster op, of a process runner's step, of an embedded
+    /// run before `after_pipeline_run`): a hook that holds calls back sends them now (the
+    /// MLflow hook sends from a background thread). An error fails that part of the run.
+    fn flush(&self, state: &RunState) -> HookResult {
+        Ok(())
+    }
+
     /// Once per run, when the configuration is loaded.
     fn after_context_created(&self, context: &ContextInfo<'_>) -> HookResult {
         Ok(())

@@ -27,6 +27,8 @@ pub enum HookPoint {
     BeforeDatasetSaved,
     /// After a node's output was saved.
     AfterDatasetSaved,
+    /// A process has run its nodes of a run (kedrust's: hooks send what they held back).
+    Flush,
 }
 
 impl HookPoint {
@@ -45,6 +47,7 @@ impl HookPoint {
             Self::AfterDatasetLoaded => "after_dataset_loaded",
             Self::BeforeDatasetSaved => "before_dataset_saved",
             Self::AfterDatasetSaved => "after_dataset_saved",
+            Self::Flush => "flush",
         }
     }
 

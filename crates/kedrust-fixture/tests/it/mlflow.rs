@@ -365,6 +365,54 @@ fn models_metric_histories_and_artifacts_go_through_the_server() {
 }
 
 #[test]
+fn a_server_that_stops_mid_run_fails_the_run_unless_on_error_is_warn() {
+    for on_error in ["fail", "warn"] {
+        let server = start_server();
+        let f = Fixture::new("basic");
+        let yml = f.path().join("conf/mlflow/mlflow.yml");
+        let text = std::fs::read_to_string(&yml).unwrap();
+        let text = text.replace(
+            "tracking:\n",
+            &format!("tracking:\n  on_error: {on_error}\n"),
+        );
+        std::fs::write(&yml, text).unwrap();
+        let block = f.block_path();
+        let child = f
+            .command(
+                &["run", "--env", "mlflow", "-p", "failing"],
+                &[
+                    ("MLFLOW_TRACKING_URI", server.uri.as_str()),
+                    ("KEDRUST_FIXTURE_BLOCK", block.to_str().unwrap()),
+                ],
+            )
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        crate::wait_for(&block);
+        // The server goes away while the check node runs; its tracking is still queued.
+        drop(server);
+        std::fs::remove_file(&block).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            f.nodes_run().len(),
+            4,
+            "{on_error}: every node ran: {stderr}"
+        );
+        if on_error == "fail" {
+            assert_eq!(out.status.code(), Some(1), "{stderr}");
+            assert!(stderr.contains("cannot reach the server"), "{stderr}");
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            assert!(
+                stderr.contains("is not tracked (tracking.on_error is warn)"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_unreachable_server_is_a_clear_error_before_the_run_and_never_a_hang() {
     let f = Fixture::new("basic");
     let uri = format!("http://127.0.0.1:{}", free_port());
