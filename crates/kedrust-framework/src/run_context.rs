@@ -120,7 +120,7 @@ impl RunContext {
             params: &prepared.params,
         };
         for hook in project.hooks() {
-            hook.check_services(&context)
+            hook.check_services(&context, &self.params)
                 .map_err(|e| SessionError::HookConfig {
                     hook: hook.name(),
                     message: e.to_string(),

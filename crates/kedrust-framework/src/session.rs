@@ -39,6 +39,8 @@ pub fn run(
     crate::orphans::sweep(project, &prepared.project_path, &store);
     let prepared = crate::run_id::unique(project, prepared, &store)?;
     let context = RunContext::new(project, prepared, Arc::clone(&store))?;
+    // Before anything of the run exists (its record, its run folder).
+    context.check_services(project)?;
     let run_id = context.run_id().to_owned();
     let prepared = &context.prepared;
     // The run folder of the process runner is ready before the run is recorded: a run that is
@@ -78,7 +80,6 @@ pub fn run(
         }
         _ => None,
     };
-    context.check_services(project)?;
     let recorded = context.record(Keeper::Process {
         heartbeat: heartbeat_every,
     });
@@ -160,7 +161,7 @@ pub fn run(
         }
         observe(event);
     };
-    let outcome = execute_ops(&context, &recording, launcher.as_ref());
+    let outcome = execute_ops(project, &context, &recording, launcher.as_ref());
     if launcher.is_some() {
         crate::settings::remove_run_dirs(&context.prepared.project_path, &run_id);
     }
@@ -246,6 +247,7 @@ type Failed = (RunError, Option<Vec<String>>);
 
 /// The plan's ops in order: the start op, the node ops through the executor, the end op.
 fn execute_ops(
+    project: &Project,
     context: &RunContext,
     observe: Observer<'_>,
     launcher: Option<&Launcher>,
@@ -335,14 +337,17 @@ fn execute_ops(
         }
         observe(event);
     };
-    let nodes_run = kedrust_runner::execute(
+    let executed = kedrust_runner::execute(
         options.runner,
         &to_run,
         &shared,
         &observe_and_record,
         launcher,
-    )
-    .map_err(|f| (f.error, Some(f.done)))?;
+    );
+    // This process's nodes have run (a process runner's steps flushed their own).
+    let flushed = context.flush_hooks(project);
+    let nodes_run = executed.map_err(|f| (f.error, Some(f.done)))?;
+    flushed.map_err(|e| (e, None))?;
     let result = in_op(context, end_op, || context.fire_end_hooks(end_op))?;
     Ok(RunSummary {
         run_id: context.run_id().to_owned(),

@@ -2,7 +2,8 @@
 //! run of the node that saves it (kedro-mlflow's `MlflowArtifactDataset`), and read back from a
 //! run's artifacts when `run_id` names one.
 
-use crate::hook::current_run;
+use crate::OnError;
+use crate::hook::{current_run, run_to_read, skipped};
 use kedrust_catalog::{Dataset, DatasetError, DatasetSpec, DatasetType, Holds, Registry};
 use kedrust_pipeline::{TypeTag, Value};
 use serde_json::{Map, Value as Json};
@@ -125,7 +126,7 @@ impl Dataset for ArtifactDataset {
         let Some(run_id) = &self.run_id else {
             return self.inner.load();
         };
-        let run = current_run().map_err(DatasetError::Other)?;
+        let run = run_to_read().map_err(DatasetError::Other)?;
         let file = self.local_file()?;
         let copy = tempfile::tempdir().map_err(|e| DatasetError::Io {
             op: "create a folder for",
@@ -148,19 +149,28 @@ impl Dataset for ArtifactDataset {
         let run = current_run().map_err(DatasetError::Other)?;
         self.inner.save(value)?;
         let file = self.local_file()?;
-        let fail = |e: crate::MlflowError| DatasetError::Other(e.to_string());
-        let run_id = match &self.run_id {
-            Some(id) => id.clone(),
-            None => run.sender.id(&run.run).map_err(fail)?,
+        let Some(run) = run else {
+            skipped(&format!("artifact {}", file.display()));
+            return Ok(());
         };
-        run.sender
-            .store()
-            .log_artifact(
+        let logged = (|| {
+            let run_id = match &self.run_id {
+                Some(id) => id.clone(),
+                None => run.sender.id(&run.run)?,
+            };
+            run.sender.store().log_artifact(
                 &run_id,
                 &file,
                 &in_run(self.artifact_path.as_deref(), &file),
             )
-            .map_err(fail)
+        })();
+        match logged {
+            Err(e) if run.on_error == OnError::Warn => {
+                tracing::warn!("MLflow: artifact {} is not logged: {e}", file.display());
+                Ok(())
+            }
+            other => other.map_err(|e| DatasetError::Other(e.to_string())),
+        }
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {

@@ -31,6 +31,9 @@ pub fn now_ms() -> i64 {
 pub struct Client {
     uri: String,
     agent: ureq::Agent,
+    /// For artifacts: no limit on the whole transfer (a model may be large), only on
+    /// connecting and on each read or write stalling.
+    files: ureq::Agent,
     attempts: u32,
     authorization: Option<String>,
 }
@@ -51,9 +54,17 @@ impl Client {
             .http_status_as_error(false)
             .build()
             .into();
+        let files: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(3)))
+            .timeout_per_read(Some(Duration::from_secs(60)))
+            .timeout_per_write(Some(Duration::from_secs(60)))
+            .http_status_as_error(false)
+            .build()
+            .into();
         Self {
             uri: uri.trim_end_matches('/').to_owned(),
             agent,
+            files,
             attempts: 3,
             authorization: auth.header(),
         }
@@ -162,12 +173,13 @@ impl Client {
         .map(|_| ())
     }
 
-    /// Creates a run and returns its id.
+    /// Creates a run that started at `start_time` and returns its id.
     pub fn create_run(
         &self,
         experiment_id: &str,
         name: &str,
         tags: &[(String, String)],
+        start_time: i64,
     ) -> Result<String, MlflowError> {
         let tags: Vec<Json> = tags
             .iter()
@@ -176,7 +188,7 @@ impl Client {
         let r = self.call(
             "POST",
             "runs/create",
-            Some(&json!({"experiment_id": experiment_id, "run_name": name, "start_time": now_ms(), "tags": tags})),
+            Some(&json!({"experiment_id": experiment_id, "run_name": name, "start_time": start_time, "tags": tags})),
         )?;
         Ok(r["run"]["info"]["run_id"]
             .as_str()
@@ -203,7 +215,7 @@ impl Client {
             metrics = rest;
             let m: Vec<Json> = m
                 .iter()
-                .map(|m| json!({"key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step}))
+                .map(|m| json!({"key": m.key, "value": metric_value(m.value), "timestamp": m.timestamp, "step": m.step}))
                 .collect();
             self.call(
                 "POST",
@@ -229,12 +241,12 @@ impl Client {
         .map(|_| ())
     }
 
-    /// Ends a run with `status` (`FINISHED`, `FAILED`, `KILLED`).
-    pub fn end_run(&self, run_id: &str, status: &str) -> Result<(), MlflowError> {
+    /// Ends a run with `status` (`FINISHED`, `FAILED`, `KILLED`) at `end_time`.
+    pub fn end_run(&self, run_id: &str, status: &str, end_time: i64) -> Result<(), MlflowError> {
         self.call(
             "POST",
             "runs/update",
-            Some(&json!({"run_id": run_id, "status": status, "end_time": now_ms()})),
+            Some(&json!({"run_id": run_id, "status": status, "end_time": end_time})),
         )
         .map(|_| ())
     }
@@ -337,12 +349,12 @@ impl Client {
             let auth = self.authorization.as_deref();
             let sent = match (method, body) {
                 ("PUT", Some(bytes)) => match auth {
-                    Some(a) => self.agent.put(url).header("Authorization", a).send(bytes),
-                    None => self.agent.put(url).send(bytes),
+                    Some(a) => self.files.put(url).header("Authorization", a).send(bytes),
+                    None => self.files.put(url).send(bytes),
                 },
                 _ => match auth {
-                    Some(a) => self.agent.get(url).header("Authorization", a).call(),
-                    None => self.agent.get(url).call(),
+                    Some(a) => self.files.get(url).header("Authorization", a).call(),
+                    None => self.files.get(url).call(),
                 },
             };
             let mut response = match sent {
@@ -388,14 +400,15 @@ impl Store for Client {
         experiment_id: &str,
         name: &str,
         tags: &[(String, String)],
+        start_time: i64,
     ) -> Result<String, MlflowError> {
-        Client::create_run(self, experiment_id, name, tags)
+        Client::create_run(self, experiment_id, name, tags, start_time)
     }
     fn log_batch(&self, run_id: &str, batch: &Batch) -> Result<(), MlflowError> {
         Client::log_batch(self, run_id, batch)
     }
-    fn end_run(&self, run_id: &str, status: &str) -> Result<(), MlflowError> {
-        Client::end_run(self, run_id, status)
+    fn end_run(&self, run_id: &str, status: &str, end_time: i64) -> Result<(), MlflowError> {
+        Client::end_run(self, run_id, status, end_time)
     }
     fn open_children(&self, experiment_id: &str, parent: &str) -> Result<Vec<String>, MlflowError> {
         let filter =
@@ -462,7 +475,11 @@ impl Store for Client {
                 let bytes = std::fs::read(local).map_err(|e| {
                     self.fail(format!("cannot read {}: {e}", local.display()), None)
                 })?;
-                self.transfer("PUT", &format!("{url}/{artifact_path}"), Some(&bytes))?;
+                self.transfer(
+                    "PUT",
+                    &format!("{url}/{}", encode_path(artifact_path)),
+                    Some(&bytes),
+                )?;
                 Ok(())
             }
             ArtifactRoot::Local(root) => crate::local::copy_file(local, &root.join(artifact_path))
@@ -480,7 +497,11 @@ impl Store for Client {
             |e: std::io::Error| self.fail(format!("cannot write {}: {e}", to.display()), None);
         match self.artifact_root(run_id)? {
             ArtifactRoot::Proxied(url) => {
-                let bytes = self.transfer("GET", &format!("{url}/{artifact_path}"), None)?;
+                let bytes = self.transfer(
+                    "GET",
+                    &format!("{url}/{}", encode_path(artifact_path)),
+                    None,
+                )?;
                 kedrust_catalog::write_bytes(to, &bytes)
                     .map_err(|e| self.fail(format!("cannot write {}: {e}", to.display()), None))
             }
@@ -574,6 +595,23 @@ impl Store for Client {
             artifact_path,
         })
     }
+}
+
+/// A metric value as MLflow's API takes it: JSON has no NaN or infinity, which MLflow reads
+/// from these strings (a `null` would fail the whole batch).
+fn metric_value(value: f64) -> Json {
+    if value.is_nan() {
+        json!("NaN")
+    } else if value.is_infinite() {
+        json!(if value > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        json!(value)
+    }
+}
+
+/// Percent-encodes each segment of a relative path, keeping its `/`.
+fn encode_path(path: &str) -> String {
+    path.split('/').map(encode).collect::<Vec<_>>().join("/")
 }
 
 /// Percent-encodes a query value.

@@ -177,6 +177,16 @@ impl MlflowConfig {
             .map_err(|e| format!("mlflow.yml: {e}"))
     }
 
+    /// Whether a run of `pipelines` (none: `__default__`) is tracked: not when every one of
+    /// them is in `tracking.disable_tracking.pipelines`.
+    pub fn tracks(&self, pipelines: &[String]) -> bool {
+        let disabled = &self.tracking.disable_tracking.pipelines;
+        if pipelines.is_empty() {
+            return !disabled.iter().any(|p| p == "__default__");
+        }
+        !pipelines.iter().all(|p| disabled.contains(p))
+    }
+
     /// Where runs are tracked: `server.mlflow_tracking_uri`, else `MLFLOW_TRACKING_URI`, else
     /// the project's local store. An http(s) address is a server; `sqlite:///<file>`, a
     /// `.db` file or a folder (`mlruns`: its `mlflow.db`) is a local store, its artifacts in
@@ -189,6 +199,10 @@ impl MlflowConfig {
             .clone()
             .or_else(|| std::env::var("MLFLOW_TRACKING_URI").ok())
             .filter(|u| !u.trim().is_empty());
+        // Absolute: the store records artifact folders, which every process and `mlflow ui`
+        // must find whatever their working directory.
+        let project = std::path::absolute(project).unwrap_or_else(|_| project.to_owned());
+        let project = project.as_path();
         let Some(uri) = uri else {
             return Ok(local_at(project.join("mlflow.db")));
         };

@@ -5,7 +5,7 @@
 //! another process finds it.
 
 use crate::auth::Auth;
-use crate::client::Client;
+use crate::client::{Client, now_ms};
 use crate::config::{
     DictParams, LongParams, MAX_PARAM_VALUE, MlflowConfig, OnError, params_to_log,
 };
@@ -17,7 +17,7 @@ use kedrust_config::ConfigLoader;
 use kedrust_pipeline::{BoxError, Value};
 use kedrust_runner::{
     ContextInfo, DatasetInfo, Hook, HookResult, NamedValues, NodeInfo, PipelineInfo, RunError,
-    RunResult, RunState,
+    RunParams, RunResult, RunState,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -47,11 +47,46 @@ struct Tracked {
     on_error: OnError,
 }
 
+/// What an earlier kedrust stored (a server only), for runs it started that end or fail
+/// after an upgrade.
+#[derive(Deserialize)]
+struct TrackedBefore {
+    uri: String,
+    credentials: Option<String>,
+    experiment_id: String,
+    parent_run_id: String,
+    node_runs: bool,
+    dict_params: DictParams,
+    long_params: LongParams,
+}
+
+impl Tracked {
+    /// The stored state, in this form or the earlier one.
+    fn read(state: Json) -> Option<Self> {
+        if let Ok(t) = serde_json::from_value::<Self>(state.clone()) {
+            return Some(t);
+        }
+        let before: TrackedBefore = serde_json::from_value(state).ok()?;
+        Some(Self {
+            location: Location::Server {
+                uri: before.uri,
+                credentials: before.credentials,
+            },
+            experiment_id: before.experiment_id,
+            parent_run_id: before.parent_run_id,
+            node_runs: before.node_runs,
+            dict_params: before.dict_params,
+            long_params: before.long_params,
+            on_error: OnError::Fail,
+        })
+    }
+}
+
 /// The MLflow run of a kedrust run, from the run state the start op stored (`STATE_KEY`):
 /// its id and its page in MLflow's UI (for a server; a local store has no address until
 /// `mlflow ui` serves it). None when the run is not tracked.
 pub fn tracked_run(state: &Json) -> Option<(String, Option<String>)> {
-    let t: Tracked = serde_json::from_value(state.clone()).ok()?;
+    let t = Tracked::read(state.clone())?;
     let url = match &t.location {
         Location::Server { uri, .. } => Some(format!(
             "{}/#/experiments/{}/runs/{}",
@@ -73,19 +108,48 @@ pub(crate) struct NodeRun {
     /// The pipeline's run.
     pub parent_run_id: String,
     pub experiment_id: String,
+    /// What a failed call does.
+    pub on_error: OnError,
+}
+
+/// What the node on this thread tracks to.
+#[derive(Debug, Clone)]
+pub(crate) enum Current {
+    /// Its MLflow run.
+    Run(NodeRun),
+    /// Nothing: tracking failed and `tracking.on_error: warn` let the run go on.
+    Untracked,
 }
 
 thread_local! {
-    /// The MLflow run of the node running on this thread (MLflow datasets log to it).
-    pub(crate) static CURRENT: RefCell<Option<NodeRun>> = const { RefCell::new(None) };
+    /// What the node running on this thread tracks to (MLflow datasets log to it).
+    pub(crate) static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
 }
 
-/// The MLflow run of the node running on this thread, or why there is none.
-pub(crate) fn current_run() -> Result<NodeRun, String> {
-    CURRENT.with(|c| c.borrow().clone()).ok_or_else(|| {
-        "no MLflow run is open for this node: the run's environment has no mlflow.yml, or tracking is disabled".into()
+/// The MLflow run of the node running on this thread; `None` when the run is not tracked and
+/// `tracking.on_error: warn` lets it go on (a dataset then skips MLflow and says so).
+pub(crate) fn current_run() -> Result<Option<NodeRun>, String> {
+    match CURRENT.with(|c| c.borrow().clone()) {
+        Some(Current::Run(run)) => Ok(Some(run)),
+        Some(Current::Untracked) => Ok(None),
+        None => Err("no MLflow run is open for this node: the run's environment has no mlflow.yml, or tracking is disabled".into()),
+    }
+}
+
+/// The run an MLflow dataset reads through: a load needs one, even with `on_error: warn`.
+pub(crate) fn run_to_read() -> Result<NodeRun, String> {
+    current_run()?.ok_or_else(|| {
+        "this run is not tracked (tracking failed and tracking.on_error is warn): there is no MLflow run to read from".into()
     })
 }
+
+/// Says that `what` is not in MLflow because the run is not tracked.
+pub(crate) fn skipped(what: &str) {
+    tracing::warn!("MLflow: {what} is not logged: tracking failed and tracking.on_error is warn");
+}
+
+/// The state key set when the run could not be tracked and `on_error: warn` let it go on.
+const UNTRACKED_KEY: &str = "kedrust.mlflow.untracked";
 
 /// Tracks runs in MLflow when the run's environment has an `mlflow.yml`.
 #[derive(Debug)]
@@ -125,7 +189,7 @@ impl MlflowHook {
         }
         // Not cached while absent: the start op may store it later (only for other ops,
         // which run after it).
-        let t: Tracked = serde_json::from_value(state.get(STATE_KEY)?).ok()?;
+        let t = Tracked::read(state.get(STATE_KEY)?)?;
         *cached = Some((run_id.to_owned(), t.clone()));
         Some(t)
     }
@@ -281,11 +345,18 @@ impl Hook for MlflowHook {
         Ok(())
     }
 
-    fn check_services(&self, context: &ContextInfo<'_>) -> Result<(), BoxError> {
+    fn check_services(
+        &self,
+        context: &ContextInfo<'_>,
+        run_params: &RunParams,
+    ) -> Result<(), BoxError> {
         let group = context.config_loader.load("mlflow")?;
         let Some(config) = MlflowConfig::from_group(&group.value)? else {
             return Ok(());
         };
+        if !config.tracks(&run_params.pipeline_names) {
+            return Ok(());
+        }
         let location = config.location(context.project_path)?;
         let checked =
             open(&location, |_| server_auth(context.config_loader, &config)).and_then(|store| {
@@ -329,15 +400,14 @@ impl Hook for MlflowHook {
         let Some(config) = MlflowConfig::from_group(&group)? else {
             return Ok(()); // no mlflow.yml in this environment: nothing is tracked
         };
+        if !config.tracks(&params.pipeline_names) {
+            return Ok(());
+        }
         let pipelines = if params.pipeline_names.is_empty() {
             vec!["__default__".to_owned()]
         } else {
             params.pipeline_names.clone()
         };
-        let disabled = &config.tracking.disable_tracking.pipelines;
-        if pipelines.iter().all(|p| disabled.contains(p)) {
-            return Ok(());
-        }
         let location = config.location(&project_path)?;
         let started = (|| -> Result<Tracked, BoxError> {
             let sender = self.store(&location, info.catalog)?;
@@ -363,7 +433,8 @@ impl Hook for MlflowHook {
                 .name
                 .clone()
                 .unwrap_or_else(|| pipelines.join("+"));
-            let parent = store.create_run(&experiment_id, &run_name, &run_tags(params)?)?;
+            let parent =
+                store.create_run(&experiment_id, &run_name, &run_tags(params)?, now_ms())?;
             if let Ok(value) = info.catalog.load("parameters")
                 && let Some(Json::Object(map)) = value.downcast_ref::<Json>()
             {
@@ -388,7 +459,7 @@ impl Hook for MlflowHook {
             Ok(tracked) => tracked,
             Err(e) if config.tracking.on_error == OnError::Warn => {
                 tracing::warn!("MLflow: the run is not tracked (tracking.on_error is warn): {e}");
-                return Ok(());
+                return info.state.set(UNTRACKED_KEY, json!(true));
             }
             Err(e) => return Err(e),
         };
@@ -405,6 +476,9 @@ impl Hook for MlflowHook {
         info: NodeInfo<'_>,
     ) -> Result<Option<Vec<(String, Value)>>, BoxError> {
         let Some(t) = self.tracked(info.run_id, info.state) else {
+            if info.state.get(UNTRACKED_KEY).is_some() {
+                CURRENT.with(|c| *c.borrow_mut() = Some(Current::Untracked));
+            }
             return Ok(None);
         };
         let node = info.node.node_name();
@@ -437,15 +511,17 @@ impl Hook for MlflowHook {
             } else {
                 RunRef::Id(t.parent_run_id.clone())
             };
-            current = Some(NodeRun {
+            current = Some(Current::Run(NodeRun {
                 sender,
                 run,
                 parent_run_id: t.parent_run_id.clone(),
                 experiment_id: t.experiment_id.clone(),
-            });
+                on_error: t.on_error,
+            }));
             Ok(())
         })?;
-        CURRENT.with(|c| *c.borrow_mut() = current);
+        // Not tracked, and `on_error: warn` went on: the node's datasets skip MLflow.
+        CURRENT.with(|c| *c.borrow_mut() = Some(current.unwrap_or(Current::Untracked)));
         Ok(None)
     }
 
@@ -457,24 +533,26 @@ impl Hook for MlflowHook {
         // A node's inputs load before `before_node_run` opens its run: an MLflow dataset
         // reads through the pipeline's run, in whichever process the node runs.
         let Some(t) = self.tracked(info.run_id, info.state) else {
+            if info.state.get(UNTRACKED_KEY).is_some() {
+                CURRENT.with(|c| *c.borrow_mut() = Some(Current::Untracked));
+            }
             return Ok(());
         };
-        let known = CURRENT.with(|c| {
-            c.borrow()
-                .as_ref()
-                .is_some_and(|r| r.parent_run_id == t.parent_run_id)
-        });
+        let known = CURRENT.with(
+            |c| matches!(&*c.borrow(), Some(Current::Run(r)) if r.parent_run_id == t.parent_run_id),
+        );
         if known {
             return Ok(());
         }
         let sender = self.store(&t.location, info.catalog)?;
         CURRENT.with(|c| {
-            *c.borrow_mut() = Some(NodeRun {
+            *c.borrow_mut() = Some(Current::Run(NodeRun {
                 sender,
                 run: RunRef::Id(t.parent_run_id.clone()),
                 parent_run_id: t.parent_run_id.clone(),
                 experiment_id: t.experiment_id.clone(),
-            })
+                on_error: t.on_error,
+            }))
         });
         Ok(())
     }
@@ -492,7 +570,7 @@ impl Hook for MlflowHook {
             let sender = self.store(&t.location, info.catalog)?;
             let store = sender.store();
             mark_incomplete(store, &t, info.state)?;
-            store.end_run(&t.parent_run_id, "FINISHED")?;
+            store.end_run(&t.parent_run_id, "FINISHED", now_ms())?;
             Ok(())
         })
     }
@@ -509,7 +587,7 @@ impl Hook for MlflowHook {
             let store = sender.store();
             // Children left open by a crashed or killed step are closed too.
             for id in store.open_children(&t.experiment_id, &t.parent_run_id)? {
-                store.end_run(&id, "FAILED")?;
+                store.end_run(&id, "FAILED", now_ms())?;
             }
             mark_incomplete(store, &t, info.state)?;
             let message: String = error.to_string().chars().take(5000).collect();
@@ -518,7 +596,7 @@ impl Hook for MlflowHook {
                 ..Batch::default()
             };
             store.log_batch(&t.parent_run_id, &tag)?;
-            store.end_run(&t.parent_run_id, "FAILED")?;
+            store.end_run(&t.parent_run_id, "FAILED", now_ms())?;
             Ok(())
         })
         .and(flushed)
@@ -619,5 +697,26 @@ fn in_file(group: &kedrust_config::Config, message: String) -> BoxError {
     match at {
         Some(at) => format!("{at}: {message}").into(),
         None => message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_an_earlier_version_stored_still_reads() {
+        let before = json!({
+            "uri": "http://127.0.0.1:5000", "credentials": null, "experiment_id": "1",
+            "parent_run_id": "abc", "node_runs": true,
+            "dict_params": {"flatten": false, "recursive": true, "sep": "."},
+            "long_params": "fail",
+        });
+        let (run, url) = tracked_run(&before).unwrap();
+        assert_eq!(run, "abc");
+        assert_eq!(
+            url.as_deref(),
+            Some("http://127.0.0.1:5000/#/experiments/1/runs/abc")
+        );
     }
 }

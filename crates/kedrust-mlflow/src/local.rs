@@ -153,7 +153,11 @@ impl LocalStore {
                 |r| r.get(0),
             )
             .map_err(|e| self.fail(format!("run {run_id}: {e}")))?;
-        Ok(PathBuf::from(uri))
+        local_path(&uri).ok_or_else(|| {
+            self.fail(format!(
+                "run {run_id} keeps its artifacts at {uri}, which is not a folder of this machine"
+            ))
+        })
     }
 }
 
@@ -204,6 +208,7 @@ impl Store for LocalStore {
         experiment_id: &str,
         name: &str,
         tags: &[(String, String)],
+        start_time: i64,
     ) -> Result<String, MlflowError> {
         let run_id = uuid::Uuid::new_v4().simple().to_string();
         let user = std::env::var("USER")
@@ -227,7 +232,7 @@ impl Store for LocalStore {
                 "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, \
                  status, start_time, source_version, lifecycle_stage, artifact_uri, experiment_id) \
                  VALUES (?1, ?2, 'LOCAL', '', '', ?3, 'RUNNING', ?4, '', 'active', ?5, ?6)",
-                params![run_id, name, user, now_ms(), artifact_uri, experiment_id],
+                params![run_id, name, user, start_time, artifact_uri, experiment_id],
             )
             .map_err(self.sql())?;
             // What MLflow's own client sets on every run.
@@ -273,8 +278,10 @@ impl Store for LocalStore {
                 }
             }
             for m in &batch.metrics {
+                // As MLflow's SQL store keeps them: NaN as 0 flagged, infinities as the
+                // largest finite values.
                 let nan = m.value.is_nan();
-                let value = if nan { 0.0 } else { m.value };
+                let value = if nan { 0.0 } else { m.value.clamp(f64::MIN, f64::MAX) };
                 tx.execute(
                     "INSERT OR IGNORE INTO metrics (key, value, timestamp, run_uuid, step, is_nan) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -297,11 +304,11 @@ impl Store for LocalStore {
         })
     }
 
-    fn end_run(&self, run_id: &str, status: &str) -> Result<(), MlflowError> {
+    fn end_run(&self, run_id: &str, status: &str, end_time: i64) -> Result<(), MlflowError> {
         self.write(|tx| {
             tx.execute(
                 "UPDATE runs SET status = ?1, end_time = ?2 WHERE run_uuid = ?3",
-                params![status, now_ms(), run_id],
+                params![status, end_time, run_id],
             )
             .map_err(self.sql())?;
             Ok(())
@@ -465,7 +472,8 @@ impl Store for LocalStore {
             }));
         };
         let root = self.run_artifacts(&run_id)?;
-        let artifact_path = Path::new(&source)
+        let artifact_path = local_path(&source)
+            .unwrap_or_else(|| PathBuf::from(&source))
             .strip_prefix(&root)
             .map(|p| p.display().to_string())
             .map_err(|_| {
@@ -481,17 +489,53 @@ impl Store for LocalStore {
     }
 }
 
-/// Copies the file `from` to `to` through a temporary file beside it, so that `to` is never
-/// half-written.
-pub(crate) fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir)?;
+/// The folder an artifact location names: a path, or a `file://` URI (as MLflow's own
+/// client writes them); `None` for another scheme.
+fn local_path(uri: &str) -> Option<PathBuf> {
+    if let Some(rest) = uri.strip_prefix("file://") {
+        // `file:///abs` or `file://localhost/abs`; percent-encoded as URIs are.
+        let path = rest.strip_prefix("localhost").unwrap_or(rest);
+        return Some(PathBuf::from(percent_decode(path)));
     }
-    let partial = to.with_extension(format!("kedrust-{}.partial", std::process::id()));
-    std::fs::copy(from, &partial)?;
-    std::fs::rename(&partial, to).inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })
+    if let Some(rest) = uri.strip_prefix("file:") {
+        return Some(PathBuf::from(percent_decode(rest)));
+    }
+    (!uri.contains("://")).then(|| PathBuf::from(uri))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).and_then(|b| hex(*b)),
+                bytes.get(i + 2).and_then(|b| hex(*b)),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Copies the file `from` to `to` through a new temporary file beside it (never one that
+/// exists, nor a link), so that `to` is never half-written.
+pub(crate) fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    let dir = to
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut partial = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::copy(&mut std::fs::File::open(from)?, partial.as_file_mut())?;
+    partial.persist(to).map(drop).map_err(|e| e.error)
 }
 
 fn insert_tags(

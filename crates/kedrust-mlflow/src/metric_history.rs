@@ -4,7 +4,7 @@
 //! metric.
 
 use crate::client::now_ms;
-use crate::hook::current_run;
+use crate::hook::{current_run, run_to_read, skipped};
 use crate::sender::RunRef;
 use crate::store::{Batch, Metric};
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds, expect_ref};
@@ -119,24 +119,26 @@ impl MetricHistoryDataset {
 
 impl Dataset for MetricHistoryDataset {
     fn load(&self) -> Result<Value, DatasetError> {
-        let run = current_run().map_err(DatasetError::Other)?;
+        let run = run_to_read().map_err(DatasetError::Other)?;
         let fail = |e: crate::MlflowError| DatasetError::Other(e.to_string());
         // What this process queued is read back too.
-        run.sender.flush().map_err(fail)?;
+        run.sender.wait();
         let store = run.sender.store();
         let run_id = match &self.run_id {
             Some(id) => id.clone(),
             None => store
                 .child_with_metric(&run.experiment_id, &run.parent_run_id, &self.key)
                 .map_err(fail)?
-                .ok_or_else(|| {
-                    bad(format!(
-                        "no node of this run has logged metric '{}'; give run_id to read another run's",
-                        self.key
-                    ))
-                })?,
+                // With `node_runs: false` the nodes log to the pipeline's run itself.
+                .unwrap_or_else(|| run.parent_run_id.clone()),
         };
         let history = store.metric_history(&run_id, &self.key).map_err(fail)?;
+        if history.is_empty() && self.run_id.is_none() {
+            return Err(bad(format!(
+                "no node of this run has logged metric '{}'; give run_id to read another run's",
+                self.key
+            )));
+        }
         let doc = match self.load_mode {
             Mode::List => Json::Array(history.iter().map(|m| json!(m.value)).collect()),
             Mode::Dict => Json::Object(
@@ -156,8 +158,11 @@ impl Dataset for MetricHistoryDataset {
     }
 
     fn save(&self, value: Value) -> Result<(), DatasetError> {
-        let run = current_run().map_err(DatasetError::Other)?;
         let metrics = self.metrics(expect_ref::<Json>(&value)?)?;
+        let Some(run) = current_run().map_err(DatasetError::Other)? else {
+            skipped(&format!("metric '{}'", self.key));
+            return Ok(());
+        };
         let to = match &self.run_id {
             Some(id) => RunRef::Id(id.clone()),
             None => run.run.clone(),

@@ -1,7 +1,7 @@
 //! `mlflow.MetricsDataset`: a node's output (a mapping of name to number, or to a list of
 //! numbers logged as steps) logged as metrics on the MLflow run of the node that saves it.
 
-use crate::hook::current_run;
+use crate::hook::{current_run, skipped};
 use crate::store::Batch;
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds, expect_ref};
 use kedrust_pipeline::{TypeTag, Value};
@@ -44,7 +44,10 @@ impl Dataset for MetricsDataset {
                 by_step[step].push((name.clone(), x));
             }
         }
-        let run = current_run().map_err(DatasetError::Other)?;
+        let Some(run) = current_run().map_err(DatasetError::Other)? else {
+            skipped("a metrics dataset");
+            return Ok(());
+        };
         // Queued: sent with the rest of the node's tracking.
         for (step, metrics) in by_step.into_iter().enumerate() {
             run.sender

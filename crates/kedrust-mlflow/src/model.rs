@@ -3,8 +3,9 @@
 //! it, and registered as a new version of `registered_model_name` when that is set. It loads
 //! back by `run_id`, or by `registered_model_name` and `version` (the latest by default).
 
+use crate::OnError;
 use crate::artifact::Wrapped;
-use crate::hook::current_run;
+use crate::hook::{NodeRun, current_run, run_to_read, skipped};
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds};
 use kedrust_pipeline::Value;
 use serde_json::json;
@@ -57,37 +58,9 @@ fn temporary() -> Result<tempfile::TempDir, DatasetError> {
     })
 }
 
-impl Dataset for ModelDataset {
-    fn load(&self) -> Result<Value, DatasetError> {
-        let run = current_run().map_err(DatasetError::Other)?;
-        let (run_id, folder) = match (&self.run_id, &self.registered_model_name) {
-            (Some(run_id), _) => (run_id.clone(), self.artifact_path.clone()),
-            (None, Some(name)) => {
-                run.sender.flush().map_err(other)?;
-                let found = run
-                    .sender
-                    .store()
-                    .model_version(name, self.version.as_deref())
-                    .map_err(other)?;
-                (found.run_id, found.artifact_path)
-            }
-            (None, None) => {
-                return Err(other(
-                    "a model dataset loads by run_id, or by registered_model_name (and version)",
-                ));
-            }
-        };
-        let dir = temporary()?;
-        let file = dir.path().join(DATA);
-        run.sender
-            .store()
-            .download_artifact(&run_id, &format!("{folder}/{DATA}"), &file)
-            .map_err(other)?;
-        self.json.build(Some(&file)).map_err(other)?.load()
-    }
-
-    fn save(&self, value: Value) -> Result<(), DatasetError> {
-        let run = current_run().map_err(DatasetError::Other)?;
+impl ModelDataset {
+    /// Logs the model to `run` (and registers it, when the dataset names a model).
+    fn log(&self, run: &NodeRun, value: Value) -> Result<(), DatasetError> {
         let run_id = match &self.run_id {
             Some(id) => id.clone(),
             None => run.sender.id(&run.run).map_err(other)?,
@@ -120,6 +93,50 @@ impl Dataset for ModelDataset {
             tracing::info!("MLflow: registered version {version} of model '{name}'");
         }
         Ok(())
+    }
+}
+
+impl Dataset for ModelDataset {
+    fn load(&self) -> Result<Value, DatasetError> {
+        let run = run_to_read().map_err(DatasetError::Other)?;
+        let (run_id, folder) = match (&self.run_id, &self.registered_model_name) {
+            (Some(run_id), _) => (run_id.clone(), self.artifact_path.clone()),
+            (None, Some(name)) => {
+                run.sender.wait();
+                let found = run
+                    .sender
+                    .store()
+                    .model_version(name, self.version.as_deref())
+                    .map_err(other)?;
+                (found.run_id, found.artifact_path)
+            }
+            (None, None) => {
+                return Err(other(
+                    "a model dataset loads by run_id, or by registered_model_name (and version)",
+                ));
+            }
+        };
+        let dir = temporary()?;
+        let file = dir.path().join(DATA);
+        run.sender
+            .store()
+            .download_artifact(&run_id, &format!("{folder}/{DATA}"), &file)
+            .map_err(other)?;
+        self.json.build(Some(&file)).map_err(other)?.load()
+    }
+
+    fn save(&self, value: Value) -> Result<(), DatasetError> {
+        let Some(run) = current_run().map_err(DatasetError::Other)? else {
+            skipped("a model");
+            return Ok(());
+        };
+        match self.log(&run, value) {
+            Err(DatasetError::Other(e)) if run.on_error == OnError::Warn => {
+                tracing::warn!("MLflow: the model is not logged: {e}");
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {

@@ -3,7 +3,7 @@
 //! node never waits on MLflow. It is flushed where a process's part of a run ends (the
 //! `flush` hook point, the pipeline hooks, dropping it) and before anything reads back.
 
-use crate::client::MlflowError;
+use crate::client::{MlflowError, now_ms};
 use crate::store::{Batch, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,6 +26,7 @@ enum Job {
         experiment_id: String,
         name: String,
         tags: Vec<(String, String)>,
+        start_time: i64,
     },
     Log {
         run: RunRef,
@@ -34,6 +35,7 @@ enum Job {
     End {
         run: RunRef,
         status: &'static str,
+        end_time: i64,
     },
     Flush(mpsc::Sender<()>),
 }
@@ -41,8 +43,8 @@ enum Job {
 /// What the sending thread shares with the hook.
 #[derive(Default)]
 struct Shared {
-    /// Queued runs, once created: their ids.
-    created: Mutex<HashMap<u64, String>>,
+    /// Queued runs, once sent: their ids, or why they were not created.
+    created: Mutex<HashMap<u64, Result<String, String>>>,
     /// The first call that failed since the last flush.
     failed: Mutex<Option<MlflowError>>,
 }
@@ -87,8 +89,19 @@ impl Sender {
                 .expect("a thread for the MLflow sender");
             (tx, thread)
         });
-        // The thread ends only when the queue is dropped, so this cannot fail.
-        let _ = tx.send(job);
+        if tx.send(job).is_err() {
+            self.stopped();
+        }
+    }
+
+    /// Records that the sending thread is gone (it panicked): what it held is lost.
+    fn stopped(&self) {
+        let mut failed = self.shared.failed.lock().unwrap_or_else(|e| e.into_inner());
+        failed.get_or_insert(MlflowError {
+            uri: String::new(),
+            message: "the MLflow sender stopped; queued tracking calls were lost".into(),
+            status: None,
+        });
     }
 
     /// Queues the creation of a run; the reference stands for it in later calls.
@@ -104,6 +117,7 @@ impl Sender {
             experiment_id: experiment_id.to_owned(),
             name: name.to_owned(),
             tags,
+            start_time: now_ms(),
         });
         RunRef::Queued(run)
     }
@@ -118,26 +132,35 @@ impl Sender {
         }
     }
 
-    /// Queues the end of a run.
+    /// Queues the end of a run, timed now.
     pub(crate) fn end(&self, run: &RunRef, status: &'static str) {
         self.send(Job::End {
             run: run.clone(),
             status,
+            end_time: now_ms(),
         });
+    }
+
+    /// Waits until every queued call is sent, leaving their errors to [`Sender::flush`]: what
+    /// a reader does before reading back.
+    pub(crate) fn wait(&self) {
+        let (done, wait) = mpsc::channel();
+        let started = self
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        if started {
+            self.send(Job::Flush(done));
+            if wait.recv().is_err() {
+                self.stopped();
+            }
+        }
     }
 
     /// Waits until every queued call is sent; the first that failed since the last flush.
     pub(crate) fn flush(&self) -> Result<(), MlflowError> {
-        let (done, wait) = mpsc::channel();
-        if self
-            .queue
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_some()
-        {
-            self.send(Job::Flush(done));
-            let _ = wait.recv();
-        }
+        self.wait();
         match self
             .shared
             .failed
@@ -155,12 +178,23 @@ impl Sender {
         match run {
             RunRef::Id(id) => Ok(id.clone()),
             RunRef::Queued(n) => {
-                self.flush()?;
-                created(&self.shared, *n).ok_or_else(|| MlflowError {
+                self.wait();
+                let not_created = |why: String| MlflowError {
                     uri: String::new(),
-                    message: "the node's MLflow run was not created".into(),
+                    message: format!("the node's MLflow run was not created: {why}"),
                     status: None,
-                })
+                };
+                match self
+                    .shared
+                    .created
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(n)
+                {
+                    Some(Ok(id)) => Ok(id.clone()),
+                    Some(Err(why)) => Err(not_created(why.clone())),
+                    None => Err(not_created("it was never sent".into())),
+                }
             }
         }
     }
@@ -196,6 +230,7 @@ fn created(shared: &Shared, run: u64) -> Option<String> {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&run)
+        .and_then(|r| r.as_ref().ok())
         .cloned()
 }
 
@@ -220,16 +255,22 @@ fn send_all(store: &dyn Store, shared: &Shared, jobs: &mpsc::Receiver<Job>) {
                 experiment_id,
                 name,
                 tags,
-            } => match store.create_run(&experiment_id, &name, &tags) {
-                Ok(id) => {
-                    shared
-                        .created
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(run, id);
+                start_time,
+            } => {
+                let made = store.create_run(&experiment_id, &name, &tags, start_time);
+                let kept = made
+                    .as_ref()
+                    .map(String::clone)
+                    .map_err(ToString::to_string);
+                shared
+                    .created
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(run, kept);
+                if let Err(e) = made {
+                    fail(e);
                 }
-                Err(e) => fail(e),
-            },
+            }
             Job::Log { run, mut batch } => {
                 // Whatever else is queued for the same run joins this call.
                 loop {
@@ -258,9 +299,13 @@ fn send_all(store: &dyn Store, shared: &Shared, jobs: &mpsc::Receiver<Job>) {
                     store.log_batch(&id, &batch).unwrap_or_else(fail);
                 }
             }
-            Job::End { run, status } => {
+            Job::End {
+                run,
+                status,
+                end_time,
+            } => {
                 if let Some(id) = resolve(&run) {
-                    store.end_run(&id, status).unwrap_or_else(fail);
+                    store.end_run(&id, status, end_time).unwrap_or_else(fail);
                 }
             }
             Job::Flush(done) => {
@@ -270,5 +315,106 @@ fn send_all(store: &dyn Store, shared: &Shared, jobs: &mpsc::Receiver<Job>) {
         if next.is_none() {
             next = jobs.recv().ok();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::LocalStore;
+    use crate::store::Metric;
+
+    fn store(dir: &std::path::Path) -> Arc<LocalStore> {
+        Arc::new(LocalStore::open(&dir.join("mlflow.db"), &dir.join("mlruns")).unwrap())
+    }
+
+    #[test]
+    fn queued_calls_arrive_in_order_merged_and_once_per_parameter() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = store(dir.path());
+        let experiment = local.create_experiment("e").unwrap();
+        let sender = Sender::new(local.clone());
+        let run = sender.create_run(&experiment, "node", vec![("k".into(), "v".into())]);
+        let param = |v: &str| Batch {
+            params: vec![("p".into(), v.into())],
+            ..Batch::default()
+        };
+        sender.log(&run, param("1"));
+        // The same parameter again in a neighbouring batch: merged once, not refused.
+        sender.log(&run, param("1"));
+        sender.log(&run, Batch::metrics_at(0, [("m".to_owned(), 1.0)]));
+        sender.log(&run, Batch::metrics_at(1, [("m".to_owned(), 2.0)]));
+        sender.end(&run, "FINISHED");
+        sender.flush().unwrap();
+        let id = sender.id(&run).unwrap();
+        let steps: Vec<(i64, f64)> = local
+            .metric_history(&id, "m")
+            .unwrap()
+            .iter()
+            .map(|m| (m.step, m.value))
+            .collect();
+        assert_eq!(steps, [(0, 1.0), (1, 2.0)]);
+        assert!(local.open_children(&experiment, "none").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_run_that_was_not_created_says_why_once_and_its_calls_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let sender = Sender::new(store(dir.path()));
+        let run = sender.create_run("999", "node", Vec::new());
+        sender.log(&run, Batch::metrics_at(0, [("m".to_owned(), 1.0)]));
+        sender.end(&run, "FINISHED");
+        // A reader waits without taking the error: it stays for the next flush.
+        sender.wait();
+        let err = sender.id(&run).unwrap_err().to_string();
+        assert!(err.contains("no experiment 999"), "{err}");
+        let err = sender.flush().unwrap_err().to_string();
+        assert!(err.contains("no experiment 999"), "{err}");
+        sender.flush().unwrap();
+    }
+
+    #[test]
+    fn the_latest_value_is_the_one_of_the_highest_step_and_nan_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = store(dir.path());
+        let experiment = local.create_experiment("e").unwrap();
+        let id = local.create_run(&experiment, "r", &[], now_ms()).unwrap();
+        let at = |step, value, timestamp| Metric {
+            key: "m".into(),
+            value,
+            timestamp,
+            step,
+        };
+        let batch = Batch {
+            metrics: vec![
+                at(2, 5.0, 10),
+                at(1, 9.0, 20),
+                at(3, f64::NAN, 5),
+                at(0, f64::INFINITY, 1),
+            ],
+            ..Batch::default()
+        };
+        local.log_batch(&id, &batch).unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("mlflow.db")).unwrap();
+        let latest: (i64, f64, bool) = conn
+            .query_row(
+                "SELECT step, value, is_nan FROM latest_metrics WHERE run_uuid = ?1 AND key = 'm'",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(latest, (3, 0.0, true), "step 3 wins, as MLflow orders them");
+        let history: Vec<(i64, f64)> = local
+            .metric_history(&id, "m")
+            .unwrap()
+            .iter()
+            .map(|m| (m.step, m.value))
+            .collect();
+        assert_eq!(
+            history[0],
+            (0, f64::MAX),
+            "infinity kept as MLflow's SQL store keeps it"
+        );
+        assert!(history[3].1.is_nan());
     }
 }

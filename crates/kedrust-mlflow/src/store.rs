@@ -62,17 +62,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn create_experiment(&self, name: &str) -> Result<String, MlflowError>;
     /// Restores a deleted experiment.
     fn restore_experiment(&self, id: &str) -> Result<(), MlflowError>;
-    /// Opens a run (RUNNING) and returns its id.
+    /// Opens a run (RUNNING) that started at `start_time` (milliseconds since the epoch) and
+    /// returns its id.
     fn create_run(
         &self,
         experiment_id: &str,
         name: &str,
         tags: &[(String, String)],
+        start_time: i64,
     ) -> Result<String, MlflowError>;
     /// Writes parameters, metrics and tags to a run.
     fn log_batch(&self, run_id: &str, batch: &Batch) -> Result<(), MlflowError>;
-    /// Ends a run with `status` (`FINISHED`, `FAILED`, `KILLED`).
-    fn end_run(&self, run_id: &str, status: &str) -> Result<(), MlflowError>;
+    /// Ends a run with `status` (`FINISHED`, `FAILED`, `KILLED`) at `end_time`.
+    fn end_run(&self, run_id: &str, status: &str, end_time: i64) -> Result<(), MlflowError>;
     /// The runs of `experiment_id` nested in `parent` that are still RUNNING.
     fn open_children(&self, experiment_id: &str, parent: &str) -> Result<Vec<String>, MlflowError>;
     /// The latest run of `experiment_id` nested in `parent` that has metric `key`.

@@ -258,7 +258,11 @@ pub trait Hook: Send + Sync {
     /// problem is a configuration error (exit 2): nothing has run and no hook has fired.
     /// Unlike [`Hook::check_config`], it is not called where a run is only failed or
     /// finished, so an unreachable server never stops `on_pipeline_error`.
-    fn check_services(&self, context: &ContextInfo<'_>) -> Result<(), BoxError> {
+    fn check_services(
+        &self,
+        context: &ContextInfo<'_>,
+        run_params: &RunParams,
+    ) -> Result<(), BoxError> {
         Ok(())
     }
 

@@ -8,6 +8,7 @@ mod cases;
 mod data;
 mod grouping;
 mod measure;
+mod mlflow;
 mod object_storage;
 mod partitions;
 mod projects;
@@ -43,7 +44,7 @@ pub struct Options {
 
 /// The cases, by name.
 type Case = fn(&Bench, &mut report::Results) -> Result<(), String>;
-const CASES: [(&str, Case); 10] = [
+const CASES: [(&str, Case); 11] = [
     ("overhead", cases::overhead),
     ("startup", cases::startup),
     ("code-location", cases::code_location),
@@ -54,6 +55,7 @@ const CASES: [(&str, Case); 10] = [
     ("object-storage", object_storage::run),
     ("spaceflights", cases::spaceflights),
     ("grouping", grouping::run),
+    ("mlflow", mlflow::run),
 ];
 
 /// One of the two Dagster code locations, with the shapes its project registers.

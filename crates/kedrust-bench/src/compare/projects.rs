@@ -46,6 +46,11 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The Kedro project's settings: kedro-mlflow registers its hook in every session it is
+/// installed for; only the MLflow case (`BENCH_MLFLOW`) keeps it.
+const SETTINGS_PY: &str = "import os\n\n\
+DISABLE_HOOKS_FOR_PLUGINS = () if os.environ.get(\"BENCH_MLFLOW\") else (\"kedro-mlflow\",)\n";
+
 /// The Kedro project's package.
 pub const PACKAGE: &str = "bench_project";
 
@@ -71,7 +76,7 @@ pub fn kedro(root: &Path, kedro_version: &str) -> Result<(), String> {
     )?;
     let package = root.join("src").join(PACKAGE);
     write(&package.join("__init__.py"), "")?;
-    write(&package.join("settings.py"), "")?;
+    write(&package.join("settings.py"), SETTINGS_PY)?;
     write(&package.join("nodes.py"), NODES_PY)?;
     write(&package.join("pipeline_registry.py"), REGISTRY_PY)?;
     write(&package.join("spaceflights.py"), SPACEFLIGHTS_PY)?;

@@ -456,6 +456,19 @@ fn an_unreachable_server_is_a_clear_error_before_the_run_and_never_a_hang() {
         out.stderr
     );
     assert_eq!(f.nodes_run().len(), 4);
+    // Its MLflow datasets skip MLflow and say so; the run goes on.
+    let out = f.run(
+        &["run", "--env", "mlflow", "-p", "fan"],
+        &[("MLFLOW_TRACKING_URI", uri.as_str())],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "a metrics dataset is not logged: tracking failed and tracking.on_error is warn"
+        ),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

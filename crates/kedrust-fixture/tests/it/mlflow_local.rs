@@ -251,6 +251,31 @@ fn models_metric_histories_and_artifacts_are_logged_and_read_back() {
         evaluate["artifacts"],
         serde_json::json!(["reports/model_report.json"])
     );
+
+    // Without nested runs, everything goes to the pipeline's run, and is read back from it.
+    let yml = f.path().join("conf/mlflow/mlflow.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        text.replace("tracking:\n", "tracking:\n  run:\n    node_runs: false\n"),
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "mlflow", "-p", "tracked_model"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (parent, children) = runs_of(&read_with_mlflow(&db, "kedrust-fixture"), &run_id(&f));
+    assert!(children.is_empty(), "{children:?}");
+    assert_eq!(
+        parent["history"]["loss"],
+        serde_json::json!([[0, 0.5], [1, 1.0], [2, 1.5], [3, 2.0]])
+    );
+    assert_eq!(
+        parent["artifacts"],
+        serde_json::json!([
+            "model/MLmodel",
+            "model/model.json",
+            "reports/model_report.json"
+        ])
+    );
 }
 
 #[test]
