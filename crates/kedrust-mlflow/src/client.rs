@@ -83,62 +83,72 @@ impl Client {
         }
     }
 
-    /// One call, retried on connection errors and 5xx with a short backoff.
-    fn call(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, MlflowError> {
-        let url = format!("{}/api/2.0/mlflow/{path}", self.uri);
+    /// Sends a request made by `send` (given the `Authorization` value, if any), tried again
+    /// on connection errors and 5xx with a short backoff: the last answer's status and body.
+    fn exchange(
+        &self,
+        send: impl Fn(Option<&str>) -> Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    ) -> Result<(u16, Vec<u8>), MlflowError> {
         let mut last = None;
         for attempt in 0..self.attempts {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
             }
-            let auth = self.authorization.as_deref();
-            let sent = match (method, body) {
-                ("GET", _) => match auth {
-                    Some(a) => self.agent.get(&url).header("Authorization", a).call(),
-                    None => self.agent.get(&url).call(),
-                },
-                (_, body) => {
-                    let empty = json!({});
-                    let body = body.unwrap_or(&empty);
-                    match auth {
-                        Some(a) => self
-                            .agent
-                            .post(&url)
-                            .header("Authorization", a)
-                            .send_json(body),
-                        None => self.agent.post(&url).send_json(body),
-                    }
-                }
-            };
-            let mut response = match sent {
+            let mut response = match send(self.authorization.as_deref()) {
                 Ok(r) => r,
                 Err(e) => {
-                    last = Some(self.fail(format!("cannot reach the server: {e}"), None));
+                    last = Some(Err(self.fail(format!("cannot reach the server: {e}"), None)));
                     continue;
                 }
             };
             let status = response.status().as_u16();
-            let text = response.body_mut().read_to_string().unwrap_or_default();
-            let parsed: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
-            if status < 300 {
-                return Ok(parsed);
-            }
-            let message = match (parsed.get("error_code"), parsed.get("message")) {
-                (Some(code), Some(msg)) => format!(
-                    "{} {}: {}",
-                    status,
-                    code.as_str().unwrap_or(""),
-                    msg.as_str().unwrap_or("")
-                ),
-                _ => format!("{status} {}", text.chars().take(200).collect::<String>()),
-            };
-            let error = self.fail(format!("{path}: {message}"), Some(status));
+            let body = response
+                .body_mut()
+                .with_config()
+                .limit(u64::MAX)
+                .read_to_vec()
+                .unwrap_or_default();
             if status < 500 {
-                return Err(error);
+                return Ok((status, body));
             }
-            last = Some(error);
+            last = Some(Ok((status, body)));
         }
-        Err(last.unwrap_or_else(|| self.fail("no attempt was made", None)))
+        last.unwrap_or_else(|| Err(self.fail("no attempt was made", None)))
+    }
+
+    /// One call of the tracking API: its JSON answer, or MLflow's `error_code` and message.
+    fn call(&self, method: &str, path: &str, body: Option<&Json>) -> Result<Json, MlflowError> {
+        let url = format!("{}/api/2.0/mlflow/{path}", self.uri);
+        let empty = json!({});
+        let body = body.unwrap_or(&empty);
+        let (status, bytes) = self.exchange(|auth| {
+            let get = method == "GET";
+            match auth {
+                Some(a) if get => self.agent.get(&url).header("Authorization", a).call(),
+                None if get => self.agent.get(&url).call(),
+                Some(a) => self
+                    .agent
+                    .post(&url)
+                    .header("Authorization", a)
+                    .send_json(body),
+                None => self.agent.post(&url).send_json(body),
+            }
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        let parsed: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+        if status < 300 {
+            return Ok(parsed);
+        }
+        let message = match (parsed.get("error_code"), parsed.get("message")) {
+            (Some(code), Some(msg)) => format!(
+                "{} {}: {}",
+                status,
+                code.as_str().unwrap_or(""),
+                msg.as_str().unwrap_or("")
+            ),
+            _ => format!("{status} {}", text.chars().take(200).collect::<String>()),
+        };
+        Err(self.fail(format!("{path}: {message}"), Some(status)))
     }
 
     /// The experiment called `name`: `(id, deleted)`, or `None`.
@@ -334,54 +344,24 @@ impl Client {
         ))
     }
 
-    /// One artifact request, retried like [`Client::call`]: the response body.
+    /// One artifact request (a PUT of `body`, else a GET): the response body.
     fn transfer(
         &self,
         method: &str,
         url: &str,
         body: Option<&[u8]>,
     ) -> Result<Vec<u8>, MlflowError> {
-        let mut last = None;
-        for attempt in 0..self.attempts {
-            if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(200 * u64::from(attempt)));
-            }
-            let auth = self.authorization.as_deref();
-            let sent = match (method, body) {
-                ("PUT", Some(bytes)) => match auth {
-                    Some(a) => self.files.put(url).header("Authorization", a).send(bytes),
-                    None => self.files.put(url).send(bytes),
-                },
-                _ => match auth {
-                    Some(a) => self.files.get(url).header("Authorization", a).call(),
-                    None => self.files.get(url).call(),
-                },
-            };
-            let mut response = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    last = Some(self.fail(format!("cannot reach the server: {e}"), None));
-                    continue;
-                }
-            };
-            let status = response.status().as_u16();
-            let bytes = response
-                .body_mut()
-                .with_config()
-                .limit(u64::MAX)
-                .read_to_vec()
-                .unwrap_or_default();
-            if status < 300 {
-                return Ok(bytes);
-            }
-            let text: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
-            let error = self.fail(format!("{method} {url}: {status} {text}"), Some(status));
-            if status < 500 {
-                return Err(error);
-            }
-            last = Some(error);
+        let (status, bytes) = self.exchange(|auth| match (body, auth) {
+            (Some(bytes), Some(a)) => self.files.put(url).header("Authorization", a).send(bytes),
+            (Some(bytes), None) => self.files.put(url).send(bytes),
+            (None, Some(a)) => self.files.get(url).header("Authorization", a).call(),
+            (None, None) => self.files.get(url).call(),
+        })?;
+        if status < 300 {
+            return Ok(bytes);
         }
-        Err(last.unwrap_or_else(|| self.fail("no attempt was made", None)))
+        let text: String = String::from_utf8_lossy(&bytes).chars().take(200).collect();
+        Err(self.fail(format!("{method} {url}: {status} {text}"), Some(status)))
     }
 }
 

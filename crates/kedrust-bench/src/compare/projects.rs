@@ -47,9 +47,10 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<(), String> {
 }
 
 /// The Kedro project's settings: kedro-mlflow registers its hook in every session it is
-/// installed for; only the MLflow case (`BENCH_MLFLOW`) keeps it.
+/// installed for; only the MLflow case (`BENCH_MLFLOW`) keeps it. (Its wheel names the
+/// distribution `kedro_mlflow`, which is what Kedro compares.)
 const SETTINGS_PY: &str = "import os\n\n\
-DISABLE_HOOKS_FOR_PLUGINS = () if os.environ.get(\"BENCH_MLFLOW\") else (\"kedro-mlflow\",)\n";
+DISABLE_HOOKS_FOR_PLUGINS = () if os.environ.get(\"BENCH_MLFLOW\") else (\"kedro_mlflow\", \"kedro-mlflow\")\n";
 
 /// The Kedro project's package.
 pub const PACKAGE: &str = "bench_project";
