@@ -377,7 +377,25 @@ impl Hook for MlflowHook {
                         "fix the store, or point server.mlflow_tracking_uri elsewhere"
                     }
                 };
-                Err(in_file(&group, format!("{e}; {hint}")))
+                // Where the store was named: its key's line, else the variable.
+                let named = group
+                    .locations
+                    .iter()
+                    .find(|(path, _)| {
+                        path.last().map(String::as_str) == Some("mlflow_tracking_uri")
+                    })
+                    .map(|(_, at)| at.to_string());
+                match named {
+                    Some(at) if config.server.mlflow_tracking_uri.is_some() => {
+                        Err(format!("{at}: server.mlflow_tracking_uri: {e}; {hint}").into())
+                    }
+                    _ if config.server.mlflow_tracking_uri.is_none()
+                        && std::env::var_os("MLFLOW_TRACKING_URI").is_some() =>
+                    {
+                        Err(in_file(&group, format!("MLFLOW_TRACKING_URI: {e}; {hint}")))
+                    }
+                    _ => Err(in_file(&group, format!("{e}; {hint}"))),
+                }
             }
             Ok(()) => Ok(()),
         }
@@ -718,5 +736,46 @@ mod tests {
             url.as_deref(),
             Some("http://127.0.0.1:5000/#/experiments/1/runs/abc")
         );
+    }
+
+    #[test]
+    fn with_on_error_warn_a_failed_call_is_a_warning_and_the_run_is_tagged_incomplete() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, artifacts) = (dir.path().join("mlflow.db"), dir.path().join("mlruns"));
+        let store = LocalStore::open(&db, &artifacts).unwrap();
+        let experiment_id = store.create_experiment("e").unwrap();
+        let parent = store
+            .create_run(&experiment_id, "p", &[], now_ms())
+            .unwrap();
+        let t = Tracked {
+            location: Location::Local {
+                db: db.clone(),
+                artifacts,
+            },
+            experiment_id,
+            parent_run_id: parent.clone(),
+            node_runs: true,
+            dict_params: DictParams::default(),
+            long_params: LongParams::Fail,
+            on_error: OnError::Warn,
+        };
+        let state = RunState::new(None, "r");
+        MlflowHook::tolerant(&t, &state, "node n", || Err("the server went away".into())).unwrap();
+        mark_incomplete(&store, &t, &state).unwrap();
+        let tag: String = rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row(
+                "SELECT value FROM tags WHERE run_uuid = ?1 AND key = 'kedrust.tracking'",
+                [&parent],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tag, "incomplete");
+        // Without `warn`, the same failure is the hook's error.
+        let fail = Tracked {
+            on_error: OnError::Fail,
+            ..t
+        };
+        assert!(MlflowHook::tolerant(&fail, &state, "node n", || Err("gone".into())).is_err());
     }
 }

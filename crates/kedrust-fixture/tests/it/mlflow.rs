@@ -435,6 +435,31 @@ fn an_unreachable_server_is_a_clear_error_before_the_run_and_never_a_hang() {
     }
     assert!(f.nodes_run().is_empty(), "no node ran");
     assert_eq!(f.fired("before_pipeline_run"), 0, "no hook fired");
+    assert!(
+        out.stderr.contains("MLFLOW_TRACKING_URI: MLflow at"),
+        "{}",
+        out.stderr
+    );
+
+    // Named in mlflow.yml, the error points at the key's line.
+    let yml = f.path().join("conf/mlflow/mlflow.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    std::fs::write(
+        &yml,
+        format!("server:\n  mlflow_tracking_uri: {uri}\n{text}"),
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "mlflow"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("conf/mlflow/mlflow.yml:2:")
+            && out
+                .stderr
+                .contains(": server.mlflow_tracking_uri: MLflow at"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(&yml, &text).unwrap();
 
     // `tracking.on_error: warn` runs without tracking, and says so.
     let yml = f.path().join("conf/mlflow/mlflow.yml");
