@@ -45,7 +45,7 @@ fn run(args: &[String]) -> Result<(), String> {
     }
     let mut sizes = match case.as_str() {
         "frames" => vec![1_000_000],
-        "process-runner" => vec![10, 100],
+        "process-runner" => vec![10, 1_000, 10_000],
         _ => vec![10, 100, 1_000, 10_000],
     };
     let mut repeat = 9;

@@ -3,9 +3,8 @@
 
 use crate::report::ms;
 use crate::shapes::Shape;
-use kedrust_framework::{Pipelines, Project, RunOptions, prepare, run};
+use kedrust_framework::{Pipelines, Project};
 use kedrust_pipeline::{Pipeline, PipelineError};
-use kedrust_runner::Runner;
 use std::fmt::Write;
 use std::time::Instant;
 
@@ -80,25 +79,30 @@ pub fn is_child(args: &[String]) -> bool {
     args.first().is_some_and(|a| a == "--project-dir")
 }
 
-/// Measures every size (10 or 100) and returns the markdown table.
+/// Measures every size and returns the markdown table: each run is this binary's `run`
+/// command, as a user starts it, with one worker (a chain runs one step at a time).
 pub fn run_bench(sizes: &[usize], repeat: usize) -> String {
     let mut out = String::from(
         "| shape | nodes | steps (with start and end) | run (ms) | per step (ms) |\n|---|---:|---:|---:|---:|\n",
     );
-    let project = project();
+    let exe = std::env::current_exe().expect("the benchmark's own binary");
     for &n in sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
         std::fs::create_dir_all(dir.path().join("conf/base")).expect("conf folder");
         let mut times = Vec::new();
         for _ in 0..repeat.max(1) {
-            let options = RunOptions {
-                pipeline_names: vec![pipeline_name(Shape::Chain, n)],
-                runner: Runner::Process { max_workers: 1 },
-                ..RunOptions::default()
-            };
-            let prepared = prepare(&project, dir.path().to_owned(), &options).expect("a valid run");
             let start = Instant::now();
-            run(&project, prepared, &|_| {}).expect("the chain runs");
+            let status = std::process::Command::new(&exe)
+                .arg("--project-dir")
+                .arg(dir.path())
+                .args(["run", "-p", &pipeline_name(Shape::Chain, n)])
+                .args(["--runner", "process", "--max-workers", "1"])
+                // Only the chain measured is built, by the run and by its workers.
+                .env(PIPELINES_ENV, format!("chain:{n}"))
+                .env("KEDRUST_LOG", "warn")
+                .status()
+                .expect("the benchmark's binary starts");
+            assert!(status.success(), "the chain of {n} runs");
             times.push(start.elapsed());
         }
         times.sort();

@@ -139,15 +139,13 @@ pub(crate) enum Command {
     /// One partition key's run of a backfill (started by the backfill; options on stdin).
     #[command(name = "__backfill_run", hide = true)]
     BackfillRun,
-    /// Runs one node of a multi-process run (started by the process runner).
-    #[command(name = "__node", hide = true)]
-    Node {
+    /// A worker of a multi-process run: runs the steps the process runner sends it on
+    /// standard input (started by the process runner).
+    #[command(name = kedrust_runner::WORKER_COMMAND, hide = true)]
+    StepWorker {
         /// The run's folder: a path, or a URL of object storage.
         #[arg(long)]
         run_dir: std::ffi::OsString,
-        /// Its nodes, in order (a group's, or one).
-        #[arg(long, required = true)]
-        node: Vec<String>,
     },
     /// A command the project defines.
     #[command(external_subcommand)]

@@ -109,15 +109,19 @@ pub(crate) fn dispatch(
             crate::jobs::plan(project, &root, (&conf, env), &job, only_changed).map_err(bad)
         }
         Command::Project(args) => project_command(project, &root, &args),
-        Command::Node { run_dir, node } => {
+        Command::StepWorker { run_dir } => {
             // A Ctrl-C in the terminal reaches the whole process group: the orchestrator
-            // decides whether a step stops, so the step itself does not die of it.
+            // decides whether a step stops, so the worker itself does not die of it.
             if let Err(e) = ctrlc::set_handler(|| {}) {
                 tracing::warn!("cannot leave Ctrl-C to the orchestrator: {e}");
             }
-            kedrust_framework::orchestrated::run_child(project, root, &run_dir, &node)
+            // Steps' failures went to the runner; this is the worker's own.
+            kedrust_framework::orchestrated::run_worker(project, root, &run_dir)
                 .map(|()| String::new())
-                .map_err(|_| CliError::StepFailed)
+                .map_err(|e| {
+                    tracing::error!("the worker stops: {e}");
+                    CliError::StepFailed
+                })
         }
     }
 }

@@ -37,22 +37,28 @@ fn summarise(report: Value) -> String {
 /// Fails or blocks on request, for the failure, resume and kill tests:
 /// `--params fail=true`, `--params crash=true` (abort), `KEDRUST_FIXTURE_FAIL_CHECK` (a failure
 /// that a resumed run without the variable gets past), `KEDRUST_FIXTURE_FAIL_ONCE=<file>` (fails
-/// the first attempt only), `KEDRUST_FIXTURE_BLOCK=<file>` (writes
+/// the first attempt only), `KEDRUST_FIXTURE_CRASH_ONCE=<file>` (aborts the first attempt's
+/// process), `KEDRUST_FIXTURE_BLOCK=<file>` (writes
 /// the file, then waits up to 30 s for it to disappear).
 fn check(doubled: Vec<i64>, fail: Param<bool>, crash: Param<bool>) -> Result<i64, String> {
     if let Some(block) = std::env::var_os("KEDRUST_FIXTURE_BLOCK") {
         block_until_removed(block.as_ref()).map_err(|e| e.to_string())?;
     }
-    if let Some(marker) = std::env::var_os("KEDRUST_FIXTURE_FAIL_ONCE") {
-        // Fails the first attempt only (the marker file remembers it across processes).
-        if std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&marker)
-            .is_ok()
-        {
-            return Err("a transient failure".into());
-        }
+    // The first attempt only: the marker file remembers it across processes.
+    let first_attempt = |variable: &str| {
+        std::env::var_os(variable).is_some_and(|marker| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(marker)
+                .is_ok()
+        })
+    };
+    if first_attempt("KEDRUST_FIXTURE_FAIL_ONCE") {
+        return Err("a transient failure".into());
+    }
+    if first_attempt("KEDRUST_FIXTURE_CRASH_ONCE") {
+        std::process::abort();
     }
     if std::env::var_os("KEDRUST_FIXTURE_FAIL_CHECK").is_some() {
         return Err("the check was told to fail this time".into());

@@ -1,61 +1,96 @@
-//! The child side of the process runner.
+//! The worker side of the process runner.
 
 use crate::options::RunOptions;
 use crate::prepare::prepare;
 use crate::project::Project;
 use crate::run_context::RunContext;
 use crate::settings::open_store;
-use kedrust_runner::{Execution, StatePath};
+use kedrust_runner::{Execution, StatePath, WorkerChannel};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// The child side of the process runner: rebuilds the run from the parent's request, runs
-/// its nodes (one, or a group, in order or on its threads) between their node and dataset hooks, and reports a
-/// failure in the run folder, under the node that failed.
-pub fn run_child(
+/// A worker of the process runner: rebuilds the run from the parent's request once, then runs
+/// each step it is sent (one node, or a group, in order or on its threads) between their node
+/// and dataset hooks, and reports how it went, naming the node that failed.
+pub fn run_worker(
     project: &Project,
     project_path: PathBuf,
     run_dir: &std::ffi::OsStr,
-    node_names: &[String],
 ) -> Result<(), String> {
+    kedrust_runner::tie_to_parent()?;
     let run_dir = StatePath::parse(run_dir)?;
-    let first = node_names.first().map_or("", String::as_str);
-    kedrust_runner::tie_to_parent()
-        .map_err(|message| (first.to_owned(), message))
-        .and_then(|()| child(project, project_path, &run_dir, node_names))
-        .map_err(|(node, message)| {
-            // The parent reads the message from here and reports it once; without the file it
-            // still reports the exit, so a failed write is only logged.
-            let path = kedrust_runner::error_path(&run_dir, &node);
-            if let Err(e) = path.write(kedrust_secrets::redact(&message).as_bytes()) {
-                tracing::error!("cannot write {path}: {e}; the node failed: {message}");
-            }
-            message
-        })
+    let (mut channel, request) = WorkerChannel::open()
+        .map_err(|e| format!("cannot read the run request on standard input: {e}"))?;
+    // A run that cannot be rebuilt here fails each step sent, under its first node.
+    let run = ready(project, project_path, &run_dir, &request);
+    let broken = |e: std::io::Error| format!("lost the connection to the runner: {e}");
+    while let Some(nodes) = channel.next_step().map_err(broken)? {
+        let outcome = match &run {
+            Ok(run) => run_one(project, run, &nodes),
+            Err(message) => Err((nodes.first().cloned().unwrap_or_default(), message.clone())),
+        };
+        channel.report(outcome).map_err(broken)?;
+    }
+    Ok(())
 }
 
-/// The nodes' run; on failure, the node that failed (the first, when it is none of them) and
-/// why.
-fn child(
+/// The run a worker serves, with what each step looks up in it.
+struct WorkerRun {
+    context: RunContext,
+    op_of_node: HashMap<String, String>,
+    /// The threads of each node's op (a group's `group_workers`; 1 for any other).
+    threads: HashMap<String, usize>,
+}
+
+/// The run as the parent prepared it, from its request, with the run folder's stored datasets
+/// in place of the memory ones that cross between processes.
+fn ready(
     project: &Project,
     project_path: PathBuf,
     run_dir: &StatePath,
+    request: &[u8],
+) -> Result<WorkerRun, String> {
+    let options: RunOptions =
+        serde_json::from_slice(request).map_err(|e| format!("bad run request: {e}"))?;
+    if options.run_id.is_none() {
+        return Err("the run request has no run id".into());
+    }
+    let prepared = prepare(project, project_path.clone(), &options).map_err(|e| e.to_string())?;
+    let crossing = prepared.plan.crossing();
+    kedrust_runner::install(run_dir, &prepared.pipeline, &prepared.catalog, &|d| {
+        crossing.contains(d)
+    });
+    let op_of_node = prepared.plan.op_of_node();
+    let threads = prepared
+        .plan
+        .ops
+        .iter()
+        .filter_map(|op| match op.kind {
+            kedrust_plan::OpKind::Group { workers, .. } => Some((op, workers)),
+            _ => None,
+        })
+        .flat_map(|(op, workers)| op.nodes().into_iter().map(move |n| (n.to_owned(), workers)))
+        .collect();
+    // The worker records its saves in the same run store, under each node's op.
+    let store = open_store(project, &project_path).map_err(|e| e.to_string())?;
+    let context = RunContext::new(project, prepared, store).map_err(|e| e.to_string())?;
+    Ok(WorkerRun {
+        context,
+        op_of_node,
+        threads,
+    })
+}
+
+/// One step's run; on failure, the node that failed (the first, when it is none of them) and
+/// why.
+fn run_one(
+    project: &Project,
+    run: &WorkerRun,
     node_names: &[String],
 ) -> Result<(), (String, String)> {
     let first = || node_names.first().cloned().unwrap_or_default();
-    let mut request = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::stdin(), &mut request).map_err(|e| {
-        (
-            first(),
-            format!("cannot read the run request on standard input: {e}"),
-        )
-    })?;
-    let options: RunOptions =
-        serde_json::from_slice(&request).map_err(|e| (first(), format!("bad run request: {e}")))?;
-    if options.run_id.is_none() {
-        return Err((first(), "the run request has no run id".into()));
-    }
-    let prepared =
-        prepare(project, project_path.clone(), &options).map_err(|e| (first(), e.to_string()))?;
+    let context = &run.context;
+    let prepared = &context.prepared;
     if let Some(missing) = node_names
         .iter()
         .find(|n| prepared.pipeline.node(n).is_none())
@@ -65,21 +100,12 @@ fn child(
             format!("node '{missing}' is not in the run's pipeline"),
         ));
     }
-    kedrust_runner::install(run_dir, &prepared.pipeline, &prepared.catalog, &|d| {
-        prepared.plan.crosses(d)
-    });
-    // The child records its saves in the same run store, under the node's op.
-    let store = open_store(project, &project_path).map_err(|e| (first(), e.to_string()))?;
-    let context =
-        RunContext::new(project, prepared, store).map_err(|e| (first(), e.to_string()))?;
-    let prepared = &context.prepared;
     let step = prepared
         .pipeline
         .only_nodes(node_names)
         .map_err(|e| (first(), e.to_string()))?;
     let hooks = &context.hooks;
-    let op_of_node = prepared.plan.op_of_node();
-    if let Some(op) = op_of_node.get(&first()) {
+    if let Some(op) = run.op_of_node.get(&first()) {
         // The step's process id, so that an operator (or a test) can find and stop it.
         hooks.in_op(op).record(
             kedrust_store::EventKind::EngineEvent,
@@ -88,20 +114,37 @@ fn child(
         );
     }
     // A group op may run its nodes on threads (its job's `group_workers`).
-    let workers = op_of_node
-        .get(&first())
-        .and_then(|op| prepared.plan.op(op))
-        .map_or(1, |op| match op.kind {
-            kedrust_plan::OpKind::Group { workers, .. } => workers,
-            _ => 1,
-        });
+    let workers = run.threads.get(&first()).copied().unwrap_or(1);
+    let op_of_node = node_names
+        .iter()
+        .filter_map(|n| Some((n.clone(), run.op_of_node.get(n)?.clone())))
+        .collect();
+    // What an earlier step of this worker read of persisted data is read afresh (another
+    // worker's save may have made a version listing stale)...
+    let catalog = &prepared.catalog;
+    for node in step.nodes() {
+        for name in node.inputs().iter().chain(node.outputs()) {
+            if !catalog.is_ephemeral(name) {
+                catalog.release(name);
+            }
+        }
+    }
     let ran = run_step(
         &step,
-        &Execution::new(&step, &prepared.catalog, hooks).with_ops(op_of_node),
+        &Execution::new(&step, catalog, hooks).with_ops(op_of_node),
         workers,
         &first,
     );
-    // The step sends what its hooks held back before it exits.
+    // ...and what this step kept in memory goes with it (the memory data that later steps
+    // read is in the run folder).
+    for node in step.nodes() {
+        for name in node.outputs() {
+            if catalog.is_ephemeral(name) {
+                catalog.release(name);
+            }
+        }
+    }
+    // The step sends what its hooks held back before it reports.
     let flushed = context.flush_hooks(project);
     match (ran, flushed) {
         (Ok(()), Ok(())) => Ok(()),

@@ -59,7 +59,7 @@ pub use settings::{STATE_DIR_ENV, SharedState, open_store, shared_state};
 pub mod orchestrated {
     pub use crate::backfill::{BACKFILL_RUN_COMMAND, backfill_run_options};
     pub use crate::binary::pin_binary;
-    pub use crate::child::run_child;
+    pub use crate::child::run_worker;
     pub use crate::ops::{
         SAVE_VERSION_STATE, fail_run, finish_run, open_runs, run_asset_op, run_op,
     };

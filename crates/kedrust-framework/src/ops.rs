@@ -245,8 +245,9 @@ fn run_work(
     })?;
     let prepared = &context.prepared;
     let hooks = context.hooks.in_op(&op_name);
+    let crossing = prepared.plan.crossing();
     kedrust_runner::install(&run_dir, &prepared.pipeline, &prepared.catalog, &|d| {
-        prepared.plan.crosses(d)
+        crossing.contains(d)
     });
     hooks.record(
         EventKind::StepStart,

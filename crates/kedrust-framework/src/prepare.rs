@@ -87,10 +87,11 @@ pub fn plan_job(
     };
     let (pipeline, built) = for_dagster(project, (project_path, conf), &options)?;
     let plan = plan_of(job, env, (&pipeline, !job.fan_out), &built.catalog)?;
+    let crossing = plan.crossing();
     check_codecs(
         project,
         (&pipeline, &built.catalog),
-        &|d| plan.crosses(d),
+        &|d| crossing.contains(d),
         "the ops of a Dagster run (each op is a process of its own)",
     )?;
     Ok((plan, pipeline, built))
@@ -371,10 +372,11 @@ pub fn prepare(
     let whole = options.filter == job.filter && !options.fan_out;
     let plan = plan_of(&job, &env, (&pipeline, whole), &catalog)?;
     if matches!(options.runner, Runner::Process { .. }) {
+        let crossing = plan.crossing();
         check_codecs(
             project,
             (&pipeline, &catalog),
-            &|d| plan.crosses(d),
+            &|d| crossing.contains(d),
             "the processes of the process runner",
         )?;
     }

@@ -70,11 +70,12 @@ pub fn run(
                     l.prepare(&request).map(|()| l)
                 })
                 .map_err(|e| SessionError::Io(format!("cannot prepare the run folder: {e}")))?;
+            let crossing = prepared.plan.crossing();
             kedrust_runner::install(
                 &launcher.run_dir,
                 &prepared.pipeline,
                 &prepared.catalog,
-                &|d| prepared.plan.crosses(d),
+                &|d| crossing.contains(d),
             );
             Some(launcher)
         }
@@ -162,7 +163,8 @@ pub fn run(
         observe(event);
     };
     let outcome = execute_ops(project, &context, &recording, launcher.as_ref());
-    if launcher.is_some() {
+    if let Some(launcher) = &launcher {
+        launcher.finish();
         crate::settings::remove_run_dirs(&context.prepared.project_path, &run_id);
     }
     let result = match outcome {

@@ -62,6 +62,17 @@ pub struct Op {
     pub retry: Option<RetryPolicy>,
 }
 
+impl Op {
+    /// The nodes it runs, in order (none for the start and end ops).
+    pub fn nodes(&self) -> Vec<&str> {
+        match &self.kind {
+            OpKind::Node { node } => vec![node.as_str()],
+            OpKind::Group { nodes, .. } => nodes.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// A memory dataset whose producer and consumers are different ops: the run's IO store
 /// carries it between processes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -300,16 +311,18 @@ impl JobPlan {
 
     /// The nodes op `op` runs, in order (none for the start and end ops).
     pub fn nodes_of(&self, op: &str) -> Vec<&str> {
-        match self.op(op).map(|o| &o.kind) {
-            Some(OpKind::Node { node }) => vec![node.as_str()],
-            Some(OpKind::Group { nodes, .. }) => nodes.iter().map(String::as_str).collect(),
-            _ => Vec::new(),
-        }
+        self.op(op).map_or_else(Vec::new, Op::nodes)
     }
 
     /// Whether dataset `name` crosses an op boundary (its value travels between processes).
+    /// For many names, [`JobPlan::crossing`] once.
     pub fn crosses(&self, name: &str) -> bool {
         self.crossings.iter().any(|c| c.dataset == name)
+    }
+
+    /// The datasets that cross an op boundary.
+    pub fn crossing(&self) -> std::collections::HashSet<&str> {
+        self.crossings.iter().map(|c| c.dataset.as_str()).collect()
     }
 
     /// Node name to the name of the op that runs it.
@@ -317,7 +330,7 @@ impl JobPlan {
         self.ops
             .iter()
             .flat_map(|op| {
-                self.nodes_of(&op.name)
+                op.nodes()
                     .into_iter()
                     .map(|node| (node.to_owned(), op.name.clone()))
             })

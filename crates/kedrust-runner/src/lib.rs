@@ -3,8 +3,9 @@
 //! Owns: the [`Hook`] trait with every Kedro hook and Kedro's call order, the tracing hook
 //! (`KEDRUST_TRACE_HOOKS`), running one node between its node and dataset hooks
 //! ([`run_node`]), releasing memory after the last consumer, the sequential, threaded and
-//! process executors ([`execute`], retries included), and the process runner's children
-//! ([`Launcher`], the run folder that carries memory datasets between processes).
+//! process executors ([`execute`], retries included), and the process runner's workers
+//! ([`Launcher`] and [`WorkerChannel`], the run folder that carries memory datasets between
+//! processes).
 //!
 //! Must never: know configuration, projects, sessions or the run store's lifecycle; that is
 //! `kedrust-framework`, which prepares a run and calls this crate. It executes what it is given
@@ -13,14 +14,17 @@
 mod cancel;
 mod error;
 mod executor;
+mod frames;
 mod hooks;
 mod in_memory;
 mod params;
 mod point;
+mod pool;
 mod process;
 mod state_path;
 mod task;
 mod trace;
+mod worker;
 
 pub use cancel::{cancel, is_cancelled};
 pub use error::{HookError, RunError};
@@ -32,9 +36,8 @@ pub use hooks::{
 pub use in_memory::{InMemory, Outputs};
 pub use params::{RunParams, framework_version};
 pub use point::HookPoint;
-pub use process::{
-    CHILD_COMMAND, Launcher, error_path, install, run_dir, tie_to_parent, without_codec,
-};
+pub use process::{Launcher, install, run_dir, tie_to_parent, without_codec};
 pub use state_path::StatePath;
 pub use task::{Execution, discard_outputs, run_node};
 pub use trace::{TracePoint, Tracer};
+pub use worker::{WORKER_COMMAND, WorkerChannel};

@@ -1,12 +1,16 @@
-//! The multi-process runner: each node runs in a child process of the project's own binary
-//! (`<binary> __node`), node and dataset hooks fire in that child, pipeline hooks in the
-//! parent. Memory datasets that pass from one node to another travel through the run's
-//! folder, `<state dir>/runs/<run id>/memory/` (on this machine or on object storage): a
-//! DataFrame as Arrow IPC, any other value in CBOR through its serde codec. Persisted datasets are read and written by each
-//! child from the catalog, as in one process.
+//! The multi-process runner: steps (a node, or a group of nodes) run in worker processes of
+//! the project's own binary (`<binary> __step_worker`), which prepare the run once and then
+//! take step after step over a socket; node and dataset hooks fire in the worker, pipeline
+//! hooks in the parent. Memory datasets that pass from one step to another travel through the
+//! run's folder, `<state dir>/runs/<run id>/memory/` (on this machine or on object storage): a
+//! DataFrame as Arrow IPC, any other value in CBOR through its serde codec. Persisted datasets
+//! are read and written by each worker from the catalog, as in one process.
 
 use crate::error::RunError;
+use crate::frames::FromWorker;
+use crate::pool::{Pool, StepEnd};
 use crate::state_path::StatePath;
+use crate::worker::WORKER_COMMAND;
 use kedrust_catalog::{Catalog, Codec, Dataset, DatasetError, Registry};
 use kedrust_pipeline::{Node, Pipeline, TypeTag, Value};
 use std::collections::BTreeMap;
@@ -14,14 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
-/// The hidden command a child runs.
-pub const CHILD_COMMAND: &str = "__node";
-
 /// Tells a child its orchestrator's process id (set by the launcher, read by the child only).
 const PARENT_ENV: &str = "KEDRUST_PARENT_PID";
 
-/// The run's folder and how to start a child.
-#[derive(Debug, Clone)]
+/// The run's folder and its workers.
+#[derive(Debug)]
 pub struct Launcher {
     exe: PathBuf,
     project_dir: PathBuf,
@@ -32,6 +33,7 @@ pub struct Launcher {
     request: Vec<u8>,
     /// Arguments every child's command line starts with (the framework's choice).
     leading_args: Vec<std::ffi::OsString>,
+    pool: Pool,
 }
 
 impl Launcher {
@@ -43,6 +45,7 @@ impl Launcher {
             run_dir,
             request: Vec::new(),
             leading_args: Vec::new(),
+            pool: Pool::default(),
         })
     }
 
@@ -60,14 +63,13 @@ impl Launcher {
     pub fn prepare(&mut self, request: &impl serde::Serialize) -> std::io::Result<()> {
         if let Some(dir) = self.run_dir.local() {
             std::fs::create_dir_all(dir.join("memory"))?;
-            std::fs::create_dir_all(dir.join("errors"))?;
         }
         self.request = serde_json::to_vec(request).map_err(std::io::Error::other)?;
         Ok(())
     }
 
-    /// Runs the nodes of `step` (one node, or a group) in one child, in order, and waits for
-    /// it.
+    /// Runs the nodes of `step` (one node, or a group) in order, in an idle worker or a new
+    /// one, and waits for them.
     pub fn run(&self, step: &[&Node]) -> Result<(), RunError> {
         // A failure no node reported is the step's, named by its first node.
         let name = step.first().map_or("", |n| n.node_name()).to_owned();
@@ -77,76 +79,66 @@ impl Launcher {
         } else {
             String::new()
         };
+        let mut worker = match self.pool.take_idle() {
+            Some(worker) => worker,
+            None => self
+                .pool
+                .start(self.worker_command(), &self.request)
+                .map_err(|e| RunError::Crashed {
+                    node: name.clone(),
+                    message: format!("cannot start {}{of_step}: {e}", self.exe.display()),
+                })?,
+        };
+        let nodes = step.iter().map(|n| n.node_name().to_owned()).collect();
+        match Pool::run(&mut worker, nodes) {
+            StepEnd::Answer(answer) => match serde_json::from_slice(&answer) {
+                Ok(FromWorker::Done) => {
+                    self.pool.put_back(worker);
+                    Ok(())
+                }
+                // A worker whose node failed may hold what that node left behind: the next
+                // step gets a fresh one.
+                Ok(FromWorker::Failed { node, message }) => {
+                    Pool::retire(worker);
+                    Err(RunError::InChild { node, message })
+                }
+                Err(e) => {
+                    Pool::retire(worker);
+                    Err(RunError::Crashed {
+                        node: name,
+                        message: format!("its worker answered what no worker says{of_step}: {e}"),
+                    })
+                }
+            },
+            StepEnd::Cancelled => Err(RunError::Cancelled),
+            // A step that a Ctrl-C reached before this run saw it was cancelled, not broken.
+            StepEnd::Died(_) if crate::cancel::is_cancelled() => Err(RunError::Cancelled),
+            StepEnd::Died(status) => Err(RunError::Crashed {
+                node: name,
+                message: match status {
+                    Ok(status) => format!("{}{of_step}", describe_exit(status)),
+                    Err(e) => format!("cannot wait for its process{of_step}: {e}"),
+                },
+            }),
+        }
+    }
+
+    /// Stops the idle workers: the run needs no more steps.
+    pub fn finish(&self) {
+        self.pool.shut_down();
+    }
+
+    fn worker_command(&self) -> Command {
         let mut command = Command::new(&self.exe);
         command
             .arg("--project-dir")
             .arg(&self.project_dir)
             .args(&self.leading_args)
-            .arg(CHILD_COMMAND)
+            .arg(WORKER_COMMAND)
             .arg("--run-dir")
-            .arg(self.run_dir.as_arg());
-        for node in step {
-            command.arg("--node").arg(node.node_name());
-        }
-        let mut child = command
-            .env(PARENT_ENV, std::process::id().to_string())
-            .stdin(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| RunError::Crashed {
-                node: name.clone(),
-                message: format!("cannot start {}{of_step}: {e}", self.exe.display()),
-            })?;
-        // A child that dies before reading is reported by its exit below.
-        if let Some(mut stdin) = child.stdin.take() {
-            let _ = std::io::Write::write_all(&mut stdin, &self.request);
-        }
-        // Waits, polling, so that a cancelled run stops its running steps.
-        let status = loop {
-            match child.try_wait() {
-                Ok(Some(status)) => break status,
-                Ok(None) if crate::cancel::is_cancelled() => {
-                    if let Err(e) = child.kill().and_then(|()| child.wait().map(drop)) {
-                        tracing::warn!("cannot stop the step of '{name}': {e}");
-                    }
-                    return Err(RunError::Cancelled);
-                }
-                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
-                Err(e) => {
-                    return Err(RunError::Crashed {
-                        node: name,
-                        message: format!("cannot wait for its process{of_step}: {e}"),
-                    });
-                }
-            }
-        };
-        if status.success() {
-            return Ok(());
-        }
-        // A step that a Ctrl-C reached before this run saw it was cancelled, not broken.
-        if crate::cancel::is_cancelled() {
-            return Err(RunError::Cancelled);
-        }
-        // The node that failed wrote its error; without one, the process died. An error read
-        // is removed, so that a retry of the step never reports it again.
-        for node in step {
-            let node = node.node_name();
-            let path = error_path(&self.run_dir, node);
-            match path.read() {
-                Ok(Some(message)) => {
-                    path.delete();
-                    return Err(RunError::InChild {
-                        node: node.to_owned(),
-                        message: String::from_utf8_lossy(&message).into_owned(),
-                    });
-                }
-                Ok(None) => {}
-                Err(e) => tracing::warn!("cannot read the error node '{node}' reported: {e}"),
-            }
-        }
-        Err(RunError::Crashed {
-            node: name,
-            message: format!("{}{of_step}", describe_exit(status)),
-        })
+            .arg(self.run_dir.as_arg())
+            .env(PARENT_ENV, std::process::id().to_string());
+        command
     }
 }
 
@@ -213,11 +205,6 @@ fn escape(name: &str) -> String {
         .collect()
 }
 
-/// Where a child writes the error of `node`.
-pub fn error_path(run_dir: &StatePath, node: &str) -> StatePath {
-    run_dir.join(&format!("errors/{}", escape(node)))
-}
-
 /// A memory dataset of a multi-process run, kept as a file between processes.
 #[derive(Debug)]
 struct StoredDataset {
@@ -242,7 +229,7 @@ impl Dataset for StoredDataset {
             .codec
             .encode(&value)
             .map_err(|e| self.format_error(e))?;
-        self.path.write(&bytes)
+        self.path.write_for_run(&bytes)
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {

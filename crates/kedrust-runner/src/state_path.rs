@@ -71,6 +71,30 @@ impl StatePath {
         }
     }
 
+    /// Writes a file that lives only as long as its run (memory data between processes):
+    /// whole for readers, but neither flushed to disk nor swept of what killed writes left,
+    /// as [`StatePath::write`] does, since the run folder goes when the run ends and a run
+    /// that outlives a crash of the machine runs its producers again.
+    pub fn write_for_run(&self, bytes: &[u8]) -> Result<(), DatasetError> {
+        let Self::Local(path) = self else {
+            return self.write(bytes);
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let partial = dir.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            kedrust_store::now_ns()
+        ));
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&partial, bytes))
+            .and_then(|()| std::fs::rename(&partial, path))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&partial);
+                DatasetError::io("write", path, e)
+            })
+    }
+
     /// Writes the file whole if there is none yet; `Ok(false)` when one was there (of
     /// writers racing, exactly one gets `Ok(true)`).
     pub fn write_new(&self, bytes: &[u8]) -> Result<bool, DatasetError> {

@@ -20,15 +20,15 @@ fn a_group_runs_its_nodes_in_one_child_with_the_same_hooks() {
     let f = Fixture::new("basic");
     let out = f.run(&["run", "-r", "process"], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(processes(&f), 5, "the run's process and one per node");
+    assert_eq!(f.step_processes().len(), 4, "one step per node");
     let f = Fixture::new("basic");
     let out = f.run(&["run", "-r", "process", "--group-by", "memory"], &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(f.trace_lines(), successful_calls());
     assert_eq!(
-        processes(&f),
-        4,
-        "make_numbers and double in one child: `numbers` stays in its memory"
+        f.step_processes().len(),
+        3,
+        "make_numbers and double in one step: `numbers` stays in its memory"
     );
     let ops: BTreeSet<String> = f
         .trace()

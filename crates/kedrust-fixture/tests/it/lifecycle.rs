@@ -216,7 +216,8 @@ fn with_the_process_runner_node_hooks_fire_in_the_child_and_pipeline_hooks_in_th
         .filter_map(|t| t["pid"].as_u64())
         .filter(|p| *p != parent)
         .collect();
-    assert_eq!(children.len(), 4, "one process per node");
+    assert!(!children.is_empty(), "node hooks fire in worker processes");
+    assert_eq!(f.step_processes().len(), 4, "one step per node");
     assert!(
         !f.path()
             .join(".kedrust/runs")

@@ -223,6 +223,17 @@ impl Fixture {
 }
 
 impl Fixture {
+    /// The process of each step of the latest run, in order (its "step process <pid>
+    /// started" events): one entry per step, each a worker's process id.
+    pub fn step_processes(&self) -> Vec<u64> {
+        let out = self.run(&["runs", "show", &self.last_run_id()], &[]);
+        out.stdout
+            .split("step process ")
+            .skip(1)
+            .filter_map(|rest| rest.split_once(" started")?.0.parse().ok())
+            .collect()
+    }
+
     /// The newest run's id, from `runs list`.
     pub fn last_run_id(&self) -> String {
         let out = self.run(&["runs", "list"], &[]);

@@ -65,12 +65,12 @@ fn a_job_runs_with_its_executor_and_its_op_names() {
         trace.last().unwrap()["op"],
         "after_pipeline_run_hook_chain_job"
     );
-    let pids: std::collections::BTreeSet<u64> =
-        trace.iter().filter_map(|t| t["pid"].as_u64()).collect();
-    assert_eq!(
-        pids.len(),
-        5,
-        "multiprocess: the orchestrator and one process per node"
+    let orchestrator = trace[0]["pid"].as_u64();
+    let steps = f.step_processes();
+    assert_eq!(steps.len(), 4, "multiprocess: one step per node");
+    assert!(
+        steps.iter().all(|p| Some(*p) != orchestrator),
+        "each in a worker process"
     );
     let out = f.run(&["runs", "list"], &[]);
     assert!(out.stdout.contains("job chain_job"), "{}", out.stdout);
@@ -252,6 +252,52 @@ fn a_failed_step_is_retried_as_its_job_says() {
         "the failed attempt fired on_node_error in its process"
     );
     assert!(f.fired("on_pipeline_error") == 0);
+}
+
+#[test]
+fn steps_share_their_workers_and_a_worker_that_dies_is_replaced() {
+    // One worker at a time: every step of the chain runs in the same process.
+    let f = Fixture::new("basic");
+    let out = f.run(&["run", "-r", "process", "--max-workers", "1"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let pids = f.step_processes();
+    assert_eq!(pids.len(), 4, "{pids:?}");
+    assert!(pids.iter().all(|p| *p == pids[0]), "{pids:?}");
+    assert_ne!(Some(pids[0]), f.trace()[0]["pid"].as_u64());
+
+    // A worker that dies fails its step; the retry runs in a new worker and the run succeeds.
+    let f = Fixture::new("basic");
+    let marker = f.path().join("crashed-once");
+    let out = f.run(
+        &["run", "--job", "retrying_job"],
+        &[("KEDRUST_FIXTURE_CRASH_ONCE", marker.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let shown = f.run(&["runs", "show", &f.last_run_id()], &[]).stdout;
+    assert!(
+        shown.contains("node 'check' crashed: its process was killed by signal 6"),
+        "{shown}"
+    );
+    // The first worker ran the steps up to the crash, its replacement the retry and the rest.
+    let mut workers = f.step_processes();
+    workers.dedup();
+    assert_eq!(workers.len(), 2, "{workers:?}");
+    assert_eq!(f.fired("on_pipeline_error"), 0);
+
+    // Without a retry, a dead worker fails the run, which fires on_pipeline_error once.
+    let f = Fixture::new("basic");
+    let marker = f.path().join("crashed-once");
+    let out = f.run(
+        &["run", "-p", "failing", "-r", "process"],
+        &[("KEDRUST_FIXTURE_CRASH_ONCE", marker.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("its process was killed by signal 6"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(f.fired("on_pipeline_error"), 1);
 }
 
 #[test]
