@@ -83,9 +83,10 @@ pub fn is_child(args: &[String]) -> bool {
 /// command, as a user starts it, with one worker (a chain runs one step at a time).
 pub fn run_bench(sizes: &[usize], repeat: usize) -> String {
     let mut out = String::from(
-        "| shape | nodes | steps (with start and end) | run (ms) | per step (ms) |\n|---|---:|---:|---:|---:|\n",
+        "| shape | nodes | steps (with start and end) | run (ms) | per step (ms) | limit: a process per step (ms) |\n|---|---:|---:|---:|---:|---:|\n",
     );
     let exe = std::env::current_exe().expect("the benchmark's own binary");
+    let limit = process_start();
     for &n in sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
         std::fs::create_dir_all(dir.path().join("conf/base")).expect("conf folder");
@@ -110,10 +111,26 @@ pub fn run_bench(sizes: &[usize], repeat: usize) -> String {
         let steps = n + 2;
         let _ = writeln!(
             out,
-            "| chain | {n} | {steps} | {} | **{:.2}** |",
+            "| chain | {n} | {steps} | {} | **{:.2}** | {limit:.2} |",
             ms(took),
             took.as_secs_f64() * 1e3 / steps as f64
         );
     }
     out
+}
+
+/// What a step would cost if it only started a process: `fork` and `exec` of `true` and the
+/// wait for it, the median of 200, in ms. Workers that take step after step go under it.
+fn process_start() -> f64 {
+    let mut times: Vec<f64> = (0..200)
+        .filter_map(|_| {
+            let start = Instant::now();
+            let status = std::process::Command::new("true").status().ok()?;
+            status
+                .success()
+                .then(|| start.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times.get(times.len() / 2).copied().unwrap_or(f64::NAN)
 }

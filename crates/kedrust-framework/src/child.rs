@@ -5,7 +5,7 @@ use crate::prepare::prepare;
 use crate::project::Project;
 use crate::run_context::RunContext;
 use crate::settings::open_store;
-use kedrust_runner::{Execution, StatePath, WorkerChannel};
+use kedrust_runner::{Execution, MemoryFiles, StatePath, WorkerChannel};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -17,12 +17,12 @@ pub fn run_worker(
     project_path: PathBuf,
     run_dir: &std::ffi::OsStr,
 ) -> Result<(), String> {
-    kedrust_runner::tie_to_parent()?;
-    let run_dir = StatePath::parse(run_dir)?;
     let (mut channel, request) = WorkerChannel::open()
         .map_err(|e| format!("cannot read the run request on standard input: {e}"))?;
     // A run that cannot be rebuilt here fails each step sent, under its first node.
-    let run = ready(project, project_path, &run_dir, &request);
+    let run = kedrust_runner::tie_to_parent()
+        .and_then(|()| StatePath::parse(run_dir))
+        .and_then(|run_dir| ready(project, project_path, &run_dir, &request));
     let broken = |e: std::io::Error| format!("lost the connection to the runner: {e}");
     while let Some(nodes) = channel.next_step().map_err(broken)? {
         let outcome = match &run {
@@ -57,9 +57,13 @@ fn ready(
     }
     let prepared = prepare(project, project_path.clone(), &options).map_err(|e| e.to_string())?;
     let crossing = prepared.plan.crossing();
-    kedrust_runner::install(run_dir, &prepared.pipeline, &prepared.catalog, &|d| {
-        crossing.contains(d)
-    });
+    kedrust_runner::install(
+        run_dir,
+        &prepared.pipeline,
+        &prepared.catalog,
+        &|d| crossing.contains(d),
+        MemoryFiles::ForTheRun,
+    );
     let op_of_node = prepared.plan.op_of_node();
     let threads = prepared
         .plan

@@ -246,9 +246,13 @@ fn run_work(
     let prepared = &context.prepared;
     let hooks = context.hooks.in_op(&op_name);
     let crossing = prepared.plan.crossing();
-    kedrust_runner::install(&run_dir, &prepared.pipeline, &prepared.catalog, &|d| {
-        crossing.contains(d)
-    });
+    kedrust_runner::install(
+        &run_dir,
+        &prepared.pipeline,
+        &prepared.catalog,
+        &|d| crossing.contains(d),
+        kedrust_runner::MemoryFiles::Kept,
+    );
     hooks.record(
         EventKind::StepStart,
         &format!("started {op_name}"),
@@ -471,8 +475,9 @@ fn inherit_memory(parent_dir: &StatePath, run_dir: &StatePath) {
             return;
         }
     };
-    for file in files {
-        let (source, target) = (from.join(&file), to.join(&file));
+    // A hidden file is what a killed write left, never data.
+    for file in files.iter().filter(|f| !f.starts_with('.')) {
+        let (source, target) = (from.join(file), to.join(file));
         let copied = match (target.exists(), source.local(), target.local()) {
             (Ok(true), ..) => Ok(()),
             // On one disk a link: no second copy of what may be a large frame.

@@ -129,8 +129,8 @@ impl RunContext {
         Ok(())
     }
 
-    /// Every hook's `flush`, once this process has run its nodes of the run: the first
-    /// error, after every hook has flushed.
+    /// Every hook's `flush`, once this process has run its part of the run (a Dagster op, a
+    /// process runner's step): the first error, after every hook has flushed.
     pub fn flush_hooks(&self, project: &Project) -> Result<(), RunError> {
         let mut first = None;
         for hook in project.hooks() {

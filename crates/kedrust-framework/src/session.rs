@@ -76,6 +76,7 @@ pub fn run(
                 &prepared.pipeline,
                 &prepared.catalog,
                 &|d| crossing.contains(d),
+                kedrust_runner::MemoryFiles::ForTheRun,
             );
             Some(launcher)
         }

@@ -36,7 +36,7 @@ pub use hooks::{
 pub use in_memory::{InMemory, Outputs};
 pub use params::{RunParams, framework_version};
 pub use point::HookPoint;
-pub use process::{Launcher, install, run_dir, tie_to_parent, without_codec};
+pub use process::{Launcher, MemoryFiles, install, run_dir, tie_to_parent, without_codec};
 pub use state_path::StatePath;
 pub use task::{Execution, discard_outputs, run_node};
 pub use trace::{TracePoint, Tracer};

@@ -18,8 +18,14 @@ pub(crate) struct Worker {
     frames: Frames,
 }
 
+/// How long a worker that closed its connection, or was told to exit, has to do so before it
+/// is killed.
+const EXIT_GRACE: Duration = Duration::from_secs(5);
+
 /// How a step sent to a worker ended.
 pub(crate) enum StepEnd {
+    /// The step could not be sent: nothing ran (a worker that had died idle).
+    NotSent,
     /// The worker answered (a `FromWorker`, as JSON).
     Answer(Vec<u8>),
     /// The worker's process ended without answering; its exit.
@@ -90,25 +96,34 @@ impl Pool {
     }
 
     /// Sends `nodes` to `worker` and waits for its answer, its death, or the run's cancel.
-    pub(crate) fn run(worker: &mut Worker, nodes: Vec<String>) -> StepEnd {
-        if worker.frames.send_json(&ToWorker::Run { nodes }).is_ok() {
-            match worker
-                .frames
-                .receive(Some(CANCEL_CHECK), &crate::cancel::is_cancelled)
-            {
-                Ok(Received::Frame(answer)) => return StepEnd::Answer(answer),
-                Ok(Received::GaveUp) => {
-                    if let Err(e) = worker.child.kill() {
-                        tracing::warn!("cannot stop a worker: {e}");
-                    }
-                    let _ = worker.child.wait();
-                    return StepEnd::Cancelled;
-                }
-                Ok(Received::Closed) | Err(_) => {}
+    pub(crate) fn run(worker: &mut Worker, nodes: &[String]) -> StepEnd {
+        if worker
+            .frames
+            .send_json(&ToWorker::Run {
+                nodes: nodes.to_vec(),
+            })
+            .is_err()
+        {
+            kill(&mut worker.child);
+            return StepEnd::NotSent;
+        }
+        match worker
+            .frames
+            .receive(Some(CANCEL_CHECK), &crate::cancel::is_cancelled)
+        {
+            Ok(Received::Frame(answer)) => StepEnd::Answer(answer),
+            Ok(Received::GaveUp) => {
+                kill(&mut worker.child);
+                StepEnd::Cancelled
+            }
+            // The worker closed its end: it is exiting.
+            Ok(Received::Closed) => StepEnd::Died(wait_or_kill(&mut worker.child)),
+            Err(e) => {
+                tracing::warn!("lost the connection to a worker: {e}");
+                kill(&mut worker.child);
+                StepEnd::Died(worker.child.wait())
             }
         }
-        // The connection broke: the process ended, or is ending.
-        StepEnd::Died(worker.child.wait())
     }
 
     /// Keeps `worker` for the next step.
@@ -122,7 +137,7 @@ impl Pool {
     /// Tells `worker` to exit and waits for it.
     pub(crate) fn retire(mut worker: Worker) {
         let _ = worker.frames.send_json(&ToWorker::Shutdown);
-        if let Err(e) = worker.child.wait() {
+        if let Err(e) = wait_or_kill(&mut worker.child) {
             tracing::warn!("cannot wait for a worker to exit: {e}");
         }
     }
@@ -139,5 +154,29 @@ impl Pool {
 impl Drop for Pool {
     fn drop(&mut self) {
         self.shut_down();
+    }
+}
+
+/// Kills `child` and reaps it.
+fn kill(child: &mut Child) {
+    if let Err(e) = child.kill() {
+        tracing::warn!("cannot stop a worker: {e}");
+    }
+    let _ = child.wait();
+}
+
+/// Waits for `child` to exit, killing it after [`EXIT_GRACE`].
+fn wait_or_kill(child: &mut Child) -> std::io::Result<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + EXIT_GRACE;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if std::time::Instant::now() > deadline {
+            tracing::warn!("a worker did not exit within {EXIT_GRACE:?}: killed");
+            let _ = child.kill();
+            return child.wait();
+        }
+        std::thread::sleep(Duration::from_millis(2));
     }
 }

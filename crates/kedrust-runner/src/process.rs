@@ -4,7 +4,9 @@
 //! hooks in the parent. Memory datasets that pass from one step to another travel through the
 //! run's folder, `<state dir>/runs/<run id>/memory/` (on this machine or on object storage): a
 //! DataFrame as Arrow IPC, any other value in CBOR through its serde codec. Persisted datasets
-//! are read and written by each worker from the catalog, as in one process.
+//! are read and written by each worker from the catalog, as in one process. A worker keeps
+//! what is process-wide (environment variables, statics, a hook's own caches) from one step
+//! to the next, as the worker pool of Kedro's `ParallelRunner` does.
 
 use crate::error::RunError;
 use crate::frames::FromWorker;
@@ -79,18 +81,37 @@ impl Launcher {
         } else {
             String::new()
         };
-        let mut worker = match self.pool.take_idle() {
-            Some(worker) => worker,
-            None => self
-                .pool
+        let start = || {
+            self.pool
                 .start(self.worker_command(), &self.request)
                 .map_err(|e| RunError::Crashed {
                     node: name.clone(),
                     message: format!("cannot start {}{of_step}: {e}", self.exe.display()),
-                })?,
+                })
         };
-        let nodes = step.iter().map(|n| n.node_name().to_owned()).collect();
-        match Pool::run(&mut worker, nodes) {
+        let nodes: Vec<String> = step.iter().map(|n| n.node_name().to_owned()).collect();
+        let (mut worker, mut end) = match self.pool.take_idle() {
+            Some(mut idle) => {
+                let end = Pool::run(&mut idle, &nodes);
+                (idle, end)
+            }
+            None => {
+                let mut new = start()?;
+                let end = Pool::run(&mut new, &nodes);
+                (new, end)
+            }
+        };
+        // An idle worker that died since its last step ran nothing of this one: a new one
+        // takes it.
+        if matches!(end, StepEnd::NotSent) {
+            worker = start()?;
+            end = Pool::run(&mut worker, &nodes);
+        }
+        match end {
+            StepEnd::NotSent => Err(RunError::Crashed {
+                node: name,
+                message: format!("its worker exited before taking the step{of_step}"),
+            }),
             StepEnd::Answer(answer) => match serde_json::from_slice(&answer) {
                 Ok(FromWorker::Done) => {
                     self.pool.put_back(worker);
@@ -210,6 +231,7 @@ fn escape(name: &str) -> String {
 struct StoredDataset {
     path: StatePath,
     codec: Codec,
+    files: MemoryFiles,
 }
 
 impl StoredDataset {
@@ -229,7 +251,10 @@ impl Dataset for StoredDataset {
             .codec
             .encode(&value)
             .map_err(|e| self.format_error(e))?;
-        self.path.write_for_run(&bytes)
+        match self.files {
+            MemoryFiles::ForTheRun => self.path.write_for_run(&bytes),
+            MemoryFiles::Kept => self.path.write(&bytes),
+        }
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {
@@ -269,6 +294,17 @@ pub fn without_codec(
         .collect()
 }
 
+/// How the memory data of a run folder is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryFiles {
+    /// The process runner's: the folder goes when its run ends, and a run that outlives a
+    /// crash of the machine runs the producers again, so nothing is flushed to disk.
+    ForTheRun,
+    /// Dagster's ops': a re-execution reads the folder of the run that failed, so each file is
+    /// flushed to disk before its op succeeds.
+    Kept,
+}
+
 /// Puts the run folder's stored datasets in place of the memory ones `carried` between
 /// processes in `catalog` (the others stay in this process's memory).
 pub fn install(
@@ -276,6 +312,7 @@ pub fn install(
     pipeline: &Pipeline,
     catalog: &Catalog,
     carried: &dyn Fn(&str) -> bool,
+    files: MemoryFiles,
 ) {
     let registry = catalog.registry();
     for (name, tag) in transferred(pipeline, catalog)
@@ -290,6 +327,7 @@ pub fn install(
                 Arc::new(StoredDataset {
                     path,
                     codec: codec.clone(),
+                    files,
                 }),
             );
         }

@@ -19,6 +19,11 @@ impl WorkerChannel {
     /// options of the run) the runner sends first.
     pub fn open() -> std::io::Result<(Self, Vec<u8>)> {
         let fd = std::io::stdin().as_fd().try_clone_to_owned()?;
+        // What a node starts must neither read the runner's messages nor keep the socket open
+        // after this worker dies (the runner sees a death as the socket closing): standard
+        // input becomes /dev/null, and the socket's own descriptor closes on exec.
+        let null = std::fs::File::open("/dev/null")?;
+        nix::unistd::dup2_stdin(&null).map_err(std::io::Error::from)?;
         let mut frames = Frames::new(UnixStream::from(fd));
         match frames.receive(None, &|| false)? {
             Received::Frame(request) => Ok((Self { frames }, request)),

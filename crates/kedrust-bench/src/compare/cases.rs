@@ -81,11 +81,6 @@ fn kedro_runs(
         .ok_or_else(|| "kedro_bench.py measured nothing".into())
 }
 
-/// kedrust's process runner starts one process per node, each of which rebuilds the whole
-/// run (config, catalog, pipeline, plan), so its cost per step grows with the pipeline; it is
-/// measured up to this size, which keeps the comparison within its hour.
-const PROCESS_SIZES: usize = 1_000;
-
 /// The overhead case's share of the comparison's hour; the other cases take about 15 minutes.
 const OVERHEAD_BUDGET_SECS: f64 = 40.0 * 60.0;
 
@@ -131,13 +126,6 @@ pub fn overhead(b: &Bench, results: &mut Results) -> Result<(), String> {
                 let mut notes = Vec::new();
                 for (side, is_kedro) in [(0, false), (1, true)] {
                     let system = if is_kedro { "Kedro" } else { "kedrust" };
-                    if !is_kedro && matches!(runner, Runner::Process { .. }) && size > PROCESS_SIZES
-                    {
-                        notes.push(format!(
-                            "kedrust not run: its process runner is measured up to {PROCESS_SIZES} nodes"
-                        ));
-                        continue;
-                    }
                     if let Some(shape_name) = too_slow.get(&(label, is_kedro, size)) {
                         notes.push(format!(
                             "{system} skipped: the {shape_name} of this size ran past {SKIP_AFTER_SECS:.0} s"
