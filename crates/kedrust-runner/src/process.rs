@@ -90,17 +90,11 @@ impl Launcher {
                 })
         };
         let nodes: Vec<String> = step.iter().map(|n| n.node_name().to_owned()).collect();
-        let (mut worker, mut end) = match self.pool.take_idle() {
-            Some(mut idle) => {
-                let end = Pool::run(&mut idle, &nodes);
-                (idle, end)
-            }
-            None => {
-                let mut new = start()?;
-                let end = Pool::run(&mut new, &nodes);
-                (new, end)
-            }
+        let mut worker = match self.pool.take_idle() {
+            Some(idle) => idle,
+            None => start()?,
         };
+        let mut end = Pool::run(&mut worker, &nodes);
         // An idle worker that died since its last step ran nothing of this one: a new one
         // takes it.
         if matches!(end, StepEnd::NotSent) {
