@@ -434,6 +434,20 @@ fn tracked_model() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+/// Reads back what an earlier `tracked_model` run logged, as the test's catalog names it: a
+/// model (by run or by registered version), a report (an artifact of a given run) and a loss
+/// history (a metric of a given run).
+fn read_back() -> Result<Pipeline, PipelineError> {
+    Pipeline::new([node(
+        |m: Line, report: Value, losses: Value| {
+            json!({"slope": m.slope, "report": report, "losses": losses})
+        },
+        ["past_model", "past_report", "past_losses"],
+        "read_back",
+    )
+    .name("read_back")])
+}
+
 fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     let mut p = Pipelines::new();
     p.insert("chain".into(), chain()?);
@@ -453,6 +467,7 @@ fn register(conf: &ConfigLoader) -> Result<Pipelines, BoxError> {
     p.insert("neighbours".into(), neighbours()?);
     p.insert("sourced".into(), sourced()?);
     p.insert("tracked_model".into(), tracked_model()?);
+    p.insert("read_back".into(), read_back()?);
     let default = match conf.run_env() {
         "regions" => regions()?,
         // The daily project's assets: a day's data, then its trends.

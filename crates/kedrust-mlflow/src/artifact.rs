@@ -2,7 +2,6 @@
 //! run of the node that saves it (kedro-mlflow's `MlflowArtifactDataset`), and read back from a
 //! run's artifacts when `run_id` names one.
 
-use crate::OnError;
 use crate::hook::{current_run, run_to_read, skipped};
 use kedrust_catalog::{Dataset, DatasetError, DatasetSpec, DatasetType, Holds, Registry};
 use kedrust_pipeline::{TypeTag, Value};
@@ -165,11 +164,10 @@ impl Dataset for ArtifactDataset {
             )
         })();
         match logged {
-            Err(e) if run.on_error == OnError::Warn => {
-                tracing::warn!("MLflow: artifact {} is not logged: {e}", file.display());
-                Ok(())
-            }
-            other => other.map_err(|e| DatasetError::Other(e.to_string())),
+            Err(e) => run
+                .failed(&format!("artifact {}", file.display()), e)
+                .map_err(DatasetError::Other),
+            Ok(()) => Ok(()),
         }
     }
 

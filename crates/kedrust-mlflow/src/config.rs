@@ -163,18 +163,48 @@ pub enum LongParams {
     Truncate,
 }
 
+/// A value of `mlflow.yml` that cannot be read: where it is (`tracking.on_error`) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key path; for an unknown key, the mapping it is in.
+    pub key: Vec<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.key.is_empty() {
+            true => write!(f, "mlflow.yml: {}", self.message),
+            false => write!(f, "mlflow.yml: {}: {}", self.key.join("."), self.message),
+        }
+    }
+}
+
+impl std::error::Error for Problem {}
+
+fn key_of(segment: &serde_path_to_error::Segment) -> Option<String> {
+    match segment {
+        serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+        serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+        _ => None,
+    }
+}
+
 /// MLflow's longest parameter value; the server truncates silently, so we check.
 pub const MAX_PARAM_VALUE: usize = 6000;
 
 impl MlflowConfig {
     /// Reads the `mlflow` group; `None` when the environment has no mlflow.yml.
-    pub fn from_group(value: &Json) -> Result<Option<Self>, String> {
+    pub fn from_group(value: &Json) -> Result<Option<Self>, Problem> {
         if value.as_object().is_none_or(|m| m.is_empty()) {
             return Ok(None);
         }
-        serde_json::from_value(value.clone())
+        serde_path_to_error::deserialize(value)
             .map(Some)
-            .map_err(|e| format!("mlflow.yml: {e}"))
+            .map_err(|e| Problem {
+                key: e.path().iter().filter_map(key_of).collect(),
+                message: e.into_inner().to_string(),
+            })
     }
 
     /// Whether a run of `pipelines` (none: `__default__`) is tracked: not when every one of
@@ -208,7 +238,7 @@ impl MlflowConfig {
         };
         if kedrust_secrets::mask_uri_passwords(&uri) != uri {
             return Err(format!(
-                "mlflow.yml: tracking URI '{}' has a password in it; put the user and password \
+                "tracking URI '{}' has a password in it; put the user and password \
                  in a credentials entry (MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD) and \
                  name it in server.credentials, or set those variables",
                 kedrust_secrets::mask_uri_passwords(&uri)
@@ -228,7 +258,7 @@ impl MlflowConfig {
             PathBuf::from(path)
         } else if uri.contains("://") || uri.starts_with("databricks") {
             return Err(format!(
-                "mlflow.yml: tracking URI '{uri}' is neither an MLflow server (http:// or https://) \
+                "tracking URI '{uri}' is neither an MLflow server (http:// or https://) \
                  nor a local store (sqlite:///<file>, a path, or null for mlflow.db in the project); \
                  for another database, run `mlflow server --backend-store-uri {uri}` and give its address"
             ));
@@ -322,8 +352,16 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_refused() {
+    fn a_refused_value_names_its_key() {
         let err = MlflowConfig::from_group(&json!({"tracking": {"experiement": {}}})).unwrap_err();
-        assert!(err.contains("unknown field `experiement`"), "{err}");
+        assert!(
+            err.message.contains("unknown field `experiement`"),
+            "{err:?}"
+        );
+        assert_eq!(err.key, ["tracking", "experiement"]);
+        let err =
+            MlflowConfig::from_group(&json!({"tracking": {"on_error": "maybe"}})).unwrap_err();
+        assert!(err.message.contains("unknown variant `maybe`"), "{err:?}");
+        assert_eq!(err.key, ["tracking", "on_error"]);
     }
 }

@@ -112,6 +112,19 @@ pub(crate) struct NodeRun {
     pub on_error: OnError,
 }
 
+impl NodeRun {
+    /// A call of an MLflow dataset that failed: the dataset's error, or with `on_error: warn`
+    /// a warning, and the pipeline's run is tagged incomplete when it closes.
+    pub(crate) fn failed(&self, what: &str, error: impl std::fmt::Display) -> Result<(), String> {
+        if self.on_error != OnError::Warn {
+            return Err(error.to_string());
+        }
+        tracing::warn!("MLflow: {what} is not logged (tracking.on_error is warn): {error}");
+        self.sender.let_go();
+        Ok(())
+    }
+}
+
 /// What the node on this thread tracks to.
 #[derive(Debug, Clone)]
 pub(crate) enum Current {
@@ -217,10 +230,14 @@ impl MlflowHook {
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .map(|(_, sender)| Arc::clone(sender));
-        match sender {
-            Some(sender) => Self::tolerant(t, state, "a node", || Ok(sender.flush()?)),
-            None => Ok(()),
+        let Some(sender) = sender else {
+            return Ok(());
+        };
+        let flushed = Self::tolerant(t, state, "a node", || Ok(sender.flush()?));
+        if sender.let_go_since_flush() {
+            state.set(INCOMPLETE_KEY, json!(true))?;
         }
+        flushed
     }
 
     /// Runs a tracking call of a node; with `on_error: warn` a failure is a warning, and the
@@ -326,21 +343,22 @@ impl Hook for MlflowHook {
 
     fn check_config(&self, config_loader: &ConfigLoader) -> Result<(), BoxError> {
         let group = config_loader.load("mlflow")?;
-        let Some(config) =
-            MlflowConfig::from_group(&group.value).map_err(|e| in_file(&group, e))?
+        let Some(config) = MlflowConfig::from_group(&group.value)
+            .map_err(|problem| at_key(&group, &problem.key, &problem.message))?
         else {
             return Ok(());
         };
         let location = config
             .location(Path::new("."))
-            .map_err(|e| in_file(&group, e))?;
+            .map_err(|e| format!("{}: {e}", uri_named_at(&group, &config)))?;
         // The sign-in is checked too: a credentials entry without one stops nothing midway.
         if let Location::Server {
             credentials: Some(_),
             ..
         } = location
         {
-            server_auth(config_loader, &config).map_err(|e| in_file(&group, e))?;
+            server_auth(config_loader, &config)
+                .map_err(|e| at_key(&group, &["server".into(), "credentials".into()], &e))?;
         }
         Ok(())
     }
@@ -377,25 +395,7 @@ impl Hook for MlflowHook {
                         "fix the store, or point server.mlflow_tracking_uri elsewhere"
                     }
                 };
-                // Where the store was named: its key's line, else the variable.
-                let named = group
-                    .locations
-                    .iter()
-                    .find(|(path, _)| {
-                        path.last().map(String::as_str) == Some("mlflow_tracking_uri")
-                    })
-                    .map(|(_, at)| at.to_string());
-                match named {
-                    Some(at) if config.server.mlflow_tracking_uri.is_some() => {
-                        Err(format!("{at}: server.mlflow_tracking_uri: {e}; {hint}").into())
-                    }
-                    _ if config.server.mlflow_tracking_uri.is_none()
-                        && std::env::var_os("MLFLOW_TRACKING_URI").is_some() =>
-                    {
-                        Err(in_file(&group, format!("MLFLOW_TRACKING_URI: {e}; {hint}")))
-                    }
-                    _ => Err(in_file(&group, format!("{e}; {hint}"))),
-                }
+                Err(format!("{}: {e}; {hint}", uri_named_at(&group, &config)).into())
             }
             Ok(()) => Ok(()),
         }
@@ -691,30 +691,44 @@ fn server_auth(config_loader: &ConfigLoader, config: &MlflowConfig) -> Result<Au
     Auth::resolve_in(credentials, |name| entries.get(name), names)
 }
 
-/// A problem of `mlflow.yml` as a config error: the line of the key serde names (between
-/// backticks), else the file.
-fn in_file(group: &kedrust_config::Config, message: String) -> BoxError {
-    let message = message.strip_prefix("mlflow.yml: ").unwrap_or(&message);
-    let field = message.split('`').nth(1);
-    let at = field
-        .and_then(|f| {
-            group
-                .locations
-                .iter()
-                .find(|(path, _)| path.last().map(String::as_str) == Some(f))
-                .map(|(_, at)| at.to_string())
-        })
+/// Where key path `key` of `mlflow.yml` is written (`file:line:col`): its line, else its
+/// nearest written parent's, else the file.
+fn place(group: &kedrust_config::Config, key: &[String]) -> Option<String> {
+    kedrust_config::nearest_location(&group.locations, key)
+        .map(|at| at.to_string())
         .or_else(|| {
-            group
-                .locations
-                .values()
-                .next()
-                .map(|at| at.file.display().to_string())
-        });
+            let file = group.locations.values().next()?;
+            Some(file.file.display().to_string())
+        })
+}
+
+/// A problem of `mlflow.yml` at key path `key` as a config error: `file:line:col: key: what`
+/// (an unknown key's message names the key itself).
+fn at_key(group: &kedrust_config::Config, key: &[String], message: &str) -> BoxError {
+    let message = message.strip_prefix("mlflow.yml: ").unwrap_or(message);
+    let unknown = message.starts_with("unknown field");
     let message = kedrust_pipeline::suggest::unknown_field(message);
-    match at {
-        Some(at) => format!("{at}: {message}").into(),
-        None => message.into(),
+    let what = match unknown || key.is_empty() {
+        true => message,
+        false => format!("{}: {message}", key.join(".")),
+    };
+    match place(group, key) {
+        Some(at) => format!("{at}: {what}").into(),
+        None => what.into(),
+    }
+}
+
+/// Where the tracking URI in use was named: the line of `server.mlflow_tracking_uri`, else the
+/// environment variable `MLFLOW_TRACKING_URI`.
+fn uri_named_at(group: &kedrust_config::Config, config: &MlflowConfig) -> String {
+    const KEY: &str = "server.mlflow_tracking_uri";
+    if config.server.mlflow_tracking_uri.is_none() {
+        return "MLFLOW_TRACKING_URI".to_owned();
+    }
+    let key: Vec<String> = KEY.split('.').map(str::to_owned).collect();
+    match place(group, &key) {
+        Some(at) => format!("{at}: {KEY}"),
+        None => KEY.to_owned(),
     }
 }
 

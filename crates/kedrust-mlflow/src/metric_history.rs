@@ -197,3 +197,43 @@ pub(crate) fn dataset_type() -> DatasetType {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn saving(mode: Mode) -> MetricHistoryDataset {
+        MetricHistoryDataset {
+            key: "loss".into(),
+            run_id: None,
+            load_mode: Mode::List,
+            save_mode: mode,
+        }
+    }
+
+    fn steps(metrics: &[Metric]) -> Vec<(i64, f64)> {
+        metrics.iter().map(|m| (m.step, m.value)).collect()
+    }
+
+    #[test]
+    fn each_save_mode_reads_the_steps_it_names() {
+        let list = saving(Mode::List).metrics(&json!([0.5, 1.0])).unwrap();
+        assert_eq!(steps(&list), [(0, 0.5), (1, 1.0)]);
+        let dict = saving(Mode::Dict)
+            .metrics(&json!({"3": 0.5, "7": 1.0}))
+            .unwrap();
+        assert_eq!(steps(&dict), [(3, 0.5), (7, 1.0)]);
+        let history = json!([{"step": 2, "value": 0.5, "timestamp": 17}]);
+        let history = saving(Mode::History).metrics(&history).unwrap();
+        assert_eq!(steps(&history), [(2, 0.5)]);
+        assert_eq!(history[0].timestamp, 17);
+        let wrong = saving(Mode::Dict)
+            .metrics(&json!([0.5]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            wrong.contains("must be a mapping of step to number"),
+            "{wrong}"
+        );
+    }
+}

@@ -28,15 +28,21 @@ impl Dataset for MetricsDataset {
         };
         let mut by_step: Vec<Vec<(String, f64)>> = Vec::new();
         for (name, v) in map {
-            let values: Vec<f64> = match v {
-                Json::Array(items) => items.iter().filter_map(Json::as_f64).collect(),
-                other => other.as_f64().into_iter().collect(),
+            // Every item is a step: one that is not a number would shift the others.
+            let not_a_number = |at: &str, x: &Json| {
+                DatasetError::Other(format!("metric '{name}'{at}: {x} is not a number"))
             };
-            if values.is_empty() {
-                return Err(DatasetError::Other(format!(
-                    "metric '{name}' is not a number"
-                )));
-            }
+            let values: Vec<f64> = match v {
+                Json::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(step, x)| {
+                        x.as_f64()
+                            .ok_or_else(|| not_a_number(&format!(" at step {step}"), x))
+                    })
+                    .collect::<Result<_, _>>()?,
+                other => vec![other.as_f64().ok_or_else(|| not_a_number("", other))?],
+            };
             for (step, x) in values.into_iter().enumerate() {
                 if by_step.len() <= step {
                     by_step.push(Vec::new());
@@ -68,4 +74,25 @@ pub(crate) fn dataset_type() -> DatasetType {
         &[],
         |_| Ok(Arc::new(MetricsDataset)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_value_of_a_metric_is_a_number() {
+        for (metrics, error) in [
+            (
+                json!({"loss": [0.5, "x", 1.5]}),
+                r#"metric 'loss' at step 1: "x" is not a number"#,
+            ),
+            (json!({"r2": null}), "metric 'r2': null is not a number"),
+        ] {
+            let saved = MetricsDataset.save(Value::new(metrics));
+            let message = saved.unwrap_err().to_string();
+            assert!(message.contains(error), "{message}");
+        }
+    }
 }

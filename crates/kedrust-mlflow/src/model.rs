@@ -3,7 +3,6 @@
 //! it, and registered as a new version of `registered_model_name` when that is set. It loads
 //! back by `run_id`, or by `registered_model_name` and `version` (the latest by default).
 
-use crate::OnError;
 use crate::artifact::Wrapped;
 use crate::hook::{NodeRun, current_run, run_to_read, skipped};
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, Holds};
@@ -131,10 +130,7 @@ impl Dataset for ModelDataset {
             return Ok(());
         };
         match self.log(&run, value) {
-            Err(DatasetError::Other(e)) if run.on_error == OnError::Warn => {
-                tracing::warn!("MLflow: the model is not logged: {e}");
-                Ok(())
-            }
+            Err(DatasetError::Other(e)) => run.failed("the model", e).map_err(DatasetError::Other),
             other => other,
         }
     }

@@ -6,7 +6,7 @@
 use crate::client::{MlflowError, now_ms};
 use crate::store::{Batch, Store};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -47,6 +47,9 @@ struct Shared {
     created: Mutex<HashMap<u64, Result<String, String>>>,
     /// The first call that failed since the last flush.
     failed: Mutex<Option<MlflowError>>,
+    /// A call made past the queue (an artifact, a model) failed and `on_error: warn` let
+    /// the run go on, since the last flush.
+    let_go: AtomicBool,
 }
 
 /// A store with a background queue in front of it.
@@ -171,6 +174,17 @@ impl Sender {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Notes that a call made past the queue failed and the run went on: the next
+    /// [`Sender::let_go_since_flush`] says so, for the run to be tagged incomplete.
+    pub(crate) fn let_go(&self) {
+        self.shared.let_go.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a call was let go since the last time this was asked.
+    pub(crate) fn let_go_since_flush(&self) -> bool {
+        self.shared.let_go.swap(false, Ordering::SeqCst)
     }
 
     /// The id of `run`, once its creation is sent (flushing when it is queued).

@@ -188,7 +188,7 @@ impl Bench {
         c.current_dir(std::env::temp_dir()).args([
             "-c",
             "import importlib.metadata as m, platform\n\
-             for d in ['kedro', 'kedro-datasets', 'kedro-dagster', 'dagster', 'pandas', 'pyarrow']:\n\
+             for d in ['kedro', 'kedro-datasets', 'kedro-dagster', 'dagster', 'pandas', 'pyarrow', 'mlflow', 'kedro-mlflow']:\n\
              \x20   print(d, m.version(d))\n\
              print('python', platform.python_version())",
         ]);

@@ -18,6 +18,7 @@ fn pipeline_list_and_describe() {
     - fan
     - neighbours
     - opaque
+    - read_back
     - regional
     - regions
     - secrets
@@ -37,7 +38,7 @@ fn pipeline_list_and_describe() {
     ");
     let out = f.run(&["pipeline", "describe", "chian"], &[]);
     assert_eq!(out.code, 2);
-    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, neighbours, opaque, regional, regions, secrets, signup, sourced, tracked_model, trends, weekly)");
+    insta::assert_snapshot!(out.stderr, @"error: pipeline 'chian' not found; did you mean 'chain'? (existing pipelines: __default__, chain, customers, daily, early_end, failing, failing_in_memory, fan, neighbours, opaque, read_back, regional, regions, secrets, signup, sourced, tracked_model, trends, weekly)");
 }
 
 #[test]

@@ -248,6 +248,34 @@ fn models_metric_histories_and_artifacts_are_logged_and_read_back() {
         serde_json::json!({"slope": 4.0, "losses": [0.5, 1.0, 1.5, 2.0]})
     );
 
+    // A metrics dataset logs a mapping's numbers at step 0 and its lists one value per step.
+    let catalog = f.path().join("conf/mlflow/catalog.yml");
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let artifact = "type: mlflow.ArtifactDataset\n  artifact_path: reports\n  dataset:\n    \
+                    type: json.JSONDataset\n    filepath: data/model_report.json";
+    assert!(text.contains(artifact));
+    std::fs::write(
+        &catalog,
+        text.replace(artifact, "type: mlflow.MetricsDataset"),
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "mlflow", "-p", "tracked_model"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let all = read_with_mlflow(&db, "kedrust-fixture");
+    let (_, children) = runs_of(&all, &run_id(&f));
+    let evaluate = children
+        .iter()
+        .find(|c| c["tags"]["kedrust.node"] == "evaluate");
+    assert_eq!(
+        evaluate.unwrap()["history"],
+        serde_json::json!({
+            "kedrust.duration_s": evaluate.unwrap()["history"]["kedrust.duration_s"],
+            "slope": [[0, 4.0]],
+            "losses": [[0, 0.5], [1, 1.0], [2, 1.5], [3, 2.0]],
+        })
+    );
+    std::fs::write(&catalog, &text).unwrap();
+
     // The report: saved where its dataset says, and logged in the evaluate node's run.
     let evaluate = node("evaluate");
     assert_eq!(
@@ -279,6 +307,170 @@ fn models_metric_histories_and_artifacts_are_logged_and_read_back() {
             "reports/model_report.json"
         ])
     );
+}
+
+/// The MLflow run id of node `node`'s run in kedrust run `run`.
+fn node_run(all: &[Json], run: &str, node: &str) -> String {
+    let (_, children) = runs_of(all, run);
+    let found = children.iter().find(|c| c["tags"]["kedrust.node"] == node);
+    let found = found.unwrap_or_else(|| panic!("no run of node {node} in {run}"));
+    found["run_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn models_and_artifacts_load_back_by_run_and_by_registered_version() {
+    let f = Fixture::new("basic");
+    let db = f.path().join("mlflow.db");
+    let catalog = f.path().join("conf/mlflow/catalog.yml");
+    // The report as YAML: an artifact dataset wraps any dataset that writes a file.
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let yaml = text.replace(
+        "type: json.JSONDataset\n    filepath: data/model_report.json",
+        "type: yaml.YAMLDataset\n    filepath: data/model_report.yml",
+    );
+    assert_ne!(yaml, text);
+    std::fs::write(&catalog, &yaml).unwrap();
+    // Version 1 fits 4 numbers (slope 4), version 2 fits 6.
+    let mut runs = Vec::new();
+    for count in [4, 6] {
+        let params = format!("count={count}");
+        let out = f.run(
+            &[
+                "run",
+                "--env",
+                "mlflow",
+                "-p",
+                "tracked_model",
+                "--params",
+                &params,
+            ],
+            &[],
+        );
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        runs.push(run_id(&f));
+    }
+    let all = read_with_mlflow(&db, "kedrust-fixture");
+    let (_, children) = runs_of(&all, &runs[0]);
+    let evaluate = children
+        .iter()
+        .find(|c| c["tags"]["kedrust.node"] == "evaluate");
+    assert_eq!(
+        evaluate.unwrap()["artifacts"],
+        serde_json::json!(["reports/model_report.yml"])
+    );
+    let first_report = node_run(&all, &runs[0], "evaluate");
+    let first_losses = node_run(&all, &runs[0], "train_loss");
+    let second_fit = node_run(&all, &runs[1], "fit");
+
+    for (model, slope) in [
+        ("registered_model_name: fixture-line\n  version: 1", 4.0),
+        ("registered_model_name: fixture-line", 6.0),
+        (&format!("run_id: {second_fit}") as &str, 6.0),
+    ] {
+        // The first run's report, from its artifacts (the local copy goes elsewhere).
+        std::fs::write(
+            &catalog,
+            format!(
+                "{yaml}\npast_model:\n  type: mlflow.ModelDataset\n  {model}\n\
+                 past_report:\n  type: mlflow.ArtifactDataset\n  run_id: {first_report}\n  \
+                 artifact_path: reports\n  dataset:\n    type: yaml.YAMLDataset\n    \
+                 filepath: data/past/model_report.yml\n\
+                 past_losses:\n  type: mlflow.MetricHistoryDataset\n  key: loss\n  \
+                 run_id: {first_losses}\n  load_args:\n    mode: dict\n\
+                 read_back:\n  type: json.JSONDataset\n  filepath: data/read_back.json\n"
+            ),
+        )
+        .unwrap();
+        let out = f.run(&["run", "--env", "mlflow", "-p", "read_back"], &[]);
+        assert_eq!(out.code, 0, "{model}: {}", out.stderr);
+        let read: Json = serde_json::from_str(
+            &std::fs::read_to_string(f.path().join("data/read_back.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            read,
+            serde_json::json!({
+                "slope": slope,
+                "report": {"slope": 4.0, "losses": [0.5, 1.0, 1.5, 2.0]},
+                "losses": {"0": 0.5, "1": 1.0, "2": 1.5, "3": 2.0},
+            }),
+            "{model}"
+        );
+    }
+}
+
+#[test]
+fn with_on_error_warn_a_model_or_artifact_that_cannot_be_logged_tags_the_run_incomplete() {
+    let f = Fixture::new("basic");
+    let db = f.path().join("mlflow.db");
+    // Version 1 of the model, in experiment 1.
+    let out = f.run(&["run", "--env", "mlflow", "-p", "tracked_model"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Experiment 2 cannot keep artifacts: its folder is a file.
+    let yml = f.path().join("conf/mlflow/mlflow.yml");
+    let text = std::fs::read_to_string(&yml).unwrap();
+    let elsewhere = text.replace("name: kedrust-fixture", "name: elsewhere");
+    std::fs::write(&yml, &elsewhere).unwrap();
+    std::fs::write(f.path().join("mlruns/2"), "not a folder").unwrap();
+
+    // By default the model's save fails its node, and the run.
+    let out = f.run(&["run", "--env", "mlflow", "-p", "tracked_model"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("'fit'"), "{}", out.stderr);
+
+    // With on_error: warn the run goes on (the next node reads version 1 of the model), says
+    // what was not logged, and its MLflow run says it is incomplete.
+    let warn = elsewhere.replace("tracking:\n", "tracking:\n  on_error: warn\n");
+    std::fs::write(&yml, warn).unwrap();
+    let out = f.run(&["run", "--env", "mlflow", "-p", "tracked_model"], &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for what in ["the model is not logged", "model_report.json is not logged"] {
+        assert!(out.stderr.contains(what), "{what}: {}", out.stderr);
+    }
+    let (parent, children) = runs_of(&read_with_mlflow(&db, "elsewhere"), &run_id(&f));
+    assert_eq!(parent["status"], "FINISHED");
+    assert_eq!(parent["tags"]["kedrust.tracking"], "incomplete", "{parent}");
+    assert_eq!(children.len(), 4);
+}
+
+#[test]
+fn what_a_node_logged_before_the_run_failed_is_kept() {
+    let f = Fixture::new("basic");
+    // The evaluate node fails to save its report: a folder is where its file goes.
+    std::fs::create_dir_all(f.path().join("data/model_report.json")).unwrap();
+    for runner in ["sequential", "process"] {
+        let out = f.run(
+            &[
+                "run",
+                "--env",
+                "mlflow",
+                "-p",
+                "tracked_model",
+                "-r",
+                runner,
+            ],
+            &[],
+        );
+        assert_eq!(out.code, 1, "{runner}: {}", out.stderr);
+        let all = read_with_mlflow(&f.path().join("mlflow.db"), "kedrust-fixture");
+        let (parent, children) = runs_of(&all, &run_id(&f));
+        assert_eq!(parent["status"], "FAILED", "{runner}");
+        let node = |name: &str| {
+            let found = children.iter().find(|c| c["tags"]["kedrust.node"] == name);
+            found
+                .unwrap_or_else(|| panic!("{runner}: no run of {name}"))
+                .clone()
+        };
+        let error = parent["tags"]["kedrust.error"].as_str().unwrap_or_default();
+        assert!(error.contains("model_report"), "{runner}: {error}");
+        let train = node("train_loss");
+        assert_eq!(train["status"], "FINISHED", "{runner}");
+        assert_eq!(
+            train["history"]["loss"],
+            serde_json::json!([[0, 0.5], [1, 1.0], [2, 1.5], [3, 2.0]]),
+            "{runner}"
+        );
+    }
 }
 
 #[test]
@@ -323,10 +515,28 @@ fn a_tracking_problem_is_reported_before_the_run_with_the_file_and_line() {
     let out = f.run(&["run", "--env", "mlflow"], &[]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
-        out.stderr.contains("conf/mlflow/mlflow.yml")
-            && out
-                .stderr
-                .contains("'postgresql://127.0.0.1/mlflow' is neither an MLflow server"),
+        out.stderr.contains(
+            "conf/mlflow/mlflow.yml:2:3: server.mlflow_tracking_uri: tracking URI \
+             'postgresql://127.0.0.1/mlflow' is neither an MLflow server"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(f.nodes_run().is_empty());
+
+    // A value of the wrong kind, at its line, with its key.
+    std::fs::write(
+        &yml,
+        text.replace("tracking:\n", "tracking:\n  on_error: maybe\n"),
+    )
+    .unwrap();
+    let out = f.run(&["run", "--env", "mlflow"], &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "conf/mlflow/mlflow.yml:3:3: tracking.on_error: unknown variant `maybe`, \
+             expected `fail` or `warn`"
+        ),
         "{}",
         out.stderr
     );

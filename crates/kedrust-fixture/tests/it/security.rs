@@ -299,7 +299,7 @@ fn a_tracking_uri_kedrust_cannot_write_says_how_to_serve_it_before_anything_runs
     );
     // A problem of the hook's own config file is a config error: exit 2, no hook fired.
     assert_eq!(out.code, 2, "{}", out.stderr);
-    insta::assert_snapshot!(out.stderr.trim_end(), @"error: MlflowHook: <project>/conf/mlflow/mlflow.yml: tracking URI 'postgresql://127.0.0.1/mlflow' is neither an MLflow server (http:// or https://) nor a local store (sqlite:///<file>, a path, or null for mlflow.db in the project); for another database, run `mlflow server --backend-store-uri postgresql://127.0.0.1/mlflow` and give its address");
+    insta::assert_snapshot!(out.stderr.trim_end(), @"error: MlflowHook: MLFLOW_TRACKING_URI: tracking URI 'postgresql://127.0.0.1/mlflow' is neither an MLflow server (http:// or https://) nor a local store (sqlite:///<file>, a path, or null for mlflow.db in the project); for another database, run `mlflow server --backend-store-uri postgresql://127.0.0.1/mlflow` and give its address");
     assert!(f.trace().is_empty(), "no hook fired");
 }
 
