@@ -165,7 +165,7 @@ impl Dataset for ArtifactDataset {
         })();
         match logged {
             Err(e) => run
-                .failed(&format!("artifact {}", file.display()), e)
+                .dataset_call_failed(&format!("artifact {}", file.display()), e)
                 .map_err(DatasetError::Other),
             Ok(()) => Ok(()),
         }

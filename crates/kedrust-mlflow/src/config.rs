@@ -166,7 +166,7 @@ pub enum LongParams {
 /// A value of `mlflow.yml` that cannot be read: where it is (`tracking.on_error`) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The key path; for an unknown key, the mapping it is in.
+    /// The key path (for an unknown key, that key's).
     pub key: Vec<String>,
     pub message: String,
 }

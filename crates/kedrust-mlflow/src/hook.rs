@@ -115,12 +115,16 @@ pub(crate) struct NodeRun {
 impl NodeRun {
     /// A call of an MLflow dataset that failed: the dataset's error, or with `on_error: warn`
     /// a warning, and the pipeline's run is tagged incomplete when it closes.
-    pub(crate) fn failed(&self, what: &str, error: impl std::fmt::Display) -> Result<(), String> {
+    pub(crate) fn dataset_call_failed(
+        &self,
+        what: &str,
+        error: impl std::fmt::Display,
+    ) -> Result<(), String> {
         if self.on_error != OnError::Warn {
             return Err(error.to_string());
         }
         tracing::warn!("MLflow: {what} is not logged (tracking.on_error is warn): {error}");
-        self.sender.let_go();
+        self.sender.note_dropped();
         Ok(())
     }
 }
@@ -234,7 +238,7 @@ impl MlflowHook {
             return Ok(());
         };
         let flushed = Self::tolerant(t, state, "a node", || Ok(sender.flush()?));
-        if sender.let_go_since_flush() {
+        if sender.take_dropped() {
             state.set(INCOMPLETE_KEY, json!(true))?;
         }
         flushed
@@ -706,11 +710,15 @@ fn place(group: &kedrust_config::Config, key: &[String]) -> Option<String> {
 /// (an unknown key's message names the key itself).
 fn at_key(group: &kedrust_config::Config, key: &[String], message: &str) -> BoxError {
     let message = message.strip_prefix("mlflow.yml: ").unwrap_or(message);
-    let unknown = message.starts_with("unknown field");
+    // An unknown key's message names it: the path says which mapping it is in.
+    let named = match message.starts_with("unknown field") {
+        true => &key[..key.len().saturating_sub(1)],
+        false => key,
+    };
     let message = kedrust_pipeline::suggest::unknown_field(message);
-    let what = match unknown || key.is_empty() {
+    let what = match named.is_empty() {
         true => message,
-        false => format!("{}: {message}", key.join(".")),
+        false => format!("{}: {message}", named.join(".")),
     };
     match place(group, key) {
         Some(at) => format!("{at}: {what}").into(),
@@ -719,11 +727,16 @@ fn at_key(group: &kedrust_config::Config, key: &[String], message: &str) -> BoxE
 }
 
 /// Where the tracking URI in use was named: the line of `server.mlflow_tracking_uri`, else the
-/// environment variable `MLFLOW_TRACKING_URI`.
+/// environment variable `MLFLOW_TRACKING_URI`, else nowhere (the project's own store).
 fn uri_named_at(group: &kedrust_config::Config, config: &MlflowConfig) -> String {
     const KEY: &str = "server.mlflow_tracking_uri";
     if config.server.mlflow_tracking_uri.is_none() {
-        return "MLFLOW_TRACKING_URI".to_owned();
+        let from_variable =
+            std::env::var("MLFLOW_TRACKING_URI").is_ok_and(|u| !u.trim().is_empty());
+        return match from_variable {
+            true => "MLFLOW_TRACKING_URI".to_owned(),
+            false => "the project's store (no tracking URI is set)".to_owned(),
+        };
     }
     let key: Vec<String> = KEY.split('.').map(str::to_owned).collect();
     match place(group, &key) {

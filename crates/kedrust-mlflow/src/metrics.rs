@@ -43,6 +43,11 @@ impl Dataset for MetricsDataset {
                     .collect::<Result<_, _>>()?,
                 other => vec![other.as_f64().ok_or_else(|| not_a_number("", other))?],
             };
+            if values.is_empty() {
+                return Err(DatasetError::Other(format!(
+                    "metric '{name}' has no values"
+                )));
+            }
             for (step, x) in values.into_iter().enumerate() {
                 if by_step.len() <= step {
                     by_step.push(Vec::new());
@@ -89,6 +94,7 @@ mod tests {
                 r#"metric 'loss' at step 1: "x" is not a number"#,
             ),
             (json!({"r2": null}), "metric 'r2': null is not a number"),
+            (json!({"loss": []}), "metric 'loss' has no values"),
         ] {
             let saved = MetricsDataset.save(Value::new(metrics));
             let message = saved.unwrap_err().to_string();

@@ -130,7 +130,9 @@ impl Dataset for ModelDataset {
             return Ok(());
         };
         match self.log(&run, value) {
-            Err(DatasetError::Other(e)) => run.failed("the model", e).map_err(DatasetError::Other),
+            Err(DatasetError::Other(e)) => run
+                .dataset_call_failed("the model", e)
+                .map_err(DatasetError::Other),
             other => other,
         }
     }

@@ -47,9 +47,9 @@ struct Shared {
     created: Mutex<HashMap<u64, Result<String, String>>>,
     /// The first call that failed since the last flush.
     failed: Mutex<Option<MlflowError>>,
-    /// A call made past the queue (an artifact, a model) failed and `on_error: warn` let
-    /// the run go on, since the last flush.
-    let_go: AtomicBool,
+    /// A call made on the store directly, not queued (an artifact, a model), failed and
+    /// `on_error: warn` let the run go on; cleared when read.
+    dropped: AtomicBool,
 }
 
 /// A store with a background queue in front of it.
@@ -176,15 +176,15 @@ impl Sender {
         }
     }
 
-    /// Notes that a call made past the queue failed and the run went on: the next
-    /// [`Sender::let_go_since_flush`] says so, for the run to be tagged incomplete.
-    pub(crate) fn let_go(&self) {
-        self.shared.let_go.store(true, Ordering::SeqCst);
+    /// Notes that a call made on the store directly failed and the run went on: the next
+    /// [`Sender::take_dropped`] says so, for the run to be tagged incomplete.
+    pub(crate) fn note_dropped(&self) {
+        self.shared.dropped.store(true, Ordering::SeqCst);
     }
 
-    /// Whether a call was let go since the last time this was asked.
-    pub(crate) fn let_go_since_flush(&self) -> bool {
-        self.shared.let_go.swap(false, Ordering::SeqCst)
+    /// Whether a call was dropped since the last time this was asked.
+    pub(crate) fn take_dropped(&self) -> bool {
+        self.shared.dropped.swap(false, Ordering::SeqCst)
     }
 
     /// The id of `run`, once its creation is sent (flushing when it is queued).
@@ -337,6 +337,7 @@ mod tests {
     use super::*;
     use crate::local::LocalStore;
     use crate::store::Metric;
+    use std::path::Path;
 
     fn store(dir: &std::path::Path) -> Arc<LocalStore> {
         Arc::new(LocalStore::open(&dir.join("mlflow.db"), &dir.join("mlruns")).unwrap())
@@ -369,6 +370,116 @@ mod tests {
             .collect();
         assert_eq!(steps, [(0, 1.0), (1, 2.0)]);
         assert!(local.open_children(&experiment, "none").unwrap().is_empty());
+    }
+
+    /// A local store that counts batches and holds every run's creation until told to go,
+    /// so that calls queue up behind it.
+    #[derive(Debug)]
+    struct Held {
+        inner: Arc<LocalStore>,
+        go: Mutex<mpsc::Receiver<()>>,
+        batches: AtomicU64,
+    }
+
+    impl Store for Held {
+        fn experiment_by_name(&self, name: &str) -> Result<Option<(String, bool)>, MlflowError> {
+            self.inner.experiment_by_name(name)
+        }
+        fn create_experiment(&self, name: &str) -> Result<String, MlflowError> {
+            self.inner.create_experiment(name)
+        }
+        fn restore_experiment(&self, id: &str) -> Result<(), MlflowError> {
+            self.inner.restore_experiment(id)
+        }
+        fn create_run(
+            &self,
+            experiment_id: &str,
+            name: &str,
+            tags: &[(String, String)],
+            start_time: i64,
+        ) -> Result<String, MlflowError> {
+            let _ = self.go.lock().unwrap().recv();
+            self.inner.create_run(experiment_id, name, tags, start_time)
+        }
+        fn log_batch(&self, run_id: &str, batch: &Batch) -> Result<(), MlflowError> {
+            self.batches.fetch_add(1, Ordering::SeqCst);
+            self.inner.log_batch(run_id, batch)
+        }
+        fn end_run(&self, run_id: &str, status: &str, end_time: i64) -> Result<(), MlflowError> {
+            self.inner.end_run(run_id, status, end_time)
+        }
+        fn open_children(&self, e: &str, parent: &str) -> Result<Vec<String>, MlflowError> {
+            self.inner.open_children(e, parent)
+        }
+        fn child_with_metric(
+            &self,
+            e: &str,
+            parent: &str,
+            key: &str,
+        ) -> Result<Option<String>, MlflowError> {
+            self.inner.child_with_metric(e, parent, key)
+        }
+        fn metric_history(&self, run_id: &str, key: &str) -> Result<Vec<Metric>, MlflowError> {
+            self.inner.metric_history(run_id, key)
+        }
+        fn log_artifact(&self, run_id: &str, local: &Path, to: &str) -> Result<(), MlflowError> {
+            self.inner.log_artifact(run_id, local, to)
+        }
+        fn download_artifact(
+            &self,
+            run_id: &str,
+            from: &str,
+            to: &Path,
+        ) -> Result<(), MlflowError> {
+            self.inner.download_artifact(run_id, from, to)
+        }
+        fn register_model(
+            &self,
+            name: &str,
+            run_id: &str,
+            at: &str,
+        ) -> Result<String, MlflowError> {
+            self.inner.register_model(name, run_id, at)
+        }
+        fn model_version(
+            &self,
+            name: &str,
+            version: Option<&str>,
+        ) -> Result<crate::store::ModelVersion, MlflowError> {
+            self.inner.model_version(name, version)
+        }
+    }
+
+    #[test]
+    fn calls_never_wait_and_batches_queued_behind_a_call_go_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = store(dir.path());
+        let experiment = local.create_experiment("e").unwrap();
+        let (go, wait) = mpsc::channel();
+        let held = Arc::new(Held {
+            inner: local.clone(),
+            go: Mutex::new(wait),
+            batches: AtomicU64::new(0),
+        });
+        let sender = Sender::new(held.clone());
+        // Nothing here waits on the store, which is still creating the run: a call that
+        // blocked would never reach `go`.
+        let run = sender.create_run(&experiment, "node", Vec::new());
+        for step in 0..5 {
+            sender.log(
+                &run,
+                Batch::metrics_at(step, [("m".to_owned(), step as f64)]),
+            );
+        }
+        go.send(()).unwrap();
+        sender.flush().unwrap();
+        assert_eq!(
+            held.batches.load(Ordering::SeqCst),
+            1,
+            "five batches, one call"
+        );
+        let id = sender.id(&run).unwrap();
+        assert_eq!(local.metric_history(&id, "m").unwrap().len(), 5);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use super::cases::{progress, without_frames};
 use super::measure::{self, Sample};
-use super::report::{Results, mib, ms};
+use super::report::{Headline, Results, mib, ms};
 use super::{Bench, projects};
 use crate::process_runner::pipeline_name;
 use crate::shapes::Shape;
@@ -208,6 +208,25 @@ pub fn run(b: &Bench, results: &mut Results) -> Result<(), String> {
     }
     rows("kedrust, a chain", size, &ours);
     rows("Kedro + kedro-mlflow, a chain", size, &theirs);
+    // What tracking adds to a run, per node, beside what kedro-mlflow adds.
+    let added = |samples: &[(Tracking<'_>, Sample)], i: usize| {
+        (samples[i].1.wall.as_secs_f64() - samples[0].1.wall.as_secs_f64()) * 1e3 / size as f64
+    };
+    for (i, &t) in trackings.iter().enumerate().skip(1) {
+        let store = match t {
+            Tracking::Server(_) => "an mlflow server",
+            _ => "the local store",
+        };
+        let (a, b) = (added(&ours, i), added(&theirs, i));
+        results.headline_row(Headline {
+            case: format!("MLflow tracking to {store}: time added per node (chain of {size})"),
+            kedrust: format!("{a:.1} ms"),
+            python: format!("{b:.1} ms"),
+            ratio: a / b,
+            target: None,
+            why_missed: None,
+        });
+    }
     progress("mlflow: chain done");
 
     if !without_frames(results, "MLflow tracking: spaceflights") {

@@ -431,6 +431,40 @@ fn with_on_error_warn_a_model_or_artifact_that_cannot_be_logged_tags_the_run_inc
     assert_eq!(parent["status"], "FINISHED");
     assert_eq!(parent["tags"]["kedrust.tracking"], "incomplete", "{parent}");
     assert_eq!(children.len(), 4);
+
+    // Only the artifact fails (the model is a plain file now), in a worker process: the flag
+    // reaches the process that closes the run.
+    let catalog = f.path().join("conf/mlflow/catalog.yml");
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let model = "type: mlflow.ModelDataset\n  registered_model_name: fixture-line";
+    assert!(text.contains(model));
+    let plain = "type: serde.JSONDataset\n  filepath: data/line_model.json";
+    std::fs::write(&catalog, text.replace(model, plain)).unwrap();
+    let out = f.run(
+        &[
+            "run",
+            "--env",
+            "mlflow",
+            "-p",
+            "tracked_model",
+            "-r",
+            "process",
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("model_report.json is not logged"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("the model is not logged"),
+        "{}",
+        out.stderr
+    );
+    let (parent, _) = runs_of(&read_with_mlflow(&db, "elsewhere"), &run_id(&f));
+    assert_eq!(parent["tags"]["kedrust.tracking"], "incomplete", "{parent}");
 }
 
 #[test]
@@ -477,6 +511,7 @@ fn what_a_node_logged_before_the_run_failed_is_kept() {
 fn a_store_path_in_mlflow_yml_is_a_database_or_a_folder_of_the_project() {
     for (uri, db) in [
         ("sqlite:///tracking/runs.db", "tracking/runs.db"),
+        ("tracking/other.db", "tracking/other.db"),
         ("mlruns", "mlruns/mlflow.db"),
     ] {
         let f = Fixture::new("basic");
@@ -559,7 +594,11 @@ fn a_tracking_problem_is_reported_before_the_run_with_the_file_and_line() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(
         out.stderr.contains("schema is at revision 0a8213491aaa")
-            && out.stderr.contains("mlflow db upgrade"),
+            && out.stderr.contains("mlflow db upgrade")
+            && out
+                .stderr
+                .contains("the project's store (no tracking URI is set)")
+            && !out.stderr.contains("MLFLOW_TRACKING_URI"),
         "{}",
         out.stderr
     );

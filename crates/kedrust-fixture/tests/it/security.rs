@@ -297,7 +297,8 @@ fn a_tracking_uri_kedrust_cannot_write_says_how_to_serve_it_before_anything_runs
         &["run", "--env", "mlflow"],
         &[("MLFLOW_TRACKING_URI", "postgresql://127.0.0.1/mlflow")],
     );
-    // A problem of the hook's own config file is a config error: exit 2, no hook fired.
+    // A tracking URI kedrust cannot use is a config error, blamed on the variable that named
+    // it: exit 2, no hook fired.
     assert_eq!(out.code, 2, "{}", out.stderr);
     insta::assert_snapshot!(out.stderr.trim_end(), @"error: MlflowHook: MLFLOW_TRACKING_URI: tracking URI 'postgresql://127.0.0.1/mlflow' is neither an MLflow server (http:// or https://) nor a local store (sqlite:///<file>, a path, or null for mlflow.db in the project); for another database, run `mlflow server --backend-store-uri postgresql://127.0.0.1/mlflow` and give its address");
     assert!(f.trace().is_empty(), "no hook fired");
