@@ -23,6 +23,10 @@ import json
 import logging
 import os
 import subprocess
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
 
 import dagster as dg
 
@@ -41,6 +45,53 @@ def _plans():
         # The binary's own message names the file, line and key; Dagster shows it as is.
         raise dg.DagsterInvariantViolationError(f"kedrust project {PROJECT} (env {ENV}):\n{done.stderr.strip()}")
     return json.loads(done.stdout)
+
+
+class _PipeMessageReader(dg.PipesMessageReader):
+    """The binary's Pipes messages through a named pipe. Dagster's file reader polls its file
+    every 10 ms and, when the step's process has ended, waits for one more poll; a pipe ends
+    when the binary closes it, so the step ends when the binary does."""
+
+    @contextmanager
+    def read_messages(self, handler):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "messages")
+            os.mkfifo(path)
+            ended = threading.Event()
+
+            def _read():
+                try:
+                    # Opening waits for a writer; the pipe ends when the binary closes it.
+                    while not ended.is_set():
+                        with open(path, encoding="utf-8") as pipe:
+                            for line in pipe:
+                                handler.handle_message(json.loads(line))
+                except Exception:
+                    handler.report_pipes_framework_exception("kedrust's message reader", sys.exc_info())
+                    raise
+
+            thread = threading.Thread(target=_read, name="kedrust-pipes-reader", daemon=True)
+            thread.start()
+            try:
+                yield {"path": path}
+            finally:
+                ended.set()
+                while thread.is_alive():
+                    # A reader still waiting for a writer (the binary never opened the pipe, or
+                    # it ended first) is woken by an empty one.
+                    try:
+                        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+                    except OSError:
+                        pass
+                    thread.join(0.01)
+
+    def no_messages_debug_text(self):
+        return "Attempted to read messages from a named pipe the kedrust binary writes."
+
+
+def _pipes():
+    # Where named pipes exist (not on Windows), the step does not wait for a poll.
+    return dg.PipesSubprocessClient(message_reader=_PipeMessageReader() if hasattr(os, "mkfifo") else None)
 
 
 _loaded = _plans()
@@ -248,7 +299,7 @@ def _job(plan):
     )
     return graph.to_job(
         executor_def=_executor(plan["executor"]),
-        resource_defs={"kedrust_params": params, "pipes": dg.PipesSubprocessClient()},
+        resource_defs={"kedrust_params": params, "pipes": _pipes()},
         # Jobs that name loggers in dagster.yml log through them (Dagster starts a logger only
         # when the run config names it, so the default run config does); the others keep Dagster's.
         logger_defs={name: _logger_def(name, options) for name, options in plan["loggers"].items()} or None,
@@ -497,6 +548,6 @@ defs = dg.Definitions(
     jobs=_jobs,
     schedules=_schedules,
     sensors=[on_pipeline_error_sensor] + ([dynamic_partitions_sensor] if _dynamic_names() else []),
-    resources={"kedrust_params": _asset_params, "pipes": dg.PipesSubprocessClient()},
+    resources={"kedrust_params": _asset_params, "pipes": _pipes()},
 )
 "#;

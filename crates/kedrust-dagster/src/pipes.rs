@@ -60,6 +60,8 @@ pub enum Channel {
 pub struct Pipes {
     context: Option<Json>,
     channel: Option<Channel>,
+    /// The message file (or named pipe).
+    file: Mutex<MessageFile>,
     closed: Mutex<bool>,
 }
 
@@ -101,6 +103,7 @@ impl Pipes {
         Ok(Self {
             context: Some(context),
             channel: Some(channel),
+            file: Mutex::new(MessageFile::NotOpened),
             closed: Mutex::new(false),
         })
     }
@@ -110,6 +113,7 @@ impl Pipes {
         Self {
             context: None,
             channel: None,
+            file: Mutex::new(MessageFile::NotOpened),
             closed: Mutex::new(false),
         }
     }
@@ -148,11 +152,23 @@ impl Pipes {
         };
         let params = kedrust_secrets::redact_json(&params);
         let result = match channel {
-            Channel::File(path) => OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .and_then(|mut f| write_message(&mut f, method, params)),
+            Channel::File(path) => {
+                let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+                if matches!(*file, MessageFile::NotOpened) {
+                    let opened = OpenOptions::new().create(true).append(true).open(path);
+                    *file = MessageFile::Open(opened.map_err(|e| {
+                        PipesError(format!(
+                            "cannot open the message file {}: {e}",
+                            path.display()
+                        ))
+                    })?);
+                }
+                match &mut *file {
+                    MessageFile::Open(f) => write_message(f, method, params),
+                    // Nothing follows `closed`; a named pipe's reader may be gone.
+                    MessageFile::NotOpened | MessageFile::Closed => Ok(()),
+                }
+            }
             Channel::Stderr => write_message(&mut std::io::stderr().lock(), method, params),
             Channel::Stdout => {
                 let mut out = std::io::stdout().lock();
@@ -220,8 +236,20 @@ impl Pipes {
                 "name": name, "message": message, "stack": [], "cause": null, "context": null
             }}),
         };
-        self.send("closed", params)
+        let sent = self.send("closed", params);
+        // The reader of a named pipe sees its end now, not when this process exits.
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = MessageFile::Closed;
+        sent
     }
+}
+
+/// The message file of a file channel: held open from the first message to `closed`, as
+/// Dagster's own writers hold theirs (a named pipe ends for its reader when it is closed).
+#[derive(Debug)]
+enum MessageFile {
+    NotOpened,
+    Open(std::fs::File),
+    Closed,
 }
 
 impl Drop for Pipes {
@@ -315,6 +343,49 @@ mod tests {
         assert_eq!(w.bytes.iter().filter(|b| **b == b'\n').count(), 1002);
     }
 
+    /// The generated code location reads messages from a named pipe, which ends for its
+    /// reader only when the binary closes it: at `closed`, while the process goes on.
+    #[test]
+    fn a_named_pipe_ends_for_its_reader_at_closed() {
+        let dir = std::env::temp_dir().join(format!("kedrust-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("messages");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let reading = path.clone();
+        std::thread::spawn(move || tx.send(std::fs::read_to_string(reading).unwrap()));
+        let pipes = Pipes {
+            context: Some(json!({})),
+            channel: Some(Channel::File(path)),
+            file: Mutex::new(MessageFile::NotOpened),
+            closed: Mutex::new(false),
+        };
+        pipes.opened().unwrap();
+        pipes.log("info", "one").unwrap();
+        pipes.closed(None).unwrap();
+        // Nothing after `closed` reaches (or waits for) a reader that has gone.
+        pipes.log("info", "late").unwrap();
+        let text = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the reader saw the end of the pipe");
+        let methods: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Json>(l).unwrap()["method"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(methods, ["opened", "log", "closed"]);
+        drop(pipes);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// Messages through a file channel, as Dagster's default reader receives them.
     #[test]
     fn every_message_is_one_line_of_the_file() {
@@ -324,6 +395,7 @@ mod tests {
         let pipes = Pipes {
             context: Some(json!({})),
             channel: Some(Channel::File(path.clone())),
+            file: Mutex::new(MessageFile::NotOpened),
             closed: Mutex::new(false),
         };
         pipes.opened().unwrap();

@@ -14,7 +14,7 @@ mod partitions;
 mod projects;
 mod report;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[cfg(feature = "frames")]
@@ -70,6 +70,13 @@ pub enum Location<'a> {
     KedroDagster {
         /// The shape descriptions, `:`-separated paths.
         shapes: &'a str,
+    },
+    /// Dagster's floor, no-op Python ops in `dir`: `BENCH_FLOOR` (`executor:job=size,...`).
+    Floor {
+        /// The folder of its `definitions.py`.
+        dir: &'a Path,
+        /// The executor and jobs.
+        spec: &'a str,
     },
 }
 
@@ -147,17 +154,18 @@ impl Bench {
     fn dagster(&self, location: Location<'_>, command: &[&str], rest: &[&str]) -> Command {
         let (dir, definitions, variable, shapes) = match location {
             Location::Kedrust { pipelines } => (
-                &self.kedrust_dir,
+                self.kedrust_dir.as_path(),
                 "definitions.py",
                 crate::process_runner::PIPELINES_ENV,
                 pipelines,
             ),
             Location::KedroDagster { shapes } => (
-                &self.kedro_dir,
+                self.kedro_dir.as_path(),
                 projects::KEDRO_DEFINITIONS,
                 "BENCH_SHAPES",
                 shapes,
             ),
+            Location::Floor { dir, spec } => (dir, "definitions.py", "BENCH_FLOOR", spec),
         };
         let mut c = self.python_tool("dagster");
         c.current_dir(dir)

@@ -86,7 +86,12 @@ impl Results {
         for h in &self.headline {
             let (target, met) = match h.target {
                 Some(t) => (
-                    format!("at least {:.0}× better", 1.0 / t),
+                    // A target above 1 is a floor kedrust may exceed by a margin.
+                    if t > 1.0 {
+                        format!("within {:.0}% of it", (t - 1.0) * 100.0)
+                    } else {
+                        format!("at least {:.0}× better", 1.0 / t)
+                    },
                     if h.ratio <= t { "yes" } else { "**no**" },
                 ),
                 None => ("recorded".into(), "-"),
