@@ -80,40 +80,36 @@ pub fn is_child(args: &[String]) -> bool {
 }
 
 /// Measures every size and returns the markdown table: each run is this binary's `run`
-/// command, as a user starts it, with one worker (a chain runs one step at a time).
+/// command, as a user starts it, with one worker (a chain runs one step at a time), under GNU
+/// time for its peak memory.
 pub fn run_bench(sizes: &[usize], repeat: usize) -> String {
     let mut out = String::from(
-        "| shape | nodes | steps (with start and end) | run (ms) | per step (ms) | limit: a process per step (ms) |\n|---|---:|---:|---:|---:|---:|\n",
+        "| shape | nodes | steps (with start and end) | run (ms) | per step (ms) | limit: a process per step (ms) | peak memory (MiB) |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
     let exe = std::env::current_exe().expect("the benchmark's own binary");
     let limit = process_start();
     for &n in sizes {
         let dir = tempfile::tempdir().expect("a temporary folder");
         std::fs::create_dir_all(dir.path().join("conf/base")).expect("conf folder");
-        let mut times = Vec::new();
-        for _ in 0..repeat.max(1) {
-            let start = Instant::now();
-            let status = std::process::Command::new(&exe)
-                .arg("--project-dir")
+        let run = crate::compare::measure::median(repeat, || {
+            let mut c = std::process::Command::new(&exe);
+            c.arg("--project-dir")
                 .arg(dir.path())
                 .args(["run", "-p", &pipeline_name(Shape::Chain, n)])
                 .args(["--runner", "process", "--max-workers", "1"])
                 // Only the chain measured is built, by the run and by its workers.
                 .env(PIPELINES_ENV, format!("chain:{n}"))
-                .env("KEDRUST_LOG", "warn")
-                .status()
-                .expect("the benchmark's binary starts");
-            assert!(status.success(), "the chain of {n} runs");
-            times.push(start.elapsed());
-        }
-        times.sort();
-        let took = times[times.len() / 2];
+                .env("KEDRUST_LOG", "warn");
+            c
+        })
+        .unwrap_or_else(|e| panic!("the chain of {n} runs: {e}"));
         let steps = n + 2;
         let _ = writeln!(
             out,
-            "| chain | {n} | {steps} | {} | **{:.2}** | {limit:.2} |",
-            ms(took),
-            took.as_secs_f64() * 1e3 / steps as f64
+            "| chain | {n} | {steps} | {} | **{:.2}** | {limit:.2} | {} |",
+            ms(run.wall),
+            run.wall.as_secs_f64() * 1e3 / steps as f64,
+            crate::compare::report::mib(run.peak_kib),
         );
     }
     out

@@ -7,12 +7,12 @@ mod asset_graph;
 mod cases;
 mod data;
 mod grouping;
-mod measure;
+pub(crate) mod measure;
 mod mlflow;
 mod object_storage;
 mod partitions;
 mod projects;
-mod report;
+pub(crate) mod report;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
