@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 
 import dagster as dg
@@ -50,13 +51,23 @@ def _plans():
 class _PipeMessageReader(dg.PipesMessageReader):
     """The binary's Pipes messages through a named pipe. Dagster's file reader polls its file
     every 10 ms and, when the step's process has ended, waits for one more poll; a pipe ends
-    when the binary closes it, so the step ends when the binary does."""
+    when the binary closes it, so the step ends when the binary does. Where a named pipe cannot
+    be made (a file system without them), Dagster's reader is used."""
+
+    # How long the end of a session waits for the pipe to end: a binary that outlives its
+    # step (Dagster gave up interrupting it) must not hold the step forever.
+    _END_WAIT = 10.0
 
     @contextmanager
     def read_messages(self, handler):
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "messages")
-            os.mkfifo(path)
+            try:
+                os.mkfifo(path)
+            except OSError:
+                with dg.PipesTempFileMessageReader().read_messages(handler) as params:
+                    yield params
+                return
             ended = threading.Event()
 
             def _read():
@@ -76,17 +87,26 @@ class _PipeMessageReader(dg.PipesMessageReader):
                 yield {"path": path}
             finally:
                 ended.set()
-                while thread.is_alive():
+                deadline = time.monotonic() + self._END_WAIT
+                while thread.is_alive() and time.monotonic() < deadline:
                     # A reader still waiting for a writer (the binary never opened the pipe, or
                     # it ended first) is woken by an empty one.
-                    try:
-                        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-                    except OSError:
-                        pass
+                    _touch(path, os.O_WRONLY)
                     thread.join(0.01)
+                # A writer still waiting for a reader (the reader gave up first) is woken by an
+                # empty one, and then finds the pipe closed instead of waiting forever.
+                _touch(path, os.O_RDONLY)
 
     def no_messages_debug_text(self):
         return "Attempted to read messages from a named pipe the kedrust binary writes."
+
+
+def _touch(path, mode):
+    # Opens and closes one end of a named pipe without waiting for the other.
+    try:
+        os.close(os.open(path, mode | os.O_NONBLOCK))
+    except OSError:
+        pass
 
 
 def _pipes():

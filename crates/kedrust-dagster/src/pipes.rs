@@ -47,7 +47,8 @@ pub fn encode_param(value: &Json) -> String {
 /// Where messages go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Channel {
-    /// Appended to a file Dagster tails.
+    /// Appended to a file: the named pipe kedrust's code location reads, or a file Dagster's
+    /// own reader tails.
     File(PathBuf),
     /// Lines on standard error (the k8s and docker clients).
     Stderr,
@@ -147,14 +148,24 @@ impl Pipes {
     /// One message: the whole line in a single write, secrets hidden (everything kedrust
     /// tells Dagster goes through here).
     fn send(&self, method: &str, params: Json) -> Result<(), PipesError> {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        self.send_to(&mut file, method, params)
+    }
+
+    /// [`Pipes::send`] with the message file already locked.
+    fn send_to(
+        &self,
+        file: &mut MessageFile,
+        method: &str,
+        params: Json,
+    ) -> Result<(), PipesError> {
         let Some(channel) = &self.channel else {
             return Ok(());
         };
         let params = kedrust_secrets::redact_json(&params);
         let result = match channel {
             Channel::File(path) => {
-                let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-                if matches!(*file, MessageFile::NotOpened) {
+                if matches!(file, MessageFile::NotOpened) {
                     let opened = OpenOptions::new().create(true).append(true).open(path);
                     *file = MessageFile::Open(opened.map_err(|e| {
                         PipesError(format!(
@@ -163,7 +174,7 @@ impl Pipes {
                         ))
                     })?);
                 }
-                match &mut *file {
+                match file {
                     MessageFile::Open(f) => write_message(f, method, params),
                     // Nothing follows `closed`; a named pipe's reader may be gone.
                     MessageFile::NotOpened | MessageFile::Closed => Ok(()),
@@ -236,9 +247,11 @@ impl Pipes {
                 "name": name, "message": message, "stack": [], "cause": null, "context": null
             }}),
         };
-        let sent = self.send("closed", params);
-        // The reader of a named pipe sees its end now, not when this process exits.
-        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = MessageFile::Closed;
+        // Under one lock, so that no other thread's message follows `closed`; the reader of a
+        // named pipe sees its end now, not when this process exits.
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = self.send_to(&mut file, "closed", params);
+        *file = MessageFile::Closed;
         sent
     }
 }
@@ -345,6 +358,7 @@ mod tests {
 
     /// The generated code location reads messages from a named pipe, which ends for its
     /// reader only when the binary closes it: at `closed`, while the process goes on.
+    #[cfg(unix)]
     #[test]
     fn a_named_pipe_ends_for_its_reader_at_closed() {
         let dir = std::env::temp_dir().join(format!("kedrust-fifo-{}", std::process::id()));
