@@ -538,7 +538,13 @@ fn a_retried_node_saves_again_the_version_its_failed_attempt_wrote() {
     );
     assert_eq!(code, 0, "{text}");
     assert!(marker.exists(), "the first attempt failed after its save");
-    assert!(text.contains("STEP_UP_FOR_RETRY"), "{text}");
+    // Dagster prints the failed attempt's events through its compute-log tail, which is
+    // killed when the step process ends and can drop their last lines under load; the
+    // restart is printed by the run's own process.
+    assert!(
+        text.contains("STEP_UP_FOR_RETRY") || text.contains("STEP_RESTARTED"),
+        "the step was retried: {text}"
+    );
     assert_eq!(versions(&f).len(), 1);
 }
 
