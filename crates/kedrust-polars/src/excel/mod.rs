@@ -3,17 +3,18 @@
 //! Kedro, `load_args.sheet_name: null` (every sheet) or a list of sheets makes the dataset a
 //! map of sheet names to DataFrames (`BTreeMap<String, DataFrame>`), loaded and saved whole.
 //!
-//! Column types are read as pandas reads them: numbers are `Int64` when every cell is a whole
-//! number and none is empty, else `Float64`; booleans are `Boolean`; anything else (text,
-//! dates, numbers mixed with text) is `String`, numbers written as Excel shows them. Empty
-//! cells are nulls.
+//! Column types are read as pandas reads them (see [`columns`]); empty cells are nulls.
+
+mod columns;
+mod sheet;
 
 use crate::frame::{FrameFormat, frame_type};
-use calamine::{Data, Reader};
+use calamine::Reader;
 use kedrust_catalog::{Dataset, DatasetError, DatasetType, FileTarget, Holds, expect_ref};
 use kedrust_pipeline::{TypeTag, Value};
 use polars::prelude::*;
 use serde::{Deserialize, Deserializer};
+use sheet::read_sheet;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -173,33 +174,6 @@ fn sheet_name(names: &[String], sheet: Option<&Sheet>) -> PolarsResult<String> {
     })
 }
 
-/// Reads the sheet `name`: the column names in row `header` (counted from the sheet's first
-/// row with data), at most `nrows` rows after it.
-fn read_sheet<R: std::io::Read + std::io::Seek>(
-    book: &mut calamine::Sheets<R>,
-    name: &str,
-    header: Option<usize>,
-    nrows: Option<usize>,
-) -> PolarsResult<DataFrame> {
-    let range = book.worksheet_range(name).map_err(|e| excel_error(&e))?;
-    let mut rows = range.rows().skip(header.unwrap_or(0));
-    let Some(header) = rows.next() else {
-        return Ok(DataFrame::empty());
-    };
-    let names: Vec<String> = header
-        .iter()
-        .map(cell_text)
-        .map(Option::unwrap_or_default)
-        .collect();
-    let body: Vec<&[Data]> = rows.take(nrows.unwrap_or(usize::MAX)).collect();
-    let columns = names
-        .iter()
-        .enumerate()
-        .map(|(j, name)| column(name, body.iter().map(|r| r.get(j).unwrap_or(&Data::Empty))))
-        .collect::<Vec<_>>();
-    DataFrame::new(body.len(), columns)
-}
-
 /// `frame` as an `.xlsx` workbook of one sheet called `sheet`: a header row, then one row per
 /// row of the frame (numbers as numbers, booleans as booleans, nulls as empty cells).
 pub fn excel_bytes(frame: &DataFrame, sheet: &str) -> PolarsResult<Vec<u8>> {
@@ -241,50 +215,6 @@ fn write_sheet(worksheet: &mut rust_xlsxwriter::Worksheet, frame: &DataFrame) ->
         }
     }
     Ok(())
-}
-
-/// A cell as text: what Excel shows for numbers, `None` for an empty cell.
-fn cell_text(cell: &Data) -> Option<String> {
-    match cell {
-        Data::Empty => None,
-        Data::String(s) => Some(s.clone()),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Some(format!("{}", *f as i64)),
-        other => Some(other.to_string()),
-    }
-}
-
-/// One column, typed as pandas would type it.
-fn column<'a>(name: &str, cells: impl Iterator<Item = &'a Data> + Clone) -> Column {
-    let filled = || cells.clone().filter(|c| !matches!(c, Data::Empty));
-    let numeric = |c: &Data| matches!(c, Data::Int(_) | Data::Float(_));
-    let as_f64 = |c: &Data| match c {
-        Data::Int(i) => Some(*i as f64),
-        Data::Float(f) => Some(*f),
-        _ => None,
-    };
-    let name = PlSmallStr::from(name);
-    if filled().next().is_some() && filled().all(|c| matches!(c, Data::Bool(_))) {
-        let values: BooleanChunked = cells
-            .map(|c| match c {
-                Data::Bool(b) => Some(*b),
-                _ => None,
-            })
-            .collect();
-        return values.with_name(name).into_column();
-    }
-    if filled().all(numeric) {
-        let whole = cells
-            .clone()
-            .all(|c| as_f64(c).is_some_and(|f| f.fract() == 0.0));
-        if whole && filled().next().is_some() {
-            let values: Int64Chunked = cells.map(|c| as_f64(c).map(|f| f as i64)).collect();
-            return values.with_name(name).into_column();
-        }
-        let values: Float64Chunked = cells.map(as_f64).collect();
-        return values.with_name(name).into_column();
-    }
-    let values: StringChunked = cells.map(cell_text).collect();
-    values.with_name(name).into_column()
 }
 
 /// Whether the entry's `load_args.sheet_name` asks for several sheets (`null` or a list).
