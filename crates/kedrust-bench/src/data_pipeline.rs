@@ -1,7 +1,8 @@
 //! The data pipeline of the comparison with Kedro and pandas: a CSV of transactions, kept above
 //! a threshold, summed and averaged per category, joined with the categories' regions, written
 //! to Parquet. `python/nodes.py` holds the same three nodes in pandas; `compare/data.rs` writes
-//! the inputs and the catalog.
+//! the inputs and the catalog. The lazy variant is the same three nodes on `LazyFrame`s from
+//! `polars.LazyPolarsDataset`: one query from the CSV to the Parquet file.
 
 use kedrust_pipeline::{Param, Pipeline, PipelineError, try_node};
 use polars::prelude::*;
@@ -41,6 +42,41 @@ pub fn pipeline() -> Result<Pipeline, PipelineError> {
         try_node(keep_above, ["transactions", "params:threshold"], "kept").name("keep_above"),
         try_node(by_category, "kept", "by_category").name("by_category"),
         try_node(with_region, ["by_category", "categories"], "summary").name("with_region"),
+    ])
+}
+
+/// The three nodes on queries: nothing is read until the summary is saved.
+pub fn lazy_pipeline() -> Result<Pipeline, PipelineError> {
+    fn keep_above(transactions: LazyFrame, threshold: Param<f64>) -> LazyFrame {
+        transactions.filter(col("value").gt(lit(*threshold)))
+    }
+    fn by_category(kept: LazyFrame) -> LazyFrame {
+        kept.group_by([col("category")]).agg([
+            col("amount").sum().alias("total_amount"),
+            col("value").mean().alias("mean_value"),
+            len().alias("rows"),
+        ])
+    }
+    fn with_region(summary: LazyFrame, categories: LazyFrame) -> LazyFrame {
+        summary
+            .inner_join(categories, col("category"), col("category"))
+            .sort(["category"], SortMultipleOptions::default())
+    }
+    use kedrust_pipeline::node;
+    Pipeline::new([
+        node(
+            keep_above,
+            ["transactions_lazy", "params:threshold"],
+            "kept_lazy",
+        )
+        .name("keep_above_lazy"),
+        node(by_category, "kept_lazy", "by_category_lazy").name("by_category_lazy"),
+        node(
+            with_region,
+            ["by_category_lazy", "categories_lazy"],
+            "summary_lazy",
+        )
+        .name("with_region_lazy"),
     ])
 }
 

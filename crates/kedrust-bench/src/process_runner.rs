@@ -60,6 +60,8 @@ pub fn project() -> Project {
             #[cfg(feature = "frames")]
             p.insert("data".into(), crate::data_pipeline::pipeline()?);
             #[cfg(feature = "frames")]
+            p.insert("data_lazy".into(), crate::data_pipeline::lazy_pipeline()?);
+            #[cfg(feature = "frames")]
             if asked("s3") {
                 p.extend(crate::data_pipeline::object_storage_pipelines()?);
             }

@@ -139,6 +139,11 @@ impl FileTarget {
         }
     }
 
+    /// Whether the file is an object on storage (a URL), not on the local disk.
+    pub fn is_remote(&self) -> bool {
+        self.remote.is_some()
+    }
+
     /// Whether saves create versions.
     pub fn is_versioned(&self) -> bool {
         self.versioning.is_some()

@@ -1,7 +1,7 @@
 //! `polars.CSVDataset`.
 
 use crate::frame::{FrameFormat, frame_type, single_byte};
-use kedrust_catalog::DatasetType;
+use kedrust_catalog::{DatasetSpec, DatasetType};
 use polars::prelude::*;
 use serde::Deserialize;
 use std::fs::File;
@@ -58,6 +58,21 @@ impl FrameFormat for Csv {
             .clone()
             .try_into_reader_with_file_path(Some(path.to_owned()))?
             .finish()
+    }
+
+    fn scan(&self, path: &Path) -> PolarsResult<LazyFrame> {
+        let o = &self.read;
+        let parse = (*o.parse_options).clone();
+        let lazy = LazyCsvReader::new(PlRefPath::try_from_path(path)?)
+            .with_has_header(o.has_header)
+            .with_skip_rows(o.skip_rows)
+            .with_n_rows(o.n_rows)
+            .with_infer_schema_length(o.infer_schema_length)
+            .with_ignore_errors(o.ignore_errors)
+            .with_low_memory(o.low_memory)
+            .map_parse_options(move |_| parse.clone())
+            .finish()?;
+        Ok(crate::lazy::only_columns(lazy, o.columns.as_deref()))
     }
 
     fn write(&self, frame: &mut DataFrame, out: &mut BufWriter<File>) -> PolarsResult<()> {
@@ -132,22 +147,25 @@ fn read_options(a: LoadArgs) -> Result<CsvReadOptions, String> {
     Ok(o)
 }
 
+/// The format of an entry's `load_args` and `save_args`.
+pub(crate) fn format(spec: &DatasetSpec<'_>) -> Result<Box<dyn FrameFormat>, String> {
+    let save: SaveArgs = spec.options("save_args")?;
+    Ok(Box::new(Csv {
+        read: read_options(spec.options("load_args")?)?,
+        separator_out: save
+            .separator
+            .as_deref()
+            .map(|s| single_byte("separator", s))
+            .transpose()?,
+        quote_out: save
+            .quote_char
+            .as_deref()
+            .map(|s| single_byte("quote_char", s))
+            .transpose()?,
+        save,
+    }))
+}
+
 pub(crate) fn dataset_type() -> DatasetType {
-    frame_type("polars.CSVDataset", |spec| {
-        let save: SaveArgs = spec.options("save_args")?;
-        Ok(Box::new(Csv {
-            read: read_options(spec.options("load_args")?)?,
-            separator_out: save
-                .separator
-                .as_deref()
-                .map(|s| single_byte("separator", s))
-                .transpose()?,
-            quote_out: save
-                .quote_char
-                .as_deref()
-                .map(|s| single_byte("quote_char", s))
-                .transpose()?,
-            save,
-        }))
-    })
+    frame_type("polars.CSVDataset", format)
 }

@@ -4,7 +4,7 @@
 use kedrust_catalog::{Dataset, DatasetError, DatasetSpec, DatasetType, FileTarget, Holds};
 use kedrust_catalog::{WriteError, expect_ref};
 use kedrust_pipeline::{TypeTag, Value};
-use polars::prelude::{DataFrame, PolarsResult};
+use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PolarsResult};
 use std::fmt;
 use std::fs::File;
 use std::io::BufWriter;
@@ -17,6 +17,11 @@ pub(crate) trait FrameFormat: Send + Sync + fmt::Debug {
     fn read(&self, path: &Path) -> PolarsResult<DataFrame>;
     /// Writes `frame` to `out`.
     fn write(&self, frame: &mut DataFrame, out: &mut BufWriter<File>) -> PolarsResult<()>;
+    /// A query that reads the file at `path` when it runs, with the same `load_args`. Formats
+    /// Polars cannot scan read the file now.
+    fn scan(&self, path: &Path) -> PolarsResult<LazyFrame> {
+        self.read(path).map(DataFrame::lazy)
+    }
 }
 
 /// A DataFrame stored in one file.
@@ -61,6 +66,9 @@ impl Dataset for FrameDataset {
         self.target.data_version()
     }
 }
+
+/// Builds a format from a catalog entry's `load_args` and `save_args`.
+pub(crate) type FormatOf = fn(&DatasetSpec<'_>) -> Result<Box<dyn FrameFormat>, String>;
 
 /// A dataset type `name` whose format is built from the entry by `format`.
 pub(crate) fn frame_type(

@@ -1,7 +1,7 @@
 //! `polars.IPCDataset`: the Arrow IPC (Feather v2) file format.
 
 use crate::frame::{FrameFormat, frame_type};
-use kedrust_catalog::DatasetType;
+use kedrust_catalog::{DatasetSpec, DatasetType};
 use polars::prelude::*;
 use serde::Deserialize;
 use std::fs::File;
@@ -38,6 +38,22 @@ impl FrameFormat for Ipc {
             .finish()
     }
 
+    fn scan(&self, path: &Path) -> PolarsResult<LazyFrame> {
+        let lazy = LazyFrame::scan_ipc(
+            PlRefPath::try_from_path(path)?,
+            Default::default(),
+            Default::default(),
+        )?;
+        let lazy = match self.load.n_rows {
+            Some(n) => lazy.limit(n as IdxSize),
+            None => lazy,
+        };
+        Ok(crate::lazy::only_columns(
+            lazy,
+            self.load.columns.as_deref(),
+        ))
+    }
+
     fn write(&self, frame: &mut DataFrame, out: &mut BufWriter<File>) -> PolarsResult<()> {
         IpcWriter::new(out)
             .with_compression(self.compression)
@@ -45,22 +61,25 @@ impl FrameFormat for Ipc {
     }
 }
 
+/// The format of an entry's `load_args` and `save_args`.
+pub(crate) fn format(spec: &DatasetSpec<'_>) -> Result<Box<dyn FrameFormat>, String> {
+    let save: SaveArgs = spec.options("save_args")?;
+    let compression = match save.compression.as_deref() {
+        None | Some("uncompressed") => None,
+        Some("lz4") => Some(IpcCompression::LZ4),
+        Some("zstd") => Some(IpcCompression::ZSTD(Default::default())),
+        Some(other) => {
+            return Err(format!(
+                "unknown compression '{other}'; use uncompressed, lz4 or zstd"
+            ));
+        }
+    };
+    Ok(Box::new(Ipc {
+        load: spec.options("load_args")?,
+        compression,
+    }))
+}
+
 pub(crate) fn dataset_type() -> DatasetType {
-    frame_type("polars.IPCDataset", |spec| {
-        let save: SaveArgs = spec.options("save_args")?;
-        let compression = match save.compression.as_deref() {
-            None | Some("uncompressed") => None,
-            Some("lz4") => Some(IpcCompression::LZ4),
-            Some("zstd") => Some(IpcCompression::ZSTD(Default::default())),
-            Some(other) => {
-                return Err(format!(
-                    "unknown compression '{other}'; use uncompressed, lz4 or zstd"
-                ));
-            }
-        };
-        Ok(Box::new(Ipc {
-            load: spec.options("load_args")?,
-            compression,
-        }))
-    })
+    frame_type("polars.IPCDataset", format)
 }

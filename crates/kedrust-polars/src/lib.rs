@@ -1,7 +1,8 @@
 //! Polars DataFrame datasets for the catalog: `polars.CSVDataset`, `polars.ParquetDataset`,
 //! `polars.NDJSONDataset`, `polars.JSONDataset`, `polars.IPCDataset` and
 //! `polars.ExcelDataset`, each storing a
-//! `polars::prelude::DataFrame`, with `load_args`/`save_args` mapped to Polars' options.
+//! `polars::prelude::DataFrame`, with `load_args`/`save_args` mapped to Polars' options; and
+//! `polars.LazyPolarsDataset`, the same files as a `LazyFrame` query.
 //!
 //! Owns: reading and writing DataFrames, and nothing else. Must never: be a dependency of
 //! the pipeline, config, catalog, runner or plan crates (Polars is the one heavy build); a
@@ -12,22 +13,31 @@ mod excel;
 mod frame;
 mod ipc;
 mod json;
+mod lazy;
 mod parquet;
 
 pub use excel::{Sheets, excel_bytes};
 pub use frame::FrameDataset;
-pub use polars::prelude::DataFrame;
+pub use lazy::LazyDataset;
+pub use polars::prelude::{DataFrame, LazyFrame};
 
 use kedrust_catalog::{Codec, Registry};
 use kedrust_pipeline::{TypeTag, Value};
-use polars::prelude::{IpcReader, IpcWriter, SerReader, SerWriter};
+use polars::prelude::{IntoLazy, IpcReader, IpcWriter, SerReader, SerWriter};
 
 /// Adds the DataFrame dataset types to `registry`, and Arrow IPC as the way a DataFrame
-/// travels between the processes of a run.
+/// travels between the processes of a run (a `LazyFrame` travels as its result).
 pub fn register(registry: &mut Registry) -> &mut Registry {
     registry
         .codec_for(Codec::binary(TypeTag::of::<DataFrame>(), to_ipc, from_ipc))
+        .codec_for(Codec::binary(
+            TypeTag::of::<LazyFrame>(),
+            query_to_ipc,
+            query_from_ipc,
+        ))
         .describer_for(TypeTag::of::<DataFrame>(), describe)
+        .describer_for(TypeTag::of::<LazyFrame>(), describe_query)
+        .register(lazy::dataset_type())
         .register(csv::dataset_type())
         .register(parquet::dataset_type())
         .register(json::ndjson_type())
@@ -52,6 +62,38 @@ fn from_ipc(bytes: &[u8]) -> Result<Value, String> {
         .finish()
         .map(Value::new)
         .map_err(|e| e.to_string())
+}
+
+/// A query's result as Arrow IPC: another process cannot run this process's plan (it may
+/// hold frames in memory), so it gets the rows.
+fn query_to_ipc(value: &dyn std::any::Any) -> Result<Vec<u8>, String> {
+    let query = value
+        .downcast_ref::<LazyFrame>()
+        .ok_or("expected a LazyFrame")?;
+    let frame = query.clone().collect().map_err(|e| e.to_string())?;
+    to_ipc(&frame)
+}
+
+fn query_from_ipc(bytes: &[u8]) -> Result<Value, String> {
+    IpcReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .map(|frame| Value::new(frame.lazy()))
+        .map_err(|e| e.to_string())
+}
+
+/// A query's schema (its rows are not known until it runs).
+fn describe_query(value: &dyn std::any::Any) -> serde_json::Value {
+    let Some(schema) = value
+        .downcast_ref::<LazyFrame>()
+        .and_then(|q| q.clone().collect_schema().ok())
+    else {
+        return serde_json::Value::Null;
+    };
+    let columns: Vec<serde_json::Value> = schema
+        .iter()
+        .map(|(name, dtype)| serde_json::json!({"name": name.as_str(), "type": dtype.to_string()}))
+        .collect();
+    serde_json::json!({"columns": columns})
 }
 
 /// A table's row count and schema, for materialisation records.

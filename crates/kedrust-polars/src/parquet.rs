@@ -1,7 +1,7 @@
 //! `polars.ParquetDataset`.
 
 use crate::frame::{FrameFormat, frame_type};
-use kedrust_catalog::DatasetType;
+use kedrust_catalog::{DatasetSpec, DatasetType};
 use polars::polars_utils::compression::{BrotliLevel, GzipLevel, ZstdLevel};
 use polars::prelude::*;
 use serde::Deserialize;
@@ -48,6 +48,19 @@ impl FrameFormat for Parquet {
         r.finish()
     }
 
+    fn scan(&self, path: &Path) -> PolarsResult<LazyFrame> {
+        let args = ScanArgsParquet {
+            n_rows: self.load.n_rows,
+            low_memory: self.load.low_memory.unwrap_or(false),
+            ..Default::default()
+        };
+        let lazy = LazyFrame::scan_parquet(PlRefPath::try_from_path(path)?, args)?;
+        Ok(crate::lazy::only_columns(
+            lazy,
+            self.load.columns.as_deref(),
+        ))
+    }
+
     fn write(&self, frame: &mut DataFrame, out: &mut BufWriter<File>) -> PolarsResult<()> {
         let stats = if self.save.statistics.unwrap_or(true) {
             StatisticsOptions::default()
@@ -92,13 +105,16 @@ fn compression(name: Option<&str>, level: Option<i32>) -> Result<ParquetCompress
     })
 }
 
+/// The format of an entry's `load_args` and `save_args`.
+pub(crate) fn format(spec: &DatasetSpec<'_>) -> Result<Box<dyn FrameFormat>, String> {
+    let save: SaveArgs = spec.options("save_args")?;
+    Ok(Box::new(Parquet {
+        load: spec.options("load_args")?,
+        compression: compression(save.compression.as_deref(), save.compression_level)?,
+        save,
+    }))
+}
+
 pub(crate) fn dataset_type() -> DatasetType {
-    frame_type("polars.ParquetDataset", |spec| {
-        let save: SaveArgs = spec.options("save_args")?;
-        Ok(Box::new(Parquet {
-            load: spec.options("load_args")?,
-            compression: compression(save.compression.as_deref(), save.compression_level)?,
-            save,
-        }))
-    })
+    frame_type("polars.ParquetDataset", format)
 }

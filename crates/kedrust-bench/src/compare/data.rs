@@ -13,6 +13,24 @@ pub fn catalog_yml(frame_type: &str) -> String {
     )
 }
 
+/// kedrust's entries of the lazy variant: the same files as queries.
+pub const LAZY_CATALOG_YML: &str = "
+transactions_lazy:
+  type: polars.LazyPolarsDataset
+  filepath: data/transactions.csv
+  file_format: csv
+
+categories_lazy:
+  type: polars.LazyPolarsDataset
+  filepath: data/categories.csv
+  file_format: csv
+
+summary_lazy:
+  type: polars.LazyPolarsDataset
+  filepath: data/summary_lazy.parquet
+  file_format: parquet
+";
+
 /// `threshold` of `parameters.yml`.
 pub const PARAMETERS_YML: &str = "threshold: 0.5\n";
 

@@ -110,7 +110,7 @@ pub fn kedrust(root: &Path) -> Result<(), String> {
     #[cfg(feature = "frames")]
     write(
         &root.join("conf/base/catalog.yml"),
-        &super::data::catalog_yml("polars"),
+        &(super::data::catalog_yml("polars") + super::data::LAZY_CATALOG_YML),
     )?;
     write(
         &root.join("conf/base/parameters.yml"),

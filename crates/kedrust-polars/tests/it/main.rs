@@ -298,3 +298,156 @@ fn frames_and_sheets_round_trip_on_s3_with_versions() {
     assert_eq!(versions.len(), 1, "{versions:?}");
     assert!(versions[0].ends_with("/trips.parquet"), "{versions:?}");
 }
+
+/// Lazy entries of the three formats Polars scans, over the same trips.
+fn lazy_catalog(root: &Path) -> Catalog {
+    let lazy = |file: &str, format: &str| {
+        serde_json::json!({"type": "polars.LazyPolarsDataset",
+                           "filepath": format!("data/{file}"), "file_format": format})
+    };
+    let mut csv = lazy("trips.csv", "csv");
+    csv["load_args"] = serde_json::json!({"separator": ";"});
+    csv["save_args"] = serde_json::json!({"separator": ";"});
+    let mut first_two = lazy("trips.parquet", "parquet");
+    first_two["load_args"] = serde_json::json!({"columns": ["id", "km"], "n_rows": 2});
+    catalog_of(
+        root,
+        serde_json::json!({
+            "trips": lazy("trips.parquet", "parquet"),
+            "trips_csv": csv,
+            "trips_ipc": lazy("trips.arrow", "ipc"),
+            "first_two": first_two,
+            "short_trips": lazy("short.parquet", "parquet"),
+        }),
+    )
+    .unwrap()
+}
+
+fn trips() -> DataFrame {
+    df!("id" => [1i64, 2, 3], "km" => [1.5f64, 2.0, 7.25], "pilot" => ["Ada", "Grace", "Yuri"])
+        .unwrap()
+}
+
+fn query(c: &Catalog, name: &str) -> LazyFrame {
+    c.load(name).unwrap().take::<LazyFrame>().unwrap()
+}
+
+#[test]
+fn a_lazy_dataset_saves_a_query_and_loads_one_that_reads_the_file_when_it_runs() {
+    let dir = scratch();
+    let c = lazy_catalog(dir.path());
+    for name in ["trips", "trips_csv", "trips_ipc"] {
+        c.save(name, Value::new(trips().lazy())).unwrap();
+        let back = query(&c, name).collect().unwrap();
+        assert!(back.equals_missing(&trips()), "{name}: {back}");
+    }
+    let csv = std::fs::read_to_string(dir.path().join("data/trips.csv")).unwrap();
+    assert!(
+        csv.starts_with("id;km;pilot"),
+        "save_args reach the writer: {csv}"
+    );
+    let first_two = query(&c, "first_two").collect().unwrap();
+    assert_eq!(first_two.shape(), (2, 2), "load_args reach the scan");
+
+    // Loading reads nothing: the file is read when the query runs.
+    let later = query(&c, "trips");
+    std::fs::remove_file(dir.path().join("data/trips.parquet")).unwrap();
+    assert!(later.collect().is_err(), "the file was read at load");
+}
+
+#[test]
+fn lazy_nodes_between_two_files_are_one_query_that_reads_only_what_the_end_needs() {
+    fn long(trips: LazyFrame) -> LazyFrame {
+        trips.filter(col("km").gt(lit(1.8)))
+    }
+    fn distances(trips: LazyFrame) -> LazyFrame {
+        trips.select([col("id"), col("km")])
+    }
+    let dir = scratch();
+    let c = lazy_catalog(dir.path());
+    c.save("trips", Value::new(trips().lazy())).unwrap();
+    let p = Pipeline::new([
+        node(long, "trips", "long_trips").name("long"),
+        node(distances, "long_trips", "short_trips").name("distances"),
+    ])
+    .unwrap();
+    c.bind(&p).expect("the nodes read and write LazyFrames");
+    // What the runner does, node by node: the memory dataset between them holds a plan.
+    let end = distances(long(query(&c, "trips")));
+    let plan = end.clone().explain(true).unwrap();
+    assert!(
+        plan.contains("PROJECT 2/3 COLUMNS") && plan.contains("SELECTION"),
+        "the column choice and the filter reach the scan:\n{plan}"
+    );
+    c.save("short_trips", Value::new(end)).unwrap();
+    let saved =
+        ParquetReader::new(std::fs::File::open(dir.path().join("data/short.parquet")).unwrap())
+            .finish()
+            .unwrap();
+    assert_eq!(
+        saved,
+        df!("id" => [2i64, 3], "km" => [2.0f64, 7.25]).unwrap()
+    );
+}
+
+#[test]
+fn a_lazy_entry_is_checked_before_anything_runs() {
+    let dir = scratch();
+    let entry = |extra: serde_json::Value| {
+        let mut e =
+            serde_json::json!({"type": "polars.LazyPolarsDataset", "filepath": "data/t.parquet"});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        catalog_of(dir.path(), serde_json::json!({"t": e}))
+            .map(|_| ())
+            .unwrap_err()
+    };
+    let missing = entry(serde_json::json!({}));
+    assert!(
+        missing.contains("'file_format' is required: csv, parquet or ipc"),
+        "{missing}"
+    );
+    let typo = entry(serde_json::json!({"file_format": "parqet"}));
+    assert!(
+        typo.contains("parqet") && typo.contains("`parquet`"),
+        "{typo}"
+    );
+    let load_args =
+        entry(serde_json::json!({"file_format": "parquet", "load_args": {"colums": ["a"]}}));
+    assert!(load_args.contains("did you mean 'columns'?"), "{load_args}");
+    let remote =
+        entry(serde_json::json!({"file_format": "parquet", "filepath": "s3://bucket/t.parquet"}));
+    assert!(
+        remote.contains("a lazy dataset scans a local file"),
+        "{remote}"
+    );
+
+    // A node that wants rows, not a query, is told so at bind.
+    fn count(frame: DataFrame) -> usize {
+        frame.height()
+    }
+    let c = lazy_catalog(dir.path());
+    let p = Pipeline::new([node(count, "trips", "rows").name("count")]).unwrap();
+    let err = c.bind(&p).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "polars.LazyPolarsDataset stores LazyFrame, but node 'count' reads it as DataFrame"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_query_travels_between_processes_as_its_rows() {
+    let mut registry = Registry::with_builtins();
+    kedrust_polars::register(&mut registry);
+    let codec = registry
+        .codec(kedrust_pipeline::TypeTag::of::<LazyFrame>())
+        .expect("LazyFrame has a codec");
+    let bytes = codec
+        .encode(&Value::new(trips().lazy().filter(col("id").eq(lit(2)))))
+        .unwrap();
+    let back = codec.decode(&bytes).unwrap().take::<LazyFrame>().unwrap();
+    assert_eq!(back.collect().unwrap(), trips().slice(1, 1));
+}
