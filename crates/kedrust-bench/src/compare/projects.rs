@@ -85,6 +85,11 @@ pub fn kedro(root: &Path, kedro_version: &str) -> Result<(), String> {
         &root.join("conf/base/catalog_spaceflights.yml"),
         SPACEFLIGHTS_CATALOG,
     )?;
+    // More shuttles than an Excel sheet holds are a CSV file, as in the example's `big`.
+    write(
+        &root.join("conf/big/catalog_spaceflights.yml"),
+        "shuttles: {type: pandas.CSVDataset, filepath: data/01_raw/shuttles.csv}\n",
+    )?;
     // The example's parameters (model options) are plain Kedro parameters.
     std::fs::copy(
         spaceflights_conf().join("base/parameters_data_science.yml"),

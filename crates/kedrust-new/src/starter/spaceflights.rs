@@ -49,6 +49,9 @@ cargo run -- run               # both pipelines
 cargo run -- pipeline describe # the nodes in order
 ```
 
+More shuttles than an Excel sheet holds (`cargo run -- generate 2000000`) are written to
+`shuttles.csv`; the `big` environment reads it: `cargo run --release -- run --env big`.
+
 Kedro's own starter files (`companies.csv`, `reviews.csv`, `shuttles.xlsx`) copied into
 `data/01_raw` run unchanged.
 "#;

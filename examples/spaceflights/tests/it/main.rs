@@ -91,6 +91,34 @@ fn the_fitted_model_finds_the_planted_relation() {
 }
 
 #[test]
+fn more_shuttles_than_a_sheet_holds_go_to_a_csv_file_that_the_big_environment_reads() {
+    let metrics =
+        |root: &Path| std::fs::read_to_string(root.join("data/08_reporting/metrics.json")).unwrap();
+    let sheet = project();
+    assert_eq!(spaceflights(sheet.path(), &["generate", "400"]).0, 0);
+    let (code, stderr) = spaceflights(sheet.path(), &["run"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    // The same shuttles past a sheet of 300 rows: a CSV file, and the Excel file gone.
+    let csv = project();
+    let raw = csv.path().join("data/01_raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    std::fs::write(raw.join("shuttles.xlsx"), "an older, smaller sheet").unwrap();
+    spaceflights::generate::write_with_sheet_limit(csv.path(), 400, 42, 300).unwrap();
+    assert!(raw.join("shuttles.csv").is_file() && !raw.join("shuttles.xlsx").exists());
+    let (code, stderr) = spaceflights(csv.path(), &["run"]);
+    assert_eq!(code, 1, "the base catalog reads the sheet");
+    assert!(stderr.contains("shuttles.xlsx"), "{stderr}");
+    let (code, stderr) = spaceflights(csv.path(), &["run", "--env", "big"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        metrics(csv.path()),
+        metrics(sheet.path()),
+        "the same model from either file"
+    );
+}
+
+#[test]
 fn reading_a_table_as_text_is_refused_before_any_node_runs() {
     let dir = project();
     let root = dir.path();

@@ -100,8 +100,19 @@ fn flag(b: bool) -> &'static str {
 }
 
 /// Writes `companies.csv`, `shuttles.xlsx` and `reviews.csv` for `shuttles` shuttles into
-/// `<root>/data/01_raw`, as Kedro's starter has them.
+/// `<root>/data/01_raw`, as Kedro's starter has them; more shuttles than an Excel sheet holds
+/// go to `shuttles.csv` (see [`shuttles_file`]).
 pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
+    write_with_sheet_limit(root, shuttles, seed, SHEET_ROWS)
+}
+
+/// [`write`], with shuttles in a CSV file when there are more than `sheet_rows`.
+pub fn write_with_sheet_limit(
+    root: &Path,
+    shuttles: usize,
+    seed: u64,
+    sheet_rows: usize,
+) -> std::io::Result<()> {
     let mut rng = Rng(seed);
     let companies = (shuttles * 2 / 3).max(1);
     let raw = root.join("data/01_raw");
@@ -218,14 +229,34 @@ pub fn write(root: &Path, shuttles: usize, seed: u64) -> std::io::Result<()> {
             rng.unit() * 5.0,
         );
     }
+    std::fs::write(raw.join("reviews.csv"), reviews_csv)?;
+    // More shuttles than a sheet holds go to a CSV file, which the `big` environment reads;
+    // the other file is removed, so a run never mixes two sizes.
+    let (file, stale) = shuttles_file(shuttles, sheet_rows);
+    let _ = std::fs::remove_file(raw.join(stale));
+    if file == "shuttles.csv" {
+        return std::fs::write(raw.join(file), shuttles_csv);
+    }
     // The starter keeps its shuttles in an Excel sheet: typed cells where the CSV had text.
     use kedrust::polars::prelude::SerReader;
-    let shuttles = kedrust::polars::prelude::CsvReader::new(std::io::Cursor::new(shuttles_csv))
+    let sheet = kedrust::polars::prelude::CsvReader::new(std::io::Cursor::new(shuttles_csv))
         .finish()
         .and_then(|frame| kedrust::frames::excel_bytes(&frame, "Sheet1"))
         .map_err(std::io::Error::other)?;
-    std::fs::write(raw.join("shuttles.xlsx"), shuttles)?;
-    std::fs::write(raw.join("reviews.csv"), reviews_csv)
+    std::fs::write(raw.join(file), sheet)
+}
+
+/// The data rows an Excel sheet holds below its header row.
+pub const SHEET_ROWS: usize = 1_048_575;
+
+/// The file `shuttles` shuttles are written to, and the one of the other size to remove:
+/// the starter's Excel sheet while they fit in `sheet_rows`, else a CSV file.
+pub fn shuttles_file(shuttles: usize, sheet_rows: usize) -> (&'static str, &'static str) {
+    if shuttles <= sheet_rows {
+        ("shuttles.xlsx", "shuttles.csv")
+    } else {
+        ("shuttles.csv", "shuttles.xlsx")
+    }
 }
 
 #[cfg(test)]

@@ -17,10 +17,18 @@ fn generate(root: &std::path::Path, args: &[String]) -> Result<(), BoxError> {
         _ => return Err("usage: generate [rows]".into()),
     };
     spaceflights::generate::write(root, rows, 42)?;
+    let limit = spaceflights::generate::SHEET_ROWS;
+    let (file, _) = spaceflights::generate::shuttles_file(rows, limit);
     println!(
         "wrote {rows} shuttles to {}",
-        root.join("data/01_raw").display()
+        root.join("data/01_raw").join(file).display()
     );
+    if rows > limit {
+        println!(
+            "an Excel sheet holds {limit} rows below its header, so they are in a CSV file: \
+             run with --env big"
+        );
+    }
     Ok(())
 }
 

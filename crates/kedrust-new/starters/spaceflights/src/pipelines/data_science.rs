@@ -17,19 +17,15 @@ pub struct ModelOptions {
     pub features: Vec<String>,
 }
 
-/// The feature columns as rows of floats (booleans are 0 and 1).
-pub fn matrix(x: &DataFrame) -> PolarsResult<Vec<Vec<f64>>> {
-    let columns: Vec<Vec<f64>> = x
-        .columns()
+/// The feature columns as floats (booleans are 0 and 1, missing values NaN).
+pub fn columns(x: &DataFrame) -> PolarsResult<Vec<Vec<f64>>> {
+    x.columns()
         .iter()
         .map(|c| {
             let c = c.cast(&DataType::Float64)?;
             Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
         })
-        .collect::<PolarsResult<_>>()?;
-    Ok((0..x.height())
-        .map(|r| columns.iter().map(|c| c[r]).collect())
-        .collect())
+        .collect()
 }
 
 fn target(y: &DataFrame) -> PolarsResult<Vec<f64>> {
@@ -56,14 +52,17 @@ pub fn split_data(
     ));
     let test_rows = (options.test_size * n as f64).ceil() as usize;
     let (train, test) = order.split_at(n - test_rows);
-    let rows = |idx: &[IdxSize]| data.take(&IdxCa::from_vec("idx".into(), idx.to_vec()));
-    let (train, test) = (rows(train)?, rows(test)?);
-    let features: Vec<&str> = options.features.iter().map(String::as_str).collect();
+    // Only the columns the model reads are shuffled.
+    let features = data.select(options.features.iter().map(String::as_str))?;
+    let price = data.select(["price"])?;
+    let rows = |frame: &DataFrame, idx: &[IdxSize]| {
+        frame.take(&IdxCa::from_vec("idx".into(), idx.to_vec()))
+    };
     Ok((
-        train.select(features.clone())?,
-        test.select(features)?,
-        train.select(["price"])?,
-        test.select(["price"])?,
+        rows(&features, train)?,
+        rows(&features, test)?,
+        rows(&price, train)?,
+        rows(&price, test)?,
     ))
 }
 
@@ -76,7 +75,7 @@ pub fn train_model(x_train: DataFrame, y_train: DataFrame) -> Result<LinearModel
         .collect();
     Ok(least_squares(
         features,
-        &matrix(&x_train)?,
+        &columns(&x_train)?,
         &target(&y_train)?,
     )?)
 }
@@ -87,10 +86,7 @@ pub fn evaluate_model(
     x_test: DataFrame,
     y_test: DataFrame,
 ) -> PolarsResult<Value> {
-    let predicted: Vec<f64> = matrix(&x_test)?
-        .iter()
-        .map(|r| regressor.predict(r))
-        .collect();
+    let predicted = regressor.predict(&columns(&x_test)?);
     let actual = target(&y_test)?;
     let n = actual.len() as f64;
     let mean = actual.iter().sum::<f64>() / n;
