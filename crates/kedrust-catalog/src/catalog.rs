@@ -534,6 +534,15 @@ impl Catalog {
             .map_err(|e| self.failure(Operation::Save, name, &live, e))
     }
 
+    /// What saving `value` to `name` wrote, for materialisation records: the dataset's own
+    /// account, else the value's (see [`Dataset::describe_saved`]).
+    pub fn describe_saved(&self, name: &str, value: &Value) -> Option<Json> {
+        self.dataset(name, false)
+            .ok()
+            .and_then(|live| live.dataset.describe_saved(value))
+            .or_else(|| self.registry.describe(value))
+    }
+
     /// Whether `name` has data to load (false when the name resolves to nothing).
     pub fn exists(&self, name: &str) -> Result<bool, CatalogError> {
         match self.dataset(name, false) {

@@ -33,6 +33,13 @@ pub trait Dataset: Send + Sync + fmt::Debug {
     fn path(&self) -> Option<&Path> {
         None
     }
+    /// What the last save wrote, for materialisation records, when the saved value alone
+    /// cannot say (a query's rows are known once it ran); `None` leaves it to the value's
+    /// type (see [`crate::Registry::describe`]).
+    fn describe_saved(&self, value: &Value) -> Option<serde_json::Value> {
+        let _ = value;
+        None
+    }
     /// A text that changes when the data changes (`None`: cannot tell): by default the size
     /// and modification time of the files at [`Dataset::path`].
     fn data_version(&self) -> Option<String> {

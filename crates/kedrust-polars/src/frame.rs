@@ -22,6 +22,34 @@ pub(crate) trait FrameFormat: Send + Sync + fmt::Debug {
     fn scan(&self, path: &Path) -> PolarsResult<LazyFrame> {
         self.read(path).map(DataFrame::lazy)
     }
+    /// Runs `query` on Polars' streaming engine straight into `file`, batch after batch, with
+    /// the same `save_args`, and counts the rows written; `None` for formats Polars cannot
+    /// write so.
+    fn sink(&self, query: LazyFrame, file: File) -> Option<PolarsResult<usize>> {
+        let _ = (query, file);
+        None
+    }
+}
+
+/// Runs `query` into `file` as `format`, on the streaming engine.
+pub(crate) fn sink_into(
+    query: LazyFrame,
+    file: File,
+    format: polars::prelude::FileWriteFormat,
+) -> PolarsResult<()> {
+    use polars::io::utils::file::Writable;
+    use polars::prelude::{Engine, SinkDestination, SinkTarget, SpecialEq, UnifiedSinkArgs};
+    let target = SinkTarget::Dyn(SpecialEq::new(Arc::new(std::sync::Mutex::new(Some(
+        Writable::Local(file),
+    )))));
+    query
+        .sink(
+            SinkDestination::File { target },
+            format,
+            UnifiedSinkArgs::default(),
+        )?
+        .collect_with_engine(Engine::Streaming)
+        .map(|_| ())
 }
 
 /// A DataFrame stored in one file.

@@ -4,7 +4,9 @@
 //! a load and a save extend that query, and memory datasets between them hold plans, not
 //! rows, so a chain of lazy nodes from one persisted dataset to the next runs as one query
 //! that Polars optimises whole: only the columns and rows the end needs are read. Saving runs
-//! the query and writes its result atomically with the format's `save_args`.
+//! the query on Polars' streaming engine into the file (atomically, with the format's
+//! `save_args`); Parquet takes the batches as they come, so the result is never whole in
+//! memory.
 //!
 //! A scan runs when the query does, so it reads the file as it is then; a run that saves over
 //! the file it scanned before the scan runs would read the new file. Kedro's dataset has the
@@ -12,21 +14,23 @@
 
 use crate::frame::{FormatOf, FrameFormat};
 use kedrust_catalog::{
-    Dataset, DatasetError, DatasetSpec, DatasetType, FileTarget, Holds, WriteError, expect_ref,
+    Dataset, DatasetError, DatasetSpec, DatasetType, FileTarget, Holds, expect_ref,
 };
 use kedrust_pipeline::{TypeTag, Value};
-use polars::prelude::{LazyFrame, col};
+use polars::prelude::{Engine, LazyFrame, col};
 use serde::Deserialize;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// `file_format`: the formats Polars scans.
+/// `file_format`: the formats Polars scans, as Kedro's dataset has them, and one sheet of
+/// an Excel workbook, which is read whole when the query runs.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum FileFormat {
     Csv,
     Parquet,
     Ipc,
+    Excel,
 }
 
 impl FileFormat {
@@ -35,6 +39,7 @@ impl FileFormat {
             FileFormat::Csv => crate::csv::format,
             FileFormat::Parquet => crate::parquet::format,
             FileFormat::Ipc => crate::ipc::format,
+            FileFormat::Excel => crate::excel::format,
         }
     }
 }
@@ -44,6 +49,8 @@ impl FileFormat {
 pub struct LazyDataset {
     target: FileTarget,
     format: Box<dyn FrameFormat>,
+    /// The rows the last save wrote, which its query did not know before it ran.
+    saved_rows: Mutex<Option<usize>>,
 }
 
 impl Dataset for LazyDataset {
@@ -59,14 +66,37 @@ impl Dataset for LazyDataset {
 
     fn save(&self, value: Value) -> Result<(), DatasetError> {
         let query = expect_ref::<LazyFrame>(&value)?.clone();
-        let mut frame = query
-            .collect()
-            .map_err(|e| DatasetError::format(self.target.filepath().to_owned(), e))?;
         self.target.write(|out| {
-            self.format
-                .write(&mut frame, out)
-                .map_err(|e| Box::new(e) as WriteError)
+            // Polars' streaming engine runs the query in batches. A format it writes takes
+            // them as they come, so the result is never whole in memory; for the others
+            // only the result is.
+            let file = out.get_ref().try_clone()?;
+            let rows = match self.format.sink(query.clone(), file) {
+                Some(sunk) => sunk?,
+                None => {
+                    let mut frame = query
+                        .collect_with_engine(Engine::Streaming)?
+                        .unwrap_single();
+                    self.format.write(&mut frame, out)?;
+                    frame.height()
+                }
+            };
+            *self
+                .saved_rows
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(rows);
+            Ok(())
         })
+    }
+
+    fn describe_saved(&self, value: &Value) -> Option<serde_json::Value> {
+        let rows = (*self
+            .saved_rows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))?;
+        let mut described = crate::describe_query(value.as_any());
+        described["row_count"] = rows.into();
+        Some(described)
     }
 
     fn exists(&self) -> Result<bool, DatasetError> {
@@ -89,7 +119,7 @@ impl Dataset for LazyDataset {
 fn create(spec: &DatasetSpec<'_>) -> Result<Arc<dyn Dataset>, String> {
     let file_format: FileFormat = spec
         .arg("file_format")?
-        .ok_or("'file_format' is required: csv, parquet or ipc")?;
+        .ok_or("'file_format' is required: csv, parquet, ipc or excel")?;
     let target = FileTarget::of(spec)?;
     if target.is_remote() {
         return Err(
@@ -101,6 +131,7 @@ fn create(spec: &DatasetSpec<'_>) -> Result<Arc<dyn Dataset>, String> {
     Ok(Arc::new(LazyDataset {
         target,
         format: file_format.format()(spec)?,
+        saved_rows: Mutex::new(None),
     }))
 }
 

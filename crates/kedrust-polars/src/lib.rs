@@ -81,8 +81,9 @@ fn query_from_ipc(bytes: &[u8]) -> Result<Value, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A query's schema (its rows are not known until it runs).
-fn describe_query(value: &dyn std::any::Any) -> serde_json::Value {
+/// A query's schema (its rows are not known until it runs; a lazy dataset adds the rows it
+/// saved).
+pub(crate) fn describe_query(value: &dyn std::any::Any) -> serde_json::Value {
     let Some(schema) = value
         .downcast_ref::<LazyFrame>()
         .and_then(|q| q.clone().collect_schema().ok())

@@ -6,7 +6,7 @@ use polars::polars_utils::compression::{BrotliLevel, GzipLevel, ZstdLevel};
 use polars::prelude::*;
 use serde::Deserialize;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Seek};
 use std::path::Path;
 
 /// `load_args`.
@@ -62,18 +62,44 @@ impl FrameFormat for Parquet {
     }
 
     fn write(&self, frame: &mut DataFrame, out: &mut BufWriter<File>) -> PolarsResult<()> {
-        let stats = if self.save.statistics.unwrap_or(true) {
-            StatisticsOptions::default()
-        } else {
-            StatisticsOptions::empty()
-        };
         ParquetWriter::new(out)
             .with_compression(self.compression)
-            .with_statistics(stats)
+            .with_statistics(self.statistics())
             .with_row_group_size(self.save.row_group_size)
             .with_data_page_size(self.save.data_page_size)
             .finish(frame)
             .map(|_| ())
+    }
+
+    fn sink(&self, query: LazyFrame, file: File) -> Option<PolarsResult<usize>> {
+        let options = ParquetWriteOptions {
+            compression: self.compression,
+            statistics: self.statistics(),
+            row_group_size: self.save.row_group_size,
+            data_page_size: self.save.data_page_size,
+            key_value_metadata: None,
+            arrow_schema: None,
+            compat_level: None,
+        };
+        let format = FileWriteFormat::Parquet(std::sync::Arc::new(options));
+        let written = || {
+            let mut file = file.try_clone()?;
+            crate::frame::sink_into(query, file.try_clone()?, format)?;
+            // The footer has the count: nothing else is read back.
+            file.seek(std::io::SeekFrom::Start(0))?;
+            ParquetReader::new(file).num_rows()
+        };
+        Some(written())
+    }
+}
+
+impl Parquet {
+    fn statistics(&self) -> StatisticsOptions {
+        if self.save.statistics.unwrap_or(true) {
+            StatisticsOptions::default()
+        } else {
+            StatisticsOptions::empty()
+        }
     }
 }
 

@@ -205,7 +205,7 @@ pub fn run_node(shared: &Execution<'_>, node: &Node) -> Result<(), RunError> {
                 "type": catalog.type_name(name),
                 "path": catalog.path(name),
                 "version": catalog.save_version(),
-                "value": catalog.registry().describe(value),
+                "value": catalog.describe_saved(name, value),
                 "node": node_name,
                 "pid": std::process::id(),
                 // What the run's lineage is kept under: the name saved, the run's key.

@@ -10,7 +10,9 @@ mod sheet;
 
 use crate::frame::{FrameFormat, frame_type};
 use calamine::Reader;
-use kedrust_catalog::{Dataset, DatasetError, DatasetType, FileTarget, Holds, expect_ref};
+use kedrust_catalog::{
+    Dataset, DatasetError, DatasetSpec, DatasetType, FileTarget, Holds, expect_ref,
+};
 use kedrust_pipeline::{TypeTag, Value};
 use polars::prelude::*;
 use serde::{Deserialize, Deserializer};
@@ -226,20 +228,29 @@ fn several_sheets(entry: &serde_json::Map<String, serde_json::Value>) -> bool {
         .is_some_and(|s| s.is_null() || s.is_array())
 }
 
+/// The format of one sheet, from an entry's `load_args` and `save_args`.
+pub(crate) fn format(spec: &DatasetSpec<'_>) -> Result<Box<dyn FrameFormat>, String> {
+    if several_sheets(spec.args) {
+        return Err(
+            "load_args.sheet_name: one table is one sheet; name it, or use polars.ExcelDataset \
+             for a map of several"
+                .into(),
+        );
+    }
+    let save: SaveArgs = spec.options("save_args")?;
+    if save.index == Some(true) {
+        return Err(
+            "save_args.index: a DataFrame has no index to write; leave it out or set false".into(),
+        );
+    }
+    Ok(Box::new(Excel {
+        load: spec.options("load_args")?,
+        save,
+    }))
+}
+
 pub(crate) fn dataset_type() -> DatasetType {
-    let one_sheet = frame_type("polars.ExcelDataset", |spec| {
-        let save: SaveArgs = spec.options("save_args")?;
-        if save.index == Some(true) {
-            return Err(
-                "save_args.index: a DataFrame has no index to write; leave it out or set false"
-                    .into(),
-            );
-        }
-        Ok(Box::new(Excel {
-            load: spec.options("load_args")?,
-            save,
-        }))
-    });
+    let one_sheet = frame_type("polars.ExcelDataset", format);
     let frame = one_sheet.clone();
     DatasetType::new(
         "polars.ExcelDataset",

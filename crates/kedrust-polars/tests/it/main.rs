@@ -316,6 +316,7 @@ fn lazy_catalog(root: &Path) -> Catalog {
             "trips": lazy("trips.parquet", "parquet"),
             "trips_csv": csv,
             "trips_ipc": lazy("trips.arrow", "ipc"),
+            "trips_xlsx": lazy("trips.xlsx", "excel"),
             "first_two": first_two,
             "short_trips": lazy("short.parquet", "parquet"),
         }),
@@ -336,7 +337,7 @@ fn query(c: &Catalog, name: &str) -> LazyFrame {
 fn a_lazy_dataset_saves_a_query_and_loads_one_that_reads_the_file_when_it_runs() {
     let dir = scratch();
     let c = lazy_catalog(dir.path());
-    for name in ["trips", "trips_csv", "trips_ipc"] {
+    for name in ["trips", "trips_csv", "trips_ipc", "trips_xlsx"] {
         c.save(name, Value::new(trips().lazy())).unwrap();
         let back = query(&c, name).collect().unwrap();
         assert!(back.equals_missing(&trips()), "{name}: {back}");
@@ -379,7 +380,11 @@ fn lazy_nodes_between_two_files_are_one_query_that_reads_only_what_the_end_needs
         plan.contains("PROJECT 2/3 COLUMNS") && plan.contains("SELECTION"),
         "the column choice and the filter reach the scan:\n{plan}"
     );
-    c.save("short_trips", Value::new(end)).unwrap();
+    c.save("short_trips", Value::new(end.clone())).unwrap();
+    // Its record has the rows it wrote, which the query did not know before it ran.
+    let described = c.describe_saved("short_trips", &Value::new(end)).unwrap();
+    assert_eq!(described["row_count"], 2, "{described}");
+    assert_eq!(described["columns"][1]["name"], "km", "{described}");
     let saved =
         ParquetReader::new(std::fs::File::open(dir.path().join("data/short.parquet")).unwrap())
             .finish()
@@ -405,7 +410,7 @@ fn a_lazy_entry_is_checked_before_anything_runs() {
     };
     let missing = entry(serde_json::json!({}));
     assert!(
-        missing.contains("'file_format' is required: csv, parquet or ipc"),
+        missing.contains("'file_format' is required: csv, parquet, ipc or excel"),
         "{missing}"
     );
     let typo = entry(serde_json::json!({"file_format": "parqet"}));

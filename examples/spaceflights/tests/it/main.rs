@@ -125,8 +125,8 @@ fn reading_a_table_as_text_is_refused_before_any_node_runs() {
     assert_eq!(spaceflights(root, &["generate", "100"]).0, 0);
     let catalog = root.join("conf/base/catalog.yml");
     let text = std::fs::read_to_string(&catalog).unwrap().replacen(
-        "companies:\n  type: polars.CSVDataset",
-        "companies:\n  type: text.TextDataset",
+        "companies:\n  type: polars.LazyPolarsDataset\n  filepath: data/01_raw/companies.csv\n  file_format: csv",
+        "companies:\n  type: text.TextDataset\n  filepath: data/01_raw/companies.csv",
         1,
     );
     std::fs::write(&catalog, text).unwrap();
@@ -134,7 +134,7 @@ fn reading_a_table_as_text_is_refused_before_any_node_runs() {
     assert_eq!(code, 2, "{stderr}");
     assert!(
         stderr.contains(
-            "dataset 'companies': text.TextDataset stores String, but node 'preprocess_companies_node' reads it as DataFrame"
+            "dataset 'companies': text.TextDataset stores String, but node 'preprocess_companies_node' reads it as LazyFrame"
         ),
         "{stderr}"
     );

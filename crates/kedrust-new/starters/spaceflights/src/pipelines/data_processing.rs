@@ -30,49 +30,60 @@ fn money(column: &str) -> Expr {
     })
 }
 
+// The cleaning and the join are queries: Polars runs them when `model_input_table` is saved,
+// one plan from the raw files to the table, batch after batch (`polars.LazyPolarsDataset`).
+
 /// `iata_approved` to a boolean, `company_rating` to a fraction.
-pub fn preprocess_companies(companies: DataFrame) -> PolarsResult<DataFrame> {
-    companies
-        .lazy()
-        .with_columns([flag("iata_approved"), percentage("company_rating")])
-        .collect()
+pub fn preprocess_companies(companies: LazyFrame) -> LazyFrame {
+    companies.with_columns([flag("iata_approved"), percentage("company_rating")])
 }
 
 /// The two checks to booleans, `price` to a number.
-pub fn preprocess_shuttles(shuttles: DataFrame) -> PolarsResult<DataFrame> {
-    shuttles
-        .lazy()
-        .with_columns([
-            flag("d_check_complete"),
-            flag("moon_clearance_complete"),
-            money("price"),
-        ])
-        .collect()
+pub fn preprocess_shuttles(shuttles: LazyFrame) -> LazyFrame {
+    shuttles.with_columns([
+        flag("d_check_complete"),
+        flag("moon_clearance_complete"),
+        money("price"),
+    ])
 }
 
 /// Shuttles joined with their reviews and their company; rows with any missing value dropped.
 pub fn create_model_input_table(
-    shuttles: DataFrame,
-    companies: DataFrame,
-    reviews: DataFrame,
-) -> PolarsResult<DataFrame> {
+    shuttles: LazyFrame,
+    companies: LazyFrame,
+    reviews: LazyFrame,
+) -> LazyFrame {
+    // The shuttles' order, kept through both joins, makes the seeded split the same on
+    // every run (a streaming join gives no order unless asked).
+    let in_shuttles_order = || JoinArgs {
+        maintain_order: MaintainOrderJoin::Left,
+        ..JoinArgs::new(JoinType::Inner)
+    };
     shuttles
-        .lazy()
-        .inner_join(reviews.lazy(), col("id"), col("shuttle_id"))
+        .join(
+            reviews,
+            [col("id")],
+            [col("shuttle_id")],
+            in_shuttles_order(),
+        )
         .rename(["id"], ["shuttle_id"], true)
-        .inner_join(companies.lazy(), col("company_id"), col("id"))
+        .join(
+            companies,
+            [col("company_id")],
+            [col("id")],
+            in_shuttles_order(),
+        )
         .drop_nulls(None)
-        .collect()
 }
 
 /// The three nodes, named as in Kedro's starter.
 pub fn create_pipeline() -> Result<Pipeline, PipelineError> {
     Pipeline::new([
-        try_node(preprocess_companies, "companies", "preprocessed_companies")
+        node(preprocess_companies, "companies", "preprocessed_companies")
             .name("preprocess_companies_node"),
-        try_node(preprocess_shuttles, "shuttles", "preprocessed_shuttles")
+        node(preprocess_shuttles, "shuttles", "preprocessed_shuttles")
             .name("preprocess_shuttles_node"),
-        try_node(
+        node(
             create_model_input_table,
             ["preprocessed_shuttles", "preprocessed_companies", "reviews"],
             "model_input_table",
@@ -92,7 +103,7 @@ mod tests {
             "company_rating" => [Some("95%"), Some(" 100% "), Some("n/a")],
         )
         .unwrap();
-        let cleaned = preprocess_companies(companies).unwrap();
+        let cleaned = preprocess_companies(companies.lazy()).collect().unwrap();
         let flags: Vec<Option<bool>> = cleaned
             .column("iata_approved")
             .unwrap()
@@ -121,7 +132,7 @@ mod tests {
             "price" => ["$1,325.0", "$42.0"],
         )
         .unwrap();
-        let cleaned = preprocess_shuttles(shuttles).unwrap();
+        let cleaned = preprocess_shuttles(shuttles.lazy()).collect().unwrap();
         let prices: Vec<Option<f64>> = cleaned
             .column("price")
             .unwrap()

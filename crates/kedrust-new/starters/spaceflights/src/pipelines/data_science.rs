@@ -40,11 +40,19 @@ fn target(y: &DataFrame) -> PolarsResult<Vec<f64>> {
 /// A seeded shuffle (ChaCha8 from `random_state`, the same on every platform), then the last
 /// `ceil(test_size·n)` rows are the test set, as scikit-learn's `train_test_split` sizes it.
 pub fn split_data(
-    data: DataFrame,
+    data: LazyFrame,
     options: Param<ModelOptions>,
 ) -> PolarsResult<(DataFrame, DataFrame, DataFrame, DataFrame)> {
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
+    // Only the columns the model reads are read from the table.
+    let wanted: Vec<Expr> = options
+        .features
+        .iter()
+        .map(|c| col(c.as_str()))
+        .chain([col("price")])
+        .collect();
+    let data = data.select(wanted).collect()?;
     let n = data.height();
     let mut order: Vec<IdxSize> = (0..n as IdxSize).collect();
     order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(
@@ -52,7 +60,6 @@ pub fn split_data(
     ));
     let test_rows = (options.test_size * n as f64).ceil() as usize;
     let (train, test) = order.split_at(n - test_rows);
-    // Only the columns the model reads are shuffled.
     let features = data.select(options.features.iter().map(String::as_str))?;
     let price = data.select(["price"])?;
     let rows = |frame: &DataFrame, idx: &[IdxSize]| {
