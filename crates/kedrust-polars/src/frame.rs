@@ -52,6 +52,29 @@ pub(crate) fn sink_into(
         .map(|_| ())
 }
 
+/// The `Dataset` methods of a dataset whose file is its `target: FileTarget` field: whether
+/// it exists, where it is, its data version, and undoing this run's save.
+macro_rules! file_target_methods {
+    () => {
+        fn exists(&self) -> Result<bool, kedrust_catalog::DatasetError> {
+            self.target.exists()
+        }
+
+        fn discard_save(&self) -> Result<(), kedrust_catalog::DatasetError> {
+            self.target.discard_save()
+        }
+
+        fn path(&self) -> Option<&std::path::Path> {
+            Some(self.target.filepath())
+        }
+
+        fn data_version(&self) -> Option<String> {
+            self.target.data_version()
+        }
+    };
+}
+pub(crate) use file_target_methods;
+
 /// A DataFrame stored in one file.
 #[derive(Debug)]
 pub struct FrameDataset {
@@ -60,9 +83,7 @@ pub struct FrameDataset {
 }
 
 impl Dataset for FrameDataset {
-    fn discard_save(&self) -> Result<(), DatasetError> {
-        self.target.discard_save()
-    }
+    file_target_methods!();
 
     fn load(&self) -> Result<Value, DatasetError> {
         let file = self.target.readable()?;
@@ -80,18 +101,6 @@ impl Dataset for FrameDataset {
                 .write(&mut frame, out)
                 .map_err(|e| Box::new(e) as WriteError)
         })
-    }
-
-    fn exists(&self) -> Result<bool, DatasetError> {
-        self.target.exists()
-    }
-
-    fn path(&self) -> Option<&Path> {
-        Some(self.target.filepath())
-    }
-
-    fn data_version(&self) -> Option<String> {
-        self.target.data_version()
     }
 }
 

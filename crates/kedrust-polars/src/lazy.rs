@@ -19,7 +19,6 @@ use kedrust_catalog::{
 use kedrust_pipeline::{TypeTag, Value};
 use polars::prelude::{Engine, LazyFrame, col};
 use serde::Deserialize;
-use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// `file_format`: the formats Polars scans, as Kedro's dataset has them, and one sheet of
@@ -99,21 +98,7 @@ impl Dataset for LazyDataset {
         Some(described)
     }
 
-    fn exists(&self) -> Result<bool, DatasetError> {
-        self.target.exists()
-    }
-
-    fn discard_save(&self) -> Result<(), DatasetError> {
-        self.target.discard_save()
-    }
-
-    fn path(&self) -> Option<&Path> {
-        Some(self.target.filepath())
-    }
-
-    fn data_version(&self) -> Option<String> {
-        self.target.data_version()
-    }
+    crate::frame::file_target_methods!();
 }
 
 fn create(spec: &DatasetSpec<'_>) -> Result<Arc<dyn Dataset>, String> {

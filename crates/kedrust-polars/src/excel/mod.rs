@@ -135,21 +135,7 @@ impl Dataset for ExcelSheets {
             .write(|out| out.write_all(&bytes).map_err(Into::into))
     }
 
-    fn exists(&self) -> Result<bool, DatasetError> {
-        self.target.exists()
-    }
-
-    fn discard_save(&self) -> Result<(), DatasetError> {
-        self.target.discard_save()
-    }
-
-    fn path(&self) -> Option<&Path> {
-        Some(self.target.filepath())
-    }
-
-    fn data_version(&self) -> Option<String> {
-        self.target.data_version()
-    }
+    crate::frame::file_target_methods!();
 }
 
 fn excel_error(e: &dyn std::fmt::Display) -> PolarsError {
