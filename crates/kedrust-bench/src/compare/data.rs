@@ -14,6 +14,7 @@ pub fn catalog_yml(frame_type: &str) -> String {
 }
 
 /// kedrust's entries of the lazy variant: the same files as queries.
+#[cfg(feature = "frames")]
 pub const LAZY_CATALOG_YML: &str = "
 transactions_lazy:
   type: polars.LazyPolarsDataset
