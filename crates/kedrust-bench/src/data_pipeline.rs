@@ -45,39 +45,59 @@ pub fn pipeline() -> Result<Pipeline, PipelineError> {
     ])
 }
 
+fn keep_above_lazy(transactions: LazyFrame, threshold: Param<f64>) -> LazyFrame {
+    transactions.filter(col("value").gt(lit(*threshold)))
+}
+
+fn by_category_lazy(kept: LazyFrame) -> LazyFrame {
+    kept.group_by([col("category")]).agg([
+        col("amount").sum().alias("total_amount"),
+        col("value").mean().alias("mean_value"),
+        len().alias("rows"),
+    ])
+}
+
+fn with_region_lazy(summary: LazyFrame, categories: LazyFrame) -> LazyFrame {
+    summary
+        .inner_join(categories, col("category"), col("category"))
+        .sort(["category"], SortMultipleOptions::default())
+}
+
 /// The three nodes on queries: nothing is read until the summary is saved.
 pub fn lazy_pipeline() -> Result<Pipeline, PipelineError> {
-    fn keep_above(transactions: LazyFrame, threshold: Param<f64>) -> LazyFrame {
-        transactions.filter(col("value").gt(lit(*threshold)))
-    }
-    fn by_category(kept: LazyFrame) -> LazyFrame {
-        kept.group_by([col("category")]).agg([
-            col("amount").sum().alias("total_amount"),
-            col("value").mean().alias("mean_value"),
-            len().alias("rows"),
-        ])
-    }
-    fn with_region(summary: LazyFrame, categories: LazyFrame) -> LazyFrame {
-        summary
-            .inner_join(categories, col("category"), col("category"))
-            .sort(["category"], SortMultipleOptions::default())
-    }
     use kedrust_pipeline::node;
     Pipeline::new([
         node(
-            keep_above,
+            keep_above_lazy,
             ["transactions_lazy", "params:threshold"],
             "kept_lazy",
         )
         .name("keep_above_lazy"),
-        node(by_category, "kept_lazy", "by_category_lazy").name("by_category_lazy"),
+        node(by_category_lazy, "kept_lazy", "by_category_lazy").name("by_category_lazy"),
         node(
-            with_region,
+            with_region_lazy,
             ["by_category_lazy", "categories_lazy"],
             "summary_lazy",
         )
         .name("with_region_lazy"),
     ])
+}
+
+/// The limit: the lazy variant's query as a plain Polars program, no framework, from the
+/// project's `data/` CSV files to `data/summary_plain.parquet` (`kedrust-bench plain-polars`).
+pub fn plain_polars(root: &std::path::Path, threshold: f64) -> PolarsResult<()> {
+    let data = root.join("data");
+    let scan =
+        |name: &str| LazyCsvReader::new(PlRefPath::try_from_path(&data.join(name))?).finish();
+    let summary = with_region_lazy(
+        by_category_lazy(keep_above_lazy(scan("transactions.csv")?, Param(threshold))),
+        scan("categories.csv")?,
+    );
+    let mut frame = summary
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let file = std::fs::File::create(data.join("summary_plain.parquet"))?;
+    ParquetWriter::new(file).finish(&mut frame).map(|_| ())
 }
 
 /// The object storage case's pipelines (`compare/object_storage.rs`): the transactions

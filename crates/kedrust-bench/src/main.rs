@@ -43,6 +43,18 @@ fn run(args: &[String]) -> Result<(), String> {
     if case == "compare" {
         return compare::run(compare_options(rest)?);
     }
+    #[cfg(feature = "frames")]
+    if case == "plain-polars" {
+        // The data case's limit: `plain-polars <project dir> <threshold>`.
+        let [root, threshold] = rest else {
+            return Err("plain-polars <project dir> <threshold>".into());
+        };
+        let threshold = threshold
+            .parse()
+            .map_err(|_| format!("bad threshold '{threshold}'"))?;
+        return data_pipeline::plain_polars(std::path::Path::new(root), threshold)
+            .map_err(|e| e.to_string());
+    }
     let mut sizes = match case.as_str() {
         "frames" => vec![1_000_000],
         "process-runner" => vec![10, 1_000, 10_000],

@@ -1,6 +1,7 @@
 //! `polars.LazyPolarsDataset`: a file as a Polars `LazyFrame`, as in Kedro.
 //!
-//! Loading reads nothing: it gives a query that scans the file when it runs. The nodes between
+//! Loading reads nothing (but an Excel sheet, read whole): it gives a query that scans the
+//! file when it runs. The nodes between
 //! a load and a save extend that query, and memory datasets between them hold plans, not
 //! rows, so a chain of lazy nodes from one persisted dataset to the next runs as one query
 //! that Polars optimises whole: only the columns and rows the end needs are read. Saving runs
@@ -22,7 +23,7 @@ use serde::Deserialize;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// `file_format`: the formats Polars scans, as Kedro's dataset has them, and one sheet of
-/// an Excel workbook, which is read whole when the query runs.
+/// an Excel workbook, which Polars cannot scan: it is read whole at load.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum FileFormat {

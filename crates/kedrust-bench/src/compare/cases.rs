@@ -618,13 +618,23 @@ pub fn data(b: &Bench, results: &mut Results) -> Result<(), String> {
     let repeat = b.repeat_for(if b.options.quick { 1.0 } else { 10.0 });
     let ours = measure::median(repeat, || b.kedrust("", &["run", "-p", "data"]))?;
     let lazy = measure::median(repeat, || b.kedrust("", &["run", "-p", "data_lazy"]))?;
+    // The limit: the same query in a plain Polars program, no framework.
+    let plain = measure::median(repeat, || {
+        let mut c = std::process::Command::new(&b.exe);
+        c.arg("plain-polars").arg(&b.kedrust_dir).arg("0.5");
+        c
+    })?;
     let theirs = measure::median(repeat, || {
         let mut c = b.python_tool("kedro");
         c.args(["run", "--pipeline", "data"]);
         c
     })?;
     // Both wrote the same summary (rows, sums and means per category and region).
-    for ours in ["summary.parquet", "summary_lazy.parquet"] {
+    for ours in [
+        "summary.parquet",
+        "summary_lazy.parquet",
+        "summary_plain.parquet",
+    ] {
         let mut check = b.python_tool("python");
         check.args([
             "-c",
@@ -650,13 +660,16 @@ pub fn data(b: &Bench, results: &mut Results) -> Result<(), String> {
         table,
         "| kedrust, Polars: `run -p data` | **{}** | **{}** |\n\
          | kedrust, Polars lazy: `run -p data_lazy` | **{}** | **{}** |\n\
-         | Kedro, pandas: `kedro run --pipeline data` | **{}** | **{}** |",
+         | Kedro, pandas: `kedro run --pipeline data` | **{}** | **{}** |\n\
+         | the limit: the lazy query in a plain Polars program | {} | {} |",
         ms(ours.wall),
         mib(ours.peak_kib),
         ms(lazy.wall),
         mib(lazy.peak_kib),
         ms(theirs.wall),
-        mib(theirs.peak_kib)
+        mib(theirs.peak_kib),
+        ms(plain.wall),
+        mib(plain.peak_kib)
     );
     results.section(
         &format!("Data pipeline: {rows} rows"),
@@ -667,7 +680,8 @@ pub fn data(b: &Bench, results: &mut Results) -> Result<(), String> {
              in Kedro (`python/nodes.py`). The lazy variant is the same nodes on `LazyFrame`s \
              from `polars.LazyPolarsDataset`, so the three nodes run as one query when the \
              summary is saved. Whole commands, start-up included; the summaries are checked to \
-             be equal."
+             be equal. The limit is the lazy query with no framework: a program that scans the \
+             two CSV files and writes the summary (`kedrust-bench plain-polars`)."
         ),
         table,
     );

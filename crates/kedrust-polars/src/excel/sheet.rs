@@ -3,8 +3,8 @@
 //! The sheet's area is calamine's: from the first row and the first column that hold a value
 //! to the last ones, so a title above the table or a note beside it makes its own column, as
 //! in pandas, and a column without a name is `Unnamed: N`. `.xlsx` sheets are streamed cell by
-//! cell (see [`super::columns`]); other formats, and an `.xlsx` whose cells are not stored row
-//! after row, go through calamine's grid.
+//! cell (see [`super::columns`]); other formats, chart sheets, and an `.xlsx` whose cells come
+//! back to a row already passed in their column, go through calamine's grid.
 
 use super::columns::{Cell, ColumnBuilder};
 use super::excel_error;
@@ -30,15 +30,19 @@ pub(super) fn read_sheet<R: Read + Seek>(
     read_grid(book, name, layout())
 }
 
-/// An `.xlsx` sheet cell by cell; `None` when its cells are not stored row after row.
+/// An `.xlsx` sheet cell by cell; `None` when the grid has to read it (see the module's
+/// comment).
 fn read_streamed<R: Read + Seek>(
     xlsx: &mut calamine::Xlsx<R>,
     name: &str,
     mut layout: Layout,
 ) -> PolarsResult<Option<DataFrame>> {
-    let mut cells = xlsx
-        .worksheet_cells_reader(name)
-        .map_err(|e| excel_error(&e))?;
+    let mut cells = match xlsx.worksheet_cells_reader(name) {
+        Ok(cells) => cells,
+        // A chart sheet has no cells: the grid reads it as an empty sheet.
+        Err(calamine::XlsxError::NotAWorksheet(_)) => return Ok(None),
+        Err(e) => return Err(excel_error(&e)),
+    };
     while let Some(cell) = cells.next_cell().map_err(|e| excel_error(&e))? {
         let (row, col) = cell.get_position();
         if layout.put(row, col, Cell::from(cell.get_value().clone())) == Put::OutOfOrder {
@@ -258,6 +262,23 @@ mod tests {
         );
         let beyond = both_ways(&bytes, 40, usize::MAX);
         assert_eq!(beyond.shape(), (0, 0));
+    }
+
+    #[test]
+    fn a_chart_sheet_reads_as_an_empty_table() {
+        use rust_xlsxwriter::{Chart, ChartType, Workbook};
+        let mut book = Workbook::new();
+        let data = book.add_worksheet();
+        data.write_number(0, 0, 1.0).unwrap();
+        let mut chart = Chart::new(ChartType::Column);
+        chart.add_series().set_values("Sheet1!$A$1:$A$1");
+        book.add_chartsheet().insert_chart(0, 0, &chart).unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let mut sheets = open(&bytes);
+        let names = calamine::Reader::sheet_names(&sheets);
+        assert_eq!(names, ["Sheet1", "Chart1"]);
+        let chart = read_sheet(&mut sheets, "Chart1", None, None).unwrap();
+        assert_eq!(chart.shape(), (0, 0));
     }
 
     #[test]

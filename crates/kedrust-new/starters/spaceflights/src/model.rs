@@ -21,9 +21,9 @@ pub struct LinearModel {
 }
 
 impl LinearModel {
-    /// One prediction per row of `columns` (one column of values per feature).
-    pub fn predict(&self, columns: &[Vec<f64>]) -> Vec<f64> {
-        let rows = columns.first().map_or(0, Vec::len);
+    /// One prediction for each of `rows` rows, from `columns` (one column of values per
+    /// feature).
+    pub fn predict(&self, rows: usize, columns: &[Vec<f64>]) -> Vec<f64> {
         let mut predicted = vec![self.intercept; rows];
         for (column, weight) in columns.iter().zip(&self.coefficients) {
             for (p, x) in predicted.iter_mut().zip(column) {
@@ -137,6 +137,6 @@ mod tests {
         assert!((m.coefficients[1] - 0.4).abs() < 1e-9, "{m:?}");
         assert!(m.coefficients[2].abs() < 1e-9, "{m:?}");
         assert!((m.intercept - 4.0).abs() < 1e-9, "{m:?}");
-        assert!((m.predict(&columns(&rows))[3] - 7.0).abs() < 1e-9);
+        assert!((m.predict(rows.len(), &columns(&rows))[3] - 7.0).abs() < 1e-9);
     }
 }

@@ -30,8 +30,8 @@ fn money(column: &str) -> Expr {
     })
 }
 
-// The cleaning and the join are queries: Polars runs them when `model_input_table` is saved,
-// one plan from the raw files to the table, batch after batch (`polars.LazyPolarsDataset`).
+// The cleaning and the join are queries (`polars.LazyPolarsDataset`): each runs when its
+// table is saved, one plan from the files it reads to the table, batch after batch.
 
 /// `iata_approved` to a boolean, `company_rating` to a fraction.
 pub fn preprocess_companies(companies: LazyFrame) -> LazyFrame {

@@ -93,7 +93,7 @@ pub fn evaluate_model(
     x_test: DataFrame,
     y_test: DataFrame,
 ) -> PolarsResult<Value> {
-    let predicted = regressor.predict(&columns(&x_test)?);
+    let predicted = regressor.predict(x_test.height(), &columns(&x_test)?);
     let actual = target(&y_test)?;
     let n = actual.len() as f64;
     let mean = actual.iter().sum::<f64>() / n;
