@@ -606,6 +606,24 @@ pub fn dagster_steps(b: &Bench, results: &mut Results) -> Result<(), String> {
     Ok(())
 }
 
+/// The headline row of `case`'s peak memory against `target`, when both peaks were measured.
+fn peak_memory_row(
+    case: String,
+    ours: &measure::Sample,
+    theirs: &measure::Sample,
+    target: f64,
+) -> Option<Headline> {
+    let (k, p) = (ours.peak_kib?, theirs.peak_kib?);
+    Some(Headline {
+        case: format!("{case}: peak memory"),
+        kedrust: format!("{} MiB", mib(Some(k))),
+        python: format!("{} MiB", mib(Some(p))),
+        ratio: k as f64 / p as f64,
+        target: Some(target),
+        why_missed: None,
+    })
+}
+
 /// The data pipeline: Polars through kedrust against pandas through Kedro.
 pub fn data(b: &Bench, results: &mut Results) -> Result<(), String> {
     if without_frames(results, "Data pipeline") {
@@ -694,15 +712,8 @@ pub fn data(b: &Bench, results: &mut Results) -> Result<(), String> {
         target: Some(0.2),
         why_missed: None,
     });
-    if let (Some(k), Some(p)) = (ours.peak_kib, theirs.peak_kib) {
-        results.headline_row(Headline {
-            case: format!("data pipeline, {rows} rows: peak memory"),
-            kedrust: format!("{} MiB", mib(Some(k))),
-            python: format!("{} MiB", mib(Some(p))),
-            ratio: k as f64 / p as f64,
-            target: Some(0.5),
-            why_missed: None,
-        });
+    if let Some(row) = peak_memory_row(format!("data pipeline, {rows} rows"), &ours, &theirs, 0.5) {
+        results.headline_row(row);
     }
     results.headline_row(Headline {
         case: format!("data pipeline, {rows} rows, lazy nodes: time"),
@@ -799,15 +810,9 @@ pub fn spaceflights(b: &Bench, results: &mut Results) -> Result<(), String> {
                         .into(),
                 ),
             });
-            if let (Some(k), Some(p)) = (ours.peak_kib, theirs.peak_kib) {
-                results.headline_row(Headline {
-                    case: format!("spaceflights, {size} shuttles: peak memory"),
-                    kedrust: format!("{} MiB", mib(Some(k))),
-                    python: format!("{} MiB", mib(Some(p))),
-                    ratio: k as f64 / p as f64,
-                    target: Some(1.0 / 3.0),
-                    why_missed: None,
-                });
+            let case = format!("spaceflights, {size} shuttles");
+            if let Some(row) = peak_memory_row(case, &ours, &theirs, 1.0 / 3.0) {
+                results.headline_row(row);
             }
         }
     }

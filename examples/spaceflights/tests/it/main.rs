@@ -27,6 +27,11 @@ pub(crate) fn spaceflights(root: &Path, args: &[&str]) -> (i32, String) {
     )
 }
 
+/// The metrics file a run wrote, as text.
+fn metrics(root: &Path) -> String {
+    std::fs::read_to_string(root.join("data/08_reporting/metrics.json")).unwrap()
+}
+
 pub(crate) fn parquet(path: &Path) -> DataFrame {
     ParquetReader::new(std::fs::File::open(path).unwrap())
         .finish()
@@ -92,8 +97,6 @@ fn the_fitted_model_finds_the_planted_relation() {
 
 #[test]
 fn more_shuttles_than_a_sheet_holds_go_to_a_csv_file_that_the_big_environment_reads() {
-    let metrics =
-        |root: &Path| std::fs::read_to_string(root.join("data/08_reporting/metrics.json")).unwrap();
     let sheet = project();
     assert_eq!(spaceflights(sheet.path(), &["generate", "400"]).0, 0);
     let (code, stderr) = spaceflights(sheet.path(), &["run"]);
@@ -116,6 +119,20 @@ fn more_shuttles_than_a_sheet_holds_go_to_a_csv_file_that_the_big_environment_re
         metrics(sheet.path()),
         "the same model from either file"
     );
+}
+
+#[test]
+fn the_lazy_tables_run_the_same_in_worker_processes() {
+    let dir = project();
+    let root = dir.path();
+    assert_eq!(spaceflights(root, &["generate", "300"]).0, 0);
+    let (code, stderr) = spaceflights(root, &["run"]);
+    assert_eq!(code, 0, "{stderr}");
+    let sequential = metrics(root);
+    // Each node in a worker process: queries are loaded, run and saved there.
+    let (code, stderr) = spaceflights(root, &["run", "--runner", "process"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(metrics(root), sequential);
 }
 
 #[test]
